@@ -123,11 +123,16 @@ function defaultExpr(msg: MessageDef, f: FieldDef): string {
 }
 
 /** Expression testing whether `v` differs from the field's default (for writing tagged fields). */
-function nonDefaultTest(msg: MessageDef, f: FieldDef, v: string): string | null {
+function nonDefaultTest(msg: MessageDef, f: FieldDef, v: string): string {
   const d = defaultExpr(msg, f);
-  if (f.isArray) return d === 'null' ? `${v} !== null` : `${v}.length !== 0`;
-  if (f.isStruct) return null; // compared by encoded bytes
-  if (f.baseType === 'bytes' || f.baseType === 'records') return d === 'null' ? `${v} !== null` : `${v}.length !== 0`;
+  const nullable = tsType(msg, f).endsWith('| null');
+  const sized = f.isArray || f.baseType === 'bytes' || f.baseType === 'records';
+  if (d === 'null') return `${v} !== null`;
+  if (sized) return nullable ? `(${v} === null || ${v}.length !== 0)` : `${v}.length !== 0`;
+  if (f.isStruct) {
+    const test = `!isDefault${structTypeName(msg, f.baseType)}(${v})`;
+    return nullable ? `(${v} === null || ${test})` : test;
+  }
   return `${v} !== ${d}`;
 }
 
@@ -286,6 +291,17 @@ function emitDefault(c: Code, s: StructInfo): void {
   if (hasFlexible(s.msg)) c.line('_unknownTaggedFields: undefined,');
   c.close('};');
   c.close();
+  c.line();
+  // Tagged struct fields are written only when they differ from their default.
+  if (s.typeName === s.msg.name) return;
+  c.line(`/** True when every field of \`m\` holds its default (a tagged field of this type is then omitted). */`);
+  const start = c.lines.length;
+  c.open(`export function isDefault${s.typeName}(m: ${s.typeName}): boolean {`);
+  const tests = s.fields.map((f) => `!(${nonDefaultTest(s.msg, f, `m.${f.name}`)})`);
+  if (hasFlexible(s.msg)) tests.push('m._unknownTaggedFields === undefined');
+  c.line(`return ${tests.length ? tests.join(' && ') : 'true'};`);
+  c.close();
+  c.markUnused(start, ['m']);
   c.line();
 }
 
@@ -452,15 +468,7 @@ function emitEncode(c: Code, s: StructInfo): void {
         const sub = new Code();
         emitWrite(sub, msg, f, v, 'true');
         const body = sub.lines.map((l) => l.trim()).join(' ');
-        if (test === null) {
-          c.open(`if (${cond}) {`);
-          c.line(`const data = Writer.encodeToBuffer((w) => { ${body} });`);
-          c.line(`const none = Writer.encodeToBuffer((w) => { ${body.replace(new RegExp(`m\\.${f.name}\\b`, 'g'), `default${structTypeName(msg, f.baseType)}()`)} });`);
-          c.line(`if (!data.equals(none)) (known ??= []).push({ tag: ${f.tag}, data });`);
-          c.close();
-        } else {
-          c.line(`if (${cond === 'true' ? '' : `${cond} && `}${test}) (known ??= []).push({ tag: ${f.tag}, data: Writer.encodeToBuffer((w) => { ${body} }) });`);
-        }
+        c.line(`if (${cond === 'true' ? '' : `${cond} && `}${test}) (known ??= []).push({ tag: ${f.tag}, data: Writer.encodeToBuffer((w) => { ${body} }) });`);
       }
       c.line('w.taggedFields(known, m._unknownTaggedFields);');
     }

@@ -95,7 +95,14 @@ export function decodeRequestHeaderOnly(frame: Buffer): { header: RequestHeader;
 export function decodeRequest(frame: Buffer): DecodedRequest {
   const { header, info, reader } = decodeRequestHeaderOnly(frame);
   const body = info.decodeRequest(reader, header.apiVersion);
-  return { ...header, body } as DecodedRequest;
+  return {
+    apiKey: header.apiKey,
+    apiVersion: header.apiVersion,
+    correlationId: header.correlationId,
+    clientId: header.clientId,
+    headerTaggedFields: header.headerTaggedFields,
+    body,
+  };
 }
 
 /** Encodes a request with its size prefix. */

@@ -23,3 +23,4 @@ export { Reader, ZERO_UUID, type TaggedField } from './reader.js';
 export { Writer } from './writer.js';
 export * from './varint.js';
 export * from './generated/index.js';
+export * from './records/index.js';

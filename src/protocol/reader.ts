@@ -88,6 +88,15 @@ export class Reader {
   }
 
   unsignedVarint(): number {
+    // Most varints on the wire (lengths, counts, tag counts) fit in one byte.
+    const p = this.pos;
+    if (p < this.end) {
+      const b = this.buf[p]!;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return b;
+      }
+    }
     const v = readUnsignedVarint(this.buf, this.pos, this.end);
     this.pos = cursor.pos;
     return v;
@@ -112,7 +121,8 @@ export class Reader {
 
   private slice(length: number): Buffer {
     const p = this.need(length);
-    return this.buf.subarray(p, p + length);
+    // A view over the same memory; Buffer.from(arrayBuffer, ...) is cheaper than subarray()'s species lookup.
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + p, length);
   }
 
   // Non-flexible encodings: int16 length strings, int32 length bytes and arrays, -1 for null.

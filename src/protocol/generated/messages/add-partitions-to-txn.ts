@@ -155,6 +155,11 @@ export function defaultAddPartitionsToTxnRequestAddPartitionsToTxnTransaction():
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(m: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction): boolean {
+  return !(m.transactionalId !== "") && !(m.producerId !== 0n) && !(m.producerEpoch !== 0) && !(m.verifyOnly !== false) && !(m.topics.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, version: number): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
   const flexible = version >= 3;
   let transactionalId: string = "";
@@ -225,6 +230,11 @@ export function defaultAddPartitionsToTxnRequestAddPartitionsToTxnTopic(): AddPa
     partitions: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAddPartitionsToTxnRequestAddPartitionsToTxnTopic(m: AddPartitionsToTxnRequestAddPartitionsToTxnTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, version: number): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
@@ -385,6 +395,11 @@ export function defaultAddPartitionsToTxnResponseAddPartitionsToTxnResult(): Add
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAddPartitionsToTxnResponseAddPartitionsToTxnResult(m: AddPartitionsToTxnResponseAddPartitionsToTxnResult): boolean {
+  return !(m.transactionalId !== "") && !(m.topicResults.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
   const flexible = version >= 3;
   let transactionalId: string = "";
@@ -436,6 +451,11 @@ export function defaultAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult()
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(m: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult): boolean {
+  return !(m.name !== "") && !(m.resultsByPartition.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
   const flexible = version >= 3;
   const name: string = flexible ? r.compactString() : r.string();
@@ -476,6 +496,11 @@ export function defaultAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResu
     partitionErrorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(m: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult): boolean {
+  return !(m.partitionIndex !== 0) && !(m.partitionErrorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {

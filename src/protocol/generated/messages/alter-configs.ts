@@ -98,6 +98,11 @@ export function defaultAlterConfigsRequestAlterConfigsResource(): AlterConfigsRe
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAlterConfigsRequestAlterConfigsResource(m: AlterConfigsRequestAlterConfigsResource): boolean {
+  return !(m.resourceType !== 0) && !(m.resourceName !== "") && !(m.configs.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeAlterConfigsRequestAlterConfigsResource(r: Reader, version: number): AlterConfigsRequestAlterConfigsResource {
   const flexible = version >= 2;
   const resourceType: number = r.int8();
@@ -140,6 +145,11 @@ export function defaultAlterConfigsRequestAlterableConfig(): AlterConfigsRequest
     value: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAlterConfigsRequestAlterableConfig(m: AlterConfigsRequestAlterableConfig): boolean {
+  return !(m.name !== "") && !(m.value !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeAlterConfigsRequestAlterableConfig(r: Reader, version: number): AlterConfigsRequestAlterableConfig {
@@ -243,6 +253,11 @@ export function defaultAlterConfigsResponseAlterConfigsResourceResponse(): Alter
     resourceName: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultAlterConfigsResponseAlterConfigsResourceResponse(m: AlterConfigsResponseAlterConfigsResourceResponse): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== "") && !(m.resourceType !== 0) && !(m.resourceName !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, version: number): AlterConfigsResponseAlterConfigsResourceResponse {

@@ -245,6 +245,11 @@ export function defaultApiVersionsResponseApiVersion(): ApiVersionsResponseApiVe
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultApiVersionsResponseApiVersion(m: ApiVersionsResponseApiVersion): boolean {
+  return !(m.apiKey !== 0) && !(m.minVersion !== 0) && !(m.maxVersion !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeApiVersionsResponseApiVersion(r: Reader, version: number): ApiVersionsResponseApiVersion {
   const flexible = version >= 3;
   const apiKey: number = r.int16();
@@ -279,6 +284,11 @@ export function defaultApiVersionsResponseSupportedFeatureKey(): ApiVersionsResp
     maxVersion: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultApiVersionsResponseSupportedFeatureKey(m: ApiVersionsResponseSupportedFeatureKey): boolean {
+  return !(m.name !== "") && !(m.minVersion !== 0) && !(m.maxVersion !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeApiVersionsResponseSupportedFeatureKey(r: Reader, version: number): ApiVersionsResponseSupportedFeatureKey {
@@ -330,6 +340,11 @@ export function defaultApiVersionsResponseFinalizedFeatureKey(): ApiVersionsResp
     minVersionLevel: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultApiVersionsResponseFinalizedFeatureKey(m: ApiVersionsResponseFinalizedFeatureKey): boolean {
+  return !(m.name !== "") && !(m.maxVersionLevel !== 0) && !(m.minVersionLevel !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeApiVersionsResponseFinalizedFeatureKey(r: Reader, version: number): ApiVersionsResponseFinalizedFeatureKey {

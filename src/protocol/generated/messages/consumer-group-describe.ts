@@ -209,6 +209,11 @@ export function defaultConsumerGroupDescribeResponseDescribedGroup(): ConsumerGr
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerGroupDescribeResponseDescribedGroup(m: ConsumerGroupDescribeResponseDescribedGroup): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== null) && !(m.groupId !== "") && !(m.groupState !== "") && !(m.groupEpoch !== 0) && !(m.assignmentEpoch !== 0) && !(m.assignorName !== "") && !(m.members.length !== 0) && !(m.authorizedOperations !== -2147483648) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeConsumerGroupDescribeResponseDescribedGroup(r: Reader, version: number): ConsumerGroupDescribeResponseDescribedGroup {
   const flexible = true;
   const errorCode: number = r.int16();
@@ -272,6 +277,11 @@ export function defaultConsumerGroupDescribeResponseMember(): ConsumerGroupDescr
     memberType: -1,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerGroupDescribeResponseMember(m: ConsumerGroupDescribeResponseMember): boolean {
+  return !(m.memberId !== "") && !(m.instanceId !== null) && !(m.rackId !== null) && !(m.memberEpoch !== 0) && !(m.clientId !== "") && !(m.clientHost !== "") && !(m.subscribedTopicNames.length !== 0) && !(m.subscribedTopicRegex !== null) && !(!isDefaultConsumerGroupDescribeResponseAssignment(m.assignment)) && !(!isDefaultConsumerGroupDescribeResponseAssignment(m.targetAssignment)) && !(m.memberType !== -1) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeConsumerGroupDescribeResponseMember(r: Reader, version: number): ConsumerGroupDescribeResponseMember {
@@ -338,6 +348,11 @@ export function defaultConsumerGroupDescribeResponseAssignment(): ConsumerGroupD
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerGroupDescribeResponseAssignment(m: ConsumerGroupDescribeResponseAssignment): boolean {
+  return !(m.topicPartitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeConsumerGroupDescribeResponseAssignment(r: Reader, version: number): ConsumerGroupDescribeResponseAssignment {
   const flexible = true;
   let topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[];
@@ -377,6 +392,11 @@ export function defaultConsumerGroupDescribeResponseTopicPartitions(): ConsumerG
     partitions: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerGroupDescribeResponseTopicPartitions(m: ConsumerGroupDescribeResponseTopicPartitions): boolean {
+  return !(m.topicId !== ZERO_UUID) && !(m.topicName !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeConsumerGroupDescribeResponseTopicPartitions(r: Reader, _version: number): ConsumerGroupDescribeResponseTopicPartitions {

@@ -149,6 +149,11 @@ export function defaultConsumerGroupHeartbeatRequestTopicPartitions(): ConsumerG
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerGroupHeartbeatRequestTopicPartitions(m: ConsumerGroupHeartbeatRequestTopicPartitions): boolean {
+  return !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, _version: number): ConsumerGroupHeartbeatRequestTopicPartitions {
   const flexible = true;
   const topicId: string = r.uuid();
@@ -282,6 +287,11 @@ export function defaultConsumerGroupHeartbeatResponseAssignment(): ConsumerGroup
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerGroupHeartbeatResponseAssignment(m: ConsumerGroupHeartbeatResponseAssignment): boolean {
+  return !(m.topicPartitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeConsumerGroupHeartbeatResponseAssignment(r: Reader, version: number): ConsumerGroupHeartbeatResponseAssignment {
   const flexible = true;
   let topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[];
@@ -320,6 +330,11 @@ export function defaultConsumerGroupHeartbeatResponseTopicPartitions(): Consumer
     partitions: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerGroupHeartbeatResponseTopicPartitions(m: ConsumerGroupHeartbeatResponseTopicPartitions): boolean {
+  return !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, _version: number): ConsumerGroupHeartbeatResponseTopicPartitions {

@@ -95,6 +95,11 @@ export function defaultCreateAclsRequestAclCreation(): CreateAclsRequestAclCreat
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreateAclsRequestAclCreation(m: CreateAclsRequestAclCreation): boolean {
+  return !(m.resourceType !== 0) && !(m.resourceName !== "") && !(m.resourcePatternType !== 3) && !(m.principal !== "") && !(m.host !== "") && !(m.operation !== 0) && !(m.permissionType !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeCreateAclsRequestAclCreation(r: Reader, version: number): CreateAclsRequestAclCreation {
   const flexible = version >= 2;
   const resourceType: number = r.int8();
@@ -205,6 +210,11 @@ export function defaultCreateAclsResponseAclCreationResult(): CreateAclsResponse
     errorMessage: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreateAclsResponseAclCreationResult(m: CreateAclsResponseAclCreationResult): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeCreateAclsResponseAclCreationResult(r: Reader, version: number): CreateAclsResponseAclCreationResult {

@@ -101,6 +101,11 @@ export function defaultCreatePartitionsRequestCreatePartitionsTopic(): CreatePar
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreatePartitionsRequestCreatePartitionsTopic(m: CreatePartitionsRequestCreatePartitionsTopic): boolean {
+  return !(m.name !== "") && !(m.count !== 0) && !((m.assignments === null || m.assignments.length !== 0)) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeCreatePartitionsRequestCreatePartitionsTopic(r: Reader, version: number): CreatePartitionsRequestCreatePartitionsTopic {
   const flexible = version >= 2;
   const name: string = flexible ? r.compactString() : r.string();
@@ -146,6 +151,11 @@ export function defaultCreatePartitionsRequestCreatePartitionsAssignment(): Crea
     brokerIds: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreatePartitionsRequestCreatePartitionsAssignment(m: CreatePartitionsRequestCreatePartitionsAssignment): boolean {
+  return !(m.brokerIds.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, version: number): CreatePartitionsRequestCreatePartitionsAssignment {
@@ -253,6 +263,11 @@ export function defaultCreatePartitionsResponseCreatePartitionsTopicResult(): Cr
     errorMessage: null,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreatePartitionsResponseCreatePartitionsTopicResult(m: CreatePartitionsResponseCreatePartitionsTopicResult): boolean {
+  return !(m.name !== "") && !(m.errorCode !== 0) && !(m.errorMessage !== null) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, version: number): CreatePartitionsResponseCreatePartitionsTopicResult {

@@ -129,6 +129,11 @@ export function defaultCreateTopicsRequestCreatableTopic(): CreateTopicsRequestC
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreateTopicsRequestCreatableTopic(m: CreateTopicsRequestCreatableTopic): boolean {
+  return !(m.name !== "") && !(m.numPartitions !== 0) && !(m.replicationFactor !== 0) && !(m.assignments.length !== 0) && !(m.configs.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeCreateTopicsRequestCreatableTopic(r: Reader, version: number): CreateTopicsRequestCreatableTopic {
   const flexible = version >= 5;
   const name: string = flexible ? r.compactString() : r.string();
@@ -186,6 +191,11 @@ export function defaultCreateTopicsRequestCreatableReplicaAssignment(): CreateTo
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreateTopicsRequestCreatableReplicaAssignment(m: CreateTopicsRequestCreatableReplicaAssignment): boolean {
+  return !(m.partitionIndex !== 0) && !(m.brokerIds.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeCreateTopicsRequestCreatableReplicaAssignment(r: Reader, version: number): CreateTopicsRequestCreatableReplicaAssignment {
   const flexible = version >= 5;
   const partitionIndex: number = r.int32();
@@ -226,6 +236,11 @@ export function defaultCreateTopicsRequestCreatableTopicConfig(): CreateTopicsRe
     value: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreateTopicsRequestCreatableTopicConfig(m: CreateTopicsRequestCreatableTopicConfig): boolean {
+  return !(m.name !== "") && !(m.value !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeCreateTopicsRequestCreatableTopicConfig(r: Reader, version: number): CreateTopicsRequestCreatableTopicConfig {
@@ -364,6 +379,11 @@ export function defaultCreateTopicsResponseCreatableTopicResult(): CreateTopicsR
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreateTopicsResponseCreatableTopicResult(m: CreateTopicsResponseCreatableTopicResult): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.errorCode !== 0) && !(m.errorMessage !== "") && !(m.topicConfigErrorCode !== 0) && !(m.numPartitions !== -1) && !(m.replicationFactor !== -1) && !((m.configs === null || m.configs.length !== 0)) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeCreateTopicsResponseCreatableTopicResult(r: Reader, version: number): CreateTopicsResponseCreatableTopicResult {
   const flexible = version >= 5;
   const name: string = flexible ? r.compactString() : r.string();
@@ -458,6 +478,11 @@ export function defaultCreateTopicsResponseCreatableTopicConfigs(): CreateTopics
     isSensitive: false,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultCreateTopicsResponseCreatableTopicConfigs(m: CreateTopicsResponseCreatableTopicConfigs): boolean {
+  return !(m.name !== "") && !(m.value !== "") && !(m.readOnly !== false) && !(m.configSource !== -1) && !(m.isSensitive !== false) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeCreateTopicsResponseCreatableTopicConfigs(r: Reader, version: number): CreateTopicsResponseCreatableTopicConfigs {

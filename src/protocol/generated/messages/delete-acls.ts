@@ -95,6 +95,11 @@ export function defaultDeleteAclsRequestDeleteAclsFilter(): DeleteAclsRequestDel
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteAclsRequestDeleteAclsFilter(m: DeleteAclsRequestDeleteAclsFilter): boolean {
+  return !(m.resourceTypeFilter !== 0) && !(m.resourceNameFilter !== "") && !(m.patternTypeFilter !== 3) && !(m.principalFilter !== "") && !(m.hostFilter !== "") && !(m.operation !== 0) && !(m.permissionType !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDeleteAclsRequestDeleteAclsFilter(r: Reader, version: number): DeleteAclsRequestDeleteAclsFilter {
   const flexible = version >= 2;
   const resourceTypeFilter: number = r.int8();
@@ -234,6 +239,11 @@ export function defaultDeleteAclsResponseDeleteAclsFilterResult(): DeleteAclsRes
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteAclsResponseDeleteAclsFilterResult(m: DeleteAclsResponseDeleteAclsFilterResult): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== "") && !(m.matchingAcls.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDeleteAclsResponseDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsResponseDeleteAclsFilterResult {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
@@ -283,6 +293,11 @@ export function defaultDeleteAclsResponseDeleteAclsMatchingAcl(): DeleteAclsResp
     permissionType: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteAclsResponseDeleteAclsMatchingAcl(m: DeleteAclsResponseDeleteAclsMatchingAcl): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== "") && !(m.resourceType !== 0) && !(m.resourceName !== "") && !(m.patternType !== 3) && !(m.principal !== "") && !(m.host !== "") && !(m.operation !== 0) && !(m.permissionType !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsResponseDeleteAclsMatchingAcl {

@@ -133,6 +133,11 @@ export function defaultDeleteGroupsResponseDeletableGroupResult(): DeleteGroupsR
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteGroupsResponseDeletableGroupResult(m: DeleteGroupsResponseDeletableGroupResult): boolean {
+  return !(m.groupId !== "") && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDeleteGroupsResponseDeletableGroupResult(r: Reader, version: number): DeleteGroupsResponseDeletableGroupResult {
   const flexible = version >= 2;
   const groupId: string = flexible ? r.compactString() : r.string();

@@ -94,6 +94,11 @@ export function defaultDeleteRecordsRequestDeleteRecordsTopic(): DeleteRecordsRe
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteRecordsRequestDeleteRecordsTopic(m: DeleteRecordsRequestDeleteRecordsTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDeleteRecordsRequestDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsRequestDeleteRecordsTopic {
   const flexible = version >= 2;
   const name: string = flexible ? r.compactString() : r.string();
@@ -134,6 +139,11 @@ export function defaultDeleteRecordsRequestDeleteRecordsPartition(): DeleteRecor
     offset: 0n,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteRecordsRequestDeleteRecordsPartition(m: DeleteRecordsRequestDeleteRecordsPartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.offset !== 0n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDeleteRecordsRequestDeleteRecordsPartition(r: Reader, version: number): DeleteRecordsRequestDeleteRecordsPartition {
@@ -245,6 +255,11 @@ export function defaultDeleteRecordsResponseDeleteRecordsTopicResult(): DeleteRe
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteRecordsResponseDeleteRecordsTopicResult(m: DeleteRecordsResponseDeleteRecordsTopicResult): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecordsResponseDeleteRecordsTopicResult {
   const flexible = version >= 2;
   const name: string = flexible ? r.compactString() : r.string();
@@ -286,6 +301,11 @@ export function defaultDeleteRecordsResponseDeleteRecordsPartitionResult(): Dele
     errorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteRecordsResponseDeleteRecordsPartitionResult(m: DeleteRecordsResponseDeleteRecordsPartitionResult): boolean {
+  return !(m.partitionIndex !== 0) && !(m.lowWatermark !== 0n) && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, version: number): DeleteRecordsResponseDeleteRecordsPartitionResult {

@@ -111,6 +111,11 @@ export function defaultDeleteTopicsRequestDeleteTopicState(): DeleteTopicsReques
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteTopicsRequestDeleteTopicState(m: DeleteTopicsRequestDeleteTopicState): boolean {
+  return !(m.name !== null) && !(m.topicId !== ZERO_UUID) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDeleteTopicsRequestDeleteTopicState(r: Reader, version: number): DeleteTopicsRequestDeleteTopicState {
   const flexible = version >= 4;
   let name: string | null = null;
@@ -227,6 +232,11 @@ export function defaultDeleteTopicsResponseDeletableTopicResult(): DeleteTopicsR
     errorMessage: null,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDeleteTopicsResponseDeletableTopicResult(m: DeleteTopicsResponseDeletableTopicResult): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.errorCode !== 0) && !(m.errorMessage !== null) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDeleteTopicsResponseDeletableTopicResult(r: Reader, version: number): DeleteTopicsResponseDeletableTopicResult {

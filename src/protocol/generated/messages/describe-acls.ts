@@ -191,6 +191,11 @@ export function defaultDescribeAclsResponseDescribeAclsResource(): DescribeAclsR
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeAclsResponseDescribeAclsResource(m: DescribeAclsResponseDescribeAclsResource): boolean {
+  return !(m.resourceType !== 0) && !(m.resourceName !== "") && !(m.patternType !== 3) && !(m.acls.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeAclsResponseDescribeAclsResource(r: Reader, version: number): DescribeAclsResponseDescribeAclsResource {
   const flexible = version >= 2;
   const resourceType: number = r.int8();
@@ -242,6 +247,11 @@ export function defaultDescribeAclsResponseAclDescription(): DescribeAclsRespons
     permissionType: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeAclsResponseAclDescription(m: DescribeAclsResponseAclDescription): boolean {
+  return !(m.principal !== "") && !(m.host !== "") && !(m.operation !== 0) && !(m.permissionType !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeAclsResponseAclDescription(r: Reader, version: number): DescribeAclsResponseAclDescription {

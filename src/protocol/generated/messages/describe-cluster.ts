@@ -191,6 +191,11 @@ export function defaultDescribeClusterResponseDescribeClusterBroker(): DescribeC
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeClusterResponseDescribeClusterBroker(m: DescribeClusterResponseDescribeClusterBroker): boolean {
+  return !(m.brokerId !== 0) && !(m.host !== "") && !(m.port !== 0) && !(m.rack !== null) && !(m.isFenced !== false) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeClusterResponseDescribeClusterBroker(r: Reader, version: number): DescribeClusterResponseDescribeClusterBroker {
   const flexible = true;
   const brokerId: number = r.int32();

@@ -104,6 +104,11 @@ export function defaultDescribeConfigsRequestDescribeConfigsResource(): Describe
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeConfigsRequestDescribeConfigsResource(m: DescribeConfigsRequestDescribeConfigsResource): boolean {
+  return !(m.resourceType !== 0) && !(m.resourceName !== "") && !((m.configurationKeys === null || m.configurationKeys.length !== 0)) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeConfigsRequestDescribeConfigsResource(r: Reader, version: number): DescribeConfigsRequestDescribeConfigsResource {
   const flexible = version >= 4;
   const resourceType: number = r.int8();
@@ -261,6 +266,11 @@ export function defaultDescribeConfigsResponseDescribeConfigsResult(): DescribeC
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeConfigsResponseDescribeConfigsResult(m: DescribeConfigsResponseDescribeConfigsResult): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== "") && !(m.resourceType !== 0) && !(m.resourceName !== "") && !(m.configs.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeConfigsResponseDescribeConfigsResult(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsResult {
   const flexible = version >= 4;
   const errorCode: number = r.int16();
@@ -314,6 +324,11 @@ export function defaultDescribeConfigsResponseDescribeConfigsResourceResult(): D
     documentation: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeConfigsResponseDescribeConfigsResourceResult(m: DescribeConfigsResponseDescribeConfigsResourceResult): boolean {
+  return !(m.name !== "") && !(m.value !== "") && !(m.readOnly !== false) && !(m.isDefault !== false) && !(m.configSource !== -1) && !(m.isSensitive !== false) && !(m.synonyms.length !== 0) && !(m.configType !== 0) && !(m.documentation !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsResourceResult {
@@ -395,6 +410,11 @@ export function defaultDescribeConfigsResponseDescribeConfigsSynonym(): Describe
     source: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeConfigsResponseDescribeConfigsSynonym(m: DescribeConfigsResponseDescribeConfigsSynonym): boolean {
+  return !(m.name !== "") && !(m.value !== "") && !(m.source !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsSynonym {

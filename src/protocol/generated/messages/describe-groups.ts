@@ -187,6 +187,11 @@ export function defaultDescribeGroupsResponseDescribedGroup(): DescribeGroupsRes
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeGroupsResponseDescribedGroup(m: DescribeGroupsResponseDescribedGroup): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== null) && !(m.groupId !== "") && !(m.groupState !== "") && !(m.protocolType !== "") && !(m.protocolData !== "") && !(m.members.length !== 0) && !(m.authorizedOperations !== -2147483648) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeGroupsResponseDescribedGroup(r: Reader, version: number): DescribeGroupsResponseDescribedGroup {
   const flexible = version >= 5;
   const errorCode: number = r.int16();
@@ -253,6 +258,11 @@ export function defaultDescribeGroupsResponseDescribedGroupMember(): DescribeGro
     memberAssignment: EMPTY,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeGroupsResponseDescribedGroupMember(m: DescribeGroupsResponseDescribedGroupMember): boolean {
+  return !(m.memberId !== "") && !(m.groupInstanceId !== null) && !(m.clientId !== "") && !(m.clientHost !== "") && !(m.memberMetadata.length !== 0) && !(m.memberAssignment.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeGroupsResponseDescribedGroupMember(r: Reader, version: number): DescribeGroupsResponseDescribedGroupMember {

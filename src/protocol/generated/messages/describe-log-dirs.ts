@@ -87,6 +87,11 @@ export function defaultDescribeLogDirsRequestDescribableLogDirTopic(): DescribeL
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeLogDirsRequestDescribableLogDirTopic(m: DescribeLogDirsRequestDescribableLogDirTopic): boolean {
+  return !(m.topic !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, version: number): DescribeLogDirsRequestDescribableLogDirTopic {
   const flexible = version >= 2;
   const topic: string = flexible ? r.compactString() : r.string();
@@ -239,6 +244,11 @@ export function defaultDescribeLogDirsResponseDescribeLogDirsResult(): DescribeL
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeLogDirsResponseDescribeLogDirsResult(m: DescribeLogDirsResponseDescribeLogDirsResult): boolean {
+  return !(m.errorCode !== 0) && !(m.logDir !== "") && !(m.topics.length !== 0) && !(m.totalBytes !== -1n) && !(m.usableBytes !== -1n) && !(m.isCordoned !== false) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, version: number): DescribeLogDirsResponseDescribeLogDirsResult {
   const flexible = version >= 2;
   const errorCode: number = r.int16();
@@ -304,6 +314,11 @@ export function defaultDescribeLogDirsResponseDescribeLogDirsTopic(): DescribeLo
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeLogDirsResponseDescribeLogDirsTopic(m: DescribeLogDirsResponseDescribeLogDirsTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirsResponseDescribeLogDirsTopic {
   const flexible = version >= 2;
   const name: string = flexible ? r.compactString() : r.string();
@@ -346,6 +361,11 @@ export function defaultDescribeLogDirsResponseDescribeLogDirsPartition(): Descri
     isFutureKey: false,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeLogDirsResponseDescribeLogDirsPartition(m: DescribeLogDirsResponseDescribeLogDirsPartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.partitionSize !== 0n) && !(m.offsetLag !== 0n) && !(m.isFutureKey !== false) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, version: number): DescribeLogDirsResponseDescribeLogDirsPartition {

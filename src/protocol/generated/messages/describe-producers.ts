@@ -79,6 +79,11 @@ export function defaultDescribeProducersRequestTopicRequest(): DescribeProducers
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeProducersRequestTopicRequest(m: DescribeProducersRequestTopicRequest): boolean {
+  return !(m.name !== "") && !(m.partitionIndexes.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeProducersRequestTopicRequest(r: Reader, _version: number): DescribeProducersRequestTopicRequest {
   const flexible = true;
   const name: string = flexible ? r.compactString() : r.string();
@@ -217,6 +222,11 @@ export function defaultDescribeProducersResponseTopicResponse(): DescribeProduce
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeProducersResponseTopicResponse(m: DescribeProducersResponseTopicResponse): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeProducersResponseTopicResponse(r: Reader, version: number): DescribeProducersResponseTopicResponse {
   const flexible = true;
   const name: string = flexible ? r.compactString() : r.string();
@@ -259,6 +269,11 @@ export function defaultDescribeProducersResponsePartitionResponse(): DescribePro
     activeProducers: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeProducersResponsePartitionResponse(m: DescribeProducersResponsePartitionResponse): boolean {
+  return !(m.partitionIndex !== 0) && !(m.errorCode !== 0) && !(m.errorMessage !== null) && !(m.activeProducers.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeProducersResponsePartitionResponse(r: Reader, version: number): DescribeProducersResponsePartitionResponse {
@@ -309,6 +324,11 @@ export function defaultDescribeProducersResponseProducerState(): DescribeProduce
     currentTxnStartOffset: -1n,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeProducersResponseProducerState(m: DescribeProducersResponseProducerState): boolean {
+  return !(m.producerId !== 0n) && !(m.producerEpoch !== 0) && !(m.lastSequence !== -1) && !(m.lastTimestamp !== -1n) && !(m.coordinatorEpoch !== 0) && !(m.currentTxnStartOffset !== -1n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeProducersResponseProducerState(r: Reader, _version: number): DescribeProducersResponseProducerState {

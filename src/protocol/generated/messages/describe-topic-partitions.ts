@@ -100,6 +100,11 @@ export function defaultDescribeTopicPartitionsRequestTopicRequest(): DescribeTop
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeTopicPartitionsRequestTopicRequest(m: DescribeTopicPartitionsRequestTopicRequest): boolean {
+  return !(m.name !== "") && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeTopicPartitionsRequestTopicRequest(r: Reader, _version: number): DescribeTopicPartitionsRequestTopicRequest {
   const flexible = true;
   const name: string = flexible ? r.compactString() : r.string();
@@ -129,6 +134,11 @@ export function defaultDescribeTopicPartitionsRequestCursor(): DescribeTopicPart
     partitionIndex: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeTopicPartitionsRequestCursor(m: DescribeTopicPartitionsRequestCursor): boolean {
+  return !(m.topicName !== "") && !(m.partitionIndex !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeTopicPartitionsRequestCursor(r: Reader, _version: number): DescribeTopicPartitionsRequestCursor {
@@ -283,6 +293,11 @@ export function defaultDescribeTopicPartitionsResponseTopic(): DescribeTopicPart
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeTopicPartitionsResponseTopic(m: DescribeTopicPartitionsResponseTopic): boolean {
+  return !(m.errorCode !== 0) && !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.isInternal !== false) && !(m.partitions.length !== 0) && !(m.topicAuthorizedOperations !== -2147483648) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeTopicPartitionsResponseTopic(r: Reader, version: number): DescribeTopicPartitionsResponseTopic {
   const flexible = true;
   const errorCode: number = r.int16();
@@ -338,6 +353,11 @@ export function defaultDescribeTopicPartitionsResponsePartition(): DescribeTopic
     offlineReplicas: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeTopicPartitionsResponsePartition(m: DescribeTopicPartitionsResponsePartition): boolean {
+  return !(m.errorCode !== 0) && !(m.partitionIndex !== 0) && !(m.leaderId !== 0) && !(m.leaderEpoch !== -1) && !(m.replicaNodes.length !== 0) && !(m.isrNodes.length !== 0) && !(m.eligibleLeaderReplicas !== null) && !(m.lastKnownElr !== null) && !(m.offlineReplicas.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeTopicPartitionsResponsePartition(r: Reader, _version: number): DescribeTopicPartitionsResponsePartition {
@@ -438,6 +458,11 @@ export function defaultDescribeTopicPartitionsResponseCursor(): DescribeTopicPar
     partitionIndex: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeTopicPartitionsResponseCursor(m: DescribeTopicPartitionsResponseCursor): boolean {
+  return !(m.topicName !== "") && !(m.partitionIndex !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeTopicPartitionsResponseCursor(r: Reader, _version: number): DescribeTopicPartitionsResponseCursor {

@@ -160,6 +160,11 @@ export function defaultDescribeTransactionsResponseTransactionState(): DescribeT
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeTransactionsResponseTransactionState(m: DescribeTransactionsResponseTransactionState): boolean {
+  return !(m.errorCode !== 0) && !(m.transactionalId !== "") && !(m.transactionState !== "") && !(m.transactionTimeoutMs !== 0) && !(m.transactionStartTimeMs !== 0n) && !(m.producerId !== 0n) && !(m.producerEpoch !== 0) && !(m.topics.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeDescribeTransactionsResponseTransactionState(r: Reader, version: number): DescribeTransactionsResponseTransactionState {
   const flexible = true;
   const errorCode: number = r.int16();
@@ -212,6 +217,11 @@ export function defaultDescribeTransactionsResponseTopicData(): DescribeTransact
     partitions: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultDescribeTransactionsResponseTopicData(m: DescribeTransactionsResponseTopicData): boolean {
+  return !(m.topic !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeDescribeTransactionsResponseTopicData(r: Reader, _version: number): DescribeTransactionsResponseTopicData {

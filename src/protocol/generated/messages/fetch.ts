@@ -243,11 +243,7 @@ export function encodeFetchRequest(w: Writer, version: number, m: FetchRequest):
   if (flexible) {
     let known: TaggedField[] | null = null;
     if (version >= 12 && m.clusterId !== null) (known ??= []).push({ tag: 0, data: Writer.encodeToBuffer((w) => { w.compactNullableString(m.clusterId); }) });
-    if (version >= 15) {
-      const data = Writer.encodeToBuffer((w) => { encodeFetchRequestReplicaState(w, version, m.replicaState); });
-      const none = Writer.encodeToBuffer((w) => { encodeFetchRequestReplicaState(w, version, defaultFetchRequestReplicaState()); });
-      if (!data.equals(none)) (known ??= []).push({ tag: 1, data });
-    }
+    if (version >= 15 && !isDefaultFetchRequestReplicaState(m.replicaState)) (known ??= []).push({ tag: 1, data: Writer.encodeToBuffer((w) => { encodeFetchRequestReplicaState(w, version, m.replicaState); }) });
     w.taggedFields(known, m._unknownTaggedFields);
   }
 }
@@ -258,6 +254,11 @@ export function defaultFetchRequestReplicaState(): FetchRequestReplicaState {
     replicaEpoch: -1n,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchRequestReplicaState(m: FetchRequestReplicaState): boolean {
+  return !(m.replicaId !== -1) && !(m.replicaEpoch !== -1n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchRequestReplicaState(r: Reader, version: number): FetchRequestReplicaState {
@@ -302,6 +303,11 @@ export function defaultFetchRequestFetchTopic(): FetchRequestFetchTopic {
     partitions: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchRequestFetchTopic(m: FetchRequestFetchTopic): boolean {
+  return !(m.topic !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchRequestFetchTopic(r: Reader, version: number): FetchRequestFetchTopic {
@@ -362,6 +368,11 @@ export function defaultFetchRequestFetchPartition(): FetchRequestFetchPartition 
     highWatermark: 9223372036854775808n,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchRequestFetchPartition(m: FetchRequestFetchPartition): boolean {
+  return !(m.partition !== 0) && !(m.currentLeaderEpoch !== -1) && !(m.fetchOffset !== 0n) && !(m.lastFetchedEpoch !== -1) && !(m.logStartOffset !== -1n) && !(m.partitionMaxBytes !== 0) && !(m.replicaDirectoryId !== ZERO_UUID) && !(m.highWatermark !== 9223372036854775808n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchRequestFetchPartition(r: Reader, version: number): FetchRequestFetchPartition {
@@ -440,6 +451,11 @@ export function defaultFetchRequestForgottenTopic(): FetchRequestForgottenTopic 
     partitions: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchRequestForgottenTopic(m: FetchRequestForgottenTopic): boolean {
+  return !(m.topic !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchRequestForgottenTopic(r: Reader, version: number): FetchRequestForgottenTopic {
@@ -696,6 +712,11 @@ export function defaultFetchResponseFetchableTopicResponse(): FetchResponseFetch
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchResponseFetchableTopicResponse(m: FetchResponseFetchableTopicResponse): boolean {
+  return !(m.topic !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeFetchResponseFetchableTopicResponse(r: Reader, version: number): FetchResponseFetchableTopicResponse {
   const flexible = version >= 12;
   let topic: string = "";
@@ -757,6 +778,11 @@ export function defaultFetchResponsePartitionData(): FetchResponsePartitionData 
     records: null,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchResponsePartitionData(m: FetchResponsePartitionData): boolean {
+  return !(m.partitionIndex !== 0) && !(m.errorCode !== 0) && !(m.highWatermark !== 0n) && !(m.lastStableOffset !== -1n) && !(m.logStartOffset !== -1n) && !(!isDefaultFetchResponseEpochEndOffset(m.divergingEpoch)) && !(!isDefaultFetchResponseLeaderIdAndEpoch(m.currentLeader)) && !(!isDefaultFetchResponseSnapshotId(m.snapshotId)) && !((m.abortedTransactions === null || m.abortedTransactions.length !== 0)) && !(m.preferredReadReplica !== -1) && !(m.records !== null) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchResponsePartitionData(r: Reader, version: number): FetchResponsePartitionData {
@@ -852,21 +878,9 @@ export function encodeFetchResponsePartitionData(w: Writer, version: number, m: 
   if (flexible) w.compactNullableBytes(m.records); else w.nullableBytes(m.records);
   if (flexible) {
     let known: TaggedField[] | null = null;
-    if (version >= 12) {
-      const data = Writer.encodeToBuffer((w) => { encodeFetchResponseEpochEndOffset(w, version, m.divergingEpoch); });
-      const none = Writer.encodeToBuffer((w) => { encodeFetchResponseEpochEndOffset(w, version, defaultFetchResponseEpochEndOffset()); });
-      if (!data.equals(none)) (known ??= []).push({ tag: 0, data });
-    }
-    if (version >= 12) {
-      const data = Writer.encodeToBuffer((w) => { encodeFetchResponseLeaderIdAndEpoch(w, version, m.currentLeader); });
-      const none = Writer.encodeToBuffer((w) => { encodeFetchResponseLeaderIdAndEpoch(w, version, defaultFetchResponseLeaderIdAndEpoch()); });
-      if (!data.equals(none)) (known ??= []).push({ tag: 1, data });
-    }
-    if (version >= 12) {
-      const data = Writer.encodeToBuffer((w) => { encodeFetchResponseSnapshotId(w, version, m.snapshotId); });
-      const none = Writer.encodeToBuffer((w) => { encodeFetchResponseSnapshotId(w, version, defaultFetchResponseSnapshotId()); });
-      if (!data.equals(none)) (known ??= []).push({ tag: 2, data });
-    }
+    if (version >= 12 && !isDefaultFetchResponseEpochEndOffset(m.divergingEpoch)) (known ??= []).push({ tag: 0, data: Writer.encodeToBuffer((w) => { encodeFetchResponseEpochEndOffset(w, version, m.divergingEpoch); }) });
+    if (version >= 12 && !isDefaultFetchResponseLeaderIdAndEpoch(m.currentLeader)) (known ??= []).push({ tag: 1, data: Writer.encodeToBuffer((w) => { encodeFetchResponseLeaderIdAndEpoch(w, version, m.currentLeader); }) });
+    if (version >= 12 && !isDefaultFetchResponseSnapshotId(m.snapshotId)) (known ??= []).push({ tag: 2, data: Writer.encodeToBuffer((w) => { encodeFetchResponseSnapshotId(w, version, m.snapshotId); }) });
     w.taggedFields(known, m._unknownTaggedFields);
   }
 }
@@ -877,6 +891,11 @@ export function defaultFetchResponseEpochEndOffset(): FetchResponseEpochEndOffse
     endOffset: -1n,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchResponseEpochEndOffset(m: FetchResponseEpochEndOffset): boolean {
+  return !(m.epoch !== -1) && !(m.endOffset !== -1n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchResponseEpochEndOffset(r: Reader, version: number): FetchResponseEpochEndOffset {
@@ -922,6 +941,11 @@ export function defaultFetchResponseLeaderIdAndEpoch(): FetchResponseLeaderIdAnd
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchResponseLeaderIdAndEpoch(m: FetchResponseLeaderIdAndEpoch): boolean {
+  return !(m.leaderId !== -1) && !(m.leaderEpoch !== -1) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeFetchResponseLeaderIdAndEpoch(r: Reader, version: number): FetchResponseLeaderIdAndEpoch {
   const flexible = version >= 12;
   let leaderId: number = -1;
@@ -965,6 +989,11 @@ export function defaultFetchResponseSnapshotId(): FetchResponseSnapshotId {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchResponseSnapshotId(m: FetchResponseSnapshotId): boolean {
+  return !(m.endOffset !== -1n) && !(m.epoch !== -1) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeFetchResponseSnapshotId(r: Reader, version: number): FetchResponseSnapshotId {
   const flexible = version >= 12;
   const endOffset: bigint = r.int64();
@@ -996,6 +1025,11 @@ export function defaultFetchResponseAbortedTransaction(): FetchResponseAbortedTr
     firstOffset: 0n,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchResponseAbortedTransaction(m: FetchResponseAbortedTransaction): boolean {
+  return !(m.producerId !== 0n) && !(m.firstOffset !== 0n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchResponseAbortedTransaction(r: Reader, version: number): FetchResponseAbortedTransaction {
@@ -1041,6 +1075,11 @@ export function defaultFetchResponseNodeEndpoint(): FetchResponseNodeEndpoint {
     rack: null,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFetchResponseNodeEndpoint(m: FetchResponseNodeEndpoint): boolean {
+  return !(m.nodeId !== 0) && !(m.host !== "") && !(m.port !== 0) && !(m.rack !== null) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchResponseNodeEndpoint(r: Reader, version: number): FetchResponseNodeEndpoint {

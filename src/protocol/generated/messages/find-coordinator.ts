@@ -232,6 +232,11 @@ export function defaultFindCoordinatorResponseCoordinator(): FindCoordinatorResp
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultFindCoordinatorResponseCoordinator(m: FindCoordinatorResponseCoordinator): boolean {
+  return !(m.key !== "") && !(m.nodeId !== 0) && !(m.host !== "") && !(m.port !== 0) && !(m.errorCode !== 0) && !(m.errorMessage !== "") && m._unknownTaggedFields === undefined;
+}
+
 export function decodeFindCoordinatorResponseCoordinator(r: Reader, version: number): FindCoordinatorResponseCoordinator {
   const flexible = version >= 3;
   let key: string = "";

@@ -99,6 +99,11 @@ export function defaultIncrementalAlterConfigsRequestAlterConfigsResource(): Inc
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultIncrementalAlterConfigsRequestAlterConfigsResource(m: IncrementalAlterConfigsRequestAlterConfigsResource): boolean {
+  return !(m.resourceType !== 0) && !(m.resourceName !== "") && !(m.configs.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, version: number): IncrementalAlterConfigsRequestAlterConfigsResource {
   const flexible = version >= 1;
   const resourceType: number = r.int8();
@@ -142,6 +147,11 @@ export function defaultIncrementalAlterConfigsRequestAlterableConfig(): Incremen
     value: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultIncrementalAlterConfigsRequestAlterableConfig(m: IncrementalAlterConfigsRequestAlterableConfig): boolean {
+  return !(m.name !== "") && !(m.configOperation !== 0) && !(m.value !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeIncrementalAlterConfigsRequestAlterableConfig(r: Reader, version: number): IncrementalAlterConfigsRequestAlterableConfig {
@@ -247,6 +257,11 @@ export function defaultIncrementalAlterConfigsResponseAlterConfigsResourceRespon
     resourceName: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultIncrementalAlterConfigsResponseAlterConfigsResourceResponse(m: IncrementalAlterConfigsResponseAlterConfigsResourceResponse): boolean {
+  return !(m.errorCode !== 0) && !(m.errorMessage !== "") && !(m.resourceType !== 0) && !(m.resourceName !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, version: number): IncrementalAlterConfigsResponseAlterConfigsResourceResponse {

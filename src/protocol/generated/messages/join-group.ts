@@ -135,6 +135,11 @@ export function defaultJoinGroupRequestProtocol(): JoinGroupRequestProtocol {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultJoinGroupRequestProtocol(m: JoinGroupRequestProtocol): boolean {
+  return !(m.name !== "") && !(m.metadata.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestProtocol {
   const flexible = version >= 6;
   const name: string = flexible ? r.compactString() : r.string();
@@ -283,6 +288,11 @@ export function defaultJoinGroupResponseMember(): JoinGroupResponseMember {
     metadata: EMPTY,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultJoinGroupResponseMember(m: JoinGroupResponseMember): boolean {
+  return !(m.memberId !== "") && !(m.groupInstanceId !== null) && !(m.metadata.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseMember {

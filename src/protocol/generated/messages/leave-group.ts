@@ -103,6 +103,11 @@ export function defaultLeaveGroupRequestMemberIdentity(): LeaveGroupRequestMembe
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultLeaveGroupRequestMemberIdentity(m: LeaveGroupRequestMemberIdentity): boolean {
+  return !(m.memberId !== "") && !(m.groupInstanceId !== null) && !(m.reason !== null) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeLeaveGroupRequestMemberIdentity(r: Reader, version: number): LeaveGroupRequestMemberIdentity {
   const flexible = version >= 4;
   let memberId: string = "";
@@ -232,6 +237,11 @@ export function defaultLeaveGroupResponseMemberResponse(): LeaveGroupResponseMem
     errorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultLeaveGroupResponseMemberResponse(m: LeaveGroupResponseMemberResponse): boolean {
+  return !(m.memberId !== "") && !(m.groupInstanceId !== "") && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeLeaveGroupResponseMemberResponse(r: Reader, version: number): LeaveGroupResponseMemberResponse {

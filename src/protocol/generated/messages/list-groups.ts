@@ -173,6 +173,11 @@ export function defaultListGroupsResponseListedGroup(): ListGroupsResponseListed
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultListGroupsResponseListedGroup(m: ListGroupsResponseListedGroup): boolean {
+  return !(m.groupId !== "") && !(m.protocolType !== "") && !(m.groupState !== "") && !(m.groupType !== "") && m._unknownTaggedFields === undefined;
+}
+
 export function decodeListGroupsResponseListedGroup(r: Reader, version: number): ListGroupsResponseListedGroup {
   const flexible = version >= 3;
   const groupId: string = flexible ? r.compactString() : r.string();

@@ -127,6 +127,11 @@ export function defaultListOffsetsRequestListOffsetsTopic(): ListOffsetsRequestL
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultListOffsetsRequestListOffsetsTopic(m: ListOffsetsRequestListOffsetsTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeListOffsetsRequestListOffsetsTopic(r: Reader, version: number): ListOffsetsRequestListOffsetsTopic {
   const flexible = version >= 6;
   const name: string = flexible ? r.compactString() : r.string();
@@ -169,6 +174,11 @@ export function defaultListOffsetsRequestListOffsetsPartition(): ListOffsetsRequ
     maxNumOffsets: 1,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultListOffsetsRequestListOffsetsPartition(m: ListOffsetsRequestListOffsetsPartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.currentLeaderEpoch !== -1) && !(m.timestamp !== 0n) && !(m.maxNumOffsets !== 1) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeListOffsetsRequestListOffsetsPartition(r: Reader, version: number): ListOffsetsRequestListOffsetsPartition {
@@ -305,6 +315,11 @@ export function defaultListOffsetsResponseListOffsetsTopicResponse(): ListOffset
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultListOffsetsResponseListOffsetsTopicResponse(m: ListOffsetsResponseListOffsetsTopicResponse): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeListOffsetsResponseListOffsetsTopicResponse(r: Reader, version: number): ListOffsetsResponseListOffsetsTopicResponse {
   const flexible = version >= 6;
   const name: string = flexible ? r.compactString() : r.string();
@@ -349,6 +364,11 @@ export function defaultListOffsetsResponseListOffsetsPartitionResponse(): ListOf
     leaderEpoch: -1,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultListOffsetsResponseListOffsetsPartitionResponse(m: ListOffsetsResponseListOffsetsPartitionResponse): boolean {
+  return !(m.partitionIndex !== 0) && !(m.errorCode !== 0) && !(m.oldStyleOffsets.length !== 0) && !(m.timestamp !== -1n) && !(m.offset !== -1n) && !(m.leaderEpoch !== -1) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader, version: number): ListOffsetsResponseListOffsetsPartitionResponse {

@@ -192,6 +192,11 @@ export function defaultListTransactionsResponseTransactionState(): ListTransacti
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultListTransactionsResponseTransactionState(m: ListTransactionsResponseTransactionState): boolean {
+  return !(m.transactionalId !== "") && !(m.producerId !== 0n) && !(m.transactionState !== "") && m._unknownTaggedFields === undefined;
+}
+
 export function decodeListTransactionsResponseTransactionState(r: Reader, _version: number): ListTransactionsResponseTransactionState {
   const flexible = true;
   const transactionalId: string = flexible ? r.compactString() : r.string();

@@ -126,6 +126,11 @@ export function defaultMetadataRequestTopic(): MetadataRequestTopic {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultMetadataRequestTopic(m: MetadataRequestTopic): boolean {
+  return !(m.topicId !== ZERO_UUID) && !(m.name !== "") && m._unknownTaggedFields === undefined;
+}
+
 export function decodeMetadataRequestTopic(r: Reader, version: number): MetadataRequestTopic {
   const flexible = version >= 9;
   let topicId: string = ZERO_UUID;
@@ -331,6 +336,11 @@ export function defaultMetadataResponseBroker(): MetadataResponseBroker {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultMetadataResponseBroker(m: MetadataResponseBroker): boolean {
+  return !(m.nodeId !== 0) && !(m.host !== "") && !(m.port !== 0) && !(m.rack !== null) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeMetadataResponseBroker(r: Reader, version: number): MetadataResponseBroker {
   const flexible = version >= 9;
   const nodeId: number = r.int32();
@@ -375,6 +385,11 @@ export function defaultMetadataResponseTopic(): MetadataResponseTopic {
     topicAuthorizedOperations: -2147483648,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultMetadataResponseTopic(m: MetadataResponseTopic): boolean {
+  return !(m.errorCode !== 0) && !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.isInternal !== false) && !(m.partitions.length !== 0) && !(m.topicAuthorizedOperations !== -2147483648) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeMetadataResponseTopic(r: Reader, version: number): MetadataResponseTopic {
@@ -445,6 +460,11 @@ export function defaultMetadataResponsePartition(): MetadataResponsePartition {
     offlineReplicas: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultMetadataResponsePartition(m: MetadataResponsePartition): boolean {
+  return !(m.errorCode !== 0) && !(m.partitionIndex !== 0) && !(m.leaderId !== 0) && !(m.leaderEpoch !== -1) && !(m.replicaNodes.length !== 0) && !(m.isrNodes.length !== 0) && !(m.offlineReplicas.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeMetadataResponsePartition(r: Reader, version: number): MetadataResponsePartition {

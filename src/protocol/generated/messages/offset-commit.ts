@@ -150,6 +150,11 @@ export function defaultOffsetCommitRequestTopic(): OffsetCommitRequestTopic {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetCommitRequestTopic(m: OffsetCommitRequestTopic): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
   const flexible = version >= 8;
   let name: string = "";
@@ -205,6 +210,11 @@ export function defaultOffsetCommitRequestPartition(): OffsetCommitRequestPartit
     committedMetadata: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetCommitRequestPartition(m: OffsetCommitRequestPartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.committedOffset !== 0n) && !(m.committedLeaderEpoch !== -1) && !(m.commitTimestamp !== -1n) && !(m.committedMetadata !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestPartition {
@@ -338,6 +348,11 @@ export function defaultOffsetCommitResponseTopic(): OffsetCommitResponseTopic {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetCommitResponseTopic(m: OffsetCommitResponseTopic): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
   const flexible = version >= 8;
   let name: string = "";
@@ -390,6 +405,11 @@ export function defaultOffsetCommitResponsePartition(): OffsetCommitResponsePart
     errorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetCommitResponsePartition(m: OffsetCommitResponsePartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponsePartition {

@@ -69,6 +69,11 @@ export function defaultOffsetDeleteRequestTopic(): OffsetDeleteRequestTopic {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetDeleteRequestTopic(m: OffsetDeleteRequestTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0);
+}
+
 export function decodeOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDeleteRequestTopic {
   const name: string = r.string();
   let partitions: OffsetDeleteRequestPartition[];
@@ -93,6 +98,11 @@ export function defaultOffsetDeleteRequestPartition(): OffsetDeleteRequestPartit
   return {
     partitionIndex: 0,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetDeleteRequestPartition(m: OffsetDeleteRequestPartition): boolean {
+  return !(m.partitionIndex !== 0);
 }
 
 export function decodeOffsetDeleteRequestPartition(r: Reader, _version: number): OffsetDeleteRequestPartition {
@@ -169,6 +179,11 @@ export function defaultOffsetDeleteResponseTopic(): OffsetDeleteResponseTopic {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetDeleteResponseTopic(m: OffsetDeleteResponseTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0);
+}
+
 export function decodeOffsetDeleteResponseTopic(r: Reader, version: number): OffsetDeleteResponseTopic {
   const name: string = r.string();
   let partitions: OffsetDeleteResponsePartition[];
@@ -194,6 +209,11 @@ export function defaultOffsetDeleteResponsePartition(): OffsetDeleteResponsePart
     partitionIndex: 0,
     errorCode: 0,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetDeleteResponsePartition(m: OffsetDeleteResponsePartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.errorCode !== 0);
 }
 
 export function decodeOffsetDeleteResponsePartition(r: Reader, _version: number): OffsetDeleteResponsePartition {

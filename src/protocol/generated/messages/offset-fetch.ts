@@ -159,6 +159,11 @@ export function defaultOffsetFetchRequestTopic(): OffsetFetchRequestTopic {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchRequestTopic(m: OffsetFetchRequestTopic): boolean {
+  return !(m.name !== "") && !(m.partitionIndexes.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestTopic {
   const flexible = version >= 6;
   let name: string = "";
@@ -210,6 +215,11 @@ export function defaultOffsetFetchRequestGroup(): OffsetFetchRequestGroup {
     topics: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchRequestGroup(m: OffsetFetchRequestGroup): boolean {
+  return !(m.groupId !== "") && !(m.memberId !== null) && !(m.memberEpoch !== -1) && !((m.topics === null || m.topics.length !== 0)) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchRequestGroup {
@@ -281,6 +291,11 @@ export function defaultOffsetFetchRequestTopics(): OffsetFetchRequestTopics {
     partitionIndexes: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchRequestTopics(m: OffsetFetchRequestTopics): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitionIndexes.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetchRequestTopics {
@@ -498,6 +513,11 @@ export function defaultOffsetFetchResponseTopic(): OffsetFetchResponseTopic {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchResponseTopic(m: OffsetFetchResponseTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseTopic {
   const flexible = version >= 6;
   let name: string = "";
@@ -550,6 +570,11 @@ export function defaultOffsetFetchResponsePartition(): OffsetFetchResponsePartit
     errorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchResponsePartition(m: OffsetFetchResponsePartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.committedOffset !== 0n) && !(m.committedLeaderEpoch !== -1) && !(m.metadata !== "") && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponsePartition {
@@ -617,6 +642,11 @@ export function defaultOffsetFetchResponseGroup(): OffsetFetchResponseGroup {
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchResponseGroup(m: OffsetFetchResponseGroup): boolean {
+  return !(m.groupId !== "") && !(m.topics.length !== 0) && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetchResponseGroup {
   const flexible = version >= 6;
   let groupId: string = "";
@@ -674,6 +704,11 @@ export function defaultOffsetFetchResponseTopics(): OffsetFetchResponseTopics {
     partitions: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchResponseTopics(m: OffsetFetchResponseTopics): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponseTopics {
@@ -735,6 +770,11 @@ export function defaultOffsetFetchResponsePartitions(): OffsetFetchResponseParti
     errorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetFetchResponsePartitions(m: OffsetFetchResponsePartitions): boolean {
+  return !(m.partitionIndex !== 0) && !(m.committedOffset !== 0n) && !(m.committedLeaderEpoch !== -1) && !(m.metadata !== "") && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetFetchResponsePartitions(r: Reader, version: number): OffsetFetchResponsePartitions {

@@ -104,6 +104,11 @@ export function defaultOffsetForLeaderEpochRequestOffsetForLeaderTopic(): Offset
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetForLeaderEpochRequestOffsetForLeaderTopic(m: OffsetForLeaderEpochRequestOffsetForLeaderTopic): boolean {
+  return !(m.topic !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, version: number): OffsetForLeaderEpochRequestOffsetForLeaderTopic {
   const flexible = version >= 4;
   const topic: string = flexible ? r.compactString() : r.string();
@@ -145,6 +150,11 @@ export function defaultOffsetForLeaderEpochRequestOffsetForLeaderPartition(): Of
     leaderEpoch: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetForLeaderEpochRequestOffsetForLeaderPartition(m: OffsetForLeaderEpochRequestOffsetForLeaderPartition): boolean {
+  return !(m.partition !== 0) && !(m.currentLeaderEpoch !== -1) && !(m.leaderEpoch !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, version: number): OffsetForLeaderEpochRequestOffsetForLeaderPartition {
@@ -270,6 +280,11 @@ export function defaultOffsetForLeaderEpochResponseOffsetForLeaderTopicResult():
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(m: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult): boolean {
+  return !(m.topic !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, version: number): OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
   const flexible = version >= 4;
   const topic: string = flexible ? r.compactString() : r.string();
@@ -312,6 +327,11 @@ export function defaultOffsetForLeaderEpochResponseEpochEndOffset(): OffsetForLe
     endOffset: -1n,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultOffsetForLeaderEpochResponseEpochEndOffset(m: OffsetForLeaderEpochResponseEpochEndOffset): boolean {
+  return !(m.errorCode !== 0) && !(m.partition !== 0) && !(m.leaderEpoch !== -1) && !(m.endOffset !== -1n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, version: number): OffsetForLeaderEpochResponseEpochEndOffset {

@@ -121,6 +121,11 @@ export function defaultProduceRequestTopicProduceData(): ProduceRequestTopicProd
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultProduceRequestTopicProduceData(m: ProduceRequestTopicProduceData): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitionData.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeProduceRequestTopicProduceData(r: Reader, version: number): ProduceRequestTopicProduceData {
   const flexible = version >= 9;
   let name: string = "";
@@ -173,6 +178,11 @@ export function defaultProduceRequestPartitionProduceData(): ProduceRequestParti
     records: null,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultProduceRequestPartitionProduceData(m: ProduceRequestPartitionProduceData): boolean {
+  return !(m.index !== 0) && !(m.records !== null) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeProduceRequestPartitionProduceData(r: Reader, version: number): ProduceRequestPartitionProduceData {
@@ -358,6 +368,11 @@ export function defaultProduceResponseTopicProduceResponse(): ProduceResponseTop
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultProduceResponseTopicProduceResponse(m: ProduceResponseTopicProduceResponse): boolean {
+  return !(m.name !== "") && !(m.topicId !== ZERO_UUID) && !(m.partitionResponses.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeProduceResponseTopicProduceResponse(r: Reader, version: number): ProduceResponseTopicProduceResponse {
   const flexible = version >= 9;
   let name: string = "";
@@ -416,6 +431,11 @@ export function defaultProduceResponsePartitionProduceResponse(): ProduceRespons
     currentLeader: defaultProduceResponseLeaderIdAndEpoch(),
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultProduceResponsePartitionProduceResponse(m: ProduceResponsePartitionProduceResponse): boolean {
+  return !(m.index !== 0) && !(m.errorCode !== 0) && !(m.baseOffset !== 0n) && !(m.logAppendTimeMs !== -1n) && !(m.logStartOffset !== -1n) && !(m.recordErrors.length !== 0) && !(m.errorMessage !== null) && !(!isDefaultProduceResponseLeaderIdAndEpoch(m.currentLeader)) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeProduceResponsePartitionProduceResponse(r: Reader, version: number): ProduceResponsePartitionProduceResponse {
@@ -488,11 +508,7 @@ export function encodeProduceResponsePartitionProduceResponse(w: Writer, version
   }
   if (flexible) {
     let known: TaggedField[] | null = null;
-    if (version >= 10) {
-      const data = Writer.encodeToBuffer((w) => { encodeProduceResponseLeaderIdAndEpoch(w, version, m.currentLeader); });
-      const none = Writer.encodeToBuffer((w) => { encodeProduceResponseLeaderIdAndEpoch(w, version, defaultProduceResponseLeaderIdAndEpoch()); });
-      if (!data.equals(none)) (known ??= []).push({ tag: 0, data });
-    }
+    if (version >= 10 && !isDefaultProduceResponseLeaderIdAndEpoch(m.currentLeader)) (known ??= []).push({ tag: 0, data: Writer.encodeToBuffer((w) => { encodeProduceResponseLeaderIdAndEpoch(w, version, m.currentLeader); }) });
     w.taggedFields(known, m._unknownTaggedFields);
   }
 }
@@ -503,6 +519,11 @@ export function defaultProduceResponseBatchIndexAndErrorMessage(): ProduceRespon
     batchIndexErrorMessage: null,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultProduceResponseBatchIndexAndErrorMessage(m: ProduceResponseBatchIndexAndErrorMessage): boolean {
+  return !(m.batchIndex !== 0) && !(m.batchIndexErrorMessage !== null) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeProduceResponseBatchIndexAndErrorMessage(r: Reader, version: number): ProduceResponseBatchIndexAndErrorMessage {
@@ -548,6 +569,11 @@ export function defaultProduceResponseLeaderIdAndEpoch(): ProduceResponseLeaderI
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultProduceResponseLeaderIdAndEpoch(m: ProduceResponseLeaderIdAndEpoch): boolean {
+  return !(m.leaderId !== -1) && !(m.leaderEpoch !== -1) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeProduceResponseLeaderIdAndEpoch(r: Reader, version: number): ProduceResponseLeaderIdAndEpoch {
   const flexible = version >= 9;
   let leaderId: number = -1;
@@ -591,6 +617,11 @@ export function defaultProduceResponseNodeEndpoint(): ProduceResponseNodeEndpoin
     rack: null,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultProduceResponseNodeEndpoint(m: ProduceResponseNodeEndpoint): boolean {
+  return !(m.nodeId !== 0) && !(m.host !== "") && !(m.port !== 0) && !(m.rack !== null) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeProduceResponseNodeEndpoint(r: Reader, version: number): ProduceResponseNodeEndpoint {

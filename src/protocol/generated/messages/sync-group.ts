@@ -126,6 +126,11 @@ export function defaultSyncGroupRequestAssignment(): SyncGroupRequestAssignment 
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultSyncGroupRequestAssignment(m: SyncGroupRequestAssignment): boolean {
+  return !(m.memberId !== "") && !(m.assignment.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestAssignment {
   const flexible = version >= 4;
   const memberId: string = flexible ? r.compactString() : r.string();

@@ -149,6 +149,11 @@ export function defaultTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTopi
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultTxnOffsetCommitRequestTopic(m: TxnOffsetCommitRequestTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
   const flexible = version >= 3;
   const name: string = flexible ? r.compactString() : r.string();
@@ -191,6 +196,11 @@ export function defaultTxnOffsetCommitRequestPartition(): TxnOffsetCommitRequest
     committedMetadata: "",
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultTxnOffsetCommitRequestPartition(m: TxnOffsetCommitRequestPartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.committedOffset !== 0n) && !(m.committedLeaderEpoch !== -1) && !(m.committedMetadata !== "") && m._unknownTaggedFields === undefined;
 }
 
 export function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestPartition {
@@ -309,6 +319,11 @@ export function defaultTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTo
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultTxnOffsetCommitResponseTopic(m: TxnOffsetCommitResponseTopic): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
   const flexible = version >= 3;
   const name: string = flexible ? r.compactString() : r.string();
@@ -349,6 +364,11 @@ export function defaultTxnOffsetCommitResponsePartition(): TxnOffsetCommitRespon
     errorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultTxnOffsetCommitResponsePartition(m: TxnOffsetCommitResponsePartition): boolean {
+  return !(m.partitionIndex !== 0) && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponsePartition {

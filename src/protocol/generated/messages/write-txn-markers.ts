@@ -102,6 +102,11 @@ export function defaultWriteTxnMarkersRequestWritableTxnMarker(): WriteTxnMarker
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultWriteTxnMarkersRequestWritableTxnMarker(m: WriteTxnMarkersRequestWritableTxnMarker): boolean {
+  return !(m.producerId !== 0n) && !(m.producerEpoch !== 0) && !(m.transactionResult !== false) && !(m.topics.length !== 0) && !(m.coordinatorEpoch !== 0) && !(m.transactionVersion !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeWriteTxnMarkersRequestWritableTxnMarker(r: Reader, version: number): WriteTxnMarkersRequestWritableTxnMarker {
   const flexible = version >= 1;
   const producerId: bigint = r.int64();
@@ -155,6 +160,11 @@ export function defaultWriteTxnMarkersRequestWritableTxnMarkerTopic(): WriteTxnM
     partitionIndexes: [],
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultWriteTxnMarkersRequestWritableTxnMarkerTopic(m: WriteTxnMarkersRequestWritableTxnMarkerTopic): boolean {
+  return !(m.name !== "") && !(m.partitionIndexes.length !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, version: number): WriteTxnMarkersRequestWritableTxnMarkerTopic {
@@ -278,6 +288,11 @@ export function defaultWriteTxnMarkersResponseWritableTxnMarkerResult(): WriteTx
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultWriteTxnMarkersResponseWritableTxnMarkerResult(m: WriteTxnMarkersResponseWritableTxnMarkerResult): boolean {
+  return !(m.producerId !== 0n) && !(m.topics.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, version: number): WriteTxnMarkersResponseWritableTxnMarkerResult {
   const flexible = version >= 1;
   const producerId: bigint = r.int64();
@@ -320,6 +335,11 @@ export function defaultWriteTxnMarkersResponseWritableTxnMarkerTopicResult(): Wr
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultWriteTxnMarkersResponseWritableTxnMarkerTopicResult(m: WriteTxnMarkersResponseWritableTxnMarkerTopicResult): boolean {
+  return !(m.name !== "") && !(m.partitions.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, version: number): WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
   const flexible = version >= 1;
   const name: string = flexible ? r.compactString() : r.string();
@@ -360,6 +380,11 @@ export function defaultWriteTxnMarkersResponseWritableTxnMarkerPartitionResult()
     errorCode: 0,
     _unknownTaggedFields: undefined,
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(m: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult): boolean {
+  return !(m.partitionIndex !== 0) && !(m.errorCode !== 0) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader, version: number): WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {

@@ -109,6 +109,11 @@ export function defaultConsumerProtocolSubscriptionTopicPartition(): ConsumerPro
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerProtocolSubscriptionTopicPartition(m: ConsumerProtocolSubscriptionTopicPartition): boolean {
+  return !(m.topic !== "") && !(m.partitions.length !== 0);
+}
+
 export function decodeConsumerProtocolSubscriptionTopicPartition(r: Reader, version: number): ConsumerProtocolSubscriptionTopicPartition {
   let topic: string = "";
   if (version >= 1) {
@@ -193,6 +198,11 @@ export function defaultConsumerProtocolAssignmentTopicPartition(): ConsumerProto
     topic: "",
     partitions: [],
   };
+}
+
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultConsumerProtocolAssignmentTopicPartition(m: ConsumerProtocolAssignmentTopicPartition): boolean {
+  return !(m.topic !== "") && !(m.partitions.length !== 0);
 }
 
 export function decodeConsumerProtocolAssignmentTopicPartition(r: Reader, _version: number): ConsumerProtocolAssignmentTopicPartition {

@@ -163,6 +163,11 @@ export function defaultGroupMetadataValueMemberMetadata(): GroupMetadataValueMem
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultGroupMetadataValueMemberMetadata(m: GroupMetadataValueMemberMetadata): boolean {
+  return !(m.memberId !== "") && !(m.groupInstanceId !== null) && !(m.clientId !== "") && !(m.clientHost !== "") && !(m.rebalanceTimeout !== -1) && !(m.sessionTimeout !== 0) && !(m.subscription.length !== 0) && !(m.assignment.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeGroupMetadataValueMemberMetadata(r: Reader, version: number): GroupMetadataValueMemberMetadata {
   const flexible = version >= 4;
   const memberId: string = flexible ? r.compactString() : r.string();

@@ -185,6 +185,11 @@ export function defaultTransactionLogValuePartitionsSchema(): TransactionLogValu
   };
 }
 
+/** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
+export function isDefaultTransactionLogValuePartitionsSchema(m: TransactionLogValuePartitionsSchema): boolean {
+  return !(m.topic !== "") && !(m.partitionIds.length !== 0) && m._unknownTaggedFields === undefined;
+}
+
 export function decodeTransactionLogValuePartitionsSchema(r: Reader, version: number): TransactionLogValuePartitionsSchema {
   const flexible = version >= 1;
   const topic: string = flexible ? r.compactString() : r.string();
