@@ -1,0 +1,174 @@
+/**
+ * The storage engine's contract. Handlers and the coordinator depend on these interfaces only,
+ * never on an engine: the disk log (Kafka's segment layout) and the in-memory twin both implement
+ * them and pass one behavioural test suite.
+ *
+ * Offsets and timestamps are bigint, as on the wire. A partition's appends are serialized by the
+ * log itself (one at a time, in call order); reads may run concurrently with appends and never see
+ * a half-appended batch.
+ */
+
+/** Per-partition settings, Kafka's topic config names in camelCase with Kafka's defaults. */
+export interface LogConfig {
+  /** segment.bytes: roll when the active segment would exceed this (default 1 GiB). */
+  segmentBytes: number;
+  /** segment.ms: roll when the active segment's first batch is older than this (default 7 days). */
+  segmentMs: number;
+  /** segment.index.bytes: maximum size of an offset or time index file (default 10 MiB). */
+  segmentIndexBytes: number;
+  /** index.interval.bytes: bytes of log between two offset index entries (default 4096). */
+  indexIntervalBytes: number;
+  /** retention.ms: delete segments whose newest record is older (default 7 days; -1 = forever). */
+  retentionMs: number;
+  /** retention.bytes: delete oldest segments while the log is larger (default -1 = no limit). */
+  retentionBytes: number;
+  /** flush.messages: fsync after this many messages (default: never, leave it to the OS). */
+  flushMessages: number;
+  /** flush.ms: fsync when the oldest unflushed append is this old (default: never). */
+  flushMs: number;
+  /** file.delete.delay.ms: how long deleted segments linger renamed before removal (default 60 s). */
+  fileDeleteDelayMs: number;
+}
+
+export const DEFAULT_LOG_CONFIG: LogConfig = {
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  segmentIndexBytes: 10 * 1024 * 1024,
+  indexIntervalBytes: 4096,
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionBytes: -1,
+  flushMessages: Number.MAX_SAFE_INTEGER,
+  flushMs: Number.MAX_SAFE_INTEGER,
+  fileDeleteDelayMs: 60_000,
+};
+
+export interface AppendOptions {
+  /** Written into each batch's partitionLeaderEpoch field. */
+  leaderEpoch: number;
+  /** When the topic uses LogAppendTime: the broker time to stamp into each batch's maxTimestamp. */
+  logAppendTimeMs?: bigint;
+}
+
+export interface AppendResult {
+  /** Offset given to the first record of the first batch. */
+  baseOffset: bigint;
+  /** Offset of the last record of the last batch. */
+  lastOffset: bigint;
+  /** The LogAppendTime stamped, or -1n when batches keep their CreateTime. */
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+}
+
+export interface ReadOptions {
+  /** Stop before this many bytes, except that the first batch is always returned whole. */
+  maxBytes: number;
+  /** Never return batches at or beyond this offset (high watermark / last stable offset). */
+  maxOffset?: bigint;
+}
+
+export interface ReadResult {
+  /**
+   * Whole stored batches, as stored (base offsets assigned), starting with the batch that contains
+   * the requested offset. Consumers skip records below their fetch offset themselves.
+   */
+  records: Buffer[];
+  /** Total bytes in `records`. */
+  size: number;
+  logStartOffset: bigint;
+  /** The next offset to be assigned (log end offset). */
+  logEndOffset: bigint;
+}
+
+/** An offset together with the timestamp found for it (ListOffsets). */
+export interface TimestampOffset {
+  offset: bigint;
+  timestamp: bigint;
+}
+
+/** Thrown by reads outside [logStartOffset, logEndOffset]: Kafka's OFFSET_OUT_OF_RANGE. */
+export class OffsetOutOfRangeError extends Error {
+  override readonly name = 'OffsetOutOfRangeError';
+  constructor(
+    readonly offset: bigint,
+    readonly logStartOffset: bigint,
+    readonly logEndOffset: bigint,
+  ) {
+    super(`offset ${offset} is outside [${logStartOffset}, ${logEndOffset}]`);
+  }
+}
+
+/** A disk failure (ENOSPC, EIO, ...) surfaced to the caller: Kafka's KAFKA_STORAGE_ERROR. */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Batch header facts the log keeps per batch for producer-state recovery and listings. */
+export interface BatchInfo {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  maxTimestamp: bigint;
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+  isControl: boolean;
+}
+
+export interface PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly config: LogConfig;
+
+  /** First offset still readable. */
+  readonly logStartOffset: bigint;
+  /** The next offset to be assigned. */
+  readonly logEndOffset: bigint;
+  /** Bytes of all segments. */
+  readonly size: number;
+
+  /**
+   * Appends `batches` (one or more validated v2 record batches, concatenated): assigns base
+   * offsets, stamps leader epoch (and LogAppendTime when asked), fixes the CRC when it changed
+   * something, and writes. Resolves once the bytes are in the OS page cache.
+   */
+  append(batches: Buffer, options: AppendOptions): Promise<AppendResult>;
+
+  /** Reads from `offset`; throws OffsetOutOfRangeError outside [logStartOffset, logEndOffset]. */
+  read(offset: bigint, options: ReadOptions): Promise<ReadResult>;
+
+  /** First offset whose batch max timestamp is >= `timestamp`, or null when none (ListOffsets). */
+  offsetForTimestamp(timestamp: bigint): Promise<TimestampOffset | null>;
+
+  /** The offset and timestamp of the record with the largest timestamp (ListOffsets -3), or null. */
+  maxTimestamp(): Promise<TimestampOffset | null>;
+
+  /** Batch headers from `fromOffset` to the end, in order (producer-state rebuild). */
+  batches(fromOffset: bigint): AsyncIterable<BatchInfo>;
+
+  /** Removes everything at or after `offset`. */
+  truncateTo(offset: bigint): Promise<void>;
+
+  /** DeleteRecords: moves the log start offset forward (never past the end), deleting whole segments below it. */
+  deleteRecordsBefore(offset: bigint): Promise<bigint>;
+
+  /** Starts a new active segment now. */
+  roll(): Promise<void>;
+
+  /** Deletes whole segments beyond retention.ms / retention.bytes; never the active one. Returns how many. */
+  applyRetention(nowMs: number): Promise<number>;
+
+  /** Applies new per-partition settings (AlterConfigs). */
+  updateConfig(config: LogConfig): void;
+
+  /** Calls fsync on unflushed data. */
+  flush(): Promise<void>;
+
+  /** Flushes and closes files; a later open skips recovery when every log closed cleanly. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,523 @@
+/**
+ * Broker configuration: Kafka's defaults, precedence of flags / GREGOR_* env / file / defaults,
+ * Kafka's derived values, validation messages, Kafka's own server.properties, dynamic changes and
+ * DescribeConfigs for BROKER resources.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import {
+  BROKER_CONFIG_DEFINITIONS,
+  BrokerConfigError,
+  alterBrokerConfigs,
+  brokerConfigDefinition,
+  brokerSynonymNames,
+  configFromEnv,
+  describeBrokerConfigs,
+  envVarName,
+  loadBrokerConfig,
+  parseListenerSecurityProtocolMap,
+  parseListeners,
+  resolveBrokerConfig,
+  withClusterId,
+  type BrokerConfigSources,
+  type ResolvedBrokerConfig,
+} from '../../src/config/broker-config.js';
+import { ConfigSource } from '../../src/config/config-def.js';
+import { parsePropertyEntries } from '../../src/config/properties.js';
+import type { Logger } from '../../src/util/logger.js';
+
+const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures');
+
+function capturingLogger(): { logger: Logger; lines: { msg: string; key?: string }[] } {
+  const lines: { msg: string; key?: string }[] = [];
+  const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string; key?: string }) });
+  return { logger, lines };
+}
+
+function errorOf(sources: BrokerConfigSources): BrokerConfigError {
+  try {
+    resolveBrokerConfig(sources);
+  } catch (e) {
+    if (e instanceof BrokerConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a BrokerConfigError');
+}
+
+const entry = (r: ResolvedBrokerConfig, k: string) => r.entries.get(k)!;
+
+describe('definitions', () => {
+  it('have unique names, valid defaults and Kafka-documented update modes', () => {
+    const names = BROKER_CONFIG_DEFINITIONS.map((d) => d.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(brokerConfigDefinition('listeners')?.dynamic).toBe('per-broker');
+    expect(brokerConfigDefinition('advertised.listeners')?.dynamic).toBe('per-broker');
+    expect(brokerConfigDefinition('listener.security.protocol.map')?.dynamic).toBe('per-broker');
+    expect(brokerConfigDefinition('log.retention.ms')?.dynamic).toBe('cluster-wide');
+    expect(brokerConfigDefinition('message.max.bytes')?.dynamic).toBe('cluster-wide');
+    expect(brokerConfigDefinition('log.segment.bytes')?.dynamic).toBe('cluster-wide');
+    expect(brokerConfigDefinition('producer.id.expiration.ms')?.dynamic).toBe('cluster-wide');
+    expect(brokerConfigDefinition('log.retention.hours')?.dynamic).toBe('read-only');
+    expect(brokerConfigDefinition('log.dirs')?.dynamic).toBe('read-only');
+    expect(brokerConfigDefinition('num.partitions')?.dynamic).toBe('read-only');
+    expect(brokerConfigDefinition('log.message.format.version')?.dynamic).toBe('read-only');
+  });
+
+  it('carry Kafka types, defaults and importance', () => {
+    const expected: [string, string, string | null, string][] = [
+      ['message.max.bytes', 'int', '1048588', 'high'],
+      ['replica.fetch.max.bytes', 'int', '1048576', 'medium'],
+      ['num.partitions', 'int', '1', 'medium'],
+      ['default.replication.factor', 'int', '1', 'medium'],
+      ['auto.create.topics.enable', 'boolean', 'true', 'high'],
+      ['log.retention.hours', 'int', '168', 'high'],
+      ['log.retention.minutes', 'int', null, 'high'],
+      ['log.retention.ms', 'long', null, 'high'],
+      ['log.retention.bytes', 'long', '-1', 'high'],
+      ['log.segment.bytes', 'int', '1073741824', 'high'],
+      ['log.roll.ms', 'long', null, 'high'],
+      ['log.roll.hours', 'int', '168', 'high'],
+      ['log.retention.check.interval.ms', 'long', '300000', 'medium'],
+      ['log.index.interval.bytes', 'int', '4096', 'medium'],
+      ['log.index.size.max.bytes', 'int', '10485760', 'medium'],
+      ['log.flush.interval.messages', 'long', '9223372036854775807', 'high'],
+      ['log.flush.interval.ms', 'long', null, 'high'],
+      ['log.cleanup.policy', 'list', 'delete', 'medium'],
+      ['log.message.timestamp.type', 'string', 'CreateTime', 'medium'],
+      ['log.message.timestamp.before.max.ms', 'long', '9223372036854775807', 'medium'],
+      ['log.message.timestamp.after.max.ms', 'long', '9223372036854775807', 'medium'],
+      ['log.message.timestamp.difference.max.ms', 'long', '9223372036854775807', 'medium'],
+      ['compression.type', 'string', 'producer', 'high'],
+      ['min.insync.replicas', 'int', '1', 'high'],
+      ['socket.request.max.bytes', 'int', '104857600', 'high'],
+      ['socket.send.buffer.bytes', 'int', '102400', 'high'],
+      ['socket.receive.buffer.bytes', 'int', '102400', 'high'],
+      ['offsets.topic.num.partitions', 'int', '50', 'high'],
+      ['offsets.topic.replication.factor', 'short', '3', 'high'],
+      ['offsets.retention.minutes', 'int', '10080', 'high'],
+      ['offsets.retention.check.interval.ms', 'long', '600000', 'high'],
+      ['group.initial.rebalance.delay.ms', 'int', '3000', 'medium'],
+      ['group.min.session.timeout.ms', 'int', '6000', 'medium'],
+      ['group.max.session.timeout.ms', 'int', '1800000', 'medium'],
+      ['group.max.size', 'int', '2147483647', 'medium'],
+      ['transaction.state.log.replication.factor', 'short', '3', 'high'],
+      ['transaction.state.log.min.isr', 'int', '2', 'high'],
+      ['transactional.id.expiration.ms', 'int', '604800000', 'high'],
+      ['producer.id.expiration.ms', 'int', '86400000', 'low'],
+      ['delete.topic.enable', 'boolean', 'true', 'high'],
+      ['log.segment.delete.delay.ms', 'long', '60000', 'high'],
+      ['listeners', 'string', 'PLAINTEXT://:9092', 'high'],
+      ['advertised.listeners', 'string', null, 'high'],
+      ['listener.security.protocol.map', 'string', 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT', 'low'],
+      ['process.roles', 'list', '', 'high'],
+      ['log.dirs', 'string', null, 'high'],
+      ['log.cleaner.io.max.bytes.per.second', 'double', '1.7976931348623157E308', 'medium'],
+      ['log.cleaner.min.cleanable.ratio', 'double', '0.5', 'medium'],
+    ];
+    for (const [name, type, dflt, importance] of expected) {
+      const d = brokerConfigDefinition(name);
+      expect({ name, type: d?.type, default: d?.default, importance: d?.importance }).toEqual({ name, type, default: dflt, importance });
+    }
+  });
+
+  it('note where Gregor departs from Kafka\'s default', () => {
+    expect(brokerConfigDefinition('node.id')).toMatchObject({ default: '1', kafkaDefault: '-1' });
+    expect(brokerConfigDefinition('log.dir')).toMatchObject({ default: './data', kafkaDefault: '/tmp/kafka-logs' });
+    expect(brokerConfigDefinition('cluster.id')).toMatchObject({ internal: true, default: null });
+  });
+});
+
+describe('defaults', () => {
+  it('resolve with nothing given', () => {
+    const { config, entries, ignored } = resolveBrokerConfig();
+    expect(ignored).toEqual([]);
+    expect(config).toMatchObject({
+      nodeId: 1,
+      brokerId: 1,
+      clusterId: null,
+      listeners: [{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }],
+      advertisedListeners: [{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }],
+      interBrokerListenerName: 'PLAINTEXT',
+      logDirs: ['./data'],
+      numPartitions: 1,
+      defaultReplicationFactor: 1,
+      autoCreateTopicsEnable: true,
+      deleteTopicEnable: true,
+      messageMaxBytes: 1048588,
+      logRetentionMs: 604800000,
+      logRetentionBytes: -1,
+      logRollMs: 604800000,
+      logRollJitterMs: 0,
+      logSegmentBytes: 1073741824,
+      logFlushIntervalMessages: Number.MAX_SAFE_INTEGER,
+      logFlushIntervalMs: Number.MAX_SAFE_INTEGER,
+      logCleanupPolicy: ['delete'],
+      logMessageTimestampType: 'CreateTime',
+      compressionType: 'producer',
+      offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+      groupInitialRebalanceDelayMs: 3000,
+    });
+    for (const e of entries.values()) expect(e.source).toBe(ConfigSource.DEFAULT_CONFIG);
+    expect(entry(resolveBrokerConfig(), 'log.retention.ms').value).toBeNull();
+  });
+});
+
+describe('precedence', () => {
+  const file = { 'num.partitions': '2', 'log.dirs': '/from/file', 'log.retention.hours': '10' };
+
+  it('file over defaults', () => {
+    const r = resolveBrokerConfig({ file, filePath: 'server.properties' });
+    expect(r.config.numPartitions).toBe(2);
+    expect(entry(r, 'num.partitions')).toMatchObject({ value: '2', source: ConfigSource.STATIC_BROKER_CONFIG, origin: 'file', where: 'server.properties' });
+    expect(entry(r, 'default.replication.factor').source).toBe(ConfigSource.DEFAULT_CONFIG);
+  });
+
+  it('GREGOR_* environment over file', () => {
+    const r = resolveBrokerConfig({ file, env: { GREGOR_NUM_PARTITIONS: '3', GREGOR_LOG_DIRS: '/from/env', PATH: '/bin' } });
+    expect(r.config.numPartitions).toBe(3);
+    expect(r.config.logDirs).toEqual(['/from/env']);
+    expect(entry(r, 'log.dirs')).toMatchObject({ origin: 'env', where: 'GREGOR_LOG_DIRS', source: ConfigSource.STATIC_BROKER_CONFIG });
+    expect(r.config.logRetentionMs).toBe(10 * 3600_000);
+  });
+
+  it('flags over environment', () => {
+    const r = resolveBrokerConfig({ file, env: { GREGOR_NUM_PARTITIONS: '3' }, flags: { 'num.partitions': 4, 'auto.create.topics.enable': false, 'log.dirs': ['/a', '/b'], 'log.retention.hours': undefined } });
+    expect(r.config.numPartitions).toBe(4);
+    expect(r.config.autoCreateTopicsEnable).toBe(false);
+    expect(r.config.logDirs).toEqual(['/a', '/b']);
+    expect(entry(r, 'num.partitions')).toMatchObject({ origin: 'flag', source: ConfigSource.STATIC_BROKER_CONFIG });
+    expect(r.config.logRetentionMs).toBe(10 * 3600_000); // undefined flags do not override
+  });
+
+  it('dynamic cluster default over static, dynamic broker over both', () => {
+    const r = resolveBrokerConfig({ file: { 'log.retention.ms': '1000' }, dynamicDefault: { 'log.retention.ms': '2000' } });
+    expect(r.config.logRetentionMs).toBe(2000);
+    expect(entry(r, 'log.retention.ms').source).toBe(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+    const r2 = resolveBrokerConfig({ file: { 'log.retention.ms': '1000' }, dynamicDefault: { 'log.retention.ms': '2000' }, dynamicBroker: { 'log.retention.ms': '3000' } });
+    expect(r2.config.logRetentionMs).toBe(3000);
+    expect(entry(r2, 'log.retention.ms').source).toBe(ConfigSource.DYNAMIC_BROKER_CONFIG);
+  });
+
+  it('maps keys to environment variable names', () => {
+    expect(envVarName('log.dirs')).toBe('GREGOR_LOG_DIRS');
+    expect(envVarName('log.retention.check.interval.ms')).toBe('GREGOR_LOG_RETENTION_CHECK_INTERVAL_MS');
+    expect(envVarName('some-key.x')).toBe('GREGOR_SOME_KEY_X');
+  });
+
+  it('reads only GREGOR_ variables that name a known key', () => {
+    const env = configFromEnv({ GREGOR_LOG_DIRS: '/x', KAFKA_LOG_DIRS: '/y', LOG_DIRS: '/z', GREGOR_NOT_A_KEY: '1' });
+    expect([...env.keys()]).toEqual(['log.dirs']);
+  });
+});
+
+describe('derived values', () => {
+  const ms = (file: Record<string, string>): number => resolveBrokerConfig({ file }).config.logRetentionMs;
+
+  it('log.retention.ms <- log.retention.minutes <- log.retention.hours', () => {
+    expect(ms({ 'log.retention.hours': '1' })).toBe(3_600_000);
+    expect(ms({ 'log.retention.hours': '1', 'log.retention.minutes': '2' })).toBe(120_000);
+    expect(ms({ 'log.retention.hours': '1', 'log.retention.minutes': '2', 'log.retention.ms': '3' })).toBe(3);
+    expect(ms({ 'log.retention.ms': '-1' })).toBe(-1);
+    expect(ms({ 'log.retention.hours': '-5' })).toBe(-1); // any negative result means forever
+  });
+
+  it('log.roll.ms <- log.roll.hours, log.roll.jitter.ms <- log.roll.jitter.hours', () => {
+    expect(resolveBrokerConfig({ file: { 'log.roll.hours': '2' } }).config.logRollMs).toBe(7_200_000);
+    expect(resolveBrokerConfig({ file: { 'log.roll.hours': '2', 'log.roll.ms': '5' } }).config.logRollMs).toBe(5);
+    expect(resolveBrokerConfig({ file: { 'log.roll.jitter.hours': '1' } }).config.logRollJitterMs).toBe(3_600_000);
+  });
+
+  it('log.flush.interval.ms <- log.flush.scheduler.interval.ms', () => {
+    expect(resolveBrokerConfig({ file: { 'log.flush.scheduler.interval.ms': '500' } }).config.logFlushIntervalMs).toBe(500);
+    expect(resolveBrokerConfig({ file: { 'log.flush.scheduler.interval.ms': '500', 'log.flush.interval.ms': '7' } }).config.logFlushIntervalMs).toBe(7);
+  });
+
+  it('log.dirs <- log.dir', () => {
+    expect(resolveBrokerConfig({ file: { 'log.dir': '/single' } }).config.logDirs).toEqual(['/single']);
+    expect(resolveBrokerConfig({ file: { 'log.dir': '/single', 'log.dirs': '/a, /b' } }).config.logDirs).toEqual(['/a', '/b']);
+  });
+
+  it('node.id and broker.id are synonyms', () => {
+    const fromNode = resolveBrokerConfig({ file: { 'node.id': '5' } });
+    expect([fromNode.config.nodeId, fromNode.config.brokerId]).toEqual([5, 5]);
+    expect(entry(fromNode, 'broker.id')).toMatchObject({ value: '5', source: ConfigSource.STATIC_BROKER_CONFIG, origin: 'derived' });
+    const fromBroker = resolveBrokerConfig({ file: { 'broker.id': '0' } });
+    expect([fromBroker.config.nodeId, fromBroker.config.brokerId]).toEqual([0, 0]);
+    expect(resolveBrokerConfig({ file: { 'broker.id': '2', 'node.id': '2' } }).config.nodeId).toBe(2);
+    expect(errorOf({ file: { 'broker.id': '2', 'node.id': '3' } }).message).toBe(
+      'Invalid value 2 for configuration broker.id: broker.id and node.id are synonyms and must be equal; node.id is 3 (set by config file)',
+    );
+  });
+
+  it('advertised.listeners <- listeners, without controller listeners', () => {
+    const r = resolveBrokerConfig({ file: { listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093', 'controller.listener.names': 'CONTROLLER' } });
+    expect(r.config.listeners.map((l) => l.name)).toEqual(['PLAINTEXT', 'CONTROLLER']);
+    expect(r.config.listeners[1]!.securityProtocol).toBe('PLAINTEXT'); // default map + KRaft: controllers speak PLAINTEXT
+    expect(r.config.advertisedListeners).toEqual([{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }]);
+    expect(r.config.controllerListenerNames).toEqual(['CONTROLLER']);
+  });
+
+  it('offsets.retention.minutes in ms', () => {
+    expect(resolveBrokerConfig({ flags: { 'offsets.retention.minutes': 1 } }).config.offsetsRetentionMs).toBe(60_000);
+  });
+});
+
+describe("Kafka's server.properties", () => {
+  it('loads the KRaft file with nothing ignored', async () => {
+    const { logger, lines } = capturingLogger();
+    const r = await loadBrokerConfig({ configFile: join(fixtures, 'kraft-server.properties'), logger });
+    expect(r.ignored).toEqual([]);
+    expect(lines.filter((l) => l.msg.startsWith('ignoring'))).toEqual([]);
+    expect(r.config).toMatchObject({
+      nodeId: 1,
+      brokerId: 1,
+      processRoles: ['broker', 'controller'],
+      logDirs: ['/tmp/kraft-combined-logs'],
+      offsetsTopicReplicationFactor: 1,
+      transactionStateLogMinIsr: 1,
+      interBrokerListenerName: 'PLAINTEXT',
+      advertisedListeners: [{ name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 'PLAINTEXT' }],
+    });
+    expect(entry(r, 'log.retention.hours').where).toMatch(/kraft-server\.properties:\d+$/);
+  });
+
+  it('loads the ZooKeeper-era file, keeping and logging unknown keys', async () => {
+    const { logger, lines } = capturingLogger();
+    const r = await loadBrokerConfig({ configFile: join(fixtures, 'zk-server.properties'), logger });
+    expect(r.config.nodeId).toBe(0);
+    expect(r.config.autoCreateTopicsEnable).toBe(false);
+    expect(r.config.groupInitialRebalanceDelayMs).toBe(0);
+    expect(r.ignored.map((i) => i.name)).toEqual(['confluent.support.metrics.enable', 'confluent.support.customer.id']);
+    expect(entry(r, 'confluent.support.customer.id')).toMatchObject({ value: 'anonymous', source: ConfigSource.STATIC_BROKER_CONFIG });
+    expect(lines.filter((l) => l.msg.startsWith('ignoring')).map((l) => l.key)).toEqual(['confluent.support.metrics.enable', 'confluent.support.customer.id']);
+  });
+
+  it('reports file and line in errors', () => {
+    const text = '# comment\nnum.partitions=0\nmessage.max.bytes=big\n';
+    const e = errorOf({ file: parsePropertyEntries(text), filePath: 'server.properties' });
+    expect(e.problems).toEqual([
+      { key: 'message.max.bytes', message: 'Invalid value big for configuration message.max.bytes: Not a number of type INT', where: 'server.properties:3' },
+      { key: 'num.partitions', message: 'Invalid value 0 for configuration num.partitions: Value must be at least 1', where: 'server.properties:2' },
+    ]);
+    expect(e.message).toBe(
+      '2 configuration errors:\n' +
+        '  - Invalid value big for configuration message.max.bytes: Not a number of type INT (set by server.properties:3)\n' +
+        '  - Invalid value 0 for configuration num.partitions: Value must be at least 1 (set by server.properties:2)',
+    );
+  });
+});
+
+describe('validation messages name the key', () => {
+  const one = (sources: BrokerConfigSources): string => {
+    const e = errorOf(sources);
+    expect(e.problems).toHaveLength(1);
+    return e.problems[0]!.message;
+  };
+
+  it.each([
+    [{ 'auto.create.topics.enable': 'yes' }, 'Invalid value yes for configuration auto.create.topics.enable: Expected value to be either true or false'],
+    [{ 'log.segment.bytes': '13' }, 'Invalid value 13 for configuration log.segment.bytes: Value must be at least 14'],
+    [{ 'log.cleanup.policy': 'delete,archive' }, 'Invalid value archive for configuration log.cleanup.policy: String must be one of: compact, delete'],
+    [{ 'compression.type': 'brotli' }, 'Invalid value brotli for configuration compression.type: String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer'],
+    [{ 'log.message.timestamp.type': 'createtime' }, 'Invalid value createtime for configuration log.message.timestamp.type: String must be one of: CreateTime, LogAppendTime'],
+    [{ 'process.roles': 'broker,witness' }, 'Invalid value witness for configuration process.roles: String must be one of: broker, controller'],
+    [{ 'offsets.topic.replication.factor': '40000' }, 'Invalid value 40000 for configuration offsets.topic.replication.factor: Not a number of type SHORT'],
+    [{ 'log.cleaner.min.cleanable.ratio': '1.5' }, 'Invalid value 1.5 for configuration log.cleaner.min.cleanable.ratio: Value must be no more than 1'],
+    [{ 'compression.gzip.level': '0' }, 'Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1'],
+    [{ listeners: 'PLAINTEXT:9092' }, 'Invalid value PLAINTEXT:9092 for configuration listeners: Unable to parse PLAINTEXT:9092 to a broker endpoint'],
+    [{ listeners: 'INTERNAL://:9092' }, 'Invalid value INTERNAL://:9092 for configuration listeners: No security protocol defined for listener INTERNAL'],
+    [{ listeners: 'PLAINTEXT://:9092,PLAINTEXT://:9093' }, 'Invalid value PLAINTEXT://:9092,PLAINTEXT://:9093 for configuration listeners: Each listener must have a different name, listeners: PLAINTEXT://:9092,PLAINTEXT://:9093'],
+    [{ listeners: 'PLAINTEXT://:9092,SSL://:9092' }, 'Invalid value PLAINTEXT://:9092,SSL://:9092 for configuration listeners: Each listener must have a different port, listeners: PLAINTEXT://:9092,SSL://:9092'],
+    [{ listeners: 'PLAINTEXT://:70000' }, 'Invalid value PLAINTEXT://:70000 for configuration listeners: Port 70000 of listener PLAINTEXT is not in [0, 65535]'],
+    [{ 'advertised.listeners': 'PLAINTEXT://0.0.0.0:9092' }, 'advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. Use a routable IP address.'],
+    [
+      { 'advertised.listeners': 'SSL://host:9093' },
+      'advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found SSL. The valid options based on the current configuration are PLAINTEXT',
+    ],
+    [{ 'listener.security.protocol.map': 'PLAINTEXT:PLAIN' }, 'Invalid security protocol `PLAIN` defined in listener.security.protocol.map'],
+    [{ 'listener.security.protocol.map': 'PLAINTEXT' }, "Error parsing configuration property 'listener.security.protocol.map': 'PLAINTEXT' is not a NAME:PROTOCOL pair"],
+    [{ 'inter.broker.listener.name': 'PLAINTEXT', 'security.inter.broker.protocol': 'PLAINTEXT' }, 'Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.'],
+    [{ 'inter.broker.listener.name': 'REPLICATION' }, 'inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are PLAINTEXT'],
+    [{ 'log.dirs': ' , ' }, 'Invalid value , for configuration log.dirs: At least one log directory must be defined via log.dirs or log.dir.'],
+    [{ 'log.dirs': '/a,/a' }, 'Invalid value /a,/a for configuration log.dirs: Duplicate log directories are not allowed'],
+  ])('%j', (file, message) => {
+    expect(one({ file: file as Record<string, string> })).toBe(message);
+  });
+
+  it('allows several port-0 listeners (tests) and IPv6 hosts', () => {
+    const r = resolveBrokerConfig({ flags: { listeners: 'PLAINTEXT://[::1]:0,SSL://127.0.0.1:0' } });
+    expect(r.config.listeners).toEqual([
+      { name: 'PLAINTEXT', host: '::1', port: 0, securityProtocol: 'PLAINTEXT' },
+      { name: 'SSL', host: '127.0.0.1', port: 0, securityProtocol: 'SSL' },
+    ]);
+  });
+
+  it('exposes the listener parsers', () => {
+    expect(parseListenerSecurityProtocolMap(' a : ssl , B:PLAINTEXT ')).toEqual({ A: 'SSL', B: 'PLAINTEXT' });
+    expect(parseListeners('listeners', 'plaintext://h:1', { PLAINTEXT: 'PLAINTEXT' })).toEqual([{ name: 'PLAINTEXT', host: 'h', port: 1, securityProtocol: 'PLAINTEXT' }]);
+  });
+});
+
+describe('dynamic changes', () => {
+  const base = resolveBrokerConfig({ file: { 'log.retention.hours': '24' } });
+
+  it('sets and removes a cluster-wide value per broker', () => {
+    const set = alterBrokerConfigs(base, [{ name: 'log.retention.ms', value: '1000' }], { perBroker: true });
+    expect(set.ok).toBe(true);
+    if (!set.ok) return;
+    expect(set.resolved.config.logRetentionMs).toBe(1000);
+    expect(entry(set.resolved, 'log.retention.ms').source).toBe(ConfigSource.DYNAMIC_BROKER_CONFIG);
+    const removed = alterBrokerConfigs(set.resolved, [{ name: 'log.retention.ms', value: null }], { perBroker: true });
+    expect(removed.ok && removed.resolved.config.logRetentionMs).toBe(24 * 3600_000);
+  });
+
+  it('sets a cluster default', () => {
+    const r = alterBrokerConfigs(base, [{ name: 'message.max.bytes', value: '2000000' }], { perBroker: false });
+    expect(r.ok && entry(r.resolved, 'message.max.bytes').source).toBe(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+  });
+
+  it('refuses read-only keys, per-broker keys at cluster level, and invalid values with INVALID_REQUEST, as Kafka does', () => {
+    expect(alterBrokerConfigs(base, [{ name: 'log.retention.hours', value: '1' }, { name: 'num.partitions', value: '3' }], { perBroker: true })).toEqual({
+      ok: false,
+      errorCode: 42,
+      errorMessage: 'Cannot update these configs dynamically: [log.retention.hours, num.partitions]',
+    });
+    expect(alterBrokerConfigs(base, [{ name: 'listeners', value: 'PLAINTEXT://:9093' }], { perBroker: false })).toEqual({
+      ok: false,
+      errorCode: 42,
+      errorMessage: 'Cannot update these configs at default cluster level, broker id must be specified: [listeners]',
+    });
+    expect(alterBrokerConfigs(base, [{ name: 'log.segment.bytes', value: '1' }], { perBroker: true })).toEqual({
+      ok: false,
+      errorCode: 42,
+      errorMessage: 'Invalid value 1 for configuration log.segment.bytes: Value must be at least 14',
+    });
+    expect(alterBrokerConfigs(base, [{ name: 'advertised.listeners', value: 'SSL://h:1' }], { perBroker: true })).toMatchObject({ ok: false, errorCode: 42 });
+  });
+
+  it('keeps the cluster id across changes', () => {
+    const withId = withClusterId(base, 'MkU3OEVBNTcwNTJENDM2Qg');
+    const r = alterBrokerConfigs(withId, [{ name: 'min.insync.replicas', value: '1' }], { perBroker: true });
+    expect(r.ok && r.resolved.config.clusterId).toBe('MkU3OEVBNTcwNTJENDM2Qg');
+  });
+});
+
+describe('DescribeConfigs (BROKER)', () => {
+  const r = resolveBrokerConfig({
+    file: { 'log.retention.hours': '24', 'log.segment.bytes': '1073741824', 'ssl.keystore.password': 'secret', 'custom.plugin.key': 'x', 'cluster.id': 'MkU3OEVBNTcwNTJENDM2Qg' },
+    dynamicDefault: { 'log.retention.ms': '5000' },
+    dynamicBroker: { 'log.retention.ms': '6000' },
+  });
+  const describeKeys = (keys: string[], resourceName = '1') =>
+    describeBrokerConfigs(r, { resourceName, configurationKeys: keys, includeSynonyms: true, includeDocumentation: true }).configs;
+
+  it('reports every source in Kafka\'s synonym order', () => {
+    const [retentionMs] = describeKeys(['log.retention.ms']);
+    expect(retentionMs).toEqual({
+      name: 'log.retention.ms',
+      value: '6000',
+      readOnly: false,
+      isDefault: false,
+      configSource: ConfigSource.DYNAMIC_BROKER_CONFIG,
+      isSensitive: false,
+      synonyms: [
+        { name: 'log.retention.ms', value: '6000', source: ConfigSource.DYNAMIC_BROKER_CONFIG },
+        { name: 'log.retention.ms', value: '5000', source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG },
+        { name: 'log.retention.hours', value: '24', source: ConfigSource.STATIC_BROKER_CONFIG },
+        { name: 'log.retention.hours', value: '168', source: ConfigSource.DEFAULT_CONFIG },
+      ],
+      configType: 5,
+      documentation: brokerConfigDefinition('log.retention.ms')!.doc,
+    });
+  });
+
+  it('drops synonyms before the first one of the described name (Kafka\'s dropWhile)', () => {
+    const [hours] = describeKeys(['log.retention.hours']);
+    expect(hours).toMatchObject({
+      value: '24',
+      readOnly: true,
+      configSource: ConfigSource.STATIC_BROKER_CONFIG,
+      synonyms: [
+        { name: 'log.retention.hours', value: '24', source: ConfigSource.STATIC_BROKER_CONFIG },
+        { name: 'log.retention.hours', value: '168', source: ConfigSource.DEFAULT_CONFIG },
+      ],
+    });
+    const plain = resolveBrokerConfig({ file: { 'log.retention.hours': '24' } });
+    const [ms] = describeBrokerConfigs(plain, { resourceName: '1', configurationKeys: ['log.retention.ms'], includeSynonyms: true }).configs;
+    expect(ms).toMatchObject({ value: null, configSource: ConfigSource.DEFAULT_CONFIG, synonyms: [], isDefault: true });
+  });
+
+  it('hides passwords and unknown keys, and never reports Gregor-only keys', () => {
+    const [password, unknown] = describeKeys(['ssl.keystore.password', 'custom.plugin.key']);
+    expect(password).toMatchObject({ value: null, isSensitive: true, configType: 9, readOnly: false, synonyms: [{ name: 'ssl.keystore.password', value: null, source: 4 }] });
+    expect(unknown).toMatchObject({ name: 'custom.plugin.key', value: null, isSensitive: true, readOnly: true, configType: 0, configSource: 4, documentation: null });
+    const all = describeBrokerConfigs(r, { resourceName: '1' }).configs;
+    expect(all.some((c) => c.name === 'cluster.id')).toBe(false);
+    expect(all.length).toBe(BROKER_CONFIG_DEFINITIONS.length - 1 + 1);
+    expect(all.every((c) => c.synonyms.length === 0 && c.documentation === null)).toBe(true);
+  });
+
+  it('reports read-only keys and types', () => {
+    const [listeners, numPartitions, ratio] = describeKeys(['listeners', 'num.partitions', 'log.cleaner.min.cleanable.ratio']);
+    expect(listeners).toMatchObject({ readOnly: false, configType: 2, value: 'PLAINTEXT://:9092', configSource: 5 });
+    expect(numPartitions).toMatchObject({ readOnly: true, configType: 3, value: '1' });
+    expect(ratio).toMatchObject({ readOnly: false, configType: 6, value: '0.5' });
+  });
+
+  it('describes the cluster defaults under the empty name', () => {
+    const result = describeBrokerConfigs(r, { resourceName: '', includeSynonyms: true });
+    expect(result.errorCode).toBe(0);
+    expect(result.configs).toEqual([
+      {
+        name: 'log.retention.ms',
+        value: '5000',
+        readOnly: false,
+        isDefault: false,
+        configSource: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+        isSensitive: false,
+        synonyms: [{ name: 'log.retention.ms', value: '5000', source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }],
+        configType: 5,
+        documentation: null,
+      },
+    ]);
+  });
+
+  it('answers another broker id or a non-integer with INVALID_REQUEST', () => {
+    expect(describeBrokerConfigs(r, { resourceName: '2' })).toEqual({
+      errorCode: 42,
+      errorMessage: 'Unexpected broker id, expected 1 or empty string, but received 2',
+      resourceType: 4,
+      resourceName: '2',
+      configs: [],
+    });
+    expect(describeBrokerConfigs(r, { resourceName: 'one' }).errorMessage).toBe('Broker id must be an integer, but it is: one');
+  });
+
+  it('lists synonym families as Kafka does', () => {
+    expect(brokerSynonymNames('log.retention.hours')).toEqual(['log.retention.ms', 'log.retention.minutes', 'log.retention.hours']);
+    expect(brokerSynonymNames('log.roll.hours')).toEqual(['log.roll.ms', 'log.roll.hours']);
+    expect(brokerSynonymNames('log.flush.interval.ms')).toEqual(['log.flush.interval.ms', 'log.flush.scheduler.interval.ms']);
+    expect(brokerSynonymNames('log.flush.scheduler.interval.ms')).toEqual(['log.flush.scheduler.interval.ms']);
+    expect(brokerSynonymNames('num.partitions')).toEqual(['num.partitions']);
+  });
+});
+
+describe('loadBrokerConfig', () => {
+  it('reads a file and applies env and flags on top', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gregor-broker-config-'));
+    const path = join(dir, 'server.properties');
+    writeFileSync(path, 'num.partitions = 3\nlog.dirs : /data/a\\\n  ,/data/b\n');
+    const r = await loadBrokerConfig({ configFile: path, env: { GREGOR_NUM_PARTITIONS: '4' }, flags: { 'default.replication.factor': '1' } });
+    expect(r.config.numPartitions).toBe(4);
+    expect(r.config.logDirs).toEqual(['/data/a', '/data/b']);
+    expect(entry(r, 'log.dirs').where).toBe(`${path}:2`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('works without a file', async () => {
+    expect((await loadBrokerConfig({})).config.nodeId).toBe(1);
+  });
+});
