@@ -1,0 +1,883 @@
+/**
+ * A partition's log on disk (Kafka's UnifiedLog + LocalLog): the segments of
+ * `<log dir>/<topic>-<partition>/` (segment-files.ts lists the files), appends, reads, rolls,
+ * retention, truncation and the log start offset.
+ *
+ * **Ordering.** Every change (append, roll, truncation, DeleteRecords, retention, flush, close) goes
+ * through one queue and runs alone, in call order. Appends waiting in the queue together are written
+ * as one group: each gets its offsets and its roll check as if it were alone, and the group reaches
+ * the file in one vectored write (group commit), so concurrent producers cost one trip to the thread
+ * pool, not one each. After a group of several, the next group waits one turn of the event loop
+ * for producers that are still handing in appends (a lone producer never waits). Reads do not queue; they see only published state: the log end offset and a
+ * segment's readable size move forward only after the write that covers them completed, so a read
+ * never meets a half-written batch.
+ *
+ * **I/O.** Every read and write is asynchronous (libuv's thread pool): a read of cold data, or a
+ * write held up by the kernel's dirty-page throttling, must not stall the event loop and with it
+ * every other connection. Reads are positional and sized to the request (one read of about
+ * maxBytes; the returned batches are slices of it). The tail of the log is also kept in a shared
+ * in-memory BatchCache, so a consumer keeping up with producers is served without any I/O.
+ *
+ * **Durability.** An append resolves once its bytes are written to the OS (Kafka's meaning of
+ * acknowledged). flush.messages / flush.ms add fsync; a rolled segment is fsynced before the next
+ * one is created, so after a crash only the active segment needs a scan (recovery.ts). close()
+ * fsyncs and trims the index files; the caller records the clean shutdown.
+ *
+ * **Failures.** A failed write (ENOSPC, EIO, ...) rejects the appends it carried with StorageError
+ * and is undone (the file is cut back to its last good size, the in-memory indexes forget its
+ * entries); the log stays usable. If the undo itself fails, or an fsync fails (the page cache state
+ * is then unknown), the log goes offline: changes are refused with StorageError until it is
+ * reopened, which recovers it. Reads keep working.
+ */
+import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
+import { BatchCache, TailWindow } from './batch-cache.js';
+import { BatchScanner, IndexAccounting, LogSegment, firstRecordAtOrAfter, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-segment.js';
+import type { AppendShape } from './log-segment.js';
+import { loadLog, syncDir } from './recovery.js';
+import type { LoadedLog } from './recovery.js';
+import { openStorageFile, writeLogStartOffset } from './segment-files.js';
+import type { OpenFile } from './segment-files.js';
+import { OffsetOutOfRangeError, StorageError } from './types.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  BatchInfo,
+  LogConfig,
+  PartitionLog,
+  ReadOptions,
+  ReadResult,
+  TimestampOffset,
+} from './types.js';
+
+/** Default budget of the process-wide cache of recently appended batches. */
+export const DEFAULT_BATCH_CACHE_BYTES = 64 * 1024 * 1024;
+let sharedCache: BatchCache | null = null;
+/** The process-wide BatchCache used when a log is opened without one. */
+export function sharedBatchCache(): BatchCache {
+  sharedCache ??= new BatchCache(DEFAULT_BATCH_CACHE_BYTES);
+  return sharedCache;
+}
+
+export interface DiskPartitionLogOptions {
+  /** True when the previous run closed every log (the log manager's clean-shutdown marker). */
+  cleanShutdown: boolean;
+  /** Milliseconds clock (segment.ms, flush.ms); defaults to Date.now. */
+  clock?: () => number;
+  /** Cache of recently appended batches; null disables it. Defaults to sharedBatchCache(). */
+  batchCache?: BatchCache | null;
+  /** Opens files; tests wrap it to inject disk errors. */
+  openFile?: OpenFile;
+}
+
+/** A group write never exceeds this (more waits for the next group) nor 1024 appends. */
+const MAX_GROUP_BYTES = 8 * 1024 * 1024;
+const MAX_GROUP_APPENDS = 1024;
+/** Read positions remembered for consumers that continue where their last read ended. */
+const MAX_HINTS = 256;
+
+interface PendingAppend {
+  kind: 'append';
+  buffer: Buffer;
+  starts: number[];
+  ends: number[];
+  /** Offsets the batches take (sum of lastOffsetDelta + 1). */
+  span: bigint;
+  options: AppendOptions;
+  /** Filled when stamped. */
+  baseOffsets: bigint[];
+  lastOffsets: bigint[];
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface PendingTask {
+  kind: 'task';
+  name: string;
+  /** Runs even when the log is offline (close). */
+  whenOffline: boolean;
+  run: () => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** What to restore when a group write fails. */
+interface Snapshot {
+  seg: LogSegment;
+  writePosition: number;
+  offsetEntries: number;
+  timeEntries: number;
+  accounting: IndexAccounting;
+  firstBatchTimestamp: bigint;
+}
+
+/** Wraps an fs error as StorageError (Kafka's KAFKA_STORAGE_ERROR); passes StorageError through. */
+export function toStorageError(op: string, e: unknown): StorageError {
+  if (e instanceof StorageError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  return new StorageError(`${op} failed${code === undefined ? '' : ` (${code})`}: ${message}`, e);
+}
+
+/**
+ * Opens (creating it if needed) the log of `topic`-`partition` whose partition directory is `dir`
+ * (`<log dir>/<topic>-<partition>`, see partitionDirName), recovering it when the previous run did
+ * not shut down cleanly.
+ */
+export async function openDiskPartitionLog(
+  dir: string,
+  topic: string,
+  partition: number,
+  config: LogConfig,
+  options: DiskPartitionLogOptions,
+): Promise<DiskPartitionLog> {
+  const clock = options.clock ?? Date.now;
+  const openFile = options.openFile ?? openStorageFile;
+  const partitionDir = dir;
+  let loaded: LoadedLog;
+  try {
+    loaded = await loadLog(partitionDir, config, { cleanShutdown: options.cleanShutdown, openFile, nowMs: clock() });
+  } catch (e) {
+    throw toStorageError(`opening ${partitionDir}`, e);
+  }
+  const cache = options.batchCache === undefined ? sharedBatchCache() : options.batchCache;
+  return new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache);
+}
+
+export class DiskPartitionLog implements PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  /** The partition directory. */
+  readonly dir: string;
+  /** What opening found: the active segment's scan after an unclean shutdown, rebuilt indexes. */
+  readonly recovery: LoadedLog['recovery'];
+  readonly rebuiltIndexes: bigint[];
+  private cfg: LogConfig;
+  private segments: LogSegment[];
+  private startOffset: bigint;
+  private endOffset: bigint;
+  private readonly clock: () => number;
+  private readonly openFile: OpenFile;
+  private readonly window: TailWindow | null;
+  private readonly queue: (PendingAppend | PendingTask)[] = [];
+  private draining = false;
+  /** Appends in the last group write (see drain). */
+  private lastGroupSize = 0;
+  private failure: StorageError | null = null;
+  /** Set when close() is called: later changes are refused. */
+  private closing = false;
+  /** Set when close() has run: reads are refused too. */
+  private closed = false;
+  private closePromise: Promise<void> | null = null;
+  private truncations = 0;
+  private unflushedMessages = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout>();
+  private readonly hints = new Map<bigint, { seg: LogSegment; position: number }>();
+
+  /** Use openDiskPartitionLog. */
+  constructor(
+    topic: string,
+    partition: number,
+    dir: string,
+    config: LogConfig,
+    loaded: LoadedLog,
+    clock: () => number,
+    openFile: OpenFile,
+    cache: BatchCache | null,
+  ) {
+    this.topic = topic;
+    this.partition = partition;
+    this.dir = dir;
+    this.cfg = config;
+    this.segments = loaded.segments;
+    this.startOffset = loaded.logStartOffset;
+    this.endOffset = loaded.logEndOffset;
+    this.recovery = loaded.recovery;
+    this.rebuiltIndexes = loaded.rebuiltIndexes;
+    this.clock = clock;
+    this.openFile = openFile;
+    this.window = cache === null ? null : cache.window();
+  }
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+  get logStartOffset(): bigint {
+    return this.startOffset;
+  }
+  get logEndOffset(): bigint {
+    return this.endOffset;
+  }
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+  /** Number of segments (tests, metrics). */
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+  /** True once a disk error took the log offline. */
+  get offline(): boolean {
+    return this.failure !== null;
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.cfg = config;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The queue.
+  // -------------------------------------------------------------------------------------------
+
+  private checkUsable(): void {
+    if (this.closed) throw new StorageError(`partition ${this.topic}-${this.partition} is closed`);
+  }
+
+  private offlineError(): StorageError {
+    return new StorageError(`partition ${this.topic}-${this.partition} is offline after a disk error: ${this.failure!.message}`, this.failure);
+  }
+
+  private task<T>(name: string, run: () => Promise<T>, whenOffline = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closing) {
+        reject(new StorageError(`partition ${this.topic}-${this.partition} is closed`));
+        return;
+      }
+      this.queue.push({ kind: 'task', name, whenOffline, run, resolve: resolve as (v: unknown) => void, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0]!;
+        if (head.kind === 'task') {
+          this.queue.shift();
+          if (this.failure !== null && !head.whenOffline) {
+            head.reject(this.offlineError());
+            continue;
+          }
+          try {
+            head.resolve(await head.run());
+          } catch (e) {
+            head.reject(toStorageError(head.name, e));
+          }
+          continue;
+        }
+        // After a group of several, producers are likely still handing in their next appends:
+        // give them one turn of the event loop so that they join this group rather than the next.
+        if (this.lastGroupSize > 1 && this.queue.length < this.lastGroupSize) await new Promise<void>((r) => setImmediate(r));
+        let n = 0;
+        let bytes = 0;
+        while (n < this.queue.length && n < MAX_GROUP_APPENDS) {
+          const q = this.queue[n]!;
+          if (q.kind !== 'append' || (n > 0 && bytes + q.buffer.length > MAX_GROUP_BYTES)) break;
+          bytes += q.buffer.length;
+          n++;
+        }
+        const group = this.queue.splice(0, n) as PendingAppend[];
+        this.lastGroupSize = n;
+        try {
+          await this.appendGroup(group);
+        } catch (e) {
+          // A bug, not a disk error (those are settled per append): never leave an append hanging.
+          for (const m of group) m.reject(toStorageError('append', e));
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Appends.
+  // -------------------------------------------------------------------------------------------
+
+  append(batches: Buffer, options: AppendOptions): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      if (this.closing) {
+        reject(new StorageError(`partition ${this.topic}-${this.partition} is closed`));
+        return;
+      }
+      let split;
+      try {
+        split = splitForAppend(batches);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      const { starts, ends, span } = split;
+      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, baseOffsets: [], lastOffsets: [], resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Size, offsets and timestamp an append would have at `nextOffset` (nothing is changed). */
+  private shapeOf(m: PendingAppend, nextOffset: bigint): AppendShape {
+    let maxTimestamp = -1n;
+    const lat = m.options.logAppendTimeMs;
+    if (lat !== undefined) maxTimestamp = lat;
+    else {
+      for (const s of m.starts) {
+        const ts = m.buffer.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET);
+        if (ts > maxTimestamp) maxTimestamp = ts;
+      }
+    }
+    return { bytes: m.buffer.length, batches: m.starts.length, lastOffset: nextOffset + m.span - 1n, maxTimestamp };
+  }
+
+  private snapshot(seg: LogSegment): Snapshot {
+    return {
+      seg,
+      writePosition: seg.writePosition,
+      offsetEntries: seg.offsetIndex!.entries,
+      timeEntries: seg.timeIndex!.entries,
+      accounting: seg.accounting.clone(),
+      firstBatchTimestamp: seg.firstBatchTimestamp,
+    };
+  }
+
+  private restore(s: Snapshot): void {
+    s.seg.writePosition = s.writePosition;
+    s.seg.offsetIndex!.truncateToEntries(s.offsetEntries);
+    s.seg.timeIndex!.truncateToEntries(s.timeEntries);
+    s.seg.accounting.copyFrom(s.accounting);
+    s.seg.firstBatchTimestamp = s.firstBatchTimestamp;
+  }
+
+  /**
+   * Gives the batches of `m` their offsets from `nextOffset`, the leader epoch and (when asked)
+   * LogAppendTime with a new CRC, and enters them in the active segment's in-memory indexes at
+   * the write position. Per batch, never per record.
+   */
+  private stamp(m: PendingAppend, seg: LogSegment, nextOffset: bigint): void {
+    const buf = m.buffer;
+    const epoch = m.options.leaderEpoch;
+    const lat = m.options.logAppendTimeMs;
+    const interval = this.cfg.indexIntervalBytes;
+    const oi = seg.offsetIndex!;
+    const ti = seg.timeIndex!;
+    const acct = seg.accounting;
+    let offset = nextOffset;
+    for (let i = 0; i < m.starts.length; i++) {
+      const s = m.starts[i]!;
+      const e = m.ends[i]!;
+      const last = stampBatch(buf, s, e, offset, epoch, lat);
+      const ts = buf.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET);
+      const position = seg.writePosition + s;
+      if (position === 0) seg.firstBatchTimestamp = ts;
+      if (acct.add(e - s, last, ts, interval)) {
+        if (!oi.isFull) oi.append(last, position);
+        if (!ti.isFull) ti.maybeAppend(acct.maxTimestamp, acct.offsetOfMaxTimestamp);
+      }
+      m.baseOffsets.push(offset);
+      m.lastOffsets.push(last);
+      offset = last + 1n;
+    }
+    seg.writePosition += buf.length;
+  }
+
+  /** Appends a group of queued appends; settles each of them, never throws. */
+  private async appendGroup(group: PendingAppend[]): Promise<void> {
+    let pending: PendingAppend[] = [];
+    let snap: Snapshot | null = null;
+    let next = this.endOffset;
+    for (const m of group) {
+      if (this.failure !== null) {
+        m.reject(this.offlineError());
+        continue;
+      }
+      const shape = this.shapeOf(m, next);
+      if (rollReason(this.active.rollState(), this.cfg, shape, this.clock()) !== null) {
+        if (pending.length > 0) {
+          await this.commit(pending, snap!, next);
+          pending = [];
+          snap = null;
+          next = this.endOffset;
+          if (this.failure !== null) {
+            m.reject(this.offlineError());
+            continue;
+          }
+        }
+        try {
+          await this.rollNow();
+        } catch (e) {
+          m.reject(toStorageError('roll', e));
+          continue;
+        }
+      }
+      snap ??= this.snapshot(this.active);
+      const before = this.snapshot(this.active);
+      try {
+        this.stamp(m, this.active, next);
+      } catch (e) {
+        this.restore(before);
+        m.reject(toStorageError('append', e));
+        continue;
+      }
+      next += m.span;
+      pending.push(m);
+    }
+    if (pending.length > 0) await this.commit(pending, snap!, next);
+  }
+
+  /** Writes stamped appends in one go, then publishes them (or undoes them on failure). */
+  private async commit(pending: PendingAppend[], snap: Snapshot, next: bigint): Promise<void> {
+    const seg = snap.seg;
+    const buffers = pending.map((m) => m.buffer);
+    let messages = 0;
+    for (const m of pending) messages += Number(m.span);
+    const fsyncNow = this.unflushedMessages + messages >= this.cfg.flushMessages;
+    let step = 'append';
+    try {
+      await seg.write(buffers, snap.writePosition);
+      if (fsyncNow) {
+        step = 'fsync';
+        await seg.sync();
+      }
+    } catch (e) {
+      const err = toStorageError(step, e);
+      this.restore(snap);
+      try {
+        await (await seg.file()).truncate(snap.writePosition);
+      } catch (e2) {
+        this.failure = toStorageError('undoing a failed append', e2);
+      }
+      if (step === 'fsync') this.failure ??= err;
+      for (const m of pending) m.reject(err);
+      return;
+    }
+    // Publish: from here on readers see the batches.
+    seg.size = seg.writePosition;
+    seg.maxTimestamp = seg.accounting.maxTimestamp;
+    seg.offsetOfMaxTimestamp = seg.accounting.offsetOfMaxTimestamp;
+    seg.nextOffset = next;
+    seg.mtimeMs = this.clock();
+    this.endOffset = next;
+    if (fsyncNow) this.unflushedMessages = 0;
+    else {
+      this.unflushedMessages += messages;
+      this.scheduleFlush();
+    }
+    for (const m of pending) {
+      this.window?.add(m.buffer, m.starts, m.ends, m.baseOffsets, m.lastOffsets);
+      m.resolve({
+        baseOffset: m.baseOffsets[0]!,
+        lastOffset: m.lastOffsets[m.lastOffsets.length - 1]!,
+        logAppendTimeMs: m.options.logAppendTimeMs ?? -1n,
+        logStartOffset: this.startOffset,
+      });
+    }
+  }
+
+  private scheduleFlush(): void {
+    const ms = this.cfg.flushMs;
+    if (this.flushTimer !== null || !(ms < Number.MAX_SAFE_INTEGER) || ms < 0) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      if (!this.closed && this.failure === null) this.flush().catch(() => undefined);
+    }, Math.min(ms, 0x7fffffff));
+    this.flushTimer.unref();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads.
+  // -------------------------------------------------------------------------------------------
+
+  /** Index of the segment holding `offset` (the last one whose base offset is <= it). */
+  private static floorSegment(segments: LogSegment[], offset: bigint): number {
+    let lo = 0;
+    let hi = segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  private async ensureIndexes(segments: LogSegment[], i: number): Promise<LogSegment> {
+    const seg = segments[i]!;
+    const next = segments[i + 1];
+    await seg.ensureIndexes(this.cfg, next === undefined ? null : next.baseOffset - 1n);
+    return seg;
+  }
+
+  async read(offset: bigint, options: ReadOptions): Promise<ReadResult> {
+    this.checkUsable();
+    const maxBytes = Math.max(0, options.maxBytes);
+    const maxOffset = options.maxOffset;
+    for (let attempt = 0; ; attempt++) {
+      const start = this.startOffset;
+      const end = this.endOffset;
+      if (offset < start || offset > end) throw new OffsetOutOfRangeError(offset, start, end);
+      if (offset === end || (maxOffset !== undefined && offset >= maxOffset)) {
+        return { records: [], size: 0, logStartOffset: start, logEndOffset: end };
+      }
+      const cached = this.window?.read(offset, maxBytes, maxOffset);
+      if (cached != null) return { records: cached.batches, size: cached.bytes, logStartOffset: start, logEndOffset: end };
+      const generation = this.truncations;
+      try {
+        const r = await this.readSegments(offset, maxBytes, maxOffset);
+        if (generation !== this.truncations && attempt < 3) continue;
+        return { records: r.records, size: r.size, logStartOffset: this.startOffset, logEndOffset: this.endOffset };
+      } catch (e) {
+        // A truncation or a segment deletion raced with the read: try again on the new state.
+        if ((generation !== this.truncations || (e as { segmentDeleted?: boolean }).segmentDeleted === true) && attempt < 3) continue;
+        if (e instanceof OffsetOutOfRangeError) throw e;
+        throw toStorageError('read', e);
+      }
+    }
+  }
+
+  private async readSegments(offset: bigint, maxBytes: number, maxOffset: bigint | undefined): Promise<{ records: Buffer[]; size: number }> {
+    const segments = this.segments;
+    const records: Buffer[] = [];
+    let size = 0;
+    let next = offset;
+    for (let i = DiskPartitionLog.floorSegment(segments, offset); i < segments.length; i++) {
+      const seg = segments[i]!;
+      let startPosition = 0;
+      let slack = 0;
+      if (records.length === 0) {
+        const hint = this.hints.get(next);
+        if (hint !== undefined && hint.seg === seg && hint.position <= seg.size) startPosition = hint.position;
+        else {
+          await this.ensureIndexes(segments, i);
+          startPosition = seg.offsetIndex!.lookup(next).position;
+          slack = this.cfg.indexIntervalBytes;
+        }
+      }
+      seg.readers++;
+      let r;
+      try {
+        r = await seg.read(next, startPosition, seg.size, maxBytes - size, records.length === 0, maxOffset, slack);
+      } catch (e) {
+        if (seg.deleted) throw Object.assign(toStorageError('read', e), { segmentDeleted: true });
+        throw e;
+      } finally {
+        seg.release();
+      }
+      for (const b of r.batches) records.push(b);
+      size += r.bytes;
+      next = r.nextOffset;
+      if (r.batches.length > 0) this.remember(next, seg, r.position);
+      if (r.limited || size >= maxBytes || next >= this.endOffset) break;
+    }
+    return { records, size };
+  }
+
+  private remember(offset: bigint, seg: LogSegment, position: number): void {
+    if (this.hints.size >= MAX_HINTS) this.hints.delete(this.hints.keys().next().value!);
+    this.hints.set(offset, { seg, position });
+  }
+
+  async offsetForTimestamp(timestamp: bigint): Promise<TimestampOffset | null> {
+    this.checkUsable();
+    try {
+      const segments = this.segments;
+      const start = this.startOffset;
+      for (let i = DiskPartitionLog.floorSegment(segments, start); i < segments.length; i++) {
+        const seg = await this.ensureIndexes(segments, i);
+        if (seg.maxTimestamp < timestamp) continue;
+        const entry = seg.timeIndex!.lookup(timestamp);
+        const from = entry.offset > start ? entry.offset : start;
+        const found = await this.scanSegment(seg, seg.offsetIndex!.lookup(from).position, (s) => {
+          if (s.lastOffset < start || s.maxTimestamp < timestamp) return undefined;
+          return firstRecordAtOrAfter(s.view(), timestamp, start) ?? undefined;
+        });
+        if (found !== undefined) return found;
+      }
+      return null;
+    } catch (e) {
+      throw toStorageError('offsetForTimestamp', e);
+    }
+  }
+
+  async maxTimestamp(): Promise<TimestampOffset | null> {
+    this.checkUsable();
+    try {
+      const segments = this.segments;
+      let best: LogSegment | null = null;
+      for (let i = 0; i < segments.length; i++) {
+        const seg = await this.ensureIndexes(segments, i);
+        if (seg.maxTimestamp >= 0n && (best === null || seg.maxTimestamp > best.maxTimestamp)) best = seg;
+      }
+      if (best === null) return null;
+      const ts = best.maxTimestamp;
+      const off = best.offsetOfMaxTimestamp;
+      const found = await this.scanSegment(best, best.offsetIndex!.lookup(off).position, (s) =>
+        s.lastOffset >= off && s.maxTimestamp === ts ? recordWithTimestamp(s.view(), ts) : undefined,
+      );
+      return found ?? { offset: off, timestamp: ts };
+    } catch (e) {
+      throw toStorageError('maxTimestamp', e);
+    }
+  }
+
+  /** Walks the published batches of `seg` from `position` until `visit` returns a value. */
+  private async scanSegment<T>(seg: LogSegment, position: number, visit: (s: BatchScanner) => T | undefined): Promise<T | undefined> {
+    seg.readers++;
+    try {
+      const scanner = new BatchScanner(await seg.file(), position, seg.size, 64 * 1024, false);
+      while (await scanner.fill()) {
+        while (scanner.next()) {
+          const r = visit(scanner);
+          if (r !== undefined) return r;
+        }
+        if (scanner.stop !== null) break;
+      }
+      return undefined;
+    } finally {
+      seg.release();
+    }
+  }
+
+  async *batches(fromOffset: bigint): AsyncIterable<BatchInfo> {
+    this.checkUsable();
+    const segments = this.segments;
+    const from = fromOffset > this.startOffset ? fromOffset : this.startOffset;
+    const first = DiskPartitionLog.floorSegment(segments, from);
+    for (let i = first; i < segments.length; i++) {
+      const seg = segments[i]!;
+      let position = 0;
+      if (i === first) {
+        await this.ensureIndexes(segments, i);
+        position = seg.offsetIndex!.lookup(from).position;
+      }
+      seg.readers++;
+      try {
+        const scanner = new BatchScanner(await seg.file(), position, seg.size, 1 << 20, false);
+        while (await scanner.fill()) {
+          const infos: BatchInfo[] = [];
+          while (scanner.next()) {
+            if (scanner.lastOffset < from) continue;
+            const v = scanner.view();
+            infos.push({
+              baseOffset: v.baseOffset,
+              lastOffset: v.lastOffset,
+              maxTimestamp: v.maxTimestamp,
+              producerId: v.producerId,
+              producerEpoch: v.producerEpoch,
+              baseSequence: v.baseSequence,
+              isTransactional: v.isTransactional,
+              isControl: v.isControl,
+            });
+          }
+          for (const info of infos) yield info;
+          if (scanner.stop !== null) break;
+        }
+      } finally {
+        seg.release();
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Changes other than appends.
+  // -------------------------------------------------------------------------------------------
+
+  roll(): Promise<void> {
+    return this.task('roll', () => this.rollNow());
+  }
+
+  /** Seals the active segment (fsync, final index entry, trimmed index files) and starts a new one. */
+  private async rollNow(): Promise<void> {
+    const old = this.active;
+    if (old.size === 0) return;
+    try {
+      await old.sync();
+    } catch (e) {
+      this.failure = toStorageError('fsync on roll', e);
+      throw this.failure;
+    }
+    await old.seal();
+    const seg = await LogSegment.create(this.dir, this.endOffset, this.cfg.segmentIndexBytes, this.openFile, this.clock());
+    this.segments = [...this.segments, seg];
+    await syncDir(this.dir);
+  }
+
+  flush(): Promise<void> {
+    return this.task('flush', async () => {
+      if (this.flushTimer !== null) {
+        clearTimeout(this.flushTimer);
+        this.flushTimer = null;
+      }
+      try {
+        await this.active.sync();
+      } catch (e) {
+        this.failure = toStorageError('fsync', e);
+        throw this.failure;
+      }
+      this.unflushedMessages = 0;
+    });
+  }
+
+  truncateTo(offset: bigint): Promise<void> {
+    return this.task('truncateTo', async () => {
+      if (offset >= this.endOffset) return;
+      this.truncations++;
+      this.window?.clear();
+      this.hints.clear();
+      const segments = this.segments;
+      if (offset < segments[0]!.baseOffset) {
+        await this.truncateFullyAndStartAt(offset);
+        return;
+      }
+      const keep = segments.filter((s) => s.baseOffset <= offset);
+      const victims = segments.filter((s) => s.baseOffset > offset);
+      const seg = await this.ensureIndexes(segments, keep.length - 1);
+      // Later segments go first: a crash half way leaves a longer log, never a gap.
+      this.segments = keep;
+      await this.deleteSegments(victims);
+      if (victims.length > 0) await syncDir(this.dir);
+      const newEnd = await seg.truncateTo(offset);
+      seg.createdMs = seg.size === 0 ? this.clock() : seg.createdMs;
+      await seg.writeIndexes(true, false);
+      this.endOffset = newEnd;
+      if (this.startOffset > newEnd) {
+        this.startOffset = newEnd;
+        await writeLogStartOffset(this.dir, newEnd, this.openFile);
+      }
+    });
+  }
+
+  /** Drops every segment and starts empty at `offset` (truncation below the first segment). */
+  private async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    await writeLogStartOffset(this.dir, offset, this.openFile);
+    const victims = this.segments;
+    await this.deleteSegments(victims);
+    const seg = await LogSegment.create(this.dir, offset, this.cfg.segmentIndexBytes, this.openFile, this.clock());
+    this.segments = [seg];
+    await syncDir(this.dir);
+    this.startOffset = offset;
+    this.endOffset = offset;
+  }
+
+  deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    return this.task('deleteRecordsBefore', async () => {
+      const target = offset > this.endOffset ? this.endOffset : offset;
+      if (target <= this.startOffset) return this.startOffset;
+      // Durable before it is acknowledged: DeleteRecords must survive a restart.
+      await writeLogStartOffset(this.dir, target, this.openFile);
+      this.startOffset = target;
+      const segments = this.segments;
+      let n = 0;
+      while (n < segments.length - 1 && segments[n + 1]!.baseOffset <= target) n++;
+      if (n > 0) {
+        const victims = segments.slice(0, n);
+        this.segments = segments.slice(n);
+        await this.deleteSegments(victims);
+      }
+      return target;
+    });
+  }
+
+  applyRetention(nowMs: number): Promise<number> {
+    return this.task('applyRetention', async () => {
+      const segments = this.segments;
+      const last = segments.length - 1; // the active segment is never deleted
+      let n = 0;
+      while (n < last && segments[n + 1]!.baseOffset <= this.startOffset) n++;
+      if (this.cfg.retentionMs >= 0) {
+        while (n < last) {
+          const seg = await this.ensureIndexes(segments, n);
+          if (nowMs - seg.largestTimestampForRetention() > this.cfg.retentionMs) n++;
+          else break;
+        }
+      }
+      if (this.cfg.retentionBytes >= 0) {
+        let diff = this.size - this.cfg.retentionBytes;
+        for (let i = 0; i < n; i++) diff -= segments[i]!.size;
+        while (n < last && diff - segments[n]!.size >= 0) {
+          diff -= segments[n]!.size;
+          n++;
+        }
+      }
+      if (n === 0) return 0;
+      const victims = segments.slice(0, n);
+      const newStart = segments[n]!.baseOffset;
+      this.segments = segments.slice(n);
+      await this.deleteSegments(victims);
+      if (newStart > this.startOffset) {
+        this.startOffset = newStart;
+        await writeLogStartOffset(this.dir, newStart, this.openFile);
+      }
+      return n;
+    });
+  }
+
+  /**
+   * Renames segments (already out of `this.segments`) to `.deleted` and removes them after
+   * file.delete.delay.ms, so reads that still hold them finish undisturbed.
+   */
+  private async deleteSegments(victims: LogSegment[]): Promise<void> {
+    const results = await Promise.allSettled(victims.map((s) => s.markDeleted()));
+    for (const s of victims) {
+      const timer = setTimeout(
+        () => {
+          this.pendingDeletes.delete(s);
+          void s.destroy().catch(() => undefined);
+        },
+        Math.max(0, Math.min(this.cfg.fileDeleteDelayMs, 0x7fffffff)),
+      );
+      timer.unref();
+      this.pendingDeletes.set(s, timer);
+    }
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw toStorageError('deleting segments', failed.reason);
+  }
+
+  close(): Promise<void> {
+    if (this.closePromise !== null) return this.closePromise;
+    const done = this.task(
+      'close',
+      async () => {
+        if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+        this.flushTimer = null;
+        let error: unknown = null;
+        if (this.failure === null) {
+          try {
+            const active = this.active;
+            await active.sync();
+            await active.writeIndexes(false, true);
+          } catch (e) {
+            error = e;
+          }
+        }
+        this.closed = true;
+        this.window?.clear();
+        for (const [seg, timer] of this.pendingDeletes) {
+          clearTimeout(timer);
+          await seg.destroy().catch(() => undefined);
+        }
+        this.pendingDeletes.clear();
+        await Promise.all(this.segments.map((s) => s.closeHandle().catch(() => undefined)));
+        if (error !== null) throw toStorageError('close', error);
+        if (this.failure !== null) throw this.offlineError();
+      },
+      true,
+    );
+    this.closing = true;
+    this.closePromise = done;
+    return done;
+  }
+}

@@ -1,0 +1,646 @@
+/**
+ * The log manager: owns every partition log of the broker (Kafka's `LogManager`), on disk or in
+ * memory behind one interface.
+ *
+ * On-disk layout, Kafka's, in each of the data directories (`log.dirs`):
+ *
+ * ```
+ * <log dir>/
+ *   .lock                                 holds the pid of the broker using this dir
+ *   .kafka_cleanshutdown                  present only between a clean close and the next open
+ *   <topic>-<partition>/                  one partition log (see segment-files.ts)
+ *   <topic>-<partition>.<uuid>-delete/    a deleted partition, being removed
+ * ```
+ *
+ * - Topic names may contain '.', '_' and '-': the partition number is what follows the last '-'.
+ * - A new partition goes to the dir holding the fewest partitions (Kafka's `nextLogDirs`).
+ * - Deleting a partition closes its log and renames its folder to the `-delete` form, so it is gone
+ *   at once, also for a restart; the folder is then removed in the background. Leftover `-delete`
+ *   folders (a crash during removal) are removed on the next open.
+ * - The clean-shutdown marker: `close()` closes every log and then writes `.kafka_cleanshutdown`
+ *   into each dir whose logs all closed cleanly; `open` reads and removes it before loading, and
+ *   tells each partition log whether its dir was shut down cleanly, so recovery (scanning the
+ *   tail of the active segment) runs only after a crash. Removing the marker before loading errs
+ *   on the safe side: a crash during start leaves no marker, and the next start recovers.
+ * - The lock: `open` creates `.lock` atomically (a hard link from a temporary file that already
+ *   holds our pid), so two brokers cannot use the same dir. A lock whose process is gone (a crash)
+ *   is taken over. Limits: liveness is judged by pid on this machine, so a dir shared over a network
+ *   file system is not protected, and two brokers racing to take over the same stale lock in the
+ *   same instant can both win.
+ *
+ * Concurrency: one event loop. Operations on the same partition are ordered: a create waits for a
+ * delete of the same partition to finish its rename, and a delete waits for a create in flight.
+ */
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { openDiskPartitionLog } from './disk-partition-log.js';
+import { MemoryPartitionLog } from './memory-partition-log.js';
+import { parsePartitionDirName, partitionDirName } from './segment-files.js';
+import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
+
+export interface LogManager {
+  readonly storage: 'disk' | 'memory';
+  /** The data directories, absolute (none for memory storage). */
+  readonly dirs: readonly string[];
+
+  /**
+   * Creates the partition's log, or returns it when it exists (then with `config` applied through
+   * `updateConfig`), so that replaying metadata on start can call it for every known partition.
+   */
+  create(topic: string, partition: number, config: LogConfig): Promise<PartitionLog>;
+
+  /** The open log of a partition, or undefined. */
+  get(topic: string, partition: number): PartitionLog | undefined;
+
+  /** Every open partition log. */
+  all(): PartitionLog[];
+
+  /** The data directory holding a partition (DescribeLogDirs); undefined in memory or when absent. */
+  dirOf(topic: string, partition: number): string | undefined;
+
+  /**
+   * Deletes a partition: gone from `get`/`all` at once, its files renamed away when this resolves
+   * and removed in the background. Resolves false when there was no such partition.
+   */
+  delete(topic: string, partition: number): Promise<boolean>;
+
+  /** Closes every log, then writes the clean-shutdown markers and releases the dirs. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one partition log on disk whose partition directory is `dir` (`<log dir>/<topic>-<partition>`):
+ * `openDiskPartitionLog`'s signature.
+ */
+export type DiskPartitionLogOpener = (
+  dir: string,
+  topic: string,
+  partition: number,
+  config: LogConfig,
+  options: { cleanShutdown: boolean; clock?: () => number },
+) => Promise<PartitionLog>;
+
+/** Makes one in-memory partition log: `new MemoryPartitionLog(...)`. */
+export type MemoryPartitionLogFactory = (topic: string, partition: number, config: LogConfig, clock: () => number) => PartitionLog;
+
+export interface LogManagerOptions {
+  storage: 'disk' | 'memory';
+  /** log.dirs: one or more data directories (disk storage; created when missing). */
+  dirs?: readonly string[];
+  clock?: Clock;
+  /** The config of a partition found on disk at open (topic overrides over broker defaults). Default: Kafka's defaults. */
+  configFor?: (topic: string, partition: number) => LogConfig;
+  /** How many partition logs are opened (recovered) at once during open and closed at once during close. Default 8. */
+  concurrency?: number;
+  logger?: Logger;
+  /** Replaces `openDiskPartitionLog` (tests: fault injection, observing recovery). */
+  openPartitionLog?: DiskPartitionLogOpener;
+  /** Replaces `new MemoryPartitionLog` (tests). */
+  newMemoryPartitionLog?: MemoryPartitionLogFactory;
+}
+
+/** Another process (or this one) is using the data directory. */
+export class LogDirLockedError extends StorageError {
+  constructor(
+    readonly dir: string,
+    readonly holderPid: number | undefined,
+  ) {
+    super(`log dir ${dir} is in use${holderPid === undefined ? '' : ` by process ${holderPid}`} (${LOCK_FILE})`);
+  }
+}
+
+const defaultMemoryFactory: MemoryPartitionLogFactory = (topic, partition, config, clock) =>
+  new MemoryPartitionLog(topic, partition, config, clock);
+
+/** Opens the log manager: for disk storage, locks the dirs and loads every partition found in them. */
+export async function openLogManager(options: LogManagerOptions): Promise<LogManager> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  if (options.storage === 'memory') {
+    const factory = options.newMemoryPartitionLog ?? defaultMemoryFactory;
+    return new MemoryLogManager(factory, clock);
+  }
+  if (options.storage !== 'disk') throw new TypeError(`unknown storage ${JSON.stringify(options.storage)}`);
+  if (!options.dirs || options.dirs.length === 0) throw new TypeError('disk storage needs at least one log dir');
+  const dirs = options.dirs.map((d) => path.resolve(d));
+  if (new Set(dirs).size !== dirs.length) throw new TypeError(`a log dir is listed twice: ${dirs.join(', ')}`);
+  const opener = options.openPartitionLog ?? openDiskPartitionLog;
+  const configFor = options.configFor ?? (() => DEFAULT_LOG_CONFIG);
+  return DiskLogManager.open(dirs, { opener, configFor, clock, logger, concurrency });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+const LOCK_FILE = '.lock';
+const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+const DELETE_DIR_SUFFIX = '-delete';
+const MAX_FILE_NAME = 255;
+
+/** Kafka's rule: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
+function checkTopicPartition(topic: string, partition: number): void {
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..') {
+    throw new TypeError(`invalid topic name ${JSON.stringify(topic)}`);
+  }
+  if (!Number.isInteger(partition) || partition < 0 || partition > 0x7fffffff) {
+    throw new TypeError(`invalid partition ${partition}`);
+  }
+}
+
+/** `<topic>-<partition>.<uuid>-delete`, the topic shortened so the name fits in 255 bytes (Kafka's `logDeleteDirName`). */
+function deleteDirName(topic: string, partition: number): string {
+  const suffix = `-${partition}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`;
+  return topic.slice(0, Math.min(topic.length, MAX_FILE_NAME - suffix.length)) + suffix;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** fsync a directory so that entries created, renamed or removed in it survive a machine crash. */
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    // Windows cannot open or fsync a directory; elsewhere this is a real failure.
+    if (process.platform !== 'win32') throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errorCode(err) === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** Dirs locked by this process: a second open of the same dir in-process is refused too. */
+const lockedByThisProcess = new Set<string>();
+
+async function lockDir(dir: string, logger: Logger): Promise<void> {
+  // Claimed before any await, so that a concurrent open in this process never sees our own pid
+  // in the lock file and mistakes it for a stale one.
+  if (lockedByThisProcess.has(dir)) throw new LogDirLockedError(dir, process.pid);
+  lockedByThisProcess.add(dir);
+  try {
+    await takeLockFile(dir, logger);
+  } catch (err) {
+    lockedByThisProcess.delete(dir);
+    throw err;
+  }
+}
+
+async function takeLockFile(dir: string, logger: Logger): Promise<void> {
+  const lockPath = path.join(dir, LOCK_FILE);
+  // The lock appears with its content in one step: link() of a complete file fails if one exists.
+  const tmp = path.join(dir, `${LOCK_FILE}.${process.pid}.${randomUUID()}.tmp`);
+  await writeFile(tmp, `${process.pid}\n`);
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await link(tmp, lockPath);
+        return;
+      } catch (err) {
+        if (errorCode(err) !== 'EEXIST') throw err;
+      }
+      let holder: number | undefined;
+      try {
+        const text = await readFile(lockPath, 'utf8');
+        holder = /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
+      } catch (err) {
+        if (errorCode(err) === 'ENOENT') continue; // released meanwhile: try again
+        throw err;
+      }
+      // Our own pid in a lock we do not hold is stale: a restart that got the same pid (a container's pid 1).
+      if (holder !== undefined && holder !== process.pid && isProcessAlive(holder)) throw new LogDirLockedError(dir, holder);
+      logger.warn({ dir, stalePid: holder }, 'taking over the lock of a broker that is gone');
+      await unlink(lockPath).catch((err: unknown) => {
+        if (errorCode(err) !== 'ENOENT') throw err;
+      });
+    }
+    throw new LogDirLockedError(dir, undefined);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function unlockDir(dir: string): Promise<void> {
+  lockedByThisProcess.delete(dir);
+  await unlink(path.join(dir, LOCK_FILE)).catch((err: unknown) => {
+    if (errorCode(err) !== 'ENOENT') throw err;
+  });
+}
+
+/** Whether the dir was shut down cleanly; removes the marker (durably) so that a crash from now on is seen as one. */
+async function takeCleanShutdownMarker(dir: string): Promise<boolean> {
+  try {
+    await unlink(path.join(dir, CLEAN_SHUTDOWN_FILE));
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+  await fsyncDir(dir);
+  return true;
+}
+
+async function writeCleanShutdownMarker(dir: string): Promise<void> {
+  const file = path.join(dir, CLEAN_SHUTDOWN_FILE);
+  const fh = await open(file, 'w');
+  try {
+    // The content of Kafka's CleanShutdownFileHandler; only the file's presence matters here.
+    await fh.writeFile(JSON.stringify({ version: 0, brokerEpoch: -1 }));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsyncDir(dir);
+}
+
+/**
+ * Runs `fn` over `items`, at most `limit` at once. Every call runs even when some fail (close);
+ * with `stopOnError` no new call starts after a failure (open). Returns the failures.
+ */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  stopOnError: boolean,
+  fn: (item: T) => Promise<void>,
+): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !(stopOnError && errors.length > 0)) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return errors;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disk
+
+interface DiskEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly log: PartitionLog;
+  /** The data directory holding it. */
+  readonly dir: string;
+}
+
+interface DiskSettings {
+  opener: DiskPartitionLogOpener;
+  configFor: (topic: string, partition: number) => LogConfig;
+  clock: Clock;
+  logger: Logger;
+  concurrency: number;
+}
+
+class DiskLogManager implements LogManager {
+  readonly storage = 'disk' as const;
+  private readonly logs = new Map<string, DiskEntry>();
+  private readonly creating = new Map<string, Promise<PartitionLog>>();
+  private readonly deleting = new Map<string, Promise<void>>();
+  /** Partitions being created, per dir: counted by placement so concurrent creates spread out. */
+  private readonly reserved = new Map<string, number>();
+  private readonly removals = new Set<Promise<void>>();
+  private readonly clockFn: () => number;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly dirs: readonly string[],
+    private readonly settings: DiskSettings,
+  ) {
+    const clock = settings.clock;
+    this.clockFn = () => clock.now();
+  }
+
+  /** `dirs`: absolute, distinct. */
+  static async open(dirs: readonly string[], settings: DiskSettings): Promise<DiskLogManager> {
+    const locked: string[] = [];
+    const manager = new DiskLogManager(dirs, settings);
+    try {
+      for (const dir of dirs) {
+        await mkdir(dir, { recursive: true });
+        await lockDir(dir, settings.logger);
+        locked.push(dir);
+      }
+      await manager.loadAll();
+      return manager;
+    } catch (err) {
+      await manager.abandon(locked);
+      throw err;
+    }
+  }
+
+  /** Finds the partitions in every dir, removes leftover deletions, and opens the logs. */
+  private async loadAll(): Promise<void> {
+    const { logger, configFor, concurrency, opener } = this.settings;
+    const found: { topic: string; partition: number; dir: string; cleanShutdown: boolean }[] = [];
+    const where = new Map<string, string>();
+    for (const dir of this.dirs) {
+      const cleanShutdown = await takeCleanShutdownMarker(dir);
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const name = entry.name;
+        if (!entry.isDirectory()) {
+          // A lock file another start was writing when it died.
+          const pid = /^\.lock\.(\d+)\..+\.tmp$/.exec(name)?.[1];
+          if (pid !== undefined && (Number(pid) === process.pid || !isProcessAlive(Number(pid)))) {
+            await unlink(path.join(dir, name)).catch(() => undefined);
+          }
+          continue;
+        }
+        if (name.endsWith(DELETE_DIR_SUFFIX)) {
+          this.removeInBackground(path.join(dir, name));
+          continue;
+        }
+        const tp = parsePartitionDirName(name);
+        if (tp === null || partitionDirName(tp.topic, tp.partition) !== name || !isValidTopic(tp.topic)) {
+          logger.debug({ dir, name }, 'ignoring a folder that is not a partition');
+          continue;
+        }
+        const other = where.get(name);
+        if (other !== undefined) {
+          throw new StorageError(`partition ${name} is in two log dirs: ${other} and ${dir}`);
+        }
+        where.set(name, dir);
+        found.push({ ...tp, dir, cleanShutdown });
+      }
+      logger.info({ dir, cleanShutdown }, cleanShutdown ? 'log dir was shut down cleanly' : 'log dir was not shut down cleanly: recovering');
+    }
+
+    const errors = await forEachLimited(found, concurrency, true, async ({ topic, partition, dir, cleanShutdown }) => {
+      const name = partitionDirName(topic, partition);
+      let log: PartitionLog;
+      try {
+        log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn });
+      } catch (err) {
+        throw new StorageError(`cannot open partition ${name} in ${dir}`, err);
+      }
+      this.logs.set(name, { topic, partition, log, dir });
+    });
+    if (errors.length > 0) throw errors[0];
+    logger.info({ partitions: this.logs.size, dirs: this.dirs }, 'loaded partition logs');
+  }
+
+  /** Undoes a failed open: closes what was opened (without marking a clean shutdown) and unlocks. */
+  private async abandon(locked: readonly string[]): Promise<void> {
+    const entries = [...this.logs.values()];
+    this.logs.clear();
+    await forEachLimited(entries, this.settings.concurrency, false, (e) => e.log.close());
+    await Promise.allSettled([...this.removals]);
+    for (const dir of locked) await unlockDir(dir).catch(() => undefined);
+  }
+
+  create(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+    try {
+      this.checkOpen();
+      checkTopicPartition(topic, partition);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = partitionDirName(topic, partition);
+    const existing = this.logs.get(key);
+    if (existing) {
+      existing.log.updateConfig(config);
+      return Promise.resolve(existing.log);
+    }
+    const inFlight = this.creating.get(key);
+    if (inFlight) {
+      return inFlight.then((log) => {
+        log.updateConfig(config);
+        return log;
+      });
+    }
+    const created = this.createNew(topic, partition, key, config).finally(() => this.creating.delete(key));
+    this.creating.set(key, created);
+    return created;
+  }
+
+  private async createNew(topic: string, partition: number, key: string, config: LogConfig): Promise<PartitionLog> {
+    await this.deleting.get(key)?.catch(() => undefined);
+    const dir = this.chooseDir();
+    this.reserved.set(dir, (this.reserved.get(dir) ?? 0) + 1);
+    const partitionDir = path.join(dir, key);
+    let made: string | undefined;
+    try {
+      made = await mkdir(partitionDir, { recursive: true });
+      if (made !== undefined) await fsyncDir(dir);
+      // A folder made just now holds nothing to recover.
+      const log = await this.settings.opener(partitionDir, topic, partition, config, {
+        cleanShutdown: made !== undefined,
+        clock: this.clockFn,
+      });
+      this.logs.set(key, { topic, partition, log, dir });
+      return log;
+    } catch (err) {
+      // Leave no empty folder behind that a restart would load as a partition nobody created.
+      if (made !== undefined) await rm(partitionDir, { recursive: true, force: true }).catch(() => undefined);
+      throw err instanceof StorageError ? err : new StorageError(`cannot create partition ${key} in ${dir}`, err);
+    } finally {
+      this.reserved.set(dir, this.reserved.get(dir)! - 1);
+    }
+  }
+
+  /** The dir with the fewest partitions (the first listed on a tie). */
+  private chooseDir(): string {
+    const counts = new Map<string, number>(this.dirs.map((d) => [d, this.reserved.get(d) ?? 0]));
+    for (const e of this.logs.values()) counts.set(e.dir, counts.get(e.dir)! + 1);
+    let best = this.dirs[0]!;
+    for (const d of this.dirs) if (counts.get(d)! < counts.get(best)!) best = d;
+    return best;
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(partitionDirName(topic, partition))?.log;
+  }
+
+  all(): PartitionLog[] {
+    return [...this.logs.values()].map((e) => e.log);
+  }
+
+  dirOf(topic: string, partition: number): string | undefined {
+    return this.logs.get(partitionDirName(topic, partition))?.dir;
+  }
+
+  async delete(topic: string, partition: number): Promise<boolean> {
+    this.checkOpen();
+    checkTopicPartition(topic, partition);
+    const key = partitionDirName(topic, partition);
+    const creating = this.creating.get(key);
+    if (creating) await creating.catch(() => undefined);
+    const entry = this.logs.get(key);
+    if (!entry) {
+      // A concurrent delete of the same partition: report once it has renamed the folder.
+      await this.deleting.get(key);
+      return false;
+    }
+    this.logs.delete(key);
+    const removal = this.renameAway(entry).finally(() => this.deleting.delete(key));
+    this.deleting.set(key, removal);
+    await removal;
+    return true;
+  }
+
+  private async renameAway(entry: DiskEntry): Promise<void> {
+    const { logger } = this.settings;
+    const key = partitionDirName(entry.topic, entry.partition);
+    try {
+      await entry.log.close();
+    } catch (err) {
+      logger.warn({ err, partition: key }, 'closing a deleted partition failed; deleting it anyway');
+    }
+    const target = path.join(entry.dir, deleteDirName(entry.topic, entry.partition));
+    try {
+      await rename(path.join(entry.dir, key), target);
+      await fsyncDir(entry.dir);
+    } catch (err) {
+      throw new StorageError(`cannot delete partition ${key} in ${entry.dir}`, err);
+    }
+    this.removeInBackground(target);
+  }
+
+  private removeInBackground(dir: string): void {
+    const removal: Promise<void> = rm(dir, { recursive: true, force: true, maxRetries: 3 })
+      .catch((err: unknown) => this.settings.logger.warn({ err, dir }, 'removing a deleted partition failed; retrying on the next start'))
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.closeAll();
+    return this.closing;
+  }
+
+  private async closeAll(): Promise<void> {
+    const { logger, concurrency } = this.settings;
+    await Promise.allSettled([...this.creating.values(), ...this.deleting.values()]);
+    const entries = [...this.logs.values()];
+    this.logs.clear();
+    const failedDirs = new Set<string>();
+    const errors = await forEachLimited(entries, concurrency, false, async (e) => {
+      try {
+        await e.log.close();
+      } catch (err) {
+        failedDirs.add(e.dir);
+        logger.error({ err, partition: partitionDirName(e.topic, e.partition) }, 'closing a partition log failed');
+        throw err;
+      }
+    });
+    for (const dir of this.dirs) {
+      if (failedDirs.has(dir)) continue; // no marker: the next start recovers this dir
+      try {
+        await writeCleanShutdownMarker(dir);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    await Promise.allSettled([...this.removals]);
+    for (const dir of this.dirs) await unlockDir(dir).catch((err: unknown) => errors.push(err));
+    if (errors.length > 0) {
+      throw new StorageError(`closing the log manager: ${errors.length} failure(s)`, errors.length === 1 ? errors[0] : new AggregateError(errors));
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new Error('the log manager is closed');
+  }
+}
+
+function isValidTopic(topic: string): boolean {
+  try {
+    checkTopicPartition(topic, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** The same contract with MemoryPartitionLogs: nothing survives close. */
+class MemoryLogManager implements LogManager {
+  readonly storage = 'memory' as const;
+  readonly dirs: readonly string[] = [];
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly clockFn: () => number;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly factory: MemoryPartitionLogFactory,
+    clock: Clock,
+  ) {
+    this.clockFn = () => clock.now();
+  }
+
+  async create(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+    this.checkOpen();
+    checkTopicPartition(topic, partition);
+    const key = partitionDirName(topic, partition);
+    const existing = this.logs.get(key);
+    if (existing) {
+      existing.updateConfig(config);
+      return existing;
+    }
+    const log = this.factory(topic, partition, config, this.clockFn);
+    this.logs.set(key, log);
+    return log;
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(partitionDirName(topic, partition));
+  }
+
+  all(): PartitionLog[] {
+    return [...this.logs.values()];
+  }
+
+  dirOf(): string | undefined {
+    return undefined;
+  }
+
+  async delete(topic: string, partition: number): Promise<boolean> {
+    this.checkOpen();
+    checkTopicPartition(topic, partition);
+    const key = partitionDirName(topic, partition);
+    const log = this.logs.get(key);
+    if (!log) return false;
+    this.logs.delete(key);
+    await log.close();
+    return true;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const logs = [...this.logs.values()];
+      this.logs.clear();
+      const results = await Promise.allSettled(logs.map((log) => log.close()));
+      const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      if (errors.length > 0) throw new StorageError(`closing the log manager: ${errors.length} failure(s)`, errors[0]);
+    })();
+    return this.closing;
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new Error('the log manager is closed');
+  }
+}

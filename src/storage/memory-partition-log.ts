@@ -1,0 +1,371 @@
+/**
+ * A partition log held in memory, with the disk log's semantics (the same behavioural suite runs
+ * against both): offsets, LogAppendTime stamping, reads of whole batches from the batch holding
+ * the offset, time lookups at record precision, truncation at batch boundaries, DeleteRecords,
+ * retention and rolls. Segments are simulated as groups of batches that roll by the same rules
+ * (rollReason and IndexAccounting from log-segment.ts: segment.bytes, segment.ms, index entries
+ * counted as the disk indexes would take them), so retention deletes the same groups.
+ *
+ * Nothing is persisted: close() drops the data. Used by unit tests and the in-process broker's
+ * `storage: 'memory'`. Every operation completes synchronously when called (its promise is already
+ * settled), which serializes them in call order; stored batches are copies of what was appended.
+ */
+import { MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
+import { IndexAccounting, firstRecordAtOrAfter, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-segment.js';
+import type { RollState } from './log-segment.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+import { OffsetOutOfRangeError, StorageError } from './types.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  BatchInfo,
+  LogConfig,
+  PartitionLog,
+  ReadOptions,
+  ReadResult,
+  TimestampOffset,
+} from './types.js';
+
+interface StoredBatch {
+  bytes: Buffer;
+  baseOffset: bigint;
+  lastOffset: bigint;
+  maxTimestamp: bigint;
+}
+
+/** One simulated segment. */
+class MemorySegment {
+  readonly baseOffset: bigint;
+  batches: StoredBatch[] = [];
+  size = 0;
+  createdMs: number;
+  /** Clock time of the last append (stands in for the file's mtime). */
+  mtimeMs: number;
+  firstBatchTimestamp = -1n;
+  acct = new IndexAccounting();
+  offsetEntries = 0;
+  timeEntries = 0;
+  lastTimeEntry = -1n;
+  readonly offsetIndexMax: number;
+  readonly timeIndexMax: number;
+
+  constructor(baseOffset: bigint, config: LogConfig, nowMs: number) {
+    this.baseOffset = baseOffset;
+    this.createdMs = nowMs;
+    this.mtimeMs = nowMs;
+    this.offsetIndexMax = Math.max(0, Math.floor(config.segmentIndexBytes / OffsetIndex.ENTRY_SIZE));
+    this.timeIndexMax = Math.max(0, Math.floor(config.segmentIndexBytes / TimeIndex.ENTRY_SIZE));
+  }
+
+  /** Accounts one batch as the disk segment's indexes would. */
+  account(b: StoredBatch, intervalBytes: number): void {
+    if (this.batches.length === 0) this.firstBatchTimestamp = b.maxTimestamp;
+    if (this.acct.add(b.bytes.length, b.lastOffset, b.maxTimestamp, intervalBytes)) {
+      if (this.offsetEntries < this.offsetIndexMax) this.offsetEntries++;
+      if (this.timeEntries < this.timeIndexMax && this.acct.maxTimestamp > this.lastTimeEntry) {
+        this.timeEntries++;
+        this.lastTimeEntry = this.acct.maxTimestamp;
+      }
+    }
+    this.batches.push(b);
+    this.size += b.bytes.length;
+  }
+
+  /** Index of the first batch whose last offset is >= `offset` (batches.length when none). */
+  seek(offset: bigint): number {
+    let lo = 0;
+    let hi = this.batches.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.batches[mid]!.lastOffset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  get maxTimestamp(): bigint {
+    return this.acct.maxTimestamp;
+  }
+}
+
+export class MemoryPartitionLog implements PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  private cfg: LogConfig;
+  private readonly clock: () => number;
+  private segments: MemorySegment[];
+  private startOffset = 0n;
+  private endOffset = 0n;
+  private closed = false;
+
+  constructor(topic: string, partition: number, config: LogConfig, clock: () => number = Date.now) {
+    this.topic = topic;
+    this.partition = partition;
+    this.cfg = config;
+    this.clock = clock;
+    this.segments = [new MemorySegment(0n, config, clock())];
+  }
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+  get logStartOffset(): bigint {
+    return this.startOffset;
+  }
+  get logEndOffset(): bigint {
+    return this.endOffset;
+  }
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+  segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  private get active(): MemorySegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.cfg = config;
+  }
+
+  private check(): void {
+    if (this.closed) throw new StorageError(`partition ${this.topic}-${this.partition} is closed`);
+  }
+
+  /** Runs `fn` now and returns its outcome as a settled promise. */
+  private now<T>(fn: () => T): Promise<T> {
+    try {
+      this.check();
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  append(batches: Buffer, options: AppendOptions): Promise<AppendResult> {
+    return this.now(() => {
+      const { starts, ends, span } = splitForAppend(batches);
+      const lat = options.logAppendTimeMs;
+      let maxTimestamp = -1n;
+      if (lat !== undefined) maxTimestamp = lat;
+      else for (const s of starts) maxTimestamp = maxMax(maxTimestamp, batches.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET));
+      const first = this.endOffset;
+      const shape = { bytes: batches.length, batches: starts.length, lastOffset: first + span - 1n, maxTimestamp };
+      const nowMs = this.clock();
+      const a = this.active;
+      if (rollReason(this.rollStateOf(a), this.cfg, shape, nowMs) !== null) this.rollNow();
+      const seg = this.active;
+      const copy = Buffer.from(batches);
+      let offset = first;
+      for (let i = 0; i < starts.length; i++) {
+        const last = stampBatch(copy, starts[i]!, ends[i]!, offset, options.leaderEpoch, lat);
+        const bytes = copy.subarray(starts[i]!, ends[i]!);
+        seg.account({ bytes, baseOffset: offset, lastOffset: last, maxTimestamp: bytes.readBigInt64BE(MAX_TIMESTAMP_OFFSET) }, this.cfg.indexIntervalBytes);
+        offset = last + 1n;
+      }
+      seg.mtimeMs = nowMs;
+      this.endOffset = offset;
+      return { baseOffset: first, lastOffset: offset - 1n, logAppendTimeMs: lat ?? -1n, logStartOffset: this.startOffset };
+    });
+  }
+
+  private rollStateOf(s: MemorySegment): RollState {
+    return {
+      baseOffset: s.baseOffset,
+      size: s.size,
+      offsetIndexEntries: s.offsetEntries,
+      offsetIndexMaxEntries: s.offsetIndexMax,
+      timeIndexEntries: s.timeEntries,
+      timeIndexMaxEntries: s.timeIndexMax,
+      firstBatchTimestamp: s.firstBatchTimestamp,
+      createdMs: s.createdMs,
+    };
+  }
+
+  read(offset: bigint, options: ReadOptions): Promise<ReadResult> {
+    return this.now(() => {
+      const start = this.startOffset;
+      const end = this.endOffset;
+      if (offset < start || offset > end) throw new OffsetOutOfRangeError(offset, start, end);
+      const maxBytes = Math.max(0, options.maxBytes);
+      const maxOffset = options.maxOffset;
+      const records: Buffer[] = [];
+      let size = 0;
+      outer: for (let i = this.floorSegment(offset); i < this.segments.length; i++) {
+        const seg = this.segments[i]!;
+        for (let j = seg.seek(offset); j < seg.batches.length; j++) {
+          const b = seg.batches[j]!;
+          if (maxOffset !== undefined && b.lastOffset >= maxOffset) break outer;
+          if (records.length > 0 && size + b.bytes.length > maxBytes) break outer;
+          records.push(b.bytes);
+          size += b.bytes.length;
+        }
+      }
+      return { records, size, logStartOffset: start, logEndOffset: end };
+    });
+  }
+
+  private floorSegment(offset: bigint): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  offsetForTimestamp(timestamp: bigint): Promise<TimestampOffset | null> {
+    return this.now(() => {
+      const start = this.startOffset;
+      for (let i = this.floorSegment(start); i < this.segments.length; i++) {
+        const seg = this.segments[i]!;
+        if (seg.maxTimestamp < timestamp) continue;
+        for (let j = seg.seek(start); j < seg.batches.length; j++) {
+          const b = seg.batches[j]!;
+          if (b.maxTimestamp < timestamp) continue;
+          const found = firstRecordAtOrAfter(new RecordBatchView(b.bytes), timestamp, start);
+          if (found !== null) return found;
+        }
+      }
+      return null;
+    });
+  }
+
+  maxTimestamp(): Promise<TimestampOffset | null> {
+    return this.now(() => {
+      let best: MemorySegment | null = null;
+      for (const seg of this.segments) if (seg.maxTimestamp >= 0n && (best === null || seg.maxTimestamp > best.maxTimestamp)) best = seg;
+      if (best === null) return null;
+      const ts = best.maxTimestamp;
+      const off = best.acct.offsetOfMaxTimestamp;
+      for (let j = best.seek(off); j < best.batches.length; j++) {
+        const b = best.batches[j]!;
+        if (b.maxTimestamp === ts) return recordWithTimestamp(new RecordBatchView(b.bytes), ts);
+      }
+      return { offset: off, timestamp: ts };
+    });
+  }
+
+  async *batches(fromOffset: bigint): AsyncIterable<BatchInfo> {
+    this.check();
+    const from = fromOffset > this.startOffset ? fromOffset : this.startOffset;
+    const segments = this.segments;
+    for (let i = this.floorSegment(from); i < segments.length; i++) {
+      const seg = segments[i]!;
+      for (let j = seg.seek(from); j < seg.batches.length; j++) {
+        const v = new RecordBatchView(seg.batches[j]!.bytes);
+        yield {
+          baseOffset: v.baseOffset,
+          lastOffset: v.lastOffset,
+          maxTimestamp: v.maxTimestamp,
+          producerId: v.producerId,
+          producerEpoch: v.producerEpoch,
+          baseSequence: v.baseSequence,
+          isTransactional: v.isTransactional,
+          isControl: v.isControl,
+        };
+      }
+    }
+  }
+
+  truncateTo(offset: bigint): Promise<void> {
+    return this.now(() => {
+      if (offset >= this.endOffset) return;
+      if (offset < this.segments[0]!.baseOffset) {
+        this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
+        this.startOffset = offset;
+        this.endOffset = offset;
+        return;
+      }
+      this.segments = this.segments.filter((s) => s.baseOffset <= offset);
+      const old = this.active;
+      const kept = old.batches.slice(0, old.seek(offset));
+      // Rebuild the segment's bookkeeping from the batches that remain.
+      const seg = new MemorySegment(old.baseOffset, this.cfg, kept.length === 0 ? this.clock() : old.createdMs);
+      for (const b of kept) seg.account(b, this.cfg.indexIntervalBytes);
+      seg.mtimeMs = old.mtimeMs;
+      this.segments[this.segments.length - 1] = seg;
+      this.endOffset = kept.length === 0 ? seg.baseOffset : kept[kept.length - 1]!.lastOffset + 1n;
+      if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
+    });
+  }
+
+  deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    return this.now(() => {
+      const target = offset > this.endOffset ? this.endOffset : offset;
+      if (target <= this.startOffset) return this.startOffset;
+      this.startOffset = target;
+      let n = 0;
+      while (n < this.segments.length - 1 && this.segments[n + 1]!.baseOffset <= target) n++;
+      this.segments = this.segments.slice(n);
+      return target;
+    });
+  }
+
+  roll(): Promise<void> {
+    return this.now(() => this.rollNow());
+  }
+
+  private rollNow(): void {
+    if (this.active.size === 0) return;
+    this.segments = [...this.segments, new MemorySegment(this.endOffset, this.cfg, this.clock())];
+  }
+
+  applyRetention(nowMs: number): Promise<number> {
+    return this.now(() => {
+      const segments = this.segments;
+      const last = segments.length - 1;
+      let n = 0;
+      while (n < last && segments[n + 1]!.baseOffset <= this.startOffset) n++;
+      if (this.cfg.retentionMs >= 0) {
+        while (n < last) {
+          const seg = segments[n]!;
+          const largest = seg.maxTimestamp >= 0n ? Number(seg.maxTimestamp) : seg.mtimeMs;
+          if (nowMs - largest > this.cfg.retentionMs) n++;
+          else break;
+        }
+      }
+      if (this.cfg.retentionBytes >= 0) {
+        let diff = this.size - this.cfg.retentionBytes;
+        for (let i = 0; i < n; i++) diff -= segments[i]!.size;
+        while (n < last && diff - segments[n]!.size >= 0) {
+          diff -= segments[n]!.size;
+          n++;
+        }
+      }
+      if (n === 0) return 0;
+      this.segments = segments.slice(n);
+      const newStart = this.segments[0]!.baseOffset;
+      if (newStart > this.startOffset) this.startOffset = newStart;
+      return n;
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.now(() => undefined);
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.segments = [new MemorySegment(this.endOffset, this.cfg, this.clock())];
+    return Promise.resolve();
+  }
+}
+
+function maxMax(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}

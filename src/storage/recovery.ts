@@ -1,0 +1,124 @@
+/**
+ * Opening a partition directory (Kafka's LogLoader): finds the segments, removes what a previous
+ * run left half done, and recovers the log after an unclean shutdown.
+ *
+ * - `*.deleted` files (segments deleted before a restart) and `log-start-offset.tmp` are removed;
+ *   an index without its `.log` is removed.
+ * - Sealed segments (all but the last) were fsynced when they were rolled, so they are trusted and
+ *   opened lazily: a stat each, nothing read. A sealed segment whose index file is missing gets it
+ *   rebuilt now; a corrupt one is rebuilt when first loaded (log-segment.ts).
+ * - The last (active) segment:
+ *   - after a clean shutdown, its indexes are loaded and only the batches after the last offset
+ *     index entry are walked (the open is O(segments), whatever the log's size);
+ *   - after a crash (or when the clean path finds anything amiss), it is scanned batch by batch:
+ *     length, magic 2, CRC32C, offsets in order. The first torn or corrupt batch and everything
+ *     after it are cut off; both indexes are rebuilt. A batch whose write completed before the crash
+ *     is whole in the page cache and survives; a partial one is never served.
+ * - The log start offset is the larger of the first segment's base offset and the persisted
+ *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
+ */
+import { mkdir, open as fsOpen, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogSegment } from './log-segment.js';
+import type { RecoveryResult } from './log-segment.js';
+import { LOG_START_OFFSET_FILE, parseSegmentFileName, readLogStartOffset } from './segment-files.js';
+import type { OpenFile } from './segment-files.js';
+import type { LogConfig } from './types.js';
+
+export interface LoadOptions {
+  cleanShutdown: boolean;
+  openFile: OpenFile;
+  nowMs: number;
+}
+
+export interface LoadedLog {
+  segments: LogSegment[];
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+  /** Set when the active segment was scanned (unclean shutdown, or a clean open that failed its checks). */
+  recovery: (RecoveryResult & { segment: bigint }) | null;
+  /** Base offsets of sealed segments whose missing index files were rebuilt. */
+  rebuiltIndexes: bigint[];
+}
+
+/** Loads (creating it if needed) the partition directory `dir`. */
+export async function loadLog(dir: string, config: LogConfig, options: LoadOptions): Promise<LoadedLog> {
+  await mkdir(dir, { recursive: true });
+  const names = await readdir(dir);
+  const logs = new Map<bigint, boolean>();
+  const indexFiles: { name: string; baseOffset: bigint; kind: 'index' | 'timeindex' }[] = [];
+  const removals: Promise<void>[] = [];
+  for (const name of names) {
+    if (name === LOG_START_OFFSET_FILE + '.tmp') {
+      removals.push(unlink(join(dir, name)).catch(() => undefined));
+      continue;
+    }
+    const parsed = parseSegmentFileName(name);
+    if (parsed === null) continue;
+    if (parsed.deleted) {
+      removals.push(unlink(join(dir, name)).catch(() => undefined));
+      continue;
+    }
+    if (parsed.kind === 'log') logs.set(parsed.baseOffset, true);
+    else indexFiles.push({ name, baseOffset: parsed.baseOffset, kind: parsed.kind });
+  }
+  const haveIndex = new Set<string>();
+  for (const f of indexFiles) {
+    if (!logs.has(f.baseOffset)) removals.push(unlink(join(dir, f.name)).catch(() => undefined));
+    else haveIndex.add(`${f.baseOffset}.${f.kind}`);
+  }
+  await Promise.all(removals);
+
+  const bases = [...logs.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const stats = await Promise.all(bases.map((b) => stat(join(dir, `${b.toString().padStart(20, '0')}.log`))));
+  const segments = bases.map((b, i) =>
+    LogSegment.existing(dir, b, stats[i]!.size, stats[i]!.mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
+  );
+  const persistedStart = await readLogStartOffset(dir);
+
+  if (segments.length === 0) {
+    const seg = await LogSegment.create(dir, persistedStart ?? 0n, config.segmentIndexBytes, options.openFile, options.nowMs);
+    await syncDir(dir);
+    return { segments: [seg], logStartOffset: seg.baseOffset, logEndOffset: seg.baseOffset, recovery: null, rebuiltIndexes: [] };
+  }
+
+  // Sealed segments with a missing index: rebuild now (a corrupt one is caught on first load).
+  const rebuiltIndexes: bigint[] = [];
+  for (let i = 0; i < segments.length - 1; i++) {
+    const seg = segments[i]!;
+    if (haveIndex.has(`${seg.baseOffset}.index`) && haveIndex.has(`${seg.baseOffset}.timeindex`)) continue;
+    await seg.rebuildIndexes(config, false);
+    await seg.writeIndexes(false, true);
+    rebuiltIndexes.push(seg.baseOffset);
+  }
+
+  const active = segments[segments.length - 1]!;
+  let recovery: LoadedLog['recovery'] = null;
+  const indexesPresent = haveIndex.has(`${active.baseOffset}.index`) && haveIndex.has(`${active.baseOffset}.timeindex`);
+  const opened = options.cleanShutdown && indexesPresent && (await active.openActive());
+  if (!opened) {
+    const result = await active.rebuildIndexes(config, true);
+    recovery = { ...result, segment: active.baseOffset };
+  }
+  // The active segment's index files stay preallocated while it is active; close() trims them.
+  await active.writeIndexes(true, false);
+
+  const logEndOffset = active.nextOffset;
+  let logStartOffset = segments[0]!.baseOffset;
+  if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
+  if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
+  return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes };
+}
+
+/** fsync of a directory, so that created and renamed entries survive a power loss (best effort). */
+export async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await fsOpen(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Not supported everywhere (Windows); the files' own fsyncs still hold.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}

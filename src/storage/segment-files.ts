@@ -1,0 +1,161 @@
+/**
+ * Names and small files of a partition directory, Kafka's layout:
+ *
+ * ```
+ * <log dir>/<topic>-<partition>/
+ *   00000000000000000000.log          record batches exactly as stored (LogSegment)
+ *   00000000000000000000.index        sparse offset index (OffsetIndex)
+ *   00000000000000000000.timeindex    sparse time index (TimeIndex)
+ *   00000000000000012345.log ...      the next segment: its name is its base offset, 20 digits
+ *   00000000000000000000.log.deleted  a deleted segment waiting out file.delete.delay.ms
+ *   log-start-offset                  the log start offset (DeleteRecords), see below
+ * ```
+ *
+ * `log-start-offset` is a text file in the style of Kafka's checkpoint files: a version line (`0`)
+ * and the offset, each followed by a newline. It is replaced atomically (written to
+ * `log-start-offset.tmp`, fsynced, renamed). A missing file means "the first segment's base offset".
+ *
+ * The file handle type used by the storage classes is the narrow `StorageFile`, so tests can inject
+ * failures (ENOSPC, EIO) by wrapping a real handle.
+ */
+import { open as fsOpen, rename, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+/** Appended to a segment's file names when it is deleted; the files are removed after file.delete.delay.ms. */
+export const DELETED_SUFFIX = '.deleted';
+export const LOG_START_OFFSET_FILE = 'log-start-offset';
+
+export type SegmentFileKind = 'log' | 'index' | 'timeindex';
+
+const KIND_SUFFIX: Record<SegmentFileKind, string> = {
+  log: LOG_SUFFIX,
+  index: INDEX_SUFFIX,
+  timeindex: TIME_INDEX_SUFFIX,
+};
+
+/** The 20-digit, zero-padded decimal form of a base offset (Kafka's `filenamePrefixFromOffset`). */
+export function offsetPrefix(baseOffset: bigint): string {
+  if (baseOffset < 0n) throw new RangeError(`negative base offset ${baseOffset}`);
+  return baseOffset.toString().padStart(20, '0');
+}
+
+/** `00000000000000000042.log` and friends. */
+export function segmentFileName(baseOffset: bigint, kind: SegmentFileKind): string {
+  return offsetPrefix(baseOffset) + KIND_SUFFIX[kind];
+}
+
+export interface ParsedSegmentFileName {
+  baseOffset: bigint;
+  kind: SegmentFileKind;
+  /** True for a `.deleted` file (a segment deleted before a restart, to be removed). */
+  deleted: boolean;
+}
+
+const NAME_RE = /^(\d{20})\.(log|index|timeindex)(\.deleted)?$/;
+
+/** Parses a segment file name; null for anything else (the log start offset file, temp files, ...). */
+export function parseSegmentFileName(name: string): ParsedSegmentFileName | null {
+  const m = NAME_RE.exec(name);
+  if (m === null) return null;
+  return { baseOffset: BigInt(m[1]!), kind: m[2] as SegmentFileKind, deleted: m[3] !== undefined };
+}
+
+/** `<topic>-<partition>`: the directory of one partition under a log dir. */
+export function partitionDirName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** Parses `<topic>-<partition>` (the topic may itself contain dashes); null when it is not one. */
+export function parsePartitionDirName(name: string): { topic: string; partition: number } | null {
+  const dash = name.lastIndexOf('-');
+  if (dash <= 0) return null;
+  const digits = name.slice(dash + 1);
+  if (!/^\d+$/.test(digits)) return null;
+  const partition = Number(digits);
+  if (!Number.isSafeInteger(partition) || partition > 0x7fffffff) return null;
+  return { topic: name.slice(0, dash), partition };
+}
+
+/**
+ * The subset of `fs/promises` FileHandle the storage engine uses. Positional reads and writes only:
+ * the engine keeps every file's logical size itself.
+ */
+export interface StorageFile {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }>;
+  truncate(length: number): Promise<void>;
+  sync(): Promise<void>;
+  stat(): Promise<{ size: number; mtimeMs: number }>;
+  close(): Promise<void>;
+}
+
+/** Opens a file (`flags` as for fs.open). Tests replace it to inject disk errors. */
+export type OpenFile = (path: string, flags: string) => Promise<StorageFile>;
+
+export const openStorageFile: OpenFile = (path, flags) => fsOpen(path, flags) as Promise<StorageFile>;
+
+/** Reads `length` bytes at `position` (fewer only at end of file), looping over short reads. */
+export async function readFully(file: StorageFile, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await file.read(buffer, offset + done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+/** Writes all of `buffers` at `position`, looping over short writes. */
+export async function writeFully(file: StorageFile, buffers: Buffer[], position: number): Promise<void> {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let { bytesWritten } = buffers.length === 1 ? await file.write(buffers[0]!, 0, buffers[0]!.length, position) : await file.writev(buffers, position);
+  while (bytesWritten < total) {
+    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    // Rare: a short write. Continue with what remains.
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const b of buffers) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    position += bytesWritten;
+    total -= bytesWritten;
+    buffers = rest;
+    ({ bytesWritten } = await file.writev(buffers, position));
+  }
+}
+
+/** Reads the log start offset file of a partition directory; null when there is none or it is unreadable. */
+export async function readLogStartOffset(dir: string): Promise<bigint | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, LOG_START_OFFSET_FILE), 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  if (lines[0] !== '0' || lines[1] === undefined || !/^\d+$/.test(lines[1])) return null;
+  return BigInt(lines[1]);
+}
+
+/** Replaces the log start offset file atomically and durably (write temp, fsync, rename). */
+export async function writeLogStartOffset(dir: string, offset: bigint, openFile: OpenFile = openStorageFile): Promise<void> {
+  const tmp = join(dir, LOG_START_OFFSET_FILE + '.tmp');
+  await writeFile(tmp, `0\n${offset}\n`);
+  const fh = await openFile(tmp, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, LOG_START_OFFSET_FILE));
+}

@@ -1,0 +1,637 @@
+/**
+ * The broker's own state log: an append-only log of msgpack records with snapshots, for cluster
+ * metadata (topics, topic ids, configs) and the group coordinator's committed offsets. The owner
+ * keeps its state in memory, appends a record for every change, writes a snapshot of the whole
+ * state now and then, and on start rebuilds the state by replaying the latest snapshot and the
+ * records after it (Kafka's `__cluster_metadata` log with its snapshots, in miniature).
+ *
+ * On-disk format, in `dir`, for a log named N and a generation g written as 20 decimal digits:
+ *
+ *   N-<g>.snapshot      one frame: the state as of the end of generation g-1
+ *   N-<g>.log           the frames appended after that snapshot (generation 0: from the start)
+ *   N-<g>.snapshot.tmp  a snapshot being written; removed on open
+ *
+ *   frame = length: uint32 BE | crc: uint32 BE | payload: `length` bytes of msgpack
+ *           crc = CRC32C of the length field followed by the payload
+ *
+ * A snapshot is written to a temporary file, fsynced, renamed into place and the directory fsynced;
+ * only then is generation g's log created and the older files removed. So at any moment the
+ * newest complete snapshot together with its own log is the whole state, whatever instant a crash
+ * hits. On open, files of older generations and temporary files are removed, and the log is
+ * scanned: at the first frame that is incomplete (torn write) or fails its CRC, the file is
+ * truncated. Nothing completely written is lost; a frame is complete once `append` resolves.
+ *
+ * Durability: `append` resolves once the bytes are in the OS page cache, as a Kafka produce with
+ * the default flush settings; that survives a crash of the process. With `fsync: true` each write
+ * is also fdatasynced, which survives a crash of the machine. Appends waiting while a write is in
+ * flight are coalesced into one write (and one fsync): group commit.
+ *
+ * Concurrency: one writer per log. Appends, snapshots, flushes and close run one at a time in call
+ * order. Opening the same log twice in one process is refused; across processes, keep the state
+ * log inside a log directory that the LogManager has locked.
+ *
+ * Values are encoded with msgpack and `useBigInt64`, so numbers come back as numbers and bigints
+ * (offsets, producer ids) as bigints; byte arrays come back as Uint8Array, undefined as null. Keep
+ * records to plain data: objects, arrays, strings, numbers, bigints, booleans, null, bytes.
+ */
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import { crc32c } from '../protocol/records/crc32c.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { StorageError } from './types.js';
+
+/** One replayed item: the snapshot (at most one, always first), then the records after it. */
+export type StateLogEntry = { kind: 'snapshot'; value: unknown } | { kind: 'record'; value: unknown };
+
+export interface StateLog {
+  readonly name: string;
+  /** Records appended since the latest snapshot (replayed after it on the next open). */
+  readonly recordsSinceSnapshot: number;
+  /** Bytes appended since the latest snapshot, framing included. */
+  readonly bytesSinceSnapshot: number;
+
+  /**
+   * The latest snapshot, then every record appended after it, in append order. Call it once at
+   * start, before the first append or snapshot; it throws afterwards, and appends and snapshots
+   * are refused while a replay is in progress.
+   */
+  replay(): AsyncIterable<StateLogEntry>;
+
+  /** Appends one record; resolves once it is written (and fsynced when the log was opened so). */
+  append(record: unknown): Promise<void>;
+
+  /**
+   * Replaces everything before it with `state`, which must include the effect of every record
+   * whose `append` was called before this call (such appends may still be in flight: they are
+   * written first). Written atomically and fsynced; the old files are then removed.
+   */
+  writeSnapshot(state: unknown): Promise<void>;
+
+  /** fsyncs what was appended so far. */
+  flush(): Promise<void>;
+
+  /** Waits for queued work, fsyncs and closes. Further calls are refused. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StateLogOptions {
+  /** Letters, digits, '.', '_' and '-'; names the files. */
+  name: string;
+  /** fdatasync after every write (coalesced across concurrent appends). Default false. */
+  fsync?: boolean;
+  /** Largest accepted record payload in bytes (default 16 MiB). Snapshots are not limited. */
+  maxRecordBytes?: number;
+  /** Where recovery notes (a truncated tail) go; silent by default. */
+  logger?: Logger;
+}
+
+/**
+ * In-memory state logs: what `openStateLog` keeps when given this store instead of a directory.
+ * Logs live as long as the store, so a test can close and reopen a log to simulate a restart.
+ */
+export class MemoryStateLogStore {
+  /** @internal */
+  readonly logs = new Map<string, { snapshot: Uint8Array | undefined; records: Uint8Array[]; bytes: number }>();
+  /** @internal */
+  readonly open = new Set<string>();
+}
+
+/** Opens (creating if needed) the state log `options.name` in `location`: a directory or a memory store. */
+export async function openStateLog(location: string | MemoryStateLogStore, options: StateLogOptions): Promise<StateLog> {
+  validateName(options.name);
+  if (location instanceof MemoryStateLogStore) return MemoryStateLog.open(location, options);
+  return DiskStateLog.open(location, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Framing and encoding
+
+const FRAME_HEADER_BYTES = 8;
+const MAX_FRAME_PAYLOAD = 0xffff_ffff;
+const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Appends coalesced into one write stop growing at this size. */
+const MAX_COALESCED_BYTES = 4 * 1024 * 1024;
+
+const encoder = new Encoder({ useBigInt64: true });
+const decoder = new Decoder({ useBigInt64: true });
+
+function encodePayload(value: unknown): Uint8Array {
+  return encoder.encode(value);
+}
+
+function decodePayload(payload: Uint8Array, what: string): unknown {
+  try {
+    return decoder.decode(payload);
+  } catch (err) {
+    throw new StorageError(`${what}: a frame with a valid CRC does not decode as msgpack`, err);
+  }
+}
+
+function frameChecksum(frame: Uint8Array, payloadLength: number): number {
+  return crc32c(frame, FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + payloadLength, crc32c(frame, 0, 4));
+}
+
+/** length | crc | payload, in one buffer. */
+function frameOf(payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  frame.writeUInt32BE(frameChecksum(frame, payload.length), 4);
+  return frame;
+}
+
+function validateName(name: string): void {
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(name) || name === '.' || name === '..') {
+    throw new TypeError(`invalid state log name ${JSON.stringify(name)}: use 1-200 of [A-Za-z0-9._-]`);
+  }
+}
+
+function checkRecordSize(payload: Uint8Array, maxRecordBytes: number): void {
+  if (payload.length > maxRecordBytes) {
+    throw new RangeError(`state log record of ${payload.length} bytes exceeds maxRecordBytes (${maxRecordBytes})`);
+  }
+}
+
+/**
+ * Reads consecutive frames from a file up to `end`, in large chunks. `next()` returns each payload
+ * (a view valid until the reader is dropped) and null at the end or at the first frame that is
+ * incomplete or fails its CRC; `validEnd` is then the end of the last good frame and `problem`
+ * says what stopped the scan, if anything did before `end`.
+ */
+class FrameReader {
+  validEnd = 0;
+  problem: string | undefined;
+  private buf = Buffer.alloc(0);
+  private bufStart = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly end: number,
+  ) {}
+
+  async next(): Promise<Buffer | null> {
+    const pos = this.validEnd;
+    const remaining = this.end - pos;
+    if (remaining === 0) return null;
+    if (remaining < FRAME_HEADER_BYTES) return this.stop(`a torn frame header (${remaining} bytes)`);
+    await this.ensure(pos, FRAME_HEADER_BYTES);
+    const at = pos - this.bufStart;
+    const length = this.buf.readUInt32BE(at);
+    if (length === 0) return this.stop('a frame of length 0');
+    if (length > remaining - FRAME_HEADER_BYTES) {
+      return this.stop(`a torn frame (${length} bytes announced, ${remaining - FRAME_HEADER_BYTES} present)`);
+    }
+    await this.ensure(pos, FRAME_HEADER_BYTES + length);
+    const frame = this.buf.subarray(pos - this.bufStart, pos - this.bufStart + FRAME_HEADER_BYTES + length);
+    if (frame.readUInt32BE(4) !== frameChecksum(frame, length)) return this.stop('a frame failing its CRC');
+    this.validEnd = pos + FRAME_HEADER_BYTES + length;
+    return frame.subarray(FRAME_HEADER_BYTES);
+  }
+
+  private stop(problem: string): null {
+    this.problem = problem;
+    return null;
+  }
+
+  /** Makes [pos, pos + n) available in `buf`; the caller checked that it lies before `end`. */
+  private async ensure(pos: number, n: number): Promise<void> {
+    const have = this.bufStart + this.buf.length - pos;
+    if (have >= n) return;
+    // A fresh buffer each time: views handed out earlier stay valid.
+    const size = Math.min(Math.max(READ_CHUNK_BYTES, n), this.end - pos);
+    const next = Buffer.allocUnsafe(size);
+    if (have > 0) this.buf.copy(next, 0, pos - this.bufStart);
+    await readFully(this.fh, next, have, pos + have);
+    this.buf = next;
+    this.bufStart = pos;
+  }
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, from: number, position: number): Promise<void> {
+  let off = from;
+  while (off < buf.length) {
+    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off - from);
+    if (bytesRead === 0) throw new StorageError('state log file is shorter than expected: changed underneath');
+    off += bytesRead;
+  }
+}
+
+async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
+    off += bytesWritten;
+  }
+}
+
+/** fsync a directory so that entries created, renamed or removed in it survive a machine crash. */
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    // Windows cannot open or fsync a directory; elsewhere this is a real failure.
+    if (process.platform !== 'win32') throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Tracks writes and replays so the rules "replay first" and "no writes while replaying" hold. */
+class UsageGuard {
+  writesStarted = false;
+  replaying = 0;
+  closed = false;
+
+  beginReplay(name: string): void {
+    if (this.closed) throw new Error(`state log ${name} is closed`);
+    if (this.writesStarted) throw new Error(`state log ${name}: replay() must come before the first append or snapshot`);
+  }
+
+  beginWrite(name: string): void {
+    if (this.closed) throw new Error(`state log ${name} is closed`);
+    if (this.replaying > 0) throw new Error(`state log ${name}: cannot write while a replay is in progress`);
+    this.writesStarted = true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disk
+
+type Task =
+  | { kind: 'append'; frame: Buffer; resolve: () => void; reject: (err: unknown) => void }
+  | { kind: 'other'; run: () => Promise<void>; resolve: () => void; reject: (err: unknown) => void };
+
+/** Files named generation by generation; see the format at the top of this file. */
+class DiskStateLog implements StateLog {
+  private static readonly openLogs = new Set<string>();
+
+  private readonly guard = new UsageGuard();
+  private readonly queue: Task[] = [];
+  private working = false;
+  /** Set when the files may no longer match what was acknowledged: every write is refused. */
+  private failed: StorageError | undefined;
+  private closePromise: Promise<void> | undefined;
+
+  private constructor(
+    readonly name: string,
+    private readonly dir: string,
+    private readonly key: string,
+    private readonly options: Required<Omit<StateLogOptions, 'logger'>>,
+    private gen: number,
+    private readonly hasSnapshot: boolean,
+    private fh: FileHandle,
+    private size: number,
+    private records: number,
+  ) {}
+
+  get recordsSinceSnapshot(): number {
+    return this.records;
+  }
+
+  get bytesSinceSnapshot(): number {
+    return this.size;
+  }
+
+  static async open(dir: string, options: StateLogOptions): Promise<DiskStateLog> {
+    const name = options.name;
+    const absDir = path.resolve(dir);
+    const key = `${absDir}\0${name}`;
+    if (DiskStateLog.openLogs.has(key)) throw new Error(`state log ${name} in ${absDir} is already open`);
+    DiskStateLog.openLogs.add(key);
+    try {
+      return await DiskStateLog.load(absDir, key, options);
+    } catch (err) {
+      DiskStateLog.openLogs.delete(key);
+      throw err;
+    }
+  }
+
+  private static async load(dir: string, key: string, options: StateLogOptions): Promise<DiskStateLog> {
+    const name = options.name;
+    const logger = options.logger ?? silentLogger;
+    await mkdir(dir, { recursive: true });
+
+    const pattern = new RegExp(`^${name.replace(/[.]/g, '\\.')}-(\\d{20})\\.(log|snapshot|snapshot\\.tmp)$`);
+    const snapshots: number[] = [];
+    const logs: number[] = [];
+    const garbage: string[] = [];
+    for (const file of await readdir(dir)) {
+      const m = pattern.exec(file);
+      if (!m) continue;
+      const gen = Number(m[1]);
+      if (m[2] === 'log') logs.push(gen);
+      else if (m[2] === 'snapshot') snapshots.push(gen);
+      else garbage.push(file);
+    }
+    const gen = snapshots.length > 0 ? Math.max(...snapshots) : 0;
+    const file = (g: number, ext: string): string => path.join(dir, `${name}-${String(g).padStart(20, '0')}.${ext}`);
+
+    if (logs.some((g) => g > gen)) {
+      throw new StorageError(`state log ${name} in ${dir}: a log newer than the newest snapshot (${gen}) exists`);
+    }
+    if (snapshots.length > 0) await verifySnapshot(file(gen, 'snapshot'));
+
+    // Older generations are fully contained in the newest snapshot: leftovers of a crash.
+    for (const g of snapshots) if (g < gen) garbage.push(path.basename(file(g, 'snapshot')));
+    for (const g of logs) if (g < gen) garbage.push(path.basename(file(g, 'log')));
+    for (const f of garbage) await unlink(path.join(dir, f));
+
+    const logPath = file(gen, 'log');
+    const created = !logs.includes(gen);
+    const fh = await open(logPath, created ? 'w+' : 'r+');
+    try {
+      if (created || garbage.length > 0) await fsyncDir(dir);
+      const fileSize = (await fh.stat()).size;
+      const reader = new FrameReader(fh, fileSize);
+      let records = 0;
+      while ((await reader.next()) !== null) records++;
+      if (reader.validEnd < fileSize) {
+        logger.warn(
+          { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: fileSize - reader.validEnd, records },
+          `state log ${name}: truncating ${fileSize - reader.validEnd} bytes of a torn or corrupt tail (${reader.problem})`,
+        );
+        await fh.truncate(reader.validEnd);
+        await fh.sync();
+      }
+      const settings = {
+        name,
+        fsync: options.fsync ?? false,
+        maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      };
+      return new DiskStateLog(name, dir, key, settings, gen, snapshots.length > 0, fh, reader.validEnd, records);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  private file(gen: number, ext: string): string {
+    return path.join(this.dir, `${this.name}-${String(gen).padStart(20, '0')}.${ext}`);
+  }
+
+  async *replay(): AsyncGenerator<StateLogEntry> {
+    this.guard.beginReplay(this.name);
+    this.guard.replaying++;
+    try {
+      if (this.hasSnapshot) {
+        const payload = await verifySnapshot(this.file(this.gen, 'snapshot'));
+        yield { kind: 'snapshot', value: decodePayload(payload, `state log ${this.name} snapshot`) };
+      }
+      const reader = new FrameReader(this.fh, this.size);
+      for (let payload = await reader.next(); payload !== null; payload = await reader.next()) {
+        yield { kind: 'record', value: decodePayload(payload, `state log ${this.name}`) };
+      }
+      if (reader.validEnd !== this.size) {
+        throw new StorageError(`state log ${this.name}: ${reader.problem} at ${reader.validEnd}, in bytes verified on open`);
+      }
+    } finally {
+      this.guard.replaying--;
+    }
+  }
+
+  append(record: unknown): Promise<void> {
+    try {
+      this.guard.beginWrite(this.name);
+      const payload = encodePayload(record);
+      checkRecordSize(payload, this.options.maxRecordBytes);
+      const frame = frameOf(payload);
+      return new Promise((resolve, reject) => this.enqueue({ kind: 'append', frame, resolve, reject }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  writeSnapshot(state: unknown): Promise<void> {
+    try {
+      this.guard.beginWrite(this.name);
+      const payload = encodePayload(state);
+      if (payload.length > MAX_FRAME_PAYLOAD) throw new RangeError(`snapshot of ${payload.length} bytes is too large`);
+      return this.enqueueOther(() => this.doWriteSnapshot(payload));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.guard.closed) return Promise.reject(new Error(`state log ${this.name} is closed`));
+    return this.enqueueOther(async () => {
+      this.throwIfFailed();
+      await this.fh.datasync();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    this.guard.closed = true;
+    this.closePromise = this.enqueueOther(async () => {
+      try {
+        if (!this.failed) await this.fh.datasync();
+      } finally {
+        await this.fh.close();
+        DiskStateLog.openLogs.delete(this.key);
+      }
+    });
+    return this.closePromise;
+  }
+
+  private enqueueOther(run: () => Promise<void>): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'other', run, resolve, reject }));
+  }
+
+  private enqueue(task: Task): void {
+    this.queue.push(task);
+    if (!this.working) void this.work();
+  }
+
+  /** The single writer: takes tasks in order, coalescing consecutive appends into one write. */
+  private async work(): Promise<void> {
+    this.working = true;
+    while (this.queue.length > 0) {
+      const first = this.queue[0]!;
+      if (first.kind === 'other') {
+        this.queue.shift();
+        try {
+          await first.run();
+          first.resolve();
+        } catch (err) {
+          first.reject(err);
+        }
+        continue;
+      }
+      const batch: Extract<Task, { kind: 'append' }>[] = [];
+      let bytes = 0;
+      while (this.queue.length > 0) {
+        const t = this.queue[0]!;
+        if (t.kind !== 'append' || (batch.length > 0 && bytes + t.frame.length > MAX_COALESCED_BYTES)) break;
+        this.queue.shift();
+        batch.push(t);
+        bytes += t.frame.length;
+      }
+      try {
+        await this.writeFrames(batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((t) => t.frame), bytes));
+        this.records += batch.length;
+        for (const t of batch) t.resolve();
+      } catch (err) {
+        for (const t of batch) t.reject(err);
+      }
+    }
+    this.working = false;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failed) throw this.failed;
+  }
+
+  private async writeFrames(buf: Buffer): Promise<void> {
+    this.throwIfFailed();
+    try {
+      await writeFully(this.fh, buf, this.size);
+      if (this.options.fsync) await this.fh.datasync();
+    } catch (err) {
+      // Take back a partial write so that later appends do not land after garbage.
+      try {
+        await this.fh.truncate(this.size);
+      } catch (truncateErr) {
+        this.failed = new StorageError(`state log ${this.name}: cannot undo a failed write`, truncateErr);
+      }
+      throw new StorageError(`state log ${this.name}: append failed`, err);
+    }
+    this.size += buf.length;
+  }
+
+  private async doWriteSnapshot(payload: Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    const next = this.gen + 1;
+    const tmp = this.file(next, 'snapshot.tmp');
+    try {
+      const out = await open(tmp, 'w');
+      try {
+        await writeFully(out, frameOf(payload), 0);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw new StorageError(`state log ${this.name}: writing a snapshot failed`, err);
+    }
+    // From the rename on, the new snapshot is the state: if a later step fails, appending to the
+    // old generation would lose those records on the next open, so the log refuses further writes.
+    let newLog: FileHandle | undefined;
+    try {
+      await rename(tmp, this.file(next, 'snapshot'));
+      await fsyncDir(this.dir);
+      newLog = await open(this.file(next, 'log'), 'w+');
+      await fsyncDir(this.dir);
+    } catch (err) {
+      await newLog?.close().catch(() => undefined);
+      this.failed = new StorageError(`state log ${this.name}: switching to a new snapshot failed`, err);
+      throw this.failed;
+    }
+    const old = this.fh;
+    const oldGen = this.gen;
+    this.fh = newLog;
+    this.gen = next;
+    this.size = 0;
+    this.records = 0;
+    await old.close().catch(() => undefined);
+    // Best effort: leftovers are removed on the next open.
+    await unlink(this.file(oldGen, 'log')).catch(() => undefined);
+    await unlink(this.file(oldGen, 'snapshot')).catch(() => undefined);
+    await fsyncDir(this.dir).catch(() => undefined);
+  }
+}
+
+/** Reads a snapshot file, which must hold exactly one intact frame, and returns its payload. */
+async function verifySnapshot(file: string): Promise<Buffer> {
+  const size = (await stat(file)).size;
+  const fh = await open(file, 'r');
+  try {
+    const reader = new FrameReader(fh, size);
+    const payload = await reader.next();
+    if (payload === null || reader.validEnd !== size) {
+      throw new StorageError(`state log snapshot ${file} is corrupt (${reader.problem ?? 'trailing bytes'})`);
+    }
+    return payload;
+  } finally {
+    await fh.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** The same contract without files; records are stored encoded, so replay returns fresh copies. */
+class MemoryStateLog implements StateLog {
+  private readonly guard = new UsageGuard();
+
+  private constructor(
+    readonly name: string,
+    private readonly store: MemoryStateLogStore,
+    private readonly maxRecordBytes: number,
+    private readonly data: { snapshot: Uint8Array | undefined; records: Uint8Array[]; bytes: number },
+  ) {}
+
+  static open(store: MemoryStateLogStore, options: StateLogOptions): MemoryStateLog {
+    const name = options.name;
+    if (store.open.has(name)) throw new Error(`state log ${name} is already open`);
+    let data = store.logs.get(name);
+    if (!data) {
+      data = { snapshot: undefined, records: [], bytes: 0 };
+      store.logs.set(name, data);
+    }
+    store.open.add(name);
+    return new MemoryStateLog(name, store, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, data);
+  }
+
+  get recordsSinceSnapshot(): number {
+    return this.data.records.length;
+  }
+
+  get bytesSinceSnapshot(): number {
+    return this.data.bytes;
+  }
+
+  async *replay(): AsyncGenerator<StateLogEntry> {
+    this.guard.beginReplay(this.name);
+    this.guard.replaying++;
+    try {
+      const { snapshot, records } = this.data;
+      if (snapshot) yield { kind: 'snapshot', value: decodePayload(snapshot, `state log ${this.name} snapshot`) };
+      for (let i = 0; i < records.length; i++) {
+        yield { kind: 'record', value: decodePayload(records[i]!, `state log ${this.name}`) };
+      }
+    } finally {
+      this.guard.replaying--;
+    }
+  }
+
+  async append(record: unknown): Promise<void> {
+    this.guard.beginWrite(this.name);
+    const payload = encodePayload(record);
+    checkRecordSize(payload, this.maxRecordBytes);
+    this.data.records.push(payload);
+    this.data.bytes += FRAME_HEADER_BYTES + payload.length;
+  }
+
+  async writeSnapshot(state: unknown): Promise<void> {
+    this.guard.beginWrite(this.name);
+    this.data.snapshot = encodePayload(state);
+    this.data.records = [];
+    this.data.bytes = 0;
+  }
+
+  async flush(): Promise<void> {
+    if (this.guard.closed) throw new Error(`state log ${this.name} is closed`);
+  }
+
+  async close(): Promise<void> {
+    if (this.guard.closed) return;
+    this.guard.closed = true;
+    this.store.open.delete(this.name);
+  }
+}
