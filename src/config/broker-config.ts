@@ -208,6 +208,8 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def('default.replication.factor', 'int', '1', 'medium', 'The default replication factor of new topics (1 on a single broker).'),
   def('replica.lag.time.max.ms', 'long', '30000', 'high', 'A follower that has not caught up for this long leaves the ISR.'),
   def('replica.fetch.max.bytes', 'int', '1048576', 'medium', 'Bytes per partition a follower fetches.', { validator: atLeast(0) }),
+  def('fetch.max.bytes', 'int', '57671680', 'medium', 'The most bytes a consumer fetch response carries (at least one batch is always returned).', { validator: atLeast(1024) }),
+  def('max.incremental.fetch.session.cache.slots', 'int', '1000', 'medium', 'How many incremental fetch sessions (KIP-227) the broker keeps.', { validator: atLeast(0) }),
   def('replica.fetch.wait.max.ms', 'int', '500', 'high', 'Max wait of follower fetches.'),
   def('replica.fetch.min.bytes', 'int', '1', 'high', 'Min bytes of follower fetches.'),
   def('replica.fetch.response.max.bytes', 'int', '10485760', 'medium', 'Bytes of a whole follower fetch response.', { validator: atLeast(0) }),
@@ -444,6 +446,8 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean;
   messageMaxBytes: number;
   replicaFetchMaxBytes: number;
+  fetchMaxBytes: number;
+  maxIncrementalFetchSessionCacheSlots: number;
   replicaLagTimeMaxMs: number;
   minInsyncReplicas: number;
   uncleanLeaderElectionEnable: boolean;
@@ -871,6 +875,8 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     deleteTopicEnable: bool('delete.topic.enable'),
     messageMaxBytes: int('message.max.bytes'),
     replicaFetchMaxBytes: int('replica.fetch.max.bytes'),
+    fetchMaxBytes: int('fetch.max.bytes'),
+    maxIncrementalFetchSessionCacheSlots: int('max.incremental.fetch.session.cache.slots'),
     replicaLagTimeMaxMs: long('replica.lag.time.max.ms'),
     minInsyncReplicas: int('min.insync.replicas'),
     uncleanLeaderElectionEnable: bool('unclean.leader.election.enable'),

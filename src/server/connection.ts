@@ -19,6 +19,11 @@ import type { Logger } from '../util/logger.js';
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
+  /**
+   * Closes the connection once every response due so far has been written, and reads no more
+   * requests. Kafka does this when an acks=0 produce fails, so the client refreshes its metadata.
+   */
+  closeAfterPendingResponses(): void;
 }
 
 /**
@@ -83,7 +88,7 @@ export class Connection implements ConnectionInfo {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.stopping) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     for (;;) {
@@ -105,7 +110,7 @@ export class Connection implements ConnectionInfo {
       const frame = this.take(this.frameSize);
       this.frameSize = -1;
       this.dispatch(frame);
-      if (this.closed) return;
+      if (this.closed || this.stopping) return;
     }
   }
 
@@ -185,6 +190,11 @@ export class Connection implements ConnectionInfo {
     while (this.pending.length > 0 && this.pending[0]!.done) {
       const s = this.pending.shift()!;
       if (s.response) for (const chunk of s.response) socket.write(chunk);
+      if (s === this.closeAfter) {
+        socket.uncork();
+        this.endSoon();
+        return;
+      }
     }
     socket.uncork();
     this.updateFlow();
@@ -206,6 +216,23 @@ export class Connection implements ConnectionInfo {
   }
 
   private stopping = false;
+  /** When set, the connection ends after this slot's response is written. */
+  private closeAfter: Slot | null | undefined;
+
+  closeAfterPendingResponses(): void {
+    if (this.closed || this.closeAfter !== undefined) return;
+    this.socket.pause();
+    this.stopping = true;
+    this.closeAfter = this.pending[this.pending.length - 1] ?? null;
+    if (this.closeAfter === null) this.endSoon();
+  }
+
+  private endSoon(): void {
+    this.closed = true;
+    this.pending.length = 0;
+    this.socket.end(() => this.socket.destroy());
+    this.notifyDrained();
+  }
 
   /** Stops reading new requests, waits for pending responses to be written, then ends the socket. */
   async shutdown(timeoutMs: number): Promise<void> {

@@ -1,12 +1,53 @@
 /**
- * What handlers reach through their context: the broker's domain services, as interfaces.
- * Filled in by broker.ts; tests can assemble their own.
+ * What handlers reach through their context: the broker's domain services. Handlers use these and
+ * never open files or sockets themselves. broker.ts assembles them; tests can assemble their own.
  */
+import type { ResolvedBrokerConfig } from '../config/broker-config.js';
+import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import type { DynamicConfigStore } from '../metadata/dynamic-config-store.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { LogManager } from '../storage/log-manager.js';
+import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { AppendEvents } from './append-events.js';
+import type { ProduceService } from './produce/produce-service.js';
+import type { ProducerIdManager } from './produce/producer-ids.js';
+import type { FetchService } from './fetch/fetch-service.js';
+import type { LogOffsetService } from './fetch/log-offsets.js';
 import type { ApiVersionRange } from './dispatcher.js';
+
+/** The address clients are told to use for this broker (advertised.listeners). */
+export interface AdvertisedEndpoint {
+  host: string;
+  port: number;
+  listenerName: string;
+  securityProtocol: string;
+}
 
 export interface BrokerServices {
   readonly logger: Logger;
+  readonly clock: Clock;
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly advertised: AdvertisedEndpoint;
+  /** The broker's configuration; replaced when AlterConfigs changes a dynamic setting. */
+  brokerConfig: ResolvedBrokerConfig;
+  /** Dynamic broker configs (AlterConfigs on BROKER resources), persisted; changes update brokerConfig. */
+  readonly dynamicConfig: DynamicConfigStore;
+  readonly metadata: MetadataStore;
+  readonly logs: LogManager;
+  /** Appends announce themselves here; long-polling fetches listen. */
+  readonly appends: AppendEvents;
+  /** Fetch reads, long polling and incremental fetch sessions. */
+  readonly fetch: FetchService;
+  /** ListOffsets, OffsetForLeaderEpoch and DeleteRecords over the partition logs. */
+  readonly logOffsets: LogOffsetService;
+  /** The produce path: validation, idempotent producer state, appends. */
+  readonly produce: ProduceService;
+  /** Producer ids for InitProducerId, never reused across restarts. */
+  readonly producerIds: ProducerIdManager;
+  /** Classic consumer groups and committed offsets (FindCoordinator through DeleteGroups). */
+  readonly groups: GroupCoordinator;
   /** What ApiVersions advertises: the registered handlers' ranges. */
   readonly apiVersions: readonly ApiVersionRange[];
 }

@@ -114,7 +114,7 @@ describe('Connection', () => {
   it('closes a connection whose handler rejects the frame', async () => {
     const port = await start((f) => {
       if (f.toString() === 'garbage') throw new Error('does not parse');
-      return echo()(f, { id: 0, remoteAddress: '' });
+      return echo()(f, { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {} });
     });
     const s = await client(port);
     s.write(frame('garbage'));
@@ -123,7 +123,7 @@ describe('Connection', () => {
   });
 
   it('answers nothing for frames whose handler returns null, keeping order for the rest', async () => {
-    const port = await start((f) => (f.toString() === 'silent' ? null : echo()(f, { id: 0, remoteAddress: '' })));
+    const port = await start((f) => (f.toString() === 'silent' ? null : echo()(f, { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {} })));
     const s = await client(port);
     const got = readFrames(s, 2);
     s.write(Buffer.concat([frame('a'), frame('silent'), frame('b')]));
@@ -162,5 +162,22 @@ describe('Connection', () => {
     expect(await got).toEqual(['in-flight']);
     await closing;
     server = undefined;
+  });
+});
+
+describe('Connection.closeAfterPendingResponses', () => {
+  it('writes the responses due before the request that asked, then closes', async () => {
+    const port = await start((f, conn) => {
+      if (f.toString() === 'close-me') {
+        conn.closeAfterPendingResponses();
+        return null;
+      }
+      return echo(() => 30)(f, conn);
+    });
+    const s = await client(port);
+    const got = readFrames(s, 1);
+    s.write(Buffer.concat([frame('before'), frame('close-me'), frame('after')]));
+    expect(await got).toEqual(['before']);
+    await closed(s);
   });
 });

@@ -4,5 +4,61 @@
  */
 import type { Handler } from '../handler.js';
 import { apiVersions } from './api-versions.js';
+import { alterConfigs } from './alter-configs.js';
+import { createPartitions } from './create-partitions.js';
+import { createTopics } from './create-topics.js';
+import { deleteTopics } from './delete-topics.js';
+import { describeCluster } from './describe-cluster.js';
+import { describeConfigs } from './describe-configs.js';
+import { describeLogDirs } from './describe-log-dirs.js';
+import { describeTopicPartitions } from './describe-topic-partitions.js';
+import { incrementalAlterConfigs } from './incremental-alter-configs.js';
+import { metadata } from './metadata.js';
+import { deleteRecords } from './delete-records.js';
+import { fetch } from './fetch.js';
+import { listOffsets } from './list-offsets.js';
+import { offsetForLeaderEpoch } from './offset-for-leader-epoch.js';
+import { produce } from './produce.js';
+import { initProducerIdHandler } from './init-producer-id.js';
+import { findCoordinator } from './find-coordinator.js';
+import { joinGroup } from './join-group.js';
+import { syncGroup } from './sync-group.js';
+import { heartbeat } from './heartbeat.js';
+import { leaveGroup } from './leave-group.js';
+import { offsetCommit } from './offset-commit.js';
+import { offsetFetch } from './offset-fetch.js';
+import { offsetDelete } from './offset-delete.js';
+import { deleteGroups } from './delete-groups.js';
+import { listGroups } from './list-groups.js';
+import { describeGroups } from './describe-groups.js';
 
-export const HANDLERS: readonly Handler[] = [apiVersions as Handler];
+export const HANDLERS: readonly Handler[] = [
+  apiVersions as Handler,
+  produce as Handler,
+  initProducerIdHandler as Handler,
+  metadata as Handler,
+  createTopics as Handler,
+  deleteTopics as Handler,
+  createPartitions as Handler,
+  describeConfigs as Handler,
+  alterConfigs as Handler,
+  incrementalAlterConfigs as Handler,
+  describeCluster as Handler,
+  describeLogDirs as Handler,
+  describeTopicPartitions as Handler,
+  fetch as Handler,
+  listOffsets as Handler,
+  offsetForLeaderEpoch as Handler,
+  deleteRecords as Handler,
+  findCoordinator as Handler,
+  joinGroup as Handler,
+  syncGroup as Handler,
+  heartbeat as Handler,
+  leaveGroup as Handler,
+  offsetCommit as Handler,
+  offsetFetch as Handler,
+  offsetDelete as Handler,
+  deleteGroups as Handler,
+  listGroups as Handler,
+  describeGroups as Handler,
+];

@@ -1,0 +1,187 @@
+/**
+ * Broker.start(options) wires the parts together: configuration, the log manager (disk or
+ * memory), the metadata store replayed from its state log, the domain services, the dispatcher
+ * with the handler list, and the TCP listener. stop() shuts down in the reverse order: stop
+ * accepting and finish in-flight requests, stop background work, then close logs cleanly so the
+ * next start skips recovery.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadBrokerConfig, withClusterId, type FlagValue } from './config/broker-config.js';
+import { ensureClusterId, generateClusterId } from './config/meta-properties.js';
+import { GroupCoordinator } from './coordinator/group-coordinator.js';
+import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
+import { MetadataStore } from './metadata/metadata-store.js';
+import { AppendEvents } from './server/append-events.js';
+import { FetchService, fetchSettingsFrom } from './server/fetch/fetch-service.js';
+import { LogOffsetService } from './server/fetch/log-offsets.js';
+import { ProduceService } from './server/produce/produce-service.js';
+import { ProducerIdManager } from './server/produce/producer-ids.js';
+import { advertisedVersions, Dispatcher } from './server/dispatcher.js';
+import { HANDLERS } from './server/handlers/index.js';
+import type { AdvertisedEndpoint, BrokerServices } from './server/services.js';
+import { TcpServer } from './server/tcp-server.js';
+import { openLogManager, type LogManager } from './storage/log-manager.js';
+import { RetentionScheduler } from './storage/retention-scheduler.js';
+import { MemoryStateLogStore, openStateLog, type StateLog } from './storage/state-log.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { createLogger, silentLogger, type Logger, type LogLevel } from './util/logger.js';
+
+export interface BrokerOptions {
+  /** Port to listen on; 0 picks a free one. Default: the port of `listeners` (9092). */
+  port?: number;
+  /** Interface to bind. Default: the host of `listeners`, or 127.0.0.1 for an in-process broker. */
+  host?: string;
+  /** Data directory (log.dirs). Setting it implies disk storage. */
+  dataDir?: string;
+  /** 'memory' keeps everything in the process (the default without dataDir); 'disk' uses dataDir. */
+  storage?: 'disk' | 'memory';
+  /** Kafka server.properties keys, e.g. { 'num.partitions': 3, 'auto.create.topics.enable': false }. */
+  config?: Readonly<Record<string, FlagValue>>;
+  /** A server.properties file to read first (flags and config above override it). */
+  configFile?: string;
+  /** Environment variables to read GREGOR_* settings from (the CLI passes process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  /** Shorthand for a logger at this level. Default: silent for an in-process broker. */
+  logLevel?: LogLevel;
+  clock?: Clock;
+}
+
+export class Broker {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    /** The services handlers use; exposed for tests and tools embedding the broker. */
+    readonly services: BrokerServices,
+    private readonly server: TcpServer,
+    private readonly retention: RetentionScheduler,
+    private readonly stateLog: StateLog,
+    private readonly logs: LogManager,
+    /** The bound address. */
+    readonly host: string,
+    readonly port: number,
+    readonly dataDir: string | null,
+  ) {}
+
+  /** "host:port" to give a client as its bootstrap server. */
+  get bootstrap(): string {
+    return `${this.services.advertised.host}:${this.services.advertised.port}`;
+  }
+
+  get logger(): Logger {
+    return this.services.logger;
+  }
+
+  static async start(options: BrokerOptions = {}): Promise<Broker> {
+    const logger = options.logger ?? (options.logLevel ? createLogger({ level: options.logLevel }) : silentLogger);
+    const clock = options.clock ?? systemClock;
+    const storage = options.storage ?? (options.dataDir !== undefined ? 'disk' : 'memory');
+    const flags: Record<string, FlagValue> = { ...(options.config ?? {}) };
+    if (options.dataDir !== undefined) flags['log.dirs'] = resolve(options.dataDir);
+    if (options.port !== undefined || options.host !== undefined) {
+      const host = options.host ?? '127.0.0.1';
+      flags.listeners = `PLAINTEXT://${host}:${options.port ?? 9092}`;
+    }
+    let resolved = await loadBrokerConfig({ configFile: options.configFile, env: options.env ?? {}, flags, logger });
+    const config = resolved.config;
+    const listener = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name));
+    if (!listener) throw new Error('listeners names no listener for clients');
+    const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
+
+    const dirs = config.logDirs.map((d) => resolve(d));
+    if (storage === 'disk') for (const d of dirs) await mkdir(d, { recursive: true });
+    const clusterId =
+      storage === 'disk'
+        ? await ensureClusterId({ logDirs: dirs, nodeId: config.nodeId, clusterId: config.clusterId })
+        : (config.clusterId ?? generateClusterId());
+    resolved = withClusterId(resolved, clusterId);
+
+    const logs = await openLogManager({ storage, dirs: storage === 'disk' ? dirs : undefined, clock, logger });
+    const stateLocation = storage === 'disk' ? join(dirs[0]!, '__gregor_metadata') : new MemoryStateLogStore();
+    const stateLog = await openStateLog(stateLocation, { name: 'metadata', logger });
+    // Dynamic broker configs (AlterConfigs) are replayed over the static ones before anything reads them.
+    const dynamicConfig = await DynamicConfigStore.open({ stateLog: await openStateLog(stateLocation, { name: 'dynamic-config', logger }), base: resolved, logger });
+    resolved = dynamicConfig.current;
+    const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
+    const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }));
+    // Consumer groups and committed offsets: loaded before the listener opens.
+    const groups = await GroupCoordinator.open({
+      location: storage === 'disk' ? join(dirs[0]!, '__gregor_groups') : stateLocation,
+      clock,
+      logger,
+      config: () => metadata.broker.config,
+      metadata,
+    });
+
+    const server = new TcpServer(
+      // Set once the dispatcher exists; connections arrive only after listen().
+      (frame, conn) => dispatcher.handleFrame(frame, conn),
+      {
+        host: bindHost,
+        port: listener.port,
+        maxRequestBytes: config.socketRequestMaxBytes,
+        maxPendingResponses: 100,
+        maxPendingWriteBytes: 16 * 1024 * 1024,
+        logger,
+      },
+    );
+    const port = await server.listen();
+    const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
+    const advertised: AdvertisedEndpoint = {
+      host: advertisedListener.host === '' || advertisedListener.host === '0.0.0.0' ? 'localhost' : advertisedListener.host,
+      // With port 0 the bound port is the one to advertise.
+      port: advertisedListener.port === 0 || listener.port === 0 ? port : advertisedListener.port,
+      listenerName: listener.name,
+      securityProtocol: listener.securityProtocol,
+    };
+    const appends = new AppendEvents();
+    const services: BrokerServices = {
+      logger,
+      clock,
+      nodeId: config.nodeId,
+      clusterId,
+      advertised,
+      brokerConfig: resolved,
+      dynamicConfig,
+      metadata,
+      logs,
+      appends,
+      fetch: new FetchService({ metadata, logs, appends, clock, logger, ...fetchSettingsFrom(resolved) }),
+      logOffsets: new LogOffsetService({ metadata, logs, appends, logger }),
+      produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
+      producerIds,
+      groups,
+      apiVersions: advertisedVersions(HANDLERS),
+    };
+    dynamicConfig.onChange((next) => {
+      services.brokerConfig = next;
+      metadata.updateBrokerConfig(next);
+    });
+    const dispatcher = new Dispatcher(HANDLERS, services);
+    const retention = new RetentionScheduler({ logs: () => logs.all(), clock, intervalMs: config.logRetentionCheckIntervalMs, logger });
+    retention.start();
+    logger.debug({ host: bindHost, port, storage, dirs }, 'broker started');
+    return new Broker(services, server, retention, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0]! : null);
+  }
+
+  /** Graceful shutdown: finish in-flight requests, flush, and mark the logs cleanly closed. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      // Waiting fetches answer now instead of holding the close for up to max.wait.ms.
+      this.services.fetch.shutdown();
+      // Parked JoinGroup/SyncGroup requests answer now instead of holding the close.
+      this.services.groups.shutdown();
+      await this.server.close();
+      await this.services.groups.close();
+      // Producer state snapshots go into the partition folders before the logs close.
+      await this.services.produce.close();
+      await this.services.producerIds.close();
+      await this.retention.stop();
+      await this.stateLog.close();
+      await this.services.dynamicConfig.close();
+      await this.logs.close();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The `gregor` command: `gregor start` runs a broker; further commands (topics, produce, consume,
+ * groups) are Kafka's console tools. Usage errors print the usage and exit 2.
+ */
+import { runStart } from './start.js';
+import { UsageError } from './usage.js';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  start: runStart,
+};
+
+const USAGE = `Usage: gregor <command> [options]
+
+Commands:
+  start     run a broker (gregor start --help)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`gregor: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gregor ${command}: ${err.message}\n\n${err.usage}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`gregor: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

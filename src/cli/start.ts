@@ -1,0 +1,98 @@
+/**
+ * `gregor start`: runs a broker until SIGINT or SIGTERM, then shuts down cleanly.
+ *
+ *   gregor start [--config server.properties] [--override key=value]... [--port N] [--host H]
+ *                [--data-dir DIR] [--memory] [--log-level LEVEL]
+ *
+ * Settings are Kafka's server.properties keys: the --config file, then GREGOR_* environment
+ * variables (GREGOR_NUM_PARTITIONS=3), then --override flags and the shorthands, each overriding
+ * the one before. Prints one line with the address and the data directory once it is listening.
+ */
+import { Broker } from '../broker.js';
+import { createLogger, type LogLevel } from '../util/logger.js';
+import { parseFlags, UsageError } from './usage.js';
+
+const USAGE = `Usage: gregor start [options]
+
+Options:
+  --config FILE          read Kafka server.properties settings from FILE
+  --override KEY=VALUE   set any server.properties key (repeatable)
+  --port N               listen on port N (0 picks a free port); default 9092
+  --host HOST            interface to listen on; default all interfaces
+  --data-dir DIR         where partitions live (log.dirs); default ./data
+  --memory               keep everything in memory (nothing is written to disk)
+  --log-level LEVEL      fatal, error, warn, info (default), debug, trace or silent
+  -h, --help             show this help
+
+Environment: GREGOR_<KEY> sets a server.properties key, e.g. GREGOR_NUM_PARTITIONS=3.
+`;
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export async function runStart(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      config: { type: 'string' },
+      override: { type: 'string', multiple: true },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      memory: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  // Like kafka-server-start.sh, accept the properties file as a positional argument too.
+  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`, USAGE);
+  const configFile = values.config ?? positionals[0];
+  const overrides: Record<string, string> = {};
+  for (const o of values.override ?? []) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--override takes KEY=VALUE, got '${o}'`, USAGE);
+    overrides[o.slice(0, eq)] = o.slice(eq + 1);
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number, got '${values.port}'`, USAGE);
+  }
+  const level = values['log-level'] ?? 'info';
+  if (!LEVELS.has(level)) throw new UsageError(`--log-level takes one of ${[...LEVELS].join(', ')}`, USAGE);
+  if (port !== undefined || values.host !== undefined) {
+    overrides.listeners = `PLAINTEXT://${values.host ?? ''}:${port ?? 9092}`;
+  }
+  const logger = createLogger({ level: level as LogLevel, name: 'gregor' });
+  const broker = await Broker.start({
+    storage: values.memory ? 'memory' : 'disk',
+    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    ...(configFile !== undefined ? { configFile } : {}),
+    config: overrides,
+    env: process.env,
+    logger,
+  });
+  process.stdout.write(
+    `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
+      `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve();
+    };
+    const onInt = (): void => stop('SIGINT');
+    const onTerm = (): void => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await broker.stop();
+  logger.info('stopped cleanly');
+  return 0;
+}

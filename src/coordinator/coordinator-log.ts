@@ -1,0 +1,108 @@
+/**
+ * The coordinator's log: durable state changes as Kafka's __consumer_offsets records, kept in the
+ * broker's state log (msgpack frames with snapshots; see storage/state-log.ts).
+ *
+ * The coordinator changes its durable state only through `apply`, the function that also replays
+ * the log at start: `write(batch)` appends the batch and, once it is written, applies its records.
+ * So a restart rebuilds exactly what was acknowledged, and recovery is the normal code path (Kafka's
+ * CoordinatorShard `replay`). A write hands `apply` the records it encoded, so they are not decoded
+ * again; at start they are decoded from the bytes.
+ *
+ * Frames (records.ts describes the batch layout):
+ *   record   = { b: batch }          one write: the records of one request, atomically
+ *   snapshot = { v: 1, b: batch }    the live keys at the time, then the records of writes still in
+ *                                    flight (appended before the snapshot, not yet applied), in order
+ *
+ * Snapshots: after a write is applied, when the log has grown past `snapshotMinBytes` and past twice
+ * the previous snapshot, the whole state is written as one snapshot (so compaction costs stay
+ * proportional to the state, as a compacted topic's cleaner).
+ */
+import type { StateLog } from '../storage/state-log.js';
+import type { Logger } from '../util/logger.js';
+import { decodeBatch, type CoordinatorRecord, type RecordBatchBuilder } from './records.js';
+
+interface Frame {
+  v?: number;
+  b: Uint8Array;
+}
+
+export interface CoordinatorLogOptions {
+  /** Applies records to the coordinator's state: on replay and after each write. */
+  apply: (records: readonly CoordinatorRecord[]) => void;
+  /** Every live key of the state, for a snapshot. */
+  snapshot: () => RecordBatchBuilder;
+  logger: Logger;
+  /** Do not snapshot before the log holds this many bytes since the last one. Default 16 MiB. */
+  snapshotMinBytes?: number;
+}
+
+interface InFlight {
+  bytes: Buffer;
+}
+
+export class CoordinatorLog {
+  /** Writes appended and not yet applied, in append order. */
+  private readonly inFlight: InFlight[] = [];
+  private snapshotting = false;
+  private lastSnapshotBytes = 0;
+  private readonly snapshotMinBytes: number;
+
+  constructor(
+    private readonly stateLog: StateLog,
+    private readonly options: CoordinatorLogOptions,
+  ) {
+    this.snapshotMinBytes = options.snapshotMinBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** Replays the snapshot and the records after it through `apply`. Call once, before any write. */
+  async load(): Promise<{ records: number }> {
+    let records = 0;
+    for await (const entry of this.stateLog.replay()) {
+      const batch = decodeBatch((entry.value as Frame).b);
+      if (entry.kind === 'snapshot') this.lastSnapshotBytes = (entry.value as Frame).b.length;
+      else records += batch.length;
+      this.options.apply(batch);
+    }
+    return { records };
+  }
+
+  /** Appends the batch as one frame; once written, applies its records. Rejects (unapplied) when the append fails. */
+  async write(batch: RecordBatchBuilder): Promise<void> {
+    const item: InFlight = { bytes: batch.finish() };
+    this.inFlight.push(item);
+    try {
+      await this.stateLog.append({ b: item.bytes } satisfies Frame);
+    } finally {
+      const i = this.inFlight.indexOf(item);
+      if (i >= 0) this.inFlight.splice(i, 1);
+    }
+    this.options.apply(batch.records);
+    this.maybeSnapshot();
+  }
+
+  /** Writes a snapshot now (tests; tools). */
+  async snapshotNow(): Promise<void> {
+    await this.takeSnapshot();
+  }
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting) return;
+    const bytes = this.stateLog.bytesSinceSnapshot;
+    if (bytes < this.snapshotMinBytes || bytes < 2 * this.lastSnapshotBytes) return;
+    void this.takeSnapshot().catch((err: unknown) => this.options.logger.warn({ err }, 'group coordinator: writing a snapshot failed'));
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    this.snapshotting = true;
+    try {
+      // Taken synchronously: the applied state, then the writes still in flight, which the state
+      // log writes before the snapshot and then drops with the old generation.
+      const state = this.options.snapshot().finish();
+      const b = Buffer.concat([state, ...this.inFlight.map((w) => w.bytes)]);
+      this.lastSnapshotBytes = b.length;
+      await this.stateLog.writeSnapshot({ v: 1, b } satisfies Frame);
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+}

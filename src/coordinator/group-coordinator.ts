@@ -1,0 +1,379 @@
+/**
+ * The group coordinator service (ctx.services.groups): classic consumer groups and their committed
+ * offsets, for every group, on this single broker.
+ *
+ * Parts: the group manager (group/, the JoinGroup/SyncGroup/Heartbeat/LeaveGroup state machine),
+ * the offset store and offset manager (offsets/), and the coordinator log (Kafka's
+ * __consumer_offsets records in the broker's state log, under `<first log dir>/__gregor_groups`).
+ *
+ * Durable state changes only by `apply`, the replay function: it is how the log is read at start
+ * and how every write takes effect once written. Applying an offset record for a group that does
+ * not exist creates it as an empty "simple" group, at start and later alike, so the state after a
+ * restart is the state before it. Groups come back as last stored: Stable with their members and
+ * assignments (their sessions start over at load), or Empty.
+ *
+ * Housekeeping: every offsets.retention.check.interval.ms (on the injected clock) offsets expire
+ * as Kafka expires them (offsets of an empty group once offsets.retention.minutes have passed since
+ * it emptied; of a simple group since each commit; of a stable consumer group, for topics no member
+ * subscribes to), and empty groups left without offsets are deleted. Deleting a topic deletes its
+ * committed offsets.
+ */
+import type { GroupMetadataValue } from '../protocol/generated/records/group-metadata.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
+import { MemoryStateLogStore, openStateLog, type StateLog } from '../storage/state-log.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { CoordinatorLog } from './coordinator-log.js';
+import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group/group.js';
+import {
+  GroupManager,
+  type GroupConfig,
+  type GroupSummary,
+  type HeartbeatParams,
+  type JoinGroupParams,
+  type LeaveGroupResult,
+  type LeavingMember,
+  type ListedGroup,
+  type SyncGroupParams,
+} from './group/group-manager.js';
+import type { JoinGroupResult, SyncGroupResult } from './group/member.js';
+import { OffsetManager, type CommitOffsetsParams, type FetchedOffset } from './offsets/offset-manager.js';
+import { OffsetStore, type TopicPartitionRef } from './offsets/offset-store.js';
+import { RecordBatchBuilder, type CoordinatorRecord, type OffsetAndMetadata } from './records.js';
+
+export interface GroupCoordinatorOptions {
+  /** Where the coordinator's state log lives: a directory, or a memory store (tests, memory storage). */
+  location: string | MemoryStateLogStore;
+  clock: Clock;
+  logger: Logger;
+  /** The broker settings, read on every use (dynamic config changes apply at once). */
+  config: () => GroupConfig;
+  /** Topic deletions to follow (the metadata store). */
+  metadata?: { onTopicDeleted(listener: (topic: { name: string }) => void): void };
+  /** Snapshot threshold of the coordinator log (tests). */
+  snapshotMinBytes?: number;
+  /** fsync each write of the state log. Default false (like the offsets topic's default flush settings). */
+  fsync?: boolean;
+}
+
+export class GroupCoordinator {
+  readonly groups: GroupManager;
+  readonly offsets = new OffsetStore();
+  private readonly offsetManager: OffsetManager;
+  /** Each group's last stored record: what a restart brings back. */
+  private readonly storedGroups = new Map<string, GroupMetadataValue>();
+  private readonly log: CoordinatorLog;
+  private loaded = false;
+  private retentionTimer: TimerHandle | null = null;
+  private retentionRun: Promise<void> | null = null;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly stateLog: StateLog,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly config: () => GroupConfig,
+    snapshotMinBytes: number | undefined,
+  ) {
+    this.groups = new GroupManager(clock, logger, config, {
+      storeGroup: (group, assignment) => this.log.write(new RecordBatchBuilder(256).group(group.groupId, group.toRecordValue(assignment))),
+    });
+    this.groups.loading = true;
+    this.log = new CoordinatorLog(stateLog, {
+      apply: (records) => this.apply(records),
+      snapshot: () => this.snapshotRecords(),
+      logger,
+      ...(snapshotMinBytes !== undefined ? { snapshotMinBytes } : {}),
+    });
+    this.offsetManager = new OffsetManager(this.groups, this.offsets, this.log, clock, config);
+  }
+
+  /** Opens the state log, replays it, and starts the offset expiry timer. */
+  static async open(options: GroupCoordinatorOptions): Promise<GroupCoordinator> {
+    const stateLog = await openStateLog(options.location, { name: 'groups', logger: options.logger, fsync: options.fsync ?? false });
+    const coordinator = new GroupCoordinator(stateLog, options.clock, options.logger, options.config, options.snapshotMinBytes);
+    try {
+      await coordinator.load();
+    } catch (err) {
+      await stateLog.close().catch(() => undefined);
+      throw err;
+    }
+    options.metadata?.onTopicDeleted((topic) => {
+      coordinator.onTopicDeleted(topic.name).catch((err: unknown) => options.logger.warn({ err, topic: topic.name }, 'failed to delete the committed offsets of a deleted topic'));
+    });
+    coordinator.scheduleRetention();
+    return coordinator;
+  }
+
+  private async load(): Promise<void> {
+    const { records } = await this.log.load();
+    const now = this.clock.now();
+    for (const [groupId, value] of this.storedGroups) this.groups.addLoadedGroup(ClassicGroup.fromRecord(groupId, value, now));
+    for (const groupId of this.offsets.groups()) if (!this.groups.groups.has(groupId)) this.groups.createGroup(groupId);
+    this.loaded = true;
+    this.groups.loading = false;
+    this.logger.debug({ groups: this.groups.groups.size, records }, 'group coordinator loaded');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replay: the only place durable state changes
+
+  private apply(records: readonly CoordinatorRecord[]): void {
+    for (const r of records) {
+      if (r.type === 'offset') {
+        if (r.value === null) {
+          this.offsets.delete(r.group, r.topic, r.partition);
+        } else {
+          this.offsets.put(r.group, r.topic, r.partition, r.value);
+          if (this.loaded && !this.groups.groups.has(r.group)) this.groups.createGroup(r.group);
+        }
+      } else if (r.value === null) {
+        this.storedGroups.delete(r.group);
+      } else {
+        this.storedGroups.set(r.group, r.value);
+      }
+    }
+  }
+
+  private snapshotRecords(): RecordBatchBuilder {
+    const out = new RecordBatchBuilder(64 * 1024);
+    for (const [groupId, value] of this.storedGroups) out.group(groupId, value);
+    for (const [group, topic, partition, o] of this.offsets.all()) out.offset(group, topic, partition, o);
+    return out;
+  }
+
+  /** The last stored record of a group (tests: what a restart would load). */
+  storedGroup(groupId: string): GroupMetadataValue | undefined {
+    return this.storedGroups.get(groupId);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Classic group protocol
+
+  joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
+    return this.groups.joinGroup(p);
+  }
+
+  syncGroup(p: SyncGroupParams): Promise<SyncGroupResult> {
+    return this.groups.syncGroup(p);
+  }
+
+  heartbeat(p: HeartbeatParams): number {
+    return this.groups.heartbeat(p);
+  }
+
+  leaveGroup(groupId: string, members: readonly LeavingMember[]): Promise<LeaveGroupResult> {
+    return this.groups.leaveGroup(groupId, members);
+  }
+
+  listGroups(statesFilter: readonly string[] = [], typesFilter: readonly string[] = []): { errorCode: number; groups: ListedGroup[] } {
+    return this.groups.listGroups(statesFilter, typesFilter);
+  }
+
+  describeGroup(groupId: string): GroupSummary {
+    return this.groups.describeGroup(groupId);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Offsets
+
+  commitOffsets(p: CommitOffsetsParams): Promise<number[]> {
+    return this.offsetManager.commitOffsets(p);
+  }
+
+  fetchOffsets(groupId: string, partitions: readonly TopicPartitionRef[] | null): { errorCode: number; offsets: FetchedOffset[] } {
+    return this.offsetManager.fetchOffsets(groupId, partitions);
+  }
+
+  /**
+   * OffsetDelete: removes committed offsets of an empty group, or of topics a consumer group does
+   * not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise). A group error leaves `partitions` empty.
+   */
+  async deleteOffsets(groupId: string, partitions: readonly TopicPartitionRef[]): Promise<{ errorCode: number; partitions: number[] }> {
+    const status = this.groups.validateGroupStatus(groupId, false);
+    if (status !== null) return { errorCode: status, partitions: [] };
+    const group = this.groups.groups.get(groupId);
+    if (!group || group.is('Dead')) return { errorCode: ErrorCode.GroupIdNotFound, partitions: [] };
+    const errors: number[] = [];
+    const eligible: TopicPartitionRef[] = [];
+    if (group.is('Empty')) {
+      for (const tp of partitions) {
+        errors.push(ErrorCode.None);
+        eligible.push(tp);
+      }
+    } else if (group.protocolType === CONSUMER_PROTOCOL_TYPE) {
+      for (const tp of partitions) {
+        if (group.isSubscribedToTopic(tp.topic)) {
+          errors.push(ErrorCode.GroupSubscribedToTopic);
+        } else {
+          errors.push(ErrorCode.None);
+          eligible.push(tp);
+        }
+      }
+    } else {
+      return { errorCode: ErrorCode.NonEmptyGroup, partitions: [] };
+    }
+    const removal = new Map([[groupId, eligible]]);
+    try {
+      await this.removeOffsets(removal);
+    } catch (err) {
+      this.logger.warn({ err, group: groupId }, 'failed to delete offsets');
+      return { errorCode: ErrorCode.CoordinatorNotAvailable, partitions: [] };
+    }
+    return { errorCode: ErrorCode.None, partitions: errors };
+  }
+
+  /** DeleteGroups: deletes empty groups with their offsets. One error code per distinct group id. */
+  async deleteGroups(groupIds: readonly string[]): Promise<Map<string, number>> {
+    const results = new Map<string, number>();
+    const eligible: ClassicGroup[] = [];
+    for (const groupId of groupIds) {
+      if (results.has(groupId)) continue;
+      const status = this.groups.validateGroupStatus(groupId, true);
+      if (status !== null) {
+        results.set(groupId, status);
+        continue;
+      }
+      const group = this.groups.groups.get(groupId);
+      if (!group || group.is('Dead')) results.set(groupId, ErrorCode.GroupIdNotFound);
+      else if (!group.is('Empty')) results.set(groupId, ErrorCode.NonEmptyGroup);
+      else {
+        results.set(groupId, ErrorCode.None);
+        eligible.push(group);
+      }
+    }
+    if (eligible.length === 0) return results;
+    const records = new RecordBatchBuilder();
+    for (const group of eligible) {
+      this.groups.removeGroup(group);
+      for (const [topic, partition] of this.offsets.offsetsOf(group.groupId)) records.offset(group.groupId, topic, partition, null);
+      if (this.storedGroups.has(group.groupId)) records.group(group.groupId, null);
+      this.logger.info({ group: group.groupId }, 'deleted group');
+    }
+    if (records.count > 0) {
+      try {
+        await this.log.write(records);
+      } catch (err) {
+        this.logger.warn({ err }, 'failed to write group deletions');
+        for (const g of eligible) results.set(g.groupId, ErrorCode.CoordinatorNotAvailable);
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Writes tombstones for the given offsets (those that exist), and deletes groups left Empty
+   * without offsets (Kafka's cleanupGroupMetadata). Resolves to the number of offsets removed.
+   */
+  private async removeOffsets(selection: ReadonlyMap<string, readonly TopicPartitionRef[]>): Promise<number> {
+    const records = new RecordBatchBuilder();
+    let removed = 0;
+    for (const [groupId, partitions] of selection) {
+      let remaining = 0;
+      for (const _ of this.offsets.offsetsOf(groupId)) remaining++;
+      const seen = new Set<string>();
+      for (const { topic, partition } of partitions) {
+        const k = `${topic}\0${partition}`;
+        if (seen.has(k) || !this.offsets.get(groupId, topic, partition)) continue;
+        seen.add(k);
+        records.offset(groupId, topic, partition, null);
+        removed++;
+        remaining--;
+      }
+      const group = this.groups.groups.get(groupId);
+      if (group && group.is('Empty') && remaining === 0 && !this.offsets.hasPending(groupId)) {
+        this.groups.removeGroup(group);
+        if (this.storedGroups.has(groupId)) records.group(groupId, null);
+        this.logger.info({ group: groupId }, 'removed an empty group without offsets');
+      }
+    }
+    if (records.count > 0) await this.log.write(records);
+    return removed;
+  }
+
+  /** Expires offsets as Kafka does and deletes empty groups left without offsets. */
+  async cleanupExpiredOffsets(): Promise<number> {
+    if (!this.groups.active || this.groups.loading) return 0;
+    const now = this.clock.now();
+    const retentionMs = this.config().offsetsRetentionMs;
+    const selection = new Map<string, TopicPartitionRef[]>();
+    for (const group of this.groups.groups.values()) {
+      const commitTime = (o: OffsetAndMetadata): number => o.commitTimestamp;
+      let expired: TopicPartitionRef[] = [];
+      if (group.protocolType === null) {
+        // A simple group: each offset expires a retention period after its commit.
+        expired = this.offsets.expired(group.groupId, now, retentionMs, commitTime);
+      } else if (group.is('Empty')) {
+        // Every offset expires a retention period after the group emptied.
+        expired = this.offsets.expired(group.groupId, now, retentionMs, (o) => group.currentStateTimestamp ?? o.commitTimestamp);
+      } else if (group.protocolType === CONSUMER_PROTOCOL_TYPE && group.subscribedTopics !== null && group.is('Stable')) {
+        // Offsets of topics no member subscribes to any more.
+        expired = this.offsets.expired(group.groupId, now, retentionMs, commitTime, group.subscribedTopics);
+      }
+      if (expired.length > 0 || group.is('Empty')) selection.set(group.groupId, expired);
+    }
+    const removed = await this.removeOffsets(selection);
+    if (removed > 0) this.logger.info({ removed }, 'removed expired offsets');
+    return removed;
+  }
+
+  /** A deleted topic takes its committed offsets with it. */
+  async onTopicDeleted(topic: string): Promise<void> {
+    const selection = new Map<string, TopicPartitionRef[]>();
+    for (const [group, partition] of this.offsets.partitionsOfTopic(topic)) {
+      let list = selection.get(group);
+      if (!list) selection.set(group, (list = []));
+      list.push({ topic, partition });
+    }
+    if (selection.size > 0) await this.removeOffsets(selection);
+  }
+
+  private scheduleRetention(): void {
+    if (!this.groups.active) return;
+    this.retentionTimer = this.clock.setTimeout(
+      () => {
+        this.retentionTimer = null;
+        this.retentionRun = this.cleanupExpiredOffsets()
+          .then(
+            () => undefined,
+            (err: unknown) => this.logger.warn({ err }, 'offset expiry failed'),
+          )
+          .finally(() => {
+            this.retentionRun = null;
+            this.scheduleRetention();
+          });
+      },
+      this.config().offsetsRetentionCheckIntervalMs,
+      { unref: true },
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /** Writes the whole state as one snapshot of the coordinator log (tests, tools). */
+  snapshot(): Promise<void> {
+    return this.log.snapshotNow();
+  }
+
+  /**
+   * Stops the protocol: parked JoinGroup/SyncGroup requests are answered COORDINATOR_NOT_AVAILABLE,
+   * timers stop, and new requests are refused. Writes under way still complete. Call before the
+   * server drains its connections, so that no request waits on a rebalance.
+   */
+  shutdown(): void {
+    this.groups.unloadAll();
+    if (this.retentionTimer) this.clock.clearTimeout(this.retentionTimer);
+    this.retentionTimer = null;
+  }
+
+  /** shutdown(), then waits for writes under way and closes the state log. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.shutdown();
+      await this.retentionRun;
+      await this.stateLog.close();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * The broker's topic metadata: names, topic ids, partition counts and per-topic config overrides.
+ *
+ * State changes only by applying records, and every record is first appended to the state log, so
+ * replaying the log on start rebuilds exactly the state that was acknowledged (recovery is normal
+ * operation). The store also owns the partition logs' lifecycle: it creates a topic's logs after
+ * recording the topic, deletes them after recording the deletion, and on start reconciles the logs
+ * found on disk with the replayed topics (a crash between the two steps heals itself).
+ *
+ * Errors are Kafka's: the methods return an error code and message instead of throwing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ResolvedBrokerConfig } from '../config/broker-config.js';
+import {
+  resolveTopicConfig,
+  toLogConfig,
+  validateTopicConfigs,
+  type EffectiveTopicConfig,
+} from '../config/topic-config.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
+import type { LogManager } from '../storage/log-manager.js';
+import type { StateLog } from '../storage/state-log.js';
+import type { Logger } from '../util/logger.js';
+import { topicNameProblem, unifiedTopicName } from './topic-name.js';
+
+export interface Topic {
+  readonly name: string;
+  readonly topicId: string;
+  readonly partitions: number;
+  /** Config overrides set on the topic (DescribeConfigs source TOPIC_CONFIG). */
+  readonly overrides: ReadonlyMap<string, string>;
+  /** The effective config: overrides, else broker settings, else Kafka's defaults. */
+  readonly config: EffectiveTopicConfig;
+}
+
+export interface MetadataResult {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface CreateTopicRequest {
+  name: string;
+  /** -1: num.partitions */
+  numPartitions: number;
+  /** -1: default.replication.factor */
+  replicationFactor: number;
+  /** Explicit replica assignment by partition, if the client gave one. */
+  assignments?: readonly { partitionIndex: number; brokerIds: readonly number[] }[];
+  configs: ReadonlyMap<string, string | null>;
+  validateOnly: boolean;
+}
+
+export interface CreateTopicResult extends MetadataResult {
+  topic?: Topic;
+}
+
+type MetadataRecord =
+  | { type: 'topic'; name: string; topicId: string; partitions: number; overrides: [string, string][] }
+  | { type: 'partitions'; name: string; partitions: number }
+  | { type: 'overrides'; name: string; overrides: [string, string][] }
+  | { type: 'delete'; name: string };
+
+interface Snapshot {
+  topics: { name: string; topicId: string; partitions: number; overrides: [string, string][] }[];
+}
+
+/** How many records the state log takes before the store rewrites it as one snapshot. */
+const SNAPSHOT_EVERY = 1000;
+
+const ok = (): MetadataResult => ({ errorCode: ErrorCode.None, errorMessage: null });
+const fail = (errorCode: number, errorMessage: string): MetadataResult => ({ errorCode, errorMessage });
+
+export class MetadataStore {
+  private readonly byName = new Map<string, Topic>();
+  private readonly byId = new Map<string, Topic>();
+  private readonly byUnifiedName = new Map<string, string>();
+  private brokerConfig: ResolvedBrokerConfig;
+  private recordsSinceSnapshot = 0;
+  private readonly deleteListeners: ((topic: Topic) => void)[] = [];
+
+  private constructor(
+    private readonly stateLog: StateLog,
+    private readonly logs: LogManager,
+    brokerConfig: ResolvedBrokerConfig,
+    private readonly logger: Logger,
+  ) {
+    this.brokerConfig = brokerConfig;
+  }
+
+  /** Replays the state log and reconciles the partition logs with it. */
+  static async open(options: {
+    stateLog: StateLog;
+    logs: LogManager;
+    brokerConfig: ResolvedBrokerConfig;
+    logger: Logger;
+  }): Promise<MetadataStore> {
+    const store = new MetadataStore(options.stateLog, options.logs, options.brokerConfig, options.logger);
+    for await (const entry of options.stateLog.replay()) {
+      if (entry.kind === 'snapshot') {
+        store.clear();
+        for (const t of (entry.value as Snapshot).topics) store.apply({ type: 'topic', ...t });
+      } else {
+        store.apply(entry.value as MetadataRecord);
+        store.recordsSinceSnapshot++;
+      }
+    }
+    await store.reconcileLogs();
+    return store;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  topic(name: string): Topic | undefined {
+    return this.byName.get(name);
+  }
+
+  topicById(topicId: string): Topic | undefined {
+    return this.byId.get(topicId);
+  }
+
+  topics(): Topic[] {
+    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  get broker(): ResolvedBrokerConfig {
+    return this.brokerConfig;
+  }
+
+  /** Called with each topic after it is deleted (fetch sessions, groups, producer state). */
+  onTopicDeleted(listener: (topic: Topic) => void): void {
+    this.deleteListeners.push(listener);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Changes
+
+  async createTopic(req: CreateTopicRequest): Promise<CreateTopicResult> {
+    const problem = topicNameProblem(req.name);
+    if (problem) return fail(ErrorCode.InvalidTopicException, problem);
+    if (this.byName.has(req.name)) return fail(ErrorCode.TopicAlreadyExists, `Topic '${req.name}' already exists.`);
+    const collides = this.byUnifiedName.get(unifiedTopicName(req.name));
+    if (collides !== undefined) {
+      return fail(ErrorCode.InvalidTopicException, `Topic '${req.name}' collides with existing topic: ${collides}`);
+    }
+    const broker = this.brokerConfig.config;
+    let partitions = req.numPartitions;
+    let replicationFactor = req.replicationFactor;
+    if (req.assignments && req.assignments.length > 0) {
+      if (req.numPartitions !== -1 || req.replicationFactor !== -1) {
+        return fail(ErrorCode.InvalidRequest, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+      }
+      const bad = this.checkAssignments(req.assignments, 0);
+      if (bad) return bad;
+      partitions = req.assignments.length;
+      replicationFactor = req.assignments[0]!.brokerIds.length;
+    }
+    if (partitions === -1) partitions = broker.numPartitions;
+    if (replicationFactor === -1) replicationFactor = broker.defaultReplicationFactor;
+    if (partitions <= 0) return fail(ErrorCode.InvalidPartitions, 'Number of partitions must be larger than 0.');
+    if (replicationFactor <= 0) return fail(ErrorCode.InvalidReplicationFactor, 'Replication factor must be larger than 0.');
+    if (replicationFactor > 1) {
+      return fail(ErrorCode.InvalidReplicationFactor, `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only 1 broker(s) are registered.`);
+    }
+    const validation = validateTopicConfigs(req.configs, this.brokerConfig);
+    if (validation.error) return fail(validation.error.errorCode, validation.error.message);
+    const overrides = [...validation.configs.entries()];
+    const topic = this.makeTopic(req.name, randomUUID(), partitions, overrides);
+    if (req.validateOnly) return { ...ok(), topic };
+    await this.record({ type: 'topic', name: req.name, topicId: topic.topicId, partitions, overrides });
+    await this.createLogs(topic, 0);
+    this.logger.info({ topic: req.name, partitions }, 'created topic');
+    return { ...ok(), topic: this.byName.get(req.name)! };
+  }
+
+  async deleteTopic(name: string): Promise<MetadataResult> {
+    const topic = this.byName.get(name);
+    if (!topic) return fail(ErrorCode.UnknownTopicOrPartition, 'This server does not host this topic-partition.');
+    if (!this.brokerConfig.config.deleteTopicEnable) {
+      return fail(ErrorCode.TopicDeletionDisabled, 'Topic deletion is disabled.');
+    }
+    await this.record({ type: 'delete', name });
+    await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.logs.delete(name, p)));
+    for (const listener of this.deleteListeners) listener(topic);
+    this.logger.info({ topic: name }, 'deleted topic');
+    return ok();
+  }
+
+  async createPartitions(
+    name: string,
+    count: number,
+    assignments: readonly { brokerIds: readonly number[] }[] | null,
+    validateOnly: boolean,
+  ): Promise<MetadataResult> {
+    const topic = this.byName.get(name);
+    if (!topic) return fail(ErrorCode.UnknownTopicOrPartition, `The topic '${name}' does not exist.`);
+    if (count < topic.partitions) {
+      return fail(ErrorCode.InvalidPartitions, `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${count}.`);
+    }
+    if (count === topic.partitions) return fail(ErrorCode.InvalidPartitions, `Topic already has ${topic.partitions} partitions.`);
+    if (assignments) {
+      if (assignments.length !== count - topic.partitions) {
+        return fail(ErrorCode.InvalidReplicaAssignment, `Increasing the number of partitions by ${count - topic.partitions} but ${assignments.length} assignments provided.`);
+      }
+      const bad = this.checkAssignments(assignments.map((a, i) => ({ partitionIndex: topic.partitions + i, brokerIds: a.brokerIds })), topic.partitions);
+      if (bad) return bad;
+    }
+    if (validateOnly) return ok();
+    const before = topic.partitions;
+    await this.record({ type: 'partitions', name, partitions: count });
+    await this.createLogs(this.byName.get(name)!, before);
+    return ok();
+  }
+
+  /** Replaces a topic's overrides (AlterConfigs / IncrementalAlterConfigs after merging). */
+  async setTopicOverrides(name: string, overrides: ReadonlyMap<string, string | null>, validateOnly: boolean): Promise<MetadataResult> {
+    const topic = this.byName.get(name);
+    if (!topic) return fail(ErrorCode.UnknownTopicOrPartition, `Topic ${name} does not exist.`);
+    const validation = validateTopicConfigs(overrides, this.brokerConfig);
+    if (validation.error) return fail(validation.error.errorCode, validation.error.message);
+    if (validateOnly) return ok();
+    await this.record({ type: 'overrides', name, overrides: [...validation.configs.entries()] });
+    this.applyLogConfig(this.byName.get(name)!);
+    return ok();
+  }
+
+  /** The broker config changed (dynamic AlterConfigs): every topic's effective config follows. */
+  updateBrokerConfig(config: ResolvedBrokerConfig): void {
+    this.brokerConfig = config;
+    for (const t of [...this.byName.values()]) {
+      const updated = this.makeTopic(t.name, t.topicId, t.partitions, [...t.overrides.entries()]);
+      this.put(updated);
+      this.applyLogConfig(updated);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+
+  private checkAssignments(
+    assignments: readonly { partitionIndex: number; brokerIds: readonly number[] }[],
+    firstPartition: number,
+  ): MetadataResult | null {
+    const nodeId = this.brokerConfig.config.nodeId;
+    const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
+    for (let i = 0; i < sorted.length; i++) {
+      const a = sorted[i]!;
+      if (a.partitionIndex !== firstPartition + i) {
+        return fail(ErrorCode.InvalidReplicaAssignment, 'Partitions should be consecutive and start from 0.');
+      }
+      if (a.brokerIds.length === 0) return fail(ErrorCode.InvalidReplicaAssignment, 'The manual partition assignment includes an empty replica list.');
+      if (new Set(a.brokerIds).size !== a.brokerIds.length) {
+        return fail(ErrorCode.InvalidReplicaAssignment, 'The manual partition assignment includes duplicate replicas.');
+      }
+      const unknown = a.brokerIds.find((b) => b !== nodeId);
+      if (unknown !== undefined) {
+        return fail(ErrorCode.InvalidReplicaAssignment, `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`);
+      }
+    }
+    return null;
+  }
+
+  private makeTopic(name: string, topicId: string, partitions: number, overrides: [string, string][]): Topic {
+    const map = new Map(overrides);
+    return { name, topicId, partitions, overrides: map, config: resolveTopicConfig(map, this.brokerConfig) };
+  }
+
+  private put(topic: Topic): void {
+    this.byName.set(topic.name, topic);
+    this.byId.set(topic.topicId, topic);
+    this.byUnifiedName.set(unifiedTopicName(topic.name), topic.name);
+  }
+
+  private clear(): void {
+    this.byName.clear();
+    this.byId.clear();
+    this.byUnifiedName.clear();
+  }
+
+  /** The only place state changes: on replay and after a record is appended. */
+  private apply(r: MetadataRecord): void {
+    switch (r.type) {
+      case 'topic':
+        this.put(this.makeTopic(r.name, r.topicId, r.partitions, r.overrides));
+        return;
+      case 'partitions': {
+        const t = this.byName.get(r.name);
+        if (t) this.put(this.makeTopic(t.name, t.topicId, r.partitions, [...t.overrides.entries()]));
+        return;
+      }
+      case 'overrides': {
+        const t = this.byName.get(r.name);
+        if (t) this.put(this.makeTopic(t.name, t.topicId, t.partitions, r.overrides));
+        return;
+      }
+      case 'delete': {
+        const t = this.byName.get(r.name);
+        if (!t) return;
+        this.byName.delete(t.name);
+        this.byId.delete(t.topicId);
+        this.byUnifiedName.delete(unifiedTopicName(t.name));
+        return;
+      }
+    }
+  }
+
+  private async record(r: MetadataRecord): Promise<void> {
+    this.apply(r);
+    await this.stateLog.append(r);
+    if (++this.recordsSinceSnapshot >= SNAPSHOT_EVERY) {
+      this.recordsSinceSnapshot = 0;
+      const snapshot: Snapshot = {
+        topics: [...this.byName.values()].map((t) => ({
+          name: t.name,
+          topicId: t.topicId,
+          partitions: t.partitions,
+          overrides: [...t.overrides.entries()],
+        })),
+      };
+      await this.stateLog.writeSnapshot(snapshot);
+    }
+  }
+
+  private async createLogs(topic: Topic, fromPartition: number): Promise<void> {
+    const config = toLogConfig(topic.config);
+    for (let p = fromPartition; p < topic.partitions; p++) await this.logs.create(topic.name, p, config);
+  }
+
+  private applyLogConfig(topic: Topic): void {
+    const config = toLogConfig(topic.config);
+    for (let p = 0; p < topic.partitions; p++) this.logs.get(topic.name, p)?.updateConfig(config);
+  }
+
+  /** Creates missing partition logs of known topics and deletes logs of topics that are gone. */
+  private async reconcileLogs(): Promise<void> {
+    for (const log of this.logs.all()) {
+      const t = this.byName.get(log.topic);
+      if (!t || log.partition >= t.partitions) {
+        this.logger.warn({ topic: log.topic, partition: log.partition }, 'removing the log of a deleted topic or partition');
+        await this.logs.delete(log.topic, log.partition);
+      }
+    }
+    for (const t of this.byName.values()) await this.createLogs(t, 0);
+  }
+}

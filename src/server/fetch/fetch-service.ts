@@ -1,0 +1,472 @@
+/**
+ * The read path of Fetch: which bytes each partition returns, how the response budget is shared,
+ * and when a fetch waits for data (Kafka's ReplicaManager.fetchMessages with DelayedFetch).
+ *
+ * **Reading a partition.** Stored batches are returned as they are, starting with the whole batch
+ * that holds the fetch offset; the consumer skips the records before its offset, as with Kafka. The
+ * partition's byte limit is min(partitionMaxBytes, what is left of the response's maxBytes). As in
+ * Kafka (KIP-74), the first partition that has data returns at least its first batch whole, even if
+ * that batch is larger than both limits, so an oversized batch never blocks a consumer; later
+ * partitions return only batches that fit. On this single broker the high watermark is the log end
+ * offset, and with no transactions the last stable offset is the high watermark, so read_committed
+ * and read_uncommitted read the same bytes. A fetch offset outside [log start, log end] is
+ * OFFSET_OUT_OF_RANGE (with -1 offsets, as Kafka answers errors).
+ *
+ * **Old formats.** For Fetch v0-1 (magic 0) and v2-3 (magic 1) the batches are down-converted with
+ * downConvert; uncompressed messages before the fetch offset are dropped and the result is cut to
+ * whole messages within the limit (at least one for the first partition with data). A topic with
+ * message.downconversion.enable=false answers those versions UNSUPPORTED_VERSION. zstd data needs
+ * Fetch v10+ (KIP-110): a topic with compression.type=zstd, or zstd batches in the answer, give
+ * UNSUPPORTED_COMPRESSION_TYPE to older versions.
+ *
+ * **Waiting.** When less than minBytes is available the fetch waits up to maxWaitMs, woken by
+ * AppendEvents for its partitions; after each append it reads again and answers as soon as minBytes
+ * are there (or the response is full, or a partition has an error). A fetch answers at once when
+ * maxWaitMs <= 0, when it names no partition, or when any partition has an error. At expiry it
+ * reads one last time. shutdown() answers every waiting fetch at once with what it has.
+ *
+ * **Sessions.** The FetchSessionCache (fetch-sessions.ts) decides what an incremental fetch reads
+ * and which partitions its response carries; it is owned here.
+ */
+import { ZERO_UUID } from '../../protocol/reader.js';
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import {
+  ATTRIBUTES_OFFSET,
+  COMPRESSION_CODEC_MASK,
+  CompressionCodec,
+  downConvert,
+  forEachBatch,
+  MAGIC_OFFSET,
+  UnsupportedCompressionError,
+  type LegacyMagic,
+} from '../../protocol/records/index.js';
+import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
+import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
+import type { LogManager } from '../../storage/log-manager.js';
+import { OffsetOutOfRangeError, StorageError, type PartitionLog } from '../../storage/types.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
+import type { AppendEvents } from '../append-events.js';
+import { checkCurrentLeaderEpoch } from '../leader-epoch.js';
+import {
+  DEFAULT_SESSION_CACHE_SLOTS,
+  FetchSessionCache,
+  INVALID_SESSION_ID,
+  type FetchPartitionRequest,
+  type ForgottenTopic,
+  type SessionPartitionOutcome,
+} from './fetch-sessions.js';
+
+/** Kafka's default for the broker's fetch.max.bytes: the cap on a consumer fetch response (55 MiB). */
+export const DEFAULT_FETCH_MAX_BYTES = 57_671_680;
+
+const EMPTY = Buffer.alloc(0);
+
+export interface FetchParams {
+  maxWaitMs: number;
+  minBytes: number;
+  /** The response's byte budget (Fetch v3+; older versions have none: 2^31-1). */
+  maxBytes: number;
+  /** 0 read_uncommitted, 1 read_committed. */
+  isolationLevel: number;
+  sessionId: number;
+  sessionEpoch: number;
+  /** Fetch v13+: partitions are named by topic id. */
+  usesTopicIds: boolean;
+  partitions: readonly FetchPartitionRequest[];
+  forgotten: readonly ForgottenTopic[];
+  /** The message format the client reads: 0 (Fetch v0-1), 1 (v2-3) or 2. */
+  recordMagic: 0 | 1 | 2;
+  /** Whether the client can read zstd (Fetch v10+). */
+  allowZstd: boolean;
+  /** A follower's fetch (its session is worth more). */
+  privileged?: boolean;
+}
+
+export interface PartitionFetchResult {
+  /** As the request named it: the topic name, or '' when named by id. */
+  topic: string;
+  /** As the request named it: the topic id, or the zero uuid when named by name. */
+  topicId: string;
+  partition: number;
+  errorCode: number;
+  highWatermark: bigint;
+  lastStableOffset: bigint;
+  logStartOffset: bigint;
+  /** The record bytes to send (empty when none). */
+  records: Buffer;
+}
+
+export interface FetchResult {
+  /** A fetch-session error, answered at the top level. */
+  errorCode: number;
+  sessionId: number;
+  partitions: PartitionFetchResult[];
+}
+
+export interface FetchServiceOptions {
+  metadata: MetadataStore;
+  logs: LogManager;
+  appends: AppendEvents;
+  clock: Clock;
+  logger: Logger;
+  /** The broker's fetch.max.bytes. */
+  maxResponseBytes?: number;
+  /** max.incremental.fetch.session.cache.slots. */
+  sessionCacheSlots?: number;
+  sessionEvictionMs?: number;
+}
+
+/** The fetch settings of a broker configuration. */
+export function fetchSettingsFrom(config: ResolvedBrokerConfig): { maxResponseBytes: number; sessionCacheSlots: number } {
+  return {
+    maxResponseBytes: config.config.fetchMaxBytes,
+    sessionCacheSlots: config.config.maxIncrementalFetchSessionCacheSlots,
+  };
+}
+
+/** One partition's read, with what the waiting logic needs. */
+interface PartitionRead {
+  result: PartitionFetchResult;
+  size: number;
+  /** The topic name resolved (for append subscriptions), or null when the topic is unknown. */
+  resolvedTopic: string | null;
+}
+
+interface ReadRound {
+  reads: PartitionRead[];
+  bytes: number;
+  hasError: boolean;
+  /** The response budget ran out: nothing more can be added by waiting. */
+  full: boolean;
+}
+
+export class FetchService {
+  readonly sessions: FetchSessionCache;
+  /** The broker's fetch.max.bytes: a consumer's maxBytes is capped by it. */
+  maxResponseBytes: number;
+  private readonly metadata: MetadataStore;
+  private readonly logs: LogManager;
+  private readonly appends: AppendEvents;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly waiting = new Set<() => void>();
+  private closed = false;
+
+  constructor(options: FetchServiceOptions) {
+    this.metadata = options.metadata;
+    this.logs = options.logs;
+    this.appends = options.appends;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_FETCH_MAX_BYTES;
+    const sessionOptions: ConstructorParameters<typeof FetchSessionCache>[0] = {
+      clock: options.clock,
+      maxSlots: options.sessionCacheSlots ?? DEFAULT_SESSION_CACHE_SLOTS,
+    };
+    if (options.sessionEvictionMs !== undefined) sessionOptions.evictionMs = options.sessionEvictionMs;
+    this.sessions = new FetchSessionCache(sessionOptions);
+  }
+
+  /** Fetches waiting for data right now. */
+  get waitingFetches(): number {
+    return this.waiting.size;
+  }
+
+  /** Answers every waiting fetch now and stops waiting from here on (broker stop). */
+  shutdown(): void {
+    this.closed = true;
+    for (const wake of [...this.waiting]) wake();
+    this.sessions.clear();
+  }
+
+  /** Serves one fetch request: session handling, reads, and waiting for minBytes. */
+  async fetch(params: FetchParams): Promise<FetchResult> {
+    const context = this.sessions.newContext({
+      sessionId: params.sessionId,
+      sessionEpoch: params.sessionEpoch,
+      usesTopicIds: params.usesTopicIds,
+      partitions: params.partitions,
+      forgotten: params.forgotten,
+      privileged: params.privileged === true,
+    });
+    if (context.errorCode !== ErrorCode.None) {
+      return { errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, partitions: [] };
+    }
+    const partitions = context.partitions;
+    const maxBytes = Math.max(0, Math.min(params.maxBytes, this.maxResponseBytes));
+    const read = (): Promise<ReadRound> => this.readAll(partitions, params, maxBytes);
+    let round = await read();
+    const enough = (r: ReadRound): boolean => r.hasError || r.full || r.bytes >= params.minBytes;
+    if (!this.closed && params.maxWaitMs > 0 && partitions.length > 0 && !enough(round)) {
+      round = await this.waitForData(round, params.maxWaitMs, read, enough);
+    }
+    const outcomes: SessionPartitionOutcome[] = round.reads.map((r) => ({
+      errorCode: r.result.errorCode,
+      highWatermark: r.result.highWatermark,
+      logStartOffset: r.result.logStartOffset,
+      recordsSize: r.size,
+    }));
+    const completion = context.complete(outcomes);
+    if (completion.errorCode !== ErrorCode.None) {
+      return { errorCode: completion.errorCode, sessionId: completion.sessionId, partitions: [] };
+    }
+    return {
+      errorCode: ErrorCode.None,
+      sessionId: completion.sessionId,
+      partitions: round.reads.filter((_, i) => completion.include[i]).map((r) => r.result),
+    };
+  }
+
+  /**
+   * Waits until `enough` holds after an append to one of the partitions, the wait expires (then reads
+   * once more), or the service shuts down (then answers with the last read).
+   */
+  private waitForData(
+    first: ReadRound,
+    maxWaitMs: number,
+    read: () => Promise<ReadRound>,
+    enough: (r: ReadRound) => boolean,
+  ): Promise<ReadRound> {
+    return new Promise<ReadRound>((resolve, reject) => {
+      let last = first;
+      let done = false;
+      let reading = false;
+      let again = false;
+      let expired = false;
+      const unsubscribe: (() => void)[] = [];
+      const seen = new Set<string>();
+      for (const r of first.reads) {
+        if (r.resolvedTopic === null) continue;
+        const key = `${r.resolvedTopic}\u0000${r.result.partition}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        unsubscribe.push(this.appends.subscribe(r.resolvedTopic, r.result.partition, () => onAppend()));
+      }
+      const finish = (round: ReadRound): void => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(timer);
+        this.waiting.delete(wake);
+        for (const u of unsubscribe) u();
+        resolve(round);
+      };
+      const fail = (err: unknown): void => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(timer);
+        this.waiting.delete(wake);
+        for (const u of unsubscribe) u();
+        reject(err);
+      };
+      const reread = (): void => {
+        reading = true;
+        again = false;
+        read().then(
+          (round) => {
+            reading = false;
+            if (done) return;
+            last = round;
+            if (expired || enough(round)) finish(round);
+            else if (again) reread();
+          },
+          (err: unknown) => {
+            reading = false;
+            fail(err);
+          },
+        );
+      };
+      const onAppend = (): void => {
+        if (done) return;
+        if (reading) again = true;
+        else reread();
+      };
+      const wake = (): void => finish(last);
+      const timer: TimerHandle = this.clock.setTimeout(() => {
+        if (done) return;
+        expired = true;
+        if (!reading) reread();
+        // else: the read in flight answers when it completes.
+      }, maxWaitMs);
+      this.waiting.add(wake);
+    });
+  }
+
+  /** Reads every partition in order, sharing the response budget (KIP-74). */
+  private async readAll(partitions: readonly FetchPartitionRequest[], params: FetchParams, maxBytes: number): Promise<ReadRound> {
+    const reads: PartitionRead[] = [];
+    let remaining = maxBytes;
+    let minOneMessage = true;
+    let bytes = 0;
+    let hasError = false;
+    let full = false;
+    for (const p of partitions) {
+      const limit = Math.max(0, Math.min(p.partitionMaxBytes, remaining));
+      const r = await this.readPartition(p, params, limit, minOneMessage);
+      reads.push(r);
+      if (r.result.errorCode !== ErrorCode.None) hasError = true;
+      if (r.size > 0) {
+        // After the first partition with data, limits are enforced strictly.
+        minOneMessage = false;
+        bytes += r.size;
+        remaining = Math.max(0, remaining - r.size);
+      }
+      if (remaining === 0 && maxBytes > 0) full = true;
+    }
+    return { reads, bytes, hasError, full };
+  }
+
+  private async readPartition(p: FetchPartitionRequest, params: FetchParams, limit: number, minOneMessage: boolean): Promise<PartitionRead> {
+    const result: PartitionFetchResult = {
+      topic: params.usesTopicIds ? '' : p.topic,
+      topicId: params.usesTopicIds ? p.topicId : ZERO_UUID,
+      partition: p.partition,
+      errorCode: ErrorCode.None,
+      highWatermark: -1n,
+      lastStableOffset: -1n,
+      logStartOffset: -1n,
+      records: EMPTY,
+    };
+    const failed = (errorCode: number, resolvedTopic: string | null): PartitionRead => {
+      result.errorCode = errorCode;
+      return { result, size: 0, resolvedTopic };
+    };
+
+    const topic: Topic | undefined = params.usesTopicIds ? this.metadata.topicById(p.topicId) : this.metadata.topic(p.topic);
+    if (!topic) return failed(params.usesTopicIds ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition, null);
+    const log: PartitionLog | undefined =
+      p.partition >= 0 && p.partition < topic.partitions ? this.logs.get(topic.name, p.partition) : undefined;
+    if (!log) return failed(ErrorCode.UnknownTopicOrPartition, null);
+    const epochError = checkCurrentLeaderEpoch(p.currentLeaderEpoch);
+    if (epochError !== ErrorCode.None) return failed(epochError, topic.name);
+    if (!params.allowZstd && topic.config.compressionType === 'zstd') return failed(ErrorCode.UnsupportedCompressionType, topic.name);
+
+    let records: Buffer[];
+    let size: number;
+    try {
+      const logStart = log.logStartOffset;
+      const logEnd = log.logEndOffset;
+      if (p.fetchOffset < logStart || p.fetchOffset > logEnd) return failed(ErrorCode.OffsetOutOfRange, topic.name);
+      if (limit === 0 && !minOneMessage) {
+        records = [];
+        size = 0;
+        setOffsets(result, logStart, logEnd);
+      } else {
+        const read = await log.read(p.fetchOffset, { maxBytes: limit });
+        setOffsets(result, read.logStartOffset, read.logEndOffset);
+        records = read.records;
+        size = read.size;
+        if (!minOneMessage && records.length > 0 && records[0]!.length > limit) {
+          // Only the first partition with data may exceed the limits.
+          records = [];
+          size = 0;
+        }
+      }
+    } catch (err) {
+      if (err instanceof OffsetOutOfRangeError) return failed(ErrorCode.OffsetOutOfRange, topic.name);
+      if (err instanceof StorageError) {
+        this.logger.warn({ err, topic: topic.name, partition: p.partition }, 'fetch read failed');
+        return failed(ErrorCode.KafkaStorageError, topic.name);
+      }
+      this.logger.error({ err, topic: topic.name, partition: p.partition }, 'fetch read failed');
+      return failed(ErrorCode.UnknownServerError, topic.name);
+    }
+    if (size === 0) return { result, size: 0, resolvedTopic: topic.name };
+
+    let bytes = joinBuffers(records, size);
+    if (!params.allowZstd && hasZstdBatch(bytes)) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, topic.name);
+    if (params.recordMagic < 2) {
+      if (!topic.config.messageDownconversionEnable) return failedKeepingOffsets(result, ErrorCode.UnsupportedVersion, topic.name);
+      try {
+        bytes = trimLegacy(downConvert(bytes, params.recordMagic as LegacyMagic, { allowPartialTail: true }), p.fetchOffset, limit, minOneMessage);
+      } catch (err) {
+        if (err instanceof UnsupportedCompressionError) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, topic.name);
+        this.logger.error({ err, topic: topic.name, partition: p.partition }, 'down-conversion failed');
+        return failedKeepingOffsets(result, ErrorCode.UnknownServerError, topic.name);
+      }
+    }
+    result.records = bytes;
+    return { result, size: bytes.length, resolvedTopic: topic.name };
+  }
+}
+
+function setOffsets(result: PartitionFetchResult, logStart: bigint, logEnd: bigint): void {
+  // One broker: the high watermark is the log end offset; no transactions: the LSO is the HW.
+  result.highWatermark = logEnd;
+  result.lastStableOffset = logEnd;
+  result.logStartOffset = logStart;
+}
+
+/** An error found after the read: Kafka answers it with the -1 offsets of an error response. */
+function failedKeepingOffsets(result: PartitionFetchResult, errorCode: number, resolvedTopic: string): PartitionRead {
+  result.errorCode = errorCode;
+  result.highWatermark = -1n;
+  result.lastStableOffset = -1n;
+  result.logStartOffset = -1n;
+  result.records = EMPTY;
+  return { result, size: 0, resolvedTopic };
+}
+
+/**
+ * One buffer over consecutive slices: a view when they are adjacent in one allocation (a disk read
+ * sliced into batches), a copy otherwise.
+ */
+export function joinBuffers(parts: readonly Buffer[], size: number): Buffer {
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0]!;
+  let contiguous = true;
+  for (let i = 1; i < parts.length && contiguous; i++) {
+    const prev = parts[i - 1]!;
+    const cur = parts[i]!;
+    contiguous = cur.buffer === first.buffer && cur.byteOffset === prev.byteOffset + prev.length;
+  }
+  if (contiguous) return Buffer.from(first.buffer, first.byteOffset, size);
+  return Buffer.concat(parts as Buffer[], size);
+}
+
+function hasZstdBatch(bytes: Buffer): boolean {
+  let found = false;
+  forEachBatch(
+    bytes,
+    (start, _end, magic) => {
+      const attributes = magic === 2 ? bytes.readInt16BE(start + ATTRIBUTES_OFFSET) : bytes.readInt8(start + MAGIC_OFFSET + 1);
+      if ((attributes & COMPRESSION_CODEC_MASK) === CompressionCodec.Zstd) found = true;
+    },
+    { allowPartialTail: true },
+  );
+  return found;
+}
+
+/**
+ * Cuts a down-converted message set to whole messages within `limit` (at least one when
+ * `minOneMessage`), leaving out uncompressed messages before the fetch offset as Kafka's
+ * down-conversion does (a compressed wrapper stays whole: its client skips inside it).
+ */
+function trimLegacy(converted: Buffer, fetchOffset: bigint, limit: number, minOneMessage: boolean): Buffer {
+  const keep: [number, number][] = [];
+  let total = 0;
+  let stop = false;
+  forEachBatch(
+    converted,
+    (start, end) => {
+      if (stop) return;
+      const compressed = (converted.readInt8(start + MAGIC_OFFSET + 1) & COMPRESSION_CODEC_MASK) !== 0;
+      if (!compressed && converted.readBigInt64BE(start) < fetchOffset) return;
+      const size = end - start;
+      if (total + size > limit && !(minOneMessage && keep.length === 0)) {
+        stop = true;
+        return;
+      }
+      const last = keep[keep.length - 1];
+      if (last && last[1] === start) last[1] = end;
+      else keep.push([start, end]);
+      total += size;
+    },
+    { allowPartialTail: true },
+  );
+  if (keep.length === 1 && keep[0]![0] === 0 && keep[0]![1] === converted.length) return converted;
+  return Buffer.concat(
+    keep.map(([s, e]) => converted.subarray(s, e)),
+    total,
+  );
+}

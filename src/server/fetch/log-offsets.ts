@@ -1,0 +1,211 @@
+/**
+ * Offset questions about partition logs, answered as Kafka's leader answers them on a broker
+ * without tiered storage: ListOffsets (by special target or by timestamp), the old v0 offset list,
+ * OffsetForLeaderEpoch, and DeleteRecords (which moves the log start offset).
+ *
+ * Facts of this broker that shape the answers: one leader epoch (LEADER_EPOCH, 0) for every
+ * partition since it was created, so its leader epoch cache holds the single entry (0, log start);
+ * the high watermark is the log end offset; with no transactions the last stable offset is the high
+ * watermark, so read_committed and read_uncommitted see the same offsets.
+ */
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
+import type { LogManager } from '../../storage/log-manager.js';
+import { StorageError, type PartitionLog } from '../../storage/types.js';
+import type { Logger } from '../../util/logger.js';
+import type { AppendEvents } from '../append-events.js';
+import { checkCurrentLeaderEpoch, LEADER_EPOCH } from '../leader-epoch.js';
+
+/** ListOffsets targets (Kafka's ListOffsetsRequest constants). */
+export const LATEST_TIMESTAMP = -1n;
+export const EARLIEST_TIMESTAMP = -2n;
+/** v7+ (KIP-734): the record with the largest timestamp. */
+export const MAX_TIMESTAMP = -3n;
+/** v8+ (KIP-405): the local log start offset; without tiered storage the log start offset. */
+export const EARLIEST_LOCAL_TIMESTAMP = -4n;
+/** v9+ (KIP-1005): the highest offset in remote storage; -1 without tiered storage. */
+export const LATEST_TIERED_TIMESTAMP = -5n;
+/** v11+ (KIP-1023): the earliest offset not yet uploaded; -1 without tiered storage. */
+export const EARLIEST_PENDING_UPLOAD_TIMESTAMP = -6n;
+
+/** DeleteRecords: this offset means "up to the high watermark". */
+export const DELETE_TO_HIGH_WATERMARK = -1n;
+
+/** Topics only the broker writes (Kafka's Topic.isInternal). */
+const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+
+export interface ListOffsetResult {
+  errorCode: number;
+  offset: bigint;
+  timestamp: bigint;
+  leaderEpoch: number;
+}
+
+export interface EpochEndOffsetResult {
+  errorCode: number;
+  leaderEpoch: number;
+  endOffset: bigint;
+}
+
+export interface DeleteRecordsResult {
+  errorCode: number;
+  lowWatermark: bigint;
+}
+
+const listError = (errorCode: number): ListOffsetResult => ({ errorCode, offset: -1n, timestamp: -1n, leaderEpoch: -1 });
+const found = (offset: bigint, timestamp: bigint, leaderEpoch: number): ListOffsetResult => ({
+  errorCode: ErrorCode.None,
+  offset,
+  timestamp,
+  leaderEpoch,
+});
+
+export interface LogOffsetServiceOptions {
+  metadata: MetadataStore;
+  logs: LogManager;
+  appends: AppendEvents;
+  logger: Logger;
+}
+
+export class LogOffsetService {
+  private readonly metadata: MetadataStore;
+  private readonly logs: LogManager;
+  private readonly appends: AppendEvents;
+  private readonly logger: Logger;
+
+  constructor(options: LogOffsetServiceOptions) {
+    this.metadata = options.metadata;
+    this.logs = options.logs;
+    this.appends = options.appends;
+    this.logger = options.logger;
+  }
+
+  /** The log of a partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION. */
+  private partitionLog(topicName: string, partition: number): { topic: Topic; log: PartitionLog } | number {
+    const topic = this.metadata.topic(topicName);
+    if (!topic || partition < 0 || partition >= topic.partitions) return ErrorCode.UnknownTopicOrPartition;
+    const log = this.logs.get(topic.name, partition);
+    if (!log) return ErrorCode.UnknownTopicOrPartition;
+    return { topic, log };
+  }
+
+  /**
+   * ListOffsets v1+ for one partition. `timestamp` is a target (-1 latest, -2 earliest, -3 max
+   * timestamp, -4 earliest local, -5 latest tiered, -6 earliest pending upload) or a time in ms: the
+   * first offset whose record timestamp is at or after it, or -1 when every record is older.
+   * `isolationLevel` caps offsets at the last stable offset (read_committed) or the high watermark;
+   * both are the log end offset here.
+   */
+  async listOffset(topicName: string, partition: number, timestamp: bigint, currentLeaderEpoch = -1): Promise<ListOffsetResult> {
+    const target = this.partitionLog(topicName, partition);
+    if (typeof target === 'number') return listError(target);
+    const epochError = checkCurrentLeaderEpoch(currentLeaderEpoch);
+    if (epochError !== ErrorCode.None) return listError(epochError);
+    const { log } = target;
+    try {
+      const lastFetchable = log.logEndOffset;
+      switch (timestamp) {
+        case LATEST_TIMESTAMP:
+          return found(lastFetchable, -1n, LEADER_EPOCH);
+        case EARLIEST_TIMESTAMP:
+        case EARLIEST_LOCAL_TIMESTAMP:
+          return found(log.logStartOffset, -1n, LEADER_EPOCH);
+        case LATEST_TIERED_TIMESTAMP:
+        case EARLIEST_PENDING_UPLOAD_TIMESTAMP:
+          // No tiered storage: nothing is, or will be, in remote storage.
+          return found(-1n, -1n, -1);
+        case MAX_TIMESTAMP: {
+          const max = await log.maxTimestamp();
+          if (max === null || max.offset < log.logStartOffset || max.offset >= lastFetchable) return found(-1n, -1n, -1);
+          return found(max.offset, max.timestamp, LEADER_EPOCH);
+        }
+        default: {
+          const hit = await log.offsetForTimestamp(timestamp);
+          if (hit === null || hit.offset >= lastFetchable) return found(-1n, -1n, -1);
+          return found(hit.offset, hit.timestamp, LEADER_EPOCH);
+        }
+      }
+    } catch (err) {
+      return listError(this.storageFailure(err, topicName, partition, 'offset lookup failed'));
+    }
+  }
+
+  /**
+   * ListOffsets v0: up to `maxNumOffsets` offsets in descending order. Latest gives the log end
+   * offset (and the log start offset after it when more are asked for), earliest the log start
+   * offset. Kafka v0 answers a timestamp with segment base offsets by file time; here it is the first
+   * offset at or after the timestamp (the log end offset when every record is older), which is
+   * where a consumer starting from that time begins either way.
+   */
+  async legacyOffsets(topicName: string, partition: number, timestamp: bigint, maxNumOffsets: number): Promise<{ errorCode: number; offsets: bigint[] }> {
+    const target = this.partitionLog(topicName, partition);
+    if (typeof target === 'number') return { errorCode: target, offsets: [] };
+    const { log } = target;
+    let offsets: bigint[];
+    try {
+      const start = log.logStartOffset;
+      const end = log.logEndOffset;
+      if (timestamp === LATEST_TIMESTAMP) offsets = end > start ? [end, start] : [end];
+      else if (timestamp === EARLIEST_TIMESTAMP) offsets = [start];
+      else {
+        const hit = await log.offsetForTimestamp(timestamp);
+        offsets = [hit === null ? end : hit.offset];
+      }
+    } catch (err) {
+      return { errorCode: this.storageFailure(err, topicName, partition, 'offset lookup failed'), offsets: [] };
+    }
+    return { errorCode: ErrorCode.None, offsets: offsets.slice(0, Math.max(0, maxNumOffsets)) };
+  }
+
+  /**
+   * OffsetForLeaderEpoch for one partition (Kafka's LeaderEpochFileCache.endOffsetFor over the one
+   * entry (0, log start)): epoch 0 ends at the log end offset; -1 and epochs after 0 are unknown
+   * (-1, -1); an epoch below 0 other than -1 precedes the first known one, so it "ends" where epoch 0
+   * starts. A currentLeaderEpoch other than 0 is fenced as in Fetch.
+   */
+  endOffsetForEpoch(topicName: string, partition: number, leaderEpoch: number, currentLeaderEpoch = -1): EpochEndOffsetResult {
+    const target = this.partitionLog(topicName, partition);
+    if (typeof target === 'number') return { errorCode: target, leaderEpoch: -1, endOffset: -1n };
+    const epochError = checkCurrentLeaderEpoch(currentLeaderEpoch);
+    if (epochError !== ErrorCode.None) return { errorCode: epochError, leaderEpoch: -1, endOffset: -1n };
+    const { log } = target;
+    if (leaderEpoch === LEADER_EPOCH) return { errorCode: ErrorCode.None, leaderEpoch, endOffset: log.logEndOffset };
+    if (leaderEpoch === -1 || leaderEpoch > LEADER_EPOCH) return { errorCode: ErrorCode.None, leaderEpoch: -1, endOffset: -1n };
+    return { errorCode: ErrorCode.None, leaderEpoch, endOffset: log.logStartOffset };
+  }
+
+  /**
+   * DeleteRecords for one partition: moves the log start offset to `offset` (-1: the high
+   * watermark) and returns the new low watermark. Beyond the high watermark, or negative, is
+   * OFFSET_OUT_OF_RANGE; a topic whose cleanup.policy lacks delete is POLICY_VIOLATION; internal
+   * topics are INVALID_TOPIC_EXCEPTION unless `allowInternal` (Kafka's own admin client id).
+   */
+  async deleteRecords(topicName: string, partition: number, offset: bigint, allowInternal = false): Promise<DeleteRecordsResult> {
+    const target = this.partitionLog(topicName, partition);
+    if (typeof target === 'number') return { errorCode: target, lowWatermark: -1n };
+    const { topic, log } = target;
+    if (INTERNAL_TOPICS.has(topic.name) && !allowInternal) return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };
+    if (!topic.config.delete) return { errorCode: ErrorCode.PolicyViolation, lowWatermark: -1n };
+    const highWatermark = log.logEndOffset;
+    const to = offset === DELETE_TO_HIGH_WATERMARK ? highWatermark : offset;
+    if (to < 0n || to > highWatermark) return { errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n };
+    let lowWatermark: bigint;
+    try {
+      lowWatermark = await log.deleteRecordsBefore(to);
+    } catch (err) {
+      return { errorCode: this.storageFailure(err, topicName, partition, 'DeleteRecords failed'), lowWatermark: -1n };
+    }
+    // Fetch sessions and waiting fetches see the log start offset move.
+    this.appends.notify(topic.name, partition);
+    return { errorCode: ErrorCode.None, lowWatermark };
+  }
+
+  private storageFailure(err: unknown, topic: string, partition: number, what: string): number {
+    if (err instanceof StorageError) {
+      this.logger.warn({ err, topic, partition }, what);
+      return ErrorCode.KafkaStorageError;
+    }
+    this.logger.error({ err, topic, partition }, what);
+    return ErrorCode.UnknownServerError;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Fetch v0-18: consumers read record batches (the read path lives in fetch/fetch-service.ts).
+ * - v0-1: message format 0: stored batches are down-converted to magic 0 messages (v1 adds
+ *   throttleTimeMs). v2-3: magic 1 (timestamps); v3 adds the response's maxBytes (KIP-74).
+ * - v4: isolationLevel, lastStableOffset and abortedTransactions (null for read_uncommitted, an
+ *   empty list for read_committed: no transactions are ever aborted here); record batches as stored.
+ * - v5: logStartOffset. v6: KAFKA_STORAGE_ERROR may be answered (older versions get
+ *   NOT_LEADER_OR_FOLLOWER instead, as Kafka does).
+ * - v7: incremental fetch sessions (KIP-227, fetch/fetch-sessions.ts) and the top-level errorCode.
+ * - v9: currentLeaderEpoch fencing: the epoch is 0, so a higher one is UNKNOWN_LEADER_EPOCH.
+ * - v10: zstd batches (older versions get UNSUPPORTED_COMPRESSION_TYPE for zstd data).
+ * - v11: rackId (ignored: one broker) and preferredReadReplica (always -1).
+ * - v12: flexible; lastFetchedEpoch accepted (one epoch: nothing can diverge).
+ * - v13+: topics named by id (UNKNOWN_TOPIC_ID); v15 replicaState; v16 nodeEndpoints and the
+ *   currentLeader hints (KIP-951) are for leader changes, which never happen here: left empty;
+ *   v17 replicaDirectoryId, v18 highWatermark (follower fields, ignored).
+ * Not implemented: follower fetching (a fetch from a replica id is served like a consumer's, with
+ * a privileged session), diverging-epoch and snapshot answers (one epoch, nothing to diverge from),
+ * quotas (throttleTimeMs is 0).
+ */
+import { ApiKey } from '../../protocol/generated/api-table.js';
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import {
+  defaultFetchResponse,
+  defaultFetchResponseEpochEndOffset,
+  defaultFetchResponseLeaderIdAndEpoch,
+  defaultFetchResponseSnapshotId,
+  type FetchResponseFetchableTopicResponse,
+  type FetchResponsePartitionData,
+} from '../../protocol/generated/messages/fetch.js';
+import type { FetchPartitionRequest } from '../fetch/fetch-sessions.js';
+import { defineHandler } from '../handler.js';
+
+export const fetch = defineHandler({
+  apiKey: ApiKey.Fetch,
+  minVersion: 0,
+  maxVersion: 18,
+  async handle(request, ctx) {
+    const version = ctx.apiVersion;
+    const usesTopicIds = version >= 13;
+    const partitions: FetchPartitionRequest[] = [];
+    for (const t of request.topics) {
+      for (const p of t.partitions) {
+        partitions.push({
+          topic: usesTopicIds ? '' : t.topic,
+          topicId: t.topicId,
+          partition: p.partition,
+          fetchOffset: p.fetchOffset,
+          partitionMaxBytes: p.partitionMaxBytes,
+          currentLeaderEpoch: p.currentLeaderEpoch,
+          logStartOffset: p.logStartOffset,
+          lastFetchedEpoch: p.lastFetchedEpoch,
+        });
+      }
+    }
+    const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
+    const result = await ctx.services.fetch.fetch({
+      maxWaitMs: request.maxWaitMs,
+      minBytes: request.minBytes,
+      maxBytes: request.maxBytes,
+      isolationLevel: request.isolationLevel,
+      sessionId: request.sessionId,
+      sessionEpoch: request.sessionEpoch,
+      usesTopicIds,
+      partitions,
+      forgotten: request.forgottenTopicsData.map((f) => ({
+        topic: usesTopicIds ? '' : f.topic,
+        topicId: f.topicId,
+        partitions: f.partitions,
+      })),
+      recordMagic: version <= 1 ? 0 : version <= 3 ? 1 : 2,
+      allowZstd: version >= 10,
+      privileged: replicaId >= 0,
+    });
+
+    const response = defaultFetchResponse();
+    response.errorCode = result.errorCode;
+    response.sessionId = result.sessionId;
+    let current: FetchResponseFetchableTopicResponse | undefined;
+    for (const r of result.partitions) {
+      const sameTopic = current !== undefined && (usesTopicIds ? current.topicId === r.topicId : current.topic === r.topic);
+      if (!sameTopic) {
+        current = { topic: r.topic, topicId: r.topicId, partitions: [], _unknownTaggedFields: undefined };
+        response.responses.push(current);
+      }
+      let errorCode = r.errorCode;
+      if (errorCode === ErrorCode.KafkaStorageError && version <= 5) errorCode = ErrorCode.NotLeaderOrFollower;
+      const partition: FetchResponsePartitionData = {
+        partitionIndex: r.partition,
+        errorCode,
+        highWatermark: r.highWatermark,
+        lastStableOffset: r.lastStableOffset,
+        logStartOffset: r.logStartOffset,
+        divergingEpoch: defaultFetchResponseEpochEndOffset(),
+        currentLeader: defaultFetchResponseLeaderIdAndEpoch(),
+        snapshotId: defaultFetchResponseSnapshotId(),
+        abortedTransactions: request.isolationLevel === 1 ? [] : null,
+        preferredReadReplica: -1,
+        records: r.records,
+        _unknownTaggedFields: undefined,
+      };
+      current!.partitions.push(partition);
+    }
+    return response;
+  },
+});

@@ -1,0 +1,136 @@
+/**
+ * Producer id allocation for InitProducerId (Kafka's ProducerIdManager and the controller's
+ * ProducerIdControlManager, on one broker).
+ *
+ * Ids are handed out from blocks of 1000 (Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE),
+ * starting at 0. Before the first id of a block is handed out, the end of the block is written to
+ * the broker's `producer-ids` state log as a snapshot (written atomically and fsynced), so after any
+ * restart, clean or not, allocation resumes above every id that was ever handed out: an id is never
+ * reused, which is what keeps a restarted broker from mistaking a new producer for an old one.
+ * Ids left unused in a block when the broker stops are skipped, as in Kafka.
+ *
+ * With memory storage the state log lives in memory and the ids restart at 0 with the broker, as
+ * do all of its partitions (and with them every producer state).
+ *
+ * Concurrency: one event loop; callers arriving while a block is being reserved wait for it.
+ */
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { StateLog } from '../../storage/state-log.js';
+import type { Logger } from '../../util/logger.js';
+
+/** Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE. */
+export const PRODUCER_ID_BLOCK_SIZE = 1000;
+
+interface ProducerIdsState {
+  /** The first id of the next block; every id below it may have been handed out. */
+  nextBlockStart: bigint;
+}
+
+export class ProducerIdManager {
+  private nextId: bigint;
+  private blockEnd: bigint;
+  private reserving: Promise<void> | undefined;
+
+  private constructor(
+    private readonly stateLog: StateLog,
+    nextBlockStart: bigint,
+    private readonly blockSize: number,
+  ) {
+    this.nextId = nextBlockStart;
+    this.blockEnd = nextBlockStart;
+  }
+
+  /** Replays the state log: allocation continues after the last block reserved. */
+  static async open(stateLog: StateLog, options: { blockSize?: number } = {}): Promise<ProducerIdManager> {
+    let next = 0n;
+    for await (const entry of stateLog.replay()) {
+      const value = entry.value as Partial<ProducerIdsState> | null;
+      if (value && typeof value.nextBlockStart === 'bigint' && value.nextBlockStart > next) next = value.nextBlockStart;
+      else if (value && typeof value.nextBlockStart === 'number' && BigInt(value.nextBlockStart) > next) next = BigInt(value.nextBlockStart);
+    }
+    return new ProducerIdManager(stateLog, next, options.blockSize ?? PRODUCER_ID_BLOCK_SIZE);
+  }
+
+  /** A producer id never handed out before. Rejects (StorageError) when a new block cannot be recorded. */
+  async generate(): Promise<bigint> {
+    while (this.nextId >= this.blockEnd) {
+      this.reserving ??= this.reserveBlock().finally(() => {
+        this.reserving = undefined;
+      });
+      await this.reserving;
+    }
+    return this.nextId++;
+  }
+
+  /** The id the next call will return if no block is needed: for tests and metrics. */
+  get peekNext(): bigint {
+    return this.nextId;
+  }
+
+  private async reserveBlock(): Promise<void> {
+    const end = this.blockEnd + BigInt(this.blockSize);
+    const state: ProducerIdsState = { nextBlockStart: end };
+    await this.stateLog.writeSnapshot(state);
+    this.nextId = this.blockEnd;
+    this.blockEnd = end;
+  }
+
+  /** Closes the state log. */
+  close(): Promise<void> {
+    return this.stateLog.close();
+  }
+}
+
+export interface InitProducerIdInput {
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  /** v3+: the id and epoch the client holds, or -1 and -1. */
+  producerId: bigint;
+  producerEpoch: number;
+}
+
+export interface InitProducerIdResult {
+  errorCode: number;
+  producerId: bigint;
+  producerEpoch: number;
+}
+
+const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: -1n, producerEpoch: -1 });
+
+/**
+ * InitProducerId as Kafka answers it (KafkaApis.handleInitProducerIdRequest, then
+ * TransactionCoordinator.handleInitProducerId), for idempotent producers:
+ * - a producerId / producerEpoch pair with exactly one of them -1: INVALID_REQUEST;
+ * - transactionalId null: a fresh producer id with epoch 0, always, even when the client sends the
+ *   id and epoch it had (KIP-360: Kafka "blindly accepts" and hands out a new id);
+ * - transactionalId "": INVALID_REQUEST; a transactionTimeoutMs not in (0, transaction.max.timeout.ms]:
+ *   INVALID_TRANSACTION_TIMEOUT;
+ * - any other transactionalId: COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists.
+ *   That is what Kafka answers when its transaction state topic cannot be served (the classic
+ *   single-broker setup with transaction.state.log.replication.factor=3): retriable, so clients
+ *   retry until their timeout and then say they could not reach the transaction coordinator.
+ * - a block of ids that cannot be recorded (disk failure): COORDINATOR_LOAD_IN_PROGRESS, Kafka's
+ *   answer when its producer id manager has no block (retriable).
+ */
+export async function initProducerId(
+  ids: ProducerIdManager,
+  input: InitProducerIdInput,
+  options: { transactionMaxTimeoutMs: number; logger?: Logger },
+): Promise<InitProducerIdResult> {
+  const noId = input.producerId === -1n;
+  const noEpoch = input.producerEpoch === -1;
+  if (noId !== noEpoch) return initError(ErrorCode.InvalidRequest);
+  if (input.transactionalId === null) {
+    try {
+      return { errorCode: ErrorCode.None, producerId: await ids.generate(), producerEpoch: 0 };
+    } catch (err) {
+      options.logger?.error({ err }, 'cannot record a new block of producer ids');
+      return initError(ErrorCode.CoordinatorLoadInProgress);
+    }
+  }
+  if (input.transactionalId === '') return initError(ErrorCode.InvalidRequest);
+  if (input.transactionTimeoutMs <= 0 || input.transactionTimeoutMs > options.transactionMaxTimeoutMs) {
+    return initError(ErrorCode.InvalidTransactionTimeout);
+  }
+  return initError(ErrorCode.CoordinatorNotAvailable);
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from '@jest/globals';
+import { CoordinatorLog } from '../../src/coordinator/coordinator-log.js';
+import { RecordBatchBuilder, type CoordinatorRecord } from '../../src/coordinator/records.js';
+import { MemoryStateLogStore, openStateLog, type StateLog } from '../../src/storage/state-log.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+const offset = (n: number) => ({ offset: BigInt(n), leaderEpoch: -1, metadata: `m${n}`, commitTimestamp: n, expireTimestamp: -1 });
+
+async function open(store: MemoryStateLogStore, applied: CoordinatorRecord[], snapshot: () => RecordBatchBuilder = () => new RecordBatchBuilder(), snapshotMinBytes?: number) {
+  const stateLog = await openStateLog(store, { name: 'groups' });
+  const log = new CoordinatorLog(stateLog, { apply: (r) => applied.push(...r), snapshot, logger: silentLogger, ...(snapshotMinBytes ? { snapshotMinBytes } : {}) });
+  return { log, stateLog, loaded: await log.load() };
+}
+
+describe('CoordinatorLog', () => {
+  it('applies a write once it is written, and replays the same records on the next open', async () => {
+    const store = new MemoryStateLogStore();
+    const applied: CoordinatorRecord[] = [];
+    const { log, stateLog } = await open(store, applied);
+    const batch = new RecordBatchBuilder().offset('g', 't', 0, offset(1)).offset('g', 't', 1, null).group('g', null);
+    const written = log.write(batch);
+    expect(applied).toEqual([]);
+    await written;
+    expect(applied).toEqual(batch.records);
+    await stateLog.close();
+    const replayed: CoordinatorRecord[] = [];
+    const again = await open(store, replayed);
+    expect(again.loaded.records).toBe(3);
+    expect(replayed).toEqual(batch.records);
+  });
+
+  it('a failed append applies nothing', async () => {
+    const applied: CoordinatorRecord[] = [];
+    const failing = { append: () => Promise.reject(new Error('disk full')), bytesSinceSnapshot: 0 } as unknown as StateLog;
+    const log = new CoordinatorLog(failing, { apply: (r) => applied.push(...r), snapshot: () => new RecordBatchBuilder(), logger: silentLogger });
+    await expect(log.write(new RecordBatchBuilder().offset('g', 't', 0, offset(1)))).rejects.toThrow('disk full');
+    expect(applied).toEqual([]);
+  });
+
+  it('a snapshot holds the state plus writes still in flight; replay starts from it', async () => {
+    const store = new MemoryStateLogStore();
+    const applied: CoordinatorRecord[] = [];
+    const state = new RecordBatchBuilder().offset('g', 't', 0, offset(0));
+    const { log, stateLog } = await open(store, applied, () => new RecordBatchBuilder().offset('g', 't', 0, offset(0)));
+    const inFlight = log.write(new RecordBatchBuilder().offset('g', 't', 1, offset(1)));
+    await log.snapshotNow();
+    await inFlight;
+    await stateLog.close();
+    expect(store.logs.get('groups')!.records).toHaveLength(0);
+    const replayed: CoordinatorRecord[] = [];
+    await open(store, replayed);
+    expect(replayed).toEqual([...state.records, { type: 'offset', group: 'g', topic: 't', partition: 1, value: offset(1) }]);
+  });
+
+  it('snapshots by itself once the log has grown past the threshold', async () => {
+    const store = new MemoryStateLogStore();
+    const { log, stateLog } = await open(store, [], () => new RecordBatchBuilder().offset('g', 't', 0, offset(0)), 1000);
+    for (let i = 0; i < 50; i++) await log.write(new RecordBatchBuilder().offset('g', 't', i, offset(i)));
+    await stateLog.close();
+    expect(store.logs.get('groups')!.snapshot).toBeDefined();
+    expect(store.logs.get('groups')!.records.length).toBeLessThan(50);
+  });
+});

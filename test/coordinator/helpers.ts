@@ -1,0 +1,130 @@
+/**
+ * Helpers for coordinator unit tests: a GroupCoordinator on a memory state log driven by a
+ * ManualClock, consumer-protocol metadata, and a way to see whether a parked request was answered.
+ */
+import { GroupCoordinator } from '../../src/coordinator/group-coordinator.js';
+import type { GroupConfig, JoinGroupParams } from '../../src/coordinator/group/group-manager.js';
+import type { JoinGroupResult, SyncGroupResult } from '../../src/coordinator/group/member.js';
+import { encodeConsumerProtocolAssignment, encodeConsumerProtocolSubscription } from '../../src/protocol/generated/records/consumer-protocol.js';
+import { Writer } from '../../src/protocol/writer.js';
+import { MemoryStateLogStore } from '../../src/storage/state-log.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+export const T0 = 1_700_000_000_000;
+
+export function testConfig(overrides: Partial<GroupConfig> = {}): GroupConfig {
+  return {
+    groupMinSessionTimeoutMs: 6000,
+    groupMaxSessionTimeoutMs: 1_800_000,
+    groupInitialRebalanceDelayMs: 0,
+    groupMaxSize: 1000,
+    offsetMetadataMaxBytes: 4096,
+    offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+    offsetsRetentionCheckIntervalMs: 600_000,
+    ...overrides,
+  };
+}
+
+export interface Fixture {
+  clock: ManualClock;
+  store: MemoryStateLogStore;
+  config: GroupConfig;
+  coordinator: GroupCoordinator;
+  /** Closes this coordinator and opens another on the same store: a restart. */
+  restart(): Promise<GroupCoordinator>;
+}
+
+export async function openFixture(overrides: Partial<GroupConfig> = {}, store = new MemoryStateLogStore()): Promise<Fixture> {
+  const clock = new ManualClock(T0);
+  const config = testConfig(overrides);
+  const holder = { config };
+  const open = () => GroupCoordinator.open({ location: store, clock, logger: silentLogger, config: () => holder.config });
+  const coordinator = await open();
+  const fixture: Fixture = {
+    clock,
+    store,
+    get config() {
+      return holder.config;
+    },
+    set config(c: GroupConfig) {
+      holder.config = c;
+    },
+    coordinator,
+    async restart() {
+      await fixture.coordinator.close();
+      fixture.coordinator = await open();
+      return fixture.coordinator;
+    },
+  };
+  return fixture;
+}
+
+/** Consumer-protocol subscription metadata (v0) for these topics. */
+export function subscription(topics: string[], userData: string | null = null): Buffer {
+  const w = new Writer(64, false);
+  w.int16(0);
+  encodeConsumerProtocolSubscription(w, 0, {
+    topics,
+    userData: userData === null ? null : Buffer.from(userData),
+    ownedPartitions: [],
+    generationId: -1,
+    rackId: null,
+  });
+  return w.toBuffer();
+}
+
+export function assignment(topic: string, partitions: number[]): Buffer {
+  const w = new Writer(64, false);
+  w.int16(0);
+  encodeConsumerProtocolAssignment(w, 0, { assignedPartitions: [{ topic, partitions }], userData: null });
+  return w.toBuffer();
+}
+
+export function joinParams(overrides: Partial<JoinGroupParams> = {}): JoinGroupParams {
+  return {
+    groupId: 'g',
+    memberId: '',
+    groupInstanceId: null,
+    requireKnownMemberId: false,
+    supportSkippingAssignment: false,
+    clientId: 'client',
+    clientHost: '/127.0.0.1',
+    rebalanceTimeoutMs: 30_000,
+    sessionTimeoutMs: 10_000,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: subscription(['t']) }],
+    reason: null,
+    ...overrides,
+  };
+}
+
+export interface Tracked<T> {
+  done: boolean;
+  value: T | undefined;
+  promise: Promise<T>;
+}
+
+/** Wraps a promise so a test can check synchronously whether it has settled. */
+export function track<T>(promise: Promise<T>): Tracked<T> {
+  const t: Tracked<T> = { done: false, value: undefined, promise };
+  void promise.then((v) => {
+    t.done = true;
+    t.value = v;
+  });
+  return t;
+}
+
+/** Lets pending promise work (state log appends and their continuations) run. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function settle<T>(t: Tracked<T>): Promise<T> {
+  await flush();
+  if (!t.done) throw new Error('the request is still parked');
+  return t.value!;
+}
+
+export type Join = Tracked<JoinGroupResult>;
+export type Sync = Tracked<SyncGroupResult>;

@@ -1,0 +1,121 @@
+/**
+ * ProduceService driven directly (no socket): ordering of a partition's appends, storage failures,
+ * producer-id expiry on the broker clock, topic deletion, and snapshots on close.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Broker } from '../../../src/broker.js';
+import { ErrorCode } from '../../../src/protocol/generated/errors.js';
+import { defaultProduceRequest, type ProduceRequest } from '../../../src/protocol/generated/messages/produce.js';
+import { buildRecordBatch, type RecordBatchOptions } from '../../../src/protocol/records/index.js';
+import { ManualClock } from '../../../src/util/clock.js';
+import { tempDir } from '../../storage/helpers.js';
+import { createTopic } from '../fetch/fixture.js';
+
+let broker: Broker | undefined;
+afterEach(async () => {
+  await broker?.stop();
+  broker = undefined;
+});
+
+function request(topic: string, records: Buffer[], acks = -1): ProduceRequest {
+  const r = defaultProduceRequest();
+  r.acks = acks;
+  r.timeoutMs = 1000;
+  r.topicData = [{ name: topic, topicId: '', partitionData: records.map((b) => ({ index: 0, records: b, _unknownTaggedFields: undefined })), _unknownTaggedFields: undefined }];
+  return r;
+}
+
+const idem = (pid: bigint, seq: number, n = 1, extra: RecordBatchOptions = {}): Buffer =>
+  buildRecordBatch(
+    Array.from({ length: n }, (_, i) => ({ value: `v${seq + i}` })),
+    { producerId: pid, producerEpoch: 0, baseSequence: seq, ...extra },
+  );
+
+describe('ProduceService', () => {
+  it('issues one partition appends in request order, also when some must be decoded first', async () => {
+    broker = await Broker.start({ port: 0, storage: 'memory' });
+    await createTopic(broker, 'mixed', 1, { 'compression.type': 'gzip' });
+    const svc = broker.services.produce;
+    // The first batch is gzip already (kept as is: synchronous), the others are recompressed (asynchronous).
+    const calls = [
+      svc.produce(request('mixed', [idem(1n, 0, 1, { compression: 1 })]), { apiVersion: 9, clientId: null }),
+      svc.produce(request('mixed', [idem(1n, 1, 2)]), { apiVersion: 9, clientId: null }),
+      svc.produce(request('mixed', [idem(1n, 3, 1, { compression: 1 })]), { apiVersion: 9, clientId: null }),
+      svc.produce(request('mixed', [idem(1n, 4, 1)]), { apiVersion: 9, clientId: null }),
+    ];
+    const results = await Promise.all(calls);
+    expect(results.map((r) => [r[0]!.partitionResponses[0]!.errorCode, r[0]!.partitionResponses[0]!.baseOffset])).toEqual([
+      [0, 0n],
+      [0, 1n],
+      [0, 3n],
+      [0, 4n],
+    ]);
+  });
+
+  it('a failing log answers KAFKA_STORAGE_ERROR (v4+) or NOT_LEADER_OR_FOLLOWER (v0-3), and its batch is forgotten', async () => {
+    broker = await Broker.start({ port: 0, storage: 'memory' });
+    await createTopic(broker, 'broken', 1);
+    const svc = broker.services.produce;
+    expect((await svc.produce(request('broken', [idem(5n, 0)]), { apiVersion: 9, clientId: null }))[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    await broker.services.logs.get('broken', 0)!.close();
+    const v9 = await svc.produce(request('broken', [idem(5n, 1)]), { apiVersion: 9, clientId: null });
+    expect(v9[0]!.partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.KafkaStorageError, baseOffset: -1n });
+    const v3 = await svc.produce(request('broken', [idem(5n, 1)]), { apiVersion: 3, clientId: null });
+    expect(v3[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NotLeaderOrFollower);
+    const state = await svc.producerState('broken', 0);
+    expect(state!.inFlight).toBe(0);
+    expect(state!.lastEntry(5n)!.batches.map((b) => b.lastSeq)).toEqual([0]);
+  });
+
+  it('expires idle producer ids every producer.id.expiration.check.interval.ms on the broker clock', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    broker = await Broker.start({
+      port: 0,
+      storage: 'memory',
+      clock,
+      config: { 'producer.id.expiration.ms': 60_000, 'producer.id.expiration.check.interval.ms': 10_000 },
+    });
+    await createTopic(broker, 'exp', 1);
+    const svc = broker.services.produce;
+    const send = (seq: number): Promise<number> =>
+      svc.produce(request('exp', [idem(9n, seq, 1, { now: clock.now() })]), { apiVersion: 9, clientId: null }).then((r) => r[0]!.partitionResponses[0]!.errorCode);
+    expect(await send(0)).toBe(0);
+    expect(await send(5)).toBe(ErrorCode.OutOfOrderSequenceNumber);
+    await clock.advanceAsync(50_000);
+    expect((await svc.producerState('exp', 0))!.lastEntry(9n)).toBeDefined();
+    await clock.advanceAsync(20_000);
+    expect((await svc.producerState('exp', 0))!.lastEntry(9n)).toBeUndefined();
+    // Forgotten: any sequence is accepted again.
+    expect(await send(5)).toBe(0);
+  });
+
+  it('forgets a deleted topic: the same name created again starts with no producer state', async () => {
+    broker = await Broker.start({ port: 0, storage: 'memory' });
+    await createTopic(broker, 'again', 1);
+    const svc = broker.services.produce;
+    await svc.produce(request('again', [idem(3n, 0, 2)]), { apiVersion: 9, clientId: null });
+    expect((await broker.services.metadata.deleteTopic('again')).errorCode).toBe(0);
+    await createTopic(broker, 'again', 1);
+    const r = await svc.produce(request('again', [idem(3n, 0, 2)]), { apiVersion: 9, clientId: null });
+    expect(r[0]!.partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(broker.services.logs.get('again', 0)!.logEndOffset).toBe(2n);
+  });
+
+  it('writes a producer snapshot into each partition folder it loaded, on stop', async () => {
+    const d = await tempDir('gregor-produce-svc-');
+    try {
+      broker = await Broker.start({ port: 0, dataDir: d.path });
+      await createTopic(broker, 'snap', 2);
+      await broker.services.produce.produce(request('snap', [idem(1n, 0, 3)]), { apiVersion: 9, clientId: null });
+      await broker.stop();
+      broker = undefined;
+      expect((await readdir(join(d.path, 'snap-0'))).filter((n) => n.endsWith('.snapshot'))).toEqual(['00000000000000000003.snapshot']);
+      // Never produced to: not loaded, nothing written.
+      expect((await readdir(join(d.path, 'snap-1'))).filter((n) => n.endsWith('.snapshot'))).toEqual([]);
+    } finally {
+      await d.remove();
+    }
+  });
+});

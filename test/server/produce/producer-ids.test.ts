@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ErrorCode } from '../../../src/protocol/generated/errors.js';
+import { initProducerId, PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from '../../../src/server/produce/producer-ids.js';
+import { MemoryStateLogStore, openStateLog } from '../../../src/storage/state-log.js';
+import { tempDir } from '../../storage/helpers.js';
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+const open = async (where: string | MemoryStateLogStore, blockSize?: number): Promise<ProducerIdManager> =>
+  ProducerIdManager.open(await openStateLog(where, { name: 'producer-ids' }), blockSize === undefined ? {} : { blockSize });
+
+describe('ProducerIdManager', () => {
+  it('hands out consecutive ids from 0 in blocks of 1000', async () => {
+    const ids = await open(new MemoryStateLogStore());
+    const got = [];
+    for (let i = 0; i < PRODUCER_ID_BLOCK_SIZE + 2; i++) got.push(await ids.generate());
+    expect(got[0]).toBe(0n);
+    expect(got[got.length - 1]).toBe(BigInt(PRODUCER_ID_BLOCK_SIZE + 1));
+    expect(new Set(got).size).toBe(got.length);
+    await ids.close();
+  });
+
+  it('never reuses an id after a restart on disk (each block is recorded, fsynced, before use)', async () => {
+    const d = await tempDir('gregor-pids-');
+    cleanup = d.remove;
+    let ids = await open(d.path, 10);
+    const first = [await ids.generate(), await ids.generate(), await ids.generate()];
+    expect(first).toEqual([0n, 1n, 2n]);
+    await ids.close();
+    ids = await open(d.path, 10);
+    // The rest of the first block is skipped.
+    expect(await ids.generate()).toBe(10n);
+    for (let i = 0; i < 10; i++) await ids.generate();
+    expect(ids.peekNext).toBe(21n);
+    await ids.close();
+    ids = await open(d.path, 10);
+    expect(await ids.generate()).toBe(30n);
+    await ids.close();
+  });
+
+  it('gives concurrent callers distinct ids while a block is being recorded', async () => {
+    const ids = await open(new MemoryStateLogStore(), 3);
+    const got = await Promise.all(Array.from({ length: 10 }, () => ids.generate()));
+    expect([...got].sort((a, b) => Number(a - b))).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i)));
+    await ids.close();
+  });
+});
+
+describe('initProducerId', () => {
+  const opts = { transactionMaxTimeoutMs: 900_000 };
+  const req = (over: Partial<Parameters<typeof initProducerId>[1]> = {}): Parameters<typeof initProducerId>[1] => ({
+    transactionalId: null,
+    transactionTimeoutMs: 60_000,
+    producerId: -1n,
+    producerEpoch: -1,
+    ...over,
+  });
+
+  it('idempotent producers get a fresh id with epoch 0, also when they send the id they had (KIP-360)', async () => {
+    const ids = await open(new MemoryStateLogStore());
+    expect(await initProducerId(ids, req(), opts)).toEqual({ errorCode: ErrorCode.None, producerId: 0n, producerEpoch: 0 });
+    expect(await initProducerId(ids, req({ producerId: 0n, producerEpoch: 0 }), opts)).toEqual({ errorCode: ErrorCode.None, producerId: 1n, producerEpoch: 0 });
+    await ids.close();
+  });
+
+  it('INVALID_REQUEST when only one of producerId and producerEpoch is set', async () => {
+    const ids = await open(new MemoryStateLogStore());
+    expect(await initProducerId(ids, req({ producerId: 5n }), opts)).toEqual({ errorCode: ErrorCode.InvalidRequest, producerId: -1n, producerEpoch: -1 });
+    expect((await initProducerId(ids, req({ producerEpoch: 3 }), opts)).errorCode).toBe(ErrorCode.InvalidRequest);
+    await ids.close();
+  });
+
+  it('transactional ids: INVALID_REQUEST for "", INVALID_TRANSACTION_TIMEOUT, else COORDINATOR_NOT_AVAILABLE', async () => {
+    const ids = await open(new MemoryStateLogStore());
+    expect((await initProducerId(ids, req({ transactionalId: '' }), opts)).errorCode).toBe(ErrorCode.InvalidRequest);
+    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 0 }), opts)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
+    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 900_001 }), opts)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
+    expect(await initProducerId(ids, req({ transactionalId: 'tx' }), opts)).toEqual({ errorCode: ErrorCode.CoordinatorNotAvailable, producerId: -1n, producerEpoch: -1 });
+    expect(ids.peekNext).toBe(0n);
+    await ids.close();
+  });
+
+  it('COORDINATOR_LOAD_IN_PROGRESS when a block of ids cannot be recorded', async () => {
+    const log = await openStateLog(new MemoryStateLogStore(), { name: 'producer-ids' });
+    const ids = await ProducerIdManager.open(log);
+    await log.close();
+    expect((await initProducerId(ids, req(), opts)).errorCode).toBe(ErrorCode.CoordinatorLoadInProgress);
+  });
+});
