@@ -1,0 +1,312 @@
+/**
+ * @platformatic/kafka, in-process, used as an application would: Admin for topics and metadata,
+ * Producer (idempotent when asked), Consumer.listOffsets, and two ways to read: consume() with a
+ * consumer group, or, for reading without a group, the public Consumer.fetch() from the
+ * partition's leader at explicit offsets. It speaks flexible versions only (Metadata >= 9,
+ * Fetch >= 12 with topic ids). Its zstd codec uses node:zlib's zstd, which Node 20 lacks.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import { Admin, Consumer, Producer, type Message, type MessageToProduce } from '@platformatic/kafka';
+import { REPO_ROOT } from '../lib/broker.js';
+import { withTimeout } from '../lib/process.js';
+import {
+  ClientError,
+  type ClientDriver,
+  type ClusterMetadata,
+  type ConsumeOptions,
+  type Feature,
+  type Header,
+  type InMessage,
+  type NewTopic,
+  type OffsetSpec,
+  type OutMessage,
+  type ProduceOptions,
+  type ProduceResult,
+} from '../lib/types.js';
+
+// The package's exports hide its package.json; read it from node_modules.
+const VERSION = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')) as { version: string }
+).version;
+let counter = 0;
+const clientId = (): string => `gregor-compat-platformatic-${++counter}`;
+
+interface PltError {
+  code?: string;
+  apiId?: string;
+  apiCode?: number;
+  message?: string;
+  errors?: unknown[];
+  cause?: unknown;
+  findBy?: (property: string, value: unknown) => PltError | null;
+}
+
+/** The Kafka error inside whatever the client threw (it nests them in MultipleErrors). */
+function asClientError(err: unknown): ClientError {
+  const e = err as PltError;
+  const protocol = typeof e?.findBy === 'function' ? e.findBy('code', 'PLT_KFK_PROTOCOL') : null;
+  const found = protocol ?? (e?.apiId ? e : null);
+  const message = describeError(err);
+  if (found?.apiId) return new ClientError('platformatic', message, found.apiCode ?? null, found.apiId, 'broker');
+  return new ClientError('platformatic', message, null, e?.code ?? (err as Error)?.name ?? 'Error', 'unknown');
+}
+
+function describeError(err: unknown, depth = 0): string {
+  const e = err as PltError & Error;
+  if (!e || depth > 4) return String(err);
+  let s = `${e.code ?? e.name}: ${e.message}`;
+  if (Array.isArray(e.errors)) s += ` [${e.errors.map((x) => describeError(x, depth + 1)).join('; ')}]`;
+  if (e.cause) s += ` (cause: ${describeError(e.cause, depth + 1)})`;
+  return s;
+}
+
+async function guarded<T>(what: string, ms: number, f: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(f(), ms, `platformatic ${what}`);
+  } catch (err) {
+    throw err instanceof ClientError ? err : asClientError(err);
+  }
+}
+
+const headersIn = (hs: Iterable<[Buffer | string | null, Buffer | string | null]>): Header[] =>
+  [...hs].map(([k, v]) => ({
+    key: k === null ? '' : k.toString(),
+    value: v === null ? Buffer.alloc(0) : Buffer.isBuffer(v) ? v : Buffer.from(v),
+  }));
+
+export class PlatformaticDriver implements ClientDriver {
+  readonly name = 'platformatic' as const;
+
+  async describe(): Promise<string> {
+    return `@platformatic/kafka ${VERSION}`;
+  }
+
+  async unsupported(feature: Feature): Promise<string | null> {
+    if ((feature.kind === 'codec' || feature.kind === 'consume-codec') && feature.codec === 'zstd' && typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== 'function') {
+      return `@platformatic/kafka's zstd uses node:zlib zstd, absent in Node ${process.versions.node} (added in 22.15)`;
+    }
+    return null;
+  }
+
+  async metadata(bootstrap: string, topics: string[]): Promise<ClusterMetadata> {
+    const admin = new Admin({ clientId: clientId(), bootstrapBrokers: [bootstrap], retries: 2 });
+    return guarded('metadata', 30_000, async () => {
+      try {
+        const md = await admin.metadata({ topics, forceUpdate: true });
+        return {
+          brokers: [...md.brokers].map(([nodeId, b]) => ({ nodeId, host: b.host, port: b.port })),
+          clusterId: md.id,
+          controllerId: md.controllerId,
+          topics: [...md.topics].map(([name, t]) => ({
+            name,
+            partitions: t.partitions.map((p, i) => ({ partition: i, leader: p.leader })),
+          })),
+        };
+      } finally {
+        await admin.close();
+      }
+    });
+  }
+
+  async createTopic(bootstrap: string, topic: NewTopic): Promise<void> {
+    const admin = new Admin({ clientId: clientId(), bootstrapBrokers: [bootstrap], retries: 2 });
+    await guarded('createTopics', 30_000, async () => {
+      try {
+        await admin.createTopics({
+          topics: [topic.name],
+          partitions: topic.partitions,
+          replicas: 1,
+          configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
+        });
+      } finally {
+        await admin.close();
+      }
+    });
+  }
+
+  async deleteTopic(bootstrap: string, name: string): Promise<void> {
+    const admin = new Admin({ clientId: clientId(), bootstrapBrokers: [bootstrap], retries: 2 });
+    await guarded('deleteTopics', 30_000, async () => {
+      try {
+        await admin.deleteTopics({ topics: [name] });
+      } finally {
+        await admin.close();
+      }
+    });
+  }
+
+  async produce(bootstrap: string, topic: string, messages: OutMessage[], options: ProduceOptions = {}): Promise<ProduceResult> {
+    const producer = new Producer({
+      clientId: clientId(),
+      bootstrapBrokers: [bootstrap],
+      retries: 3,
+      idempotent: options.idempotent ?? false,
+      acks: options.idempotent ? -1 : (options.acks ?? -1),
+      compression: options.codec ?? 'none',
+      autocreateTopics: false,
+    });
+    return guarded('produce', options.timeoutMs ?? 60_000, async () => {
+      try {
+        const out: MessageToProduce[] = messages.map((m) => ({
+          topic,
+          ...(m.key !== null ? { key: m.key } : {}),
+          value: m.value,
+          headers: new Map(m.headers.map((h) => [Buffer.from(h.key), h.value])),
+          ...(m.partition !== undefined ? { partition: m.partition } : {}),
+          ...(m.timestamp !== undefined ? { timestamp: BigInt(m.timestamp) } : {}),
+        }));
+        const r = await producer.send({ messages: out });
+        return {
+          acked: messages.length,
+          offsets: (r.offsets ?? []).map((o) => ({ partition: o.partition, offset: Number(o.offset) })),
+        };
+      } finally {
+        await producer.close();
+      }
+    });
+  }
+
+  async consume(bootstrap: string, topic: string, options: ConsumeOptions): Promise<InMessage[]> {
+    return options.group ? this.consumeGroup(bootstrap, topic, options) : this.consumeAssigned(bootstrap, topic, options);
+  }
+
+  /** consume() in a consumer group from the earliest offset, committing what it read. */
+  private async consumeGroup(bootstrap: string, topic: string, options: ConsumeOptions): Promise<InMessage[]> {
+    const consumer = new Consumer({
+      clientId: clientId(),
+      groupId: options.group!,
+      bootstrapBrokers: [bootstrap],
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      maxWaitTime: 100,
+      ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+      retries: 3,
+    });
+    const got: InMessage[] = [];
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    return guarded('consume (group)', timeoutMs + 15_000, async () => {
+      try {
+        const stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+        const done = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          stream.on('error', (e: unknown) => {
+            clearTimeout(timer);
+            reject(e);
+          });
+          stream.on('data', (m: Message) => {
+            if (got.length >= options.count) return;
+            got.push({
+              partition: m.partition,
+              offset: Number(m.offset),
+              timestamp: Number(m.timestamp),
+              key: m.key ?? null,
+              value: m.value ?? null,
+              headers: headersIn(m.headers),
+            });
+            if (got.length >= options.count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        await done;
+        // Commit the next offset of each partition read, as the group's position.
+        const next = new Map<number, number>();
+        for (const m of got) next.set(m.partition, Math.max(next.get(m.partition) ?? 0, m.offset + 1));
+        if (next.size > 0) {
+          await consumer.commit({
+            offsets: [...next].map(([partition, offset]) => ({ topic, partition, offset: BigInt(offset), leaderEpoch: -1 })),
+          });
+        }
+        await stream.close();
+        return got;
+      } finally {
+        await consumer.close(true);
+      }
+    });
+  }
+
+  /** Without a group: Consumer.fetch() from each partition's leader, from offset 0 up. */
+  private async consumeAssigned(bootstrap: string, topic: string, options: ConsumeOptions): Promise<InMessage[]> {
+    const consumer = new Consumer({ clientId: clientId(), groupId: `unused-${clientId()}`, bootstrapBrokers: [bootstrap], retries: 2 });
+    const got: InMessage[] = [];
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    return guarded('fetch', timeoutMs + 15_000, async () => {
+      try {
+        const md = await consumer.metadata({ topics: [topic], forceUpdate: true });
+        const t = md.topics.get(topic);
+        if (!t) throw new Error(`no metadata for ${topic}`);
+        const next = t.partitions.map(() => 0n);
+        const deadline = Date.now() + timeoutMs;
+        while (got.length < options.count && Date.now() < deadline) {
+          const byLeader = new Map<number, number[]>();
+          t.partitions.forEach((p, i) => byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), i]));
+          let progressed = false;
+          for (const [node, partitions] of byLeader) {
+            const res = await consumer.fetch({
+              node,
+              maxWaitTime: 100,
+              minBytes: 1,
+              maxBytes: 16 * 1024 * 1024,
+              topics: [
+                {
+                  topicId: t.id,
+                  partitions: partitions.map((partition) => ({
+                    partition,
+                    currentLeaderEpoch: -1,
+                    fetchOffset: next[partition]!,
+                    lastFetchedEpoch: -1,
+                    partitionMaxBytes: options.maxBytes ?? 1024 * 1024,
+                  })),
+                },
+              ],
+            });
+            for (const rt of res.responses) {
+              for (const rp of rt.partitions) {
+                if (rp.errorCode !== 0) throw Object.assign(new Error(`fetch ${topic}[${rp.partitionIndex}] error ${rp.errorCode}`), { apiCode: rp.errorCode });
+                for (const batch of rp.records ?? []) {
+                  for (const r of batch.records) {
+                    const offset = batch.firstOffset + BigInt(r.offsetDelta);
+                    if (offset < next[rp.partitionIndex]!) continue; // a batch starting below the fetch offset
+                    got.push({
+                      partition: rp.partitionIndex,
+                      offset: Number(offset),
+                      timestamp: Number(batch.firstTimestamp + r.timestampDelta),
+                      key: r.key,
+                      value: r.value,
+                      headers: headersIn(r.headers),
+                    });
+                    next[rp.partitionIndex] = offset + 1n;
+                    progressed = true;
+                  }
+                  const end = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+                  if (end > next[rp.partitionIndex]!) next[rp.partitionIndex] = end;
+                }
+              }
+            }
+          }
+          if (!progressed && got.length >= options.count) break;
+        }
+        return got;
+      } finally {
+        await consumer.close(true);
+      }
+    });
+  }
+
+  async listOffsets(bootstrap: string, topic: string, partitions: number[], spec: OffsetSpec): Promise<Map<number, number>> {
+    const consumer = new Consumer({ clientId: clientId(), groupId: `unused-${clientId()}`, bootstrapBrokers: [bootstrap], retries: 2 });
+    return guarded('listOffsets', 30_000, async () => {
+      try {
+        const timestamp = spec === 'earliest' ? -2n : spec === 'latest' ? -1n : BigInt(spec.timestamp);
+        const r = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: partitions }, timestamp });
+        const offsets = r.get(topic) ?? [];
+        return new Map(partitions.map((p) => [p, offsets[p] === undefined ? -1 : Number(offsets[p])]));
+      } finally {
+        await consumer.close(true);
+      }
+    });
+  }
+}
