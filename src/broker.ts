@@ -97,72 +97,85 @@ export class Broker {
         : (config.clusterId ?? generateClusterId());
     resolved = withClusterId(resolved, clusterId);
 
-    const logs = await openLogManager({ storage, dirs: storage === 'disk' ? dirs : undefined, clock, logger });
-    const stateLocation = storage === 'disk' ? join(dirs[0]!, '__gregor_metadata') : new MemoryStateLogStore();
-    const stateLog = await openStateLog(stateLocation, { name: 'metadata', logger });
-    // Dynamic broker configs (AlterConfigs) are replayed over the static ones before anything reads them.
-    const dynamicConfig = await DynamicConfigStore.open({ stateLog: await openStateLog(stateLocation, { name: 'dynamic-config', logger }), base: resolved, logger });
-    resolved = dynamicConfig.current;
-    const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
-    const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }));
-    // Consumer groups and committed offsets: loaded before the listener opens.
-    const groups = await GroupCoordinator.open({
-      location: storage === 'disk' ? join(dirs[0]!, '__gregor_groups') : stateLocation,
-      clock,
-      logger,
-      config: () => metadata.broker.config,
-      metadata,
-    });
-
-    const server = new TcpServer(
-      // Set once the dispatcher exists; connections arrive only after listen().
-      (frame, conn) => dispatcher.handleFrame(frame, conn),
-      {
-        host: bindHost,
-        port: listener.port,
-        maxRequestBytes: config.socketRequestMaxBytes,
-        maxPendingResponses: 100,
-        maxPendingWriteBytes: 16 * 1024 * 1024,
+    // Everything opened so far is closed again, in reverse order, if a later step fails.
+    const opened: (() => Promise<void>)[] = [];
+    try {
+      const logs = await openLogManager({ storage, dirs: storage === 'disk' ? dirs : undefined, clock, logger });
+      opened.push(() => logs.close());
+      const stateLocation = storage === 'disk' ? join(dirs[0]!, '__gregor_metadata') : new MemoryStateLogStore();
+      const stateLog = await openStateLog(stateLocation, { name: 'metadata', logger });
+      opened.push(() => stateLog.close());
+      // Dynamic broker configs (AlterConfigs) are replayed over the static ones before anything reads them.
+      const dynamicConfig = await DynamicConfigStore.open({ stateLog: await openStateLog(stateLocation, { name: 'dynamic-config', logger }), base: resolved, logger });
+      opened.push(() => dynamicConfig.close());
+      resolved = dynamicConfig.current;
+      const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
+      const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }));
+      opened.push(() => producerIds.close());
+      // Consumer groups and committed offsets: loaded before the listener opens.
+      const groups = await GroupCoordinator.open({
+        location: storage === 'disk' ? join(dirs[0]!, '__gregor_groups') : stateLocation,
+        clock,
         logger,
-      },
-    );
-    const port = await server.listen();
-    const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
-    const advertised: AdvertisedEndpoint = {
-      host: advertisedListener.host === '' || advertisedListener.host === '0.0.0.0' ? 'localhost' : advertisedListener.host,
-      // With port 0 the bound port is the one to advertise.
-      port: advertisedListener.port === 0 || listener.port === 0 ? port : advertisedListener.port,
-      listenerName: listener.name,
-      securityProtocol: listener.securityProtocol,
-    };
-    const appends = new AppendEvents();
-    const services: BrokerServices = {
-      logger,
-      clock,
-      nodeId: config.nodeId,
-      clusterId,
-      advertised,
-      brokerConfig: resolved,
-      dynamicConfig,
-      metadata,
-      logs,
-      appends,
-      fetch: new FetchService({ metadata, logs, appends, clock, logger, ...fetchSettingsFrom(resolved) }),
-      logOffsets: new LogOffsetService({ metadata, logs, appends, logger }),
-      produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
-      producerIds,
-      groups,
-      apiVersions: advertisedVersions(HANDLERS),
-    };
-    dynamicConfig.onChange((next) => {
-      services.brokerConfig = next;
-      metadata.updateBrokerConfig(next);
-    });
-    const dispatcher = new Dispatcher(HANDLERS, services);
-    const retention = new RetentionScheduler({ logs: () => logs.all(), clock, intervalMs: config.logRetentionCheckIntervalMs, logger });
-    retention.start();
-    logger.debug({ host: bindHost, port, storage, dirs }, 'broker started');
-    return new Broker(services, server, retention, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0]! : null);
+        config: () => metadata.broker.config,
+        metadata,
+      });
+      opened.push(() => groups.close());
+
+      const server = new TcpServer(
+        // Set once the dispatcher exists; connections arrive only after listen().
+        (frame, conn) => dispatcher.handleFrame(frame, conn),
+        {
+          host: bindHost,
+          port: listener.port,
+          maxRequestBytes: config.socketRequestMaxBytes,
+          maxPendingResponses: 100,
+          maxPendingWriteBytes: 16 * 1024 * 1024,
+          logger,
+        },
+      );
+      const port = await server.listen();
+      opened.push(() => server.close());
+      const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
+      const advertised: AdvertisedEndpoint = {
+        host: advertisedListener.host === '' || advertisedListener.host === '0.0.0.0' ? 'localhost' : advertisedListener.host,
+        // With port 0 the bound port is the one to advertise.
+        port: advertisedListener.port === 0 || listener.port === 0 ? port : advertisedListener.port,
+        listenerName: listener.name,
+        securityProtocol: listener.securityProtocol,
+      };
+      const appends = new AppendEvents();
+      const services: BrokerServices = {
+        logger,
+        clock,
+        nodeId: config.nodeId,
+        clusterId,
+        advertised,
+        brokerConfig: resolved,
+        dynamicConfig,
+        metadata,
+        logs,
+        appends,
+        fetch: new FetchService({ metadata, logs, appends, clock, logger, ...fetchSettingsFrom(resolved) }),
+        logOffsets: new LogOffsetService({ metadata, logs, appends, logger }),
+        produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
+        producerIds,
+        groups,
+        apiVersions: advertisedVersions(HANDLERS),
+      };
+      dynamicConfig.onChange((next) => {
+        services.brokerConfig = next;
+        metadata.updateBrokerConfig(next);
+      });
+      const dispatcher = new Dispatcher(HANDLERS, services);
+      const retention = new RetentionScheduler({ logs: () => logs.all(), clock, intervalMs: config.logRetentionCheckIntervalMs, logger });
+      retention.start();
+      logger.debug({ host: bindHost, port, storage, dirs }, 'broker started');
+      return new Broker(services, server, retention, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0]! : null);
+    } catch (err) {
+      for (const close of opened.reverse()) await close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Graceful shutdown: finish in-flight requests, flush, and mark the logs cleanly closed. */
