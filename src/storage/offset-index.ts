@@ -21,8 +21,8 @@
  * the active segment), so loading is a single read and lookups touch no other objects.
  * Not safe for concurrent mutation: its segment's partition serializes appends.
  */
+import { AbstractIndex } from './abstract-index.js';
 import type { StorageFile } from './segment-files.js';
-import { readFully, writeFully } from './segment-files.js';
 
 export interface OffsetPosition {
   offset: bigint;
@@ -31,35 +31,12 @@ export interface OffsetPosition {
 
 const ENTRY = 8;
 
-export class OffsetIndex {
+export class OffsetIndex extends AbstractIndex {
   static readonly ENTRY_SIZE = ENTRY;
-
-  readonly baseOffset: bigint;
-  /** floor(segment.index.bytes / 8). */
-  readonly maxEntries: number;
-  private buf: Buffer;
-  private count: number;
 
   /** `entries` holds whole entries in the file format (it is copied when the index grows). */
   constructor(baseOffset: bigint, maxIndexBytes: number, entries?: Buffer) {
-    this.baseOffset = baseOffset;
-    this.maxEntries = Math.max(0, Math.floor(maxIndexBytes / ENTRY));
-    if (entries !== undefined && entries.length % ENTRY !== 0) {
-      throw new RangeError(`offset index of ${entries.length} bytes is not a whole number of entries`);
-    }
-    this.buf = entries ?? Buffer.allocUnsafe(Math.min(ENTRY * 64, Math.max(ENTRY, this.maxEntries * ENTRY)));
-    this.count = entries === undefined ? 0 : entries.length / ENTRY;
-  }
-
-  get entries(): number {
-    return this.count;
-  }
-  get isFull(): boolean {
-    return this.count >= this.maxEntries;
-  }
-  /** Bytes of valid entries (the trimmed file size). */
-  get sizeInBytes(): number {
-    return this.count * ENTRY;
+    super(ENTRY, 'offset index', baseOffset, maxIndexBytes, entries);
   }
 
   relativeOffset(i: number): number {
@@ -122,16 +99,6 @@ export class OffsetIndex {
     this.count = Math.max(0, slot + 1);
   }
 
-  /** Removes all entries. */
-  reset(): void {
-    this.count = 0;
-  }
-
-  /** Keeps only the first `entries` entries (undoes appends that were not written). */
-  truncateToEntries(entries: number): void {
-    if (entries < this.count) this.count = Math.max(0, entries);
-  }
-
   /**
    * True when the entries are strictly increasing in offset and position and the last one points
    * inside a log of `logSize` bytes (Kafka's sanity check, made strict enough to reject a
@@ -150,36 +117,10 @@ export class OffsetIndex {
     return this.count === 0 || prevPos < logSize;
   }
 
-  /** The valid entries as file bytes (a view). */
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.count * ENTRY);
-  }
-
-  private ensureCapacity(entries: number): void {
-    if (entries * ENTRY <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(entries * ENTRY, Math.min(this.buf.length * 2, Math.max(this.maxEntries, entries) * ENTRY)));
-    this.buf.copy(grown, 0, 0, this.count * ENTRY);
-    this.buf = grown;
-  }
 
   /** Reads an index file; null when its length is not a whole number of entries (corrupt). */
   static async load(file: StorageFile, baseOffset: bigint, maxIndexBytes: number): Promise<OffsetIndex | null> {
-    const { size } = await file.stat();
-    if (size % ENTRY !== 0) return null;
-    const buf = Buffer.allocUnsafe(size);
-    const read = await readFully(file, buf, 0, size, 0);
-    if (read !== size) return null;
-    return new OffsetIndex(baseOffset, maxIndexBytes, buf);
-  }
-
-  /**
-   * Writes the entries to `file` and sets its length: `preallocate` keeps it at segment.index.bytes
-   * (the active segment), otherwise it is trimmed to the entries.
-   */
-  async writeTo(file: StorageFile, preallocate: boolean): Promise<void> {
-    if (this.count > 0) await writeFully(file, [this.bytes()], 0);
-    // Trim first so that bytes past the entries read as zeros (never stale entries) when preallocated.
-    await file.truncate(this.count * ENTRY);
-    if (preallocate && this.maxEntries > this.count) await file.truncate(this.maxEntries * ENTRY);
+    const entries = await AbstractIndex.readEntries(file, ENTRY);
+    return entries === null ? null : new OffsetIndex(baseOffset, maxIndexBytes, entries);
   }
 }

@@ -20,8 +20,8 @@
  * Like the offset index, the file is preallocated while the segment is active, trimmed on roll and
  * close, and rebuilt from the log when it is missing or corrupt.
  */
+import { AbstractIndex } from './abstract-index.js';
 import type { StorageFile } from './segment-files.js';
-import { readFully, writeFully } from './segment-files.js';
 
 export interface TimestampOffsetEntry {
   timestamp: bigint;
@@ -30,33 +30,12 @@ export interface TimestampOffsetEntry {
 
 const ENTRY = 12;
 
-export class TimeIndex {
+export class TimeIndex extends AbstractIndex {
   static readonly ENTRY_SIZE = ENTRY;
 
-  readonly baseOffset: bigint;
-  /** floor(segment.index.bytes / 12). */
-  readonly maxEntries: number;
-  private buf: Buffer;
-  private count: number;
-
+  /** `entries` holds whole entries in the file format (it is copied when the index grows). */
   constructor(baseOffset: bigint, maxIndexBytes: number, entries?: Buffer) {
-    this.baseOffset = baseOffset;
-    this.maxEntries = Math.max(0, Math.floor(maxIndexBytes / ENTRY));
-    if (entries !== undefined && entries.length % ENTRY !== 0) {
-      throw new RangeError(`time index of ${entries.length} bytes is not a whole number of entries`);
-    }
-    this.buf = entries ?? Buffer.allocUnsafe(Math.min(ENTRY * 64, Math.max(ENTRY, this.maxEntries * ENTRY)));
-    this.count = entries === undefined ? 0 : entries.length / ENTRY;
-  }
-
-  get entries(): number {
-    return this.count;
-  }
-  get isFull(): boolean {
-    return this.count >= this.maxEntries;
-  }
-  get sizeInBytes(): number {
-    return this.count * ENTRY;
+    super(ENTRY, 'time index', baseOffset, maxIndexBytes, entries);
   }
 
   timestamp(i: number): bigint {
@@ -125,14 +104,6 @@ export class TimeIndex {
     this.count = lo;
   }
 
-  reset(): void {
-    this.count = 0;
-  }
-
-  /** Keeps only the first `entries` entries (undoes appends that were not written). */
-  truncateToEntries(entries: number): void {
-    if (entries < this.count) this.count = Math.max(0, entries);
-  }
 
   /**
    * True when timestamps strictly increase, offsets never decrease and stay within
@@ -151,32 +122,11 @@ export class TimeIndex {
     return this.count === 0 || maxOffset === null || this.baseOffset + BigInt(prevRel) <= maxOffset;
   }
 
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.count * ENTRY);
-  }
 
-  private ensureCapacity(entries: number): void {
-    if (entries * ENTRY <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(entries * ENTRY, Math.min(this.buf.length * 2, Math.max(this.maxEntries + 1, entries) * ENTRY)));
-    this.buf.copy(grown, 0, 0, this.count * ENTRY);
-    this.buf = grown;
-  }
 
   /** Reads a time index file; null when its length is not a whole number of entries (corrupt). */
   static async load(file: StorageFile, baseOffset: bigint, maxIndexBytes: number): Promise<TimeIndex | null> {
-    const { size } = await file.stat();
-    if (size % ENTRY !== 0) return null;
-    const buf = Buffer.allocUnsafe(size);
-    const read = await readFully(file, buf, 0, size, 0);
-    if (read !== size) return null;
-    return new TimeIndex(baseOffset, maxIndexBytes, buf);
-  }
-
-  /** Writes the entries and sets the file length (preallocated for the active segment, else trimmed). */
-  async writeTo(file: StorageFile, preallocate: boolean): Promise<void> {
-    if (this.count > 0) await writeFully(file, [this.bytes()], 0);
-    // Trim first so that bytes past the entries read as zeros (never stale entries) when preallocated.
-    await file.truncate(this.count * ENTRY);
-    if (preallocate && this.maxEntries > this.count) await file.truncate(this.maxEntries * ENTRY);
+    const entries = await AbstractIndex.readEntries(file, ENTRY);
+    return entries === null ? null : new TimeIndex(baseOffset, maxIndexBytes, entries);
   }
 }
