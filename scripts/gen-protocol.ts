@@ -107,7 +107,8 @@ function defaultExpr(msg: MessageDef, f: FieldDef): string {
     case 'bool':
       return d === 'true' ? 'true' : 'false';
     case 'int64':
-      return d === undefined ? '0n' : `${BigInt(Number(d))}n`;
+      // BigInt of the text, not of a Number: 9223372036854775807 must not round to 2^63.
+      return d === undefined ? '0n' : `${d.startsWith('-') ? -BigInt(d.slice(1)) : BigInt(d)}n`;
     case 'string':
       return JSON.stringify(d ?? '');
     case 'uuid':

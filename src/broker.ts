@@ -140,7 +140,7 @@ export class Broker {
       const advertised: AdvertisedEndpoint = {
         host: advertisedListener.host === '' || advertisedListener.host === '0.0.0.0' ? 'localhost' : advertisedListener.host,
         // With port 0 the bound port is the one to advertise.
-        port: advertisedListener.port === 0 || listener.port === 0 ? port : advertisedListener.port,
+        port: advertisedListener.port === 0 ? port : advertisedListener.port,
         listenerName: listener.name,
         securityProtocol: listener.securityProtocol,
       };

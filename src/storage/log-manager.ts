@@ -384,7 +384,11 @@ class DiskLogManager implements LogManager {
         where.set(name, dir);
         found.push({ ...tp, dir, cleanShutdown });
       }
-      logger.info({ dir, cleanShutdown }, cleanShutdown ? 'log dir was shut down cleanly' : 'log dir was not shut down cleanly: recovering');
+      // A new or empty dir has no marker and nothing to recover: only partitions are worth a word.
+      const partitionsHere = found.filter((f) => f.dir === dir).length;
+      if (partitionsHere > 0) {
+        logger.info({ dir, cleanShutdown, partitions: partitionsHere }, cleanShutdown ? 'log dir was shut down cleanly' : 'log dir was not shut down cleanly: recovering');
+      }
     }
 
     const errors = await forEachLimited(found, concurrency, true, async ({ topic, partition, dir, cleanShutdown }) => {

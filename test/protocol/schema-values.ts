@@ -43,7 +43,7 @@ function defaultFor(f: FieldDef, msg: MessageDef): unknown {
     case 'bool':
       return f.default === 'true';
     case 'int64':
-      return f.default === undefined ? 0n : BigInt(Number(f.default));
+      return f.default === undefined ? 0n : f.default.startsWith('-') ? -BigInt(f.default.slice(1)) : BigInt(f.default);
     case 'string':
       return f.default ?? '';
     case 'uuid':

@@ -365,14 +365,14 @@ export function defaultFetchRequestFetchPartition(): FetchRequestFetchPartition 
     logStartOffset: -1n,
     partitionMaxBytes: 0,
     replicaDirectoryId: ZERO_UUID,
-    highWatermark: 9223372036854775808n,
+    highWatermark: 9223372036854775807n,
     _unknownTaggedFields: undefined,
   };
 }
 
 /** True when every field of `m` holds its default (a tagged field of this type is then omitted). */
 export function isDefaultFetchRequestFetchPartition(m: FetchRequestFetchPartition): boolean {
-  return !(m.partition !== 0) && !(m.currentLeaderEpoch !== -1) && !(m.fetchOffset !== 0n) && !(m.lastFetchedEpoch !== -1) && !(m.logStartOffset !== -1n) && !(m.partitionMaxBytes !== 0) && !(m.replicaDirectoryId !== ZERO_UUID) && !(m.highWatermark !== 9223372036854775808n) && m._unknownTaggedFields === undefined;
+  return !(m.partition !== 0) && !(m.currentLeaderEpoch !== -1) && !(m.fetchOffset !== 0n) && !(m.lastFetchedEpoch !== -1) && !(m.logStartOffset !== -1n) && !(m.partitionMaxBytes !== 0) && !(m.replicaDirectoryId !== ZERO_UUID) && !(m.highWatermark !== 9223372036854775807n) && m._unknownTaggedFields === undefined;
 }
 
 export function decodeFetchRequestFetchPartition(r: Reader, version: number): FetchRequestFetchPartition {
@@ -393,7 +393,7 @@ export function decodeFetchRequestFetchPartition(r: Reader, version: number): Fe
   }
   const partitionMaxBytes: number = r.int32();
   let replicaDirectoryId: string = ZERO_UUID;
-  let highWatermark: bigint = 9223372036854775808n;
+  let highWatermark: bigint = 9223372036854775807n;
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (flexible) {
     const tags = r.tagCount();
@@ -439,7 +439,7 @@ export function encodeFetchRequestFetchPartition(w: Writer, version: number, m: 
   if (flexible) {
     let known: TaggedField[] | null = null;
     if (version >= 17 && m.replicaDirectoryId !== ZERO_UUID) (known ??= []).push({ tag: 0, data: Writer.encodeToBuffer((w) => { w.uuid(m.replicaDirectoryId); }) });
-    if (version >= 18 && m.highWatermark !== 9223372036854775808n) (known ??= []).push({ tag: 1, data: Writer.encodeToBuffer((w) => { w.int64(m.highWatermark); }) });
+    if (version >= 18 && m.highWatermark !== 9223372036854775807n) (known ??= []).push({ tag: 1, data: Writer.encodeToBuffer((w) => { w.int64(m.highWatermark); }) });
     w.taggedFields(known, m._unknownTaggedFields);
   }
 }
