@@ -223,6 +223,14 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def('group.max.session.timeout.ms', 'int', '1800000', 'medium', 'The largest session timeout a consumer may ask for.'),
   def('group.initial.rebalance.delay.ms', 'int', '3000', 'medium', 'How long a new group waits for more members before its first rebalance.'),
   def('group.max.size', 'int', INT_MAX, 'medium', 'The most members a group may have.', { validator: atLeast(1) }),
+  def('group.consumer.heartbeat.interval.ms', 'int', '5000', 'medium', 'How often members of a consumer (KIP-848) group are told to heartbeat.', { validator: atLeast(1) }),
+  def('group.consumer.min.heartbeat.interval.ms', 'int', '5000', 'medium', 'The smallest heartbeat interval of consumer groups.', { validator: atLeast(1) }),
+  def('group.consumer.max.heartbeat.interval.ms', 'int', '15000', 'medium', 'The largest heartbeat interval of consumer groups.', { validator: atLeast(1) }),
+  def('group.consumer.session.timeout.ms', 'int', '45000', 'medium', 'A consumer group member that sends no heartbeat for this long is removed.', { validator: atLeast(1) }),
+  def('group.consumer.min.session.timeout.ms', 'int', '45000', 'medium', 'The smallest session timeout of consumer groups.', { validator: atLeast(1) }),
+  def('group.consumer.max.session.timeout.ms', 'int', '60000', 'medium', 'The largest session timeout of consumer groups.', { validator: atLeast(1) }),
+  def('group.consumer.max.size', 'int', INT_MAX, 'medium', 'The most members a consumer group may have.', { validator: atLeast(1) }),
+  def('group.consumer.assignors', 'list', 'uniform,range', 'medium', 'The server-side assignors of consumer groups (uniform, range); the first is the default.', { validator: listOf('uniform', 'range') }),
   def('offset.metadata.max.bytes', 'int', '4096', 'high', 'The largest metadata string of an offset commit.'),
   def('offsets.load.buffer.size', 'int', '5242880', 'high', 'Read batch size when loading offsets.', { validator: atLeast(1) }),
   def('offsets.topic.replication.factor', 'short', '3', 'high', 'Replication factor of __consumer_offsets (a single broker uses 1 whatever is set).', { validator: atLeast(1) }),
@@ -493,6 +501,10 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  consumerGroupHeartbeatIntervalMs: number;
+  consumerGroupSessionTimeoutMs: number;
+  consumerGroupMaxSize: number;
+  consumerGroupAssignors: string[];
   transactionStateLogNumPartitions: number;
   transactionStateLogReplicationFactor: number;
   transactionStateLogMinIsr: number;
@@ -921,6 +933,10 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     groupMinSessionTimeoutMs: int('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms'),
     groupMaxSize: int('group.max.size'),
+    consumerGroupHeartbeatIntervalMs: int('group.consumer.heartbeat.interval.ms'),
+    consumerGroupSessionTimeoutMs: int('group.consumer.session.timeout.ms'),
+    consumerGroupMaxSize: int('group.consumer.max.size'),
+    consumerGroupAssignors: list('group.consumer.assignors'),
     transactionStateLogNumPartitions: int('transaction.state.log.num.partitions'),
     transactionStateLogReplicationFactor: int('transaction.state.log.replication.factor'),
     transactionStateLogMinIsr: int('transaction.state.log.min.isr'),

@@ -13,9 +13,14 @@
  *   snapshot = { v: 1, b: batch }    the live keys at the time, then the records of writes still in
  *                                    flight (appended before the snapshot, not yet applied), in order
  *
- * Snapshots: after a write is applied, when the log has grown past `snapshotMinBytes` and past twice
- * the previous snapshot, the whole state is written as one snapshot (so compaction costs stay
- * proportional to the state, as a compacted topic's cleaner).
+ * Snapshots: after a write is applied, when the log has grown past `snapshotMinBytes` (default
+ * 64 MiB, after offsets.topic.segment.bytes: Kafka's offsets log also holds up to a segment of
+ * records before its cleaner compacts them) and past twice the previous snapshot, the whole state is
+ * written as one snapshot (so compaction costs stay proportional to the state, as a compacted
+ * topic's cleaner). Appends wait while the state log writes a snapshot (tens of milliseconds with
+ * its fsyncs), so snapshots are kept rare: at 500 commits of 100 partitions a second, one every
+ * 20 s. A clean shutdown writes one too when the log holds more than a little, so that the next
+ * start replays a snapshot rather than the records (about 15 ms per MiB of records to replay).
  */
 import type { StateLog } from '../storage/state-log.js';
 import type { Logger } from '../util/logger.js';
@@ -29,12 +34,16 @@ interface Frame {
 export interface CoordinatorLogOptions {
   /** Applies records to the coordinator's state: on replay and after each write. */
   apply: (records: readonly CoordinatorRecord[]) => void;
-  /** Every live key of the state, for a snapshot. */
-  snapshot: () => RecordBatchBuilder;
+  /** Every live key of the state, for a snapshot; `sizeHint` is the previous snapshot's size in bytes. */
+  snapshot: (sizeHint: number) => RecordBatchBuilder;
   logger: Logger;
   /** Do not snapshot before the log holds this many bytes since the last one. Default 16 MiB. */
   snapshotMinBytes?: number;
 }
+
+const DEFAULT_SNAPSHOT_MIN_BYTES = 64 * 1024 * 1024;
+/** A clean shutdown snapshots a log holding at least this much since the last snapshot. */
+const CLOSE_SNAPSHOT_MIN_BYTES = 1024 * 1024;
 
 interface InFlight {
   bytes: Buffer;
@@ -51,7 +60,7 @@ export class CoordinatorLog {
     private readonly stateLog: StateLog,
     private readonly options: CoordinatorLogOptions,
   ) {
-    this.snapshotMinBytes = options.snapshotMinBytes ?? 16 * 1024 * 1024;
+    this.snapshotMinBytes = options.snapshotMinBytes ?? DEFAULT_SNAPSHOT_MIN_BYTES;
   }
 
   /** Replays the snapshot and the records after it through `apply`. Call once, before any write. */
@@ -85,6 +94,12 @@ export class CoordinatorLog {
     await this.takeSnapshot();
   }
 
+  /** Before a clean shutdown: a snapshot if the log has grown, so that the next start is quick. */
+  async snapshotBeforeClose(): Promise<void> {
+    if (this.snapshotting || this.stateLog.bytesSinceSnapshot < CLOSE_SNAPSHOT_MIN_BYTES) return;
+    await this.takeSnapshot().catch((err: unknown) => this.options.logger.warn({ err }, 'group coordinator: writing a snapshot at shutdown failed'));
+  }
+
   private maybeSnapshot(): void {
     if (this.snapshotting) return;
     const bytes = this.stateLog.bytesSinceSnapshot;
@@ -94,13 +109,16 @@ export class CoordinatorLog {
 
   private async takeSnapshot(): Promise<void> {
     this.snapshotting = true;
+    const started = performance.now();
     try {
       // Taken synchronously: the applied state, then the writes still in flight, which the state
       // log writes before the snapshot and then drops with the old generation.
-      const state = this.options.snapshot().finish();
-      const b = Buffer.concat([state, ...this.inFlight.map((w) => w.bytes)]);
+      const state = this.options.snapshot(this.lastSnapshotBytes).finish();
+      const b = this.inFlight.length === 0 ? state : Buffer.concat([state, ...this.inFlight.map((w) => w.bytes)]);
       this.lastSnapshotBytes = b.length;
+      const built = performance.now();
       await this.stateLog.writeSnapshot({ v: 1, b } satisfies Frame);
+      this.options.logger.debug({ bytes: b.length, buildMs: +(built - started).toFixed(2), totalMs: +(performance.now() - started).toFixed(2) }, 'wrote a snapshot of the group coordinator log');
     } finally {
       this.snapshotting = false;
     }

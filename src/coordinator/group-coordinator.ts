@@ -1,10 +1,18 @@
 /**
- * The group coordinator service (ctx.services.groups): classic consumer groups and their committed
- * offsets, for every group, on this single broker.
+ * The group coordinator service (ctx.services.groups): classic groups, KIP-848 consumer groups and
+ * their committed offsets, for every group, on this single broker.
  *
  * Parts: the group manager (group/, the JoinGroup/SyncGroup/Heartbeat/LeaveGroup state machine),
- * the offset store and offset manager (offsets/), and the coordinator log (Kafka's
- * __consumer_offsets records in the broker's state log, under `<first log dir>/__gregor_groups`).
+ * the consumer group manager (consumer/, ConsumerGroupHeartbeat with server-side assignment), the
+ * offset store and offset manager (offsets/), and the coordinator log (Kafka's __consumer_offsets
+ * records in the broker's state log, under `<first log dir>/__gregor_groups`).
+ *
+ * Classic and consumer groups share one id space: a consumer member joining a group id held by an
+ * empty classic group (for instance one that only holds committed offsets) converts it, keeping the
+ * offsets; a classic group with members answers GROUP_ID_NOT_FOUND to consumer heartbeats, and a
+ * consumer group with members answers INCONSISTENT_GROUP_PROTOCOL to JoinGroup (Kafka would migrate
+ * the group between protocols; Gregor does not). An empty consumer group is replaced by a classic
+ * group on JoinGroup, as in Kafka.
  *
  * Durable state changes only by `apply`, the replay function: it is how the log is read at start
  * and how every write takes effect once written. Applying an offset record for a group that does
@@ -24,6 +32,16 @@ import { MemoryStateLogStore, openStateLog, type StateLog } from '../storage/sta
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { CoordinatorLog } from './coordinator-log.js';
+import {
+  ConsumerGroupManager,
+  DEFAULT_CONSUMER_GROUP_CONFIG,
+  NO_TOPICS,
+  type ConsumerGroupConfig,
+  type ConsumerGroupHeartbeatParams,
+  type ConsumerGroupHeartbeatResult,
+  type DescribedConsumerGroup,
+  type TopicMetadataView,
+} from './consumer/consumer-group-manager.js';
 import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group/group.js';
 import {
   GroupManager,
@@ -36,7 +54,7 @@ import {
   type ListedGroup,
   type SyncGroupParams,
 } from './group/group-manager.js';
-import type { JoinGroupResult, SyncGroupResult } from './group/member.js';
+import { joinError, type JoinGroupResult, type SyncGroupResult } from './group/member.js';
 import { OffsetManager, type CommitOffsetsParams, type FetchedOffset } from './offsets/offset-manager.js';
 import { OffsetStore, type TopicPartitionRef } from './offsets/offset-store.js';
 import { RecordBatchBuilder, type CoordinatorRecord, type OffsetAndMetadata } from './records.js';
@@ -47,9 +65,9 @@ export interface GroupCoordinatorOptions {
   clock: Clock;
   logger: Logger;
   /** The broker settings, read on every use (dynamic config changes apply at once). */
-  config: () => GroupConfig;
-  /** Topic deletions to follow (the metadata store). */
-  metadata?: { onTopicDeleted(listener: (topic: { name: string }) => void): void };
+  config: () => GroupConfig & Partial<ConsumerGroupConfig>;
+  /** Topics (consumer groups assign their partitions) and topic deletions to follow: the metadata store. */
+  metadata?: Partial<TopicMetadataView> & { onTopicDeleted?(listener: (topic: { name: string }) => void): void };
   /** Snapshot threshold of the coordinator log (tests). */
   snapshotMinBytes?: number;
   /** fsync each write of the state log. Default false (like the offsets topic's default flush settings). */
@@ -58,6 +76,7 @@ export interface GroupCoordinatorOptions {
 
 export class GroupCoordinator {
   readonly groups: GroupManager;
+  readonly consumerGroups: ConsumerGroupManager;
   readonly offsets = new OffsetStore();
   private readonly offsetManager: OffsetManager;
   /** Each group's last stored record: what a restart brings back. */
@@ -72,33 +91,60 @@ export class GroupCoordinator {
     private readonly stateLog: StateLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly config: () => GroupConfig,
+    private readonly config: () => GroupConfig & Partial<ConsumerGroupConfig>,
     snapshotMinBytes: number | undefined,
+    metadata: TopicMetadataView,
   ) {
     this.groups = new GroupManager(clock, logger, config, {
       storeGroup: (group, assignment) => this.log.write(new RecordBatchBuilder(256).group(group.groupId, group.toRecordValue(assignment))),
     });
     this.groups.loading = true;
+    const consumerConfig = (): ConsumerGroupConfig => {
+      const c = config();
+      const d = DEFAULT_CONSUMER_GROUP_CONFIG;
+      return {
+        consumerGroupHeartbeatIntervalMs: c.consumerGroupHeartbeatIntervalMs ?? d.consumerGroupHeartbeatIntervalMs,
+        consumerGroupSessionTimeoutMs: c.consumerGroupSessionTimeoutMs ?? d.consumerGroupSessionTimeoutMs,
+        consumerGroupMaxSize: c.consumerGroupMaxSize ?? d.consumerGroupMaxSize,
+        consumerGroupAssignors: c.consumerGroupAssignors ?? d.consumerGroupAssignors,
+      };
+    };
+    this.consumerGroups = new ConsumerGroupManager(clock, logger, consumerConfig, metadata, {
+      write: (batch) => this.log.write(batch),
+      status: () => this.groups.validateGroupStatus('-', true),
+      classicGroup: (groupId) => {
+        const g = this.groups.groups.get(groupId);
+        if (!g || g.is('Dead')) return 'none';
+        return g.is('Empty') ? 'empty' : 'active';
+      },
+      removeEmptyClassicGroup: (groupId, batch) => this.removeEmptyClassicGroup(groupId, batch),
+    });
     this.log = new CoordinatorLog(stateLog, {
       apply: (records) => this.apply(records),
-      snapshot: () => this.snapshotRecords(),
+      snapshot: (sizeHint) => this.snapshotRecords(sizeHint),
       logger,
       ...(snapshotMinBytes !== undefined ? { snapshotMinBytes } : {}),
     });
-    this.offsetManager = new OffsetManager(this.groups, this.offsets, this.log, clock, config);
+    this.offsetManager = new OffsetManager(this.groups, this.offsets, this.log, clock, config, this.consumerGroups);
   }
 
   /** Opens the state log, replays it, and starts the offset expiry timer. */
   static async open(options: GroupCoordinatorOptions): Promise<GroupCoordinator> {
     const stateLog = await openStateLog(options.location, { name: 'groups', logger: options.logger, fsync: options.fsync ?? false });
-    const coordinator = new GroupCoordinator(stateLog, options.clock, options.logger, options.config, options.snapshotMinBytes);
+    const m = options.metadata;
+    const topics: TopicMetadataView = {
+      topic: (name) => m?.topic?.(name) ?? NO_TOPICS.topic(name),
+      topicById: (id) => m?.topicById?.(id) ?? NO_TOPICS.topicById(id),
+      topics: () => m?.topics?.() ?? NO_TOPICS.topics(),
+    };
+    const coordinator = new GroupCoordinator(stateLog, options.clock, options.logger, options.config, options.snapshotMinBytes, topics);
     try {
       await coordinator.load();
     } catch (err) {
       await stateLog.close().catch(() => undefined);
       throw err;
     }
-    options.metadata?.onTopicDeleted((topic) => {
+    options.metadata?.onTopicDeleted?.((topic) => {
       coordinator.onTopicDeleted(topic.name).catch((err: unknown) => options.logger.warn({ err, topic: topic.name }, 'failed to delete the committed offsets of a deleted topic'));
     });
     coordinator.scheduleRetention();
@@ -108,8 +154,13 @@ export class GroupCoordinator {
   private async load(): Promise<void> {
     const { records } = await this.log.load();
     const now = this.clock.now();
-    for (const [groupId, value] of this.storedGroups) this.groups.addLoadedGroup(ClassicGroup.fromRecord(groupId, value, now));
-    for (const groupId of this.offsets.groups()) if (!this.groups.groups.has(groupId)) this.groups.createGroup(groupId);
+    for (const [groupId, value] of this.storedGroups) {
+      if (!this.consumerGroups.groups.has(groupId)) this.groups.addLoadedGroup(ClassicGroup.fromRecord(groupId, value, now));
+    }
+    for (const groupId of this.offsets.groups()) {
+      if (!this.groups.groups.has(groupId) && !this.consumerGroups.groups.has(groupId)) this.groups.createGroup(groupId);
+    }
+    this.consumerGroups.onLoaded();
     this.loaded = true;
     this.groups.loading = false;
     this.logger.debug({ groups: this.groups.groups.size, records }, 'group coordinator loaded');
@@ -119,26 +170,49 @@ export class GroupCoordinator {
   // Replay: the only place durable state changes
 
   private apply(records: readonly CoordinatorRecord[]): void {
+    // A commit's records share their group and mostly their topic: look their map up once.
+    let lastGroup: string | null = null;
+    let lastTopic: string | null = null;
+    let partitions: Map<number, OffsetAndMetadata> | null = null;
     for (const r of records) {
       if (r.type === 'offset') {
         if (r.value === null) {
           this.offsets.delete(r.group, r.topic, r.partition);
+          partitions = null;
         } else {
-          this.offsets.put(r.group, r.topic, r.partition, r.value);
-          if (this.loaded && !this.groups.groups.has(r.group)) this.groups.createGroup(r.group);
+          if (partitions === null || r.group !== lastGroup || r.topic !== lastTopic) {
+            if (r.group !== lastGroup && this.loaded && !this.groups.groups.has(r.group) && !this.consumerGroups.groups.has(r.group)) this.groups.createGroup(r.group);
+            partitions = this.offsets.partitionsOf(r.group, r.topic);
+            lastGroup = r.group;
+            lastTopic = r.topic;
+          }
+          partitions.set(r.partition, r.value);
         }
-      } else if (r.value === null) {
-        this.storedGroups.delete(r.group);
+      } else if (r.type === 'group') {
+        if (r.value === null) this.storedGroups.delete(r.group);
+        else this.storedGroups.set(r.group, r.value);
       } else {
-        this.storedGroups.set(r.group, r.value);
+        this.consumerGroups.replay(r);
+        // A simple group (offsets only, no record of its own) gives way to the consumer group.
+        const simple = this.groups.groups.get(r.group);
+        if (simple && this.consumerGroups.groups.has(r.group) && simple.is('Empty') && !this.storedGroups.has(r.group)) this.groups.removeGroup(simple);
       }
     }
   }
 
-  private snapshotRecords(): RecordBatchBuilder {
-    const out = new RecordBatchBuilder(64 * 1024);
+  /** Forgets an empty classic group that a consumer group replaces; its stored record is tombstoned. */
+  private removeEmptyClassicGroup(groupId: string, batch: RecordBatchBuilder): void {
+    const group = this.groups.groups.get(groupId);
+    if (group && group.is('Empty')) this.groups.removeGroup(group);
+    if (this.storedGroups.has(groupId)) batch.group(groupId, null);
+  }
+
+  private snapshotRecords(sizeHint: number): RecordBatchBuilder {
+    // Bytes only (a snapshot is never applied), in a buffer sized like the previous snapshot.
+    const out = new RecordBatchBuilder(Math.max(64 * 1024, Math.ceil(sizeHint * 1.25)), false);
     for (const [groupId, value] of this.storedGroups) out.group(groupId, value);
-    for (const [group, topic, partition, o] of this.offsets.all()) out.offset(group, topic, partition, o);
+    this.consumerGroups.snapshot(out);
+    this.offsets.forEach((group, topic, partition, o) => out.offset(group, topic, partition, o));
     return out;
   }
 
@@ -150,7 +224,21 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------
   // Classic group protocol
 
-  joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
+  async joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
+    if (this.consumerGroups.groups.has(p.groupId) && this.groups.validateGroupStatus(p.groupId, false) === null) {
+      // Kafka lets classic members join a consumer group (online migration); Gregor does not.
+      if (!this.consumerGroups.isEmpty(p.groupId)) return joinError(p.memberId, ErrorCode.InconsistentGroupProtocol);
+      // An empty consumer group becomes a classic group, as in Kafka.
+      const batch = new RecordBatchBuilder(256);
+      this.consumerGroups.deleteGroup(p.groupId, batch);
+      try {
+        await this.log.write(batch);
+      } catch (err) {
+        this.logger.warn({ err, group: p.groupId }, 'failed to delete an empty consumer group');
+        return joinError(p.memberId, ErrorCode.CoordinatorNotAvailable);
+      }
+      this.logger.info({ group: p.groupId }, 'converted the empty consumer group to a classic group');
+    }
     return this.groups.joinGroup(p);
   }
 
@@ -167,11 +255,42 @@ export class GroupCoordinator {
   }
 
   listGroups(statesFilter: readonly string[] = [], typesFilter: readonly string[] = []): { errorCode: number; groups: ListedGroup[] } {
-    return this.groups.listGroups(statesFilter, typesFilter);
+    const result = this.groups.listGroups(statesFilter, typesFilter);
+    const states = new Set(statesFilter.map((x) => x.toLowerCase()));
+    const types = new Set(typesFilter.map((x) => x.toLowerCase()));
+    if (types.size === 0 || types.has('consumer')) {
+      for (const g of this.consumerGroups.list()) {
+        if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
+        result.groups.push({ groupId: g.groupId, protocolType: CONSUMER_PROTOCOL_TYPE, state: g.state, type: 'consumer' });
+      }
+    }
+    return result;
   }
 
+  /** DescribeGroups (classic groups): a consumer group is not a classic group. */
   describeGroup(groupId: string): GroupSummary {
+    if (this.consumerGroups.groups.has(groupId) && this.groups.validateGroupStatus(groupId, true) === null) {
+      return { groupId, errorCode: ErrorCode.None, errorMessage: `Group ${groupId} is not a classic group.`, exists: false, state: 'Dead', protocolType: '', protocol: '', members: [] };
+    }
     return this.groups.describeGroup(groupId);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Consumer groups (KIP-848)
+
+  consumerGroupHeartbeat(p: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
+    return this.consumerGroups.heartbeat(p);
+  }
+
+  /** ConsumerGroupDescribe: one result per group id, in request order. */
+  consumerGroupDescribe(groupIds: readonly string[]): DescribedConsumerGroup[] {
+    return groupIds.map((groupId) => {
+      const status = this.groups.validateGroupStatus(groupId, false);
+      if (status !== null) {
+        return { groupId, errorCode: status, errorMessage: null, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [] };
+      }
+      return this.consumerGroups.describe(groupId);
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -181,8 +300,13 @@ export class GroupCoordinator {
     return this.offsetManager.commitOffsets(p);
   }
 
-  fetchOffsets(groupId: string, partitions: readonly TopicPartitionRef[] | null): { errorCode: number; offsets: FetchedOffset[] } {
-    return this.offsetManager.fetchOffsets(groupId, partitions);
+  /** `member`: OffsetFetch v9+'s member id and epoch, checked for consumer groups. */
+  fetchOffsets(
+    groupId: string,
+    partitions: readonly TopicPartitionRef[] | null,
+    member?: { memberId: string | null; memberEpoch: number },
+  ): { errorCode: number; offsets: FetchedOffset[] } {
+    return this.offsetManager.fetchOffsets(groupId, partitions, member);
   }
 
   /**
@@ -192,11 +316,22 @@ export class GroupCoordinator {
   async deleteOffsets(groupId: string, partitions: readonly TopicPartitionRef[]): Promise<{ errorCode: number; partitions: number[] }> {
     const status = this.groups.validateGroupStatus(groupId, false);
     if (status !== null) return { errorCode: status, partitions: [] };
-    const group = this.groups.groups.get(groupId);
-    if (!group || group.is('Dead')) return { errorCode: ErrorCode.GroupIdNotFound, partitions: [] };
     const errors: number[] = [];
     const eligible: TopicPartitionRef[] = [];
-    if (group.is('Empty')) {
+    const group = this.groups.groups.get(groupId);
+    if (this.consumerGroups.groups.has(groupId)) {
+      // A consumer group keeps the offsets of the topics its members subscribe to, in any state.
+      for (const tp of partitions) {
+        if (this.consumerGroups.isSubscribedToTopic(groupId, tp.topic)) {
+          errors.push(ErrorCode.GroupSubscribedToTopic);
+        } else {
+          errors.push(ErrorCode.None);
+          eligible.push(tp);
+        }
+      }
+    } else if (!group || group.is('Dead')) {
+      return { errorCode: ErrorCode.GroupIdNotFound, partitions: [] };
+    } else if (group.is('Empty')) {
       for (const tp of partitions) {
         errors.push(ErrorCode.None);
         eligible.push(tp);
@@ -227,11 +362,23 @@ export class GroupCoordinator {
   async deleteGroups(groupIds: readonly string[]): Promise<Map<string, number>> {
     const results = new Map<string, number>();
     const eligible: ClassicGroup[] = [];
+    const consumer: string[] = [];
+    const records = new RecordBatchBuilder();
     for (const groupId of groupIds) {
       if (results.has(groupId)) continue;
       const status = this.groups.validateGroupStatus(groupId, true);
       if (status !== null) {
         results.set(groupId, status);
+        continue;
+      }
+      if (this.consumerGroups.groups.has(groupId)) {
+        const code = this.consumerGroups.deleteGroup(groupId, records);
+        results.set(groupId, code);
+        if (code === ErrorCode.None) {
+          consumer.push(groupId);
+          for (const [topic, partition] of this.offsets.offsetsOf(groupId)) records.offset(groupId, topic, partition, null);
+          this.logger.info({ group: groupId }, 'deleted consumer group');
+        }
         continue;
       }
       const group = this.groups.groups.get(groupId);
@@ -242,8 +389,7 @@ export class GroupCoordinator {
         eligible.push(group);
       }
     }
-    if (eligible.length === 0) return results;
-    const records = new RecordBatchBuilder();
+    if (eligible.length === 0 && consumer.length === 0) return results;
     for (const group of eligible) {
       this.groups.removeGroup(group);
       for (const [topic, partition] of this.offsets.offsetsOf(group.groupId)) records.offset(group.groupId, topic, partition, null);
@@ -256,6 +402,7 @@ export class GroupCoordinator {
       } catch (err) {
         this.logger.warn({ err }, 'failed to write group deletions');
         for (const g of eligible) results.set(g.groupId, ErrorCode.CoordinatorNotAvailable);
+        for (const g of consumer) results.set(g, ErrorCode.CoordinatorNotAvailable);
       }
     }
     return results;
@@ -285,6 +432,9 @@ export class GroupCoordinator {
         this.groups.removeGroup(group);
         if (this.storedGroups.has(groupId)) records.group(groupId, null);
         this.logger.info({ group: groupId }, 'removed an empty group without offsets');
+      } else if (this.consumerGroups.groups.has(groupId) && remaining === 0 && !this.offsets.hasPending(groupId) && this.consumerGroups.isEmpty(groupId)) {
+        this.consumerGroups.deleteGroup(groupId, records);
+        this.logger.info({ group: groupId }, 'removed an empty consumer group without offsets');
       }
     }
     if (records.count > 0) await this.log.write(records);
@@ -311,6 +461,12 @@ export class GroupCoordinator {
         expired = this.offsets.expired(group.groupId, now, retentionMs, commitTime, group.subscribedTopics);
       }
       if (expired.length > 0 || group.is('Empty')) selection.set(group.groupId, expired);
+    }
+    for (const groupId of this.consumerGroups.groups.keys()) {
+      // Kafka's ConsumerGroup: each offset expires a retention period after its commit, unless a
+      // member subscribes to its topic; an empty group left without offsets is deleted.
+      const expired = this.offsets.expired(groupId, now, retentionMs, (o) => o.commitTimestamp, this.consumerGroups.subscribedTopics(groupId));
+      if (expired.length > 0 || this.consumerGroups.isEmpty(groupId)) selection.set(groupId, expired);
     }
     const removed = await this.removeOffsets(selection);
     if (removed > 0) this.logger.info({ removed }, 'removed expired offsets');
@@ -363,6 +519,7 @@ export class GroupCoordinator {
    */
   shutdown(): void {
     this.groups.unloadAll();
+    this.consumerGroups.unloadAll();
     if (this.retentionTimer) this.clock.clearTimeout(this.retentionTimer);
     this.retentionTimer = null;
   }
@@ -372,8 +529,10 @@ export class GroupCoordinator {
     this.closing ??= (async () => {
       this.shutdown();
       await this.retentionRun;
+      await this.log.snapshotBeforeClose();
       await this.stateLog.close();
     })();
     return this.closing;
   }
 }
+

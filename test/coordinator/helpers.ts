@@ -2,7 +2,8 @@
  * Helpers for coordinator unit tests: a GroupCoordinator on a memory state log driven by a
  * ManualClock, consumer-protocol metadata, and a way to see whether a parked request was answered.
  */
-import { GroupCoordinator } from '../../src/coordinator/group-coordinator.js';
+import { GroupCoordinator, type GroupCoordinatorOptions } from '../../src/coordinator/group-coordinator.js';
+import type { ConsumerGroupConfig, TopicInfo, TopicMetadataView } from '../../src/coordinator/consumer/consumer-group-manager.js';
 import type { GroupConfig, JoinGroupParams } from '../../src/coordinator/group/group-manager.js';
 import type { JoinGroupResult, SyncGroupResult } from '../../src/coordinator/group/member.js';
 import { encodeConsumerProtocolAssignment, encodeConsumerProtocolSubscription } from '../../src/protocol/generated/records/consumer-protocol.js';
@@ -13,7 +14,9 @@ import { silentLogger } from '../../src/util/logger.js';
 
 export const T0 = 1_700_000_000_000;
 
-export function testConfig(overrides: Partial<GroupConfig> = {}): GroupConfig {
+export type TestConfig = GroupConfig & Partial<ConsumerGroupConfig>;
+
+export function testConfig(overrides: Partial<TestConfig> = {}): TestConfig {
   return {
     groupMinSessionTimeoutMs: 6000,
     groupMaxSessionTimeoutMs: 1_800_000,
@@ -29,25 +32,69 @@ export function testConfig(overrides: Partial<GroupConfig> = {}): GroupConfig {
 export interface Fixture {
   clock: ManualClock;
   store: MemoryStateLogStore;
-  config: GroupConfig;
+  config: TestConfig;
+  topics: FakeTopics;
   coordinator: GroupCoordinator;
   /** Closes this coordinator and opens another on the same store: a restart. */
   restart(): Promise<GroupCoordinator>;
 }
 
-export async function openFixture(overrides: Partial<GroupConfig> = {}, store = new MemoryStateLogStore()): Promise<Fixture> {
+/** Topics for consumer groups to assign, without a metadata store. */
+export class FakeTopics implements TopicMetadataView, NonNullable<GroupCoordinatorOptions['metadata']> {
+  private readonly byName = new Map<string, TopicInfo>();
+  private readonly deleted: ((topic: { name: string }) => void)[] = [];
+  private next = 1;
+
+  /** Adds a topic (or changes its partition count); its id is a fixed-looking uuid. */
+  add(name: string, partitions: number): TopicInfo {
+    const old = this.byName.get(name);
+    const topicId = old?.topicId ?? `00000000-0000-0000-0000-${String(this.next++).padStart(12, '0')}`;
+    const t = { name, topicId, partitions };
+    this.byName.set(name, t);
+    return t;
+  }
+
+  remove(name: string): void {
+    this.byName.delete(name);
+    for (const l of this.deleted) l({ name });
+  }
+
+  id(name: string): string {
+    return this.byName.get(name)!.topicId;
+  }
+
+  topic(name: string): TopicInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  topicById(topicId: string): TopicInfo | undefined {
+    for (const t of this.byName.values()) if (t.topicId === topicId) return t;
+    return undefined;
+  }
+
+  topics(): Iterable<TopicInfo> {
+    return this.byName.values();
+  }
+
+  onTopicDeleted(listener: (topic: { name: string }) => void): void {
+    this.deleted.push(listener);
+  }
+}
+
+export async function openFixture(overrides: Partial<TestConfig> = {}, store = new MemoryStateLogStore(), topics = new FakeTopics()): Promise<Fixture> {
   const clock = new ManualClock(T0);
   const config = testConfig(overrides);
   const holder = { config };
-  const open = () => GroupCoordinator.open({ location: store, clock, logger: silentLogger, config: () => holder.config });
+  const open = () => GroupCoordinator.open({ location: store, clock, logger: silentLogger, config: () => holder.config, metadata: topics });
   const coordinator = await open();
   const fixture: Fixture = {
     clock,
     store,
+    topics,
     get config() {
       return holder.config;
     },
-    set config(c: GroupConfig) {
+    set config(c: TestConfig) {
       holder.config = c;
     },
     coordinator,

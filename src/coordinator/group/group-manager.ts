@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { ClassicGroup, CONSUMER_PROTOCOL_TYPE, type GroupState } from './group.js';
+import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group.js';
 import {
   joinError,
   MemberMetadata,
@@ -126,8 +126,9 @@ export interface GroupSummary {
 export interface ListedGroup {
   groupId: string;
   protocolType: string;
-  state: GroupState;
-  type: 'classic';
+  /** The classic group's state, or a consumer group's (Empty, Assigning, Reconciling, Stable). */
+  state: string;
+  type: 'classic' | 'consumer';
 }
 
 /** New members are removed if their first JoinGroup is still parked after this long (Kafka's NewMemberJoinTimeoutMs). */

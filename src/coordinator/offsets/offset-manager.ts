@@ -6,12 +6,17 @@
  * with generation -1 and no member id are accepted for groups without members and create the
  * group), then written as one batch of OffsetCommit records and applied once written; the response
  * waits for the write. Topic existence is checked by the handler (as KafkaApis does) before this.
+ *
+ * KIP-848 consumer groups check the member epoch instead (OffsetCommit v9+ and OffsetFetch v9+):
+ * a commit or fetch from a member with another epoch gets STALE_MEMBER_EPOCH, from an unknown member
+ * UNKNOWN_MEMBER_ID; a commit with epoch -1 is accepted only while the group has no members.
  */
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { Clock } from '../../util/clock.js';
 import type { CoordinatorLog } from '../coordinator-log.js';
 import type { ClassicGroup } from '../group/group.js';
 import type { GroupConfig, GroupManager } from '../group/group-manager.js';
+import type { ConsumerGroupManager } from '../consumer/consumer-group-manager.js';
 import { RecordBatchBuilder } from '../records.js';
 import type { OffsetStore, TopicPartitionRef } from './offset-store.js';
 
@@ -28,7 +33,7 @@ export interface CommitPartition {
 
 export interface CommitOffsetsParams {
   groupId: string;
-  /** -1 for simple commits (and v0, which has no generation). */
+  /** -1 for simple commits (and v0, which has no generation); the member epoch for consumer groups. */
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
@@ -55,6 +60,7 @@ export class OffsetManager {
     private readonly log: CoordinatorLog,
     private readonly clock: Clock,
     private readonly config: () => GroupConfig,
+    private readonly consumerGroups?: ConsumerGroupManager,
   ) {}
 
   /** One error code per partition, in request order. */
@@ -62,35 +68,44 @@ export class OffsetManager {
     const all = (code: number): number[] => p.partitions.map(() => code);
     const status = this.groups.validateGroupStatus(p.groupId, true);
     if (status !== null) return all(status);
-    let group = this.groups.groups.get(p.groupId);
-    if (!group) {
-      if (p.generationId >= 0) {
-        // A member of a group that no longer exists (v9+ says so; before, the generation is wrong).
-        return all(p.apiVersion >= 9 ? ErrorCode.GroupIdNotFound : ErrorCode.IllegalGeneration);
+    if (this.consumerGroups?.groups.has(p.groupId)) {
+      const invalid = this.consumerGroups.validateOffsetCommit(p.groupId, p.memberId, p.generationId, p.apiVersion);
+      if (invalid !== null) return all(invalid);
+    } else {
+      let group = this.groups.groups.get(p.groupId);
+      if (!group) {
+        if (p.generationId >= 0) {
+          // A member of a group that no longer exists (v9+ says so; before, the generation is wrong).
+          return all(p.apiVersion >= 9 ? ErrorCode.GroupIdNotFound : ErrorCode.IllegalGeneration);
+        }
+        // A consumer that does not use group management (or an admin client): a "simple" group.
+        group = this.groups.createGroup(p.groupId);
       }
-      // A consumer that does not use group management (or an admin client): a "simple" group.
-      group = this.groups.createGroup(p.groupId);
-    }
-    const invalid = this.validateOffsetCommit(group, p);
-    if (invalid !== null) return all(invalid);
-    // Commits keep a member's session alive while the group is stable or rebalancing.
-    if ((group.is('Stable') || group.is('PreparingRebalance')) && group.has(p.memberId)) {
-      this.groups.rescheduleHeartbeat(group, group.get(p.memberId));
+      const invalid = this.validateOffsetCommit(group, p);
+      if (invalid !== null) return all(invalid);
+      // Commits keep a member's session alive while the group is stable or rebalancing.
+      if ((group.is('Stable') || group.is('PreparingRebalance')) && group.has(p.memberId)) {
+        this.groups.rescheduleHeartbeat(group, group.get(p.memberId));
+      }
     }
 
     const now = this.clock.now();
     const expireTimestamp = p.retentionTimeMs === -1 ? -1 : now + p.retentionTimeMs;
     const maxMetadata = this.config().offsetMetadataMaxBytes;
-    const errors: number[] = [];
-    const records = new RecordBatchBuilder(128 + 64 * p.partitions.length);
-    const committed: TopicPartitionRef[] = [];
-    for (const part of p.partitions) {
+    const parts = p.partitions;
+    const errors: number[] = new Array<number>(parts.length);
+    const records = new RecordBatchBuilder(128 + 64 * parts.length);
+    // The partitions being written: the request's own array unless some are refused.
+    let committed: CommitPartition[] | null = null;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
       if (part.metadata !== null && part.metadata.length > maxMetadata) {
-        errors.push(ErrorCode.OffsetMetadataTooLarge);
+        errors[i] = ErrorCode.OffsetMetadataTooLarge;
+        committed ??= parts.slice(0, i);
         continue;
       }
-      errors.push(ErrorCode.None);
-      committed.push({ topic: part.topic, partition: part.partition });
+      errors[i] = ErrorCode.None;
+      committed?.push(part);
       records.offset(p.groupId, part.topic, part.partition, {
         offset: part.offset,
         leaderEpoch: part.leaderEpoch,
@@ -100,14 +115,15 @@ export class OffsetManager {
       });
     }
     if (records.count === 0) return errors;
-    this.offsets.beginPending(p.groupId, committed);
+    const inFlight: readonly TopicPartitionRef[] = committed ?? parts;
+    this.offsets.beginPending(p.groupId, inFlight);
     try {
       await this.log.write(records);
     } catch (err) {
       const code = commitErrorCode(err);
       for (let i = 0; i < errors.length; i++) if (errors[i] === ErrorCode.None) errors[i] = code;
     } finally {
-      this.offsets.endPending(p.groupId, committed);
+      this.offsets.endPending(p.groupId, inFlight);
     }
     return errors;
   }
@@ -134,9 +150,17 @@ export class OffsetManager {
    * Committed offsets of a group: of the given partitions, or all (null). Partitions without a
    * commit (or a group that does not exist) answer offset -1 with empty metadata.
    */
-  fetchOffsets(groupId: string, partitions: readonly TopicPartitionRef[] | null): { errorCode: number; offsets: FetchedOffset[] } {
+  fetchOffsets(
+    groupId: string,
+    partitions: readonly TopicPartitionRef[] | null,
+    member?: { memberId: string | null; memberEpoch: number },
+  ): { errorCode: number; offsets: FetchedOffset[] } {
     const status = this.groups.validateGroupStatus(groupId, true);
     if (status !== null) return { errorCode: status, offsets: [] };
+    if (member && this.consumerGroups?.groups.has(groupId)) {
+      const invalid = this.consumerGroups.validateOffsetFetch(groupId, member.memberId, member.memberEpoch);
+      if (invalid !== null) return { errorCode: invalid, offsets: [] };
+    }
     const fetched = (topic: string, partition: number): FetchedOffset => {
       const o = this.offsets.get(groupId, topic, partition);
       return o

@@ -13,19 +13,28 @@ export interface TopicPartitionRef {
 
 export class OffsetStore {
   private readonly byGroup = new Map<string, Map<string, Map<number, OffsetAndMetadata>>>();
-  /** group -> topic -> partition -> commits in flight */
-  private readonly pending = new Map<string, Map<string, Map<number, number>>>();
+  /**
+   * group -> the partitions of each commit being written (one array per commit, as the commit
+   * passed it). Begin and end are O(1) on the commit path; the per-partition question is asked
+   * only by offset expiry, which walks these lists.
+   */
+  private readonly pending = new Map<string, (readonly TopicPartitionRef[])[]>();
 
   get(group: string, topic: string, partition: number): OffsetAndMetadata | undefined {
     return this.byGroup.get(group)?.get(topic)?.get(partition);
   }
 
   put(group: string, topic: string, partition: number, offset: OffsetAndMetadata): void {
+    this.partitionsOf(group, topic).set(partition, offset);
+  }
+
+  /** The partition map of a group's topic, created if needed (replay puts many offsets through one). */
+  partitionsOf(group: string, topic: string): Map<number, OffsetAndMetadata> {
     let topics = this.byGroup.get(group);
     if (!topics) this.byGroup.set(group, (topics = new Map()));
     let partitions = topics.get(topic);
     if (!partitions) topics.set(topic, (partitions = new Map()));
-    partitions.set(partition, offset);
+    return partitions;
   }
 
   delete(group: string, topic: string, partition: number): void {
@@ -60,41 +69,37 @@ export class OffsetStore {
     }
   }
 
+  /** Every committed offset, without the iterator objects of `all` (snapshots walk them all). */
+  forEach(fn: (group: string, topic: string, partition: number, offset: OffsetAndMetadata) => void): void {
+    for (const [group, topics] of this.byGroup) for (const [topic, partitions] of topics) for (const [p, o] of partitions) fn(group, topic, p, o);
+  }
+
   *all(): Generator<[group: string, topic: string, partition: number, offset: OffsetAndMetadata]> {
     for (const [group, topics] of this.byGroup) for (const [topic, partitions] of topics) for (const [p, o] of partitions) yield [group, topic, p, o];
   }
 
+  /** A commit of these partitions is being written (pass the same array to endPending). */
   beginPending(group: string, partitions: readonly TopicPartitionRef[]): void {
-    let topics = this.pending.get(group);
-    if (!topics) this.pending.set(group, (topics = new Map()));
-    for (const { topic, partition } of partitions) {
-      let counts = topics.get(topic);
-      if (!counts) topics.set(topic, (counts = new Map()));
-      counts.set(partition, (counts.get(partition) ?? 0) + 1);
-    }
+    let list = this.pending.get(group);
+    if (!list) this.pending.set(group, (list = []));
+    list.push(partitions);
   }
 
   endPending(group: string, partitions: readonly TopicPartitionRef[]): void {
-    const topics = this.pending.get(group);
-    if (!topics) return;
-    for (const { topic, partition } of partitions) {
-      const counts = topics.get(topic);
-      if (!counts) continue;
-      const n = (counts.get(partition) ?? 0) - 1;
-      if (n > 0) counts.set(partition, n);
-      else {
-        counts.delete(partition);
-        if (counts.size === 0) topics.delete(topic);
-      }
-    }
-    if (topics.size === 0) this.pending.delete(group);
+    const list = this.pending.get(group);
+    if (!list) return;
+    let i = list.indexOf(partitions);
+    if (i < 0) i = list.findIndex((l) => l.length === partitions.length && l.every((tp, k) => tp.topic === partitions[k]!.topic && tp.partition === partitions[k]!.partition));
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.pending.delete(group);
   }
 
   hasPending(group: string, topic?: string, partition?: number): boolean {
-    const topics = this.pending.get(group);
-    if (!topics) return false;
+    const list = this.pending.get(group);
+    if (!list) return false;
     if (topic === undefined) return true;
-    return topics.get(topic)?.has(partition!) ?? false;
+    for (const l of list) for (const tp of l) if (tp.topic === topic && tp.partition === partition) return true;
+    return false;
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * DeleteGroups v0-2: an admin client deletes empty groups with their committed offsets (KIP-229).
  * - v1: same as v0. v2: flexible.
+ * Classic and KIP-848 consumer groups alike.
  * Per group: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP (members are still in it), or
  * COORDINATOR_LOAD_IN_PROGRESS while loading. A group id named twice is answered once.
  */

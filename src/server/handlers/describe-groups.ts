@@ -7,7 +7,8 @@
  * - v6: a group that does not exist answers GROUP_ID_NOT_FOUND with an error message (KIP-1043);
  *   before, it is described as Dead with no error.
  * Members carry their metadata and assignment only while the group is Stable, as in Kafka; the
- * protocol (protocolData) too.
+ * protocol (protocolData) too. A KIP-848 consumer group is not a classic group: it is described
+ * like a group that does not exist (ConsumerGroupDescribe describes it).
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode, errorInfo } from '../../protocol/generated/errors.js';

@@ -31,6 +31,8 @@ import { offsetDelete } from './offset-delete.js';
 import { deleteGroups } from './delete-groups.js';
 import { listGroups } from './list-groups.js';
 import { describeGroups } from './describe-groups.js';
+import { consumerGroupHeartbeat } from './consumer-group-heartbeat.js';
+import { consumerGroupDescribe } from './consumer-group-describe.js';
 
 export const HANDLERS: readonly Handler[] = [
   apiVersions as Handler,
@@ -61,4 +63,6 @@ export const HANDLERS: readonly Handler[] = [
   deleteGroups as Handler,
   listGroups as Handler,
   describeGroups as Handler,
+  consumerGroupHeartbeat as Handler,
+  consumerGroupDescribe as Handler,
 ];

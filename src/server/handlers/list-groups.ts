@@ -2,7 +2,8 @@
  * ListGroups v0-5: the groups this broker coordinates (all of them, on a single broker).
  * - v1: throttle time. v2: same. v3: flexible.
  * - v4: statesFilter, and each group's state (PreparingRebalance, CompletingRebalance, Stable,
- *   Empty; KIP-518). v5: typesFilter, and each group's type ("classic" here; KIP-848).
+ *   Empty; KIP-518). v5: typesFilter, and each group's type ("classic", or "consumer" for KIP-848
+ *   groups, whose states are Empty, Assigning, Reconciling and Stable).
  * Filters match case-insensitively, as Kafka 4 does; an empty filter matches everything.
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';

@@ -7,12 +7,15 @@
  *   offsets.retention.minutes). v3: throttle time.
  * - v5: no retention time. v6: committedLeaderEpoch. v7: groupInstanceId (KIP-345). v8: flexible.
  * - v9: a commit with a generation to a group that does not exist answers GROUP_ID_NOT_FOUND
- *   (ILLEGAL_GENERATION before). v10: topics by id (UNKNOWN_TOPIC_ID for an unknown id).
+ *   (ILLEGAL_GENERATION before); for a KIP-848 consumer group generationIdOrMemberEpoch is the
+ *   member epoch: another epoch answers STALE_MEMBER_EPOCH, an unknown member UNKNOWN_MEMBER_ID, and
+ *   epoch -1 is accepted only while the group has no members. A consumer-protocol member committing
+ *   with v8 or older gets UNSUPPORTED_VERSION, as in Kafka.
+ * - v10: topics by id (UNKNOWN_TOPIC_ID for an unknown id).
  * Errors: per partition. Unknown topics and partitions get UNKNOWN_TOPIC_OR_PARTITION (checked here,
  * as KafkaApis does); metadata longer than offset.metadata.max.bytes, OFFSET_METADATA_TOO_LARGE;
  * group and member checks (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
  * REBALANCE_IN_PROGRESS, ...) apply to every partition that passed the topic checks.
- * Not implemented: the KIP-848 member epoch (no consumer-protocol groups yet).
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
@@ -27,18 +30,20 @@ export const offsetCommit = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const metadata = ctx.services.metadata;
-    // Per request partition: its error, or its index among the partitions sent to the coordinator.
-    const errors: number[][] = [];
+    // Per request partition (flattened in request order): its error, or -1 while it waits for the
+    // coordinator's answer, which comes in the order of `toCommit`.
+    const errors: number[] = [];
     const toCommit: CommitPartition[] = [];
-    const slots: [number, number][] = [];
-    request.topics.forEach((t, ti) => {
+    for (const t of request.topics) {
       const topic = v >= 10 ? metadata.topicById(t.topicId) : metadata.topic(t.name);
       const topicError = topic ? ErrorCode.None : v >= 10 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-      errors.push(
-        t.partitions.map((p, pi) => {
-          if (topicError !== ErrorCode.None) return topicError;
-          if (p.partitionIndex < 0 || p.partitionIndex >= topic!.partitions) return ErrorCode.UnknownTopicOrPartition;
-          slots.push([ti, pi]);
+      for (const p of t.partitions) {
+        if (topicError !== ErrorCode.None) {
+          errors.push(topicError);
+        } else if (p.partitionIndex < 0 || p.partitionIndex >= topic!.partitions) {
+          errors.push(ErrorCode.UnknownTopicOrPartition);
+        } else {
+          errors.push(-1);
           toCommit.push({
             topic: topic!.name,
             partition: p.partitionIndex,
@@ -47,10 +52,9 @@ export const offsetCommit = defineHandler({
             metadata: p.committedMetadata,
             commitTimestamp: v === 1 ? Number(p.commitTimestamp) : -1,
           });
-          return ErrorCode.None;
-        }),
-      );
-    });
+        }
+      }
+    }
     if (toCommit.length > 0) {
       const results = await ctx.services.groups.commitOffsets({
         groupId: request.groupId,
@@ -61,13 +65,14 @@ export const offsetCommit = defineHandler({
         apiVersion: v,
         partitions: toCommit,
       });
-      slots.forEach(([ti, pi], i) => (errors[ti]![pi] = results[i]!));
+      for (let i = 0, r = 0; i < errors.length; i++) if (errors[i] === -1) errors[i] = results[r++]!;
     }
     const response = defaultOffsetCommitResponse();
-    response.topics = request.topics.map((t, ti) => ({
+    let i = 0;
+    response.topics = request.topics.map((t) => ({
       name: t.name,
       topicId: t.topicId,
-      partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti]![pi]!, _unknownTaggedFields: undefined })),
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++]!, _unknownTaggedFields: undefined })),
       _unknownTaggedFields: undefined,
     }));
     return response;

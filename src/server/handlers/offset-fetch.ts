@@ -8,8 +8,10 @@
  * - v5: committedLeaderEpoch. v6: flexible.
  * - v7: requireStable: nothing is ever pending here (no transactional commits yet), so it changes
  *   nothing.
- * - v8: several groups per request, one result each. v9: memberId and memberEpoch (KIP-848; not
- *   checked for classic groups, as Kafka). v10: topics by id (UNKNOWN_TOPIC_ID for an unknown id).
+ * - v8: several groups per request, one result each. v9: memberId and memberEpoch (KIP-848): for a
+ *   consumer group, a member with another epoch gets STALE_MEMBER_EPOCH and an unknown member
+ *   UNKNOWN_MEMBER_ID (group level); a null member id with epoch -1 (admin tools) always reads; not
+ *   checked for classic groups, as Kafka. v10: topics by id (UNKNOWN_TOPIC_ID for an unknown id).
  * v0-1 carry group errors (COORDINATOR_LOAD_IN_PROGRESS, ...) on every partition.
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
@@ -42,11 +44,17 @@ function partitionOf(partitionIndex: number, errorCode: number, o?: FetchedOffse
 }
 
 /** One group's result: its error code and topics (with names, and ids for v10). */
-function fetchGroup(ctx: RequestContext, groupId: string, topics: RequestedTopic[] | null, byId: boolean): { errorCode: number; topics: OffsetFetchResponseTopics[] } {
+function fetchGroup(
+  ctx: RequestContext,
+  groupId: string,
+  topics: RequestedTopic[] | null,
+  byId: boolean,
+  member?: { memberId: string | null; memberEpoch: number },
+): { errorCode: number; topics: OffsetFetchResponseTopics[] } {
   const { groups, metadata } = ctx.services;
   const v = ctx.apiVersion;
   if (topics === null) {
-    const result = groups.fetchOffsets(groupId, null);
+    const result = groups.fetchOffsets(groupId, null, member);
     if (result.errorCode !== ErrorCode.None) return { errorCode: result.errorCode, topics: [] };
     const byTopic = new Map<string, OffsetFetchResponseTopics>();
     for (const o of result.offsets) {
@@ -77,7 +85,7 @@ function fetchGroup(ctx: RequestContext, groupId: string, topics: RequestedTopic
     if (r.name === null) return;
     for (const p of topics[i]!.partitionIndexes) if (r.check(p) === ErrorCode.None) wanted.push({ topic: r.name, partition: p });
   });
-  const result = groups.fetchOffsets(groupId, wanted);
+  const result = groups.fetchOffsets(groupId, wanted, member);
   if (result.errorCode !== ErrorCode.None) return { errorCode: result.errorCode, topics: [] };
   const found = new Map<string, FetchedOffset>();
   for (const o of result.offsets) found.set(`${o.topic}\0${o.partition}`, o);
@@ -108,7 +116,8 @@ export const offsetFetch = defineHandler({
     if (v >= 8) {
       response.groups = request.groups.map((g) => {
         const topics = g.topics === null ? null : g.topics.map((t) => ({ name: t.name, topicId: t.topicId, partitionIndexes: t.partitionIndexes }));
-        const result = fetchGroup(ctx, g.groupId, topics, v >= 10);
+        const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
+        const result = fetchGroup(ctx, g.groupId, topics, v >= 10, member);
         return { groupId: g.groupId, topics: result.topics, errorCode: result.errorCode, _unknownTaggedFields: undefined };
       });
       return response;
