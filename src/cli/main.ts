@@ -3,17 +3,25 @@
  * The `gregor` command: `gregor start` runs a broker; further commands (topics, produce, consume,
  * groups) are Kafka's console tools. Usage errors print the usage and exit 2.
  */
-import { runStart } from './start.js';
 import { UsageError } from './usage.js';
 
+// Each command is loaded when it runs, so that the console tools do not load the broker.
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  start: runStart,
+  start: async (argv) => (await import('./start.js')).runStart(argv),
+  topics: async (argv) => (await import('./topics.js')).runTopics(argv),
+  produce: async (argv) => (await import('./produce.js')).runProduce(argv),
+  consume: async (argv) => (await import('./consume.js')).runConsume(argv),
+  groups: async (argv) => (await import('./groups.js')).runGroups(argv),
 };
 
 const USAGE = `Usage: gregor <command> [options]
 
 Commands:
   start     run a broker (gregor start --help)
+  topics    create, list, describe, alter and delete topics, as kafka-topics
+  produce   write lines from standard input to a topic, as kafka-console-producer
+  consume   print a topic's records, as kafka-console-consumer
+  groups    list, describe, reset the offsets of and delete consumer groups, as kafka-consumer-groups
 `;
 
 async function main(argv: string[]): Promise<number> {

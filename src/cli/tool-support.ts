@@ -1,0 +1,126 @@
+/**
+ * What the console tools (topics, produce, consume) share: flag parsing with Kafka's conventions,
+ * key=value properties as Kafka's CommandLineUtils reads them, properties files, and turning a
+ * client error into one line for a person.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readPropertiesFile } from '../config/properties.js';
+import { parseBootstrapServers } from '../client/cluster.js';
+import { ConnectionError, KafkaProtocolError, NoCommonVersionError, RequestTimeoutError } from '../client/errors.js';
+import { UsageError } from './usage.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * util.parseArgs with Kafka's conventions on top:
+ * - `--property a=b c=d`: bare key=value words after a repeatable key=value option belong to it
+ *   (the way the tutorials write several properties after one flag);
+ * - options listed in `optionalValue` may be given without a value (`--compression-codec` alone
+ *   means its default), passed as `defaultValue`;
+ * - anything else (unknown flags, stray words, missing values) is a UsageError.
+ */
+export function parseToolFlags<T extends Options>(
+  argv: readonly string[],
+  options: T,
+  usage: string,
+  extra: { continuation?: readonly string[]; optionalValue?: Readonly<Record<string, string>> } = {},
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true; tokens: true }>> {
+  const args = [...argv];
+  for (const [name, defaultValue] of Object.entries(extra.optionalValue ?? {})) {
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === `--${name}` && (i + 1 >= args.length || args[i + 1]!.startsWith('--'))) args[i] = `--${name}=${defaultValue}`;
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), usage);
+  }
+  const continuation = new Set(extra.continuation ?? []);
+  const values = parsed.values as Record<string, unknown>;
+  let current: string | undefined;
+  const stray: string[] = [];
+  for (const token of parsed.tokens) {
+    if (token.kind === 'option') {
+      current = continuation.has(token.name) ? token.name : undefined;
+    } else if (token.kind === 'positional') {
+      if (current !== undefined && token.value.includes('=')) (values[current] as string[]).push(token.value);
+      else stray.push(token.value);
+    } else {
+      current = undefined;
+    }
+  }
+  if (stray.length > 0) throw new UsageError(`unexpected argument${stray.length > 1 ? 's' : ''}: ${stray.join(' ')}`, usage);
+  return parsed;
+}
+
+/**
+ * Kafka's CommandLineUtils.parseKeyValueArgs: each entry split at its first '='; a key without a
+ * value (or with an empty one) maps to "". Later entries win.
+ */
+export function parseKeyValueArgs(entries: readonly string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries ?? []) {
+    const eq = e.indexOf('=');
+    if (eq < 0) out.set(e, '');
+    else out.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  return out;
+}
+
+/** Loads a Java properties file, or throws UsageError naming the file. */
+export async function loadProperties(path: string | undefined, usage: string): Promise<Map<string, string>> {
+  if (path === undefined) return new Map();
+  try {
+    return await readPropertiesFile(path);
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, usage);
+  }
+}
+
+/** Checks bootstrap.servers (Kafka's ToolsUtils.validateBootstrapServer); a bad value is a usage error. */
+export function checkBootstrap(value: string | undefined, usage: string, flag = '--bootstrap-server'): string {
+  if (value === undefined || value.trim() === '') throw new UsageError(`missing required option ${flag}`, usage);
+  try {
+    parseBootstrapServers(value);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), usage);
+  }
+  return value;
+}
+
+/** A non-negative integer flag or property, else a usage error. */
+export function intValue(name: string, value: string | undefined, usage: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.trim());
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${name} takes an integer${min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : ''}, got '${value}'`, usage);
+  }
+  return n;
+}
+
+/** Kafka's boolean properties: "true" in any case, after trimming. */
+export function boolProperty(value: string | undefined): boolean {
+  return value !== undefined && value.trim().toLowerCase() === 'true';
+}
+
+/**
+ * One line for a person: which broker could not be reached and why, or the Kafka error with the
+ * broker's message. No stack traces.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof ConnectionError) {
+    const hint = err.causeCode === 'ECONNREFUSED' ? ' (is a broker running there?)' : '';
+    return `${err.message}${hint}`;
+  }
+  if (err instanceof KafkaProtocolError) return `${err.errorName}: ${err.message}`;
+  if (err instanceof RequestTimeoutError || err instanceof NoCommonVersionError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Exit code of a process ended by SIGINT, as shells and the JVM report it. */
+export const SIGINT_EXIT = 130;
+
+/** Default time a tool keeps trying to reach a broker before it gives up with a message. */
+export const DEFAULT_REACH_TIMEOUT_MS = 10_000;
