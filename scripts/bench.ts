@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'bench');
-const wanted = process.argv.slice(2);
+// Arguments are suite names; flags (--quick) are left to the suites, which read process.argv.
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const suites = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
