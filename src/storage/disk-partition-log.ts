@@ -33,9 +33,9 @@ import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
 import { BatchScanner, IndexAccounting, LogSegment, firstRecordAtOrAfter, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-segment.js';
 import type { AppendShape } from './log-segment.js';
-import { loadLog, syncDir } from './recovery.js';
+import { loadLog } from './recovery.js';
 import type { LoadedLog } from './recovery.js';
-import { openStorageFile, writeLogStartOffset } from './segment-files.js';
+import { openStorageFile, syncDir, writeLogStartOffset } from './segment-files.js';
 import type { OpenFile } from './segment-files.js';
 import { OffsetOutOfRangeError, StorageError } from './types.js';
 import type {

@@ -32,13 +32,13 @@
  * delete of the same partition to finish its rename, and a delete waits for a create in flight.
  */
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
-import { parsePartitionDirName, partitionDirName } from './segment-files.js';
+import { parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
 export interface LogManager {
@@ -160,19 +160,6 @@ function deleteDirName(topic: string, partition: number): string {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-/** fsync a directory so that entries created, renamed or removed in it survive a machine crash. */
-async function fsyncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (err) {
-    // Windows cannot open or fsync a directory; elsewhere this is a real failure.
-    if (process.platform !== 'win32') throw err;
-  } finally {
-    await fh?.close();
-  }
-}
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -252,7 +239,7 @@ async function takeCleanShutdownMarker(dir: string): Promise<boolean> {
     if (errorCode(err) === 'ENOENT') return false;
     throw err;
   }
-  await fsyncDir(dir);
+  await syncDir(dir);
   return true;
 }
 
@@ -266,7 +253,7 @@ async function writeCleanShutdownMarker(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-  await fsyncDir(dir);
+  await syncDir(dir);
 }
 
 /**
@@ -447,7 +434,7 @@ class DiskLogManager implements LogManager {
     let made: string | undefined;
     try {
       made = await mkdir(partitionDir, { recursive: true });
-      if (made !== undefined) await fsyncDir(dir);
+      if (made !== undefined) await syncDir(dir);
       // A folder made just now holds nothing to recover.
       const log = await this.settings.opener(partitionDir, topic, partition, config, {
         cleanShutdown: made !== undefined,
@@ -515,7 +502,7 @@ class DiskLogManager implements LogManager {
     const target = path.join(entry.dir, deleteDirName(entry.topic, entry.partition));
     try {
       await rename(path.join(entry.dir, key), target);
-      await fsyncDir(entry.dir);
+      await syncDir(entry.dir);
     } catch (err) {
       throw new StorageError(`cannot delete partition ${key} in ${entry.dir}`, err);
     }

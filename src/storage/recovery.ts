@@ -17,11 +17,11 @@
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
-import { mkdir, open as fsOpen, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogSegment } from './log-segment.js';
 import type { RecoveryResult } from './log-segment.js';
-import { LOG_START_OFFSET_FILE, parseSegmentFileName, readLogStartOffset } from './segment-files.js';
+import { LOG_START_OFFSET_FILE, parseSegmentFileName, readLogStartOffset, syncDir } from './segment-files.js';
 import type { OpenFile } from './segment-files.js';
 import type { LogConfig } from './types.js';
 
@@ -108,17 +108,4 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
   return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes };
-}
-
-/** fsync of a directory, so that created and renamed entries survive a power loss (best effort). */
-export async function syncDir(dir: string): Promise<void> {
-  let fh;
-  try {
-    fh = await fsOpen(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Not supported everywhere (Windows); the files' own fsyncs still hold.
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
 }

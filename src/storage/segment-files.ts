@@ -159,3 +159,20 @@ export async function writeLogStartOffset(dir: string, offset: bigint, openFile:
   }
   await rename(tmp, join(dir, LOG_START_OFFSET_FILE));
 }
+
+/**
+ * fsyncs a directory so that entries created, renamed or removed in it survive a machine crash.
+ * Windows cannot open or fsync a directory (the files' own fsyncs still hold there); elsewhere a
+ * failure is real and is thrown.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof fsOpen>> | undefined;
+  try {
+    fh = await fsOpen(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    if (process.platform !== 'win32') throw err;
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}

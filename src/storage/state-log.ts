@@ -34,6 +34,7 @@
  * (offsets, producer ids) as bigints; byte arrays come back as Uint8Array, undefined as null. Keep
  * records to plain data: objects, arrays, strings, numbers, bigints, booleans, null, bytes.
  */
+import { syncDir } from './segment-files.js';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Decoder, Encoder } from '@msgpack/msgpack';
@@ -226,19 +227,6 @@ async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promis
   }
 }
 
-/** fsync a directory so that entries created, renamed or removed in it survive a machine crash. */
-async function fsyncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (err) {
-    // Windows cannot open or fsync a directory; elsewhere this is a real failure.
-    if (process.platform !== 'win32') throw err;
-  } finally {
-    await fh?.close();
-  }
-}
 
 /** Tracks writes and replays so the rules "replay first" and "no writes while replaying" hold. */
 class UsageGuard {
@@ -344,7 +332,7 @@ class DiskStateLog implements StateLog {
     const created = !logs.includes(gen);
     const fh = await open(logPath, created ? 'w+' : 'r+');
     try {
-      if (created || garbage.length > 0) await fsyncDir(dir);
+      if (created || garbage.length > 0) await syncDir(dir);
       const fileSize = (await fh.stat()).size;
       const reader = new FrameReader(fh, fileSize);
       let records = 0;
@@ -524,9 +512,9 @@ class DiskStateLog implements StateLog {
     let newLog: FileHandle | undefined;
     try {
       await rename(tmp, this.file(next, 'snapshot'));
-      await fsyncDir(this.dir);
+      await syncDir(this.dir);
       newLog = await open(this.file(next, 'log'), 'w+');
-      await fsyncDir(this.dir);
+      await syncDir(this.dir);
     } catch (err) {
       await newLog?.close().catch(() => undefined);
       this.failed = new StorageError(`state log ${this.name}: switching to a new snapshot failed`, err);
@@ -542,7 +530,7 @@ class DiskStateLog implements StateLog {
     // Best effort: leftovers are removed on the next open.
     await unlink(this.file(oldGen, 'log')).catch(() => undefined);
     await unlink(this.file(oldGen, 'snapshot')).catch(() => undefined);
-    await fsyncDir(this.dir).catch(() => undefined);
+    await syncDir(this.dir).catch(() => undefined);
   }
 }
 
