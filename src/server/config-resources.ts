@@ -74,3 +74,21 @@ export function preprocessResource(resource: AlterConfigsResourceInput, nodeId: 
       return fail(ErrorCode.InvalidRequest, `Unknown resource type ${resource.resourceType}`);
   }
 }
+
+/**
+ * Applies `alter` to each resource of an AlterConfigs or IncrementalAlterConfigs request, in
+ * order, answering a resource named twice with INVALID_REQUEST instead, as Kafka does.
+ */
+export async function alterEachResource<R extends AlterConfigsResourceInput>(
+  resources: readonly R[],
+  alter: (resource: R) => Promise<ConfigResourceOutcome>,
+): Promise<(ConfigResourceOutcome & { resourceType: number; resourceName: string })[]> {
+  const duplicates = duplicateResources(resources);
+  const out: (ConfigResourceOutcome & { resourceType: number; resourceName: string })[] = [];
+  for (let i = 0; i < resources.length; i++) {
+    const resource = resources[i]!;
+    const outcome = duplicates.has(i) ? fail(ErrorCode.InvalidRequest, 'Each resource must appear at most once.') : await alter(resource);
+    out.push({ ...outcome, resourceType: resource.resourceType, resourceName: resource.resourceName });
+  }
+  return out;
+}

@@ -22,7 +22,7 @@ import {
   defaultAlterConfigsResponseAlterConfigsResourceResponse,
   type AlterConfigsRequestAlterConfigsResource,
 } from '../../protocol/generated/messages/alter-configs.js';
-import { duplicateResources, fail, OK, preprocessResource, type ConfigResourceOutcome } from '../config-resources.js';
+import { alterEachResource, fail, OK, preprocessResource, type ConfigResourceOutcome } from '../config-resources.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 
@@ -43,20 +43,9 @@ export const alterConfigs = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(request, ctx) {
-    const duplicates = duplicateResources(request.resources);
     const response = defaultAlterConfigsResponse();
-    for (let i = 0; i < request.resources.length; i++) {
-      const resource = request.resources[i]!;
-      const outcome = duplicates.has(i)
-        ? fail(ErrorCode.InvalidRequest, 'Each resource must appear at most once.')
-        : await alter(resource, request.validateOnly, ctx);
-      response.responses.push({
-        ...defaultAlterConfigsResponseAlterConfigsResourceResponse(),
-        errorCode: outcome.errorCode,
-        errorMessage: outcome.errorMessage,
-        resourceType: resource.resourceType,
-        resourceName: resource.resourceName,
-      });
+    for (const outcome of await alterEachResource(request.resources, (resource) => alter(resource, request.validateOnly, ctx))) {
+      response.responses.push({ ...defaultAlterConfigsResponseAlterConfigsResourceResponse(), ...outcome });
     }
     return response;
   },

@@ -25,7 +25,7 @@ import {
   defaultIncrementalAlterConfigsResponseAlterConfigsResourceResponse,
   type IncrementalAlterConfigsRequestAlterConfigsResource,
 } from '../../protocol/generated/messages/incremental-alter-configs.js';
-import { duplicateResources, fail, OK, preprocessResource, type ConfigResourceOutcome } from '../config-resources.js';
+import { alterEachResource, fail, OK, preprocessResource, type ConfigResourceOutcome } from '../config-resources.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 
 async function alter(resource: IncrementalAlterConfigsRequestAlterConfigsResource, validateOnly: boolean, ctx: RequestContext): Promise<ConfigResourceOutcome> {
@@ -48,20 +48,9 @@ export const incrementalAlterConfigs = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(request, ctx) {
-    const duplicates = duplicateResources(request.resources);
     const response = defaultIncrementalAlterConfigsResponse();
-    for (let i = 0; i < request.resources.length; i++) {
-      const resource = request.resources[i]!;
-      const outcome = duplicates.has(i)
-        ? fail(ErrorCode.InvalidRequest, 'Each resource must appear at most once.')
-        : await alter(resource, request.validateOnly, ctx);
-      response.responses.push({
-        ...defaultIncrementalAlterConfigsResponseAlterConfigsResourceResponse(),
-        errorCode: outcome.errorCode,
-        errorMessage: outcome.errorMessage,
-        resourceType: resource.resourceType,
-        resourceName: resource.resourceName,
-      });
+    for (const outcome of await alterEachResource(request.resources, (resource) => alter(resource, request.validateOnly, ctx))) {
+      response.responses.push({ ...defaultIncrementalAlterConfigsResponseAlterConfigsResourceResponse(), ...outcome });
     }
     return response;
   },
