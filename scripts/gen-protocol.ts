@@ -12,7 +12,6 @@ import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   formatVersions,
-  inVersions,
   intersect,
   parseErrors,
   parseSchemaFile,
@@ -27,12 +26,6 @@ let protocolDir = join(root, 'protocol');
 
 // ---------------------------------------------------------------------------------------------
 // Naming
-
-const pascal = (kebab: string): string =>
-  kebab
-    .split('-')
-    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-    .join('');
 
 const upperSnakeToPascal = (s: string): string =>
   s
@@ -488,7 +481,7 @@ function emitErrorResponse(c: Code, response: MessageDef, request: MessageDef): 
   c.line(`/** A ${response.name} that answers every part of the request with one error code. */`);
   const start = c.lines.length;
   c.open(`export function ${fnName}(request: ${request.name}, errorCode: number, errorMessage: string | null = null): ${response.name} {`);
-  c.line(`return ${echoObject(response, response.fields, response.name, request, request.fields, 'request', 1)};`);
+  c.line(`return ${echoObject(response, response.fields, request, request.fields, 'request', 1)};`);
   c.close();
   c.markUnused(start, ['request', 'errorCode', 'errorMessage']);
   c.line();
@@ -497,7 +490,6 @@ function emitErrorResponse(c: Code, response: MessageDef, request: MessageDef): 
 function echoObject(
   resp: MessageDef,
   fields: FieldDef[],
-  typeName: string,
   req: MessageDef,
   reqFields: FieldDef[],
   src: string,
@@ -514,17 +506,17 @@ function echoObject(
       const from = reqFields.find((x) => x.name === f.echo);
       if (!from) throw new Error(`${resp.file}:${f.line}: echo=${f.echo} names no field of the matching ${req.name} struct`);
       if (f.isArray && f.isStruct && from.isArray && from.isStruct) {
-        const inner = echoObject(resp, f.fields, structTypeName(resp, f.baseType), req, from.fields, 'e', depth + 1);
+        const inner = echoObject(resp, f.fields, req, from.fields, 'e', depth + 1);
         value = `(${src}.${from.name} ?? []).map((${/\be\b/.test(inner) ? 'e' : ''}) => (${inner}))`;
       } else if (f.isStruct && from.isStruct && !f.isArray && !from.isArray) {
-        value = echoObject(resp, f.fields, structTypeName(resp, f.baseType), req, from.fields, `${src}.${from.name}`, depth + 1);
+        value = echoObject(resp, f.fields, req, from.fields, `${src}.${from.name}`, depth + 1);
       } else if (f.isArray && !f.isStruct && from.isArray && !from.isStruct) {
         value = `[...(${src}.${from.name} ?? [])]`;
       } else if (f.isArray && f.isStruct && !from.isStruct) {
         // A request list of plain values (e.g. group ids) becomes response entries keyed by the value.
         const key = f.fields.find((x) => x.echo === '.' || x.echo === from.name);
         if (!key) throw new Error(`${resp.file}:${f.line}: echo from a list of values needs an element field with echo=.`);
-        const inner = echoObject(resp, f.fields.map((x) => (x === key ? { ...x, echo: '.' } : x)), structTypeName(resp, f.baseType), req, [], 'e', depth + 1);
+        const inner = echoObject(resp, f.fields.map((x) => (x === key ? { ...x, echo: '.' } : x)), req, [], 'e', depth + 1);
         value = `(${src}.${from.name} ?? []).map((e) => (${inner}))`;
       } else {
         value = `${src}.${from.name}`;
@@ -534,7 +526,6 @@ function echoObject(
     parts.push(`${pad}${f.name}: ${value},`);
   }
   if (hasFlexible(resp)) parts.push(`${pad}_unknownTaggedFields: undefined,`);
-  void typeName;
   return `{\n${parts.join('\n')}\n${'  '.repeat(depth)}}`;
 }
 
@@ -550,14 +541,6 @@ function emitModule(source: string, messages: MessageDef[], out: string, depth: 
   const c = new Code();
   const depthUp = '../'.repeat(depth);
   const usesFlexible = messages.some(hasFlexible);
-  c.lines.push(HEADER(source));
-  c.line(`import { ${usesFlexible ? 'Reader, ZERO_UUID, type TaggedField' : 'Reader, ZERO_UUID'} } from '${depthUp}reader.js';`);
-  c.line(`import { Writer } from '${depthUp}writer.js';`);
-  c.line(`import { ProtocolDecodeError } from '${depthUp}decode-error.js';`);
-  c.line();
-  c.line('const EMPTY = Buffer.alloc(0);');
-  c.line('void EMPTY; void ZERO_UUID; void ProtocolDecodeError;');
-  c.line();
   for (const msg of messages) {
     c.line(`// ${'-'.repeat(96)}`);
     c.line(`// ${msg.kind} ${msg.name}${msg.apiKey >= 0 ? ` (api key ${msg.apiKey})` : ''}: versions ${formatVersions(msg.validVersions)}, flexible ${formatVersions(msg.flexibleVersions)}`);
@@ -575,8 +558,20 @@ function emitModule(source: string, messages: MessageDef[], out: string, depth: 
       if (req) emitErrorResponse(c, msg, req);
     }
   }
+  // Import only what the emitted code uses, so the module carries no unused names.
+  const body = c.toString();
+  const uses = (name: string): boolean => new RegExp(`\\b${name}\\b`).test(body);
+  const readerNames = ['Reader', ...(uses('ZERO_UUID') ? ['ZERO_UUID'] : []), ...(usesFlexible ? ['type TaggedField'] : [])];
+  const head = [
+    HEADER(source),
+    `import { ${readerNames.join(', ')} } from '${depthUp}reader.js';`,
+    `import { Writer } from '${depthUp}writer.js';`,
+    ...(uses('ProtocolDecodeError') ? [`import { ProtocolDecodeError } from '${depthUp}decode-error.js';`] : []),
+    '',
+    ...(uses('EMPTY') ? ['const EMPTY = Buffer.alloc(0);', ''] : []),
+  ];
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, c.toString().replace(/\n{3,}/g, '\n\n'));
+  writeFileSync(out, (head.join('\n') + '\n' + body).replace(/\n{3,}/g, '\n\n'));
 }
 
 function emitApiTable(apis: { req: MessageDef; resp: MessageDef; module: string }[], out: string): void {
@@ -740,5 +735,3 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(`generated ${files.length} files in ${relative(root, outDir) || outDir}`);
 }
 
-void pascal;
-void inVersions;

@@ -21,6 +21,14 @@ export {
 export { ProtocolDecodeError } from './decode-error.js';
 export { Reader, ZERO_UUID, type TaggedField } from './reader.js';
 export { Writer } from './writer.js';
-export * from './varint.js';
+// Varints are read through Reader; these size and write them into a caller's buffer.
+export {
+  sizeOfUnsignedVarint,
+  sizeOfVarint,
+  sizeOfVarlong,
+  writeUnsignedVarint,
+  writeVarint,
+  writeVarlong,
+} from './varint.js';
 export * from './generated/index.js';
 export * from './records/index.js';

@@ -5,9 +5,6 @@ import { Reader, ZERO_UUID, type TaggedField } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import { ProtocolDecodeError } from '../../decode-error.js';
 
-const EMPTY = Buffer.alloc(0);
-void EMPTY; void ZERO_UUID; void ProtocolDecodeError;
-
 // ------------------------------------------------------------------------------------------------
 // request ConsumerGroupHeartbeatRequest (api key 68): versions 0-1, flexible 0+
 //   ConsumerGroupHeartbeat: a member of a KIP-848 consumer group joins, stays alive, updates its

@@ -5,9 +5,6 @@ import { Reader, ZERO_UUID, type TaggedField } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import { ProtocolDecodeError } from '../../decode-error.js';
 
-const EMPTY = Buffer.alloc(0);
-void EMPTY; void ZERO_UUID; void ProtocolDecodeError;
-
 // ------------------------------------------------------------------------------------------------
 // request FetchRequest (api key 1): versions 0-18, flexible 12+
 //   Fetch: consumers and follower replicas read record batches from partitions.

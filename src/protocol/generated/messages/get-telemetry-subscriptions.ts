@@ -5,9 +5,6 @@ import { Reader, ZERO_UUID, type TaggedField } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import { ProtocolDecodeError } from '../../decode-error.js';
 
-const EMPTY = Buffer.alloc(0);
-void EMPTY; void ZERO_UUID; void ProtocolDecodeError;
-
 // ------------------------------------------------------------------------------------------------
 // request GetTelemetrySubscriptionsRequest (api key 71): versions 0, flexible 0+
 //   GetTelemetrySubscriptions: a client asks which of its metrics the broker wants pushed, how often and

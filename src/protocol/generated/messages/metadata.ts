@@ -5,9 +5,6 @@ import { Reader, ZERO_UUID, type TaggedField } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import { ProtocolDecodeError } from '../../decode-error.js';
 
-const EMPTY = Buffer.alloc(0);
-void EMPTY; void ZERO_UUID; void ProtocolDecodeError;
-
 // ------------------------------------------------------------------------------------------------
 // request MetadataRequest (api key 3): versions 0-13, flexible 9+
 //   Metadata: brokers, controller and the partition layout of topics.

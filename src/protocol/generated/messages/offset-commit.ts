@@ -5,9 +5,6 @@ import { Reader, ZERO_UUID, type TaggedField } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import { ProtocolDecodeError } from '../../decode-error.js';
 
-const EMPTY = Buffer.alloc(0);
-void EMPTY; void ZERO_UUID; void ProtocolDecodeError;
-
 // ------------------------------------------------------------------------------------------------
 // request OffsetCommitRequest (api key 8): versions 0-10, flexible 8+
 //   OffsetCommit: a consumer group stores the offsets its members have processed.

@@ -3,10 +3,6 @@
 
 import { Reader, ZERO_UUID, type TaggedField } from '../../reader.js';
 import { Writer } from '../../writer.js';
-import { ProtocolDecodeError } from '../../decode-error.js';
-
-const EMPTY = Buffer.alloc(0);
-void EMPTY; void ZERO_UUID; void ProtocolDecodeError;
 
 // ------------------------------------------------------------------------------------------------
 // data OffsetCommitKey: versions 0, flexible none
