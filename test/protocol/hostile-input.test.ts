@@ -32,8 +32,7 @@ function validFrames(seed: number): Buffer[] {
   for (const msg of requests) {
     for (let v = msg.validVersions.min; v <= msg.validVersions.max; v++) {
       const body = randomStruct(new Random(seed + v * 31 + msg.apiKey), msg.fields, msg, v);
-      const flexible = v >= msg.flexibleVersions.min && v <= msg.flexibleVersions.max;
-      const header = { apiKey: msg.apiKey as ApiKey, apiVersion: v, correlationId: 7, clientId: 'c', headerTaggedFields: flexible ? undefined : undefined };
+      const header = { apiKey: msg.apiKey as ApiKey, apiVersion: v, correlationId: 7, clientId: 'c' };
       // Strip the size prefix: decodeRequest takes what follows it.
       frames.push(encodeRequest(header, body as never).subarray(4));
     }
