@@ -36,6 +36,7 @@ import type { AppendShape } from './log-segment.js';
 import { loadLog } from './recovery.js';
 import type { LoadedLog } from './recovery.js';
 import { openStorageFile, syncDir, writeLogStartOffset } from './segment-files.js';
+import { sharedSyncWritePolicy, type SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { OffsetOutOfRangeError, StorageError } from './types.js';
 import type {
@@ -67,6 +68,8 @@ export interface DiskPartitionLogOptions {
   batchCache?: BatchCache | null;
   /** Opens files; tests wrap it to inject disk errors. */
   openFile?: OpenFile;
+  /** Which appends are written synchronously; defaults to sharedSyncWritePolicy(). */
+  syncWritePolicy?: SyncWritePolicy;
 }
 
 /** A group write never exceeds this (more waits for the next group) nor 1024 appends. */
@@ -140,7 +143,8 @@ export async function openDiskPartitionLog(
     throw toStorageError(`opening ${partitionDir}`, e);
   }
   const cache = options.batchCache === undefined ? sharedBatchCache() : options.batchCache;
-  return new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache);
+  const policy = options.syncWritePolicy ?? sharedSyncWritePolicy();
+  return new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache, policy);
 }
 
 export class DiskPartitionLog implements PartitionLog {
@@ -158,6 +162,7 @@ export class DiskPartitionLog implements PartitionLog {
   private readonly clock: () => number;
   private readonly openFile: OpenFile;
   private readonly window: TailWindow | null;
+  private readonly syncWritePolicy: SyncWritePolicy;
   private readonly queue: (PendingAppend | PendingTask)[] = [];
   private draining = false;
   /** Appends in the last group write (see drain). */
@@ -184,6 +189,7 @@ export class DiskPartitionLog implements PartitionLog {
     clock: () => number,
     openFile: OpenFile,
     cache: BatchCache | null,
+    syncWritePolicy: SyncWritePolicy,
   ) {
     this.topic = topic;
     this.partition = partition;
@@ -197,6 +203,7 @@ export class DiskPartitionLog implements PartitionLog {
     this.clock = clock;
     this.openFile = openFile;
     this.window = cache === null ? null : cache.window();
+    this.syncWritePolicy = syncWritePolicy;
   }
 
   get config(): LogConfig {
@@ -441,11 +448,15 @@ export class DiskPartitionLog implements PartitionLog {
     const seg = snap.seg;
     const buffers = pending.map((m) => m.buffer);
     let messages = 0;
-    for (const m of pending) messages += Number(m.span);
+    let bytes = 0;
+    for (const m of pending) {
+      messages += Number(m.span);
+      bytes += m.buffer.length;
+    }
     const fsyncNow = this.unflushedMessages + messages >= this.cfg.flushMessages;
     let step = 'append';
     try {
-      await seg.write(buffers, snap.writePosition);
+      if (!seg.writeSync(buffers, snap.writePosition, bytes, this.syncWritePolicy)) await seg.write(buffers, snap.writePosition);
       if (fsyncNow) {
         step = 'fsync';
         await seg.sync();

@@ -46,7 +46,8 @@ import {
 } from '../protocol/records/index.js';
 import { ProtocolDecodeError } from '../protocol/decode-error.js';
 import { OffsetIndex } from './offset-index.js';
-import { DELETED_SUFFIX, readFully, segmentFileName, writeFully } from './segment-files.js';
+import { DELETED_SUFFIX, readFully, segmentFileName, writeFully, writeFullySync } from './segment-files.js';
+import type { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile, StorageFile } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
 import type { LogConfig, TimestampOffset } from './types.js';
@@ -453,6 +454,8 @@ export class LogSegment {
   readers = 0;
   deleted = false;
   private handle: Promise<StorageFile> | null = null;
+  /** The log file once `handle` has settled with it (synchronous writes need it in hand). */
+  private openHandle: StorageFile | null = null;
   private loading: Promise<void> | null = null;
   private closeWhenIdle = false;
   private readonly openFile: OpenFile;
@@ -486,6 +489,7 @@ export class LogSegment {
     seg.timeIndex = new TimeIndex(baseOffset, maxIndexBytes);
     const fh = await openFile(seg.logPath, 'w+');
     seg.handle = Promise.resolve(fh);
+    seg.openHandle = fh;
     try {
       await seg.writeIndexes(true, false);
     } catch (e) {
@@ -506,9 +510,14 @@ export class LogSegment {
     if (this.handle === null) {
       const p = this.openFile(this.logPath, 'r+');
       this.handle = p;
-      p.catch(() => {
-        if (this.handle === p) this.handle = null;
-      });
+      p.then(
+        (f) => {
+          if (this.handle === p) this.openHandle = f;
+        },
+        () => {
+          if (this.handle === p) this.handle = null;
+        },
+      );
     }
     return this.handle;
   }
@@ -734,6 +743,17 @@ export class LogSegment {
     await writeFully(await this.file(), buffers, position);
   }
 
+  /**
+   * `write` done on the calling thread, when the log file is open, can do it, and `policy` allows
+   * `bytes` now; returns false, having written nothing, otherwise. Throws as `write` rejects.
+   */
+  writeSync(buffers: Buffer[], position: number, bytes: number, policy: SyncWritePolicy): boolean {
+    const file = this.openHandle;
+    if (file === null || file.writevSync === undefined || !policy.allows(bytes)) return false;
+    policy.run(() => writeFullySync(file as Required<StorageFile>, buffers, position));
+    return true;
+  }
+
   /** fsync of the log file. */
   async sync(): Promise<void> {
     if (this.handle === null) return;
@@ -908,6 +928,7 @@ export class LogSegment {
   async closeHandle(): Promise<void> {
     const h = this.handle;
     this.handle = null;
+    this.openHandle = null;
     this.closeWhenIdle = false;
     if (h !== null) await (await h.catch(() => null))?.close();
   }

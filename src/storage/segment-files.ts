@@ -18,7 +18,8 @@
  * The file handle type used by the storage classes is the narrow `StorageFile`, so tests can inject
  * failures (ENOSPC, EIO) by wrapping a real handle.
  */
-import { open as fsOpen, rename, writeFile, readFile } from 'node:fs/promises';
+import { writevSync } from 'node:fs';
+import { open as fsOpen, rename, writeFile, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const LOG_SUFFIX = '.log';
@@ -87,6 +88,11 @@ export interface StorageFile {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
   writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }>;
+  /**
+   * The same write done on the calling thread, returning the bytes written. Optional: a file
+   * without it is always written through the thread pool (see SyncWritePolicy).
+   */
+  writevSync?(buffers: Buffer[], position: number): number;
   truncate(length: number): Promise<void>;
   sync(): Promise<void>;
   stat(): Promise<{ size: number; mtimeMs: number }>;
@@ -96,7 +102,36 @@ export interface StorageFile {
 /** Opens a file (`flags` as for fs.open). Tests replace it to inject disk errors. */
 export type OpenFile = (path: string, flags: string) => Promise<StorageFile>;
 
-export const openStorageFile: OpenFile = (path, flags) => fsOpen(path, flags) as Promise<StorageFile>;
+/** A FileHandle with the synchronous vectored write added. */
+class NodeStorageFile implements StorageFile {
+  constructor(private readonly fh: FileHandle) {}
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return this.fh.read(buffer, offset, length, position);
+  }
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
+    return this.fh.write(buffer, offset, length, position);
+  }
+  writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }> {
+    return this.fh.writev(buffers, position);
+  }
+  writevSync(buffers: Buffer[], position: number): number {
+    return writevSync(this.fh.fd, buffers, position);
+  }
+  truncate(length: number): Promise<void> {
+    return this.fh.truncate(length);
+  }
+  sync(): Promise<void> {
+    return this.fh.sync();
+  }
+  stat(): Promise<{ size: number; mtimeMs: number }> {
+    return this.fh.stat();
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+export const openStorageFile: OpenFile = async (path, flags) => new NodeStorageFile(await fsOpen(path, flags));
 
 /** Reads `length` bytes at `position` (fewer only at end of file), looping over short reads. */
 export async function readFully(file: StorageFile, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
@@ -111,27 +146,49 @@ export async function readFully(file: StorageFile, buffer: Buffer, offset: numbe
 
 /** Writes all of `buffers` at `position`, looping over short writes. */
 export async function writeFully(file: StorageFile, buffers: Buffer[], position: number): Promise<void> {
-  let total = 0;
-  for (const b of buffers) total += b.length;
+  let total = byteLength(buffers);
   let { bytesWritten } = buffers.length === 1 ? await file.write(buffers[0]!, 0, buffers[0]!.length, position) : await file.writev(buffers, position);
   while (bytesWritten < total) {
-    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
     // Rare: a short write. Continue with what remains.
-    let skip = bytesWritten;
-    const rest: Buffer[] = [];
-    for (const b of buffers) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      rest.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
+    buffers = remainingAfter(buffers, bytesWritten);
     position += bytesWritten;
     total -= bytesWritten;
-    buffers = rest;
     ({ bytesWritten } = await file.writev(buffers, position));
   }
+}
+
+/** writeFully on the calling thread, for a file that has writevSync. */
+export function writeFullySync(file: { writevSync(buffers: Buffer[], position: number): number }, buffers: Buffer[], position: number): void {
+  let total = byteLength(buffers);
+  let bytesWritten = file.writevSync(buffers, position);
+  while (bytesWritten < total) {
+    buffers = remainingAfter(buffers, bytesWritten);
+    position += bytesWritten;
+    total -= bytesWritten;
+    bytesWritten = file.writevSync(buffers, position);
+  }
+}
+
+function byteLength(buffers: Buffer[]): number {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  return total;
+}
+
+/** What is left of `buffers` after a write of `written` bytes (which must have made progress). */
+function remainingAfter(buffers: Buffer[], written: number): Buffer[] {
+  if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+  let skip = written;
+  const rest: Buffer[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    rest.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return rest;
 }
 
 /** Reads the log start offset file of a partition directory; null when there is none or it is unreadable. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BatchCache } from '../../src/storage/batch-cache.js';
 import { DiskPartitionLog, openDiskPartitionLog, type DiskPartitionLogOptions } from '../../src/storage/disk-partition-log.js';
 import { openStorageFile, type OpenFile, type StorageFile } from '../../src/storage/segment-files.js';
+import { SyncWritePolicy, THREAD_POOL_ONLY } from '../../src/storage/sync-write-policy.js';
 import { StorageError, type LogConfig, type PartitionLog } from '../../src/storage/types.js';
 import { bases, batch, config, decode, sizedBatch, tempDir, TestClock } from './helpers.js';
 import { partitionLogBehaviour } from './partition-log.behaviour.js';
@@ -30,8 +31,13 @@ function diskFactory(cache: () => BatchCache | null) {
 partitionLogBehaviour('DiskPartitionLog', diskFactory(() => null));
 partitionLogBehaviour('DiskPartitionLog with a batch cache', diskFactory(() => new BatchCache(1 << 20)));
 
-/** Wraps real file handles; `fail` decides which calls throw which errno. */
+/**
+ * Wraps real file handles; `fail` decides which calls throw which errno. With `syncWrites` the
+ * handles also write synchronously (the path small appends take), otherwise only through the
+ * thread pool.
+ */
 class FaultyFiles {
+  constructor(private readonly syncWrites = true) {}
   fail: ((op: string, path: string) => string | null) | null = null;
   /** Writes only this many bytes before failing (a torn write), when set. */
   partialBytes: number | null = null;
@@ -73,6 +79,17 @@ class FaultyFiles {
       stat: () => inner.stat(),
       close: () => inner.close(),
     };
+    if (this.syncWrites) {
+      file.writevSync = (bs, p) => {
+        try {
+          maybeFail('write');
+        } catch (e) {
+          if (this.partialBytes !== null) inner.writevSync!([Buffer.concat(bs).subarray(0, this.partialBytes)], p);
+          throw e;
+        }
+        return inner.writevSync!(bs, p);
+      };
+    }
     return file;
   };
 }
@@ -157,8 +174,43 @@ describe('DiskPartitionLog', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('writes small appends synchronously until one is slow, then through the thread pool', async () => {
+    const paths: string[] = [];
+    const open: OpenFile = async (path, flags) => {
+      const inner = await openStorageFile(path, flags);
+      if (!path.endsWith('.log')) return inner;
+      return {
+        read: (b, o, l, p) => inner.read(b, o, l, p),
+        write: (b, o, l, p) => (paths.push('pool'), inner.write(b, o, l, p)),
+        writev: (bs, p) => (paths.push('pool'), inner.writev(bs, p)),
+        writevSync: (bs, p) => (paths.push('sync'), inner.writevSync!(bs, p)),
+        truncate: (l) => inner.truncate(l),
+        sync: () => inner.sync(),
+        stat: () => inner.stat(),
+        close: () => inner.close(),
+      };
+    };
+    let t = 0;
+    let slow = false;
+    const policy = new SyncWritePolicy({ maxBytes: 1000, slowMs: 10, backoffMs: 100, now: () => (slow ? (t += 20) : t) });
+    const log = await openLog({}, { openFile: open, syncWritePolicy: policy });
+    await log.append(batch(['a']), { leaderEpoch: 0 });
+    await log.append(sizedBatch(2000), { leaderEpoch: 0 }); // over maxBytes
+    slow = true;
+    await log.append(batch(['b']), { leaderEpoch: 0 }); // synchronous, and slow
+    slow = false;
+    await log.append(batch(['c']), { leaderEpoch: 0 }); // within the back-off
+    t += 100;
+    await log.append(batch(['d']), { leaderEpoch: 0 });
+    expect(paths).toEqual(['sync', 'pool', 'sync', 'pool', 'sync']);
+    const values = decode((await log.read(0n, { maxBytes: 1 << 20 })).records).map((r) => r.value);
+    expect(values).toHaveLength(5);
+    expect([values[0], ...values.slice(2)]).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('reads never see a batch whose write has not completed', async () => {
-    const log = await openLog();
+    // Only a write through the thread pool can be seen in flight.
+    const log = await openLog({}, { syncWritePolicy: THREAD_POOL_ONLY });
     await log.append(batch(['a']), { leaderEpoch: 0 });
     const appending = log.append(sizedBatch(200_000), { leaderEpoch: 0 });
     // The append is in flight: the log end offset and the readable bytes have not moved.
@@ -215,9 +267,12 @@ describe('DiskPartitionLog', () => {
     expect(syncs).toBe(1);
   });
 
-  describe('disk errors', () => {
+  describe.each([
+    ['synchronous writes', true],
+    ['thread-pool writes', false],
+  ])('disk errors, %s', (_mode, syncWrites) => {
     it('rejects an append that fails with ENOSPC as StorageError, undoes it, and carries on', async () => {
-      const files = new FaultyFiles();
+      const files = new FaultyFiles(syncWrites);
       const log = await openLog({ indexIntervalBytes: 1 }, { openFile: files.open });
       await log.append(batch(['a']), { leaderEpoch: 0 });
       await log.append(batch(['b']), { leaderEpoch: 0 });
@@ -241,7 +296,7 @@ describe('DiskPartitionLog', () => {
     });
 
     it('rejects every append of a failed group write', async () => {
-      const files = new FaultyFiles();
+      const files = new FaultyFiles(syncWrites);
       const log = await openLog({}, { openFile: files.open });
       await log.append(batch(['a']), { leaderEpoch: 0 });
       files.fail = (op, path) => (op === 'write' && path.endsWith('.log') ? 'EIO' : null);
@@ -252,7 +307,7 @@ describe('DiskPartitionLog', () => {
     });
 
     it('goes offline when an fsync fails, refusing changes but still serving reads', async () => {
-      const files = new FaultyFiles();
+      const files = new FaultyFiles(syncWrites);
       const log = await openLog({ flushMessages: 1 }, { openFile: files.open });
       await log.append(batch(['a']), { leaderEpoch: 0 });
       files.fail = (op) => (op === 'sync' ? 'EIO' : null);
@@ -269,7 +324,7 @@ describe('DiskPartitionLog', () => {
     });
 
     it('goes offline when a failed write cannot be undone, and recovers on reopen', async () => {
-      const files = new FaultyFiles();
+      const files = new FaultyFiles(syncWrites);
       const log = await openLog({}, { openFile: files.open });
       await log.append(batch(['a']), { leaderEpoch: 0 });
       files.fail = (op, path) => ((op === 'write' || op === 'truncate') && path.endsWith('.log') ? 'EIO' : null);
@@ -287,7 +342,7 @@ describe('DiskPartitionLog', () => {
     });
 
     it('surfaces a failing roll as StorageError and keeps the old segment active', async () => {
-      const files = new FaultyFiles();
+      const files = new FaultyFiles(syncWrites);
       const size = batch(['v0']).length;
       const log = await openLog({ segmentBytes: size }, { openFile: files.open });
       await log.append(batch(['v0']), { leaderEpoch: 0 });
@@ -300,7 +355,7 @@ describe('DiskPartitionLog', () => {
     });
 
     it('turns a failing read into StorageError', async () => {
-      const files = new FaultyFiles();
+      const files = new FaultyFiles(syncWrites);
       const log = await openLog({}, { openFile: files.open });
       await log.append(batch(['a']), { leaderEpoch: 0 });
       files.fail = (op) => (op === 'read' ? 'EIO' : null);
