@@ -4,8 +4,8 @@
  * - v3: includeAuthorizedOperations: without an authorizer every group operation is allowed
  *   (READ, DELETE, DESCRIBE), as Kafka reports then.
  * - v4: members' groupInstanceId (KIP-345). v5: flexible.
- * - v6: a group that does not exist answers GROUP_ID_NOT_FOUND with an error message (KIP-1043);
- *   before, it is described as Dead with no error.
+ * - v6: a group that does not exist is described as Dead with GROUP_ID_NOT_FOUND and an error
+ *   message (KIP-1043); before, as Dead with no error.
  * Members carry their metadata and assignment only while the group is Stable, as in Kafka; the
  * protocol (protocolData) too. A KIP-848 consumer group is not a classic group: it is described
  * like a group that does not exist (ConsumerGroupDescribe describes it).
@@ -30,11 +30,10 @@ export const describeGroups = defineHandler({
       const s = ctx.services.groups.describeGroup(groupId);
       let errorCode = s.errorCode;
       let errorMessage: string | null = null;
-      let state = s.state;
+      const state = s.state;
       if (errorCode === ErrorCode.None && !s.exists && v >= 6) {
         errorCode = ErrorCode.GroupIdNotFound;
         errorMessage = s.errorMessage;
-        state = '';
       } else if (errorCode !== ErrorCode.None && v >= 6) {
         errorMessage = errorInfo(errorCode)?.message ?? null;
       }

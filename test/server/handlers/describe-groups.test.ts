@@ -36,7 +36,7 @@ describe('DescribeGroups', () => {
 
   it('a missing group: Dead before v6, GROUP_ID_NOT_FOUND with a message from v6', async () => {
     expect((await h.call(ApiKey.DescribeGroups, 5, req(['ghost']))).groups[0]).toMatchObject({ errorCode: 0, groupState: 'Dead', members: [] });
-    expect((await h.call(ApiKey.DescribeGroups, 6, req(['ghost']))).groups[0]).toMatchObject({ errorCode: ErrorCode.GroupIdNotFound, errorMessage: 'Group ghost not found.', groupState: '' });
+    expect((await h.call(ApiKey.DescribeGroups, 6, req(['ghost']))).groups[0]).toMatchObject({ errorCode: ErrorCode.GroupIdNotFound, errorMessage: 'Group ghost not found.', groupState: 'Dead' });
   });
 
   it('v3+: authorized operations when asked (READ, DELETE, DESCRIBE without an authorizer)', async () => {
