@@ -21,7 +21,7 @@
  * - produce messages/s per target and gregor/mock (target >= 70%);
  * - CPU seconds (utime + stime from /proc/PID/stat, all produce runs) per GB (1e9 bytes) of message
  *   payload, gregor against the sink (target <= 2x); the mock's for context;
- * - consuming the last round's topics back from gregor with `kcat -C -o beginning -c COUNT -e`
+ * - consuming every round's topics back from gregor with `kcat -C -o beginning -c COUNT -e`
  *   (every message counted), messages/s against producing (target >=);
  * - end-to-end latency at 5,000 messages/s (scripts/bench/latency.py: a librdkafka producer with
  *   linger.ms 0 and acks=all, and a consumer; the send time travels in the message), p99 < 10 ms;
@@ -403,17 +403,23 @@ export async function run(): Promise<void> {
     }
     report('broker: CPU seconds per GB ingested (utime+stime of the server process)', cpuRows);
 
-    // Consume the last round's topics back from gregor.
+    // Consume every round's topic back from gregor and keep the best, as for producing: kcat's
+    // consumer (librdkafka 2.0.2) now and then sleeps 500 ms between learning the partition
+    // leaders and sending its first fetch, without a request in flight to the broker.
     const consumeRows: [string, string][] = [];
     for (const w of workloads) {
-      const c = await consume(gregorT, topicOf(w, ROUNDS - 1), w.count);
-      if (c.messages !== w.count) throw new Error(`consumed ${c.messages} of ${w.count} messages from ${topicOf(w, ROUNDS - 1)}`);
-      const cr = rate(c.messages, c.ms);
+      let c: { ms: number; messages: number; cpuS: number } | null = null;
+      for (let r = 0; r < ROUNDS; r++) {
+        const run = await consume(gregorT, topicOf(w, r), w.count);
+        if (run.messages !== w.count) throw new Error(`consumed ${run.messages} of ${w.count} messages from ${topicOf(w, r)}`);
+        if (c === null || run.ms < c.ms) c = run;
+      }
+      const cr = rate(c!.messages, c!.ms);
       const pr = rate(w.count, best(gregorT, w).ms);
       allMet &&= cr >= pr;
-      consumeRows.push([w.name, `${int(cr)} msg/s (${int((cr * w.size) / 1e6)} MB/s, ${(c.cpuS / ((w.size * w.count) / 1e9)).toFixed(2)} CPU s/GB); produce ${int(pr)} msg/s; ${verdict(cr >= pr)}`]);
+      consumeRows.push([w.name, `${int(cr)} msg/s (${int((cr * w.size) / 1e6)} MB/s, ${(c!.cpuS / ((w.size * w.count) / 1e9)).toFixed(2)} CPU s/GB); produce ${int(pr)} msg/s; ${verdict(cr >= pr)}`]);
     }
-    report('broker: consume from gregor, kcat -C -o beginning -c COUNT -e (every message counted)', consumeRows);
+    report(`broker: consume from gregor, kcat -C -o beginning -c COUNT -e (every message counted), best of ${ROUNDS} round${ROUNDS > 1 ? 's' : ''}`, consumeRows);
     const afterConsume = memory(gregorT.child.pid!);
 
     const sched0 = schedstat(gregorT.child.pid!);
