@@ -12,11 +12,12 @@
  * segment's readable size move forward only after the write that covers them completed, so a read
  * never meets a half-written batch.
  *
- * **I/O.** Every read and write is asynchronous (libuv's thread pool): a read of cold data, or a
- * write held up by the kernel's dirty-page throttling, must not stall the event loop and with it
- * every other connection. Reads are positional and sized to the request (one read of about
- * maxBytes; the returned batches are slices of it). The tail of the log is also kept in a shared
- * in-memory BatchCache, so a consumer keeping up with producers is served without any I/O.
+ * **I/O.** Reads go through libuv's thread pool: a read of cold data must not stall the event loop
+ * and with it every other connection. They are positional and sized to the request (one read of
+ * about maxBytes; the returned batches are slices of it). Appends up to 1 MiB are written on the
+ * event loop's thread while writes stay fast (SyncWritePolicy), bigger ones through the pool. The
+ * last small appends of the log are also copied into a shared in-memory BatchCache, so a consumer
+ * keeping up with small produces is served without any I/O.
  *
  * **Durability.** An append resolves once its bytes are written to the OS (Kafka's meaning of
  * acknowledged). flush.messages / flush.ms add fsync; a rolled segment is fsynced before the next
@@ -50,8 +51,8 @@ import type {
   TimestampOffset,
 } from './types.js';
 
-/** Default budget of the process-wide cache of recently appended batches. */
-export const DEFAULT_BATCH_CACHE_BYTES = 64 * 1024 * 1024;
+/** Size of the process-wide cache of recently appended small batches (its ring). */
+export const DEFAULT_BATCH_CACHE_BYTES = 32 * 1024 * 1024;
 let sharedCache: BatchCache | null = null;
 /** The process-wide BatchCache used when a log is opened without one. */
 export function sharedBatchCache(): BatchCache {
