@@ -90,6 +90,33 @@ describe('Connection', () => {
     expect(await got).toEqual(['one', 'two', 'three']);
   });
 
+  it('hands empty frames to the handler, also when one begins exactly at a chunk boundary', async () => {
+    const port = await start(echo());
+    const s = await client(port);
+    const got = readFrames(s, 3);
+    s.write(frame(''));
+    await new Promise((r) => setTimeout(r, 20));
+    s.write(Buffer.concat([frame(''), frame('x')]));
+    expect(await got).toEqual(['', '', 'x']);
+  });
+
+  it('gathers frames that span many chunks, split anywhere, with more frames behind them', async () => {
+    const port = await start(echo());
+    const s = await client(port);
+    const payloads = ['a', 'b'.repeat(300_000), 'c', 'd'.repeat(70_000), 'e'.repeat(5)];
+    const bytes = Buffer.concat(payloads.map((p) => frame(p)));
+    const got = readFrames(s, payloads.length);
+    // Cut points chosen to fall inside size prefixes, right after them, and mid-frame.
+    const cuts = [2, 5, 6, 100, 65_536, 200_001, 300_009, 300_011, 300_015, 370_019, bytes.length];
+    let from = 0;
+    for (const to of cuts) {
+      s.write(bytes.subarray(from, to));
+      from = to;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(await got).toEqual(payloads);
+  });
+
   it('answers pipelined requests in request order even when later ones finish first', async () => {
     const port = await start(echo((f) => (f.toString() === 'slow' ? 50 : 0)));
     const s = await client(port);
