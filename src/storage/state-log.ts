@@ -8,18 +8,23 @@
  * On-disk format, in `dir`, for a log named N and a generation g written as 20 decimal digits:
  *
  *   N-<g>.snapshot      one frame: the state as of the end of generation g-1
- *   N-<g>.log           the frames appended after that snapshot (generation 0: from the start)
+ *   N-<g>.log           the frames appended during generation g
  *   N-<g>.snapshot.tmp  a snapshot being written; removed on open
  *
  *   frame = length: uint32 BE | crc: uint32 BE | payload: `length` bytes of msgpack
  *           crc = CRC32C of the length field followed by the payload
  *
- * A snapshot is written to a temporary file, fsynced, renamed into place and the directory fsynced;
- * only then is generation g's log created and the older files removed. So at any moment the
- * newest complete snapshot together with its own log is the whole state, whatever instant a crash
- * hits. On open, files of older generations and temporary files are removed, and the log is
- * scanned: at the first frame that is incomplete (torn write) or fails its CRC, the file is
- * truncated. Nothing completely written is lost; a frame is complete once `append` resolves.
+ * The state is the newest snapshot (generation s; none means s = 0 and an empty state) followed by
+ * the logs of generations s, s+1, ... in order. A snapshot starts a new generation at once: the
+ * log of generation g+1 is created and takes the appends that follow, so appends never wait for
+ * the snapshot itself, which is then written to a temporary file, fsynced, renamed into place and
+ * the directory fsynced; only then are the files of older generations removed. Whatever instant a
+ * crash hits, the newest complete snapshot and the logs from its generation on are the whole
+ * state. On open, temporary files and files of generations older than the newest snapshot are
+ * removed, and the logs are scanned in order: at the first frame that is incomplete (torn write)
+ * or fails its CRC, that log is truncated and any later log removed (its records followed a
+ * write that was lost). Nothing completely written is lost; a frame is complete once `append`
+ * resolves.
  *
  * Durability: `append` resolves once the bytes are in the OS page cache, as a Kafka produce with
  * the default flush settings; that survives a crash of the process. With `fsync: true` each write
@@ -65,7 +70,9 @@ export interface StateLog {
   /**
    * Replaces everything before it with `state`, which must include the effect of every record
    * whose `append` was called before this call (such appends may still be in flight: they are
-   * written first). Written atomically and fsynced; the old files are then removed.
+   * written first). Appends called afterwards go on at once, without waiting for the snapshot.
+   * Resolves once the snapshot is written atomically and fsynced and the old files are removed;
+   * if it fails, the state on disk is still complete (the previous snapshot and every log).
    */
   writeSnapshot(state: unknown): Promise<void>;
 
@@ -263,17 +270,25 @@ class DiskStateLog implements StateLog {
   /** Set when the files may no longer match what was acknowledged: every write is refused. */
   private failed: StorageError | undefined;
   private closePromise: Promise<void> | undefined;
+  /** Snapshots being written behind the queue, one after another. */
+  private snapshotsWritten: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly name: string,
     private readonly dir: string,
     private readonly key: string,
     private readonly options: Required<Omit<StateLogOptions, 'logger'>>,
+    /** Generation of the newest snapshot on open, or -1 for none. */
+    private readonly snapshotGen: number,
+    /** Logs between that snapshot and the active log, with their verified sizes (for replay). */
+    private readonly earlierLogs: readonly { gen: number; size: number }[],
+    /** Generation of the active log, which takes the appends. */
     private gen: number,
-    private readonly hasSnapshot: boolean,
     private fh: FileHandle,
+    /** Verified size of the active log. */
     private size: number,
     private records: number,
+    private bytes: number,
   ) {}
 
   get recordsSinceSnapshot(): number {
@@ -281,7 +296,7 @@ class DiskStateLog implements StateLog {
   }
 
   get bytesSinceSnapshot(): number {
-    return this.size;
+    return this.bytes;
   }
 
   static async open(dir: string, options: StateLogOptions): Promise<DiskStateLog> {
@@ -303,7 +318,7 @@ class DiskStateLog implements StateLog {
     const logger = options.logger ?? silentLogger;
     await mkdir(dir, { recursive: true });
 
-    const pattern = new RegExp(`^${name.replace(/[.]/g, '\\.')}-(\\d{20})\\.(log|snapshot|snapshot\\.tmp)$`);
+    const pattern = generationFilePattern(name);
     const snapshots: number[] = [];
     const logs: number[] = [];
     const garbage: string[] = [];
@@ -315,44 +330,71 @@ class DiskStateLog implements StateLog {
       else if (m[2] === 'snapshot') snapshots.push(gen);
       else garbage.push(file);
     }
-    const gen = snapshots.length > 0 ? Math.max(...snapshots) : 0;
+    const snapshotGen = snapshots.length > 0 ? Math.max(...snapshots) : -1;
     const file = (g: number, ext: string): string => path.join(dir, `${name}-${String(g).padStart(20, '0')}.${ext}`);
-
-    if (logs.some((g) => g > gen)) {
-      throw new StorageError(`state log ${name} in ${dir}: a log newer than the newest snapshot (${gen}) exists`);
-    }
-    if (snapshots.length > 0) await verifySnapshot(file(gen, 'snapshot'));
+    if (snapshotGen >= 0) await verifySnapshot(file(snapshotGen, 'snapshot'));
 
     // Older generations are fully contained in the newest snapshot: leftovers of a crash.
-    for (const g of snapshots) if (g < gen) garbage.push(path.basename(file(g, 'snapshot')));
-    for (const g of logs) if (g < gen) garbage.push(path.basename(file(g, 'log')));
+    for (const g of snapshots) if (g < snapshotGen) garbage.push(path.basename(file(g, 'snapshot')));
+    for (const g of logs) if (g < snapshotGen) garbage.push(path.basename(file(g, 'log')));
     for (const f of garbage) await unlink(path.join(dir, f));
+    let dirChanged = garbage.length > 0;
 
-    const logPath = file(gen, 'log');
-    const created = !logs.includes(gen);
-    const fh = await open(logPath, created ? 'w+' : 'r+');
-    try {
-      if (created || garbage.length > 0) await syncDir(dir);
-      const fileSize = (await fh.stat()).size;
-      const reader = new FrameReader(fh, fileSize);
-      let records = 0;
-      while ((await reader.next()) !== null) records++;
-      if (reader.validEnd < fileSize) {
-        logger.warn(
-          { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: fileSize - reader.validEnd, records },
-          `state log ${name}: truncating ${fileSize - reader.validEnd} bytes of a torn or corrupt tail (${reader.problem})`,
-        );
-        await fh.truncate(reader.validEnd);
-        await fh.sync();
+    const live = logs.filter((g) => g >= Math.max(snapshotGen, 0)).sort((a, b) => a - b);
+    if (live.length === 0) live.push(Math.max(snapshotGen, 0));
+    const scanned: { gen: number; size: number; records: number }[] = [];
+    let active: FileHandle | undefined;
+    for (let i = 0; i < live.length; i++) {
+      const g = live[i]!;
+      const logPath = file(g, 'log');
+      const created = !logs.includes(g);
+      dirChanged ||= created;
+      const fh = await open(logPath, created ? 'w+' : 'r+');
+      try {
+        const fileSize = (await fh.stat()).size;
+        const reader = new FrameReader(fh, fileSize);
+        let records = 0;
+        while ((await reader.next()) !== null) records++;
+        if (reader.validEnd < fileSize) {
+          logger.warn(
+            { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: fileSize - reader.validEnd, records },
+            `state log ${name}: truncating ${fileSize - reader.validEnd} bytes of a torn or corrupt tail (${reader.problem})`,
+          );
+          await fh.truncate(reader.validEnd);
+          await fh.sync();
+          // Later logs continue after a write that was lost: their records cannot be applied.
+          for (const later of live.splice(i + 1)) {
+            logger.warn({ file: file(later, 'log') }, `state log ${name}: removing a log that follows a torn one`);
+            await unlink(file(later, 'log'));
+            dirChanged = true;
+          }
+        }
+        scanned.push({ gen: g, size: reader.validEnd, records });
+        if (i === live.length - 1) active = fh;
+        else await fh.close();
+      } catch (err) {
+        await fh.close();
+        throw err;
       }
+    }
+    try {
+      if (dirChanged) await syncDir(dir);
       const settings = {
         name,
         fsync: options.fsync ?? false,
         maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       };
-      return new DiskStateLog(name, dir, key, settings, gen, snapshots.length > 0, fh, reader.validEnd, records);
+      const last = scanned[scanned.length - 1]!;
+      let records = 0;
+      let bytes = 0;
+      for (const l of scanned) {
+        records += l.records;
+        bytes += l.size;
+      }
+      const earlier = scanned.slice(0, -1).map(({ gen, size }) => ({ gen, size }));
+      return new DiskStateLog(name, dir, key, settings, snapshotGen, earlier, last.gen, active!, last.size, records, bytes);
     } catch (err) {
-      await fh.close();
+      await active!.close();
       throw err;
     }
   }
@@ -365,19 +407,31 @@ class DiskStateLog implements StateLog {
     this.guard.beginReplay(this.name);
     this.guard.replaying++;
     try {
-      if (this.hasSnapshot) {
-        const payload = await verifySnapshot(this.file(this.gen, 'snapshot'));
+      if (this.snapshotGen >= 0) {
+        const payload = await verifySnapshot(this.file(this.snapshotGen, 'snapshot'));
         yield { kind: 'snapshot', value: decodePayload(payload, `state log ${this.name} snapshot`) };
       }
-      const reader = new FrameReader(this.fh, this.size);
-      for (let payload = await reader.next(); payload !== null; payload = await reader.next()) {
-        yield { kind: 'record', value: decodePayload(payload, `state log ${this.name}`) };
+      for (const { gen, size } of this.earlierLogs) {
+        const fh = await open(this.file(gen, 'log'), 'r');
+        try {
+          yield* this.recordsOf(fh, size);
+        } finally {
+          await fh.close();
+        }
       }
-      if (reader.validEnd !== this.size) {
-        throw new StorageError(`state log ${this.name}: ${reader.problem} at ${reader.validEnd}, in bytes verified on open`);
-      }
+      yield* this.recordsOf(this.fh, this.size);
     } finally {
       this.guard.replaying--;
+    }
+  }
+
+  private async *recordsOf(fh: FileHandle, size: number): AsyncGenerator<StateLogEntry> {
+    const reader = new FrameReader(fh, size);
+    for (let payload = await reader.next(); payload !== null; payload = await reader.next()) {
+      yield { kind: 'record', value: decodePayload(payload, `state log ${this.name}`) };
+    }
+    if (reader.validEnd !== size) {
+      throw new StorageError(`state log ${this.name}: ${reader.problem} at ${reader.validEnd}, in bytes verified on open`);
     }
   }
 
@@ -398,7 +452,16 @@ class DiskStateLog implements StateLog {
       this.guard.beginWrite(this.name);
       const payload = encodePayload(state);
       if (payload.length > MAX_FRAME_PAYLOAD) throw new RangeError(`snapshot of ${payload.length} bytes is too large`);
-      return this.enqueueOther(() => this.doWriteSnapshot(payload));
+      return new Promise((resolve, reject) => {
+        // In the queue, only the switch to a new generation; the snapshot is written behind it.
+        const run = async (): Promise<void> => {
+          const gen = await this.startGeneration();
+          const written = this.snapshotsWritten.then(() => this.commitSnapshot(gen, payload));
+          this.snapshotsWritten = written.catch(() => undefined);
+          written.then(resolve, reject);
+        };
+        this.enqueue({ kind: 'other', run, resolve: () => undefined, reject });
+      });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -417,6 +480,7 @@ class DiskStateLog implements StateLog {
     this.guard.closed = true;
     this.closePromise = this.enqueueOther(async () => {
       try {
+        await this.snapshotsWritten;
         if (!this.failed) await this.fh.datasync();
       } finally {
         await this.fh.close();
@@ -489,12 +553,42 @@ class DiskStateLog implements StateLog {
       throw new StorageError(`state log ${this.name}: append failed`, err);
     }
     this.size += buf.length;
+    this.bytes += buf.length;
   }
 
-  private async doWriteSnapshot(payload: Uint8Array): Promise<void> {
+  /**
+   * Moves the appends to the log of a new generation (everything queued before is written) and
+   * returns that generation. The old log stays until the new generation's snapshot is in place.
+   */
+  private async startGeneration(): Promise<number> {
     this.throwIfFailed();
     const next = this.gen + 1;
-    const tmp = this.file(next, 'snapshot.tmp');
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(this.file(next, 'log'), 'w+');
+      // With fsync the records are meant to survive a machine crash, so must the new file's name.
+      if (this.options.fsync) await syncDir(this.dir);
+    } catch (err) {
+      await fh?.close().catch(() => undefined);
+      throw new StorageError(`state log ${this.name}: starting a new generation failed`, err);
+    }
+    const old = this.fh;
+    this.fh = fh;
+    this.gen = next;
+    this.size = 0;
+    this.records = 0;
+    this.bytes = 0;
+    await old.close().catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Writes the snapshot that starts generation `gen`, then removes the older generations. A
+   * failure leaves the previous snapshot and all the logs since in place: the state on disk is
+   * still whole, and the next snapshot tries again.
+   */
+  private async commitSnapshot(gen: number, payload: Uint8Array): Promise<void> {
+    const tmp = this.file(gen, 'snapshot.tmp');
     try {
       const out = await open(tmp, 'w');
       try {
@@ -503,35 +597,29 @@ class DiskStateLog implements StateLog {
       } finally {
         await out.close();
       }
+      await rename(tmp, this.file(gen, 'snapshot'));
+      await syncDir(this.dir);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw new StorageError(`state log ${this.name}: writing a snapshot failed`, err);
     }
-    // From the rename on, the new snapshot is the state: if a later step fails, appending to the
-    // old generation would lose those records on the next open, so the log refuses further writes.
-    let newLog: FileHandle | undefined;
-    try {
-      await rename(tmp, this.file(next, 'snapshot'));
-      await syncDir(this.dir);
-      newLog = await open(this.file(next, 'log'), 'w+');
-      await syncDir(this.dir);
-    } catch (err) {
-      await newLog?.close().catch(() => undefined);
-      this.failed = new StorageError(`state log ${this.name}: switching to a new snapshot failed`, err);
-      throw this.failed;
-    }
-    const old = this.fh;
-    const oldGen = this.gen;
-    this.fh = newLog;
-    this.gen = next;
-    this.size = 0;
-    this.records = 0;
-    await old.close().catch(() => undefined);
     // Best effort: leftovers are removed on the next open.
-    await unlink(this.file(oldGen, 'log')).catch(() => undefined);
-    await unlink(this.file(oldGen, 'snapshot')).catch(() => undefined);
-    await syncDir(this.dir).catch(() => undefined);
+    const pattern = generationFilePattern(this.name);
+    try {
+      for (const f of await readdir(this.dir)) {
+        const m = pattern.exec(f);
+        if (m && m[2] !== 'snapshot.tmp' && Number(m[1]) < gen) await unlink(path.join(this.dir, f)).catch(() => undefined);
+      }
+      await syncDir(this.dir);
+    } catch {
+      // ignored: see above
+    }
   }
+}
+
+/** Matches the files of log `name`: [, generation, 'log' | 'snapshot' | 'snapshot.tmp']. */
+function generationFilePattern(name: string): RegExp {
+  return new RegExp(`^${name.replace(/[.]/g, '\\.')}-(\\d{20})\\.(log|snapshot|snapshot\\.tmp)$`);
 }
 
 /** Reads a snapshot file, which must hold exactly one intact frame, and returns its payload. */

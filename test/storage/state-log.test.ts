@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,6 +207,83 @@ describe('state log on disk: files and crash recovery', () => {
     await log.writeSnapshot({ s: 2 });
     expect(await files()).toEqual(['meta-00000000000000000002.log', 'meta-00000000000000000002.snapshot']);
     await log.close();
+  });
+
+  it('takes appends during a snapshot without waiting for it to be written', async () => {
+    const log = await openStateLog(tmp, { name: 'meta' });
+    await log.append({ n: 1 });
+    const order: string[] = [];
+    // A large snapshot: its write and fsync take a while.
+    const big = { blob: Buffer.alloc(32 << 20, 7) };
+    const snapshot = log.writeSnapshot(big).then(() => order.push('snapshot'));
+    const append = log.append({ n: 2 }).then(() => order.push('append'));
+    await Promise.all([snapshot, append]);
+    expect(order).toEqual(['append', 'snapshot']);
+    await log.close();
+    const again = await openStateLog(tmp, { name: 'meta' });
+    const entries = await collect(again);
+    expect(entries.map((e) => e.kind)).toEqual(['snapshot', 'record']);
+    expect(records(entries)).toEqual([{ n: 2 }]);
+    await again.close();
+  });
+
+  /** Two generations on disk, as a crash between starting generation 2 and its snapshot leaves them. */
+  async function crashBeforeSecondSnapshot(): Promise<void> {
+    let log = await openStateLog(tmp, { name: 'meta' });
+    await log.append('a');
+    await log.writeSnapshot({ s: 1 });
+    await log.append('b1');
+    await log.append('b2');
+    await log.close();
+    const kept = new Map<string, Buffer>();
+    for (const f of await files()) kept.set(f, await readFile(path.join(tmp, f)));
+    log = await openStateLog(tmp, { name: 'meta' });
+    await collect(log);
+    await log.writeSnapshot({ s: 2 });
+    await log.append('c');
+    await log.close();
+    // Undo what the second snapshot's commit did: its snapshot and the removal of generation 1.
+    await rm(path.join(tmp, 'meta-00000000000000000002.snapshot'));
+    for (const [f, bytes] of kept) await writeFile(path.join(tmp, f), bytes);
+    expect(await files()).toEqual(['meta-00000000000000000001.log', 'meta-00000000000000000001.snapshot', 'meta-00000000000000000002.log']);
+  }
+
+  it('after a crash before a snapshot was in place, replays the older snapshot and every log since', async () => {
+    await crashBeforeSecondSnapshot();
+    const { values, log } = await replayAll();
+    expect(values).toEqual(['b1', 'b2', 'c']);
+    expect(log.recordsSinceSnapshot).toBe(3);
+    await log.append('d');
+    await log.writeSnapshot({ s: 3 });
+    await log.close();
+    expect(await files()).toEqual(['meta-00000000000000000003.log', 'meta-00000000000000000003.snapshot']);
+  });
+
+  it('a torn tail in an older log ends the state there: the logs after it are removed', async () => {
+    await crashBeforeSecondSnapshot();
+    const first = path.join(tmp, 'meta-00000000000000000001.log');
+    await truncate(first, (await stat(first)).size - 2);
+    const logger = quietLogger();
+    const { values, log } = await replayAll(logger);
+    expect(values).toEqual(['b1']);
+    expect(logger.warnings.join('\n')).toMatch(/follows a torn one/);
+    await log.append('after');
+    await log.close();
+    expect(await files()).toEqual(['meta-00000000000000000001.log', 'meta-00000000000000000001.snapshot']);
+    expect(await replayedValues()).toEqual(['b1', 'after']);
+  });
+
+  it('a snapshot that cannot be written is reported, and the state stays whole', async () => {
+    const log = await openStateLog(tmp, { name: 'meta' });
+    await log.append('a');
+    // A directory where the temporary file must go makes the write fail.
+    const tmpFile = path.join(tmp, 'meta-00000000000000000001.snapshot.tmp');
+    await mkdir(tmpFile);
+    await expect(log.writeSnapshot({ s: 1 })).rejects.toThrow(StorageError);
+    await log.append('b');
+    await log.close();
+    await rm(tmpFile, { recursive: true });
+    expect(await replayedValues()).toEqual(['a', 'b']);
   });
 
   it('truncates garbage appended to the tail and keeps every complete record', async () => {
