@@ -5,7 +5,9 @@
  *   quotas here).
  * Errors per topic, Kafka's controller's: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS (not an
  * increase), INVALID_REPLICA_ASSIGNMENT (wrong number of assignments, unknown broker, duplicates,
- * empty), INVALID_REQUEST for a topic named twice (one result for it, first, as Kafka answers).
+ * empty), INVALID_REQUEST for a topic named twice (one result for it, first, as Kafka answers),
+ * POLICY_VIOLATION for every topic when the request would add more than 10,000 partitions in all
+ * (partition-limit.ts).
  * New partitions take the topic's current config; their logs exist when the response is sent, so
  * timeoutMs can never expire.
  * Not implemented: authorization, quotas.
@@ -17,6 +19,7 @@ import {
   defaultCreatePartitionsResponseCreatePartitionsTopicResult,
 } from '../../protocol/generated/messages/create-partitions.js';
 import { defineHandler } from '../handler.js';
+import { MAX_NEW_PARTITIONS_PER_REQUEST, TOO_MANY_PARTITIONS } from './partition-limit.js';
 
 export const createPartitions = defineHandler({
   apiKey: ApiKey.CreatePartitions,
@@ -31,8 +34,18 @@ export const createPartitions = defineHandler({
         response.results.push({ ...defaultCreatePartitionsResponseCreatePartitionsTopicResult(), name, errorCode: ErrorCode.InvalidRequest, errorMessage: 'Duplicate topic name.' });
       }
     }
+    let newPartitions = 0;
+    for (const t of request.topics) {
+      const current = ctx.services.metadata.topic(t.name)?.partitions;
+      if (counts.get(t.name)! === 1 && current !== undefined && t.count > current) newPartitions += t.count - current;
+    }
+    const tooMany = newPartitions > MAX_NEW_PARTITIONS_PER_REQUEST;
     for (const t of request.topics) {
       if (counts.get(t.name)! > 1) continue;
+      if (tooMany) {
+        response.results.push({ ...defaultCreatePartitionsResponseCreatePartitionsTopicResult(), name: t.name, ...TOO_MANY_PARTITIONS });
+        continue;
+      }
       const assignments = t.assignments === null ? null : t.assignments.map((a) => ({ brokerIds: a.brokerIds }));
       const result = await ctx.services.metadata.createPartitions(t.name, t.count, assignments, request.validateOnly);
       response.results.push({

@@ -13,9 +13,11 @@
  * INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG (unknown key, bad value, null value), INVALID_REQUEST
  * (assignments together with a partition count or replication factor; a name given twice: one
  * result per such name, after the others, as Kafka's controller answers; __cluster_metadata).
+ * POLICY_VIOLATION for every topic when the request would create more than 10,000 partitions in all
+ * (partition-limit.ts).
  * timeoutMs: creation is complete (recorded in the metadata log, partition logs created) before the
  * response is sent, so there is nothing to wait for and no timeout can expire.
- * Not implemented: create.topic.policy.class.name (POLICY_VIOLATION never happens), quotas.
+ * Not implemented: create.topic.policy.class.name, quotas.
  */
 import { describeTopicConfigs } from '../../config/topic-config.js';
 import { ApiKey } from '../../protocol/generated/api-table.js';
@@ -27,6 +29,7 @@ import {
   type CreateTopicsResponseCreatableTopicResult,
 } from '../../protocol/generated/messages/create-topics.js';
 import { defineHandler } from '../handler.js';
+import { MAX_NEW_PARTITIONS_PER_REQUEST, TOO_MANY_PARTITIONS } from './partition-limit.js';
 
 /** Kafka's own metadata log: never a user topic. */
 const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
@@ -45,8 +48,19 @@ export const createTopics = defineHandler({
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
 
     const results: CreateTopicsResponseCreatableTopicResult[] = [];
-    for (const t of request.topics) {
-      if (counts.get(t.name)! > 1 || t.name === CLUSTER_METADATA_TOPIC) continue;
+    const creatable = request.topics.filter((t) => counts.get(t.name)! === 1 && t.name !== CLUSTER_METADATA_TOPIC);
+    let newPartitions = 0;
+    for (const t of creatable) {
+      if (t.assignments.length > 0) newPartitions += t.assignments.length;
+      else if (t.numPartitions === -1) newPartitions += ctx.services.brokerConfig.config.numPartitions;
+      else if (t.numPartitions > 0) newPartitions += t.numPartitions;
+    }
+    const tooMany = newPartitions > MAX_NEW_PARTITIONS_PER_REQUEST;
+    for (const t of creatable) {
+      if (tooMany) {
+        results.push(failed(t.name, TOO_MANY_PARTITIONS.errorCode, TOO_MANY_PARTITIONS.errorMessage));
+        continue;
+      }
       const assignments = t.assignments.map((a) => ({ partitionIndex: a.partitionIndex, brokerIds: a.brokerIds }));
       const result = await metadata.createTopic({
         name: t.name,

@@ -31,6 +31,18 @@ async function start(): Promise<AdminHarness> {
 }
 
 describe('CreatePartitions', () => {
+  it('POLICY_VIOLATION for every topic when the request would add more than 10,000 partitions in all', async () => {
+    const harness = await start();
+    const r = await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 6_000 }, { name: 'b', count: 6_000 }]));
+    expect(r.results.map((t) => [t.name, t.errorCode, t.errorMessage])).toEqual([
+      ['a', ErrorCode.PolicyViolation, 'Excessively large number of partitions per request.'],
+      ['b', ErrorCode.PolicyViolation, 'Excessively large number of partitions per request.'],
+    ]);
+    expect((await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 0x7fffffff }]))).results[0]!.errorCode).toBe(ErrorCode.PolicyViolation);
+    expect(harness.broker.services.metadata.topic('a')!.partitions).toBe(2);
+    expect((await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 10_002 }], true))).results[0]!.errorCode).toBe(ErrorCode.None);
+  });
+
   it('adds partitions whose logs take the topic config', async () => {
     const harness = await start();
     const r = await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 5 }]));

@@ -38,6 +38,21 @@ function request(topics: TopicSpec[], extra: Partial<CreateTopicsRequest> = {}):
 }
 
 describe('CreateTopics', () => {
+  it('POLICY_VIOLATION for every topic when the request would create more than 10,000 partitions in all', async () => {
+    h = await startHarness({ config: { 'num.partitions': 3 } });
+    const over = await h.call(ApiKey.CreateTopics, 7, request([{ name: 'big', numPartitions: 9_998 }, { name: 'dflt' }, { name: 'dup' }, { name: 'dup' }]));
+    expect(over.topics.map((t) => [t.name, t.errorCode, t.errorMessage])).toEqual([
+      ['big', ErrorCode.PolicyViolation, 'Excessively large number of partitions per request.'],
+      ['dflt', ErrorCode.PolicyViolation, 'Excessively large number of partitions per request.'],
+      ['dup', ErrorCode.InvalidRequest, 'Duplicate topic name.'],
+    ]);
+    expect((await h.call(ApiKey.CreateTopics, 7, request([{ name: 'huge', numPartitions: 0x7fffffff }]))).topics[0]!.errorCode).toBe(ErrorCode.PolicyViolation);
+    expect(h.broker.services.metadata.topic('big')).toBeUndefined();
+    // Exactly 10,000 is allowed.
+    const at = await h.call(ApiKey.CreateTopics, 7, request([{ name: 'big', numPartitions: 9_997 }, { name: 'dflt' }], { validateOnly: true }));
+    expect(at.topics.map((t) => t.errorCode)).toEqual([ErrorCode.None, ErrorCode.None]);
+  });
+
   it('creates topics with defaults (-1) and returns their layout, id and configs (v7)', async () => {
     h = await startHarness({ config: { 'num.partitions': 2 } });
     const r = await h.call(ApiKey.CreateTopics, 7, request([{ name: 'a' }, { name: 'b', numPartitions: 4, replicationFactor: 1, configs: { 'retention.ms': '1000' } }]));
