@@ -3,9 +3,9 @@
  *
  * Framing: every request is `size:int32 | frame`. The size is checked against
  * socket.request.max.bytes before a byte of the frame is buffered, so a client claiming 2 GiB costs
- * nothing; a negative or oversized size closes the connection. A frame inside one received chunk
- * is a view of it, not a copy; one that spans chunks is copied into a buffer of its size as the
- * chunks arrive.
+ * nothing; a negative or oversized size closes the connection. Received chunks are kept in a list
+ * and joined once per frame, when it is complete (a frame inside one chunk is a view, not a copy),
+ * so a client that claims a large frame and sends little costs only what it sent.
  *
  * Ordering: requests are dispatched as soon as they arrive (handlers may run concurrently, and a
  * partition's appends still happen in dispatch order because handlers start in that order), but
@@ -54,9 +54,6 @@ export class Connection implements ConnectionInfo {
   private buffered = 0;
   /** Size of the frame being received, or -1 while its size prefix is incomplete. */
   private frameSize = -1;
-  /** The frame being gathered across chunks (its size is known), and how much of it has arrived. */
-  private assembly: Buffer | null = null;
-  private assembled = 0;
   private readonly pending: Slot[] = [];
   private paused = false;
   private closed = false;
@@ -93,21 +90,6 @@ export class Connection implements ConnectionInfo {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.stopping) return;
-    if (this.assembly !== null) {
-      // A frame spanning several chunks is copied in as they arrive, while their bytes are still
-      // in the CPU's caches, rather than all at once at the end.
-      const need = this.assembly.length - this.assembled;
-      const k = Math.min(need, chunk.length);
-      chunk.copy(this.assembly, this.assembled, 0, k);
-      this.assembled += k;
-      if (k < need) return;
-      const frame = this.assembly;
-      this.assembly = null;
-      this.frameSize = -1;
-      this.dispatch(frame);
-      if (this.closed || this.stopping || k === chunk.length) return;
-      chunk = chunk.subarray(k);
-    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     for (;;) {
@@ -125,18 +107,8 @@ export class Connection implements ConnectionInfo {
         this.take(4);
         this.frameSize = size;
       }
-      if (this.buffered < this.frameSize) {
-        // The frame continues in later chunks: gather it in its own buffer from here on.
-        this.assembly = Buffer.allocUnsafe(this.frameSize);
-        this.assembled = 0;
-        for (const c of this.chunks) {
-          c.copy(this.assembly, this.assembled);
-          this.assembled += c.length;
-        }
-        this.chunks = [];
-        this.buffered = 0;
-        return;
-      }
+      // Memory grows with the bytes received, never with the size a client claims.
+      if (this.buffered < this.frameSize) return;
       const frame = this.take(this.frameSize);
       this.frameSize = -1;
       this.dispatch(frame);
