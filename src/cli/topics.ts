@@ -18,6 +18,7 @@
  */
 import { Admin, type ConfigEntry, type TopicDescription, type TopicListing } from '../client/admin.js';
 import { ConnectionError, KafkaProtocolError } from '../client/errors.js';
+import { isInternalTopic } from '../metadata/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { JavaHashMapOrder } from './java-hash-order.js';
 import { kafkaUuid } from './message-format.js';
@@ -64,7 +65,6 @@ const REPORT_FLAGS = ['under-replicated-partitions', 'unavailable-partitions', '
 /** A failure TopicCommand reports on stderr (its IllegalArgumentException path), exit 1. */
 class IllegalArgument extends Error {}
 
-const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
 
 export async function runTopics(argv: string[]): Promise<number> {
   if (argv.length === 0) throw new UsageError('Create, delete, describe, or change a topic.', USAGE);
@@ -209,7 +209,7 @@ async function getTopics(admin: Admin, include: string | undefined, excludeInter
 }
 
 function isInternal(t: TopicListing): boolean {
-  return t.isInternal || INTERNAL_TOPICS.has(t.name);
+  return t.isInternal || isInternalTopic(t.name);
 }
 
 function ensureTopicExists(found: readonly TopicListing[], requested: string | undefined, required: boolean): void {

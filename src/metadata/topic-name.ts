@@ -27,3 +27,16 @@ export function isValidTopicName(name: string): boolean {
 export function unifiedTopicName(name: string): string {
   return name.replace(/\./g, '_');
 }
+
+/**
+ * Kafka's `Topic.INTERNAL_TOPICS` (Kafka 4): the group, transaction and share-group coordinators'
+ * topics. Clients see them flagged isInternal; only Kafka's own admin client may write to them.
+ */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}
+
+/** Kafka's AdminUtils.ADMIN_CLIENT_ID: the client id allowed to produce to and delete records of internal topics. */
+export const ADMIN_CLIENT_ID = '__admin_client';

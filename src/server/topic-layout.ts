@@ -6,11 +6,6 @@
  */
 import { LEADER_EPOCH } from './leader-epoch.js';
 
-/** Kafka's `Topic.isInternal`: the group and transaction coordinators' topics. */
-export function isInternalTopic(name: string): boolean {
-  return name === '__consumer_offsets' || name === '__transaction_state';
-}
-
 export interface PartitionLayout {
   partitionIndex: number;
   leaderId: number;

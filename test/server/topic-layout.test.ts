@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isInternalTopic, partitionLayouts } from '../../src/server/topic-layout.js';
+import { partitionLayouts } from '../../src/server/topic-layout.js';
 
 describe('topic layout', () => {
   it('makes this broker the leader, only replica and ISR of each partition, at leader epoch 0', () => {
@@ -10,9 +10,4 @@ describe('topic layout', () => {
     expect(partitionLayouts(1, 2, 2)).toEqual([]);
   });
 
-  it("knows Kafka's internal topics", () => {
-    expect(isInternalTopic('__consumer_offsets')).toBe(true);
-    expect(isInternalTopic('__transaction_state')).toBe(true);
-    expect(isInternalTopic('orders')).toBe(false);
-  });
 });

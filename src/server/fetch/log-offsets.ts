@@ -10,6 +10,7 @@
  */
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
+import { isInternalTopic } from '../../metadata/topic-name.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { StorageError, type PartitionLog } from '../../storage/types.js';
 import type { Logger } from '../../util/logger.js';
@@ -31,8 +32,6 @@ export const EARLIEST_PENDING_UPLOAD_TIMESTAMP = -6n;
 /** DeleteRecords: this offset means "up to the high watermark". */
 export const DELETE_TO_HIGH_WATERMARK = -1n;
 
-/** Topics only the broker writes (Kafka's Topic.isInternal). */
-const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
 export interface ListOffsetResult {
   errorCode: number;
@@ -184,7 +183,7 @@ export class LogOffsetService {
     const target = this.partitionLog(topicName, partition);
     if (typeof target === 'number') return { errorCode: target, lowWatermark: -1n };
     const { topic, log } = target;
-    if (INTERNAL_TOPICS.has(topic.name) && !allowInternal) return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };
+    if (isInternalTopic(topic.name) && !allowInternal) return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };
     if (!topic.config.delete) return { errorCode: ErrorCode.PolicyViolation, lowWatermark: -1n };
     const highWatermark = log.logEndOffset;
     const to = offset === DELETE_TO_HIGH_WATERMARK ? highWatermark : offset;

@@ -9,6 +9,7 @@
  * One broker: the low watermark is reached at once, so timeoutMs never expires (no
  * REQUEST_TIMED_OUT).
  */
+import { ADMIN_CLIENT_ID } from '../../metadata/topic-name.js';
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import {
   defaultDeleteRecordsResponse,
@@ -16,8 +17,6 @@ import {
 } from '../../protocol/generated/messages/delete-records.js';
 import { defineHandler } from '../handler.js';
 
-/** Kafka's AdminUtils.ADMIN_CLIENT_ID: the one client allowed to delete records of internal topics. */
-const KAFKA_ADMIN_CLIENT_ID = '__admin_client';
 
 export const deleteRecords = defineHandler({
   apiKey: ApiKey.DeleteRecords,
@@ -25,7 +24,7 @@ export const deleteRecords = defineHandler({
   maxVersion: 2,
   async handle(request, ctx) {
     const offsets = ctx.services.logOffsets;
-    const allowInternal = ctx.clientId === KAFKA_ADMIN_CLIENT_ID;
+    const allowInternal = ctx.clientId === ADMIN_CLIENT_ID;
     const response = defaultDeleteRecordsResponse();
     for (const t of request.topics) {
       const partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];

@@ -29,7 +29,8 @@ import { ZERO_UUID } from '../../protocol/reader.js';
 import { topicNameProblem } from '../../metadata/topic-name.js';
 import { TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler } from '../handler.js';
-import { isInternalTopic, partitionLayouts } from '../topic-layout.js';
+import { isInternalTopic } from '../../metadata/topic-name.js';
+import { partitionLayouts } from '../topic-layout.js';
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one response may hold. */
 export const MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000;

@@ -38,7 +38,8 @@ import { topicNameProblem } from '../../metadata/topic-name.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler, type RequestContext } from '../handler.js';
-import { isInternalTopic, partitionLayouts } from '../topic-layout.js';
+import { isInternalTopic } from '../../metadata/topic-name.js';
+import { partitionLayouts } from '../topic-layout.js';
 
 function topicResult(errorCode: number, name: string | null, topicId: string): MetadataResponseTopic {
   return { ...defaultMetadataResponseTopic(), errorCode, name, topicId, isInternal: name !== null && isInternalTopic(name) };

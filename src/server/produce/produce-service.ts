@@ -34,6 +34,7 @@
 import path from 'node:path';
 import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
+import { ADMIN_CLIENT_ID, isInternalTopic } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type {
   ProduceRequest,
@@ -51,10 +52,6 @@ import type { Logger } from '../../util/logger.js';
 import type { AppendEvents } from '../append-events.js';
 import { LEADER_EPOCH } from '../leader-epoch.js';
 
-/** Kafka's Topic.INTERNAL_TOPICS (plus the share-group state topic of Kafka 4). */
-const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
-/** Kafka's AdminUtils.ADMIN_CLIENT_ID: the only client allowed to write internal topics. */
-const ADMIN_CLIENT_ID = '__admin_client';
 
 export interface PartitionProduceResult {
   errorCode: number;
@@ -186,7 +183,7 @@ export class ProduceService {
     const { logs, logger, clock } = this.options;
     const { apiVersion } = ctx;
     const tp = `${topic.name}-${partition}`;
-    if (INTERNAL_TOPICS.has(topic.name) && ctx.clientId !== ADMIN_CLIENT_ID) {
+    if (isInternalTopic(topic.name) && ctx.clientId !== ADMIN_CLIENT_ID) {
       return failed(ErrorCode.InvalidTopicException);
     }
     const log = logs.get(topic.name, partition);
