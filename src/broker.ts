@@ -7,7 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadBrokerConfig, withClusterId, type FlagValue } from './config/broker-config.js';
+import { listenerShorthandFlags, loadBrokerConfig, withClusterId, type FlagValue } from './config/broker-config.js';
 import { ensureClusterId, generateClusterId } from './config/meta-properties.js';
 import { GroupCoordinator } from './coordinator/group-coordinator.js';
 import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
@@ -30,7 +30,11 @@ import { createLogger, silentLogger, type Logger, type LogLevel } from './util/l
 export interface BrokerOptions {
   /** Port to listen on; 0 picks a free one. Default: the port of `listeners` (9092). */
   port?: number;
-  /** Interface to bind. Default: the host of `listeners`, or 127.0.0.1 for an in-process broker. */
+  /**
+   * Interface to bind. Default: 127.0.0.1 when `port` is given, otherwise the host of `listeners`.
+   * Either shorthand moves only the client listener; an advertised.listeners from a file or the
+   * environment follows its port.
+   */
   host?: string;
   /** Data directory (log.dirs). Setting it implies disk storage. */
   dataDir?: string;
@@ -79,11 +83,11 @@ export class Broker {
     const storage = options.storage ?? (options.dataDir !== undefined ? 'disk' : 'memory');
     const flags: Record<string, FlagValue> = { ...(options.config ?? {}) };
     if (options.dataDir !== undefined) flags['log.dirs'] = resolve(options.dataDir);
-    if (options.port !== undefined || options.host !== undefined) {
-      const host = options.host ?? '127.0.0.1';
-      flags.listeners = `PLAINTEXT://${host}:${options.port ?? 9092}`;
-    }
     let resolved = await loadBrokerConfig({ configFile: options.configFile, env: options.env ?? {}, flags, logger });
+    if (options.port !== undefined || options.host !== undefined) {
+      Object.assign(flags, listenerShorthandFlags(resolved, options.host ?? '127.0.0.1', options.port));
+      resolved = await loadBrokerConfig({ configFile: options.configFile, env: options.env ?? {}, flags, logger });
+    }
     const config = resolved.config;
     const listener = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name));
     if (!listener) throw new Error('listeners names no listener for clients');

@@ -64,15 +64,14 @@ export async function runStart(argv: string[]): Promise<number> {
   }
   const level = values['log-level'] ?? 'info';
   if (!LEVELS.has(level)) throw new UsageError(`--log-level takes one of ${[...LEVELS].join(', ')}`, USAGE);
-  if (port !== undefined || values.host !== undefined) {
-    overrides.listeners = `PLAINTEXT://${values.host ?? ''}:${port ?? 9092}`;
-  }
   const logger = createLogger({ level: level as LogLevel, name: 'gregor' });
   const broker = await Broker.start({
     storage: values.memory ? 'memory' : 'disk',
     ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
     ...(configFile !== undefined ? { configFile } : {}),
     config: overrides,
+    // The shorthands bind every interface unless --host says otherwise (an in-process broker's default is 127.0.0.1).
+    ...(port !== undefined || values.host !== undefined ? { port, host: values.host ?? '' } : {}),
     env: process.env,
     logger,
   });

@@ -743,6 +743,40 @@ export function parseListenerSecurityProtocolMap(value: string): Record<string, 
 
 const ENDPOINT = /^(.*):\/\/\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$/;
 
+function formatEndpoint(name: string, host: string, port: number): string {
+  return `${name}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The flags that move the client listener (the first that is not a controller's) to `host` and
+ * `port` (either kept as configured when undefined): the `--host`/`--port` shorthands of
+ * `gregor start` and Broker.start. Other listeners stay as configured, and an advertised.listeners
+ * set in a file or the environment gets the new port for that listener, so clients are told the
+ * port actually served; one given as a flag is left alone.
+ */
+export function listenerShorthandFlags(resolved: ResolvedBrokerConfig, newHost: string | undefined, newPort: number | undefined): Record<string, string> {
+  const { config } = resolved;
+  const client = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name));
+  const host = newHost ?? client?.host ?? '';
+  const port = newPort ?? client?.port ?? 9092;
+  if (client === undefined) return { listeners: formatEndpoint('PLAINTEXT', host, port) };
+  const flags: Record<string, string> = {
+    listeners: config.listeners.map((l) => (l === client ? formatEndpoint(l.name, host, port) : formatEndpoint(l.name, l.host, l.port))).join(','),
+  };
+  // An advertised.listeners given beside the shorthands (a flag) is meant as it is: a proxy, say.
+  const entry = resolved.entries.get('advertised.listeners');
+  const advertised = entry?.value ?? null;
+  if (advertised !== null && (entry!.origin === 'file' || entry!.origin === 'env')) {
+    flags['advertised.listeners'] = csv(advertised)
+      .map((item) => {
+        const m = ENDPOINT.exec(item);
+        return m !== null && m[1]!.toUpperCase() === client.name ? formatEndpoint(client.name, m[2]!, port) : item;
+      })
+      .join(',');
+  }
+  return flags;
+}
+
 /** Parses a listeners value (`NAME://host:port,...`, IPv6 hosts in brackets) into endpoints. */
 export function parseListeners(key: string, value: string, protocols: Record<string, string>): Endpoint[] {
   const endpoints: Endpoint[] = [];

@@ -17,6 +17,7 @@ import {
   configFromEnv,
   describeBrokerConfigs,
   envVarName,
+  listenerShorthandFlags,
   loadBrokerConfig,
   parseListenerSecurityProtocolMap,
   parseListeners,
@@ -28,6 +29,7 @@ import {
 import { ConfigSource } from '../../src/config/config-def.js';
 import { parsePropertyEntries } from '../../src/config/properties.js';
 import type { Logger } from '../../src/util/logger.js';
+import { Broker } from '../../src/broker.js';
 
 const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures');
 
@@ -519,5 +521,28 @@ describe('loadBrokerConfig', () => {
 
   it('works without a file', async () => {
     expect((await loadBrokerConfig({})).config.nodeId).toBe(1);
+  });
+});
+
+describe('the --port/--host shorthands', () => {
+  const kraft = (): string => join(fixtures, 'kraft-server.properties');
+
+  it('move only the client listener, and its port in a configured advertised.listeners', async () => {
+    const r = await loadBrokerConfig({ configFile: kraft() });
+    expect(listenerShorthandFlags(r, undefined, 9999)).toEqual({
+      listeners: 'PLAINTEXT://:9999,CONTROLLER://:9093',
+      'advertised.listeners': 'PLAINTEXT://localhost:9999,CONTROLLER://localhost:9093',
+    });
+    expect(listenerShorthandFlags(await loadBrokerConfig({}), '::1', undefined)).toEqual({ listeners: 'PLAINTEXT://[::1]:9092' });
+  });
+
+  it('a broker started on a free port from a server.properties with advertised.listeners tells clients that port', async () => {
+    const broker = await Broker.start({ configFile: kraft(), port: 0, storage: 'memory' });
+    try {
+      expect(broker.port).toBeGreaterThan(0);
+      expect(broker.bootstrap).toBe(`localhost:${broker.port}`);
+    } finally {
+      await broker.stop();
+    }
   });
 });
