@@ -114,7 +114,6 @@ describe('bad bytes on the wire close that connection only', () => {
     ['a frame claiming 2 GiB', () => Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3])],
     ['a negative frame size', () => Buffer.from([0xff, 0xff, 0xff, 0xfe])],
     ['an empty frame', () => Buffer.from([0, 0, 0, 0])],
-    ['an empty frame behind a valid request in the same packet', () => Buffer.concat([encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 1, clientId: 'x' }, defaultApiVersionsRequest()), Buffer.from([0, 0, 0, 0])])],
     ['an unknown api key', () => headerOnly(999, 0)],
     ['an api we do not implement (WriteTxnMarkers)', () => headerOnly(ApiKey.WriteTxnMarkers, 0)],
     ['an unsupported version of Metadata', () => headerOnly(ApiKey.Metadata, 99)],
@@ -126,6 +125,16 @@ describe('bad bytes on the wire close that connection only', () => {
     const done = outcome(s);
     s.write(bytes());
     expect((await done).closed).toBe(true);
+  });
+
+  it('an empty frame behind a valid request in the same packet: the request is answered, then the connection closes', async () => {
+    const s = await raw();
+    const done = outcome(s);
+    s.write(Buffer.concat([encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 1, clientId: 'x' }, defaultApiVersionsRequest()), Buffer.from([0, 0, 0, 0])]));
+    const { closed, received } = await done;
+    expect(closed).toBe(true);
+    expect(received.readInt32BE(0)).toBe(received.length - 4);
+    expect(received.readInt32BE(4)).toBe(1); // the ApiVersions answer, whole
   });
 
   it('an ApiVersions version it does not know gets the v0 answer with UNSUPPORTED_VERSION, and the connection stays open', async () => {
@@ -142,12 +151,20 @@ describe('bad bytes on the wire close that connection only', () => {
 });
 
 describe('misbehaving clients', () => {
-  it('a client that disconnects in the middle of a request', async () => {
+  it('a client that disconnects in the middle of a Produce: nothing of it is appended', async () => {
     const s = await raw();
-    const full = encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 12, correlationId: 3, clientId: 'x' }, { ...defaultMetadataRequest(), topics: null });
+    const r = defaultProduceRequest();
+    r.acks = -1;
+    r.timeoutMs = 10_000;
+    r.topicData = [{ name: TOPIC, topicId: ZERO_UUID, partitionData: [{ index: 0, records: buildRecordBatch([{ value: 'never' }]), _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }];
+    const full = encodeRequest({ apiKey: ApiKey.Produce, apiVersion: 9, correlationId: 3, clientId: 'x' }, r);
     s.write(full.subarray(0, full.length - 3));
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     s.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const c = await WireClient.connect(broker.port);
+    expect(await fetchAll(c)).toEqual(acknowledged);
+    c.close();
   });
 
   it('a client that stops in the middle of a request and waits', async () => {
@@ -158,7 +175,8 @@ describe('misbehaving clients', () => {
     s.destroy();
   });
 
-  it('a client that never reads its responses is stopped being read, not buffered for without bound', async () => {
+  // That the broker then stops reading from it, with bounded buffers, is test/server/connection.test.ts's.
+  it('while a client never reads its responses, other clients are still answered', async () => {
     const s = await raw();
     s.on('error', () => undefined);
     // Large responses (all topics' metadata, many times over) into a socket nobody reads.
