@@ -1,9 +1,12 @@
 /**
  * Tells waiting readers that a partition grew: the produce path calls notify() after each append
  * (and DeleteRecords/truncation after they move offsets); long-polling fetches subscribe per
- * partition and are woken at once instead of polling.
+ * partition and are woken at once instead of polling. An append says how many bytes it added, so a
+ * fetch waiting for fetch.min.bytes reads again only once enough may be there (Kafka's DelayedFetch
+ * likewise counts bytes from offset positions before reading); anything else that moved offsets
+ * says null, and every waiter reads again.
  */
-export type AppendListener = (topic: string, partition: number) => void;
+export type AppendListener = (topic: string, partition: number, bytes: number | null) => void;
 
 export class AppendEvents {
   private readonly listeners = new Map<string, Set<AppendListener>>();
@@ -24,9 +27,9 @@ export class AppendEvents {
     };
   }
 
-  notify(topic: string, partition: number): void {
+  notify(topic: string, partition: number, bytes: number | null = null): void {
     const set = this.listeners.get(AppendEvents.key(topic, partition));
     if (!set) return;
-    for (const listener of [...set]) listener(topic, partition);
+    for (const listener of [...set]) listener(topic, partition, bytes);
   }
 }

@@ -79,15 +79,6 @@ export class Connection implements ConnectionInfo {
     });
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  /** Number of requests received whose responses have not been written yet. */
-  get pendingResponses(): number {
-    return this.pending.length;
-  }
-
   private onData(chunk: Buffer): void {
     if (this.closed || this.stopping) return;
     this.chunks.push(chunk);

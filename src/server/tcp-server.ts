@@ -42,10 +42,6 @@ export class TcpServer {
     });
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
   /** Stops accepting, finishes in-flight requests (up to timeoutMs), closes every connection. */
   async close(timeoutMs = 5000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -144,7 +144,7 @@ interface ReadRound {
 export class FetchService {
   readonly sessions: FetchSessionCache;
   /** The broker's fetch.max.bytes: a consumer's maxBytes is capped by it. */
-  maxResponseBytes: number;
+  readonly maxResponseBytes: number;
   private readonly metadata: MetadataStore;
   private readonly logs: LogManager;
   private readonly appends: AppendEvents;
@@ -199,7 +199,7 @@ export class FetchService {
     let round = await read();
     const enough = (r: ReadRound): boolean => r.hasError || r.full || r.bytes >= params.minBytes;
     if (!this.closed && params.maxWaitMs > 0 && partitions.length > 0 && !enough(round)) {
-      round = await this.waitForData(round, params.maxWaitMs, read, enough);
+      round = await this.waitForData(round, params.maxWaitMs, params.minBytes, read, enough);
     }
     const outcomes: SessionPartitionOutcome[] = round.reads.map((r) => ({
       errorCode: r.result.errorCode,
@@ -225,6 +225,7 @@ export class FetchService {
   private waitForData(
     first: ReadRound,
     maxWaitMs: number,
+    minBytes: number,
     read: () => Promise<ReadRound>,
     enough: (r: ReadRound) => boolean,
   ): Promise<ReadRound> {
@@ -234,6 +235,8 @@ export class FetchService {
       let reading = false;
       let again = false;
       let expired = false;
+      /** Bytes appended since the read in `last` began: no read is worth it before `minBytes` may be met. */
+      let appended = 0;
       const unsubscribe: (() => void)[] = [];
       const seen = new Set<string>();
       for (const r of first.reads) {
@@ -241,27 +244,22 @@ export class FetchService {
         const key = `${r.resolvedTopic}\u0000${r.result.partition}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        unsubscribe.push(this.appends.subscribe(r.resolvedTopic, r.result.partition, () => onAppend()));
+        unsubscribe.push(this.appends.subscribe(r.resolvedTopic, r.result.partition, (_t, _p, bytes) => onAppend(bytes)));
       }
-      const finish = (round: ReadRound): void => {
+      const settle = (outcome: () => void): void => {
         if (done) return;
         done = true;
         this.clock.clearTimeout(timer);
         this.waiting.delete(wake);
         for (const u of unsubscribe) u();
-        resolve(round);
+        outcome();
       };
-      const fail = (err: unknown): void => {
-        if (done) return;
-        done = true;
-        this.clock.clearTimeout(timer);
-        this.waiting.delete(wake);
-        for (const u of unsubscribe) u();
-        reject(err);
-      };
+      const finish = (round: ReadRound): void => settle(() => resolve(round));
+      const fail = (err: unknown): void => settle(() => reject(err));
       const reread = (): void => {
         reading = true;
         again = false;
+        appended = 0;
         read().then(
           (round) => {
             reading = false;
@@ -276,8 +274,12 @@ export class FetchService {
           },
         );
       };
-      const onAppend = (): void => {
+      const onAppend = (bytes: number | null): void => {
         if (done) return;
+        if (bytes === null) appended = Infinity;
+        else appended += bytes;
+        // The stored batches are the appended bytes, so a read now gets at most last.bytes + appended.
+        if (last.bytes + appended < minBytes) return;
         if (reading) again = true;
         else reread();
       };

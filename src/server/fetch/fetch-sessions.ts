@@ -203,8 +203,8 @@ export class FetchSessionCache {
   private readonly clock: Clock;
   private readonly evictionMs: number;
   private readonly random: () => number;
-  /** max.incremental.fetch.session.cache.slots; may be changed at run time. */
-  maxSlots: number;
+  /** max.incremental.fetch.session.cache.slots. */
+  readonly maxSlots: number;
   /** Sessions evicted to make room, for metrics and tests. */
   evictions = 0;
 

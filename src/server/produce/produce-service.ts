@@ -249,6 +249,7 @@ export class ProduceService {
       );
     }
     const slot = check.slot;
+    const records = v.records;
     let appending: Promise<AppendResult>;
     try {
       appending = log.append(v.records, v.logAppendTimeMs === undefined ? { leaderEpoch: LEADER_EPOCH } : { leaderEpoch: LEADER_EPOCH, logAppendTimeMs: v.logAppendTimeMs });
@@ -259,7 +260,7 @@ export class ProduceService {
     return appending.then(
       (r) => {
         manager.complete(slot, { baseOffset: r.baseOffset, lastOffset: r.lastOffset, maxTimestamp: r.logAppendTimeMs >= 0n ? r.logAppendTimeMs : batch.maxTimestamp });
-        this.options.appends.notify(log.topic, log.partition);
+        this.options.appends.notify(log.topic, log.partition, records.length);
         return { errorCode: ErrorCode.None, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs, logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: null };
       },
       (err: unknown) => {
