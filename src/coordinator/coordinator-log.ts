@@ -37,7 +37,7 @@ export interface CoordinatorLogOptions {
   /** Every live key of the state, for a snapshot; `sizeHint` is the previous snapshot's size in bytes. */
   snapshot: (sizeHint: number) => RecordBatchBuilder;
   logger: Logger;
-  /** Do not snapshot before the log holds this many bytes since the last one. Default 16 MiB. */
+  /** Do not snapshot before the log holds this many bytes since the last one. Default 64 MiB. */
   snapshotMinBytes?: number;
 }
 

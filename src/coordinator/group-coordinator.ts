@@ -316,37 +316,29 @@ export class GroupCoordinator {
   async deleteOffsets(groupId: string, partitions: readonly TopicPartitionRef[]): Promise<{ errorCode: number; partitions: number[] }> {
     const status = this.groups.validateGroupStatus(groupId, false);
     if (status !== null) return { errorCode: status, partitions: [] };
-    const errors: number[] = [];
-    const eligible: TopicPartitionRef[] = [];
     const group = this.groups.groups.get(groupId);
+    let subscribed: (topic: string) => boolean;
     if (this.consumerGroups.groups.has(groupId)) {
       // A consumer group keeps the offsets of the topics its members subscribe to, in any state.
-      for (const tp of partitions) {
-        if (this.consumerGroups.isSubscribedToTopic(groupId, tp.topic)) {
-          errors.push(ErrorCode.GroupSubscribedToTopic);
-        } else {
-          errors.push(ErrorCode.None);
-          eligible.push(tp);
-        }
-      }
+      subscribed = (topic) => this.consumerGroups.isSubscribedToTopic(groupId, topic);
     } else if (!group || group.is('Dead')) {
       return { errorCode: ErrorCode.GroupIdNotFound, partitions: [] };
     } else if (group.is('Empty')) {
-      for (const tp of partitions) {
+      subscribed = () => false;
+    } else if (group.protocolType === CONSUMER_PROTOCOL_TYPE) {
+      subscribed = (topic) => group.isSubscribedToTopic(topic);
+    } else {
+      return { errorCode: ErrorCode.NonEmptyGroup, partitions: [] };
+    }
+    const errors: number[] = [];
+    const eligible: TopicPartitionRef[] = [];
+    for (const tp of partitions) {
+      if (subscribed(tp.topic)) {
+        errors.push(ErrorCode.GroupSubscribedToTopic);
+      } else {
         errors.push(ErrorCode.None);
         eligible.push(tp);
       }
-    } else if (group.protocolType === CONSUMER_PROTOCOL_TYPE) {
-      for (const tp of partitions) {
-        if (group.isSubscribedToTopic(tp.topic)) {
-          errors.push(ErrorCode.GroupSubscribedToTopic);
-        } else {
-          errors.push(ErrorCode.None);
-          eligible.push(tp);
-        }
-      }
-    } else {
-      return { errorCode: ErrorCode.NonEmptyGroup, partitions: [] };
     }
     const removal = new Map([[groupId, eligible]]);
     try {

@@ -36,7 +36,7 @@ import {
   encodeGroupMetadataValue,
   type GroupMetadataValue,
 } from '../protocol/generated/records/group-metadata.js';
-import { decodeOffsetCommitKey, decodeOffsetCommitValue } from '../protocol/generated/records/offset-commit.js';
+import { decodeOffsetCommitKey, decodeOffsetCommitValue, encodeOffsetCommitKey } from '../protocol/generated/records/offset-commit.js';
 import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
 
 export const OFFSET_COMMIT_KEY_TYPE = 1;
@@ -113,55 +113,10 @@ const CONSUMER_GROUP_TYPES_BY_KEY = new Map<number, ConsumerGroupRecord['type']>
   Object.entries(CONSUMER_GROUP_KEY_TYPES).map(([k, v]) => [v, k as ConsumerGroupRecord['type']]),
 );
 
-const strBytes = (s: string): number => 2 + Buffer.byteLength(s, 'utf8');
-
-function writeStr(buf: Buffer, pos: number, s: string): number {
-  const n = buf.write(s, pos + 2, 'utf8');
-  buf.writeInt16BE(n, pos);
-  return pos + 2 + n;
-}
-
-function offsetKeySize(group: string, topic: string): number {
-  return 2 + strBytes(group) + strBytes(topic) + 4;
-}
-
-function offsetValueSize(v: OffsetAndMetadata): number {
-  return v.expireTimestamp >= 0 ? 2 + 8 + strBytes(v.metadata) + 8 + 8 : 2 + 8 + 4 + strBytes(v.metadata) + 8;
-}
-
-function writeOffsetKey(buf: Buffer, pos: number, group: string, topic: string, partition: number): number {
-  pos = buf.writeInt16BE(OFFSET_COMMIT_KEY_TYPE, pos);
-  pos = writeStr(buf, pos, group);
-  pos = writeStr(buf, pos, topic);
-  return buf.writeInt32BE(partition, pos);
-}
-
-/** An int64 held in a number (a safe integer: timestamps, and offsets below 2^53). */
-function writeInt64(buf: Buffer, pos: number, n: number): number {
-  pos = buf.writeInt32BE(Math.floor(n / 0x1_0000_0000), pos);
-  return buf.writeUInt32BE(n >>> 0, pos);
-}
-
-function writeBigInt64(buf: Buffer, pos: number, n: bigint): number {
-  return n >= -9007199254740991n && n <= 9007199254740991n ? writeInt64(buf, pos, Number(n)) : buf.writeBigInt64BE(n, pos);
-}
-
 /** An int64 held in a number (a safe integer), through a DataView. */
 function setInt64(view: DataView, pos: number, n: number): void {
   view.setInt32(pos, Math.floor(n / 0x1_0000_0000));
   view.setUint32(pos + 4, n >>> 0);
-}
-
-/** OffsetCommitValue v3, or v1 (no leader epoch, with the expire timestamp) for a commit with a retention time. */
-function writeOffsetValue(buf: Buffer, pos: number, v: OffsetAndMetadata): number {
-  const v1 = v.expireTimestamp >= 0;
-  pos = buf.writeInt16BE(v1 ? 1 : 3, pos);
-  pos = writeBigInt64(buf, pos, v.offset);
-  if (!v1) pos = buf.writeInt32BE(v.leaderEpoch, pos);
-  pos = writeStr(buf, pos, v.metadata);
-  pos = writeInt64(buf, pos, v.commitTimestamp);
-  if (v1) pos = writeInt64(buf, pos, v.expireTimestamp);
-  return pos;
 }
 
 /** Builds a batch: records appended in order into one growing buffer. */
@@ -398,16 +353,12 @@ export type DecodedKey =
   | { type: 'group'; group: string }
   | { type: ConsumerGroupRecord['type']; group: string; memberId?: string };
 
+/** Off the per-record path: RecordBatchBuilder builds a key only when the (group, topic) changes. */
 export function offsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  const buf = Buffer.allocUnsafe(offsetKeySize(group, topic));
-  writeOffsetKey(buf, 0, group, topic, partition);
-  return buf;
-}
-
-export function offsetCommitValue(o: OffsetAndMetadata): Buffer {
-  const buf = Buffer.allocUnsafe(offsetValueSize(o));
-  writeOffsetValue(buf, 0, o);
-  return buf;
+  const w = new Writer(64, false);
+  w.int16(OFFSET_COMMIT_KEY_TYPE);
+  encodeOffsetCommitKey(w, 0, { group, topic, partition });
+  return w.toBuffer();
 }
 
 export function groupMetadataKey(group: string): Buffer {

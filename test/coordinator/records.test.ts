@@ -12,10 +12,20 @@ import {
   groupMetadataKey,
   groupMetadataValue,
   offsetCommitKey,
-  offsetCommitValue,
+  type OffsetAndMetadata,
 } from '../../src/coordinator/records.js';
+import { defaultOffsetCommitValue, encodeOffsetCommitValue } from '../../src/protocol/generated/records/offset-commit.js';
+import { Writer } from '../../src/protocol/writer.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** The value bytes of one offset record as RecordBatchBuilder writes them (the only writer of offset values). */
+function builtOffsetValue(o: OffsetAndMetadata): Buffer {
+  const batch = new RecordBatchBuilder(16).offset('g', 't', 0, o).finish();
+  const keyLen = batch.readInt32BE(0);
+  const valueLen = batch.readInt32BE(4 + keyLen);
+  return batch.subarray(8 + keyLen, 8 + keyLen + valueLen);
+}
 
 describe('offset commit records', () => {
   it('key: type 1, group, topic, partition', () => {
@@ -27,13 +37,13 @@ describe('offset commit records', () => {
   });
 
   it('value v3: offset, leader epoch, metadata, commit timestamp', () => {
-    const value = offsetCommitValue({ offset: 42n, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000, expireTimestamp: -1 });
+    const value = builtOffsetValue({ offset: 42n, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000, expireTimestamp: -1 });
     expect(hex(value)).toBe('0003' + '000000000000002a' + '00000007' + '00016d' + '00000000000003e8');
     expect(decodeOffsetValue(value)).toEqual({ offset: 42n, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000, expireTimestamp: -1 });
   });
 
   it('value v1 when the commit carried a retention time: adds the expire timestamp, no leader epoch', () => {
-    const value = offsetCommitValue({ offset: 1n, leaderEpoch: 7, metadata: '', commitTimestamp: 1000, expireTimestamp: 5000 });
+    const value = builtOffsetValue({ offset: 1n, leaderEpoch: 7, metadata: '', commitTimestamp: 1000, expireTimestamp: 5000 });
     expect(hex(value)).toBe('0001' + '0000000000000001' + '0000' + '00000000000003e8' + '0000000000001388');
     expect(decodeOffsetValue(value)).toEqual({ offset: 1n, leaderEpoch: -1, metadata: '', commitTimestamp: 1000, expireTimestamp: 5000 });
   });
@@ -139,9 +149,22 @@ describe('RecordBatchBuilder', () => {
       vlen.writeInt32BE(v ? v.length : -1);
       return Buffer.concat([head, k, vlen, ...(v ? [v] : [])]);
     };
-    expect(hex(b.finish())).toBe(
-      hex(Buffer.concat([entry(offsetCommitKey('grp', 'topic', 3), offsetCommitValue(a)), entry(offsetCommitKey('grp', 'topic', 4), offsetCommitValue(b1)), entry(offsetCommitKey('grp', 'other', 0), null)])),
-    );
+    // The expected values come from the generated encoder, independent of the builder's inline writes.
+    const value = (o: OffsetAndMetadata) => {
+      const version = o.expireTimestamp >= 0 ? 1 : 3;
+      const w = new Writer(64, false);
+      w.int16(version);
+      encodeOffsetCommitValue(w, version, {
+        ...defaultOffsetCommitValue(),
+        offset: o.offset,
+        leaderEpoch: o.leaderEpoch,
+        metadata: o.metadata,
+        commitTimestamp: BigInt(o.commitTimestamp),
+        expireTimestamp: BigInt(o.expireTimestamp),
+      });
+      return w.toBuffer();
+    };
+    expect(hex(b.finish())).toBe(hex(Buffer.concat([entry(offsetCommitKey('grp', 'topic', 3), value(a)), entry(offsetCommitKey('grp', 'topic', 4), value(b1)), entry(offsetCommitKey('grp', 'other', 0), null)])));
     expect(b.count).toBe(3);
   });
 });

@@ -9,12 +9,6 @@ export type Assignment = ReadonlyMap<string, ReadonlySet<number>>;
 
 export const EMPTY_ASSIGNMENT: Assignment = new Map();
 
-export function assignmentSize(a: Assignment): number {
-  let n = 0;
-  for (const s of a.values()) n += s.size;
-  return n;
-}
-
 export function assignmentHas(a: Assignment, topicId: string, partition: number): boolean {
   return a.get(topicId)?.has(partition) ?? false;
 }

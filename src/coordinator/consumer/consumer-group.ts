@@ -28,8 +28,6 @@ import type { ConsumerGroupCurrentAssignmentValue, ConsumerGroupMemberValue, Con
 export type MemberState = 'stable' | 'unrevoked_partitions' | 'unreleased_partitions' | 'unknown';
 export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
 
-export const CONSUMER_GROUP_STATES: readonly ConsumerGroupState[] = ['Empty', 'Assigning', 'Reconciling', 'Stable', 'Dead'];
-
 /** memberEpoch -1 in a heartbeat: leave. */
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
 /** memberEpoch -2 in a heartbeat: a static member leaves for now and keeps its assignment. */

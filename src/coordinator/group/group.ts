@@ -27,9 +27,6 @@ const EMPTY = Buffer.alloc(0);
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
-/** The state names Kafka prints (DescribeGroups, ListGroups, kafka-consumer-groups). */
-export const GROUP_STATES: readonly GroupState[] = ['PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];
-
 const VALID_PREVIOUS: Record<GroupState, readonly GroupState[]> = {
   Empty: ['PreparingRebalance'],
   PreparingRebalance: ['Stable', 'CompletingRebalance', 'Empty'],

@@ -69,13 +69,9 @@ export class OffsetStore {
     }
   }
 
-  /** Every committed offset, without the iterator objects of `all` (snapshots walk them all). */
+  /** Every committed offset, by callback: no iterator objects (snapshots walk them all). */
   forEach(fn: (group: string, topic: string, partition: number, offset: OffsetAndMetadata) => void): void {
     for (const [group, topics] of this.byGroup) for (const [topic, partitions] of topics) for (const [p, o] of partitions) fn(group, topic, p, o);
-  }
-
-  *all(): Generator<[group: string, topic: string, partition: number, offset: OffsetAndMetadata]> {
-    for (const [group, topics] of this.byGroup) for (const [topic, partitions] of topics) for (const [p, o] of partitions) yield [group, topic, p, o];
   }
 
   /** A commit of these partitions is being written (pass the same array to endPending). */
@@ -88,8 +84,7 @@ export class OffsetStore {
   endPending(group: string, partitions: readonly TopicPartitionRef[]): void {
     const list = this.pending.get(group);
     if (!list) return;
-    let i = list.indexOf(partitions);
-    if (i < 0) i = list.findIndex((l) => l.length === partitions.length && l.every((tp, k) => tp.topic === partitions[k]!.topic && tp.partition === partitions[k]!.partition));
+    const i = list.indexOf(partitions);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.pending.delete(group);
   }

@@ -23,10 +23,11 @@ describe('OffsetStore', () => {
     s.put('g', 'explicit', 0, o(990, 1000));
     s.put('g', 'kept', 0, o(0));
     s.put('g', 'pending', 0, o(0));
-    s.beginPending('g', [{ topic: 'pending', partition: 0 }]);
+    const pending = [{ topic: 'pending', partition: 0 }];
+    s.beginPending('g', pending);
     const expired = s.expired('g', 1000, 500, (x) => x.commitTimestamp, new Set(['kept']));
     expect(expired.map((e) => e.topic).sort()).toEqual(['explicit', 'old']);
-    s.endPending('g', [{ topic: 'pending', partition: 0 }]);
+    s.endPending('g', pending);
     expect(s.hasPending('g')).toBe(false);
     expect(s.expired('g', 1000, 500, () => 0).map((e) => e.topic).sort()).toEqual(['explicit', 'kept', 'new', 'old', 'pending']);
   });
