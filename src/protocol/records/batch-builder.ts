@@ -74,7 +74,8 @@ export interface RecordBatchOptions {
   now?: bigint | number;
 }
 
-function toBytes(input: BytesInput): Buffer | null {
+/** Views share the caller's memory: a record's key or value is copied once, into the batch. */
+export function toBytes(input: BytesInput): Buffer | null {
   if (input === null || input === undefined) return null;
   if (typeof input === 'string') return Buffer.from(input, 'utf8');
   if (Buffer.isBuffer(input)) return input;

@@ -21,11 +21,12 @@
  * exist before magic 2. LZ4 wrappers written by magic 0 clients carry the KIP-57 broken frame header
  * checksum; the LZ4 reader accepts both checksums and the writer produces the broken one for magic 0.
  *
- * Conversions: legacyToRecordBatch (produce from old clients, stored as v2) and downConvert (v2
- * batches to magic 0/1 for old Fetch versions).
+ * Conversions: legacyToRecordBatch (a legacy set as one v2 batch, for tools and tests; produce from
+ * old clients converts in the log validator's convertLegacy, which checks each message on the way)
+ * and downConvert (v2 batches to magic 0/1 for old Fetch versions).
  */
 import { ProtocolDecodeError } from '../decode-error.js';
-import { buildRecordBatch, type BytesInput, type RecordBatchOptions, type RecordInput } from './batch-builder.js';
+import { buildRecordBatch, toBytes, type BytesInput, type RecordBatchOptions, type RecordInput } from './batch-builder.js';
 import { CompressionCodec, compress, decompress } from './compression/index.js';
 import { lz4Compress } from './compression/lz4.js';
 import { crc32 } from './crc32.js';
@@ -139,11 +140,7 @@ export function* readLegacyMessages(buffer: Buffer, options: ReadLegacyOptions =
   const verifyCrc = options.verifyCrc !== false;
   let budget = options.maxBytes ?? DEFAULT_MAX_RECORDS_BYTES;
   const entries: [number, number, number][] = [];
-  const walk: { start?: number; end?: number; allowPartialTail?: boolean } = {};
-  if (options.start !== undefined) walk.start = options.start;
-  if (options.end !== undefined) walk.end = options.end;
-  if (options.allowPartialTail !== undefined) walk.allowPartialTail = options.allowPartialTail;
-  forEachBatch(buffer, (s, e, m) => entries.push([s, e, m]), walk);
+  forEachBatch(buffer, (s, e, m) => entries.push([s, e, m]), options);
 
   for (const [start, end, magic] of entries) {
     const msg = parseMessage(buffer, start, end, magic, verifyCrc);
@@ -205,13 +202,6 @@ export interface LegacyMessageSetOptions {
   timestampType?: TimestampType;
   logAppendTime?: bigint | number;
   now?: bigint | number;
-}
-
-function toBytes(input: BytesInput): Buffer | null {
-  if (input === null || input === undefined) return null;
-  if (typeof input === 'string') return Buffer.from(input, 'utf8');
-  if (Buffer.isBuffer(input)) return input;
-  return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
 
 interface PreparedMessage {
@@ -317,11 +307,7 @@ export interface LegacyToBatchOptions extends Omit<RecordBatchOptions, 'compress
  */
 export function legacyToRecordBatch(buffer: Buffer, options: LegacyToBatchOptions = {}): Buffer | null {
   const { compression, start, end, maxBytes, verifyCrc, ...batchOptions } = options;
-  const read: ReadLegacyOptions = {};
-  if (start !== undefined) read.start = start;
-  if (end !== undefined) read.end = end;
-  if (maxBytes !== undefined) read.maxBytes = maxBytes;
-  if (verifyCrc !== undefined) read.verifyCrc = verifyCrc;
+  const read: ReadLegacyOptions = { start, end, maxBytes, verifyCrc };
   const records: RecordInput[] = [];
   let codec: number | undefined;
   let allLogAppend = true;
@@ -372,12 +358,8 @@ export function downConvert(buffer: Buffer, toMagic: LegacyMagic, options: DownC
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORDS_BYTES;
   const parts: Buffer[] = [];
   let total = 0;
-  const walk: { start?: number; end?: number; allowPartialTail?: boolean } = {};
-  if (options.start !== undefined) walk.start = options.start;
-  if (options.end !== undefined) walk.end = options.end;
-  if (options.allowPartialTail !== undefined) walk.allowPartialTail = options.allowPartialTail;
   const entries: [number, number, number][] = [];
-  forEachBatch(buffer, (s, e, m) => entries.push([s, e, m]), walk);
+  forEachBatch(buffer, (s, e, m) => entries.push([s, e, m]), options);
 
   for (const [start, end, magic] of entries) {
     let part: Buffer | null;
