@@ -72,16 +72,19 @@ export async function createTopicInProcess(
 /** `gregor start` as a child process. */
 export class CliBroker {
   private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private stderr = '';
+  private stderr: string;
 
+  /** `startupStderr`: what the process wrote to stderr before it was listening. */
   private constructor(
     private readonly child: ChildProcess,
     readonly bootstrap: string,
     readonly dataDir: string,
     readonly startupLine: string,
     exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+    startupStderr: string,
   ) {
     this.exited = exited;
+    this.stderr = startupStderr.slice(-20_000);
     child.stderr?.on('data', (b: Buffer) => {
       this.stderr = (this.stderr + b.toString('utf8')).slice(-20_000);
     });
@@ -123,9 +126,11 @@ export class CliBroker {
       child.on('exit', (code, signal) => res({ code, signal })),
     );
     let stderr = '';
-    child.stderr.on('data', (b: Buffer) => {
+    // Only until the broker listens: from then on the instance's own listener keeps the (bounded) log.
+    const onStartupStderr = (b: Buffer) => {
       stderr += b.toString('utf8');
-    });
+    };
+    child.stderr.on('data', onStartupStderr);
     const line = await new Promise<string>((res, rej) => {
       let out = '';
       const timer = setTimeout(() => {
@@ -148,13 +153,13 @@ export class CliBroker {
         clearTimeout(timer);
         rej(new Error(`gregor start exited (${code ?? signal}) before listening\n${stderr}`));
       });
-    });
+    }).finally(() => child.stderr.off('data', onStartupStderr));
     const m = /listening on (\S+:\d+)/.exec(line);
     if (!m) {
       child.kill('SIGKILL');
       throw new Error(`unexpected startup line: ${line}`);
     }
-    return new CliBroker(child, m[1]!, options.dataDir, line, exited);
+    return new CliBroker(child, m[1]!, options.dataDir, line, exited, stderr);
   }
 
   /** SIGTERM and wait for the clean shutdown; returns the exit code. */

@@ -1,9 +1,9 @@
 /**
  * Looking at what the broker stored, to check facts a consumer cannot see: which codec the
  * producer really used, and the producer id, epoch and sequence an idempotent producer wrote.
- * Reads the v2 batch header fields by their fixed positions (Kafka's RecordBatch layout).
  */
 import type { Broker } from '../../src/broker.js';
+import { codecName, forEachBatch, isCompressionCodec, RecordBatchView } from '../../src/protocol/records/index.js';
 import type { Codec } from './types.js';
 
 export interface StoredBatch {
@@ -16,8 +16,6 @@ export interface StoredBatch {
   magic: number;
 }
 
-const CODEC_BY_ID: Record<number, Codec> = { 0: 'none', 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };
-
 export async function storedBatches(broker: Broker, topic: string, partition: number): Promise<StoredBatch[]> {
   const log = broker.services.logs.get(topic, partition);
   if (!log) throw new Error(`no log for ${topic}-${partition}`);
@@ -27,24 +25,21 @@ export async function storedBatches(broker: Broker, topic: string, partition: nu
     const r = await log.read(offset, { maxBytes: 8 * 1024 * 1024 });
     if (r.records.length === 0) break;
     for (const buf of r.records) {
-      for (let pos = 0; pos + 61 <= buf.length; ) {
-        const baseOffset = buf.readBigInt64BE(pos);
-        const batchLength = buf.readInt32BE(pos + 8);
-        const magic = buf.readInt8(pos + 16);
-        const attributes = buf.readInt16BE(pos + 21);
-        const lastOffsetDelta = buf.readInt32BE(pos + 23);
+      forEachBatch(buf, (start, end) => {
+        const view = new RecordBatchView(buf, start, end);
+        const codec = view.compression;
         out.push({
-          baseOffset,
-          magic,
-          codec: CODEC_BY_ID[attributes & 7] ?? `unknown-${attributes & 7}`,
-          producerId: buf.readBigInt64BE(pos + 43),
-          producerEpoch: buf.readInt16BE(pos + 51),
-          baseSequence: buf.readInt32BE(pos + 53),
-          recordCount: buf.readInt32BE(pos + 57),
+          baseOffset: view.baseOffset,
+          magic: view.magic,
+          // An invalid codec is reported rather than thrown: the check that reads it names the culprit.
+          codec: isCompressionCodec(codec) ? codecName(codec) : `unknown-${codec}`,
+          producerId: view.producerId,
+          producerEpoch: view.producerEpoch,
+          baseSequence: view.baseSequence,
+          recordCount: view.recordCount,
         });
-        offset = baseOffset + BigInt(lastOffsetDelta) + 1n;
-        pos += 12 + batchLength;
-      }
+        offset = view.nextOffset;
+      });
     }
     if (offset >= r.logEndOffset) break;
   }

@@ -44,7 +44,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { report } from './harness.js';
+import { CLK_TCK, cpuSeconds, percentile, report, spawnUntilReady } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -118,15 +118,6 @@ interface ProduceRun {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-const CLK_TCK = 100; // USER_HZ on Linux (getconf CLK_TCK)
-
-/** utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
 /** A thread's time on a CPU and waiting on a run queue, in ms (/proc/PID/schedstat, in ns). */
 function schedstat(pid: number): { runMs: number; waitMs: number } {
   const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
@@ -139,37 +130,12 @@ function memory(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-/** Spawns a server and resolves with its address once it prints a line matching `ready`. */
-function startServer(cmd: string, args: string[], ready: RegExp, stdin: 'pipe' | 'ignore' = 'ignore'): Promise<{ child: ChildProcess; address: string }> {
-  return new Promise((resolve, reject) => {
-    const [file, argv] = placed('server', cmd, args);
-    // taskset execs the command, so child.pid is the server's own pid.
-    const child = spawn(file, argv, { cwd: root, stdio: [stdin, 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => fail(new Error(`${cmd} ${args.join(' ')}: not ready after 20 s\n${out}${err}`)), 20_000);
-    const fail = (e: Error): void => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(e);
-    };
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.length > 10_000) err = err.slice(-10_000);
-    });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve({ child, address: m[1]! });
-      }
-    });
-    child.on('exit', (code) => fail(new Error(`${cmd} exited with ${code} before it was ready\n${out}${err}`)));
-    child.on('error', fail);
-  });
+/** Spawns a server (on the servers' CPUs) and resolves with its address once it prints a line matching `ready`. */
+async function startServer(cmd: string, args: string[], ready: RegExp, stdin: 'pipe' | 'ignore' = 'ignore'): Promise<{ child: ChildProcess; address: string }> {
+  const [file, argv] = placed('server', cmd, args);
+  // taskset execs the command, so child.pid is the server's own pid.
+  const { child, match } = await spawnUntilReady(file, argv, ready, { cwd: root, stdin, label: `${cmd} ${args.join(' ')}` });
+  return { child, address: match[1]! };
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -299,9 +265,6 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT MET');
 const rate = (count: number, ms: number): number => count / (ms / 1000);
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 // ---------------------------------------------------------------------------------------------
 

@@ -18,11 +18,11 @@
  *   `seconds` after `warmupSeconds` of untimed back-to-back commits; the latency of every commit
  *   (write to answer), and the slow ones (over 5 ms) with their time.
  */
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { decodeResponse, encodeRequest } from '../../dist/protocol/codec.js';
 import { ApiKey } from '../../dist/protocol/generated/api-table.js';
 import { encodeAssignment, encodeSubscription } from '../../dist/client/group.js';
+import { cpuSeconds } from './harness.js';
 
 interface Task {
   task: 'rebalance' | 'kip848' | 'commit';
@@ -40,13 +40,8 @@ interface Task {
   brokerPid?: number;
 }
 
-/** utime + stime of a process in seconds (/proc/PID/stat), or NaN when unknown. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+/** The broker's CPU seconds, or NaN when its pid is unknown. */
+const brokerCpuSeconds = (pid: number | undefined): number => (pid === undefined ? NaN : cpuSeconds(pid));
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
@@ -340,7 +335,7 @@ async function commit(t: Task): Promise<unknown> {
   let slowCount = 0;
   let errors = 0;
   const intervalMs = t.intervalMs ?? 100;
-  const cpu0 = cpuSeconds(t.brokerPid);
+  const cpu0 = brokerCpuSeconds(t.brokerPid);
   const endAt = now() + (t.seconds ?? 10) * 1000;
   const started = now();
   await Promise.all(
@@ -368,7 +363,7 @@ async function commit(t: Task): Promise<unknown> {
     }),
   );
   const elapsed = (now() - started) / 1000;
-  const brokerCpu = cpuSeconds(t.brokerPid) - cpu0;
+  const brokerCpu = brokerCpuSeconds(t.brokerPid) - cpu0;
   for (const m of members) m.conn.close();
   return { latencies, errors, elapsed, slow, slowCount, brokerCpu, startedAt: Date.now() - (now() - started) };
 }

@@ -23,13 +23,12 @@
  * GREGOR_BENCH_PROFILE=DIR runs the broker under `node --cpu-prof` and leaves its profile in DIR.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '../../dist/client/admin.js';
-import { report } from './harness.js';
+import { cpuSeconds, percentile, report, spawnUntilReady } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -39,13 +38,7 @@ const SCALE = QUICK ? 1 / 3 : 1;
 /** The broker's group.initial.rebalance.delay.ms: only a new group's first rebalance waits for it. */
 const INITIAL_DELAY_MS = 200;
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-function startBroker(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+async function startBroker(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   const args = [
     join(root, 'dist', 'cli', 'main.js'),
     'start',
@@ -61,21 +54,8 @@ function startBroker(dataDir: string): Promise<{ child: ChildProcess; port: numb
     `group.initial.rebalance.delay.ms=${INITIAL_DELAY_MS}`,
   ];
   if (PROFILE_DIR) args.unshift('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on \S+:(\d+)/.exec(out);
-      if (m) {
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`the broker exited with ${code}\n${out}`)));
-  });
+  const { child, match } = await spawnUntilReady(process.execPath, args, /listening on \S+:(\d+)/, { cwd: root, label: 'the broker' });
+  return { child, port: Number(match[1]) };
 }
 
 /** Runs one load task in its own process; resolves with its JSON result. */
@@ -95,11 +75,6 @@ function load<T>(task: Record<string, unknown>): Promise<T> {
       }
     });
   });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
