@@ -13,6 +13,7 @@
  * - Frames are reassembled from socket chunks without copying when a frame arrives in one chunk.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { ChunkQueue } from '../protocol/chunk-queue.js';
 import { decodeResponse, encodeRequestChunks } from '../protocol/codec.js';
 import { ApiKey, type RequestBodies, type ResponseBodies } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -54,8 +55,7 @@ export class BrokerConnection {
   readonly address: string;
   private nextCorrelationId = 0;
   private readonly pending = new Map<number, Pending>();
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly received = new ChunkQueue();
   private closedError: Error | undefined;
   private brokerRanges = new Map<number, VersionRange>();
   private readonly closeListeners: ((err: Error) => void)[] = [];
@@ -230,18 +230,17 @@ export class BrokerConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.received.push(chunk);
     for (;;) {
-      if (this.buffered < 4) return;
-      const size = this.peekInt32();
+      if (this.received.length < 4) return;
+      const size = this.received.peekInt32();
       if (size < 4) {
         this.fail(new ConnectionError(`${this.address} sent a frame of ${size} bytes`, this.address));
         return;
       }
-      if (this.buffered < 4 + size) return;
-      this.take(4);
-      const frame = this.take(size);
+      if (this.received.length < 4 + size) return;
+      this.received.take(4);
+      const frame = this.received.take(size);
       const correlationId = frame.readInt32BE(0);
       const p = this.pending.get(correlationId);
       if (!p) continue; // an answer to a request that timed out
@@ -249,42 +248,6 @@ export class BrokerConnection {
       if (p.timer) clearTimeout(p.timer);
       p.resolve(frame);
     }
-  }
-
-  private peekInt32(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.alloc(4);
-    let filled = 0;
-    for (const c of this.chunks) {
-      const n = Math.min(4 - filled, c.length);
-      c.copy(head, filled, 0, n);
-      filled += n;
-      if (filled === 4) break;
-    }
-    return head.readInt32BE(0);
-  }
-
-  /** Removes and returns the next n buffered bytes (a view when they sit in one chunk). */
-  private take(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(n - filled, c.length);
-      c.copy(out, filled, 0, k);
-      filled += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    return out;
   }
 
   private fail(err: Error): void {
@@ -296,8 +259,7 @@ export class BrokerConnection {
       p.reject(err);
     }
     this.pending.clear();
-    this.chunks = [];
-    this.buffered = 0;
+    this.received.clear();
     for (const l of this.closeListeners.splice(0)) l(err);
   }
 }

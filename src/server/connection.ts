@@ -15,6 +15,7 @@
  * client that does not read its responses), the connection stops reading until it drains.
  */
 import type { Socket } from 'node:net';
+import { ChunkQueue } from '../protocol/chunk-queue.js';
 import type { Logger } from '../util/logger.js';
 
 export interface ConnectionInfo {
@@ -50,8 +51,7 @@ interface Slot {
 
 export class Connection implements ConnectionInfo {
   readonly remoteAddress: string;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly received = new ChunkQueue();
   /** Size of the frame being received, or -1 while its size prefix is incomplete. */
   private frameSize = -1;
   private readonly pending: Slot[] = [];
@@ -81,12 +81,11 @@ export class Connection implements ConnectionInfo {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.stopping) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.received.push(chunk);
     for (;;) {
       if (this.frameSize < 0) {
-        if (this.buffered < 4) return;
-        const size = this.peekInt32();
+        if (this.received.length < 4) return;
+        const size = this.received.peekInt32();
         if (size < 0 || size > this.options.maxRequestBytes) {
           this.options.logger.warn(
             { conn: this.remoteAddress, size, max: this.options.maxRequestBytes },
@@ -95,53 +94,16 @@ export class Connection implements ConnectionInfo {
           this.destroy();
           return;
         }
-        this.take(4);
+        this.received.take(4);
         this.frameSize = size;
       }
       // Memory grows with the bytes received, never with the size a client claims.
-      if (this.buffered < this.frameSize) return;
-      const frame = this.take(this.frameSize);
+      if (this.received.length < this.frameSize) return;
+      const frame = this.received.take(this.frameSize);
       this.frameSize = -1;
       this.dispatch(frame);
       if (this.closed || this.stopping) return;
     }
-  }
-
-  private peekInt32(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.allocUnsafe(4);
-    let n = 0;
-    for (const c of this.chunks) {
-      n += c.copy(head, n, 0, Math.min(c.length, 4 - n));
-      if (n === 4) break;
-    }
-    return head.readInt32BE(0);
-  }
-
-  /** Removes and returns the next n buffered bytes: a view when they sit in one chunk. */
-  private take(n: number): Buffer {
-    // A frame of size 0 may come when no chunk is left (its prefix ended the last one).
-    if (n === 0) return EMPTY_FRAME;
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, k);
-      filled += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    return out;
   }
 
   private dispatch(frame: Buffer): void {
@@ -266,5 +228,3 @@ export class Connection implements ConnectionInfo {
     this.notifyDrained();
   }
 }
-
-const EMPTY_FRAME = Buffer.alloc(0);
