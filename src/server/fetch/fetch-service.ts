@@ -43,7 +43,8 @@ import {
 import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
 import type { LogManager } from '../../storage/log-manager.js';
-import { OffsetOutOfRangeError, StorageError, type PartitionLog } from '../../storage/types.js';
+import { OffsetOutOfRangeError, type PartitionLog } from '../../storage/types.js';
+import { storageFailureCode } from '../storage-failure.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AppendEvents } from '../append-events.js';
@@ -366,12 +367,7 @@ export class FetchService {
       }
     } catch (err) {
       if (err instanceof OffsetOutOfRangeError) return failed(ErrorCode.OffsetOutOfRange, topic.name);
-      if (err instanceof StorageError) {
-        this.logger.warn({ err, topic: topic.name, partition: p.partition }, 'fetch read failed');
-        return failed(ErrorCode.KafkaStorageError, topic.name);
-      }
-      this.logger.error({ err, topic: topic.name, partition: p.partition }, 'fetch read failed');
-      return failed(ErrorCode.UnknownServerError, topic.name);
+      return failed(storageFailureCode(err, this.logger, { topic: topic.name, partition: p.partition }, 'fetch read failed'), topic.name);
     }
     if (size === 0) return { result, size: 0, resolvedTopic: topic.name };
 

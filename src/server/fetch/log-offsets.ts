@@ -12,10 +12,11 @@ import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
 import { isInternalTopic } from '../../metadata/topic-name.js';
 import type { LogManager } from '../../storage/log-manager.js';
-import { StorageError, type PartitionLog } from '../../storage/types.js';
+import type { PartitionLog } from '../../storage/types.js';
 import type { Logger } from '../../util/logger.js';
 import type { AppendEvents } from '../append-events.js';
 import { checkCurrentLeaderEpoch, LEADER_EPOCH } from '../leader-epoch.js';
+import { storageFailureCode } from '../storage-failure.js';
 
 /** ListOffsets targets (Kafka's ListOffsetsRequest constants). */
 export const LATEST_TIMESTAMP = -1n;
@@ -125,7 +126,7 @@ export class LogOffsetService {
         }
       }
     } catch (err) {
-      return listError(this.storageFailure(err, topicName, partition, 'offset lookup failed'));
+      return listError(storageFailureCode(err, this.logger, { topic: topicName, partition }, 'offset lookup failed'));
     }
   }
 
@@ -151,7 +152,7 @@ export class LogOffsetService {
         offsets = [hit === null ? end : hit.offset];
       }
     } catch (err) {
-      return { errorCode: this.storageFailure(err, topicName, partition, 'offset lookup failed'), offsets: [] };
+      return { errorCode: storageFailureCode(err, this.logger, { topic: topicName, partition }, 'offset lookup failed'), offsets: [] };
     }
     return { errorCode: ErrorCode.None, offsets: offsets.slice(0, Math.max(0, maxNumOffsets)) };
   }
@@ -192,19 +193,10 @@ export class LogOffsetService {
     try {
       lowWatermark = await log.deleteRecordsBefore(to);
     } catch (err) {
-      return { errorCode: this.storageFailure(err, topicName, partition, 'DeleteRecords failed'), lowWatermark: -1n };
+      return { errorCode: storageFailureCode(err, this.logger, { topic: topicName, partition }, 'DeleteRecords failed'), lowWatermark: -1n };
     }
     // Fetch sessions and waiting fetches see the log start offset move.
     this.appends.notify(topic.name, partition);
     return { errorCode: ErrorCode.None, lowWatermark };
-  }
-
-  private storageFailure(err: unknown, topic: string, partition: number, what: string): number {
-    if (err instanceof StorageError) {
-      this.logger.warn({ err, topic, partition }, what);
-      return ErrorCode.KafkaStorageError;
-    }
-    this.logger.error({ err, topic, partition }, what);
-    return ErrorCode.UnknownServerError;
   }
 }

@@ -51,6 +51,7 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AppendEvents } from '../append-events.js';
 import { LEADER_EPOCH } from '../leader-epoch.js';
+import { storageFailureCode } from '../storage-failure.js';
 
 
 export interface PartitionProduceResult {
@@ -271,13 +272,9 @@ export class ProduceService {
   }
 
   private failureOf(err: unknown, apiVersion: number, tp: string): PartitionProduceResult {
-    if (err instanceof StorageError) {
-      this.options.logger.warn({ err, partition: tp }, 'produce failed on a storage error');
-      // Produce v0-3 clients may not know KAFKA_STORAGE_ERROR; Kafka sends them NOT_LEADER_OR_FOLLOWER.
-      return failed(apiVersion <= 3 ? ErrorCode.NotLeaderOrFollower : ErrorCode.KafkaStorageError);
-    }
-    this.options.logger.error({ err, partition: tp }, 'produce failed');
-    return failed(ErrorCode.UnknownServerError);
+    const code = storageFailureCode(err, this.options.logger, { partition: tp }, 'produce failed');
+    // Produce v0-3 clients may not know KAFKA_STORAGE_ERROR; Kafka sends them NOT_LEADER_OR_FOLLOWER.
+    return failed(code === ErrorCode.KafkaStorageError && apiVersion <= 3 ? ErrorCode.NotLeaderOrFollower : code);
   }
 
   // -------------------------------------------------------------------------------------------
