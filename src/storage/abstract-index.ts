@@ -45,11 +45,6 @@ export abstract class AbstractIndex {
     return this.count * this.entrySize;
   }
 
-  /** Removes all entries. */
-  reset(): void {
-    this.count = 0;
-  }
-
   /** Keeps only the first `entries` entries (undoes appends that were not written). */
   truncateToEntries(entries: number): void {
     if (entries < this.count) this.count = Math.max(0, entries);

@@ -28,7 +28,7 @@ export interface BatchCacheOptions {
   maxAppendBytes?: number;
 }
 
-export const DEFAULT_MAX_APPEND_BYTES = 64 * 1024;
+const DEFAULT_MAX_APPEND_BYTES = 64 * 1024;
 
 export class BatchCache {
   readonly maxBytes: number;

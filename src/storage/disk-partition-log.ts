@@ -32,11 +32,22 @@
  */
 import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
-import { BatchScanner, IndexAccounting, LogSegment, firstRecordAtOrAfter, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-segment.js';
-import type { AppendShape } from './log-segment.js';
+import {
+  BatchScanner,
+  IndexAccounting,
+  LogSegment,
+  appendShape,
+  batchInfoOf,
+  firstRecordAtOrAfter,
+  floorSegment,
+  recordWithTimestamp,
+  rollReason,
+  splitForAppend,
+  stampBatch,
+} from './log-segment.js';
 import { loadLog } from './recovery.js';
 import type { LoadedLog } from './recovery.js';
-import { openStorageFile, syncDir, writeLogStartOffset } from './segment-files.js';
+import { errorCode, openStorageFile, syncDir, writeLogStartOffset } from './segment-files.js';
 import { sharedSyncWritePolicy, type SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { OffsetOutOfRangeError, StorageError } from './types.js';
@@ -52,10 +63,10 @@ import type {
 } from './types.js';
 
 /** Size of the process-wide cache of recently appended small batches (its ring). */
-export const DEFAULT_BATCH_CACHE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_BATCH_CACHE_BYTES = 32 * 1024 * 1024;
 let sharedCache: BatchCache | null = null;
 /** The process-wide BatchCache used when a log is opened without one. */
-export function sharedBatchCache(): BatchCache {
+function sharedBatchCache(): BatchCache {
   sharedCache ??= new BatchCache(DEFAULT_BATCH_CACHE_BYTES);
   return sharedCache;
 }
@@ -115,9 +126,9 @@ interface Snapshot {
 }
 
 /** Wraps an fs error as StorageError (Kafka's KAFKA_STORAGE_ERROR); passes StorageError through. */
-export function toStorageError(op: string, e: unknown): StorageError {
+function toStorageError(op: string, e: unknown): StorageError {
   if (e instanceof StorageError) return e;
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(e);
   const message = e instanceof Error ? e.message : String(e);
   return new StorageError(`${op} failed${code === undefined ? '' : ` (${code})`}: ${message}`, e);
 }
@@ -335,20 +346,6 @@ export class DiskPartitionLog implements PartitionLog {
     });
   }
 
-  /** Size, offsets and timestamp an append would have at `nextOffset` (nothing is changed). */
-  private shapeOf(m: PendingAppend, nextOffset: bigint): AppendShape {
-    let maxTimestamp = -1n;
-    const lat = m.options.logAppendTimeMs;
-    if (lat !== undefined) maxTimestamp = lat;
-    else {
-      for (const s of m.starts) {
-        const ts = m.buffer.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET);
-        if (ts > maxTimestamp) maxTimestamp = ts;
-      }
-    }
-    return { bytes: m.buffer.length, batches: m.starts.length, lastOffset: nextOffset + m.span - 1n, maxTimestamp };
-  }
-
   private snapshot(seg: LogSegment): Snapshot {
     return {
       seg,
@@ -400,7 +397,7 @@ export class DiskPartitionLog implements PartitionLog {
     seg.writePosition += buf.length;
   }
 
-  /** Appends a group of queued appends; settles each of them, never throws. */
+  /** Appends a group of queued appends and settles each of them; throws only on a bug. */
   private async appendGroup(group: PendingAppend[]): Promise<void> {
     let pending: PendingAppend[] = [];
     let snap: Snapshot | null = null;
@@ -410,7 +407,7 @@ export class DiskPartitionLog implements PartitionLog {
         m.reject(this.offlineError());
         continue;
       }
-      const shape = this.shapeOf(m, next);
+      const shape = appendShape(m.buffer, m.starts, m.span, next, m.options.logAppendTimeMs);
       if (rollReason(this.active.rollState(), this.cfg, shape, this.clock()) !== null) {
         if (pending.length > 0) {
           await this.commit(pending, snap!, next);
@@ -430,13 +427,14 @@ export class DiskPartitionLog implements PartitionLog {
         }
       }
       snap ??= this.snapshot(this.active);
-      const before = this.snapshot(this.active);
       try {
         this.stamp(m, this.active, next);
       } catch (e) {
-        this.restore(before);
-        m.reject(toStorageError('append', e));
-        continue;
+        // stamp() throws only on a bug, so rather than snapshot before every append, undo all that
+        // is stamped and not yet written and give up on the group (the caller rejects what is
+        // still unsettled in it).
+        this.restore(snap);
+        throw e;
       }
       next += m.span;
       pending.push(m);
@@ -511,21 +509,6 @@ export class DiskPartitionLog implements PartitionLog {
   // Reads.
   // -------------------------------------------------------------------------------------------
 
-  /** Index of the segment holding `offset` (the last one whose base offset is <= it). */
-  private static floorSegment(segments: LogSegment[], offset: bigint): number {
-    let lo = 0;
-    let hi = segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (segments[mid]!.baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  }
-
   private async ensureIndexes(segments: LogSegment[], i: number): Promise<LogSegment> {
     const seg = segments[i]!;
     const next = segments[i + 1];
@@ -565,7 +548,7 @@ export class DiskPartitionLog implements PartitionLog {
     const records: Buffer[] = [];
     let size = 0;
     let next = offset;
-    for (let i = DiskPartitionLog.floorSegment(segments, offset); i < segments.length; i++) {
+    for (let i = floorSegment(segments, offset); i < segments.length; i++) {
       const seg = segments[i]!;
       let startPosition = 0;
       let slack = 0;
@@ -607,7 +590,7 @@ export class DiskPartitionLog implements PartitionLog {
     try {
       const segments = this.segments;
       const start = this.startOffset;
-      for (let i = DiskPartitionLog.floorSegment(segments, start); i < segments.length; i++) {
+      for (let i = floorSegment(segments, start); i < segments.length; i++) {
         const seg = await this.ensureIndexes(segments, i);
         if (seg.maxTimestamp < timestamp) continue;
         const entry = seg.timeIndex!.lookup(timestamp);
@@ -667,7 +650,7 @@ export class DiskPartitionLog implements PartitionLog {
     this.checkUsable();
     const segments = this.segments;
     const from = fromOffset > this.startOffset ? fromOffset : this.startOffset;
-    const first = DiskPartitionLog.floorSegment(segments, from);
+    const first = floorSegment(segments, from);
     for (let i = first; i < segments.length; i++) {
       const seg = segments[i]!;
       let position = 0;
@@ -682,17 +665,7 @@ export class DiskPartitionLog implements PartitionLog {
           const infos: BatchInfo[] = [];
           while (scanner.next()) {
             if (scanner.lastOffset < from) continue;
-            const v = scanner.view();
-            infos.push({
-              baseOffset: v.baseOffset,
-              lastOffset: v.lastOffset,
-              maxTimestamp: v.maxTimestamp,
-              producerId: v.producerId,
-              producerEpoch: v.producerEpoch,
-              baseSequence: v.baseSequence,
-              isTransactional: v.isTransactional,
-              isControl: v.isControl,
-            });
+            infos.push(batchInfoOf(scanner.view()));
           }
           for (const info of infos) yield info;
           if (scanner.stop !== null) break;

@@ -34,11 +34,12 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isValidTopicName, topicNameProblem } from '../metadata/topic-name.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
-import { parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
+import { errorCode, parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
 export interface LogManager {
@@ -141,11 +142,9 @@ const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const DELETE_DIR_SUFFIX = '-delete';
 const MAX_FILE_NAME = 255;
 
-/** Kafka's rule: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
 function checkTopicPartition(topic: string, partition: number): void {
-  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..') {
-    throw new TypeError(`invalid topic name ${JSON.stringify(topic)}`);
-  }
+  const problem = topicNameProblem(topic);
+  if (problem !== null) throw new TypeError(`invalid topic name ${JSON.stringify(topic)}: ${problem}`);
   if (!Number.isInteger(partition) || partition < 0 || partition > 0x7fffffff) {
     throw new TypeError(`invalid partition ${partition}`);
   }
@@ -159,11 +158,6 @@ function deleteDirName(topic: string, partition: number): string {
 
 // ---------------------------------------------------------------------------------------------
 // Files
-
-
-function errorCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
 
 function isProcessAlive(pid: number): boolean {
   try {
@@ -360,7 +354,7 @@ class DiskLogManager implements LogManager {
           continue;
         }
         const tp = parsePartitionDirName(name);
-        if (tp === null || partitionDirName(tp.topic, tp.partition) !== name || !isValidTopic(tp.topic)) {
+        if (tp === null || partitionDirName(tp.topic, tp.partition) !== name || !isValidTopicName(tp.topic)) {
           logger.debug({ dir, name }, 'ignoring a folder that is not a partition');
           continue;
         }
@@ -553,15 +547,6 @@ class DiskLogManager implements LogManager {
 
   private checkOpen(): void {
     if (this.closing) throw new Error('the log manager is closed');
-  }
-}
-
-function isValidTopic(topic: string): boolean {
-  try {
-    checkTopicPartition(topic, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

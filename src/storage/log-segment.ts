@@ -50,10 +50,10 @@ import { DELETED_SUFFIX, readFully, segmentFileName, writeFully, writeFullySync 
 import type { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile, StorageFile } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
-import type { LogConfig, TimestampOffset } from './types.js';
+import type { BatchInfo, LogConfig, TimestampOffset } from './types.js';
 
 /** Smallest valid batchLength of a v2 batch (61-byte header minus the 12-byte log overhead). */
-export const MIN_BATCH_LENGTH = RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD;
+const MIN_BATCH_LENGTH = RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD;
 const INT32_MAX = 0x7fffffffn;
 const MAX_SEGMENT_BYTES = 0x7fffffff;
 /** A fetch reads at most this much in one go (more takes several reads). */
@@ -185,6 +185,51 @@ export function splitForAppend(batches: Buffer): { starts: number[]; ends: numbe
     span += BigInt(delta) + 1n;
   });
   return { starts, ends, span };
+}
+
+/**
+ * The shape `rollReason` judges for an append of the batches at `starts` in `buffer` taking `span`
+ * offsets from `nextOffset`: under LogAppendTime every batch will carry that time.
+ */
+export function appendShape(buffer: Buffer, starts: readonly number[], span: bigint, nextOffset: bigint, logAppendTimeMs: bigint | undefined): AppendShape {
+  let maxTimestamp = -1n;
+  if (logAppendTimeMs !== undefined) maxTimestamp = logAppendTimeMs;
+  else {
+    for (const s of starts) {
+      const ts = buffer.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET);
+      if (ts > maxTimestamp) maxTimestamp = ts;
+    }
+  }
+  return { bytes: buffer.length, batches: starts.length, lastOffset: nextOffset + span - 1n, maxTimestamp };
+}
+
+/** Index of the segment holding `offset`: the last one whose base offset is <= it (0 when none is). */
+export function floorSegment(segments: readonly { baseOffset: bigint }[], offset: bigint): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid]!.baseOffset <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** The header fields `PartitionLog.batches` reports for a stored batch. */
+export function batchInfoOf(v: RecordBatchView): BatchInfo {
+  return {
+    baseOffset: v.baseOffset,
+    lastOffset: v.lastOffset,
+    maxTimestamp: v.maxTimestamp,
+    producerId: v.producerId,
+    producerEpoch: v.producerEpoch,
+    baseSequence: v.baseSequence,
+    isTransactional: v.isTransactional,
+    isControl: v.isControl,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
  * settled), which serializes them in call order; stored batches are copies of what was appended.
  */
 import { MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
-import { IndexAccounting, firstRecordAtOrAfter, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-segment.js';
+import { IndexAccounting, appendShape, batchInfoOf, firstRecordAtOrAfter, floorSegment, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-segment.js';
 import type { RollState } from './log-segment.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
@@ -154,11 +154,8 @@ export class MemoryPartitionLog implements PartitionLog {
     return this.now(() => {
       const { starts, ends, span } = splitForAppend(batches);
       const lat = options.logAppendTimeMs;
-      let maxTimestamp = -1n;
-      if (lat !== undefined) maxTimestamp = lat;
-      else for (const s of starts) maxTimestamp = maxMax(maxTimestamp, batches.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET));
       const first = this.endOffset;
-      const shape = { bytes: batches.length, batches: starts.length, lastOffset: first + span - 1n, maxTimestamp };
+      const shape = appendShape(batches, starts, span, first, lat);
       const nowMs = this.clock();
       const a = this.active;
       if (rollReason(this.rollStateOf(a), this.cfg, shape, nowMs) !== null) this.rollNow();
@@ -199,7 +196,7 @@ export class MemoryPartitionLog implements PartitionLog {
       const maxOffset = options.maxOffset;
       const records: Buffer[] = [];
       let size = 0;
-      outer: for (let i = this.floorSegment(offset); i < this.segments.length; i++) {
+      outer: for (let i = floorSegment(this.segments, offset); i < this.segments.length; i++) {
         const seg = this.segments[i]!;
         for (let j = seg.seek(offset); j < seg.batches.length; j++) {
           const b = seg.batches[j]!;
@@ -213,24 +210,10 @@ export class MemoryPartitionLog implements PartitionLog {
     });
   }
 
-  private floorSegment(offset: bigint): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid]!.baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  }
-
   offsetForTimestamp(timestamp: bigint): Promise<TimestampOffset | null> {
     return this.now(() => {
       const start = this.startOffset;
-      for (let i = this.floorSegment(start); i < this.segments.length; i++) {
+      for (let i = floorSegment(this.segments, start); i < this.segments.length; i++) {
         const seg = this.segments[i]!;
         if (seg.maxTimestamp < timestamp) continue;
         for (let j = seg.seek(start); j < seg.batches.length; j++) {
@@ -263,20 +246,10 @@ export class MemoryPartitionLog implements PartitionLog {
     this.check();
     const from = fromOffset > this.startOffset ? fromOffset : this.startOffset;
     const segments = this.segments;
-    for (let i = this.floorSegment(from); i < segments.length; i++) {
+    for (let i = floorSegment(segments, from); i < segments.length; i++) {
       const seg = segments[i]!;
       for (let j = seg.seek(from); j < seg.batches.length; j++) {
-        const v = new RecordBatchView(seg.batches[j]!.bytes);
-        yield {
-          baseOffset: v.baseOffset,
-          lastOffset: v.lastOffset,
-          maxTimestamp: v.maxTimestamp,
-          producerId: v.producerId,
-          producerEpoch: v.producerEpoch,
-          baseSequence: v.baseSequence,
-          isTransactional: v.isTransactional,
-          isControl: v.isControl,
-        };
+        yield batchInfoOf(new RecordBatchView(seg.batches[j]!.bytes));
       }
     }
   }
@@ -364,8 +337,4 @@ export class MemoryPartitionLog implements PartitionLog {
     this.segments = [new MemorySegment(this.endOffset, this.cfg, this.clock())];
     return Promise.resolve();
   }
-}
-
-function maxMax(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
 }

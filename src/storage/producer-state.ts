@@ -34,8 +34,8 @@
  *
  * As in Kafka, a snapshot keeps only the last batch of each producer, so after a restart only the
  * last batch of each producer is recognized as a duplicate. Snapshots are written on close (clean
- * shutdown), after every `snapshotIntervalBytes` appended, and after a load that had to scan; each is
- * written to a `.tmp` file, fsynced and renamed, and only the newest two are kept.
+ * shutdown), after every `snapshotIntervalBytes` appended, and after a load that had to scan; each
+ * replaces its file durably (replaceFileDurably), and only the newest two are kept.
  *
  * **Loading.** Snapshots beyond the log end (a log cut back by recovery) are deleted; the newest
  * readable one is loaded (a corrupt one is deleted and the next older tried), entries idle past
@@ -49,16 +49,16 @@
  *
  * Concurrency: one event loop; the caller keeps `tryAppend` and the log's `append` in the same tick.
  */
-import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { crc32c } from '../protocol/records/crc32c.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { offsetPrefix } from './segment-files.js';
+import { errorCode, offsetPrefix, replaceFileDurably } from './segment-files.js';
 import { StorageError, type BatchInfo, type PartitionLog } from './types.js';
 
 /** Batches remembered per producer for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN). */
-export const NUM_BATCHES_TO_RETAIN = 5;
+const NUM_BATCHES_TO_RETAIN = 5;
 export const NO_PRODUCER_EPOCH = -1;
 export const NO_SEQUENCE = -1;
 
@@ -90,11 +90,11 @@ export interface BatchMetadata {
   timestamp: bigint;
 }
 
-export function firstSeqOf(m: BatchMetadata): number {
+function firstSeqOf(m: BatchMetadata): number {
   return decrementSequence(m.lastSeq, m.offsetDelta);
 }
 
-export function firstOffsetOf(m: BatchMetadata): bigint {
+function firstOffsetOf(m: BatchMetadata): bigint {
   return m.lastOffset - BigInt(m.offsetDelta);
 }
 
@@ -285,10 +285,6 @@ function addLive(le: LiveEntry | undefined, epoch: number, b: LiveBatch): LiveEn
   le.batches.push(b);
   if (le.batches.length > NUM_BATCHES_TO_RETAIN) le.batches.shift();
   return le;
-}
-
-function errorCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
 export class ProducerStateManager {
@@ -613,20 +609,11 @@ export class ProducerStateManager {
       if (offset <= this.lastSnapOffset) return;
       const bytes = encodeSnapshot(this.applied.values());
       this.bytesSinceSnapshot = 0;
-      const file = path.join(dir, snapshotFileName(offset));
-      const tmp = file + '.tmp';
-      let fh: FileHandle | undefined;
+      const name = snapshotFileName(offset);
       try {
-        fh = await open(tmp, 'w');
-        await fh.writeFile(bytes);
-        await fh.sync();
-        await fh.close();
-        fh = undefined;
-        await rename(tmp, file);
+        await replaceFileDurably(dir, name, bytes);
       } catch (err) {
-        await fh?.close().catch(() => undefined);
-        await unlink(tmp).catch(() => undefined);
-        throw new StorageError(`writing producer snapshot ${file}`, err);
+        throw new StorageError(`writing producer snapshot ${path.join(dir, name)}`, err);
       }
       this.lastSnapOffset = offset;
       this.snapshotOffsets.push(offset);

@@ -21,7 +21,7 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogSegment } from './log-segment.js';
 import type { RecoveryResult } from './log-segment.js';
-import { LOG_START_OFFSET_FILE, parseSegmentFileName, readLogStartOffset, syncDir } from './segment-files.js';
+import { LOG_START_OFFSET_FILE, parseSegmentFileName, readLogStartOffset, segmentFileName, syncDir } from './segment-files.js';
 import type { OpenFile } from './segment-files.js';
 import type { LogConfig } from './types.js';
 
@@ -70,7 +70,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   await Promise.all(removals);
 
   const bases = [...logs.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const stats = await Promise.all(bases.map((b) => stat(join(dir, `${b.toString().padStart(20, '0')}.log`))));
+  const stats = await Promise.all(bases.map((b) => stat(join(dir, segmentFileName(b, 'log')))));
   const segments = bases.map((b, i) =>
     LogSegment.existing(dir, b, stats[i]!.size, stats[i]!.mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
   );

@@ -17,9 +17,9 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import type { PartitionLog } from './types.js';
 
 /** log.retention.check.interval.ms default. */
-export const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 300_000;
+const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 300_000;
 /** log.initial.task.delay.ms default. */
-export const DEFAULT_INITIAL_TASK_DELAY_MS = 30_000;
+const DEFAULT_INITIAL_TASK_DELAY_MS = 30_000;
 
 export interface RetentionSchedulerOptions {
   /** The partitions to check, asked afresh at the start of every run (e.g. `() => logManager.all()`). */

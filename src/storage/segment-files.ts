@@ -12,19 +12,19 @@
  * ```
  *
  * `log-start-offset` is a text file in the style of Kafka's checkpoint files: a version line (`0`)
- * and the offset, each followed by a newline. It is replaced atomically (written to
- * `log-start-offset.tmp`, fsynced, renamed). A missing file means "the first segment's base offset".
+ * and the offset, each followed by a newline. It is replaced atomically and durably
+ * (replaceFileDurably). A missing file means "the first segment's base offset".
  *
  * The file handle type used by the storage classes is the narrow `StorageFile`, so tests can inject
  * failures (ENOSPC, EIO) by wrapping a real handle.
  */
 import { writevSync } from 'node:fs';
-import { open as fsOpen, rename, writeFile, readFile, type FileHandle } from 'node:fs/promises';
+import { open as fsOpen, rename, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const LOG_SUFFIX = '.log';
-export const INDEX_SUFFIX = '.index';
-export const TIME_INDEX_SUFFIX = '.timeindex';
+const LOG_SUFFIX = '.log';
+const INDEX_SUFFIX = '.index';
+const TIME_INDEX_SUFFIX = '.timeindex';
 /** Appended to a segment's file names when it is deleted; the files are removed after file.delete.delay.ms. */
 export const DELETED_SUFFIX = '.deleted';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
@@ -134,7 +134,7 @@ class NodeStorageFile implements StorageFile {
 export const openStorageFile: OpenFile = async (path, flags) => new NodeStorageFile(await fsOpen(path, flags));
 
 /** Reads `length` bytes at `position` (fewer only at end of file), looping over short reads. */
-export async function readFully(file: StorageFile, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+export async function readFully(file: Pick<StorageFile, 'read'>, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await file.read(buffer, offset + done, length - done, position + done);
@@ -145,7 +145,7 @@ export async function readFully(file: StorageFile, buffer: Buffer, offset: numbe
 }
 
 /** Writes all of `buffers` at `position`, looping over short writes. */
-export async function writeFully(file: StorageFile, buffers: Buffer[], position: number): Promise<void> {
+export async function writeFully(file: Pick<StorageFile, 'write' | 'writev'>, buffers: Buffer[], position: number): Promise<void> {
   let total = byteLength(buffers);
   let { bytesWritten } = buffers.length === 1 ? await file.write(buffers[0]!, 0, buffers[0]!.length, position) : await file.writev(buffers, position);
   while (bytesWritten < total) {
@@ -204,17 +204,39 @@ export async function readLogStartOffset(dir: string): Promise<bigint | null> {
   return BigInt(lines[1]);
 }
 
-/** Replaces the log start offset file atomically and durably (write temp, fsync, rename). */
-export async function writeLogStartOffset(dir: string, offset: bigint, openFile: OpenFile = openStorageFile): Promise<void> {
-  const tmp = join(dir, LOG_START_OFFSET_FILE + '.tmp');
-  await writeFile(tmp, `0\n${offset}\n`);
-  const fh = await openFile(tmp, 'r+');
+/** Replaces the log start offset file atomically and durably. */
+export function writeLogStartOffset(dir: string, offset: bigint, openFile: OpenFile = openStorageFile): Promise<void> {
+  return replaceFileDurably(dir, LOG_START_OFFSET_FILE, Buffer.from(`0\n${offset}\n`), openFile);
+}
+
+/**
+ * Replaces `dir/name` with `bytes` so that a crash at any instant leaves either the old or the new
+ * file whole: the bytes go to `name.tmp`, which is fsynced and renamed over `name`. The directory
+ * is fsynced last, because until then a machine crash can undo the rename. On failure the
+ * temporary file is removed (best effort) and the error rethrown.
+ */
+export async function replaceFileDurably(dir: string, name: string, bytes: Buffer, openFile: OpenFile = openStorageFile): Promise<void> {
+  const tmp = join(dir, name + '.tmp');
+  let fh: StorageFile | undefined;
   try {
+    fh = await openFile(tmp, 'w');
+    await writeFully(fh, [bytes], 0);
     await fh.sync();
-  } finally {
-    await fh.close();
+    const written = fh;
+    fh = undefined;
+    await written.close();
+    await rename(tmp, join(dir, name));
+  } catch (err) {
+    await fh?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
-  await rename(tmp, join(dir, LOG_START_OFFSET_FILE));
+  await syncDir(dir);
+}
+
+/** The errno code of a file system error (ENOENT, EEXIST, ...), if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
 /**

@@ -39,8 +39,8 @@
  * (offsets, producer ids) as bigints; byte arrays come back as Uint8Array, undefined as null. Keep
  * records to plain data: objects, arrays, strings, numbers, bigints, booleans, null, bytes.
  */
-import { syncDir } from './segment-files.js';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { readFully, replaceFileDurably, syncDir, writeFully } from './segment-files.js';
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { crc32c } from '../protocol/records/crc32c.js';
@@ -211,29 +211,13 @@ class FrameReader {
     const size = Math.min(Math.max(READ_CHUNK_BYTES, n), this.end - pos);
     const next = Buffer.allocUnsafe(size);
     if (have > 0) this.buf.copy(next, 0, pos - this.bufStart);
-    await readFully(this.fh, next, have, pos + have);
+    if ((await readFully(this.fh, next, have, size - have, pos + have)) < size - have) {
+      throw new StorageError('state log file is shorter than expected: changed underneath');
+    }
     this.buf = next;
     this.bufStart = pos;
   }
 }
-
-async function readFully(fh: FileHandle, buf: Buffer, from: number, position: number): Promise<void> {
-  let off = from;
-  while (off < buf.length) {
-    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off - from);
-    if (bytesRead === 0) throw new StorageError('state log file is shorter than expected: changed underneath');
-    off += bytesRead;
-  }
-}
-
-async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
-    off += bytesWritten;
-  }
-}
-
 
 /** Tracks writes and replays so the rules "replay first" and "no writes while replaying" hold. */
 class UsageGuard {
@@ -280,6 +264,8 @@ class DiskStateLog implements StateLog {
     private readonly options: Required<Omit<StateLogOptions, 'logger'>>,
     /** Generation of the newest snapshot on open, or -1 for none. */
     private readonly snapshotGen: number,
+    /** That snapshot's payload, verified on open and kept for the replay that follows. */
+    private snapshotPayload: Buffer | undefined,
     /** Logs between that snapshot and the active log, with their verified sizes (for replay). */
     private readonly earlierLogs: readonly { gen: number; size: number }[],
     /** Generation of the active log, which takes the appends. */
@@ -331,12 +317,11 @@ class DiskStateLog implements StateLog {
       else garbage.push(file);
     }
     const snapshotGen = snapshots.length > 0 ? Math.max(...snapshots) : -1;
-    const file = (g: number, ext: string): string => path.join(dir, `${name}-${String(g).padStart(20, '0')}.${ext}`);
-    if (snapshotGen >= 0) await verifySnapshot(file(snapshotGen, 'snapshot'));
+    const snapshotPayload = snapshotGen >= 0 ? await verifySnapshot(path.join(dir, generationFileName(name, snapshotGen, 'snapshot'))) : undefined;
 
     // Older generations are fully contained in the newest snapshot: leftovers of a crash.
-    for (const g of snapshots) if (g < snapshotGen) garbage.push(path.basename(file(g, 'snapshot')));
-    for (const g of logs) if (g < snapshotGen) garbage.push(path.basename(file(g, 'log')));
+    for (const g of snapshots) if (g < snapshotGen) garbage.push(generationFileName(name, g, 'snapshot'));
+    for (const g of logs) if (g < snapshotGen) garbage.push(generationFileName(name, g, 'log'));
     for (const f of garbage) await unlink(path.join(dir, f));
     let dirChanged = garbage.length > 0;
 
@@ -346,7 +331,7 @@ class DiskStateLog implements StateLog {
     let active: FileHandle | undefined;
     for (let i = 0; i < live.length; i++) {
       const g = live[i]!;
-      const logPath = file(g, 'log');
+      const logPath = path.join(dir, generationFileName(name, g, 'log'));
       const created = !logs.includes(g);
       dirChanged ||= created;
       const fh = await open(logPath, created ? 'w+' : 'r+');
@@ -364,8 +349,9 @@ class DiskStateLog implements StateLog {
           await fh.sync();
           // Later logs continue after a write that was lost: their records cannot be applied.
           for (const later of live.splice(i + 1)) {
-            logger.warn({ file: file(later, 'log') }, `state log ${name}: removing a log that follows a torn one`);
-            await unlink(file(later, 'log'));
+            const laterPath = path.join(dir, generationFileName(name, later, 'log'));
+            logger.warn({ file: laterPath }, `state log ${name}: removing a log that follows a torn one`);
+            await unlink(laterPath);
             dirChanged = true;
           }
         }
@@ -392,15 +378,11 @@ class DiskStateLog implements StateLog {
         bytes += l.size;
       }
       const earlier = scanned.slice(0, -1).map(({ gen, size }) => ({ gen, size }));
-      return new DiskStateLog(name, dir, key, settings, snapshotGen, earlier, last.gen, active!, last.size, records, bytes);
+      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active!, last.size, records, bytes);
     } catch (err) {
       await active!.close();
       throw err;
     }
-  }
-
-  private file(gen: number, ext: string): string {
-    return path.join(this.dir, `${this.name}-${String(gen).padStart(20, '0')}.${ext}`);
   }
 
   async *replay(): AsyncGenerator<StateLogEntry> {
@@ -408,11 +390,14 @@ class DiskStateLog implements StateLog {
     this.guard.replaying++;
     try {
       if (this.snapshotGen >= 0) {
-        const payload = await verifySnapshot(this.file(this.snapshotGen, 'snapshot'));
+        // Verified on open; only a second replay has to read it again.
+        const payload = this.snapshotPayload ?? (await verifySnapshot(path.join(this.dir, generationFileName(this.name, this.snapshotGen, 'snapshot'))));
+        // A snapshot can be large: not kept for the life of the log.
+        this.snapshotPayload = undefined;
         yield { kind: 'snapshot', value: decodePayload(payload, `state log ${this.name} snapshot`) };
       }
       for (const { gen, size } of this.earlierLogs) {
-        const fh = await open(this.file(gen, 'log'), 'r');
+        const fh = await open(path.join(this.dir, generationFileName(this.name, gen, 'log')), 'r');
         try {
           yield* this.recordsOf(fh, size);
         } finally {
@@ -541,7 +526,7 @@ class DiskStateLog implements StateLog {
   private async writeFrames(buf: Buffer): Promise<void> {
     this.throwIfFailed();
     try {
-      await writeFully(this.fh, buf, this.size);
+      await writeFully(this.fh, [buf], this.size);
       if (this.options.fsync) await this.fh.datasync();
     } catch (err) {
       // Take back a partial write so that later appends do not land after garbage.
@@ -565,7 +550,7 @@ class DiskStateLog implements StateLog {
     const next = this.gen + 1;
     let fh: FileHandle | undefined;
     try {
-      fh = await open(this.file(next, 'log'), 'w+');
+      fh = await open(path.join(this.dir, generationFileName(this.name, next, 'log')), 'w+');
       // With fsync the records are meant to survive a machine crash, so must the new file's name.
       if (this.options.fsync) await syncDir(this.dir);
     } catch (err) {
@@ -588,19 +573,10 @@ class DiskStateLog implements StateLog {
    * still whole, and the next snapshot tries again.
    */
   private async commitSnapshot(gen: number, payload: Uint8Array): Promise<void> {
-    const tmp = this.file(gen, 'snapshot.tmp');
     try {
-      const out = await open(tmp, 'w');
-      try {
-        await writeFully(out, frameOf(payload), 0);
-        await out.sync();
-      } finally {
-        await out.close();
-      }
-      await rename(tmp, this.file(gen, 'snapshot'));
-      await syncDir(this.dir);
+      // Writes N-<g>.snapshot.tmp first, which open() removes should a crash leave it behind.
+      await replaceFileDurably(this.dir, generationFileName(this.name, gen, 'snapshot'), frameOf(payload));
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
       throw new StorageError(`state log ${this.name}: writing a snapshot failed`, err);
     }
     // Best effort: leftovers are removed on the next open.
@@ -615,6 +591,11 @@ class DiskStateLog implements StateLog {
       // ignored: see above
     }
   }
+}
+
+/** `<name>-<gen>.<ext>`, the generation as 20 digits so that names sort by generation. */
+function generationFileName(name: string, gen: number, ext: string): string {
+  return `${name}-${String(gen).padStart(20, '0')}.${ext}`;
 }
 
 /** Matches the files of log `name`: [, generation, 'log' | 'snapshot' | 'snapshot.tmp']. */

@@ -311,10 +311,18 @@ describe('ProducerStateManager: snapshots and rebuild', () => {
       cleanup = d.remove;
       const dir = join(d.path, 't-0');
       const log = await openLog(dir, true);
-      const m = await ProducerStateManager.load(log, options(dir, { snapshotIntervalBytes: 200 }));
-      for (let i = 0; i < 4; i++) await produce(m, log, idem(1n, 0, i, 1));
-      await m.takeSnapshot(); // waits for the one in progress
-      expect((await snapshots(dir)).length).toBeGreaterThan(0);
+      const size = idem(1n, 0, 0).length;
+      const m = await ProducerStateManager.load(log, options(dir, { snapshotIntervalBytes: 3 * size }));
+      const written = async (): Promise<string[]> => (await readdir(dir)).filter((n) => n.endsWith('.snapshot')).sort();
+      await produce(m, log, idem(1n, 0, 0));
+      await produce(m, log, idem(1n, 0, 1));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await written()).toEqual([]);
+      // The third batch reaches the interval: the state after it, at offset 3, is written unasked.
+      await produce(m, log, idem(1n, 0, 2));
+      for (let waited = 0; (await written()).length === 0 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(await written()).toEqual([snapshotFileName(3n)]);
+      expect(decodeSnapshot(await readFile(join(dir, snapshotFileName(3n))))).toMatchObject([{ producerId: 1n, batches: [{ lastSeq: 2, lastOffset: 2n }] }]);
       await m.close();
       await log.close();
     });

@@ -12,6 +12,8 @@ import {
   openStorageFile,
   readFully,
   writeLogStartOffset,
+  replaceFileDurably,
+  type OpenFile,
   type StorageFile,
 } from '../../src/storage/segment-files.js';
 import { tempDir } from './helpers.js';
@@ -57,7 +59,33 @@ describe('log start offset file', () => {
     await writeFile(join(d.path, 'log-start-offset'), 'garbage');
     expect(await readLogStartOffset(d.path)).toBeNull();
   });
+
+  it('keeps the old file and leaves no temporary file when a replace fails', async () => {
+    const d = await tempDir();
+    cleanups.push(d.remove);
+    await writeLogStartOffset(d.path, 7n);
+    const failingSync: OpenFile = async (path, flags) => {
+      const inner = await openStorageFile(path, flags);
+      return { ...bind(inner), sync: () => Promise.reject(Object.assign(new Error('injected EIO'), { code: 'EIO' })) };
+    };
+    await expect(replaceFileDurably(d.path, 'log-start-offset', Buffer.from('0\n8\n'), failingSync)).rejects.toMatchObject({ code: 'EIO' });
+    expect(await readdir(d.path)).toEqual(['log-start-offset']);
+    expect(await readLogStartOffset(d.path)).toBe(7n);
+  });
 });
+
+/** The methods of `f` bound to it, so that single ones can be overridden in a copy. */
+function bind(f: StorageFile): StorageFile {
+  return {
+    read: (b, o, l, p) => f.read(b, o, l, p),
+    write: (b, o, l, p) => f.write(b, o, l, p),
+    writev: (bs, p) => f.writev(bs, p),
+    truncate: (l) => f.truncate(l),
+    sync: () => f.sync(),
+    stat: () => f.stat(),
+    close: () => f.close(),
+  };
+}
 
 describe('readFully / writeFully', () => {
   it('loop over short reads and short writes', async () => {
