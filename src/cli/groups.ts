@@ -27,7 +27,7 @@ import { GroupAdmin, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, tpKey, type GroupDesc
 import type { TopicPartition } from '../client/group.js';
 import { KafkaProtocolError } from '../client/errors.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { checkBootstrap, describeError, intValue, loadProperties, parseToolFlags } from './tool-support.js';
+import { checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, parseToolFlags, pickAction } from './tool-support.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor groups --bootstrap-server HOST:PORT ACTION [options]
@@ -81,15 +81,10 @@ interface Output {
 
 export async function runGroups(argv: string[]): Promise<number> {
   if (argv.length === 0) throw new UsageError('List all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets.', USAGE);
-  // --state and --type take an optional value; --shift-by and --to-offset may take a negative number.
+  // --shift-by and --to-offset may take a negative number, which parseArgs would read as a flag.
   const args = [...argv];
   for (let i = 0; i + 1 < args.length; i++) {
     if ((args[i] === '--shift-by' || args[i] === '--to-offset') && /^-\d/.test(args[i + 1]!)) args.splice(i, 2, `${args[i]}=${args[i + 1]}`);
-  }
-  for (const name of ['state', 'type']) {
-    for (let i = 0; i < args.length; i++) {
-      if (args[i] === `--${name}` && (i + 1 >= args.length || args[i + 1]!.startsWith('--'))) args[i] = `--${name}=`;
-    }
   }
   const { values } = parseToolFlags(
     args,
@@ -121,14 +116,14 @@ export async function runGroups(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
+    // A bare --state / --type lists every state or type.
+    { optionalValue: { state: '', type: '' } },
   );
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  const actions = ACTIONS.filter((a) => values[a]);
-  if (actions.length !== 1) throw new UsageError('Command must include exactly one action: --list, --describe, --delete, --reset-offsets', USAGE);
-  const action: Action = actions[0]!;
+  const action: Action = pickAction(values, ACTIONS, 'Command must include exactly one action: --list, --describe, --delete, --reset-offsets', USAGE);
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
   const groups = values.group ?? [];
   const allGroups = Boolean(values['all-groups']);
@@ -138,11 +133,7 @@ export async function runGroups(argv: string[]): Promise<number> {
   } else if (groups.length > 0 || allGroups) {
     throw new UsageError('Option --list does not take --group or --all-groups', USAGE);
   }
-  const only = (flag: keyof typeof values, allowed: readonly Action[]): void => {
-    if (values[flag] !== undefined && !allowed.includes(action)) {
-      throw new UsageError(`Option --${String(flag)} can only be used with ${allowed.map((a) => `--${a}`).join(' or ')}`, USAGE);
-    }
-  };
+  const only = flagsOnlyWith(values, action, USAGE, 'Option ');
   only('offsets', ['describe']);
   only('members', ['describe']);
   only('verbose', ['describe']);

@@ -10,14 +10,15 @@
  */
 import { Broker } from '../broker.js';
 import { createLogger, type LogLevel } from '../util/logger.js';
-import { parseFlags, UsageError } from './usage.js';
+import { parseToolFlags } from './tool-support.js';
+import { UsageError } from './usage.js';
 
-const USAGE = `Usage: gregor start [options]
+const USAGE = `Usage: gregor start [options] [server.properties]
 
 Options:
-  --config FILE          read Kafka server.properties settings from FILE
+  --config FILE          read Kafka server.properties settings from FILE (or give it last)
   --override KEY=VALUE   set any server.properties key (repeatable)
-  --port N               listen on port N (0 picks a free port); default 9092
+  --port N               listen on port N (0 picks a free port); default the listeners port, 9092
   --host HOST            interface to listen on; default all interfaces
   --data-dir DIR         where partitions live (log.dirs); default ./data
   --memory               keep everything in memory (nothing is written to disk)
@@ -30,7 +31,7 @@ Environment: GREGOR_<KEY> sets a server.properties key, e.g. GREGOR_NUM_PARTITIO
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export async function runStart(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(
+  const { values, positionals } = parseToolFlags(
     argv,
     {
       config: { type: 'string' },
@@ -43,6 +44,7 @@ export async function runStart(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
+    { positionals: true },
   );
   if (values.help) {
     process.stdout.write(USAGE);

@@ -1,7 +1,7 @@
 /**
- * What the console tools (topics, produce, consume) share: flag parsing with Kafka's conventions,
- * key=value properties as Kafka's CommandLineUtils reads them, properties files, and turning a
- * client error into one line for a person.
+ * What the command-line tools share: flag parsing with Kafka's conventions, the one-action rule of
+ * topics and groups, key=value properties as Kafka's CommandLineUtils reads them, properties files,
+ * and turning a client error into one line for a person.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readPropertiesFile } from '../config/properties.js';
@@ -17,13 +17,15 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  *   (the way the tutorials write several properties after one flag);
  * - options listed in `optionalValue` may be given without a value (`--compression-codec` alone
  *   means its default), passed as `defaultValue`;
+ * - with `positionals`, stray words come back as `positionals` for the command to judge
+ *   (`gregor start server.properties`, as kafka-server-start.sh takes it);
  * - anything else (unknown flags, stray words, missing values) is a UsageError.
  */
 export function parseToolFlags<T extends Options>(
   argv: readonly string[],
   options: T,
   usage: string,
-  extra: { continuation?: readonly string[]; optionalValue?: Readonly<Record<string, string>> } = {},
+  extra: { continuation?: readonly string[]; optionalValue?: Readonly<Record<string, string>>; positionals?: boolean } = {},
 ): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true; tokens: true }>> {
   const args = [...argv];
   for (const [name, defaultValue] of Object.entries(extra.optionalValue ?? {})) {
@@ -51,8 +53,33 @@ export function parseToolFlags<T extends Options>(
       current = undefined;
     }
   }
+  if (extra.positionals) return { ...parsed, positionals: stray };
   if (stray.length > 0) throw new UsageError(`unexpected argument${stray.length > 1 ? 's' : ''}: ${stray.join(' ')}`, usage);
   return parsed;
+}
+
+/** The single action flag given; the tools refuse none or several, as Kafka's commands do. */
+export function pickAction<A extends string>(values: Partial<Record<A, unknown>>, actions: readonly A[], message: string, usage: string): A {
+  const given = actions.filter((a) => values[a]);
+  if (given.length !== 1) throw new UsageError(message, usage);
+  return given[0]!;
+}
+
+/**
+ * A check for flags that mean something only with some actions, so that a flag the chosen action
+ * would ignore is a usage error rather than silently dropped. `prefix` starts each message.
+ */
+export function flagsOnlyWith<V extends object, A extends string>(
+  values: V,
+  action: A,
+  usage: string,
+  prefix = '',
+): (flag: keyof V & string, allowed: readonly A[]) => void {
+  return (flag, allowed) => {
+    if (values[flag] !== undefined && !allowed.includes(action)) {
+      throw new UsageError(`${prefix}--${flag} can only be used with ${allowed.map((a) => `--${a}`).join(' or ')}`, usage);
+    }
+  };
 }
 
 /**

@@ -18,11 +18,12 @@
  */
 import { Admin, type ConfigEntry, type TopicDescription, type TopicListing } from '../client/admin.js';
 import { ConnectionError, KafkaProtocolError } from '../client/errors.js';
+import { ConfigResourceType } from '../config/config-def.js';
 import { isInternalTopic } from '../metadata/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { JavaHashMapOrder } from './java-hash-order.js';
 import { kafkaUuid } from './message-format.js';
-import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, intValue, loadProperties, parseToolFlags } from './tool-support.js';
+import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, parseToolFlags, pickAction } from './tool-support.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor topics --bootstrap-server HOST:PORT ACTION [options]
@@ -102,15 +103,9 @@ export async function runTopics(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const actions = ACTIONS.filter((a) => values[a]);
-  if (actions.length !== 1) throw new UsageError('Command must include exactly one action: --list, --describe, --create, --alter or --delete', USAGE);
-  const action: Action = actions[0]!;
+  const action: Action = pickAction(values, ACTIONS, 'Command must include exactly one action: --list, --describe, --create, --alter or --delete', USAGE);
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
-  const only = (flag: string, allowed: readonly Action[]): void => {
-    if (values[flag as keyof typeof values] !== undefined && !allowed.includes(action)) {
-      throw new UsageError(`--${flag} can only be used with ${allowed.map((a) => `--${a}`).join(' or ')}`, USAGE);
-    }
-  };
+  const only = flagsOnlyWith(values, action, USAGE);
   only('config', ['create']);
   only('partitions', ['create', 'alter']);
   only('replication-factor', ['create']);
@@ -302,7 +297,7 @@ async function describe(admin: Admin, flags: DescribeFlags, partitionsPerRespons
   if (names.length === 0) return;
   const descriptions = await admin.describeTopics(names, { partitionsPerResponse });
   const ordered = javaDescribeOrder(descriptions);
-  const configs = await admin.describeConfigs(ordered.map((d) => ({ type: 2, name: d.name })));
+  const configs = await admin.describeConfigs(ordered.map((d) => ({ type: ConfigResourceType.TOPIC, name: d.name })));
   const liveBrokers = new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId));
   const reportUnderReplicated = Boolean(flags['under-replicated-partitions']);
   const reportUnavailable = Boolean(flags['unavailable-partitions']);

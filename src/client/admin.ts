@@ -5,6 +5,7 @@
  * and CreatePartitions (sent to the controller the broker names), and configs read with
  * DescribeConfigs. Per-topic failures come back as KafkaProtocolError with the broker's message.
  */
+import { ConfigSource, type ConfigResourceType } from '../config/config-def.js';
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { BrokerConnection } from './connection.js';
@@ -36,30 +37,16 @@ export interface TopicDescription {
   partitions: TopicPartitionInfo[];
 }
 
-/** DescribeConfigs sources (Kafka's DescribeConfigsResponse.ConfigSource ids). */
-export const ConfigSourceId = {
-  Unknown: 0,
-  TopicConfig: 1,
-  DynamicBrokerConfig: 2,
-  DynamicDefaultBrokerConfig: 3,
-  StaticBrokerConfig: 4,
-  DefaultConfig: 5,
-  DynamicBrokerLoggerConfig: 6,
-  ClientMetricsConfig: 7,
-  GroupConfig: 8,
-} as const;
-
 export interface ConfigEntry {
   name: string;
   value: string | null;
+  /** A ConfigSource id; v0 responses only tell default from not. */
   source: number;
   /** True when the value is Kafka's default (ConfigEntry.isDefault: source DEFAULT_CONFIG). */
   isDefault: boolean;
   readOnly: boolean;
   isSensitive: boolean;
 }
-
-export const ConfigResourceType = { Topic: 2, Broker: 4, BrokerLogger: 8, Group: 32 } as const;
 
 export interface NewTopic {
   name: string;
@@ -169,11 +156,11 @@ export class Admin {
   }
 
   /** Config entries of resources, in the order the broker sent them. */
-  async describeConfigs(resources: readonly { type: number; name: string }[]): Promise<ConfigEntry[][]> {
+  async describeConfigs(resources: readonly { type: ConfigResourceType; name: string }[]): Promise<ConfigEntry[][]> {
     return this.client.retrying(() => this.describeConfigsOnce(resources));
   }
 
-  private async describeConfigsOnce(resources: readonly { type: number; name: string }[]): Promise<ConfigEntry[][]> {
+  private async describeConfigsOnce(resources: readonly { type: ConfigResourceType; name: string }[]): Promise<ConfigEntry[][]> {
     const conn = await this.client.anyConnection();
     const { version, body } = await conn.request(ApiKey.DescribeConfigs, () => ({
       resources: resources.map((r) => ({ resourceType: r.type, resourceName: r.name, configurationKeys: null, _unknownTaggedFields: undefined })),
@@ -186,12 +173,12 @@ export class Admin {
       if (!result) throw new KafkaProtocolError(ErrorCode.UnknownServerError, `no DescribeConfigs result for ${r.name}`);
       if (result.errorCode) throw new KafkaProtocolError(result.errorCode, result.errorMessage ?? topicErrorMessage(r.name, result.errorCode));
       return result.configs.map((c) => {
-        const source = version === 0 ? (c.isDefault ? ConfigSourceId.DefaultConfig : ConfigSourceId.Unknown) : c.configSource;
+        const source = version === 0 ? (c.isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.UNKNOWN) : c.configSource;
         return {
           name: c.name,
           value: c.value,
           source,
-          isDefault: source === ConfigSourceId.DefaultConfig,
+          isDefault: source === ConfigSource.DEFAULT_CONFIG,
           readOnly: c.readOnly,
           isSensitive: c.isSensitive,
         };

@@ -25,11 +25,6 @@ export class KafkaProtocolError extends Error {
   }
 }
 
-/** Throws KafkaProtocolError for a non-zero code. */
-export function throwIfError(code: number, message?: string | null): void {
-  if (code !== 0) throw new KafkaProtocolError(code, message);
-}
-
 /** A broker could not be reached, or the connection to it broke. */
 export class ConnectionError extends Error {
   constructor(

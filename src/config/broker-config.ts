@@ -12,11 +12,14 @@
  * Environment variables: `GREGOR_` + the key upper-cased with `.` and `-` as `_`
  * (GREGOR_LOG_DIRS -> log.dirs). Only GREGOR_ variables are read.
  *
- * Derived values, as Kafka derives them: log.retention.ms <- .minutes <- .hours (negative = -1);
- * log.roll.ms <- log.roll.hours; log.roll.jitter.ms <- log.roll.jitter.hours; log.flush.interval.ms
- * <- log.flush.scheduler.interval.ms; log.dirs <- log.dir; node.id and broker.id are synonyms (one
- * set fills the other; both set must agree); advertised.listeners <- listeners (minus controller
- * listeners).
+ * Derived values, as Kafka derives them: log.dirs <- log.dir; node.id and broker.id are synonyms
+ * (one set fills the other; both set must agree); advertised.listeners <- listeners (minus
+ * controller listeners). The log.* time keys (log.retention.ms <- .minutes <- .hours, log.roll.ms <-
+ * log.roll.hours, ...) are read only as topic defaults, so topic-config.ts's broker synonyms derive
+ * them.
+ *
+ * The typed BrokerConfig holds the settings the broker reads directly; every other key is still
+ * parsed, validated and reported through `entries`.
  *
  * Keys no definition knows are kept, logged as ignored, and reported by DescribeConfigs as Kafka
  * does (type unknown, hence sensitive, value hidden), so Kafka's own server.properties loads as is.
@@ -34,6 +37,7 @@ import {
   ConfigResourceType,
   ConfigSource,
   JAVA_INT_MAX,
+  JAVA_LONG_MAX,
   atLeast,
   between,
   canonicalDefault,
@@ -70,7 +74,8 @@ export interface BrokerConfigDefinition extends ConfigDefinition {
   kafkaDefault?: string | null;
 }
 
-const LONG_MAX = '9223372036854775807';
+/** Long.MAX_VALUE as a default string: "no limit" for many long keys, broker and topic alike. */
+export const LONG_MAX = String(JAVA_LONG_MAX);
 const INT_MAX = String(JAVA_INT_MAX);
 const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 export const COMPRESSION_TYPES = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'] as const;
@@ -436,66 +441,25 @@ export interface Endpoint {
 /** The typed configuration the rest of Gregor uses. Longs beyond 2^53 saturate to Number.MAX_SAFE_INTEGER. */
 export interface BrokerConfig {
   nodeId: number;
-  brokerId: number;
-  processRoles: string[];
   /** Null until the cluster id is known (see meta-properties.ts `ensureClusterId`). */
   clusterId: string | null;
   listeners: Endpoint[];
   advertisedListeners: Endpoint[];
-  listenerSecurityProtocolMap: Record<string, string>;
   controllerListenerNames: string[];
-  interBrokerListenerName: string;
   brokerRack: string | null;
   logDirs: string[];
-  metadataLogDir: string | null;
   numPartitions: number;
   defaultReplicationFactor: number;
   autoCreateTopicsEnable: boolean;
   deleteTopicEnable: boolean;
   messageMaxBytes: number;
-  replicaFetchMaxBytes: number;
   fetchMaxBytes: number;
   maxIncrementalFetchSessionCacheSlots: number;
-  replicaLagTimeMaxMs: number;
-  minInsyncReplicas: number;
-  uncleanLeaderElectionEnable: boolean;
-  compressionType: (typeof COMPRESSION_TYPES)[number];
-  logSegmentBytes: number;
-  logRollMs: number;
-  logRollJitterMs: number;
-  logRetentionMs: number;
-  logRetentionBytes: number;
   logRetentionCheckIntervalMs: number;
-  logIndexIntervalBytes: number;
-  logIndexSizeMaxBytes: number;
-  logFlushIntervalMessages: number;
-  logFlushIntervalMs: number;
-  logFlushSchedulerIntervalMs: number;
-  logSegmentDeleteDelayMs: number;
-  logCleanupPolicy: string[];
-  logCleanerEnable: boolean;
-  logPreallocate: boolean;
-  logMessageTimestampType: 'CreateTime' | 'LogAppendTime';
-  logMessageTimestampBeforeMaxMs: number;
-  logMessageTimestampAfterMaxMs: number;
-  logMessageTimestampDifferenceMaxMs: number;
-  logMessageDownconversionEnable: boolean;
   socketRequestMaxBytes: number;
-  socketSendBufferBytes: number;
-  socketReceiveBufferBytes: number;
-  socketListenBacklogSize: number;
-  connectionsMaxIdleMs: number;
-  maxConnections: number;
-  maxConnectionsPerIp: number;
-  requestTimeoutMs: number;
-  offsetsTopicNumPartitions: number;
-  offsetsTopicReplicationFactor: number;
-  offsetsTopicSegmentBytes: number;
-  offsetsRetentionMinutes: number;
   /** offsets.retention.minutes in milliseconds. */
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
-  offsetsCommitTimeoutMs: number;
   offsetMetadataMaxBytes: number;
   groupInitialRebalanceDelayMs: number;
   groupMinSessionTimeoutMs: number;
@@ -505,14 +469,7 @@ export interface BrokerConfig {
   consumerGroupSessionTimeoutMs: number;
   consumerGroupMaxSize: number;
   consumerGroupAssignors: string[];
-  transactionStateLogNumPartitions: number;
-  transactionStateLogReplicationFactor: number;
-  transactionStateLogMinIsr: number;
-  transactionStateLogSegmentBytes: number;
-  transactionalIdExpirationMs: number;
   transactionMaxTimeoutMs: number;
-  transactionAbortTimedOutTransactionCleanupIntervalMs: number;
-  transactionRemoveExpiredTransactionCleanupIntervalMs: number;
   producerIdExpirationMs: number;
   producerIdExpirationCheckIntervalMs: number;
 }
@@ -816,7 +773,6 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
   const get = (k: string): ParsedValue => entries.get(k)!.parsed;
   const int = (k: string): number => get(k) as number;
   const long = (k: string): number => longToNumber(get(k) as bigint);
-  const optLong = (k: string): bigint | null => get(k) as bigint | null;
   const bool = (k: string): boolean => get(k) as boolean;
   const str = (k: string): string | null => get(k) as string | null;
   const list = (k: string): string[] => get(k) as string[];
@@ -866,13 +822,12 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     }
   }
 
-  // inter-broker listener
-  const ibln = str('inter.broker.listener.name');
+  // inter-broker listener: unused by a single broker, but a file Kafka would refuse is refused here too
+  const ibln = str('inter.broker.listener.name')?.toUpperCase() ?? null;
   const interBrokerProtocolSet = entries.get('security.inter.broker.protocol')!.source !== ConfigSource.DEFAULT_CONFIG;
-  let interBrokerListenerName = ibln?.toUpperCase() ?? (str('security.inter.broker.protocol') as string);
   if (ibln !== null && interBrokerProtocolSet) {
     problems.push(problem('inter.broker.listener.name', 'Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.', where('inter.broker.listener.name')));
-  } else if (ibln !== null && advertisedListeners.length > 0 && !advertisedListeners.some((a) => a.name === interBrokerListenerName)) {
+  } else if (ibln !== null && advertisedListeners.length > 0 && !advertisedListeners.some((a) => a.name === ibln)) {
     problems.push(
       problem(
         'inter.broker.listener.name',
@@ -881,7 +836,6 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
       ),
     );
   }
-  interBrokerListenerName = interBrokerListenerName.toUpperCase();
 
   // log directories
   const logDirs = csv(str('log.dirs') ?? str('log.dir'));
@@ -892,76 +846,25 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     problems.push(problem('log.dirs', `Invalid value ${str('log.dirs')} for configuration log.dirs: Duplicate log directories are not allowed`, where('log.dirs')));
   }
 
-  // derived times (Kafka's KafkaConfig.logRetentionTimeMillis, logRollTimeMillis, ...)
-  const HOUR = 3_600_000;
-  const retentionMs = optLong('log.retention.ms');
-  const retentionMinutes = get('log.retention.minutes') as number | null;
-  let logRetentionMs = retentionMs !== null ? longToNumber(retentionMs) : retentionMinutes !== null ? retentionMinutes * 60_000 : int('log.retention.hours') * HOUR;
-  if (logRetentionMs < 0) logRetentionMs = -1;
-  const rollMs = optLong('log.roll.ms');
-  const jitterMs = optLong('log.roll.jitter.ms');
-  const flushMs = optLong('log.flush.interval.ms');
-
   return {
     nodeId,
-    brokerId,
-    processRoles: list('process.roles'),
     clusterId: str('cluster.id'),
     listeners,
     advertisedListeners,
-    listenerSecurityProtocolMap: protocols,
     controllerListenerNames,
-    interBrokerListenerName,
     brokerRack: str('broker.rack'),
     logDirs,
-    metadataLogDir: str('metadata.log.dir'),
     numPartitions: int('num.partitions'),
     defaultReplicationFactor: int('default.replication.factor'),
     autoCreateTopicsEnable: bool('auto.create.topics.enable'),
     deleteTopicEnable: bool('delete.topic.enable'),
     messageMaxBytes: int('message.max.bytes'),
-    replicaFetchMaxBytes: int('replica.fetch.max.bytes'),
     fetchMaxBytes: int('fetch.max.bytes'),
     maxIncrementalFetchSessionCacheSlots: int('max.incremental.fetch.session.cache.slots'),
-    replicaLagTimeMaxMs: long('replica.lag.time.max.ms'),
-    minInsyncReplicas: int('min.insync.replicas'),
-    uncleanLeaderElectionEnable: bool('unclean.leader.election.enable'),
-    compressionType: str('compression.type') as BrokerConfig['compressionType'],
-    logSegmentBytes: int('log.segment.bytes'),
-    logRollMs: rollMs !== null ? longToNumber(rollMs) : int('log.roll.hours') * HOUR,
-    logRollJitterMs: jitterMs !== null ? longToNumber(jitterMs) : int('log.roll.jitter.hours') * HOUR,
-    logRetentionMs,
-    logRetentionBytes: long('log.retention.bytes'),
     logRetentionCheckIntervalMs: long('log.retention.check.interval.ms'),
-    logIndexIntervalBytes: int('log.index.interval.bytes'),
-    logIndexSizeMaxBytes: int('log.index.size.max.bytes'),
-    logFlushIntervalMessages: long('log.flush.interval.messages'),
-    logFlushIntervalMs: flushMs !== null ? longToNumber(flushMs) : long('log.flush.scheduler.interval.ms'),
-    logFlushSchedulerIntervalMs: long('log.flush.scheduler.interval.ms'),
-    logSegmentDeleteDelayMs: long('log.segment.delete.delay.ms'),
-    logCleanupPolicy: list('log.cleanup.policy'),
-    logCleanerEnable: bool('log.cleaner.enable'),
-    logPreallocate: bool('log.preallocate'),
-    logMessageTimestampType: str('log.message.timestamp.type') as BrokerConfig['logMessageTimestampType'],
-    logMessageTimestampBeforeMaxMs: long('log.message.timestamp.before.max.ms'),
-    logMessageTimestampAfterMaxMs: long('log.message.timestamp.after.max.ms'),
-    logMessageTimestampDifferenceMaxMs: long('log.message.timestamp.difference.max.ms'),
-    logMessageDownconversionEnable: bool('log.message.downconversion.enable'),
     socketRequestMaxBytes: int('socket.request.max.bytes'),
-    socketSendBufferBytes: int('socket.send.buffer.bytes'),
-    socketReceiveBufferBytes: int('socket.receive.buffer.bytes'),
-    socketListenBacklogSize: int('socket.listen.backlog.size'),
-    connectionsMaxIdleMs: long('connections.max.idle.ms'),
-    maxConnections: int('max.connections'),
-    maxConnectionsPerIp: int('max.connections.per.ip'),
-    requestTimeoutMs: int('request.timeout.ms'),
-    offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
-    offsetsTopicReplicationFactor: int('offsets.topic.replication.factor'),
-    offsetsTopicSegmentBytes: int('offsets.topic.segment.bytes'),
-    offsetsRetentionMinutes: int('offsets.retention.minutes'),
     offsetsRetentionMs: int('offsets.retention.minutes') * 60_000,
     offsetsRetentionCheckIntervalMs: long('offsets.retention.check.interval.ms'),
-    offsetsCommitTimeoutMs: int('offsets.commit.timeout.ms'),
     offsetMetadataMaxBytes: int('offset.metadata.max.bytes'),
     groupInitialRebalanceDelayMs: int('group.initial.rebalance.delay.ms'),
     groupMinSessionTimeoutMs: int('group.min.session.timeout.ms'),
@@ -971,14 +874,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     consumerGroupSessionTimeoutMs: int('group.consumer.session.timeout.ms'),
     consumerGroupMaxSize: int('group.consumer.max.size'),
     consumerGroupAssignors: list('group.consumer.assignors'),
-    transactionStateLogNumPartitions: int('transaction.state.log.num.partitions'),
-    transactionStateLogReplicationFactor: int('transaction.state.log.replication.factor'),
-    transactionStateLogMinIsr: int('transaction.state.log.min.isr'),
-    transactionStateLogSegmentBytes: int('transaction.state.log.segment.bytes'),
-    transactionalIdExpirationMs: int('transactional.id.expiration.ms'),
     transactionMaxTimeoutMs: int('transaction.max.timeout.ms'),
-    transactionAbortTimedOutTransactionCleanupIntervalMs: int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
-    transactionRemoveExpiredTransactionCleanupIntervalMs: int('transaction.remove.expired.transaction.cleanup.interval.ms'),
     producerIdExpirationMs: int('producer.id.expiration.ms'),
     producerIdExpirationCheckIntervalMs: int('producer.id.expiration.check.interval.ms'),
   };

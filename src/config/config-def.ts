@@ -105,7 +105,6 @@ const LONG_MIN = -(2n ** 63n);
 const LONG_MAX = 2n ** 63n - 1n;
 export const JAVA_LONG_MAX = LONG_MAX;
 export const JAVA_INT_MAX = INT_MAX;
-export const JAVA_DOUBLE_MAX = Number.MAX_VALUE;
 
 const INTEGER = /^[+-]?[0-9]+$/;
 // Java's Double.parseDouble: decimal or hex floating literals, NaN, Infinity, optional f/d suffix.
@@ -286,6 +285,25 @@ export function parseAndValidate(def: ConfigDefinition, raw: string | null): Par
 /** The canonical string of a definition's default (checked once, as Kafka's ConfigKey constructor does). */
 export function canonicalDefault(def: ConfigDefinition): string | null {
   return def.default === null ? null : formatTyped(def.type, parseAndValidate(def, def.default));
+}
+
+/**
+ * IncrementalAlterConfigs APPEND / SUBTRACT on a comma-separated LIST value. APPEND skips items
+ * already present, as the controller stores lists without duplicates; SUBTRACT removes the first
+ * occurrence of each item. The starting value is the caller's: topics and brokers fall back to
+ * different defaults when nothing is set.
+ */
+export function mergeListValue(current: string, items: string | null, append: boolean): string {
+  const parts = current.length === 0 ? [] : current.split(',');
+  for (const part of (items ?? '').split(',')) {
+    if (append) {
+      if (!parts.includes(part)) parts.push(part);
+    } else {
+      const i = parts.indexOf(part);
+      if (i >= 0) parts.splice(i, 1);
+    }
+  }
+  return parts.join(',');
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import type { LogConfig } from '../storage/types.js';
 import {
   BROKER_CONFIG_DEFINITIONS,
   COMPRESSION_TYPES,
+  LONG_MAX,
   brokerConfigSynonyms,
   gzipLevel,
   lz4Level,
@@ -33,6 +34,7 @@ import {
   ConfigException,
   ConfigResourceType,
   ConfigSource,
+  JAVA_LONG_MAX,
   atLeast,
   between,
   canonicalDefault,
@@ -41,6 +43,7 @@ import {
   lambda,
   listOf,
   longToNumber,
+  mergeListValue,
   oneOf,
   parseAndValidate,
   wantsKey,
@@ -69,8 +72,6 @@ export interface TopicConfigDefinition extends ConfigDefinition {
   /** Broker configs that supply the default, highest priority first; empty when Kafka has none. */
   brokerSynonyms: readonly BrokerSynonym[];
 }
-
-const LONG_MAX = '9223372036854775807';
 
 /** Kafka's ThrottledReplicaListValidator: `*`, or a list of partitionId:brokerId. */
 export const throttledReplicas: Validator = lambda(
@@ -343,7 +344,6 @@ export function resolveTopicConfig(overrides: TopicConfigInput, broker?: Resolve
   const list = (k: string): string[] => (get(k) as string[]).map((s) => s.toLowerCase());
   const cleanupPolicy = list('cleanup.policy');
   const difference = get('message.timestamp.difference.max.ms') as bigint;
-  const LMAX = 2n ** 63n - 1n;
   const before = get('message.timestamp.before.max.ms') as bigint;
   const after = get('message.timestamp.after.max.ms') as bigint;
   return {
@@ -367,8 +367,8 @@ export function resolveTopicConfig(overrides: TopicConfigInput, broker?: Resolve
     maxMessageBytes: num('max.message.bytes'),
     messageDownconversionEnable: bool('message.downconversion.enable'),
     messageFormatVersion: get('message.format.version') as string,
-    messageTimestampAfterMaxMs: longToNumber(after !== LMAX ? after : difference),
-    messageTimestampBeforeMaxMs: longToNumber(before !== LMAX ? before : difference),
+    messageTimestampAfterMaxMs: longToNumber(after !== JAVA_LONG_MAX ? after : difference),
+    messageTimestampBeforeMaxMs: longToNumber(before !== JAVA_LONG_MAX ? before : difference),
     messageTimestampDifferenceMaxMs: longToNumber(difference),
     messageTimestampType: get('message.timestamp.type') as EffectiveTopicConfig['messageTimestampType'],
     minCleanableDirtyRatio: num('min.cleanable.dirty.ratio'),
@@ -490,16 +490,7 @@ export function applyTopicConfigOps(current: TopicConfigInput, ops: readonly Alt
           return { ok: false, errorCode: ErrorCode.InvalidConfig, errorMessage: `Can't ${opName} to key ${op.name} because its type is not LIST.` };
         }
         const old = configs.get(op.name) ?? d.default ?? '';
-        const parts = old.length === 0 ? [] : old.split(',');
-        for (const part of (op.value ?? '').split(',')) {
-          if (op.configOperation === AlterConfigOp.APPEND) {
-            if (!parts.includes(part)) parts.push(part);
-          } else {
-            const i = parts.indexOf(part);
-            if (i >= 0) parts.splice(i, 1);
-          }
-        }
-        configs.set(op.name, parts.join(','));
+        configs.set(op.name, mergeListValue(old, op.value, op.configOperation === AlterConfigOp.APPEND));
         break;
       }
       default:

@@ -24,6 +24,7 @@ import {
   type BrokerConfigChange,
   type ResolvedBrokerConfig,
 } from '../config/broker-config.js';
+import { mergeListValue } from '../config/config-def.js';
 import { AlterConfigOp, type AlterConfigOperation } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { StateLog } from '../storage/state-log.js';
@@ -74,16 +75,7 @@ export function applyBrokerConfigOps(layer: ReadonlyMap<string, string>, ops: re
           };
         }
         const old = values.get(op.name) ?? (append ? (d.default ?? '') : '');
-        const parts = old.length === 0 ? [] : old.split(',');
-        for (const part of (op.value ?? '').split(',')) {
-          if (append) {
-            if (!parts.includes(part)) parts.push(part);
-          } else {
-            const i = parts.indexOf(part);
-            if (i >= 0) parts.splice(i, 1);
-          }
-        }
-        values.set(op.name, parts.join(','));
+        values.set(op.name, mergeListValue(old, op.value, append));
         break;
       }
       default:

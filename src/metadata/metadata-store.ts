@@ -1,11 +1,16 @@
 /**
  * The broker's topic metadata: names, topic ids, partition counts and per-topic config overrides.
  *
- * State changes only by applying records, and every record is first appended to the state log, so
- * replaying the log on start rebuilds exactly the state that was acknowledged (recovery is normal
- * operation). The store also owns the partition logs' lifecycle: it creates a topic's logs after
- * recording the topic, deletes them after recording the deletion, and on start reconciles the logs
- * found on disk with the replayed topics (a crash between the two steps heals itself).
+ * State changes only by applying records. A record is applied in memory and then appended to the
+ * state log, and the request that made it is answered only after the append resolves, so replaying
+ * the log on start rebuilds the state that was acknowledged (recovery is normal operation).
+ * Applying before the append's await lets a concurrent request see the change at once (a second
+ * CreateTopics of the same name fails) and puts it in any snapshot written after the append; if the
+ * append fails, the method rejects but the change stays in memory until the broker restarts.
+ *
+ * The store also owns the partition logs' lifecycle: it creates a topic's logs after recording the
+ * topic, deletes them after recording the deletion, and on start reconciles the logs found on disk
+ * with the replayed topics (a crash between the two steps heals itself).
  *
  * Errors are Kafka's: the methods return an error code and message instead of throwing.
  */
@@ -277,7 +282,7 @@ export class MetadataStore {
     this.byUnifiedName.clear();
   }
 
-  /** The only place state changes: on replay and after a record is appended. */
+  /** The only place state changes: on replay, and in record() just before the record is appended. */
   private apply(r: MetadataRecord): void {
     switch (r.type) {
       case 'topic':

@@ -12,6 +12,7 @@ import { Admin } from '../../src/client/admin.js';
 import { KafkaClient } from '../../src/client/cluster.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
+import { ConfigResourceType } from '../../src/config/config-def.js';
 import { ApiKey } from '../../src/protocol/generated/api-table.js';
 import { startBroker } from '../helpers/kafka.js';
 
@@ -91,7 +92,7 @@ describe.each(Object.keys(PROFILES))('client at the %s versions', (profile) => {
     ]);
     // Without DescribeTopicPartitions the eligible leader replicas are unknown (printed N/A).
     expect(description!.partitions[0]!.elr).toEqual(caps[ApiKey.DescribeTopicPartitions] === -1 ? null : []);
-    const [configs] = await admin.describeConfigs([{ type: 2, name: topic }]);
+    const [configs] = await admin.describeConfigs([{ type: ConfigResourceType.TOPIC, name: topic }]);
     expect(configs!.find((c) => c.name === 'retention.ms')).toMatchObject({ value: '3600000', isDefault: false });
 
     const producer = new Producer(options, { compression: 'gzip', lingerMs: 2 });

@@ -28,8 +28,12 @@ import {
 } from '../../src/config/broker-config.js';
 import { ConfigSource } from '../../src/config/config-def.js';
 import { parsePropertyEntries } from '../../src/config/properties.js';
+import { resolveTopicConfig, type EffectiveTopicConfig } from '../../src/config/topic-config.js';
 import type { Logger } from '../../src/util/logger.js';
 import { Broker } from '../../src/broker.js';
+
+/** What the broker does with the log.* keys: they are the defaults of a topic without overrides. */
+const topicDefaults = (r: ResolvedBrokerConfig): EffectiveTopicConfig => resolveTopicConfig({}, r);
 
 const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures');
 
@@ -134,33 +138,35 @@ describe('definitions', () => {
 
 describe('defaults', () => {
   it('resolve with nothing given', () => {
-    const { config, entries, ignored } = resolveBrokerConfig();
+    const resolved = resolveBrokerConfig();
+    const { config, entries, ignored } = resolved;
     expect(ignored).toEqual([]);
     expect(config).toMatchObject({
       nodeId: 1,
-      brokerId: 1,
       clusterId: null,
       listeners: [{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }],
       advertisedListeners: [{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }],
-      interBrokerListenerName: 'PLAINTEXT',
       logDirs: ['./data'],
       numPartitions: 1,
       defaultReplicationFactor: 1,
       autoCreateTopicsEnable: true,
       deleteTopicEnable: true,
       messageMaxBytes: 1048588,
-      logRetentionMs: 604800000,
-      logRetentionBytes: -1,
-      logRollMs: 604800000,
-      logRollJitterMs: 0,
-      logSegmentBytes: 1073741824,
-      logFlushIntervalMessages: Number.MAX_SAFE_INTEGER,
-      logFlushIntervalMs: Number.MAX_SAFE_INTEGER,
-      logCleanupPolicy: ['delete'],
-      logMessageTimestampType: 'CreateTime',
-      compressionType: 'producer',
       offsetsRetentionMs: 7 * 24 * 3600 * 1000,
       groupInitialRebalanceDelayMs: 3000,
+    });
+    expect(topicDefaults(resolved)).toMatchObject({
+      maxMessageBytes: 1048588,
+      retentionMs: 604800000,
+      retentionBytes: -1,
+      segmentMs: 604800000,
+      segmentJitterMs: 0,
+      segmentBytes: 1073741824,
+      flushMessages: Number.MAX_SAFE_INTEGER,
+      flushMs: Number.MAX_SAFE_INTEGER,
+      cleanupPolicy: ['delete'],
+      messageTimestampType: 'CreateTime',
+      compressionType: 'producer',
     });
     for (const e of entries.values()) expect(e.source).toBe(ConfigSource.DEFAULT_CONFIG);
     expect(entry(resolveBrokerConfig(), 'log.retention.ms').value).toBeNull();
@@ -182,7 +188,7 @@ describe('precedence', () => {
     expect(r.config.numPartitions).toBe(3);
     expect(r.config.logDirs).toEqual(['/from/env']);
     expect(entry(r, 'log.dirs')).toMatchObject({ origin: 'env', where: 'GREGOR_LOG_DIRS', source: ConfigSource.STATIC_BROKER_CONFIG });
-    expect(r.config.logRetentionMs).toBe(10 * 3600_000);
+    expect(topicDefaults(r).retentionMs).toBe(10 * 3600_000);
   });
 
   it('flags over environment', () => {
@@ -191,15 +197,15 @@ describe('precedence', () => {
     expect(r.config.autoCreateTopicsEnable).toBe(false);
     expect(r.config.logDirs).toEqual(['/a', '/b']);
     expect(entry(r, 'num.partitions')).toMatchObject({ origin: 'flag', source: ConfigSource.STATIC_BROKER_CONFIG });
-    expect(r.config.logRetentionMs).toBe(10 * 3600_000); // undefined flags do not override
+    expect(topicDefaults(r).retentionMs).toBe(10 * 3600_000); // undefined flags do not override
   });
 
   it('dynamic cluster default over static, dynamic broker over both', () => {
     const r = resolveBrokerConfig({ file: { 'log.retention.ms': '1000' }, dynamicDefault: { 'log.retention.ms': '2000' } });
-    expect(r.config.logRetentionMs).toBe(2000);
+    expect(topicDefaults(r).retentionMs).toBe(2000);
     expect(entry(r, 'log.retention.ms').source).toBe(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
     const r2 = resolveBrokerConfig({ file: { 'log.retention.ms': '1000' }, dynamicDefault: { 'log.retention.ms': '2000' }, dynamicBroker: { 'log.retention.ms': '3000' } });
-    expect(r2.config.logRetentionMs).toBe(3000);
+    expect(topicDefaults(r2).retentionMs).toBe(3000);
     expect(entry(r2, 'log.retention.ms').source).toBe(ConfigSource.DYNAMIC_BROKER_CONFIG);
   });
 
@@ -216,7 +222,8 @@ describe('precedence', () => {
 });
 
 describe('derived values', () => {
-  const ms = (file: Record<string, string>): number => resolveBrokerConfig({ file }).config.logRetentionMs;
+  const fromFile = (file: Record<string, string>): EffectiveTopicConfig => topicDefaults(resolveBrokerConfig({ file }));
+  const ms = (file: Record<string, string>): number => fromFile(file).retentionMs;
 
   it('log.retention.ms <- log.retention.minutes <- log.retention.hours', () => {
     expect(ms({ 'log.retention.hours': '1' })).toBe(3_600_000);
@@ -227,14 +234,14 @@ describe('derived values', () => {
   });
 
   it('log.roll.ms <- log.roll.hours, log.roll.jitter.ms <- log.roll.jitter.hours', () => {
-    expect(resolveBrokerConfig({ file: { 'log.roll.hours': '2' } }).config.logRollMs).toBe(7_200_000);
-    expect(resolveBrokerConfig({ file: { 'log.roll.hours': '2', 'log.roll.ms': '5' } }).config.logRollMs).toBe(5);
-    expect(resolveBrokerConfig({ file: { 'log.roll.jitter.hours': '1' } }).config.logRollJitterMs).toBe(3_600_000);
+    expect(fromFile({ 'log.roll.hours': '2' }).segmentMs).toBe(7_200_000);
+    expect(fromFile({ 'log.roll.hours': '2', 'log.roll.ms': '5' }).segmentMs).toBe(5);
+    expect(fromFile({ 'log.roll.jitter.hours': '1' }).segmentJitterMs).toBe(3_600_000);
   });
 
   it('log.flush.interval.ms <- log.flush.scheduler.interval.ms', () => {
-    expect(resolveBrokerConfig({ file: { 'log.flush.scheduler.interval.ms': '500' } }).config.logFlushIntervalMs).toBe(500);
-    expect(resolveBrokerConfig({ file: { 'log.flush.scheduler.interval.ms': '500', 'log.flush.interval.ms': '7' } }).config.logFlushIntervalMs).toBe(7);
+    expect(fromFile({ 'log.flush.scheduler.interval.ms': '500' }).flushMs).toBe(500);
+    expect(fromFile({ 'log.flush.scheduler.interval.ms': '500', 'log.flush.interval.ms': '7' }).flushMs).toBe(7);
   });
 
   it('log.dirs <- log.dir', () => {
@@ -244,10 +251,11 @@ describe('derived values', () => {
 
   it('node.id and broker.id are synonyms', () => {
     const fromNode = resolveBrokerConfig({ file: { 'node.id': '5' } });
-    expect([fromNode.config.nodeId, fromNode.config.brokerId]).toEqual([5, 5]);
+    expect(fromNode.config.nodeId).toBe(5);
     expect(entry(fromNode, 'broker.id')).toMatchObject({ value: '5', source: ConfigSource.STATIC_BROKER_CONFIG, origin: 'derived' });
     const fromBroker = resolveBrokerConfig({ file: { 'broker.id': '0' } });
-    expect([fromBroker.config.nodeId, fromBroker.config.brokerId]).toEqual([0, 0]);
+    expect(fromBroker.config.nodeId).toBe(0);
+    expect(entry(fromBroker, 'node.id')).toMatchObject({ value: '0', origin: 'derived' });
     expect(resolveBrokerConfig({ file: { 'broker.id': '2', 'node.id': '2' } }).config.nodeId).toBe(2);
     expect(errorOf({ file: { 'broker.id': '2', 'node.id': '3' } }).message).toBe(
       'Invalid value 2 for configuration broker.id: broker.id and node.id are synonyms and must be equal; node.id is 3 (set by config file)',
@@ -275,14 +283,11 @@ describe("Kafka's server.properties", () => {
     expect(lines.filter((l) => l.msg.startsWith('ignoring'))).toEqual([]);
     expect(r.config).toMatchObject({
       nodeId: 1,
-      brokerId: 1,
-      processRoles: ['broker', 'controller'],
       logDirs: ['/tmp/kraft-combined-logs'],
-      offsetsTopicReplicationFactor: 1,
-      transactionStateLogMinIsr: 1,
-      interBrokerListenerName: 'PLAINTEXT',
       advertisedListeners: [{ name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 'PLAINTEXT' }],
     });
+    expect(entry(r, 'process.roles').value).toBe('broker,controller');
+    expect(entry(r, 'offsets.topic.replication.factor').value).toBe('1');
     expect(entry(r, 'log.retention.hours').where).toMatch(/kraft-server\.properties:\d+$/);
   });
 
@@ -370,10 +375,10 @@ describe('dynamic changes', () => {
     const set = alterBrokerConfigs(base, [{ name: 'log.retention.ms', value: '1000' }], { perBroker: true });
     expect(set.ok).toBe(true);
     if (!set.ok) return;
-    expect(set.resolved.config.logRetentionMs).toBe(1000);
+    expect(topicDefaults(set.resolved).retentionMs).toBe(1000);
     expect(entry(set.resolved, 'log.retention.ms').source).toBe(ConfigSource.DYNAMIC_BROKER_CONFIG);
     const removed = alterBrokerConfigs(set.resolved, [{ name: 'log.retention.ms', value: null }], { perBroker: true });
-    expect(removed.ok && removed.resolved.config.logRetentionMs).toBe(24 * 3600_000);
+    expect(removed.ok && topicDefaults(removed.resolved).retentionMs).toBe(24 * 3600_000);
   });
 
   it('sets a cluster default', () => {

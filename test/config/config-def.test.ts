@@ -16,6 +16,7 @@ import {
   lambda,
   listOf,
   longToNumber,
+  mergeListValue,
   oneOf,
   parseAndValidate,
   parseValue,
@@ -198,5 +199,14 @@ describe('DescribeConfigs shapes', () => {
       _unknownTaggedFields: undefined,
     };
     expect(wire.name).toBe('a');
+  });
+});
+
+describe('mergeListValue', () => {
+  it('appends missing items only and subtracts present ones', () => {
+    expect(mergeListValue('', 'a,b', true)).toBe('a,b');
+    expect(mergeListValue('a,b', 'b,c', true)).toBe('a,b,c');
+    expect(mergeListValue('a,b,c', 'b,x', false)).toBe('a,c');
+    expect(mergeListValue('a', null, false)).toBe('a');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { resolveBrokerConfig, type ResolvedBrokerConfig } from '../../src/config/broker-config.js';
-import { AlterConfigOp } from '../../src/config/topic-config.js';
+import { AlterConfigOp, resolveTopicConfig } from '../../src/config/topic-config.js';
 import { applyBrokerConfigOps, DynamicConfigStore } from '../../src/metadata/dynamic-config-store.js';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { MemoryStateLogStore, openStateLog } from '../../src/storage/state-log.js';
@@ -44,16 +44,15 @@ describe('DynamicConfigStore', () => {
     const mem = new MemoryStateLogStore();
     const store = await open(mem);
     const heard: number[] = [];
-    store.onChange((c) => heard.push(c.config.logRetentionMs));
+    store.onChange((c) => heard.push(resolveTopicConfig({}, c).retentionMs));
     expect((await store.alter([{ name: 'log.retention.ms', value: '1000' }], { perBroker: false }, false)).ok).toBe(true);
     expect((await store.alter([{ name: 'log.segment.bytes', value: '2000000' }], { perBroker: true }, false)).ok).toBe(true);
     expect(heard).toEqual([1000, 1000]);
-    expect(store.current.config.logSegmentBytes).toBe(2000000);
+    expect(resolveTopicConfig({}, store.current).segmentBytes).toBe(2000000);
     await store.close();
 
     const reopened = await open(mem, base({ 'num.partitions': '4' }));
-    expect(reopened.current.config.logRetentionMs).toBe(1000);
-    expect(reopened.current.config.logSegmentBytes).toBe(2000000);
+    expect(resolveTopicConfig({}, reopened.current)).toMatchObject({ retentionMs: 1000, segmentBytes: 2000000 });
     expect(reopened.current.config.numPartitions).toBe(4);
     expect(Object.fromEntries(reopened.layer({ perBroker: false }))).toEqual({ 'log.retention.ms': '1000' });
     expect(Object.fromEntries(reopened.layer({ perBroker: true }))).toEqual({ 'log.segment.bytes': '2000000' });
@@ -103,7 +102,7 @@ describe('DynamicConfigStore', () => {
     const logger = pino({ level: 'warn' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
     const store = await open(mem, base(), logger);
     expect(store.current.config.numPartitions).toBe(1);
-    expect(store.current.config.logRetentionMs).toBe(1000);
+    expect(resolveTopicConfig({}, store.current).retentionMs).toBe(1000);
     expect(lines.join('')).toContain('num.partitions');
     await store.close();
   });
