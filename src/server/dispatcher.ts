@@ -19,13 +19,7 @@ import { ApiKey, type ApiInfo } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { ConnectionInfo } from './connection.js';
 import type { Handler, RequestContext } from './handler.js';
-import type { BrokerServices } from './services.js';
-
-export interface ApiVersionRange {
-  apiKey: number;
-  minVersion: number;
-  maxVersion: number;
-}
+import type { ApiVersionRange, BrokerServices } from './services.js';
 
 /** The version ranges ApiVersions advertises for a handler list, by api key. */
 export function advertisedVersions(handlers: readonly Handler[]): ApiVersionRange[] {

@@ -14,7 +14,13 @@ import type { ProduceService } from './produce/produce-service.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { FetchService } from './fetch/fetch-service.js';
 import type { LogOffsetService } from './fetch/log-offsets.js';
-import type { ApiVersionRange } from './dispatcher.js';
+
+/** One api's advertised range, as ApiVersions reports it. */
+export interface ApiVersionRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
 
 /** The address clients are told to use for this broker (advertised.listeners). */
 export interface AdvertisedEndpoint {
