@@ -19,7 +19,7 @@
 import { Admin, type ConfigEntry, type TopicDescription, type TopicListing } from '../client/admin.js';
 import { ConnectionError, KafkaProtocolError } from '../client/errors.js';
 import { ConfigResourceType } from '../config/config-def.js';
-import { isInternalTopic } from '../metadata/topic-name.js';
+import { isInternalTopic } from '../protocol/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { JavaHashMapOrder } from './java-hash-order.js';
 import { kafkaUuid } from './message-format.js';

@@ -26,7 +26,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { StateLog } from '../storage/state-log.js';
 import type { Logger } from '../util/logger.js';
-import { topicNameProblem, unifiedTopicName } from './topic-name.js';
+import { topicNameProblem, unifiedTopicName } from '../protocol/topic-name.js';
 
 export interface Topic {
   readonly name: string;

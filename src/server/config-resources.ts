@@ -5,7 +5,7 @@
  */
 import { ConfigResourceType } from '../config/config-def.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { topicNameProblem } from '../metadata/topic-name.js';
+import { topicNameProblem } from '../protocol/topic-name.js';
 
 export interface ConfigResourceOutcome {
   errorCode: number;

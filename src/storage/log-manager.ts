@@ -34,7 +34,7 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isValidTopicName, topicNameProblem } from '../metadata/topic-name.js';
+import { isValidTopicName, topicNameProblem } from '../protocol/topic-name.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';

@@ -10,7 +10,7 @@
  */
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
-import { isInternalTopic } from '../../metadata/topic-name.js';
+import { isInternalTopic } from '../../protocol/topic-name.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import type { PartitionLog } from '../../storage/types.js';
 import type { Logger } from '../../util/logger.js';

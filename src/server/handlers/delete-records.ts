@@ -9,7 +9,7 @@
  * One broker: the low watermark is reached at once, so timeoutMs never expires (no
  * REQUEST_TIMED_OUT).
  */
-import { ADMIN_CLIENT_ID } from '../../metadata/topic-name.js';
+import { ADMIN_CLIENT_ID } from '../../protocol/topic-name.js';
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import {
   defaultDeleteRecordsResponse,

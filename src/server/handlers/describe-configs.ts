@@ -33,7 +33,7 @@ import {
   type DescribeConfigsRequestDescribeConfigsResource,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../../protocol/generated/messages/describe-configs.js';
-import { topicNameProblem } from '../../metadata/topic-name.js';
+import { topicNameProblem } from '../../protocol/topic-name.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(ConfigResourceType).map(([name, id]) => [id, name]));

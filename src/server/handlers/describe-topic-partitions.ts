@@ -26,10 +26,9 @@ import {
   type DescribeTopicPartitionsResponseTopic,
 } from '../../protocol/generated/messages/describe-topic-partitions.js';
 import { ZERO_UUID } from '../../protocol/reader.js';
-import { topicNameProblem } from '../../metadata/topic-name.js';
+import { isInternalTopic, topicNameProblem } from '../../protocol/topic-name.js';
 import { TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler } from '../handler.js';
-import { isInternalTopic } from '../../metadata/topic-name.js';
 import { partitionLayouts } from '../topic-layout.js';
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one response may hold. */

@@ -34,11 +34,10 @@ import {
   type MetadataResponseTopic,
 } from '../../protocol/generated/messages/metadata.js';
 import { ZERO_UUID } from '../../protocol/reader.js';
-import { topicNameProblem } from '../../metadata/topic-name.js';
+import { isInternalTopic, topicNameProblem } from '../../protocol/topic-name.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler, type RequestContext } from '../handler.js';
-import { isInternalTopic } from '../../metadata/topic-name.js';
 import { partitionLayouts } from '../topic-layout.js';
 
 function topicResult(errorCode: number, name: string | null, topicId: string): MetadataResponseTopic {

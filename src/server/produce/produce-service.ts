@@ -34,7 +34,7 @@
 import path from 'node:path';
 import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
-import { ADMIN_CLIENT_ID, isInternalTopic } from '../../metadata/topic-name.js';
+import { ADMIN_CLIENT_ID, isInternalTopic } from '../../protocol/topic-name.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type {
   ProduceRequest,

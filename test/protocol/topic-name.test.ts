@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isInternalTopic, topicNameProblem, unifiedTopicName } from '../../src/metadata/topic-name.js';
+import { isInternalTopic, topicNameProblem, unifiedTopicName } from '../../src/protocol/topic-name.js';
 
 describe('topic names', () => {
   it("knows Kafka 4's internal topics", () => {
