@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { ManualClock } from '../../src/util/clock.js';
+import type { Logger } from '../../src/util/logger.js';
 import { WarningLimiter } from '../../src/util/warning-limiter.js';
 
-function capture(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof pino> } {
+function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger: Logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   return { lines, logger };
 }
 
