@@ -135,6 +135,10 @@ export class Broker {
           maxRequestBytes: config.socketRequestMaxBytes,
           maxPendingResponses: 100,
           maxPendingWriteBytes: 16 * 1024 * 1024,
+          queuedMaxRequestBytes: config.queuedMaxRequestBytes,
+          connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+          requestReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
+          clock,
           logger,
         },
       );

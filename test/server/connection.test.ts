@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
-import { TcpServer } from '../../src/server/tcp-server.js';
-import type { FrameHandler } from '../../src/server/connection.js';
+import { TcpServer, type TcpServerOptions } from '../../src/server/tcp-server.js';
+import type { ConnectionInfo, FrameHandler } from '../../src/server/connection.js';
+import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 /** Echo server: answers each frame with a frame holding the same bytes, optionally after a delay. */
@@ -24,17 +25,24 @@ function frame(payload: string | Buffer): Buffer {
   return out;
 }
 
+const NO_CONN: ConnectionInfo = { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {}, warn: () => {} };
+
 let server: TcpServer | undefined;
 let clients: Socket[] = [];
 
-async function start(handler: FrameHandler, maxRequestBytes = 1024 * 1024): Promise<number> {
+async function start(handler: FrameHandler, maxRequestBytes = 1024 * 1024, over: Partial<TcpServerOptions> = {}): Promise<number> {
   server = new TcpServer(handler, {
     host: '127.0.0.1',
     port: 0,
     maxRequestBytes,
     maxPendingResponses: 4,
     maxPendingWriteBytes: 64 * 1024,
+    queuedMaxRequestBytes: -1,
+    connectionsMaxIdleMs: -1,
+    requestReceiveTimeoutMs: -1,
+    clock: systemClock,
     logger: silentLogger,
+    ...over,
   });
   return server.listen();
 }
@@ -141,7 +149,7 @@ describe('Connection', () => {
   it('closes a connection whose handler rejects the frame', async () => {
     const port = await start((f) => {
       if (f.toString() === 'garbage') throw new Error('does not parse');
-      return echo()(f, { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {} });
+      return echo()(f, NO_CONN);
     });
     const s = await client(port);
     s.write(frame('garbage'));
@@ -150,7 +158,7 @@ describe('Connection', () => {
   });
 
   it('answers nothing for frames whose handler returns null, keeping order for the rest', async () => {
-    const port = await start((f) => (f.toString() === 'silent' ? null : echo()(f, { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {} })));
+    const port = await start((f) => (f.toString() === 'silent' ? null : echo()(f, NO_CONN)));
     const s = await client(port);
     const got = readFrames(s, 2);
     s.write(Buffer.concat([frame('a'), frame('silent'), frame('b')]));
