@@ -9,7 +9,8 @@
  * chunks are copied as they arrive. Pages of that buffer that were never written are never touched,
  * so a client that claims a large frame and sends little costs only what it sent, and the buffer
  * is one allocation the allocator returns to the system when it is freed (thousands of retained
- * 64 KiB chunks were not: they stayed in the process after their connections closed).
+ * 64 KiB chunks were not: they stayed in the process after their connections closed). A body
+ * dropped unfinished is reported to the MemoryReclaimer, which has it collected.
  *
  * Memory budget (queued.max.request.bytes, request-memory-pool.ts): a frame reserves its size in
  * the pool before its body is read, and gives it back when its handler has answered (or the
@@ -36,6 +37,7 @@ import type { Socket } from 'node:net';
 import { ChunkQueue } from '../protocol/chunk-queue.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import type { WarningLimiter } from '../util/warning-limiter.js';
 import type { MemoryWaiter, RequestMemoryPool } from './request-memory-pool.js';
 
@@ -76,6 +78,8 @@ export interface ConnectionOptions {
 export interface ConnectionShared {
   memory: RequestMemoryPool;
   warnings: WarningLimiter;
+  /** Told of frame bodies dropped unfinished, so their memory goes back to the system. */
+  reclaimer: MemoryReclaimer;
 }
 
 interface Slot {
@@ -267,6 +271,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     }
     const n = this.frameReserved;
     this.frameReserved = 0;
+    if (this.frameBody !== null) this.shared.reclaimer.abandoned(this.frameFilled);
     this.frameBody = null;
     this.received.clear();
     this.shared.memory.release(n);

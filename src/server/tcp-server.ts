@@ -2,9 +2,11 @@
  * The TCP listener: accepts connections, wraps each in a Connection that frames requests and
  * writes responses in order, and shuts down gracefully (stop accepting, let in-flight requests
  * finish and their responses be written, then close sockets). The connections share one request
- * memory budget (queued.max.request.bytes) and one limiter of the warnings peers cause.
+ * memory budget (queued.max.request.bytes), one limiter of the warnings peers cause, and one
+ * reclaimer of the memory of frames abandoned by closed connections.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import { WarningLimiter } from '../util/warning-limiter.js';
 import { Connection, type ConnectionOptions, type ConnectionShared, type FrameHandler } from './connection.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
@@ -29,6 +31,7 @@ export class TcpServer {
     this.shared = {
       memory: new RequestMemoryPool(options.queuedMaxRequestBytes),
       warnings: new WarningLimiter(options.logger, options.clock),
+      reclaimer: new MemoryReclaimer(options.clock),
     };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => options.logger.error({ err }, 'listener error'));
@@ -67,5 +70,6 @@ export class TcpServer {
     await Promise.all([...this.connections].map((c) => c.shutdown(timeoutMs)));
     await closed;
     this.shared.warnings.close();
+    this.shared.reclaimer.close();
   }
 }
