@@ -20,6 +20,7 @@ import { ProducerIdManager } from './server/produce/producer-ids.js';
 import { advertisedVersions, Dispatcher } from './server/dispatcher.js';
 import { HANDLERS } from './server/handlers/index.js';
 import type { AdvertisedEndpoint, BrokerServices } from './server/services.js';
+import type { RequestMemoryPool } from './server/request-memory-pool.js';
 import { TcpServer } from './server/tcp-server.js';
 import { openLogManager, type LogManager } from './storage/log-manager.js';
 import { RetentionScheduler } from './storage/retention-scheduler.js';
@@ -75,6 +76,11 @@ export class Broker {
 
   get logger(): Logger {
     return this.services.logger;
+  }
+
+  /** The request memory budget (queued.max.request.bytes): bytes held, connections waiting for room. */
+  get requestMemory(): Pick<RequestMemoryPool, 'capacity' | 'used' | 'waiting'> {
+    return this.server.memory;
   }
 
   static async start(options: BrokerOptions = {}): Promise<Broker> {
@@ -135,6 +141,10 @@ export class Broker {
           maxRequestBytes: config.socketRequestMaxBytes,
           maxPendingResponses: 100,
           maxPendingWriteBytes: 16 * 1024 * 1024,
+          queuedMaxRequestBytes: config.queuedMaxRequestBytes,
+          connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+          requestReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
+          clock,
           logger,
         },
       );

@@ -24,9 +24,10 @@
  * Keys no definition knows are kept, logged as ignored, and reported by DescribeConfigs as Kafka
  * does (type unknown, hence sensitive, value hidden), so Kafka's own server.properties loads as is.
  *
- * Gregor's defaults differ from Kafka's in three places, each noted on its definition: node.id and
+ * Gregor's defaults differ from Kafka's in these places, each noted on its definition: node.id and
  * broker.id default to 1 (Kafka: -1, KRaft requires node.id), log.dir is ./data (Kafka:
- * /tmp/kafka-logs), and the Gregor-only key cluster.id (not reported by DescribeConfigs).
+ * /tmp/kafka-logs), queued.max.request.bytes is 256 MiB (Kafka: -1, no limit), and the Gregor-only
+ * keys cluster.id and socket.request.receive.timeout.ms (not reported by DescribeConfigs).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -134,6 +135,14 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def('num.io.threads', 'int', '8', 'high', 'Threads processing requests (Kafka). Gregor runs one event loop.', { validator: atLeast(1) }),
   def('background.threads', 'int', '10', 'high', 'Threads for background tasks (Kafka).', { validator: atLeast(1) }),
   def('queued.max.requests', 'int', '500', 'high', 'Requests queued before network threads stop reading.', { validator: atLeast(1) }),
+  def(
+    'queued.max.request.bytes',
+    'long',
+    '268435456',
+    'medium',
+    'The bytes of requests being received or handled, across all connections, before no more are read; -1 for no limit. At least socket.request.max.bytes. Gregor defaults to 256 MiB so that a broker stays within a memory budget; Kafka has no limit by default.',
+    { kafkaDefault: '-1' },
+  ),
   def('request.timeout.ms', 'int', '30000', 'high', 'How long the broker waits for a response to its own requests.'),
   def('delete.topic.enable', 'boolean', 'true', 'high', 'Whether topics can be deleted.'),
   def('auto.create.topics.enable', 'boolean', 'true', 'high', 'Whether a metadata request or produce for an unknown topic creates it.'),
@@ -155,7 +164,15 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def('max.connections.per.ip.overrides', 'string', '', 'medium', 'Per-IP or per-host overrides of max.connections.per.ip, as host:count pairs.'),
   def('max.connections', 'int', INT_MAX, 'medium', 'Connections allowed in the broker at any time.', { validator: atLeast(0) }),
   def('max.connection.creation.rate', 'int', INT_MAX, 'medium', 'New connections allowed per second.', { validator: atLeast(0) }),
-  def('connections.max.idle.ms', 'long', '600000', 'medium', 'Idle connections are closed after this many milliseconds.'),
+  def('connections.max.idle.ms', 'long', '600000', 'medium', 'Idle connections are closed after this many milliseconds; -1 never closes them.'),
+  def(
+    'socket.request.receive.timeout.ms',
+    'long',
+    '30000',
+    'medium',
+    'Gregor only: a request whose bytes have not all arrived this many milliseconds after its first byte closes the connection; -1 for no limit. The time the broker itself stops reading (backpressure, queued.max.request.bytes) does not count.',
+    { internal: true },
+  ),
 
   // ---- Log basics
   def('num.partitions', 'int', '1', 'medium', 'The default number of partitions of a new topic.', { validator: atLeast(1) }),
@@ -457,6 +474,12 @@ export interface BrokerConfig {
   maxIncrementalFetchSessionCacheSlots: number;
   logRetentionCheckIntervalMs: number;
   socketRequestMaxBytes: number;
+  /** queued.max.request.bytes; 0 or less: no limit. */
+  queuedMaxRequestBytes: number;
+  /** connections.max.idle.ms; negative: never. */
+  connectionsMaxIdleMs: number;
+  /** socket.request.receive.timeout.ms; 0 or less: no limit. */
+  socketRequestReceiveTimeoutMs: number;
   /** offsets.retention.minutes in milliseconds. */
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
@@ -837,6 +860,18 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     );
   }
 
+  // Kafka's KafkaConfig.validateValues: a frame must fit in the budget, so it can always be read.
+  const queuedMaxBytes = long('queued.max.request.bytes');
+  if (queuedMaxBytes > 0 && queuedMaxBytes < int('socket.request.max.bytes')) {
+    problems.push(
+      problem(
+        'queued.max.request.bytes',
+        `Invalid value ${queuedMaxBytes} for configuration queued.max.request.bytes: queued.max.request.bytes must be larger or equal to socket.request.max.bytes (${int('socket.request.max.bytes')}), or -1 for no limit`,
+        where('queued.max.request.bytes'),
+      ),
+    );
+  }
+
   // log directories
   const logDirs = csv(str('log.dirs') ?? str('log.dir'));
   if (logDirs.length === 0) {
@@ -863,6 +898,9 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     maxIncrementalFetchSessionCacheSlots: int('max.incremental.fetch.session.cache.slots'),
     logRetentionCheckIntervalMs: long('log.retention.check.interval.ms'),
     socketRequestMaxBytes: int('socket.request.max.bytes'),
+    queuedMaxRequestBytes: long('queued.max.request.bytes'),
+    connectionsMaxIdleMs: long('connections.max.idle.ms'),
+    socketRequestReceiveTimeoutMs: long('socket.request.receive.timeout.ms'),
     offsetsRetentionMs: int('offsets.retention.minutes') * 60_000,
     offsetsRetentionCheckIntervalMs: long('offsets.retention.check.interval.ms'),
     offsetMetadataMaxBytes: int('offset.metadata.max.bytes'),

@@ -53,6 +53,14 @@ export class ChunkQueue {
     return out;
   }
 
+  /** Moves every byte held into `target` (at least `length` long) from its start; returns how many. */
+  drainInto(target: Buffer): number {
+    let filled = 0;
+    for (const c of this.chunks) filled += c.copy(target, filled);
+    this.clear();
+    return filled;
+  }
+
   clear(): void {
     this.chunks = [];
     this.buffered = 0;

@@ -1,31 +1,53 @@
 /**
  * The TCP listener: accepts connections, wraps each in a Connection that frames requests and
  * writes responses in order, and shuts down gracefully (stop accepting, let in-flight requests
- * finish and their responses be written, then close sockets).
+ * finish and their responses be written, then close sockets). The connections share one request
+ * memory budget (queued.max.request.bytes), one limiter of the warnings peers cause, and one
+ * reclaimer of the memory of frames abandoned by closed connections.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { Connection, type ConnectionOptions, type FrameHandler } from './connection.js';
+import { MemoryReclaimer } from '../util/memory-reclaimer.js';
+import { WarningLimiter } from '../util/warning-limiter.js';
+import { Connection, type ConnectionOptions, type ConnectionShared, type FrameHandler } from './connection.js';
+import { RequestMemoryPool } from './request-memory-pool.js';
 
 export interface TcpServerOptions extends ConnectionOptions {
   host: string;
   port: number;
+  /** queued.max.request.bytes; 0 or less: no limit. */
+  queuedMaxRequestBytes: number;
 }
 
 export class TcpServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
+  private readonly shared: ConnectionShared;
   private nextId = 1;
 
   constructor(
     private readonly handler: FrameHandler,
     private readonly options: TcpServerOptions,
   ) {
+    this.shared = {
+      memory: new RequestMemoryPool(options.queuedMaxRequestBytes),
+      warnings: new WarningLimiter(options.logger, options.clock),
+      reclaimer: new MemoryReclaimer(options.clock),
+    };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => options.logger.error({ err }, 'listener error'));
   }
 
+  /** The request memory budget: bytes in use and connections waiting for room. */
+  get memory(): RequestMemoryPool {
+    return this.shared.memory;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
   private accept(socket: Socket): void {
-    const conn = new Connection(this.nextId++, socket, this.handler, this.options);
+    const conn = new Connection(this.nextId++, socket, this.handler, this.options, this.shared);
     this.connections.add(conn);
     socket.on('close', () => this.connections.delete(conn));
   }
@@ -47,5 +69,7 @@ export class TcpServer {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.connections].map((c) => c.shutdown(timeoutMs)));
     await closed;
+    this.shared.warnings.close();
+    this.shared.reclaimer.close();
   }
 }

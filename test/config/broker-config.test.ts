@@ -133,6 +133,16 @@ describe('definitions', () => {
     expect(brokerConfigDefinition('node.id')).toMatchObject({ default: '1', kafkaDefault: '-1' });
     expect(brokerConfigDefinition('log.dir')).toMatchObject({ default: './data', kafkaDefault: '/tmp/kafka-logs' });
     expect(brokerConfigDefinition('cluster.id')).toMatchObject({ internal: true, default: null });
+    expect(brokerConfigDefinition('queued.max.request.bytes')).toMatchObject({ type: 'long', default: '268435456', kafkaDefault: '-1' });
+    expect(brokerConfigDefinition('socket.request.receive.timeout.ms')).toMatchObject({ internal: true, default: '30000' });
+  });
+
+  it('read the connection limits, -1 meaning none', () => {
+    expect(resolveBrokerConfig({}).config).toMatchObject({ queuedMaxRequestBytes: 268_435_456, connectionsMaxIdleMs: 600_000, socketRequestReceiveTimeoutMs: 30_000 });
+    const off = resolveBrokerConfig({
+      flags: { 'socket.request.max.bytes': 500_000_000, 'queued.max.request.bytes': -1, 'connections.max.idle.ms': -1, 'socket.request.receive.timeout.ms': -1 },
+    });
+    expect(off.config).toMatchObject({ queuedMaxRequestBytes: -1, connectionsMaxIdleMs: -1, socketRequestReceiveTimeoutMs: -1 });
   });
 });
 
@@ -350,6 +360,10 @@ describe('validation messages name the key', () => {
     [{ 'inter.broker.listener.name': 'REPLICATION' }, 'inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are PLAINTEXT'],
     [{ 'log.dirs': ' , ' }, 'Invalid value , for configuration log.dirs: At least one log directory must be defined via log.dirs or log.dir.'],
     [{ 'log.dirs': '/a,/a' }, 'Invalid value /a,/a for configuration log.dirs: Duplicate log directories are not allowed'],
+    [
+      { 'socket.request.max.bytes': '500000000' },
+      'Invalid value 268435456 for configuration queued.max.request.bytes: queued.max.request.bytes must be larger or equal to socket.request.max.bytes (500000000), or -1 for no limit',
+    ],
   ])('%j', (file, message) => {
     expect(one({ file: file as Record<string, string> })).toBe(message);
   });
@@ -462,8 +476,9 @@ describe('DescribeConfigs (BROKER)', () => {
     expect(password).toMatchObject({ value: null, isSensitive: true, configType: 9, readOnly: false, synonyms: [{ name: 'ssl.keystore.password', value: null, source: 4 }] });
     expect(unknown).toMatchObject({ name: 'custom.plugin.key', value: null, isSensitive: true, readOnly: true, configType: 0, configSource: 4, documentation: null });
     const all = describeBrokerConfigs(r, { resourceName: '1' }).configs;
-    expect(all.some((c) => c.name === 'cluster.id')).toBe(false);
-    expect(all.length).toBe(BROKER_CONFIG_DEFINITIONS.length - 1 + 1);
+    expect(all.some((c) => c.name === 'cluster.id' || c.name === 'socket.request.receive.timeout.ms')).toBe(false);
+    // Every definition but the Gregor-only ones, and the unknown key.
+    expect(all.length).toBe(BROKER_CONFIG_DEFINITIONS.filter((d) => !d.internal).length + 1);
     expect(all.every((c) => c.synonyms.length === 0 && c.documentation === null)).toBe(true);
   });
 

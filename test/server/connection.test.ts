@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
-import { TcpServer } from '../../src/server/tcp-server.js';
-import type { FrameHandler } from '../../src/server/connection.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { TcpServer, type TcpServerOptions } from '../../src/server/tcp-server.js';
+import type { ConnectionInfo, FrameHandler } from '../../src/server/connection.js';
+import { pino } from 'pino';
+import { ProtocolDecodeError } from '../../src/protocol/decode-error.js';
+import { ManualClock, systemClock } from '../../src/util/clock.js';
+import { silentLogger, type Logger } from '../../src/util/logger.js';
 
 /** Echo server: answers each frame with a frame holding the same bytes, optionally after a delay. */
 function echo(delayFor: (frame: Buffer) => number = () => 0): FrameHandler {
@@ -24,17 +27,24 @@ function frame(payload: string | Buffer): Buffer {
   return out;
 }
 
+const NO_CONN: ConnectionInfo = { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {}, warn: () => {} };
+
 let server: TcpServer | undefined;
 let clients: Socket[] = [];
 
-async function start(handler: FrameHandler, maxRequestBytes = 1024 * 1024): Promise<number> {
+async function start(handler: FrameHandler, maxRequestBytes = 1024 * 1024, over: Partial<TcpServerOptions> = {}): Promise<number> {
   server = new TcpServer(handler, {
     host: '127.0.0.1',
     port: 0,
     maxRequestBytes,
     maxPendingResponses: 4,
     maxPendingWriteBytes: 64 * 1024,
+    queuedMaxRequestBytes: -1,
+    connectionsMaxIdleMs: -1,
+    requestReceiveTimeoutMs: -1,
+    clock: systemClock,
     logger: silentLogger,
+    ...over,
   });
   return server.listen();
 }
@@ -42,6 +52,8 @@ async function start(handler: FrameHandler, maxRequestBytes = 1024 * 1024): Prom
 function client(port: number): Promise<Socket> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1', () => resolve(s));
+    // A server that closes on a client with bytes in flight resets it: that is a close here too.
+    s.on('error', () => {});
     clients.push(s);
   });
 }
@@ -141,7 +153,7 @@ describe('Connection', () => {
   it('closes a connection whose handler rejects the frame', async () => {
     const port = await start((f) => {
       if (f.toString() === 'garbage') throw new Error('does not parse');
-      return echo()(f, { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {} });
+      return echo()(f, NO_CONN);
     });
     const s = await client(port);
     s.write(frame('garbage'));
@@ -150,7 +162,7 @@ describe('Connection', () => {
   });
 
   it('answers nothing for frames whose handler returns null, keeping order for the rest', async () => {
-    const port = await start((f) => (f.toString() === 'silent' ? null : echo()(f, { id: 0, remoteAddress: '', closeAfterPendingResponses: () => {} })));
+    const port = await start((f) => (f.toString() === 'silent' ? null : echo()(f, NO_CONN)));
     const s = await client(port);
     const got = readFrames(s, 2);
     s.write(Buffer.concat([frame('a'), frame('silent'), frame('b')]));
@@ -206,5 +218,174 @@ describe('Connection.closeAfterPendingResponses', () => {
     s.write(Buffer.concat([frame('before'), frame('close-me'), frame('after')]));
     expect(await got).toEqual(['before']);
     await closed(s);
+  });
+});
+
+/** Waits for a condition on the server's side, checking once per turn of the event loop. */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** The size prefix of a frame of `size` bytes followed by its first `sent` bytes, tagged with `tag`. */
+function partialFrame(tag: string, size: number, sent: number): { head: Buffer; rest: Buffer } {
+  const whole = Buffer.alloc(4 + size, 0x61);
+  whole.writeInt32BE(size, 0);
+  whole.write(tag, 4);
+  return { head: whole.subarray(0, 4 + sent), rest: whole.subarray(4 + sent) };
+}
+
+function captureWarnings(): { lines: Record<string, unknown>[]; logger: Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const logger: Logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { lines, logger };
+}
+
+describe('Connection memory budget (queued.max.request.bytes)', () => {
+  const MiB = 1024 * 1024;
+
+  it('stops reading frames that do not fit, still answers requests that arrived whole, and gives every byte back', async () => {
+    const handled: string[] = [];
+    const port = await start(
+      (f, conn) => {
+        handled.push(f.subarray(0, 2).toString());
+        return echo()(f.subarray(0, 2), conn);
+      },
+      MiB,
+      { queuedMaxRequestBytes: 2 * MiB },
+    );
+    const pool = server!.memory;
+    const [c1, c2, c3] = [await client(port), await client(port), await client(port)];
+    const f1 = partialFrame('c1', MiB, 100_000);
+    const f2 = partialFrame('c2', MiB, 100_000);
+    const f3 = partialFrame('c3', MiB, 100_000);
+    c1.write(f1.head);
+    c2.write(f2.head);
+    // Two 1 MiB frames fill the 2 MiB budget: the third waits, reading nothing more.
+    await until(() => pool.used === 2 * MiB);
+    c3.write(f3.head);
+    await until(() => pool.waiting === 1);
+
+    // A small request on a fresh connection arrives whole and is answered meanwhile.
+    const fresh = await client(port);
+    const freshGot = readFrames(fresh, 1);
+    fresh.write(frame('ok'));
+    expect(await freshGot).toEqual(['ok']);
+    expect(handled).toEqual(['ok']);
+    expect(pool.waiting).toBe(1);
+
+    // The first frame completes and is answered; its memory goes to the waiting connection.
+    const got1 = readFrames(c1, 1);
+    const got3 = readFrames(c3, 1);
+    c1.write(f1.rest);
+    c3.write(f3.rest);
+    expect(await got1).toEqual(['c1']);
+    expect(await got3).toEqual(['c3']);
+    expect(handled).toEqual(['ok', 'c1', 'c3']);
+    expect(pool.waiting).toBe(0);
+
+    // A connection that closes mid-frame gives its reservation back.
+    expect(pool.used).toBe(MiB);
+    c2.destroy();
+    await until(() => pool.used === 0);
+    for (const c of [c1, c3, fresh]) c.destroy();
+    await until(() => server!.connectionCount === 0);
+    expect(pool.used).toBe(0);
+  });
+
+  it('does not count the time a connection waits for memory against socket.request.receive.timeout.ms', async () => {
+    const clock = new ManualClock(0);
+    const port = await start(echo(), MiB, { queuedMaxRequestBytes: MiB, requestReceiveTimeoutMs: 1000, clock });
+    const pool = server!.memory;
+    const [c1, c2] = [await client(port), await client(port)];
+    const f1 = partialFrame('c1', MiB, 10);
+    const f2 = partialFrame('c2', 100, 10);
+    c1.write(f1.head);
+    await until(() => pool.used === MiB);
+    c2.write(f2.head);
+    await until(() => pool.waiting === 1);
+    // c1 has been sending its frame for 900 ms; c2 has waited as long for the broker.
+    clock.advance(900);
+    const got1 = readFrames(c1, 1);
+    c1.write(f1.rest);
+    expect((await got1)[0]!.slice(0, 2)).toBe('c1');
+    await until(() => pool.waiting === 0);
+    // 900 ms more: c2 has been read for less than its timeout, and is still served.
+    clock.advance(900);
+    const got2 = readFrames(c2, 1);
+    c2.write(f2.rest);
+    expect((await got2)[0]!.slice(0, 2)).toBe('c2');
+  });
+});
+
+describe('Connection timeouts', () => {
+  it('closes a connection idle for connections.max.idle.ms, but not while its request is being handled', async () => {
+    const clock = new ManualClock(0);
+    let finish: (() => void) | undefined;
+    const port = await start(
+      (f, conn) => (f.toString() === 'slow' ? new Promise<Buffer[] | null>((resolve) => (finish = () => resolve(echo()(f, conn) as Buffer[]))) : echo()(f, conn)),
+      1024,
+      { connectionsMaxIdleMs: 10_000, clock },
+    );
+    const s = await client(port);
+    const first = readFrames(s, 2);
+    s.write(Buffer.concat([frame('quick'), frame('slow')]));
+    await until(() => finish !== undefined);
+    // The slow request is pending for longer than the idle limit: the client is waiting, not idle.
+    clock.advance(60_000);
+    finish!();
+    expect(await first).toEqual(['quick', 'slow']);
+    expect(s.destroyed).toBe(false);
+    // Now nothing moves for connections.max.idle.ms.
+    clock.advance(10_000);
+    await closed(s);
+    await until(() => server!.connectionCount === 0);
+  });
+
+  it('closes a connection whose started request has not arrived within socket.request.receive.timeout.ms, with a warning', async () => {
+    const clock = new ManualClock(0);
+    const { lines, logger } = captureWarnings();
+    const port = await start(echo(), 1024, { requestReceiveTimeoutMs: 30_000, clock, logger });
+    const slow = await client(port);
+    const f = partialFrame('sl', 100, 3);
+    slow.write(f.head);
+    await until(() => server!.memory.used === 100);
+    // A byte now and then keeps the connection active, but the frame's clock runs from its first byte.
+    clock.advance(20_000);
+    slow.write(f.rest.subarray(0, 1));
+    clock.advance(10_000);
+    await closed(slow);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        kind: 'request receive timeout',
+        peer: '127.0.0.1',
+        size: 100,
+        msg: 'request not received in time (socket.request.receive.timeout.ms); closing connection',
+      }),
+    ]);
+    await until(() => server!.memory.used === 0);
+  });
+});
+
+describe('Connection warnings', () => {
+  it('limits the warnings of malformed frames per peer and kind, and reports how many it suppressed', async () => {
+    const { lines, logger } = captureWarnings();
+    const port = await start(
+      () => {
+        throw new ProtocolDecodeError('does not parse');
+      },
+      1024,
+      { logger },
+    );
+    for (let i = 0; i < 40; i++) {
+      const s = await client(port);
+      s.write(frame('garbage'));
+      await closed(s);
+    }
+    expect(lines).toHaveLength(5);
+    expect(lines.every((l) => l.kind === 'ProtocolDecodeError' && l.peer === '127.0.0.1' && l.msg === 'bad request; closing connection')).toBe(true);
+    await server!.close(100);
+    server = undefined;
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toMatchObject({ kind: 'ProtocolDecodeError', peer: '127.0.0.1', suppressed: 35 });
   });
 });

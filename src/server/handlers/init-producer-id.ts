@@ -10,9 +10,12 @@
  * - Idempotent producers (null transactionalId) work in every version: a fresh id, epoch 0, never
  *   reused across restarts on disk.
  * - Not implemented: transactions. A non-null transactionalId is checked ("" is INVALID_REQUEST, a
- *   bad timeout INVALID_TRANSACTION_TIMEOUT) and then answered COORDINATOR_NOT_AVAILABLE, Kafka's
- *   answer when its transaction coordinator cannot serve: retriable, so a transactional client
- *   waits and times out instead of getting an id for transactions that could not run.
+ *   bad timeout INVALID_TRANSACTION_TIMEOUT) and then answered INVALID_REQUEST with a warning in
+ *   the broker's log naming the cause, so that transactional clients fail at once instead of
+ *   retrying for a minute (producer-ids.ts says why this code). FindCoordinator still names this
+ *   broker for a transactional id: KafkaJS would turn an error there into "Failed to find group
+ *   coordinator", which says less than the standard INVALID_REQUEST message ("... sent to an
+ *   incompatible broker. See the broker logs for more details").
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { defaultInitProducerIdResponse } from '../../protocol/generated/messages/init-producer-id.js';
@@ -27,6 +30,7 @@ export const initProducerIdHandler = defineHandler({
     const result = await initProducerId(ctx.services.producerIds, request, {
       transactionMaxTimeoutMs: ctx.services.brokerConfig.config.transactionMaxTimeoutMs,
       logger: ctx.services.logger,
+      warn: (kind, fields, message) => ctx.connection.warn(kind, fields, message),
     });
     const response = defaultInitProducerIdResponse();
     response.errorCode = result.errorCode;

@@ -105,17 +105,27 @@ const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, pro
  *   id and epoch it had (KIP-360: Kafka "blindly accepts" and hands out a new id);
  * - transactionalId "": INVALID_REQUEST; a transactionTimeoutMs not in (0, transaction.max.timeout.ms]:
  *   INVALID_TRANSACTION_TIMEOUT;
- * - any other transactionalId: COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists.
- *   That is what Kafka answers when its transaction state topic cannot be served (the classic
- *   single-broker setup with transaction.state.log.replication.factor=3): retriable, so clients
- *   retry until their timeout and then say they could not reach the transaction coordinator.
+ * - any other transactionalId: INVALID_REQUEST until transactions exist, with a warning in the
+ *   broker's log. Kafka's answer while its transaction state topic cannot be served,
+ *   COORDINATOR_NOT_AVAILABLE, is retriable: the Java producer then blocks in initTransactions()
+ *   for max.block.ms (60 s) and KafkaJS for its whole retry budget, and neither says why.
+ *   INVALID_REQUEST is fatal at once in both (Java's InitProducerIdHandler and KafkaJS's eosManager
+ *   retry only coordinator errors), and its standard message sends the user to the broker's log,
+ *   which names the cause. No code says "unsupported feature" better: UNSUPPORTED_VERSION,
+ *   INVALID_TXN_STATE and UNSUPPORTED_FOR_MESSAGE_FORMAT all describe something else, and the
+ *   response has no error message field.
  * - a block of ids that cannot be recorded (disk failure): COORDINATOR_LOAD_IN_PROGRESS, Kafka's
  *   answer when its producer id manager has no block (retriable).
  */
 export async function initProducerId(
   ids: ProducerIdManager,
   input: InitProducerIdInput,
-  options: { transactionMaxTimeoutMs: number; logger?: Logger },
+  options: {
+    transactionMaxTimeoutMs: number;
+    logger?: Logger;
+    /** Where a refused transactional producer is reported (the connection's rate-limited warnings). */
+    warn?: (kind: string, fields: Record<string, unknown>, message: string) => void;
+  },
 ): Promise<InitProducerIdResult> {
   const noId = input.producerId === -1n;
   const noEpoch = input.producerEpoch === -1;
@@ -132,5 +142,10 @@ export async function initProducerId(
   if (input.transactionTimeoutMs <= 0 || input.transactionTimeoutMs > options.transactionMaxTimeoutMs) {
     return initError(ErrorCode.InvalidTransactionTimeout);
   }
-  return initError(ErrorCode.CoordinatorNotAvailable);
+  options.warn?.(
+    'transactional producer refused',
+    { transactionalId: input.transactionalId },
+    'a transactional producer was refused (INVALID_REQUEST): transactions are not supported by this broker yet; use an idempotent producer without transactional.id',
+  );
+  return initError(ErrorCode.InvalidRequest);
 }

@@ -35,7 +35,7 @@ export async function startHarness(options: BrokerOptions = {}): Promise<AdminHa
     async call(apiKey, version, body) {
       const id = correlationId++;
       const frame = encodeRequest({ apiKey, apiVersion: version, correlationId: id, clientId: 'harness' }, body).subarray(4);
-      const out = await dispatcher.handleFrame(frame, { id: 1, remoteAddress: 'test:1', closeAfterPendingResponses: () => {} });
+      const out = await dispatcher.handleFrame(frame, { id: 1, remoteAddress: 'test:1', closeAfterPendingResponses: () => {}, warn: () => {} });
       if (errors.length > 0) throw new Error(`the broker logged an error: ${errors.join('\n')}`);
       if (out === null) throw new Error('no response');
       const response = decodeResponse(Buffer.concat(out).subarray(4), apiKey, version);

@@ -54,8 +54,8 @@ describe('InitProducerId', () => {
     });
   });
 
-  it('transactional ids: COORDINATOR_NOT_AVAILABLE (no transaction coordinator yet); bad ones are checked first', async () => {
-    expect(await client.send(ApiKey.InitProducerId, 1, req({ transactionalId: 'tx' }))).toMatchObject({ errorCode: ErrorCode.CoordinatorNotAvailable, producerId: -1n });
+  it('transactional ids: INVALID_REQUEST (no transactions yet, fatal in clients); bad ones are checked first', async () => {
+    expect(await client.send(ApiKey.InitProducerId, 1, req({ transactionalId: 'tx' }))).toMatchObject({ errorCode: ErrorCode.InvalidRequest, producerId: -1n });
     expect((await client.send(ApiKey.InitProducerId, 2, req({ transactionalId: '' }))).errorCode).toBe(ErrorCode.InvalidRequest);
     expect((await client.send(ApiKey.InitProducerId, 5, req({ transactionalId: 'tx', transactionTimeoutMs: 3_600_000 }))).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
   });

@@ -74,12 +74,16 @@ describe('initProducerId', () => {
     await ids.close();
   });
 
-  it('transactional ids: INVALID_REQUEST for "", INVALID_TRANSACTION_TIMEOUT, else COORDINATOR_NOT_AVAILABLE', async () => {
+  it('transactional ids: INVALID_REQUEST for "", INVALID_TRANSACTION_TIMEOUT, else INVALID_REQUEST with a warning (no transactions yet)', async () => {
     const ids = await open(new MemoryStateLogStore());
-    expect((await initProducerId(ids, req({ transactionalId: '' }), opts)).errorCode).toBe(ErrorCode.InvalidRequest);
-    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 0 }), opts)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
-    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 900_001 }), opts)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
-    expect(await initProducerId(ids, req({ transactionalId: 'tx' }), opts)).toEqual({ errorCode: ErrorCode.CoordinatorNotAvailable, producerId: -1n, producerEpoch: -1 });
+    const warnings: [string, Record<string, unknown>, string][] = [];
+    const withWarn = { ...opts, warn: (kind: string, fields: Record<string, unknown>, message: string) => void warnings.push([kind, fields, message]) };
+    expect((await initProducerId(ids, req({ transactionalId: '' }), withWarn)).errorCode).toBe(ErrorCode.InvalidRequest);
+    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 0 }), withWarn)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
+    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 900_001 }), withWarn)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
+    expect(warnings).toEqual([]);
+    expect(await initProducerId(ids, req({ transactionalId: 'tx' }), withWarn)).toEqual({ errorCode: ErrorCode.InvalidRequest, producerId: -1n, producerEpoch: -1 });
+    expect(warnings).toEqual([['transactional producer refused', { transactionalId: 'tx' }, expect.stringContaining('transactions are not supported by this broker yet')]]);
     expect(ids.peekNext).toBe(0n);
     await ids.close();
   });
