@@ -54,12 +54,27 @@ import { StorageError } from './types.js';
 /** One replayed item: the snapshot (at most one, always first), then the records after it. */
 export type StateLogEntry = { kind: 'snapshot'; value: unknown } | { kind: 'record'; value: unknown };
 
+/** What open cut from a log: the records in those bytes are not replayed. */
+export interface StateLogDamage {
+  /** The log file cut. */
+  readonly file: string;
+  /** Where the cut starts (0 for a whole log set aside). */
+  readonly position: number;
+  readonly bytes: number;
+  /** What stopped the scan there ("a frame failing its CRC", ...). */
+  readonly problem: string;
+  /** Where the cut bytes were kept. */
+  readonly copy: string;
+}
+
 export interface StateLog {
   readonly name: string;
   /** Records appended since the latest snapshot (replayed after it on the next open). */
   readonly recordsSinceSnapshot: number;
   /** Bytes appended since the latest snapshot, framing included. */
   readonly bytesSinceSnapshot: number;
+  /** What open had to cut (none normally); the owner may say what it lost because of it. */
+  readonly damage: readonly StateLogDamage[];
 
   /**
    * The latest snapshot, then every record appended after it, in append order. Call it once at
@@ -283,6 +298,7 @@ class DiskStateLog implements StateLog {
     private size: number,
     private records: number,
     private bytes: number,
+    readonly damage: readonly StateLogDamage[],
   ) {}
 
   get recordsSinceSnapshot(): number {
@@ -336,6 +352,7 @@ class DiskStateLog implements StateLog {
     const live = logs.filter((g) => g >= Math.max(snapshotGen, 0)).sort((a, b) => a - b);
     if (live.length === 0) live.push(Math.max(snapshotGen, 0));
     const scanned: { gen: number; size: number; records: number }[] = [];
+    const damage: StateLogDamage[] = [];
     let active: FileHandle | undefined;
     for (let i = 0; i < live.length; i++) {
       const g = live[i]!;
@@ -354,6 +371,7 @@ class DiskStateLog implements StateLog {
           // A frame cut short at the very end is what a crash in the middle of a write leaves; a
           // frame that is complete but wrong was damaged after it was written.
           const level = reader.torn ? 'warn' : 'error';
+          damage.push({ file: logPath, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy });
           logger[level](
             { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: cut, records, copy },
             `state log ${name}: ${logPath} has ${reader.problem} at byte ${reader.validEnd}: truncating ${cut} bytes there (a copy is in ${copy}); ${records} records before it are kept`,
@@ -364,7 +382,9 @@ class DiskStateLog implements StateLog {
           // are set aside, not removed.
           for (const later of live.splice(i + 1)) {
             const laterPath = path.join(dir, generationFileName(name, later, 'log'));
+            const laterSize = (await stat(laterPath)).size;
             const aside = await setAsideDamaged(laterPath, 0);
+            damage.push({ file: laterPath, position: 0, bytes: laterSize, problem: `it follows a torn log`, copy: aside });
             logger.error({ file: laterPath, copy: aside }, `state log ${name}: ${laterPath} follows a torn one; its records cannot be applied and it is set aside as ${aside}`);
           }
           dirChanged = true;
@@ -392,7 +412,7 @@ class DiskStateLog implements StateLog {
         bytes += l.size;
       }
       const earlier = scanned.slice(0, -1).map(({ gen, size }) => ({ gen, size }));
-      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active!, last.size, records, bytes);
+      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active!, last.size, records, bytes, damage);
     } catch (err) {
       await active!.close();
       throw err;
@@ -686,6 +706,7 @@ async function verifySnapshot(file: string): Promise<Buffer> {
 /** The same contract without files; records are stored encoded, so replay returns fresh copies. */
 class MemoryStateLog implements StateLog {
   private readonly guard = new UsageGuard();
+  readonly damage: readonly StateLogDamage[] = [];
 
   private constructor(
     readonly name: string,

@@ -285,6 +285,10 @@ describe('state log on disk: files and crash recovery', () => {
     // The copy holds exactly the bytes that were cut; the set-aside log is whole.
     expect(await readFile(`${first}.damaged-${cutAt}`)).toEqual(original.subarray(cutAt, original.length - 2));
     expect(await readFile(`${second}.damaged-0`)).toEqual(secondBytes);
+    expect(log.damage.map((d) => [d.file, d.position, d.bytes])).toEqual([
+      [first, cutAt, original.length - 2 - cutAt],
+      [second, 0, secondBytes.length],
+    ]);
     expect(await replayedValues()).toEqual(['b1', 'after']);
   });
 
@@ -313,6 +317,7 @@ describe('state log on disk: files and crash recovery', () => {
     expect(logger.warnings.join('\n')).toMatch(new RegExp(`${file}.* at byte ${goodSize}: truncating 49 bytes there \\(a copy is in ${file}\\.damaged-${goodSize}\\)`));
     expect((await stat(file)).size).toBe(goodSize);
     expect((await readFile(`${file}.damaged-${goodSize}`)).toString()).toBe('this is not a frame at all, just trailing garbage');
+    expect(log.damage).toEqual([{ file, position: goodSize, bytes: 49, problem: expect.stringMatching(/torn frame/), copy: `${file}.damaged-${goodSize}` }]);
 
     // The log goes on after the cut.
     await log.append({ i: 20, text: 'record 20' });
