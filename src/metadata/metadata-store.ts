@@ -14,7 +14,7 @@
  *
  * Startup never deletes record data it cannot account for. Each partition folder carries its topic
  * id (partition.metadata, written when the partition is created); on start, a partition the
- * replayed metadata does not explain is handled so (reconcile.ts in Kafka terms: stray logs):
+ * replayed metadata does not explain is handled so (Kafka calls the folders it cannot place stray logs):
  * - its topic is unknown: the topic is restored into the metadata (name from the folder, id from
  *   partition.metadata, partition count from the highest partition found, default configs) and
  *   recorded, so a damaged or lost metadata log costs config overrides at most, never data;
