@@ -12,9 +12,25 @@
  * topic, deletes them after recording the deletion, and on start reconciles the logs found on disk
  * with the replayed topics (a crash between the two steps heals itself).
  *
+ * Startup never deletes record data it cannot account for. Each partition folder carries its topic
+ * id (partition.metadata, written when the partition is created); on start, a partition the
+ * replayed metadata does not explain is handled so (Kafka calls the folders it cannot place stray logs):
+ * - its topic is unknown: the topic is restored into the metadata (name from the folder, id from
+ *   partition.metadata, partition count from the highest partition found, default configs) and
+ *   recorded, so a damaged or lost metadata log costs config overrides at most, never data;
+ * - its topic is known but the partition lies beyond the topic's count: the count is raised (a
+ *   CreatePartitions record was lost);
+ * - its topic is known under another topic id: the folder is set aside (`-stray`), not removed;
+ * - only a partition the metadata log says was deleted (a deletion record, for the folder's topic
+ *   id when the folder has one) is removed, as before.
+ * Each restoration is logged at WARN with the folders and the reason, then one summary line.
+ * Deletions whose folders may still exist are kept in snapshots, so compaction does not turn a
+ * deleted topic into an unknown one that would be restored.
+ *
  * Errors are Kafka's: the methods return an error code and message instead of throwing.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import {
   resolveTopicConfig,
@@ -67,6 +83,16 @@ type MetadataRecord =
 
 interface Snapshot {
   topics: { name: string; topicId: string; partitions: number; overrides: [string, string][] }[];
+  /** Deleted topics whose partition folders were not all renamed away yet (absent in older snapshots). */
+  deleted?: { name: string; topicId: string }[];
+}
+
+/** What reconcileLogs did with partitions the metadata did not explain, for the summary line. */
+interface Reconciliation {
+  restoredTopics: string[];
+  restoredPartitions: string[];
+  setAside: string[];
+  removed: string[];
 }
 
 /** How many records the state log takes before the store rewrites it as one snapshot. */
@@ -82,6 +108,11 @@ export class MetadataStore {
   private brokerConfig: ResolvedBrokerConfig;
   private recordsSinceSnapshot = 0;
   private readonly deleteListeners: ((topic: Topic) => void)[] = [];
+  /**
+   * Deleted topics (id to name) whose partition folders may still exist under their own names: from
+   * the deletion record until every folder is renamed away. Only these may be removed on start.
+   */
+  private readonly pendingDeletions = new Map<string, string>();
 
   private constructor(
     private readonly stateLog: StateLog,
@@ -103,7 +134,9 @@ export class MetadataStore {
     for await (const entry of options.stateLog.replay()) {
       if (entry.kind === 'snapshot') {
         store.clear();
-        for (const t of (entry.value as Snapshot).topics) store.apply({ type: 'topic', ...t });
+        const snapshot = entry.value as Snapshot;
+        for (const t of snapshot.topics) store.apply({ type: 'topic', ...t });
+        for (const d of snapshot.deleted ?? []) store.pendingDeletions.set(d.topicId, d.name);
       } else {
         store.apply(entry.value as MetadataRecord);
         store.recordsSinceSnapshot++;
@@ -186,6 +219,7 @@ export class MetadataStore {
     }
     await this.record({ type: 'delete', name });
     await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.logs.delete(name, p)));
+    this.pendingDeletions.delete(topic.topicId);
     for (const listener of this.deleteListeners) listener(topic);
     this.logger.info({ topic: name }, 'deleted topic');
     return ok();
@@ -280,6 +314,7 @@ export class MetadataStore {
     this.byName.clear();
     this.byId.clear();
     this.byUnifiedName.clear();
+    this.pendingDeletions.clear();
   }
 
   /** The only place state changes: on replay, and in record() just before the record is appended. */
@@ -304,6 +339,7 @@ export class MetadataStore {
         this.byName.delete(t.name);
         this.byId.delete(t.topicId);
         this.byUnifiedName.delete(unifiedTopicName(t.name));
+        this.pendingDeletions.set(t.topicId, t.name);
         return;
       }
     }
@@ -321,6 +357,7 @@ export class MetadataStore {
           partitions: t.partitions,
           overrides: [...t.overrides.entries()],
         })),
+        deleted: [...this.pendingDeletions].map(([topicId, name]) => ({ name, topicId })),
       };
       await this.stateLog.writeSnapshot(snapshot);
     }
@@ -328,7 +365,7 @@ export class MetadataStore {
 
   private async createLogs(topic: Topic, fromPartition: number): Promise<void> {
     const config = toLogConfig(topic.config);
-    for (let p = fromPartition; p < topic.partitions; p++) await this.logs.create(topic.name, p, config);
+    for (let p = fromPartition; p < topic.partitions; p++) await this.logs.create(topic.name, p, config, topic.topicId);
   }
 
   private applyLogConfig(topic: Topic): void {
@@ -336,15 +373,129 @@ export class MetadataStore {
     for (let p = 0; p < topic.partitions; p++) this.logs.get(topic.name, p)?.updateConfig(config);
   }
 
-  /** Creates missing partition logs of known topics and deletes logs of topics that are gone. */
+  /**
+   * Brings the partition logs found on disk and the replayed topics together without losing data
+   * (see the header): restores what the metadata lost, sets aside what belongs to no known topic,
+   * removes only what was deleted, creates the partitions known but missing, and writes
+   * partition.metadata where it is missing.
+   */
   private async reconcileLogs(): Promise<void> {
+    const done: Reconciliation = { restoredTopics: [], restoredPartitions: [], setAside: [], removed: [] };
+    const deletedNames = new Set(this.pendingDeletions.values());
+    /** Partitions of topics the metadata does not know, by topic name. */
+    const unknown = new Map<string, number[]>();
+    /** Known topics with partitions beyond their count: those partitions. */
+    const beyond = new Map<string, number[]>();
     for (const log of this.logs.all()) {
-      const t = this.byName.get(log.topic);
-      if (!t || log.partition >= t.partitions) {
-        this.logger.warn({ topic: log.topic, partition: log.partition }, 'removing the log of a deleted topic or partition');
-        await this.logs.delete(log.topic, log.partition);
+      const { topic: name, partition } = log;
+      const t = this.byName.get(name);
+      const dirId = this.logs.topicIdOf(name, partition);
+      const deleted =
+        dirId !== undefined ? this.pendingDeletions.has(dirId) && dirId !== t?.topicId : deletedNames.has(name) && (!t || partition >= t.partitions);
+      if (deleted) {
+        this.logger.warn({ topic: name, partition, topicId: dirId }, `removing partition ${name}-${partition}: the metadata log records the deletion of its topic`);
+        await this.logs.delete(name, partition);
+        done.removed.push(`${name}-${partition}`);
+      } else if (!t) {
+        unknown.set(name, [...(unknown.get(name) ?? []), partition]);
+      } else if (dirId !== undefined && dirId !== t.topicId) {
+        await this.setAside(name, partition, `its partition.metadata names topic id ${dirId}, but topic ${name} has id ${t.topicId} (a folder left from an earlier topic of that name, or brought from elsewhere)`, done);
+      } else if (partition >= t.partitions) {
+        beyond.set(name, [...(beyond.get(name) ?? []), partition]);
       }
     }
-    for (const t of this.byName.values()) await this.createLogs(t, 0);
+    this.pendingDeletions.clear();
+
+    const why = this.metadataLossReason();
+    for (const [name, partitions] of unknown) await this.restoreTopic(name, partitions.sort((a, b) => a - b), why, done);
+    for (const [name, partitions] of beyond) {
+      const t = this.byName.get(name)!;
+      const highest = Math.max(...partitions);
+      const folders = this.foldersOf(name, partitions.sort((a, b) => a - b));
+      await this.record({ type: 'partitions', name, partitions: highest + 1 });
+      this.logger.warn(
+        { topic: name, topicId: t.topicId, partitions: highest + 1, was: t.partitions, dirs: folders },
+        `restored partitions of topic ${name}: its partition count went from ${t.partitions} to ${highest + 1}, because partition folders ${folders.join(', ')} are on disk and ${why}`,
+      );
+      done.restoredPartitions.push(`${name}: ${t.partitions} -> ${highest + 1}`);
+    }
+
+    for (const t of this.byName.values()) {
+      await this.createLogs(t, 0);
+      // Partitions written before partition.metadata existed get it now, while the metadata is sure.
+      for (let p = 0; p < t.partitions; p++) {
+        if (this.logs.topicIdOf(t.name, p) === undefined) await this.logs.recordTopicId(t.name, p, t.topicId);
+      }
+    }
+
+    if (done.restoredTopics.length + done.restoredPartitions.length + done.setAside.length > 0) {
+      this.logger.warn(
+        { ...done },
+        `metadata reconciled with the partition folders on disk: restored topics [${done.restoredTopics.join(', ')}], restored partitions [${done.restoredPartitions.join(', ')}], set aside [${done.setAside.join(', ')}], removed as deleted [${done.removed.join(', ')}]`,
+      );
+    }
+  }
+
+  /** Records a topic found only on disk, from its partition folders; sets aside what cannot join it. */
+  private async restoreTopic(name: string, found: number[], why: string, done: Reconciliation): Promise<void> {
+    // The topic id most of the folders carry; folders with another id hold another topic's data.
+    const byId = new Map<string, number[]>();
+    for (const p of found) {
+      const id = this.logs.topicIdOf(name, p);
+      if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), p]);
+    }
+    let topicId = [...byId].sort((a, b) => b[1].length - a[1].length || a[1][0]! - b[1][0]!)[0]?.[0];
+    let partitions = found;
+    for (const [id, ps] of byId) {
+      if (id === topicId) continue;
+      for (const p of ps) await this.setAside(name, p, `its partition.metadata names topic id ${id}, but the other folders of topic ${name} name ${topicId}`, done);
+      partitions = partitions.filter((p) => !ps.includes(p));
+    }
+    const collides = this.byUnifiedName.get(unifiedTopicName(name));
+    const owner = topicId === undefined ? undefined : this.byId.get(topicId);
+    if (collides !== undefined || owner !== undefined) {
+      const reason =
+        collides !== undefined
+          ? `its topic ${name} is unknown and cannot be restored: it collides with existing topic ${collides}`
+          : `its topic ${name} is unknown and cannot be restored: its topic id ${topicId} belongs to topic ${owner!.name}`;
+      for (const p of partitions) await this.setAside(name, p, reason, done);
+      return;
+    }
+    let idNote = 'its topic id from partition.metadata';
+    if (topicId === undefined) {
+      topicId = randomUUID();
+      idNote = `a new topic id ${topicId}, as no folder has a partition.metadata`;
+    }
+    const count = partitions[partitions.length - 1]! + 1;
+    await this.record({ type: 'topic', name, topicId, partitions: count, overrides: [] });
+    const folders = this.foldersOf(name, partitions);
+    this.logger.warn(
+      { topic: name, topicId, partitions: count, dirs: folders },
+      `restored topic ${name} (topic id ${topicId}, ${count} partitions, default configs) from partition folders ${folders.join(', ')}, with ${idNote}, because ${why}`,
+    );
+    done.restoredTopics.push(name);
+  }
+
+  private async setAside(name: string, partition: number, reason: string, done: Reconciliation): Promise<void> {
+    const from = this.foldersOf(name, [partition])[0]!;
+    const to = await this.logs.setAside(name, partition);
+    this.logger.warn({ topic: name, partition, dir: from, movedTo: to }, `set aside partition folder ${from}${to === undefined ? '' : ` as ${to}`}: ${reason}; its data is kept, not served`);
+    done.setAside.push(to ?? from);
+  }
+
+  /** The folders of a topic's partitions, for log lines ("t-0" in memory). */
+  private foldersOf(name: string, partitions: readonly number[]): string[] {
+    return partitions.map((p) => {
+      const dir = this.logs.dirOf(name, p);
+      return dir === undefined ? `${name}-${p}` : join(dir, `${name}-${p}`);
+    });
+  }
+
+  /** Why the metadata may lack what is on disk, from what the state log cut on open. */
+  private metadataLossReason(): string {
+    const cuts = this.stateLog.damage;
+    if (cuts.length === 0) return 'the metadata log does not account for these folders (it was lost or replaced)';
+    const where = cuts.map((d) => `${d.bytes} bytes at byte ${d.position} of ${d.file} (${d.problem}; kept in ${d.copy})`).join('; ');
+    return `the metadata log was damaged and cut back: ${where}`;
   }
 }

@@ -8,8 +8,11 @@
  * <log dir>/
  *   .lock                                 holds the pid of the broker using this dir
  *   .kafka_cleanshutdown                  present only between a clean close and the next open
- *   <topic>-<partition>/                  one partition log (see segment-files.ts)
+ *   <topic>-<partition>/                  one partition log (see segment-files.ts), with its
+ *                                         topic id in partition.metadata
  *   <topic>-<partition>.<uuid>-delete/    a deleted partition, being removed
+ *   <topic>-<partition>.<uuid>-stray/     a partition set aside: its data belongs to no known
+ *                                         topic; never loaded, never removed by the broker
  * ```
  *
  * - Topic names may contain '.', '_' and '-': the partition number is what follows the last '-'.
@@ -17,6 +20,12 @@
  * - Deleting a partition closes its log and renames its folder to the `-delete` form, so it is gone
  *   at once, also for a restart; the folder is then removed in the background. Leftover `-delete`
  *   folders (a crash during removal) are removed on the next open.
+ * - `partition.metadata` (Kafka's, see partition-metadata-file.ts) holds the topic id the
+ *   partition was created for. It is written before a new partition's log opens, read for every
+ *   partition found on open, and written on request for partitions that lack it; the manager only
+ *   keeps it, the metadata layer decides what a missing or different id means.
+ * - Setting a partition aside (Kafka's stray logs) closes its log and renames its folder to the
+ *   `-stray` form: the data stays on disk for an operator, out of the broker's way.
  * - The clean-shutdown marker: `close()` closes every log and then writes `.kafka_cleanshutdown`
  *   into each dir whose logs all closed cleanly; `open` reads and removes it before loading, and
  *   tells each partition log whether its dir was shut down cleanly, so recovery (scanning the
@@ -39,6 +48,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
+import { PartitionMetadataError, readPartitionMetadata, writePartitionMetadata } from './partition-metadata-file.js';
 import { errorCode, parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
@@ -50,8 +60,24 @@ export interface LogManager {
   /**
    * Creates the partition's log, or returns it when it exists (then with `config` applied through
    * `updateConfig`), so that replaying metadata on start can call it for every known partition.
+   * A new partition gets `topicId` in its partition.metadata before its log opens.
    */
-  create(topic: string, partition: number, config: LogConfig): Promise<PartitionLog>;
+  create(topic: string, partition: number, config: LogConfig, topicId?: string): Promise<PartitionLog>;
+
+  /**
+   * The topic id in the partition's partition.metadata, as found on open or written since;
+   * undefined when the partition has none (or an unreadable one, which open reports), or is absent.
+   */
+  topicIdOf(topic: string, partition: number): string | undefined;
+
+  /** Writes the partition's partition.metadata (durably) unless it already holds `topicId`. */
+  recordTopicId(topic: string, partition: number, topicId: string): Promise<void>;
+
+  /**
+   * Sets a partition aside: gone from `get`/`all`, its files kept under a `-stray` folder name that
+   * later opens skip. Resolves the folder's new path (undefined in memory or when absent).
+   */
+  setAside(topic: string, partition: number): Promise<string | undefined>;
 
   /** The open log of a partition, or undefined. */
   get(topic: string, partition: number): PartitionLog | undefined;
@@ -140,6 +166,7 @@ export async function openLogManager(options: LogManagerOptions): Promise<LogMan
 const LOCK_FILE = '.lock';
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const DELETE_DIR_SUFFIX = '-delete';
+const STRAY_DIR_SUFFIX = '-stray';
 const MAX_FILE_NAME = 255;
 
 function checkTopicPartition(topic: string, partition: number): void {
@@ -150,9 +177,12 @@ function checkTopicPartition(topic: string, partition: number): void {
   }
 }
 
-/** `<topic>-<partition>.<uuid>-delete`, the topic shortened so the name fits in 255 bytes (Kafka's `logDeleteDirName`). */
-function deleteDirName(topic: string, partition: number): string {
-  const suffix = `-${partition}.${randomUUID().replaceAll('-', '')}${DELETE_DIR_SUFFIX}`;
+/**
+ * `<topic>-<partition>.<uuid>-delete` or `-stray`, the topic shortened so the name fits in 255
+ * bytes (Kafka's `logDeleteDirName` and `logStrayDirName`).
+ */
+function asideDirName(topic: string, partition: number, kind: typeof DELETE_DIR_SUFFIX | typeof STRAY_DIR_SUFFIX): string {
+  const suffix = `-${partition}.${randomUUID().replaceAll('-', '')}${kind}`;
   return topic.slice(0, Math.min(topic.length, MAX_FILE_NAME - suffix.length)) + suffix;
 }
 
@@ -285,6 +315,8 @@ interface DiskEntry {
   readonly log: PartitionLog;
   /** The data directory holding it. */
   readonly dir: string;
+  /** What its partition.metadata holds; undefined when it has none. */
+  topicId: string | undefined;
 }
 
 interface DiskSettings {
@@ -353,6 +385,11 @@ class DiskLogManager implements LogManager {
           this.removeInBackground(path.join(dir, name));
           continue;
         }
+        if (name.endsWith(STRAY_DIR_SUFFIX)) {
+          // Said at every start, so that set-aside data is not forgotten.
+          logger.warn({ dir: path.join(dir, name) }, `partition folder ${path.join(dir, name)} was set aside earlier (its data belongs to no known topic): not loaded; inspect it and remove it by hand`);
+          continue;
+        }
         const tp = parsePartitionDirName(name);
         if (tp === null || partitionDirName(tp.topic, tp.partition) !== name || !isValidTopicName(tp.topic)) {
           logger.debug({ dir, name }, 'ignoring a folder that is not a partition');
@@ -374,16 +411,28 @@ class DiskLogManager implements LogManager {
 
     const errors = await forEachLimited(found, concurrency, true, async ({ topic, partition, dir, cleanShutdown }) => {
       const name = partitionDirName(topic, partition);
+      const topicId = await this.readTopicId(path.join(dir, name));
       let log: PartitionLog;
       try {
         log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn });
       } catch (err) {
         throw new StorageError(`cannot open partition ${name} in ${dir}`, err);
       }
-      this.logs.set(name, { topic, partition, log, dir });
+      this.logs.set(name, { topic, partition, log, dir, topicId });
     });
     if (errors.length > 0) throw errors[0];
     logger.info({ partitions: this.logs.size, dirs: this.dirs }, 'loaded partition logs');
+  }
+
+  /** A partition's partition.metadata; a malformed one is reported and counts as none (the metadata layer may rewrite it). */
+  private async readTopicId(partitionDir: string): Promise<string | undefined> {
+    try {
+      return (await readPartitionMetadata(partitionDir)) ?? undefined;
+    } catch (err) {
+      if (!(err instanceof PartitionMetadataError)) throw err;
+      this.settings.logger.warn({ err, dir: partitionDir }, `${err.message}: the partition's topic id is unknown`);
+      return undefined;
+    }
   }
 
   /** Undoes a failed open: closes what was opened (without marking a clean shutdown) and unlocks. */
@@ -395,7 +444,7 @@ class DiskLogManager implements LogManager {
     for (const dir of locked) await unlockDir(dir).catch(() => undefined);
   }
 
-  create(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+  create(topic: string, partition: number, config: LogConfig, topicId?: string): Promise<PartitionLog> {
     try {
       this.checkOpen();
       checkTopicPartition(topic, partition);
@@ -415,12 +464,12 @@ class DiskLogManager implements LogManager {
         return log;
       });
     }
-    const created = this.createNew(topic, partition, key, config).finally(() => this.creating.delete(key));
+    const created = this.createNew(topic, partition, key, config, topicId).finally(() => this.creating.delete(key));
     this.creating.set(key, created);
     return created;
   }
 
-  private async createNew(topic: string, partition: number, key: string, config: LogConfig): Promise<PartitionLog> {
+  private async createNew(topic: string, partition: number, key: string, config: LogConfig, topicId: string | undefined): Promise<PartitionLog> {
     await this.deleting.get(key)?.catch(() => undefined);
     const dir = this.chooseDir();
     this.reserved.set(dir, (this.reserved.get(dir) ?? 0) + 1);
@@ -429,12 +478,14 @@ class DiskLogManager implements LogManager {
     try {
       made = await mkdir(partitionDir, { recursive: true });
       if (made !== undefined) await syncDir(dir);
+      // Before any record: data on disk always says whose it is.
+      if (topicId !== undefined) await writePartitionMetadata(partitionDir, topicId);
       // A folder made just now holds nothing to recover.
       const log = await this.settings.opener(partitionDir, topic, partition, config, {
         cleanShutdown: made !== undefined,
         clock: this.clockFn,
       });
-      this.logs.set(key, { topic, partition, log, dir });
+      this.logs.set(key, { topic, partition, log, dir, topicId });
       return log;
     } catch (err) {
       // Leave no empty folder behind that a restart would load as a partition nobody created.
@@ -466,7 +517,35 @@ class DiskLogManager implements LogManager {
     return this.logs.get(partitionDirName(topic, partition))?.dir;
   }
 
-  async delete(topic: string, partition: number): Promise<boolean> {
+  topicIdOf(topic: string, partition: number): string | undefined {
+    return this.logs.get(partitionDirName(topic, partition))?.topicId;
+  }
+
+  async recordTopicId(topic: string, partition: number, topicId: string): Promise<void> {
+    this.checkOpen();
+    const entry = this.logs.get(partitionDirName(topic, partition));
+    if (!entry) throw new StorageError(`cannot record the topic id of partition ${partitionDirName(topic, partition)}: no such partition`);
+    if (entry.topicId === topicId) return;
+    await writePartitionMetadata(path.join(entry.dir, partitionDirName(topic, partition)), topicId);
+    entry.topicId = topicId;
+  }
+
+  async setAside(topic: string, partition: number): Promise<string | undefined> {
+    let target: string | undefined;
+    await this.moveAway(topic, partition, async (entry) => {
+      target = await this.renameAway(entry, STRAY_DIR_SUFFIX);
+    });
+    return target;
+  }
+
+  delete(topic: string, partition: number): Promise<boolean> {
+    return this.moveAway(topic, partition, async (entry) => {
+      this.removeInBackground(await this.renameAway(entry, DELETE_DIR_SUFFIX));
+    });
+  }
+
+  /** Takes a partition out of the manager and runs `move` on it, ordered with creates of the same partition. */
+  private async moveAway(topic: string, partition: number, move: (entry: DiskEntry) => Promise<void>): Promise<boolean> {
     this.checkOpen();
     checkTopicPartition(topic, partition);
     const key = partitionDirName(topic, partition);
@@ -479,28 +558,30 @@ class DiskLogManager implements LogManager {
       return false;
     }
     this.logs.delete(key);
-    const removal = this.renameAway(entry).finally(() => this.deleting.delete(key));
+    const removal = move(entry).finally(() => this.deleting.delete(key));
     this.deleting.set(key, removal);
     await removal;
     return true;
   }
 
-  private async renameAway(entry: DiskEntry): Promise<void> {
+  /** Closes the partition's log and renames its folder to the `-delete` or `-stray` form; returns the new path. */
+  private async renameAway(entry: DiskEntry, kind: typeof DELETE_DIR_SUFFIX | typeof STRAY_DIR_SUFFIX): Promise<string> {
     const { logger } = this.settings;
     const key = partitionDirName(entry.topic, entry.partition);
+    const what = kind === DELETE_DIR_SUFFIX ? 'delete' : 'set aside';
     try {
       await entry.log.close();
     } catch (err) {
-      logger.warn({ err, partition: key }, 'closing a deleted partition failed; deleting it anyway');
+      logger.warn({ err, partition: key }, `closing a partition to ${what} failed; going on`);
     }
-    const target = path.join(entry.dir, deleteDirName(entry.topic, entry.partition));
+    const target = path.join(entry.dir, asideDirName(entry.topic, entry.partition, kind));
     try {
       await rename(path.join(entry.dir, key), target);
       await syncDir(entry.dir);
     } catch (err) {
-      throw new StorageError(`cannot delete partition ${key} in ${entry.dir}`, err);
+      throw new StorageError(`cannot ${what} partition ${key} in ${entry.dir}`, err);
     }
-    this.removeInBackground(target);
+    return target;
   }
 
   private removeInBackground(dir: string): void {
@@ -558,6 +639,7 @@ class MemoryLogManager implements LogManager {
   readonly storage = 'memory' as const;
   readonly dirs: readonly string[] = [];
   private readonly logs = new Map<string, PartitionLog>();
+  private readonly topicIds = new Map<string, string>();
   private readonly clockFn: () => number;
   private closing: Promise<void> | undefined;
 
@@ -568,7 +650,7 @@ class MemoryLogManager implements LogManager {
     this.clockFn = () => clock.now();
   }
 
-  async create(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+  async create(topic: string, partition: number, config: LogConfig, topicId?: string): Promise<PartitionLog> {
     this.checkOpen();
     checkTopicPartition(topic, partition);
     const key = partitionDirName(topic, partition);
@@ -579,7 +661,25 @@ class MemoryLogManager implements LogManager {
     }
     const log = this.factory(topic, partition, config, this.clockFn);
     this.logs.set(key, log);
+    if (topicId !== undefined) this.topicIds.set(key, topicId);
     return log;
+  }
+
+  topicIdOf(topic: string, partition: number): string | undefined {
+    return this.topicIds.get(partitionDirName(topic, partition));
+  }
+
+  async recordTopicId(topic: string, partition: number, topicId: string): Promise<void> {
+    this.checkOpen();
+    const key = partitionDirName(topic, partition);
+    if (!this.logs.has(key)) throw new StorageError(`cannot record the topic id of partition ${key}: no such partition`);
+    this.topicIds.set(key, topicId);
+  }
+
+  async setAside(topic: string, partition: number): Promise<string | undefined> {
+    // Nothing outlives the process in memory: setting aside is removing.
+    await this.delete(topic, partition);
+    return undefined;
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -601,6 +701,7 @@ class MemoryLogManager implements LogManager {
     const log = this.logs.get(key);
     if (!log) return false;
     this.logs.delete(key);
+    this.topicIds.delete(key);
     await log.close();
     return true;
   }

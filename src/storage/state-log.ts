@@ -10,6 +10,8 @@
  *   N-<g>.snapshot      one frame: the state as of the end of generation g-1
  *   N-<g>.log           the frames appended during generation g
  *   N-<g>.snapshot.tmp  a snapshot being written; removed on open
+ *   N-<g>.log.damaged-<p>  bytes cut from N-<g>.log at byte p on open (or the whole log, p = 0),
+ *                       kept for inspection; never read again, never removed by the broker
  *
  *   frame = length: uint32 BE | crc: uint32 BE | payload: `length` bytes of msgpack
  *           crc = CRC32C of the length field followed by the payload
@@ -22,9 +24,11 @@
  * crash hits, the newest complete snapshot and the logs from its generation on are the whole
  * state. On open, temporary files and files of generations older than the newest snapshot are
  * removed, and the logs are scanned in order: at the first frame that is incomplete (torn write)
- * or fails its CRC, that log is truncated and any later log removed (its records followed a
+ * or fails its CRC, that log is truncated and any later log set aside (its records followed a
  * write that was lost). Nothing completely written is lost; a frame is complete once `append`
- * resolves.
+ * resolves. What is cut is never dropped silently: it is reported with its file, byte position and
+ * length (WARN for a frame cut short at the end, what a crash leaves; ERROR for a damaged frame or a
+ * log set aside) and kept beside the log as a `.damaged-<p>` file.
  *
  * Durability: `append` resolves once the bytes are in the OS page cache, as a Kafka produce with
  * the default flush settings; that survives a crash of the process. With `fsync: true` each write
@@ -39,8 +43,8 @@
  * (offsets, producer ids) as bigints; byte arrays come back as Uint8Array, undefined as null. Keep
  * records to plain data: objects, arrays, strings, numbers, bigints, booleans, null, bytes.
  */
-import { readFully, replaceFileDurably, syncDir, writeFully } from './segment-files.js';
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { errorCode, readFully, replaceFileDurably, syncDir, writeFully } from './segment-files.js';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { crc32c } from '../protocol/records/crc32c.js';
@@ -50,12 +54,27 @@ import { StorageError } from './types.js';
 /** One replayed item: the snapshot (at most one, always first), then the records after it. */
 export type StateLogEntry = { kind: 'snapshot'; value: unknown } | { kind: 'record'; value: unknown };
 
+/** What open cut from a log: the records in those bytes are not replayed. */
+export interface StateLogDamage {
+  /** The log file cut. */
+  readonly file: string;
+  /** Where the cut starts (0 for a whole log set aside). */
+  readonly position: number;
+  readonly bytes: number;
+  /** What stopped the scan there ("a frame failing its CRC", ...). */
+  readonly problem: string;
+  /** Where the cut bytes were kept. */
+  readonly copy: string;
+}
+
 export interface StateLog {
   readonly name: string;
   /** Records appended since the latest snapshot (replayed after it on the next open). */
   readonly recordsSinceSnapshot: number;
   /** Bytes appended since the latest snapshot, framing included. */
   readonly bytesSinceSnapshot: number;
+  /** What open had to cut (none normally); the owner may say what it lost because of it. */
+  readonly damage: readonly StateLogDamage[];
 
   /**
    * The latest snapshot, then every record appended after it, in append order. Call it once at
@@ -171,6 +190,8 @@ function checkRecordSize(payload: Uint8Array, maxRecordBytes: number): void {
 class FrameReader {
   validEnd = 0;
   problem: string | undefined;
+  /** Whether the scan stopped at a frame that runs past the end (a write cut short), rather than a bad one. */
+  torn = false;
   private buf = Buffer.alloc(0);
   private bufStart = 0;
 
@@ -183,13 +204,14 @@ class FrameReader {
     const pos = this.validEnd;
     const remaining = this.end - pos;
     if (remaining === 0) return null;
-    if (remaining < FRAME_HEADER_BYTES) return this.stop(`a torn frame header (${remaining} bytes)`);
+    if (remaining < FRAME_HEADER_BYTES) return this.stop(`a torn frame header (${remaining} bytes)`, true);
     await this.ensure(pos, FRAME_HEADER_BYTES);
     const at = pos - this.bufStart;
     const length = this.buf.readUInt32BE(at);
-    if (length === 0) return this.stop('a frame of length 0');
+    // What a crash leaves when the file grew before its data reached the disk: zeros.
+    if (length === 0) return this.stop('a frame of length 0', true);
     if (length > remaining - FRAME_HEADER_BYTES) {
-      return this.stop(`a torn frame (${length} bytes announced, ${remaining - FRAME_HEADER_BYTES} present)`);
+      return this.stop(`a torn frame (${length} bytes announced, ${remaining - FRAME_HEADER_BYTES} present)`, true);
     }
     await this.ensure(pos, FRAME_HEADER_BYTES + length);
     const frame = this.buf.subarray(pos - this.bufStart, pos - this.bufStart + FRAME_HEADER_BYTES + length);
@@ -198,8 +220,9 @@ class FrameReader {
     return frame.subarray(FRAME_HEADER_BYTES);
   }
 
-  private stop(problem: string): null {
+  private stop(problem: string, torn = false): null {
     this.problem = problem;
+    this.torn = torn;
     return null;
   }
 
@@ -275,6 +298,7 @@ class DiskStateLog implements StateLog {
     private size: number,
     private records: number,
     private bytes: number,
+    readonly damage: readonly StateLogDamage[],
   ) {}
 
   get recordsSinceSnapshot(): number {
@@ -328,6 +352,7 @@ class DiskStateLog implements StateLog {
     const live = logs.filter((g) => g >= Math.max(snapshotGen, 0)).sort((a, b) => a - b);
     if (live.length === 0) live.push(Math.max(snapshotGen, 0));
     const scanned: { gen: number; size: number; records: number }[] = [];
+    const damage: StateLogDamage[] = [];
     let active: FileHandle | undefined;
     for (let i = 0; i < live.length; i++) {
       const g = live[i]!;
@@ -341,19 +366,28 @@ class DiskStateLog implements StateLog {
         let records = 0;
         while ((await reader.next()) !== null) records++;
         if (reader.validEnd < fileSize) {
-          logger.warn(
-            { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: fileSize - reader.validEnd, records },
-            `state log ${name}: truncating ${fileSize - reader.validEnd} bytes of a torn or corrupt tail (${reader.problem})`,
+          const cut = fileSize - reader.validEnd;
+          const copy = await keepDamagedBytes(fh, logPath, reader.validEnd, cut);
+          // A frame cut short at the very end is what a crash in the middle of a write leaves; a
+          // frame that is complete but wrong was damaged after it was written.
+          const level = reader.torn ? 'warn' : 'error';
+          damage.push({ file: logPath, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy });
+          logger[level](
+            { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: cut, records, copy },
+            `state log ${name}: ${logPath} has ${reader.problem} at byte ${reader.validEnd}: truncating ${cut} bytes there (a copy is in ${copy}); ${records} records before it are kept`,
           );
           await fh.truncate(reader.validEnd);
           await fh.sync();
-          // Later logs continue after a write that was lost: their records cannot be applied.
+          // Later logs continue after a write that was lost: their records cannot be applied, and
+          // are set aside, not removed.
           for (const later of live.splice(i + 1)) {
             const laterPath = path.join(dir, generationFileName(name, later, 'log'));
-            logger.warn({ file: laterPath }, `state log ${name}: removing a log that follows a torn one`);
-            await unlink(laterPath);
-            dirChanged = true;
+            const laterSize = (await stat(laterPath)).size;
+            const aside = await setAsideDamaged(laterPath, 0);
+            damage.push({ file: laterPath, position: 0, bytes: laterSize, problem: `it follows a torn log`, copy: aside });
+            logger.error({ file: laterPath, copy: aside }, `state log ${name}: ${laterPath} follows a torn one; its records cannot be applied and it is set aside as ${aside}`);
           }
+          dirChanged = true;
         }
         scanned.push({ gen: g, size: reader.validEnd, records });
         if (i === live.length - 1) active = fh;
@@ -378,7 +412,7 @@ class DiskStateLog implements StateLog {
         bytes += l.size;
       }
       const earlier = scanned.slice(0, -1).map(({ gen, size }) => ({ gen, size }));
-      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active!, last.size, records, bytes);
+      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active!, last.size, records, bytes, damage);
     } catch (err) {
       await active!.close();
       throw err;
@@ -603,6 +637,53 @@ function generationFilePattern(name: string): RegExp {
   return new RegExp(`^${name.replace(/[.]/g, '\\.')}-(\\d{20})\\.(log|snapshot|snapshot\\.tmp)$`);
 }
 
+/**
+ * `<file>.damaged-<position>`, or with `.1`, `.2`, ... added when an earlier start already left
+ * one of that name: the name a cut-off part of a log is kept under.
+ */
+async function freeDamagedName(file: string, position: number): Promise<string> {
+  const base = `${file}.damaged-${position}`;
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? base : `${base}.${n}`;
+    try {
+      await stat(candidate);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return candidate;
+      throw err;
+    }
+  }
+}
+
+/**
+ * Copies the `length` bytes at `position` of a log about to be truncated there into a file of
+ * their own beside it, fsynced, so that whatever recovery cuts can still be inspected. Returns
+ * the copy's path. The caller fsyncs the directory.
+ */
+async function keepDamagedBytes(fh: FileHandle, file: string, position: number, length: number): Promise<string> {
+  const copyPath = await freeDamagedName(file, position);
+  const copy = await open(copyPath, 'wx');
+  try {
+    const chunk = Buffer.allocUnsafe(Math.min(length, READ_CHUNK_BYTES));
+    for (let done = 0; done < length; ) {
+      const n = await readFully(fh, chunk, 0, Math.min(chunk.length, length - done), position + done);
+      if (n === 0) break;
+      await writeFully(copy, [chunk.subarray(0, n)], done);
+      done += n;
+    }
+    await copy.sync();
+  } finally {
+    await copy.close();
+  }
+  return copyPath;
+}
+
+/** Renames a whole log that cannot be applied to its `.damaged-<position>` name; returns the new path. */
+async function setAsideDamaged(file: string, position: number): Promise<string> {
+  const target = await freeDamagedName(file, position);
+  await rename(file, target);
+  return target;
+}
+
 /** Reads a snapshot file, which must hold exactly one intact frame, and returns its payload. */
 async function verifySnapshot(file: string): Promise<Buffer> {
   const size = (await stat(file)).size;
@@ -625,6 +706,7 @@ async function verifySnapshot(file: string): Promise<Buffer> {
 /** The same contract without files; records are stored encoded, so replay returns fresh copies. */
 class MemoryStateLog implements StateLog {
   private readonly guard = new UsageGuard();
+  readonly damage: readonly StateLogDamage[] = [];
 
   private constructor(
     readonly name: string,

@@ -14,6 +14,15 @@ import {
 import { openDiskPartitionLog } from '../../src/storage/disk-partition-log.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type PartitionLog } from '../../src/storage/types.js';
+import { readPartitionMetadata } from '../../src/storage/partition-metadata-file.js';
+import { pino } from 'pino';
+import type { Logger } from '../../src/util/logger.js';
+
+/** A real logger whose lines (warnings and up) are kept instead of printed. */
+function capturingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return Object.assign(pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }), { lines });
+}
 
 interface Opened {
   name: string;
@@ -212,6 +221,67 @@ describe('LogManager on disk', () => {
     expect(manager.all().map((l) => `${l.topic}-${l.partition}`)).toEqual(['kept-2']);
     await manager.close();
     expect(await ls(dir)).toEqual(['.kafka_cleanshutdown', '__gregor_state', 'kept-2', 'lost+found', 'meta.properties', 'weird-007']);
+  });
+
+  describe('topic ids beside the data (partition.metadata)', () => {
+    const idA = '11111111-2222-4333-8444-555555555555';
+    const idB = '99999999-8888-4777-8666-555555555555';
+
+    it('writes the topic id into a new partition and finds it again after a restart', async () => {
+      const manager = await openDisk();
+      await manager.create('orders', 0, DEFAULT_LOG_CONFIG, idA);
+      await manager.create('orders', 1, DEFAULT_LOG_CONFIG);
+      expect(manager.topicIdOf('orders', 0)).toBe(idA);
+      expect(manager.topicIdOf('orders', 1)).toBeUndefined();
+      expect(await readPartitionMetadata(path.join(dirs[0]!, 'orders-0'))).toBe(idA);
+      expect(await ls(path.join(dirs[0]!, 'orders-0'))).toContain('partition.metadata');
+      await manager.close();
+
+      const reopened = await openDisk();
+      expect(reopened.topicIdOf('orders', 0)).toBe(idA);
+      expect(reopened.topicIdOf('orders', 1)).toBeUndefined();
+      // The upgrade path: a partition written before the file existed gets it on request.
+      await reopened.recordTopicId('orders', 1, idA);
+      expect(reopened.topicIdOf('orders', 1)).toBe(idA);
+      expect(await readPartitionMetadata(path.join(dirs[0]!, 'orders-1'))).toBe(idA);
+      await expect(reopened.recordTopicId('orders', 7, idA)).rejects.toThrow(/no such partition/);
+    });
+
+    it('reports a malformed partition.metadata and loads the partition with its topic id unknown', async () => {
+      const manager = await openDisk();
+      await append(await manager.create('t', 0, DEFAULT_LOG_CONFIG, idA), 'kept');
+      await manager.close();
+      await writeFile(path.join(dirs[0]!, 't-0', 'partition.metadata'), 'version: 0\ntopic_id: garbage\n');
+      const logger = capturingLogger();
+      const reopened = await openDisk({ logger });
+      expect(reopened.get('t', 0)!.logEndOffset).toBe(1n);
+      expect(reopened.topicIdOf('t', 0)).toBeUndefined();
+      expect(logger.lines.join('\n')).toMatch(/Malformed line in partition metadata file \[.*t-0.partition\.metadata\]: topic_id: garbage/);
+    });
+
+    it('sets a partition aside: its data stays under a -stray folder that later opens skip and report', async () => {
+      const manager = await openDisk();
+      const log = await manager.create('t', 0, DEFAULT_LOG_CONFIG, idB);
+      await append(log, 'not ours');
+      await manager.create('t', 1, DEFAULT_LOG_CONFIG, idB);
+      const target = await manager.setAside('t', 0);
+      expect(target).toMatch(/[/\\]t-0\.[0-9a-f]{32}-stray$/);
+      expect(manager.get('t', 0)).toBeUndefined();
+      expect(await manager.setAside('t', 0)).toBeUndefined();
+      expect(await readPartitionMetadata(target!)).toBe(idB);
+      expect((await ls(target!)).some((f) => f.endsWith('.log'))).toBe(true);
+      await manager.close();
+
+      const logger = capturingLogger();
+      const reopened = await openDisk({ logger });
+      expect(reopened.all().map((l) => `${l.topic}-${l.partition}`)).toEqual(['t-1']);
+      expect(logger.lines.join('\n')).toContain(`partition folder ${target} was set aside earlier`);
+      await reopened.close();
+      expect(await exists(target!)).toBe(true);
+      // A partition of the same name can be created again beside it.
+      const again = await openDisk();
+      expect((await again.create('t', 0, DEFAULT_LOG_CONFIG, idA)).logEndOffset).toBe(0n);
+    });
   });
 
   it('refuses to start when a partition is in two dirs', async () => {
@@ -432,6 +502,12 @@ describe('LogManager in memory', () => {
     expect(manager.get('my.topic-x', 0)).toBe(log);
     expect(manager.dirOf('my.topic-x', 0)).toBeUndefined();
     expect(manager.all()).toHaveLength(2);
+
+    await manager.create('ids', 0, DEFAULT_LOG_CONFIG, '11111111-2222-4333-8444-555555555555');
+    expect(manager.topicIdOf('ids', 0)).toBe('11111111-2222-4333-8444-555555555555');
+    expect(await manager.setAside('ids', 0)).toBeUndefined();
+    expect(manager.get('ids', 0)).toBeUndefined();
+    expect(manager.topicIdOf('ids', 0)).toBeUndefined();
 
     const deleting = manager.delete('my.topic-x', 0);
     expect(manager.get('my.topic-x', 0)).toBeUndefined();

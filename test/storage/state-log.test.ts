@@ -259,17 +259,36 @@ describe('state log on disk: files and crash recovery', () => {
     expect(await files()).toEqual(['meta-00000000000000000003.log', 'meta-00000000000000000003.snapshot']);
   });
 
-  it('a torn tail in an older log ends the state there: the logs after it are removed', async () => {
+  it('a torn tail in an older log ends the state there: the logs after it are set aside', async () => {
     await crashBeforeSecondSnapshot();
     const first = path.join(tmp, 'meta-00000000000000000001.log');
-    await truncate(first, (await stat(first)).size - 2);
+    const second = path.join(tmp, 'meta-00000000000000000002.log');
+    const secondBytes = await readFile(second);
+    const original = await readFile(first);
+    await truncate(first, original.length - 2);
     const logger = quietLogger();
     const { values, log } = await replayAll(logger);
     expect(values).toEqual(['b1']);
-    expect(logger.warnings.join('\n')).toMatch(/follows a torn one/);
+    const lines = logger.warnings.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const cut = lines.find((l) => l.file === first)!;
+    const cutAt = cut.position as number;
+    expect(cut).toMatchObject({ level: 40, truncatedBytes: original.length - 2 - cutAt, records: 1, copy: `${first}.damaged-${cutAt}` });
+    expect(logger.warnings.join('\n')).toMatch(/meta-00000000000000000002\.log follows a torn one.*set aside as .*meta-00000000000000000002\.log\.damaged-0/);
     await log.append('after');
     await log.close();
-    expect(await files()).toEqual(['meta-00000000000000000001.log', 'meta-00000000000000000001.snapshot']);
+    expect(await files()).toEqual([
+      'meta-00000000000000000001.log',
+      `meta-00000000000000000001.log.damaged-${cutAt}`,
+      'meta-00000000000000000001.snapshot',
+      'meta-00000000000000000002.log.damaged-0',
+    ]);
+    // The copy holds exactly the bytes that were cut; the set-aside log is whole.
+    expect(await readFile(`${first}.damaged-${cutAt}`)).toEqual(original.subarray(cutAt, original.length - 2));
+    expect(await readFile(`${second}.damaged-0`)).toEqual(secondBytes);
+    expect(log.damage.map((d) => [d.file, d.position, d.bytes])).toEqual([
+      [first, cutAt, original.length - 2 - cutAt],
+      [second, 0, secondBytes.length],
+    ]);
     expect(await replayedValues()).toEqual(['b1', 'after']);
   });
 
@@ -295,8 +314,10 @@ describe('state log on disk: files and crash recovery', () => {
     const logger = quietLogger();
     const { values, log } = await replayAll(logger);
     expect(values).toEqual(expected(20));
-    expect(logger.warnings.join('\n')).toMatch(/truncating 49 bytes/);
+    expect(logger.warnings.join('\n')).toMatch(new RegExp(`${file}.* at byte ${goodSize}: truncating 49 bytes there \\(a copy is in ${file}\\.damaged-${goodSize}\\)`));
     expect((await stat(file)).size).toBe(goodSize);
+    expect((await readFile(`${file}.damaged-${goodSize}`)).toString()).toBe('this is not a frame at all, just trailing garbage');
+    expect(log.damage).toEqual([{ file, position: goodSize, bytes: 49, problem: expect.stringMatching(/torn frame/), copy: `${file}.damaged-${goodSize}` }]);
 
     // The log goes on after the cut.
     await log.append({ i: 20, text: 'record 20' });
@@ -334,8 +355,26 @@ describe('state log on disk: files and crash recovery', () => {
     const logger = quietLogger();
     const { values, log } = await replayAll(logger);
     expect(values).toEqual(expected(4));
-    expect(logger.warnings.join('\n')).toMatch(/CRC/);
+    const line = JSON.parse(logger.warnings.find((l) => l.includes('CRC'))!) as Record<string, unknown>;
+    // A complete frame that fails its CRC was damaged after it was written: an error, not a crash's torn tail.
+    expect(line).toMatchObject({ level: 50, file, problem: 'a frame failing its CRC', truncatedBytes: bytes.length - (line.position as number) });
+    expect(await readFile(`${file}.damaged-${line.position as number}`)).toEqual(bytes.subarray(line.position as number));
     await log.close();
+  });
+
+  it('keeps every cut of a damaged tail when the damage recurs at the same position', async () => {
+    await writeRecords(2);
+    const file = await activeLog();
+    const goodSize = (await stat(file)).size;
+    await appendFile(file, Buffer.from('first damage'));
+    let { log } = await replayAll();
+    await log.close();
+    await appendFile(file, Buffer.from('second damage'));
+    ({ log } = await replayAll());
+    await log.close();
+    expect((await readFile(`${file}.damaged-${goodSize}`)).toString()).toBe('first damage');
+    expect((await readFile(`${file}.damaged-${goodSize}.1`)).toString()).toBe('second damage');
+    expect(await replayedValues()).toEqual(expected(2));
   });
 
   it('treats a zero-filled tail (a file extended without its data) as torn', async () => {

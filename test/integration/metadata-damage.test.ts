@@ -1,0 +1,332 @@
+/**
+ * A damaged or lost metadata log never costs record data: on start, partition folders the metadata
+ * does not account for are restored into it (topic id from partition.metadata) or set aside, never
+ * removed, and the broker says what it cut and what it restored. Committed group offsets (another
+ * log) stay as they were.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { cp, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Admin } from '../../src/client/admin.js';
+import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
+import { GroupAdmin } from '../../src/client/group-admin.js';
+import { Producer } from '../../src/client/producer.js';
+import type { Broker } from '../../src/broker.js';
+import { startBroker } from '../helpers/kafka.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+let dir: string;
+let broker: Broker | undefined;
+let lines: LogLine[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gregor-metadata-damage-'));
+});
+afterEach(async () => {
+  await broker?.stop();
+  broker = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts the broker on `dir`, keeping its log lines (warnings and up) in `lines`. */
+async function start(): Promise<Broker> {
+  lines = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  broker = await startBroker({ dataDir: dir, logger, config: { 'num.partitions': 1 } });
+  return broker;
+}
+
+async function stop(): Promise<void> {
+  await broker!.stop();
+  broker = undefined;
+}
+
+const client = () => ({ bootstrapServers: broker!.bootstrap, retryTimeoutMs: 30_000 });
+
+async function createTopic(name: string, partitions: number): Promise<string> {
+  const admin = new Admin(client());
+  try {
+    const [created] = await admin.createTopics([{ name, numPartitions: partitions, replicationFactor: 1 }]);
+    return created!.topicId;
+  } finally {
+    await admin.close();
+  }
+}
+
+async function describe1(name: string): Promise<{ topicId: string; partitions: number }> {
+  const admin = new Admin(client());
+  try {
+    const [d] = await admin.describeTopics([name]);
+    return { topicId: d!.topicId, partitions: d!.partitions.length };
+  } finally {
+    await admin.close();
+  }
+}
+
+async function topicNames(): Promise<string[]> {
+  const admin = new Admin(client());
+  try {
+    return (await admin.listTopics()).map((t) => t.name).sort();
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Produces `count` records to each of the partitions, values `<topic>/<partition>/<i>`. */
+async function produce(topic: string, partitions: readonly number[], count: number, from = 0): Promise<void> {
+  const producer = new Producer(client(), { lingerMs: 5 });
+  try {
+    const sends: Promise<unknown>[] = [];
+    for (const partition of partitions) {
+      for (let i = from; i < from + count; i++) sends.push(producer.send({ topic, partition, value: Buffer.from(`${topic}/${partition}/${i}`) }));
+    }
+    await Promise.all(sends);
+  } finally {
+    await producer.close();
+  }
+}
+
+/** Reads each partition from the beginning until `count` records came back; returns them per partition. */
+async function consume(topic: string, partitions: readonly number[], count: number): Promise<Map<number, ConsumerRecord[]>> {
+  const consumer = new Consumer(client());
+  try {
+    consumer.assign(partitions.map((partition) => ({ topic, partition, offset: 'earliest' as const })));
+    const out = new Map<number, ConsumerRecord[]>(partitions.map((p) => [p, []]));
+    let total = 0;
+    while (total < count * partitions.length) {
+      for (const r of await consumer.poll(1000)) {
+        out.get(r.partition)!.push(r);
+        total++;
+      }
+    }
+    return out;
+  } finally {
+    await consumer.close();
+  }
+}
+
+/** Every partition holds exactly its `count` records, at offsets 0 to count - 1. */
+function expectAllRecords(read: Map<number, ConsumerRecord[]>, topic: string, count: number): void {
+  for (const [partition, records] of read) {
+    expect(records).toHaveLength(count);
+    records.forEach((r, i) => {
+      if (r.offset !== BigInt(i) || r.value!.toString() !== `${topic}/${partition}/${i}`) {
+        throw new Error(`partition ${partition}: record ${i} is ${r.offset}: ${r.value?.toString()}`);
+      }
+    });
+  }
+}
+
+async function commitOffsets(group: string, offsets: { topic: string; partition: number; offset: bigint }[]): Promise<void> {
+  const admin = new GroupAdmin(client());
+  try {
+    await admin.alterGroupOffsets(group, offsets);
+  } finally {
+    await admin.close();
+  }
+}
+
+async function committed(group: string): Promise<string[]> {
+  const admin = new GroupAdmin(client());
+  try {
+    return (await admin.listGroupOffsets(group)).map((o) => `${o.topic}-${o.partition}@${o.offset}`).sort();
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The metadata log files (the state log "metadata" under the first log dir). */
+async function metadataLogs(): Promise<string[]> {
+  const stateDir = join(dir, '__gregor_metadata');
+  return (await readdir(stateDir)).filter((f) => /^metadata-\d{20}\.log$/.test(f)).sort().map((f) => join(stateDir, f));
+}
+
+const warnings = (): string => lines.map((l) => l.msg).join('\n');
+
+describe('a damaged metadata log does not cost record data', () => {
+  const RECORDS = 10_000; // per partition: 20,000 in all
+
+  async function seed(): Promise<{ topicId: string }> {
+    await start();
+    const topicId = await createTopic('orders', 2);
+    await produce('orders', [0, 1], RECORDS);
+    await commitOffsets('billing', [
+      { topic: 'orders', partition: 0, offset: 7000n },
+      { topic: 'orders', partition: 1, offset: 9000n },
+    ]);
+    await stop();
+    return { topicId };
+  }
+
+  /** After the damage: the topic is back with its id, every record is readable, offsets are kept, and a restart keeps it all. */
+  async function expectRestored(topicId: string): Promise<void> {
+    expect(await topicNames()).toEqual(['orders']);
+    expect(await describe1('orders')).toEqual({ topicId, partitions: 2 });
+    expectAllRecords(await consume('orders', [0, 1], RECORDS), 'orders', RECORDS);
+    expect(await committed('billing')).toEqual(['orders-0@7000', 'orders-1@9000']);
+    // New records go after the old ones, not at offset 0 of an empty topic.
+    await produce('orders', [0], 1, RECORDS);
+    expect(broker!.services.logs.get('orders', 0)!.logEndOffset).toBe(BigInt(RECORDS + 1));
+
+    // The restoration was recorded: the next start has nothing to restore.
+    await stop();
+    await start();
+    expect(warnings()).not.toMatch(/restored/);
+    expect(await describe1('orders')).toEqual({ topicId, partitions: 2 });
+    expect(broker!.services.logs.get('orders', 1)!.logEndOffset).toBe(BigInt(RECORDS));
+  }
+
+  function expectRestoreLine(file: string): LogLine {
+    const restored = lines.find((l) => /^restored topic orders/.test(l.msg));
+    expect(restored).toBeDefined();
+    expect(restored!.level).toBe(40);
+    expect(restored!.msg).toContain(join(dir, 'orders-0'));
+    expect(restored!.msg).toContain(join(dir, 'orders-1'));
+    expect(restored!.msg).toMatch(/2 partitions/);
+    expect(restored!.msg).toContain(`the metadata log was damaged and cut back:`);
+    expect(restored!.msg).toContain(file);
+    expect(warnings()).toMatch(/metadata reconciled with the partition folders on disk: restored topics \[orders\]/);
+    return restored!;
+  }
+
+  it('survives its last 30 bytes being overwritten', async () => {
+    const { topicId } = await seed();
+    const [file] = await metadataLogs();
+    const size = (await stat(file!)).size;
+    const fh = await open(file!, 'r+');
+    await fh.write(Buffer.alloc(30, 0x5a), 0, 30, size - 30);
+    await fh.close();
+
+    await start();
+    // The state log says what it cut, where, and where the bytes went.
+    const cut = lines.find((l) => l.file === file && typeof l.position === 'number');
+    expect(cut).toBeDefined();
+    expect(cut!.level).toBe(50); // a complete frame that fails its CRC: damage, not a torn write
+    expect(cut!.msg).toContain(`${file} has a frame failing its CRC at byte ${cut!.position as number}: truncating ${size - (cut!.position as number)} bytes`);
+    const copy = `${file}.damaged-${cut!.position as number}`;
+    expect((await readFile(copy)).subarray(-30)).toEqual(Buffer.alloc(30, 0x5a));
+    process.stderr.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const restored = expectRestoreLine(file!);
+    expect(restored.msg).toContain(`topic id ${topicId}`);
+    expect(restored.msg).toContain('with its topic id from partition.metadata');
+
+    await expectRestored(topicId);
+  }, 120_000);
+
+  it('survives 10 bytes cut off its end', async () => {
+    const { topicId } = await seed();
+    const [file] = await metadataLogs();
+    const size = (await stat(file!)).size;
+    await truncate(file!, size - 10);
+
+    await start();
+    const cut = lines.find((l) => l.file === file && typeof l.position === 'number');
+    expect(cut).toBeDefined();
+    expect(cut!.level).toBe(40); // a frame cut short at the end: what a crash leaves
+    expect(cut!.msg).toMatch(/has a torn frame/);
+    expectRestoreLine(file!);
+
+    await expectRestored(topicId);
+  }, 120_000);
+});
+
+describe('reconciling partition folders with the metadata on start', () => {
+  it('restores every topic when the metadata log is gone', async () => {
+    await start();
+    const ids = { a: await createTopic('a.events', 3), b: await createTopic('b-2', 1) };
+    await produce('a.events', [0, 1, 2], 50);
+    await produce('b-2', [0], 70);
+    await commitOffsets('g', [{ topic: 'b-2', partition: 0, offset: 5n }]);
+    await stop();
+    for (const f of await metadataLogs()) await rm(f);
+
+    await start();
+    expect(await topicNames()).toEqual(['a.events', 'b-2']);
+    expect(await describe1('a.events')).toEqual({ topicId: ids.a, partitions: 3 });
+    expect(await describe1('b-2')).toEqual({ topicId: ids.b, partitions: 1 });
+    expectAllRecords(await consume('a.events', [0, 1, 2], 50), 'a.events', 50);
+    expectAllRecords(await consume('b-2', [0], 70), 'b-2', 70);
+    expect(await committed('g')).toEqual(['b-2-0@5']);
+    expect(warnings()).toMatch(/restored topic a\.events .*3 partitions.*because the metadata log does not account for these folders/);
+    expect(warnings()).toMatch(/restored topic b-2 /);
+  }, 120_000);
+
+  it('raises a partition count whose CreatePartitions record was lost', async () => {
+    await start();
+    const topicId = await createTopic('grow', 1);
+    const admin = new Admin(client());
+    await admin.createPartitions(new Map([['grow', 3]]));
+    await admin.close();
+    await produce('grow', [0, 1, 2], 20);
+    await stop();
+    // The CreatePartitions record is the last one: tear it.
+    const [file] = await metadataLogs();
+    await truncate(file!, (await stat(file!)).size - 3);
+
+    await start();
+    expect(await describe1('grow')).toEqual({ topicId, partitions: 3 });
+    expectAllRecords(await consume('grow', [0, 1, 2], 20), 'grow', 20);
+    expect(warnings()).toMatch(/restored partitions of topic grow: its partition count went from 1 to 3, because partition folders .*grow-1, .*grow-2 are on disk/);
+  }, 120_000);
+
+  it('sets aside, never deletes, a folder whose topic id is not the topic\'s', async () => {
+    await start();
+    const topicId = await createTopic('orders', 2);
+    await produce('orders', [0, 1], 30);
+    await stop();
+    // orders-0 holds the data of another incarnation of "orders" that the metadata never heard of.
+    const strangerId = '0f0e0d0c-0b0a-4908-8706-050403020100';
+    await writeFile(join(dir, 'orders-0', 'partition.metadata'), `version: 0\ntopic_id: ${Buffer.from(strangerId.replaceAll('-', ''), 'hex').toString('base64url')}\n`);
+
+    await start();
+    process.stderr.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const stray = (await readdir(dir)).filter((f) => /^orders-0\.[0-9a-f]{32}-stray$/.test(f));
+    expect(stray).toHaveLength(1);
+    const strayDir = join(dir, stray[0]!);
+    // The data is all there, with its own topic id beside it.
+    expect((await readFile(join(strayDir, 'partition.metadata'), 'utf8'))).toContain(Buffer.from(strangerId.replaceAll('-', ''), 'hex').toString('base64url'));
+    expect((await stat(join(strayDir, '00000000000000000000.log'))).size).toBeGreaterThan(0);
+    expect(warnings()).toContain(`set aside partition folder ${join(dir, 'orders-0')} as ${strayDir}: its partition.metadata names topic id ${strangerId}, but topic orders has id ${topicId}`);
+    // The topic goes on with its own id; the partition set aside starts again empty.
+    expect(await describe1('orders')).toEqual({ topicId, partitions: 2 });
+    expect(broker!.services.logs.get('orders', 0)!.logEndOffset).toBe(0n);
+    expectAllRecords(await consume('orders', [1], 30), 'orders', 30);
+
+    // Later starts leave it where it is and say so.
+    await stop();
+    await start();
+    expect(warnings()).toContain(`partition folder ${strayDir} was set aside earlier`);
+    expect((await stat(join(strayDir, '00000000000000000000.log'))).size).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('still removes the folder of a deleted topic, and only that', async () => {
+    await start();
+    const oldId = await createTopic('orders', 1);
+    await produce('orders', [0], 10);
+    await stop();
+    // Keep the old folder, as a crash between the deletion record and the rename would.
+    const saved = join(await mkdtemp(join(tmpdir(), 'gregor-saved-')), 'orders-0');
+    await cp(join(dir, 'orders-0'), saved, { recursive: true });
+    await start();
+    const admin = new Admin(client());
+    await admin.deleteTopics(['orders']);
+    await admin.close();
+    await stop();
+    await cp(saved, join(dir, 'orders-0'), { recursive: true });
+    await rm(join(saved, '..'), { recursive: true, force: true });
+
+    await start();
+    expect(await topicNames()).toEqual([]);
+    expect(warnings()).toContain('removing partition orders-0: the metadata log records the deletion of its topic');
+    expect((await readdir(dir)).filter((f) => f.startsWith('orders-0') && !f.endsWith('-delete'))).toEqual([]);
+    // A topic created again under the name is new.
+    expect(await createTopic('orders', 1)).not.toBe(oldId);
+  }, 120_000);
+});
