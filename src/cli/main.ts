@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `gregor` command: `gregor start` runs a broker; further commands (topics, produce, consume,
- * groups) are Kafka's console tools. Usage errors print the usage and exit 2.
+ * groups, configs, ...) are Kafka's console tools. A usage error prints the error and one line
+ * pointing at --help (exit 2), so the error is the last thing on the screen rather than scrolled
+ * away above 40 lines of options; a command given no arguments at all prints its whole usage.
  */
+import { nearestName } from '../util/nearest-name.js';
 import { UsageError } from './usage.js';
+import { gregorVersion } from './version.js';
 
 // Each command is loaded when it runs, so that the console tools do not load the broker.
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -30,16 +34,26 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`gregor ${gregorVersion()}\n`);
+    return 0;
+  }
   const run = COMMANDS[command];
   if (!run) {
-    process.stderr.write(`gregor: unknown command '${command}'\n\n${USAGE}`);
+    const near = nearestName(command, Object.keys(COMMANDS));
+    process.stderr.write(`gregor: unknown command '${command}'${near ? `. Did you mean '${near}'?` : ''}\nRun 'gregor --help' for the list of commands.\n`);
     return 2;
   }
   try {
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`gregor ${command}: ${err.message}\n\n${err.usage}`);
+      if (rest.length === 0) {
+        process.stderr.write(`gregor ${command}: ${err.message}\n\n${err.usage}`);
+      } else {
+        const synopsis = err.usage.split('\n', 1)[0]!;
+        process.stderr.write(`gregor ${command}: ${err.message}\n${synopsis}  ('gregor ${command} --help' lists every option)\n`);
+      }
       return 2;
     }
     throw err;

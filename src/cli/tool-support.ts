@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readPropertiesFile } from '../config/properties.js';
 import { parseBootstrapServers } from '../client/cluster.js';
 import { ConnectionError, KafkaProtocolError, NoCommonVersionError, RequestTimeoutError } from '../client/errors.js';
+import { nearestName } from '../util/nearest-name.js';
 import { UsageError } from './usage.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -37,7 +38,7 @@ export function parseToolFlags<T extends Options>(
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), usage);
+    throw new UsageError(parseErrorMessage(err, options), usage);
   }
   const continuation = new Set(extra.continuation ?? []);
   const values = parsed.values as Record<string, unknown>;
@@ -56,6 +57,21 @@ export function parseToolFlags<T extends Options>(
   if (extra.positionals) return { ...parsed, positionals: stray };
   if (stray.length > 0) throw new UsageError(`unexpected argument${stray.length > 1 ? 's' : ''}: ${stray.join(' ')}`, usage);
   return parsed;
+}
+
+/**
+ * util.parseArgs's complaint in the tools' words. An unknown option loses Node's advice about
+ * positionals starting with '-' (never what was meant here) and gains the nearest known flag.
+ */
+function parseErrorMessage(err: unknown, options: Options): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']+)'/.exec(message) : null;
+  if (!unknown) return message;
+  const given = unknown[1]!;
+  const flags = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  // `--topic=x` is looked up by its name alone.
+  const suggestion = nearestName(given.split('=')[0]!, flags.filter((f) => f.startsWith('--')));
+  return `Unknown option '${given}'${suggestion ? `. Did you mean '${suggestion}'?` : ''}`;
 }
 
 /** The single action flag given; the tools refuse none or several, as Kafka's commands do. */

@@ -302,6 +302,19 @@ describe("Kafka's server.properties", () => {
     expect(lines.filter((l) => l.msg.startsWith('ignoring')).map((l) => l.key)).toEqual(['confluent.support.metrics.enable', 'confluent.support.customer.id']);
   });
 
+  it('warns about an unknown key with the known key nearest to it', () => {
+    const { logger, lines } = capturingLogger();
+    const text = 'num.partition=3\nlog.retention.hour=24\nmy.own.setting=x\n';
+    const r = resolveBrokerConfig({ file: parsePropertyEntries(text), filePath: 'server.properties', logger });
+    expect(r.config.numPartitions).toBe(1);
+    const warnings = (lines as { level?: number; msg: string }[]).filter((l) => l.level === 40).map((l) => l.msg);
+    expect(warnings).toEqual([
+      'ignoring unknown configuration key num.partition (server.properties:1); did you mean num.partitions?',
+      'ignoring unknown configuration key log.retention.hour (server.properties:2); did you mean log.retention.hours?',
+      'ignoring unknown configuration key my.own.setting (server.properties:3)',
+    ]);
+  });
+
   it('reports file and line in errors', () => {
     const text = '# comment\nnum.partitions=0\nmessage.max.bytes=big\n';
     const e = errorOf({ file: parsePropertyEntries(text), filePath: 'server.properties' });
