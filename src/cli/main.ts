@@ -16,16 +16,29 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   produce: async (argv) => (await import('./produce.js')).runProduce(argv),
   consume: async (argv) => (await import('./consume.js')).runConsume(argv),
   groups: async (argv) => (await import('./groups.js')).runGroups(argv),
+  configs: async (argv) => (await import('./configs.js')).runConfigs(argv),
+  'get-offsets': async (argv) => (await import('./get-offsets.js')).runGetOffsets(argv),
+  'delete-records': async (argv) => (await import('./delete-records.js')).runDeleteRecords(argv),
+  'log-dirs': async (argv) => (await import('./log-dirs.js')).runLogDirs(argv),
+  cluster: async (argv) => (await import('./cluster.js')).runCluster(argv),
 };
 
 const USAGE = `Usage: gregor <command> [options]
 
 Commands:
-  start     run a broker (gregor start --help)
-  topics    create, list, describe, alter and delete topics, as kafka-topics
-  produce   write lines from standard input to a topic, as kafka-console-producer
-  consume   print a topic's records, as kafka-console-consumer
-  groups    list, describe, reset the offsets of and delete consumer groups, as kafka-consumer-groups
+  start           run a broker (gregor start --help)
+  topics          create, list, describe, alter and delete topics, as kafka-topics
+  produce         write lines from standard input to a topic, as kafka-console-producer
+  consume         print a topic's records, as kafka-console-consumer
+  groups          list, describe, reset the offsets of and delete consumer groups, as kafka-consumer-groups
+  configs         describe and change topic and broker configs, as kafka-configs
+  get-offsets     print partitions' offsets (latest, earliest, by time), as kafka-get-offsets
+  delete-records  delete partitions' records before an offset, as kafka-delete-records
+  log-dirs        print log directories and each partition's size, as kafka-log-dirs
+  cluster         cluster id, controller, brokers and their api versions, as rpk cluster info
+                  and kafka-broker-api-versions
+
+Run 'gregor <command> --help' for a command's options; 'gregor --version' prints the version.
 `;
 
 async function main(argv: string[]): Promise<number> {
