@@ -74,7 +74,7 @@ export function parseToolFlags<T extends Options>(
  */
 function parseErrorMessage(err: unknown, options: Options): string {
   const message = err instanceof Error ? err.message : String(err);
-  const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']+)'/.exec(message) : null;
+  const unknown = /Unknown option '([^']+)'/.exec(message);
   if (!unknown) return message;
   const given = unknown[1]!;
   const flags = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
