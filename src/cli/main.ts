@@ -57,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gregor: unknown command '${command}'${near ? `. Did you mean '${near}'?` : ''}\nRun 'gregor --help' for the list of commands.\n`);
     return 2;
   }
+  // Kafka's tools all take --version (CommandDefaultOptions); so does every command here.
+  if (rest.includes('--version')) {
+    process.stdout.write(`gregor ${gregorVersion()}\n`);
+    return 0;
+  }
   try {
     return await run(rest);
   } catch (err) {

@@ -17,6 +17,8 @@ describe('gregor', () => {
     const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     const r = await runCli(['--version']);
     expect(r).toMatchObject({ code: 0, stdout: `gregor ${version}\n`, stderr: '' });
+    // As every Kafka tool takes --version.
+    expect(await runCli(['configs', '--version'])).toMatchObject({ code: 0, stdout: `gregor ${version}\n`, stderr: '' });
   });
 
   it('prints a usage error in two lines with the nearest flag, and exits 2', async () => {
