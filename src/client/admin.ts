@@ -2,8 +2,12 @@
  * Admin operations over the wire, as Kafka's Java Admin client performs them: topics are listed
  * with Metadata, described with DescribeTopicPartitions (falling back to Metadata on brokers
  * without it, as the Java Admin does), created, deleted and grown with CreateTopics, DeleteTopics
- * and CreatePartitions (sent to the controller the broker names), and configs read with
- * DescribeConfigs. Per-topic failures come back as KafkaProtocolError with the broker's message.
+ * and CreatePartitions (sent to the controller the broker names), configs read with
+ * DescribeConfigs and changed with IncrementalAlterConfigs (a broker's own configs with that broker),
+ * offsets listed with ListOffsets and records deleted with DeleteRecords (each partition's leader),
+ * log directories described with DescribeLogDirs, and each broker's ApiVersions answer reported.
+ * Per-topic failures come back as KafkaProtocolError with the broker's message; the per-partition
+ * operations answer per partition instead (PartitionOutcome).
  */
 import { ConfigResourceType, ConfigSource } from '../config/config-def.js';
 import { ApiKey } from '../protocol/generated/api-table.js';
@@ -85,7 +89,7 @@ export interface ListedOffset {
 /** ListOffsets targets, as Kafka's ListOffsetsRequest names them. */
 export const OffsetSpec = { LATEST: -1n, EARLIEST: -2n, MAX_TIMESTAMP: -3n, EARLIEST_LOCAL: -4n, LATEST_TIERED: -5n } as const;
 
-/** Per partition: the new log start offset, or the error the broker gave. */
+/** A partition's answer: the value the broker gave, or its error. */
 export type PartitionOutcome<T> = { ok: true; value: T } | { ok: false; error: KafkaProtocolError };
 
 export interface LogDirDescription {
