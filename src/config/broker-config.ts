@@ -585,7 +585,12 @@ export function resolveBrokerConfig(sources: BrokerConfigSources = {}): Resolved
     );
   }
   for (const name of Object.keys(sources.env ?? {})) {
-    if (name.startsWith('GREGOR_') && !BY_ENV.has(name)) logger.debug({ env: name }, `environment variable ${name} names no configuration key`);
+    if (!name.startsWith('GREGOR_') || BY_ENV.has(name)) continue;
+    // Other GREGOR_ variables may belong to other tools; one a letter or two from a key is a typo.
+    const near = nearestName(name.slice('GREGOR_'.length), [...BY_ENV.keys()].map((k) => k.slice('GREGOR_'.length)));
+    const suggestion = near === undefined ? undefined : `GREGOR_${near}`;
+    if (suggestion) logger.warn({ env: name, suggestion }, `environment variable ${name} names no configuration key; did you mean ${suggestion}?`);
+    else logger.debug({ env: name }, `environment variable ${name} names no configuration key`);
   }
   return resolved;
 }

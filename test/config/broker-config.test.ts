@@ -315,6 +315,13 @@ describe("Kafka's server.properties", () => {
     ]);
   });
 
+  it('warns about a GREGOR_ variable one typo from a key, and leaves other GREGOR_ variables alone', () => {
+    const { logger, lines } = capturingLogger();
+    resolveBrokerConfig({ env: { GREGOR_NUM_PARTITION: '3', GREGOR_BENCH_NODE_FLAGS: '--x' }, logger });
+    const warnings = (lines as { level?: number; msg: string }[]).filter((l) => l.level === 40).map((l) => l.msg);
+    expect(warnings).toEqual(['environment variable GREGOR_NUM_PARTITION names no configuration key; did you mean GREGOR_NUM_PARTITIONS?']);
+  });
+
   it('reports file and line in errors', () => {
     const text = '# comment\nnum.partitions=0\nmessage.max.bytes=big\n';
     const e = errorOf({ file: parsePropertyEntries(text), filePath: 'server.properties' });
