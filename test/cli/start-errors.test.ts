@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import { Broker } from '../../src/broker.js';
 import { runStart } from '../../src/cli/start.js';
 
 let scratch: string;
@@ -40,6 +42,20 @@ describe('gregor start', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(`gregor start: port ${port} is already in use on 127.0.0.1 (another broker?); choose another port with --port N (--port 0 picks a free one)\n`);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
+  });
+
+  it('leaves a failed listen to the caller: Broker.start rejects and logs nothing at error level', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+    try {
+      await expect(Broker.start({ port, host: '127.0.0.1', logger })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     } finally {
       await new Promise<void>((r) => taken.close(() => r()));
     }
