@@ -100,7 +100,7 @@ export class Broker {
     const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
 
     const dirs = config.logDirs.map((d) => resolve(d));
-    if (storage === 'disk') for (const d of dirs) await mkdir(d, { recursive: true });
+    if (storage === 'disk') for (const d of dirs) await makeLogDir(d);
     const clusterId =
       storage === 'disk'
         ? await ensureClusterId({ logDirs: dirs, nodeId: config.nodeId, clusterId: config.clusterId })
@@ -210,5 +210,28 @@ export class Broker {
       await this.logs.close();
     })();
     return this.stopping;
+  }
+}
+
+/** Thrown when a log directory cannot be used; `dir` is the one named in the configuration. */
+export class LogDirError extends Error {
+  constructor(
+    message: string,
+    readonly dir: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Creates a log directory, saying in words when a file stands where it or a parent should be. */
+async function makeLogDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new LogDirError(`log directory ${dir} is a file, not a directory`, dir);
+    if (code === 'ENOTDIR') throw new LogDirError(`log directory ${dir} cannot be created: a file stands where one of its parent directories should be`, dir);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LogDirError(`log directory ${dir} cannot be created: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, dir);
+    throw err;
   }
 }

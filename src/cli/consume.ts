@@ -8,7 +8,7 @@
  * Records are printed by a port of DefaultMessageFormatter (message-format.ts), so the bytes on
  * standard output are the Java tool's for the same properties. At exit (end of --max-messages,
  * --timeout-ms without records, Ctrl-C, or an error) "Processed a total of N messages" goes to
- * standard error, as the Java tool prints it.
+ * standard error, as the Java tool prints it. --format json prints JSON Lines instead (json-records.ts).
  *
  * With --group (or group.id in the consumer properties) the tool is a member of that consumer
  * group: it starts from the group's committed offsets, commits every auto.commit.interval.ms and at
@@ -19,6 +19,7 @@
  */
 import { KafkaClient } from '../client/cluster.js';
 import { Consumer, type ConsumerOptions, type ConsumerRecord, type StartOffset } from '../client/consumer.js';
+import { JsonRecordFormatter } from './json-records.js';
 import { MessageFormatter, formatterConfig } from './message-format.js';
 import {
   DEFAULT_REACH_TIMEOUT_MS,
@@ -28,10 +29,16 @@ import {
   describeError,
   intValue,
   loadProperties,
+  outputFormat,
   parseKeyValueArgs,
   parseToolFlags,
 } from './tool-support.js';
 import { UsageError } from './usage.js';
+
+/** Turns a record into the bytes printed for it. */
+interface RecordFormatter {
+  format(r: ConsumerRecord, out: Buffer[]): void;
+}
 
 const USAGE = `Usage: gregor consume --bootstrap-server HOST:PORT --topic TOPIC [options]
 
@@ -65,6 +72,8 @@ Options:
   --consumer-property KEY=VALUE  a consumer config, e.g. auto.offset.reset=earliest (repeatable)
   --consumer.config FILE         consumer configs from a file (--consumer-property wins)
   --skip-message-on-error        accepted (records that cannot be printed do not occur here)
+  --format text|json             text (as Kafka, shaped by --property) or json: one object per record
+                                 and line with every field (bytes that are not UTF-8 in base64)
   -h, --help                     show this help
 `;
 
@@ -98,6 +107,7 @@ export async function runConsume(argv: string[]): Promise<number> {
       'key-deserializer': { type: 'string' },
       'value-deserializer': { type: 'string' },
       'enable-systest-events': { type: 'boolean' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -171,7 +181,11 @@ export async function runConsume(argv: string[]): Promise<number> {
     const d = formatterProps.get(k);
     if (d !== undefined && !DESERIALIZERS.has(d)) throw new UsageError(`${k} ${d} is not available; records are printed as raw bytes`, USAGE);
   }
-  const formatter = new MessageFormatter(formatterConfig(formatterProps));
+  const format = outputFormat(values.format, USAGE);
+  if (format === 'json' && (values.property !== undefined || values['formatter-property'] !== undefined || values['formatter-config'] !== undefined)) {
+    throw new UsageError('--format json prints every field of a record; --property, --formatter-property and --formatter-config shape the text format only', USAGE);
+  }
+  const formatter: RecordFormatter = format === 'json' ? new JsonRecordFormatter() : new MessageFormatter(formatterConfig(formatterProps));
 
   const int = (key: string, min = 0): number | undefined => intValue(key, props.get(key), USAGE, min);
   const apiTimeout = int('default.api.timeout.ms', 1);
@@ -238,7 +252,7 @@ class ConsoleConsumer {
   constructor(
     private readonly client: KafkaClient,
     private readonly consumer: Consumer,
-    private readonly formatter: MessageFormatter,
+    private readonly formatter: RecordFormatter,
     private readonly maxMessages: number,
     private readonly timeoutMs: number,
   ) {}

@@ -4,7 +4,7 @@
  *
  *   gregor groups --bootstrap-server HOST:PORT --list [--state [S,...]] [--type [T,...]]
  *   gregor groups --bootstrap-server HOST:PORT --describe (--group G... | --all-groups)
- *                 [--offsets | --members [--verbose] | --state]
+ *                 [--offsets | --members [--verbose] | --state] [--format json]
  *   gregor groups --bootstrap-server HOST:PORT --reset-offsets (--group G... | --all-groups)
  *                 (--topic T[:P,...]... | --all-topics)
  *                 (--to-earliest | --to-latest | --to-offset N | --to-datetime T | --shift-by N | --to-current)
@@ -27,7 +27,7 @@ import { GroupAdmin, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, tpKey, type GroupDesc
 import type { TopicPartition } from '../client/group.js';
 import { KafkaProtocolError } from '../client/errors.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, parseToolFlags, pickAction } from './tool-support.js';
+import { checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor groups --bootstrap-server HOST:PORT ACTION [options]
@@ -63,6 +63,8 @@ Options:
   --execute                     commit the new offsets
   --timeout MS                  how long to keep trying to reach the broker (default 5000)
   --command-config FILE         client properties: client.id, request.timeout.ms
+  --format text|json            with --describe: text (as Kafka) or json, one object per group with
+                                its state, members and offsets
   -h, --help                    show this help
 `;
 
@@ -113,6 +115,7 @@ export async function runGroups(argv: string[]): Promise<number> {
       'dry-run': { type: 'boolean' },
       execute: { type: 'boolean' },
       timeout: { type: 'string' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -149,6 +152,9 @@ export async function runGroups(argv: string[]): Promise<number> {
   if (values.verbose && !values.members) throw new UsageError('Option --verbose can only be used with --describe --members', USAGE);
   if (action === 'describe' && values.state !== undefined && values.state !== '') throw new UsageError('Option --describe --state takes no value', USAGE);
 
+  const format = outputFormat(values.format, USAGE);
+  if (format === 'json' && action !== 'describe') throw new UsageError('Option --format json can only be used with --describe', USAGE);
+
   let reset: ResetSpec | undefined;
   if (action === 'reset-offsets') {
     const specs = RESET_SPECS.filter((s) => values[s] !== undefined);
@@ -184,6 +190,12 @@ export async function runGroups(argv: string[]): Promise<number> {
         await list(admin, values.state, values.type, o);
         break;
       case 'describe':
+        if (format === 'json') {
+          const docs: unknown[] = [];
+          for (const g of targets) code = Math.max(code, await describeJson(admin, g, o, docs));
+          o.out.push(`${toJson(docs)}\n`);
+          break;
+        }
         for (const g of targets) {
           const mode = values.members ? 'members' : values.state !== undefined ? 'state' : 'offsets';
           code = Math.max(code, await describe(admin, g, mode, Boolean(values.verbose), o));
@@ -268,6 +280,57 @@ async function describe(admin: GroupAdmin, groupId: string, mode: 'offsets' | 'm
     describeMembers(d, verbose, o);
     return 0;
   }
+  const rows = await offsetRows(admin, d);
+  if (rows.length === 0) return 0;
+  printOffsets(groupId, rows, o);
+  return 0;
+}
+
+/**
+ * --describe --format json: one object per group with everything the text modes show (state,
+ * coordinator, members with their partitions, offsets with lag); lag is null where the text shows "-".
+ */
+async function describeJson(admin: GroupAdmin, groupId: string, o: Output, docs: unknown[]): Promise<number> {
+  const d = await admin.describeGroup(groupId);
+  if (d.state === 'Dead') {
+    o.err.push(`\nError: Consumer group '${groupId}' does not exist.\n`);
+    return 1;
+  }
+  const node = await admin.client.findCoordinator(groupId);
+  const rows = await offsetRows(admin, d);
+  docs.push({
+    group: groupId,
+    type: d.type,
+    state: d.state,
+    protocolType: d.protocolType,
+    assignmentStrategy: d.protocol,
+    coordinator: { id: node.nodeId, host: node.host, port: node.port },
+    members: d.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      host: m.host,
+      assignment: [...m.assignment].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)).map((tp) => ({ topic: tp.topic, partition: tp.partition })),
+    })),
+    offsets: rows
+      .filter((r) => r.topic !== null)
+      .map((r) => ({
+        topic: r.topic,
+        partition: r.partition,
+        currentOffset: r.offset,
+        logEndOffset: r.logEndOffset,
+        lag: r.offset !== null && r.logEndOffset !== null ? r.logEndOffset - r.offset : null,
+        consumerId: r.consumerId,
+        host: r.host,
+        clientId: r.clientId,
+      })),
+  });
+  return 0;
+}
+
+/** The rows of --describe --offsets: assigned and committed partitions with log end offsets, then idle members. */
+async function offsetRows(admin: GroupAdmin, d: GroupDescription): Promise<Row[]> {
+  const groupId = d.groupId;
   const committed = await admin.listGroupOffsets(groupId);
   const offsets = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
   const rows: Row[] = [];
@@ -290,9 +353,7 @@ async function describe(admin: GroupAdmin, groupId: string, mode: 'offsets' | 'm
   const withPartition = rows.filter((r) => r.topic !== null);
   const ends = await logEndOffsets(admin, withPartition.map((r) => ({ topic: r.topic!, partition: r.partition! })));
   for (const r of withPartition) r.logEndOffset = ends.get(tpKey(r.topic!, r.partition!)) ?? null;
-  if (rows.length === 0) return 0;
-  printOffsets(groupId, rows, o);
-  return 0;
+  return rows;
 }
 
 /** Log end offsets of the partitions that still exist (a deleted topic's committed offsets show "-"). */

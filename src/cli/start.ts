@@ -8,7 +8,7 @@
  * variables (GREGOR_NUM_PARTITIONS=3), then --override flags and the shorthands, each overriding
  * the one before. Prints one line with the address and the data directory once it is listening.
  */
-import { Broker } from '../broker.js';
+import { Broker, LogDirError, type BrokerOptions } from '../broker.js';
 import { createLogger, type LogLevel } from '../util/logger.js';
 import { parseToolFlags } from './tool-support.js';
 import { UsageError } from './usage.js';
@@ -67,7 +67,7 @@ export async function runStart(argv: string[]): Promise<number> {
   const level = values['log-level'] ?? 'info';
   if (!LEVELS.has(level)) throw new UsageError(`--log-level takes one of ${[...LEVELS].join(', ')}`, USAGE);
   const logger = createLogger({ level: level as LogLevel, name: 'gregor' });
-  const broker = await Broker.start({
+  const broker = await startOrExplain({
     storage: values.memory ? 'memory' : 'disk',
     ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
     ...(configFile !== undefined ? { configFile } : {}),
@@ -77,6 +77,7 @@ export async function runStart(argv: string[]): Promise<number> {
     env: process.env,
     logger,
   });
+  if (!broker) return 1;
   process.stdout.write(
     `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
       `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
@@ -96,4 +97,33 @@ export async function runStart(argv: string[]): Promise<number> {
   await broker.stop();
   logger.info('stopped cleanly');
   return 0;
+}
+
+/**
+ * Broker.start, with the failures a person can fix on the command line said in one line with the
+ * flag that fixes them (stderr, exit 1): a port in use or not allowed, a data directory that cannot
+ * be one. Anything else is thrown as it is.
+ */
+async function startOrExplain(options: BrokerOptions): Promise<Broker | undefined> {
+  try {
+    return await Broker.start(options);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.syscall === 'listen' && (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL')) {
+      const where = `${e.address ?? ''}:${e.port ?? ''}`;
+      const why =
+        e.code === 'EADDRINUSE'
+          ? `port ${e.port} is already in use on ${e.address} (another broker?)`
+          : e.code === 'EACCES'
+            ? `not allowed to listen on ${where} (ports below 1024 need privileges)`
+            : `cannot listen on ${where}: no such address on this machine (see --host)`;
+      process.stderr.write(`gregor start: ${why}; choose another port with --port N (--port 0 picks a free one)\n`);
+      return undefined;
+    }
+    if (err instanceof LogDirError) {
+      process.stderr.write(`gregor start: ${err.message}; choose another with --data-dir DIR (or --memory)\n`);
+      return undefined;
+    }
+    throw err;
+  }
 }

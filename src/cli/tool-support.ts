@@ -5,8 +5,10 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readPropertiesFile } from '../config/properties.js';
+import { Admin } from '../client/admin.js';
 import { parseBootstrapServers } from '../client/cluster.js';
 import { ConnectionError, KafkaProtocolError, NoCommonVersionError, RequestTimeoutError } from '../client/errors.js';
+import { nearestName } from '../util/nearest-name.js';
 import { UsageError } from './usage.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -17,6 +19,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  *   (the way the tutorials write several properties after one flag);
  * - options listed in `optionalValue` may be given without a value (`--compression-codec` alone
  *   means its default), passed as `defaultValue`;
+ * - a negative number after an option that takes a value is that value (`--time -2`);
  * - with `positionals`, stray words come back as `positionals` for the command to judge
  *   (`gregor start server.properties`, as kafka-server-start.sh takes it);
  * - anything else (unknown flags, stray words, missing values) is a UsageError.
@@ -28,6 +31,13 @@ export function parseToolFlags<T extends Options>(
   extra: { continuation?: readonly string[]; optionalValue?: Readonly<Record<string, string>>; positionals?: boolean } = {},
 ): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true; tokens: true }>> {
   const args = [...argv];
+  // A negative number is a value, not a flag (`--time -2`, `--offset -1`, as Kafka's tools take them).
+  for (let i = 0; i + 1 < args.length; i++) {
+    const name = args[i]!.startsWith('--') ? args[i]!.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && /^-\d+$/.test(args[i + 1]!)) {
+      args.splice(i, 2, `--${name}=${args[i + 1]!}`);
+    }
+  }
   for (const [name, defaultValue] of Object.entries(extra.optionalValue ?? {})) {
     for (let i = 0; i < args.length; i++) {
       if (args[i] === `--${name}` && (i + 1 >= args.length || args[i + 1]!.startsWith('--'))) args[i] = `--${name}=${defaultValue}`;
@@ -37,7 +47,7 @@ export function parseToolFlags<T extends Options>(
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), usage);
+    throw new UsageError(parseErrorMessage(err, options), usage);
   }
   const continuation = new Set(extra.continuation ?? []);
   const values = parsed.values as Record<string, unknown>;
@@ -56,6 +66,21 @@ export function parseToolFlags<T extends Options>(
   if (extra.positionals) return { ...parsed, positionals: stray };
   if (stray.length > 0) throw new UsageError(`unexpected argument${stray.length > 1 ? 's' : ''}: ${stray.join(' ')}`, usage);
   return parsed;
+}
+
+/**
+ * util.parseArgs's complaint in the tools' words. An unknown option loses Node's advice about
+ * positionals starting with '-' (never what was meant here) and gains the nearest known flag.
+ */
+function parseErrorMessage(err: unknown, options: Options): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const unknown = /Unknown option '([^']+)'/.exec(message);
+  if (!unknown) return message;
+  const given = unknown[1]!;
+  const flags = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  // `--topic=x` is looked up by its name alone.
+  const suggestion = nearestName(given.split('=')[0]!, flags.filter((f) => f.startsWith('--')));
+  return `Unknown option '${given}'${suggestion ? `. Did you mean '${suggestion}'?` : ''}`;
 }
 
 /** The single action flag given; the tools refuse none or several, as Kafka's commands do. */
@@ -151,3 +176,43 @@ export const SIGINT_EXIT = 130;
 
 /** Default time a tool keeps trying to reach a broker before it gives up with a message. */
 export const DEFAULT_REACH_TIMEOUT_MS = 10_000;
+
+/**
+ * Kafka's TopicFilter.IncludeList as a RegExp over whole names: commas mean "or", spaces and
+ * surrounding quotes are dropped. Throws Error "<include> is an invalid regex." as Kafka words it.
+ */
+export function includeListRegex(include: string): RegExp {
+  const source = include.trim().replace(/,/g, '|').replace(/ /g, '').replace(/^["']+/, '').replace(/["']+$/, '');
+  try {
+    return new RegExp(`^(?:${source})$`);
+  } catch {
+    throw new Error(`${include} is an invalid regex.`);
+  }
+}
+
+/** The admin client of a tool: --bootstrap-server plus the client.id and timeouts of --command-config. */
+export function toolAdmin(bootstrap: string, props: ReadonlyMap<string, string>, defaultClientId: string, usage: string): Admin {
+  const apiTimeout = intValue('default.api.timeout.ms', props.get('default.api.timeout.ms'), usage, 1);
+  const requestTimeout = intValue('request.timeout.ms', props.get('request.timeout.ms'), usage, 1);
+  return new Admin({
+    bootstrapServers: bootstrap,
+    clientId: props.get('client.id') ?? defaultClientId,
+    ...(requestTimeout !== undefined ? { requestTimeoutMs: requestTimeout } : {}),
+    retryTimeoutMs: apiTimeout ?? DEFAULT_REACH_TIMEOUT_MS,
+    connectTimeoutMs: Math.min(apiTimeout ?? DEFAULT_REACH_TIMEOUT_MS, 10_000),
+  });
+}
+
+export type OutputFormat = 'text' | 'json';
+
+/** `--format text|json`: text (the Kafka tool's output) unless json is asked for. */
+export function outputFormat(value: string | undefined, usage: string): OutputFormat {
+  if (value === undefined || value === 'text') return 'text';
+  if (value === 'json') return 'json';
+  throw new UsageError(`--format takes text or json, got '${value}'`, usage);
+}
+
+/** JSON for scripts: bigints (offsets, sizes) as numbers when exact, else as strings. One line. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v));
+}

@@ -4,14 +4,15 @@
  *   gregor topics --bootstrap-server localhost:9092 --create --topic T [--partitions N]
  *                 [--replication-factor R] [--config k=v]... [--if-not-exists]
  *   gregor topics --bootstrap-server localhost:9092 --list [--topic REGEX] [--exclude-internal]
- *   gregor topics --bootstrap-server localhost:9092 --describe [--topic REGEX] [--if-exists]
+ *   gregor topics --bootstrap-server localhost:9092 --describe [--topic REGEX] [--if-exists] [--format json]
  *   gregor topics --bootstrap-server localhost:9092 --alter --topic REGEX --partitions N [--if-exists]
  *   gregor topics --bootstrap-server localhost:9092 --delete --topic REGEX [--if-exists]
  *
  * Output is TopicCommand's: "Created topic T.", one name per line for --list, and for --describe
  * a topic line ("Topic: T\tTopicId: ...\tPartitionCount: N\tReplicationFactor: R\tConfigs: k=v,...")
  * followed by one line per partition ("\tTopic: T\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\t
- * Elr: \tLastKnownElr: "). Where TopicCommand prints from a Java HashMap (the configs of a topic,
+ * Elr: \tLastKnownElr: "); --format json prints the same topics and partitions as one JSON array.
+ * Where TopicCommand prints from a Java HashMap (the configs of a topic,
  * the topics of a --describe), the order is that HashMap's (java-hash-order.ts). Failures print
  * "Error while executing topic command : <message>" and exit 1, as TopicCommand does; usage
  * mistakes print the usage and exit 2.
@@ -23,7 +24,7 @@ import { isInternalTopic } from '../protocol/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { JavaHashMapOrder } from './java-hash-order.js';
 import { kafkaUuid } from './message-format.js';
-import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, parseToolFlags, pickAction } from './tool-support.js';
+import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor topics --bootstrap-server HOST:PORT ACTION [options]
@@ -55,6 +56,7 @@ Options:
   --at-min-isr-partitions        with --describe: only partitions with exactly min.insync.replicas in sync
   --partition-size-limit-per-response N
                                  with --describe: partitions per DescribeTopicPartitions response
+  --format text|json             with --describe: text (as Kafka) or json, one object per topic
   --command-config FILE          client properties: client.id, request.timeout.ms, default.api.timeout.ms
   -h, --help                     show this help
 `;
@@ -94,6 +96,7 @@ export async function runTopics(argv: string[]): Promise<number> {
       'under-min-isr-partitions': { type: 'boolean' },
       'at-min-isr-partitions': { type: 'boolean' },
       'partition-size-limit-per-response': { type: 'string' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -105,7 +108,9 @@ export async function runTopics(argv: string[]): Promise<number> {
   }
   const action: Action = pickAction(values, ACTIONS, 'Command must include exactly one action: --list, --describe, --create, --alter or --delete', USAGE);
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
+  const format = outputFormat(values.format, USAGE);
   const only = flagsOnlyWith(values, action, USAGE);
+  only('format', ['describe']);
   only('config', ['create']);
   only('partitions', ['create', 'alter']);
   only('replication-factor', ['create']);
@@ -151,7 +156,13 @@ export async function runTopics(argv: string[]): Promise<number> {
         break;
       }
       case 'describe':
-        await describe(admin, values, partitionLimit, out);
+        if (format === 'json') {
+          const topics: unknown[] = [];
+          await describe(admin, values, partitionLimit, out, topics);
+          out.push(`${toJson(topics)}\n`);
+        } else {
+          await describe(admin, values, partitionLimit, out);
+        }
         break;
       case 'alter': {
         const topics = await getTopics(admin, values.topic, false);
@@ -281,7 +292,8 @@ interface DescribeFlags {
   'at-min-isr-partitions'?: boolean | undefined;
 }
 
-async function describe(admin: Admin, flags: DescribeFlags, partitionsPerResponse: number, out: string[]): Promise<void> {
+/** With `json`, each topic goes there as an object (the same topics and partitions) instead of into `out`. */
+async function describe(admin: Admin, flags: DescribeFlags, partitionsPerResponse: number, out: string[], json?: unknown[]): Promise<void> {
   const excludeInternal = Boolean(flags['exclude-internal']);
   let names: string[];
   const topicId = flags['topic-id'] !== undefined ? toHyphenatedUuid(flags['topic-id']) : undefined;
@@ -308,7 +320,9 @@ async function describe(admin: Admin, flags: DescribeFlags, partitionsPerRespons
   ordered.forEach((td, i) => {
     const config = configs[i]!;
     const nonDefault = javaConfigOrder(config).filter((e) => !e.isDefault);
-    if (describeConfigs && (!flags['topics-with-overrides'] || nonDefault.length > 0) && td.partitions.length > 0) {
+    const jsonPartitions: unknown[] = [];
+    const showTopic = describeConfigs && (!flags['topics-with-overrides'] || nonDefault.length > 0) && td.partitions.length > 0;
+    if (showTopic && !json) {
       const first = td.partitions[0]!;
       let line = `Topic: ${td.name}`;
       if (td.topicId !== '00000000-0000-0000-0000-000000000000') line += `\tTopicId: ${kafkaUuid(td.topicId)}`;
@@ -317,6 +331,7 @@ async function describe(admin: Admin, flags: DescribeFlags, partitionsPerRespons
       line += `\tConfigs: ${nonDefault.map((e) => `${e.name}=${e.value}`).join(',')}`;
       out.push(`${line}\n`);
     }
+    if (json && showTopic && !describePartitions) json.push(topicJson(td, nonDefault, []));
     if (!describePartitions) return;
     const minIsr = Number(config.find((e) => e.name === 'min.insync.replicas')?.value ?? '1');
     for (const p of td.partitions) {
@@ -329,6 +344,10 @@ async function describe(admin: Admin, flags: DescribeFlags, partitionsPerRespons
         (reportUnderMinIsr && (!hasLeader || p.isr.length < minIsr)) ||
         (reportAtMinIsr && p.isr.length === minIsr);
       if (!print) continue;
+      if (json) {
+        jsonPartitions.push({ partition: p.partition, leader: hasLeader ? p.leader : null, replicas: p.replicas, isr: p.isr, elr: p.elr, lastKnownElr: p.lastKnownElr });
+        continue;
+      }
       let line = `\tTopic: ${td.name}`;
       line += `\tPartition: ${p.partition}`;
       line += `\tLeader: ${hasLeader ? p.leader : 'none'}`;
@@ -338,7 +357,21 @@ async function describe(admin: Admin, flags: DescribeFlags, partitionsPerRespons
       line += p.lastKnownElr !== null ? `\tLastKnownElr: ${p.lastKnownElr.join(',')}` : '\tLastKnownElr: N/A';
       out.push(`${line}\n`);
     }
+    // A partition report (--under-replicated-partitions, ...) lists only topics with partitions to report.
+    if (json && (showTopic || jsonPartitions.length > 0)) json.push(topicJson(td, nonDefault, jsonPartitions));
   });
+}
+
+function topicJson(td: TopicDescription, nonDefault: readonly ConfigEntry[], partitions: unknown[]): Record<string, unknown> {
+  return {
+    name: td.name,
+    topicId: td.topicId,
+    isInternal: td.isInternal,
+    partitionCount: td.partitions.length,
+    replicationFactor: td.partitions[0]?.replicas.length ?? 0,
+    configs: Object.fromEntries(nonDefault.map((e) => [e.name, e.value])),
+    partitions,
+  };
 }
 
 /**

@@ -2,10 +2,14 @@
  * Admin operations over the wire, as Kafka's Java Admin client performs them: topics are listed
  * with Metadata, described with DescribeTopicPartitions (falling back to Metadata on brokers
  * without it, as the Java Admin does), created, deleted and grown with CreateTopics, DeleteTopics
- * and CreatePartitions (sent to the controller the broker names), and configs read with
- * DescribeConfigs. Per-topic failures come back as KafkaProtocolError with the broker's message.
+ * and CreatePartitions (sent to the controller the broker names), configs read with
+ * DescribeConfigs and changed with IncrementalAlterConfigs (a broker's own configs with that broker),
+ * offsets listed with ListOffsets and records deleted with DeleteRecords (each partition's leader),
+ * log directories described with DescribeLogDirs, and each broker's ApiVersions answer reported.
+ * Per-topic failures come back as KafkaProtocolError with the broker's message; the per-partition
+ * operations answer per partition instead (PartitionOutcome).
  */
-import { ConfigSource, type ConfigResourceType } from '../config/config-def.js';
+import { ConfigResourceType, ConfigSource } from '../config/config-def.js';
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { BrokerConnection } from './connection.js';
@@ -46,6 +50,62 @@ export interface ConfigEntry {
   isDefault: boolean;
   readOnly: boolean;
   isSensitive: boolean;
+  /** Where the value comes from and what it overrides, most specific first (only when asked for). */
+  synonyms: ConfigSynonym[];
+  /** A ConfigResponseType id (DescribeConfigs v3+), else 0. */
+  type: number;
+  documentation: string | null;
+}
+
+export interface ConfigSynonym {
+  name: string;
+  value: string | null;
+  source: number;
+}
+
+/** IncrementalAlterConfigs operations (Kafka's AlterConfigOp.OpType). */
+export const AlterConfigOpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+export type AlterConfigOpType = (typeof AlterConfigOpType)[keyof typeof AlterConfigOpType];
+
+export interface AlterConfigOp {
+  name: string;
+  op: AlterConfigOpType;
+  /** Null for DELETE. */
+  value: string | null;
+}
+
+export interface ConfigResourceRef {
+  type: ConfigResourceType;
+  name: string;
+}
+
+/** An offset ListOffsets found: -1 offset when there is none (a timestamp after every record). */
+export interface ListedOffset {
+  offset: bigint;
+  timestamp: bigint;
+  leaderEpoch: number;
+}
+
+/** ListOffsets targets, as Kafka's ListOffsetsRequest names them. */
+export const OffsetSpec = { LATEST: -1n, EARLIEST: -2n, MAX_TIMESTAMP: -3n, EARLIEST_LOCAL: -4n, LATEST_TIERED: -5n } as const;
+
+/** A partition's answer: the value the broker gave, or its error. */
+export type PartitionOutcome<T> = { ok: true; value: T } | { ok: false; error: KafkaProtocolError };
+
+export interface LogDirDescription {
+  logDir: string;
+  /** Null when the directory is fine. */
+  error: KafkaProtocolError | null;
+  totalBytes: bigint;
+  usableBytes: bigint;
+  replicas: { topic: string; partition: number; size: bigint; offsetLag: bigint; isFuture: boolean }[];
+}
+
+export interface BrokerApiVersions {
+  node: BrokerNode;
+  /** api key -> [min, max] as the broker advertised them. */
+  ranges: ReadonlyMap<number, readonly [number, number]>;
+  finalizedFeatures: readonly { name: string; minVersionLevel: number; maxVersionLevel: number }[];
 }
 
 export interface NewTopic {
@@ -155,17 +215,33 @@ export class Admin {
     return out;
   }
 
-  /** Config entries of resources, in the order the broker sent them. */
-  async describeConfigs(resources: readonly { type: ConfigResourceType; name: string }[]): Promise<ConfigEntry[][]> {
-    return this.client.retrying(() => this.describeConfigsOnce(resources));
+  /**
+   * Config entries of resources, in the order the broker sent them. A broker's own configs are
+   * asked of that broker (as the Java Admin does: only it knows its static settings); the rest of
+   * any broker.
+   */
+  async describeConfigs(resources: readonly ConfigResourceRef[], options: { includeSynonyms?: boolean; includeDocumentation?: boolean } = {}): Promise<ConfigEntry[][]> {
+    const out: ConfigEntry[][] = new Array<ConfigEntry[]>(resources.length);
+    const groups = new Map<number, number[]>();
+    resources.forEach((r, i) => {
+      const node = brokerResourceNode(r);
+      let g = groups.get(node);
+      if (!g) groups.set(node, (g = []));
+      g.push(i);
+    });
+    for (const [node, indexes] of groups) {
+      const entries = await this.client.retrying(() => this.describeConfigsOnce(node, indexes.map((i) => resources[i]!), options));
+      indexes.forEach((idx, j) => (out[idx] = entries[j]!));
+    }
+    return out;
   }
 
-  private async describeConfigsOnce(resources: readonly { type: ConfigResourceType; name: string }[]): Promise<ConfigEntry[][]> {
-    const conn = await this.client.anyConnection();
+  private async describeConfigsOnce(node: number, resources: readonly ConfigResourceRef[], options: { includeSynonyms?: boolean; includeDocumentation?: boolean }): Promise<ConfigEntry[][]> {
+    const conn = node >= 0 ? await this.client.nodeConnection(node) : await this.client.anyConnection();
     const { version, body } = await conn.request(ApiKey.DescribeConfigs, () => ({
       resources: resources.map((r) => ({ resourceType: r.type, resourceName: r.name, configurationKeys: null, _unknownTaggedFields: undefined })),
-      includeSynonyms: false,
-      includeDocumentation: false,
+      includeSynonyms: options.includeSynonyms ?? false,
+      includeDocumentation: options.includeDocumentation ?? false,
       _unknownTaggedFields: undefined,
     }));
     return resources.map((r) => {
@@ -181,6 +257,9 @@ export class Admin {
           isDefault: source === ConfigSource.DEFAULT_CONFIG,
           readOnly: c.readOnly,
           isSensitive: c.isSensitive,
+          synonyms: c.synonyms.map((x) => ({ name: x.name, value: x.value, source: x.source })),
+          type: c.configType,
+          documentation: c.documentation,
         };
       });
     });
@@ -259,4 +338,171 @@ export class Admin {
       if (r.errorCode) throw new KafkaProtocolError(r.errorCode, r.errorMessage);
     }
   }
+
+  /**
+   * Changes configs of one resource with IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT
+   * per key, applied by the broker all or nothing. A broker's configs go to that broker.
+   */
+  async incrementalAlterConfigs(resource: ConfigResourceRef, ops: readonly AlterConfigOp[], options: { validateOnly?: boolean } = {}): Promise<void> {
+    const node = brokerResourceNode(resource);
+    const conn = await this.client.retrying(() => (node >= 0 ? this.client.nodeConnection(node) : this.client.anyConnection()));
+    const { body } = await conn.request(ApiKey.IncrementalAlterConfigs, () => ({
+      resources: [
+        {
+          resourceType: resource.type,
+          resourceName: resource.name,
+          configs: ops.map((o) => ({ name: o.name, configOperation: o.op, value: o.value, _unknownTaggedFields: undefined })),
+          _unknownTaggedFields: undefined,
+        },
+      ],
+      validateOnly: options.validateOnly ?? false,
+      _unknownTaggedFields: undefined,
+    }));
+    for (const r of body.responses) {
+      if (r.errorCode) throw new KafkaProtocolError(r.errorCode, r.errorMessage);
+    }
+  }
+
+  /**
+   * Offsets by timestamp or target (OffsetSpec) per partition, asked of each partition's leader.
+   * Results are keyed "topic:partition"; a partition whose leader is unknown gets
+   * LEADER_NOT_AVAILABLE.
+   */
+  async listOffsets(
+    requests: readonly { topic: string; partition: number; timestamp: bigint }[],
+    options: { isolationLevel?: 0 | 1 } = {},
+  ): Promise<Map<string, PartitionOutcome<ListedOffset>>> {
+    const out = new Map<string, PartitionOutcome<ListedOffset>>();
+    const byLeader = await this.byLeader(requests, out);
+    for (const [node, list] of byLeader) {
+      const conn = await this.client.retrying(() => this.client.nodeConnection(node));
+      const { version, body } = await conn.request(ApiKey.ListOffsets, () => ({
+        replicaId: -1,
+        isolationLevel: options.isolationLevel ?? 0,
+        topics: groupByTopic(list).map(([name, ps]) => ({
+          name,
+          partitions: ps.map((p) => ({ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: p.timestamp, maxNumOffsets: 1, _unknownTaggedFields: undefined })),
+          _unknownTaggedFields: undefined,
+        })),
+        timeoutMs: this.client.requestTimeoutMs,
+        _unknownTaggedFields: undefined,
+      }));
+      for (const t of body.topics) {
+        for (const p of t.partitions) {
+          const key = `${t.name}:${p.partitionIndex}`;
+          if (p.errorCode) out.set(key, { ok: false, error: new KafkaProtocolError(p.errorCode) });
+          else out.set(key, { ok: true, value: { offset: version === 0 ? (p.oldStyleOffsets[0] ?? -1n) : p.offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch } });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Deletes the records before an offset (-1: the high watermark) in each partition, asking each
+   * leader. Results are keyed "topic:partition" with the new low watermark.
+   */
+  async deleteRecords(requests: readonly { topic: string; partition: number; offset: bigint }[]): Promise<Map<string, PartitionOutcome<bigint>>> {
+    const out = new Map<string, PartitionOutcome<bigint>>();
+    const byLeader = await this.byLeader(requests, out);
+    for (const [node, list] of byLeader) {
+      const conn = await this.client.retrying(() => this.client.nodeConnection(node));
+      const { body } = await conn.request(ApiKey.DeleteRecords, () => ({
+        topics: groupByTopic(list).map(([name, ps]) => ({
+          name,
+          partitions: ps.map((p) => ({ partitionIndex: p.partition, offset: p.offset, _unknownTaggedFields: undefined })),
+          _unknownTaggedFields: undefined,
+        })),
+        timeoutMs: this.client.requestTimeoutMs,
+        _unknownTaggedFields: undefined,
+      }));
+      for (const t of body.topics) {
+        for (const p of t.partitions) {
+          const key = `${t.name}:${p.partitionIndex}`;
+          if (p.errorCode) out.set(key, { ok: false, error: new KafkaProtocolError(p.errorCode) });
+          else out.set(key, { ok: true, value: p.lowWatermark });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Each broker's log directories with the size of every partition replica in them. */
+  async describeLogDirs(brokerIds: readonly number[], topics?: readonly string[]): Promise<Map<number, LogDirDescription[]>> {
+    const out = new Map<number, LogDirDescription[]>();
+    let filter: { topic: string; partitions: number[]; _unknownTaggedFields: undefined }[] | null = null;
+    if (topics !== undefined) {
+      const md = await this.client.metadata(topics);
+      filter = topics.flatMap((t) => {
+        const tm = md.topics.get(t);
+        return tm && !tm.errorCode ? [{ topic: t, partitions: tm.partitions.map((p) => p.partition), _unknownTaggedFields: undefined }] : [];
+      });
+    }
+    for (const id of brokerIds) {
+      const conn = await this.client.retrying(() => this.client.nodeConnection(id));
+      const { body } = await conn.request(ApiKey.DescribeLogDirs, () => ({ topics: filter, _unknownTaggedFields: undefined }));
+      if (body.errorCode) throw new KafkaProtocolError(body.errorCode);
+      out.set(
+        id,
+        body.results.map((r) => ({
+          logDir: r.logDir,
+          error: r.errorCode ? new KafkaProtocolError(r.errorCode) : null,
+          totalBytes: r.totalBytes,
+          usableBytes: r.usableBytes,
+          replicas: r.topics.flatMap((t) =>
+            t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, size: p.partitionSize, offsetLag: p.offsetLag, isFuture: p.isFutureKey })),
+          ),
+        })),
+      );
+    }
+    return out;
+  }
+
+  /** What each broker answered to ApiVersions: its api ranges and finalized features. */
+  async brokerApiVersions(): Promise<BrokerApiVersions[]> {
+    const { brokers } = await this.describeCluster();
+    const out: BrokerApiVersions[] = [];
+    for (const node of brokers) {
+      const conn = await this.client.retrying(() => this.client.nodeConnection(node.nodeId));
+      out.push({ node, ranges: conn.apiRanges(), finalizedFeatures: conn.finalizedFeatures });
+    }
+    return out;
+  }
+
+  /** Requests grouped by their partition's leader; partitions without one are answered in `out`. */
+  private async byLeader<R extends { topic: string; partition: number }, T>(requests: readonly R[], out: Map<string, PartitionOutcome<T>>): Promise<Map<number, R[]>> {
+    const { topics } = await this.client.metadata([...new Set(requests.map((r) => r.topic))]);
+    const byNode = new Map<number, R[]>();
+    for (const r of requests) {
+      const t = topics.get(r.topic);
+      const p = t?.partitions.find((x) => x.partition === r.partition);
+      if (!t || t.errorCode || !p) {
+        out.set(`${r.topic}:${r.partition}`, { ok: false, error: new KafkaProtocolError(t?.errorCode || ErrorCode.UnknownTopicOrPartition) });
+        continue;
+      }
+      if (p.leader < 0) {
+        out.set(`${r.topic}:${r.partition}`, { ok: false, error: new KafkaProtocolError(ErrorCode.LeaderNotAvailable) });
+        continue;
+      }
+      let list = byNode.get(p.leader);
+      if (!list) byNode.set(p.leader, (list = []));
+      list.push(r);
+    }
+    return byNode;
+  }
+}
+
+/** The node a config resource must be asked of: a broker's own id, else -1 (any broker). */
+function brokerResourceNode(r: ConfigResourceRef): number {
+  return (r.type === ConfigResourceType.BROKER || r.type === ConfigResourceType.BROKER_LOGGER) && /^\d+$/.test(r.name) ? Number(r.name) : -1;
+}
+
+function groupByTopic<R extends { topic: string }>(list: readonly R[]): [string, R[]][] {
+  const m = new Map<string, R[]>();
+  for (const r of list) {
+    let l = m.get(r.topic);
+    if (!l) m.set(r.topic, (l = []));
+    l.push(r);
+  }
+  return [...m];
 }

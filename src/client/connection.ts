@@ -58,6 +58,7 @@ export class BrokerConnection {
   private readonly received = new ChunkQueue();
   private closedError: Error | undefined;
   private brokerRanges = new Map<number, VersionRange>();
+  private features: { name: string; minVersionLevel: number; maxVersionLevel: number }[] = [];
   private readonly closeListeners: ((err: Error) => void)[] = [];
 
   private constructor(
@@ -102,6 +103,16 @@ export class BrokerConnection {
       throw err;
     }
     return conn;
+  }
+
+  /** Every api the broker named in its ApiVersions answer, with its range. */
+  apiRanges(): ReadonlyMap<number, VersionRange> {
+    return this.brokerRanges;
+  }
+
+  /** The features the broker reported as finalized (ApiVersions v3+), e.g. group.version. */
+  get finalizedFeatures(): readonly { name: string; minVersionLevel: number; maxVersionLevel: number }[] {
+    return this.features;
   }
 
   /** The broker's version range of an api, from its ApiVersions answer. */
@@ -193,6 +204,7 @@ export class BrokerConnection {
       }
       if (body.errorCode !== 0) throw new KafkaProtocolError(body.errorCode);
       this.brokerRanges = new Map(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion] as const]));
+      this.features = body.finalizedFeatures.map((f) => ({ name: f.name, minVersionLevel: f.minVersionLevel, maxVersionLevel: f.maxVersionLevel }));
       return;
     }
     throw new ConnectionError(`${this.address} did not accept any ApiVersions version`, this.address);

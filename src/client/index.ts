@@ -5,7 +5,8 @@
  *
  *   connection.ts  one pipelined connection; ApiVersions negotiation; request timeouts
  *   cluster.ts     KafkaClient: bootstrap, metadata, a connection per broker, coordinators, retries
- *   admin.ts       topics (list, describe, create, delete, add partitions), configs, cluster
+ *   admin.ts       topics (list, describe, create, delete, add partitions), configs (describe,
+ *                  alter), offsets, record deletion, log dirs, cluster and api versions
  *   producer.ts    batching, idempotence, retries, compression, Kafka's partitioning
  *   consumer.ts    assign or subscribe, fetch, offsets reset, read_committed, auto-commit
  *   group.ts       classic group membership, committed offsets, the range assignor

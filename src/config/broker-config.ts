@@ -31,6 +31,7 @@
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { nearestName } from '../util/nearest-name.js';
 import { readFile } from 'node:fs/promises';
 import { parsePropertyEntries, type PropertyEntry } from './properties.js';
 import {
@@ -598,11 +599,21 @@ export function resolveBrokerConfig(sources: BrokerConfigSources = {}): Resolved
     dynamicBroker: toMap(sources.dynamicBroker),
   };
   const resolved = resolveLayers(layers);
+  // A warning, as Kafka's AbstractConfig.logUnused gives: an unknown key is most often a typo of a known one.
   for (const i of resolved.ignored) {
-    logger.info({ key: i.name, origin: i.origin, where: i.where }, `ignoring unknown configuration key ${i.name}`);
+    const suggestion = nearestName(i.name, BY_NAME.keys());
+    logger.warn(
+      { key: i.name, origin: i.origin, where: i.where, ...(suggestion ? { suggestion } : {}) },
+      `ignoring unknown configuration key ${i.name}${i.where ? ` (${i.where})` : ''}${suggestion ? `; did you mean ${suggestion}?` : ''}`,
+    );
   }
   for (const name of Object.keys(sources.env ?? {})) {
-    if (name.startsWith('GREGOR_') && !BY_ENV.has(name)) logger.debug({ env: name }, `environment variable ${name} names no configuration key`);
+    if (!name.startsWith('GREGOR_') || BY_ENV.has(name)) continue;
+    // Other GREGOR_ variables may belong to other tools; one a letter or two from a key is a typo.
+    const near = nearestName(name.slice('GREGOR_'.length), [...BY_ENV.keys()].map((k) => k.slice('GREGOR_'.length)));
+    const suggestion = near === undefined ? undefined : `GREGOR_${near}`;
+    if (suggestion) logger.warn({ env: name, suggestion }, `environment variable ${name} names no configuration key; did you mean ${suggestion}?`);
+    else logger.debug({ env: name }, `environment variable ${name} names no configuration key`);
   }
   return resolved;
 }

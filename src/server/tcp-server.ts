@@ -34,7 +34,6 @@ export class TcpServer {
       reclaimer: new MemoryReclaimer(options.clock),
     };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server.on('error', (err) => options.logger.error({ err }, 'listener error'));
   }
 
   /** The request memory budget: bytes in use and connections waiting for room. */
@@ -59,6 +58,8 @@ export class TcpServer {
       this.server.once('error', onError);
       this.server.listen(this.options.port, this.options.host, () => {
         this.server.off('error', onError);
+        // Failing to listen is the caller's to report (a port in use is one line, not a logged stack).
+        this.server.on('error', (err) => this.options.logger.error({ err }, 'listener error'));
         resolve((this.server.address() as AddressInfo).port);
       });
     });

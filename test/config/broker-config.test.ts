@@ -312,6 +312,26 @@ describe("Kafka's server.properties", () => {
     expect(lines.filter((l) => l.msg.startsWith('ignoring')).map((l) => l.key)).toEqual(['confluent.support.metrics.enable', 'confluent.support.customer.id']);
   });
 
+  it('warns about an unknown key with the known key nearest to it', () => {
+    const { logger, lines } = capturingLogger();
+    const text = 'num.partition=3\nlog.retention.hour=24\nmy.own.setting=x\n';
+    const r = resolveBrokerConfig({ file: parsePropertyEntries(text), filePath: 'server.properties', logger });
+    expect(r.config.numPartitions).toBe(1);
+    const warnings = (lines as { level?: number; msg: string }[]).filter((l) => l.level === 40).map((l) => l.msg);
+    expect(warnings).toEqual([
+      'ignoring unknown configuration key num.partition (server.properties:1); did you mean num.partitions?',
+      'ignoring unknown configuration key log.retention.hour (server.properties:2); did you mean log.retention.hours?',
+      'ignoring unknown configuration key my.own.setting (server.properties:3)',
+    ]);
+  });
+
+  it('warns about a GREGOR_ variable one typo from a key, and leaves other GREGOR_ variables alone', () => {
+    const { logger, lines } = capturingLogger();
+    resolveBrokerConfig({ env: { GREGOR_NUM_PARTITION: '3', GREGOR_BENCH_NODE_FLAGS: '--x' }, logger });
+    const warnings = (lines as { level?: number; msg: string }[]).filter((l) => l.level === 40).map((l) => l.msg);
+    expect(warnings).toEqual(['environment variable GREGOR_NUM_PARTITION names no configuration key; did you mean GREGOR_NUM_PARTITIONS?']);
+  });
+
   it('reports file and line in errors', () => {
     const text = '# comment\nnum.partitions=0\nmessage.max.bytes=big\n';
     const e = errorOf({ file: parsePropertyEntries(text), filePath: 'server.properties' });
