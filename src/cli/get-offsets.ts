@@ -13,7 +13,7 @@
  * Failures print "Error occurred: <message>" on stderr and exit 1.
  */
 import { OffsetSpec, type ListedOffset, type PartitionOutcome } from '../client/admin.js';
-import { isInternalTopic } from '../metadata/topic-name.js';
+import { isInternalTopic } from '../protocol/topic-name.js';
 import {
   checkBootstrap,
   describeError,
