@@ -501,22 +501,36 @@ export interface RecoveryResult {
 
 /**
  * The offsets named by the batch headers that can still be walked in `file[from, to)`, from
- * `next` on (recovery reports what it is about to cut). Reads only the bytes being dropped.
+ * `next` on and in sequence (recovery reports what it is about to cut): whole batches, then the
+ * header of a batch cut short. Reads only the bytes being dropped.
  */
 async function droppedOffsets(file: StorageFile, from: number, to: number, next: bigint): Promise<{ first: bigint; last: bigint } | null> {
   const scanner = new BatchScanner(file, from, to, 1 << 20, false);
   let first: bigint | null = null;
   let last = next - 1n;
   try {
-    while (await scanner.fill()) {
+    walk: while (await scanner.fill()) {
       while (scanner.next()) {
         const base = scanner.baseOffset;
         const lastOffset = scanner.lastOffset;
-        if (base <= last || lastOffset < base) return first === null ? null : { first, last };
+        if (base !== last + 1n || lastOffset < base) break walk;
         first ??= base;
         last = lastOffset;
       }
       if (scanner.stop !== null) break;
+    }
+    await scanner.settle();
+    // A batch cut short still names its offsets in its header.
+    if (to - scanner.position >= RECORD_BATCH_HEADER_SIZE) {
+      const head = Buffer.allocUnsafe(RECORD_BATCH_HEADER_SIZE);
+      if ((await readFully(file, head, 0, RECORD_BATCH_HEADER_SIZE, scanner.position)) === RECORD_BATCH_HEADER_SIZE && head[MAGIC_OFFSET] === 2) {
+        const base = head.readBigInt64BE(BASE_OFFSET_OFFSET);
+        const delta = head.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+        if (base === last + 1n && delta >= 0) {
+          first ??= base;
+          last = base + BigInt(delta);
+        }
+      }
     }
   } catch {
     // Best effort: the damage may be unreadable too; what was found so far stands.
