@@ -425,16 +425,16 @@ export class BatchScanner {
 /**
  * What is wrong with the batch header at `chunk[off]` (file position `pos`, the readable bytes
  * ending at `end`), or null when the walk can trust it: a whole header, a length that fits, magic
- * 2, and offsets that follow `prevNext` (the offset after the previous batch; -1 for none).
+ * 2, and a base offset `base` that follows `prevNext` (the offset after the previous batch; -1 for
+ * none).
  */
-function headerDamage(chunk: Buffer, off: number, pos: number, end: number, prevNext: bigint): string | null {
+function headerDamage(chunk: Buffer, off: number, pos: number, end: number, base: bigint, prevNext: bigint): string | null {
   if (chunk.length - off < RECORD_BATCH_HEADER_SIZE) return `${end - pos} bytes left, less than a batch header`;
   const length = chunk.readInt32BE(off + BATCH_LENGTH_OFFSET);
   if (length < MIN_BATCH_LENGTH) return `impossible batch length ${length}`;
   if (pos + LOG_OVERHEAD + length > end) return `a batch of ${LOG_OVERHEAD + length} bytes runs past the end of the segment (${end})`;
   const magic = chunk[off + MAGIC_OFFSET]!;
   if (magic !== 2) return `magic ${magic}, not 2`;
-  const base = chunk.readBigInt64BE(off + BASE_OFFSET_OFFSET);
   const delta = chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET);
   if (delta < 0) return `negative last offset delta ${delta}`;
   if (prevNext >= 0n && base < prevNext) return `base offset ${base} after a batch ending at ${prevNext - 1n}`;
@@ -932,7 +932,8 @@ export class LogSegment {
       }
       // Structural checks only (the header fields the walk relies on): they cost nothing here,
       // unlike a CRC over every byte served, which Kafka does not do on fetch either.
-      const damage = headerDamage(chunk, off, pos, end, prevNext);
+      const base = chunk.length - off >= RECORD_BATCH_HEADER_SIZE ? chunk.readBigInt64BE(off + BASE_OFFSET_OFFSET) : -1n;
+      const damage = headerDamage(chunk, off, pos, end, base, prevNext);
       if (damage !== null) {
         if (out.length > 0) {
           // Serve the intact batches before it; the next fetch, from here, gets the error.
@@ -942,7 +943,7 @@ export class LogSegment {
         throw this.damaged(pos, damage);
       }
       const size = LOG_OVERHEAD + chunk.readInt32BE(off + BATCH_LENGTH_OFFSET);
-      const lastOffset = chunk.readBigInt64BE(off + BASE_OFFSET_OFFSET) + BigInt(chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET));
+      const lastOffset = base + BigInt(chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET));
       prevNext = lastOffset + 1n;
       if (lastOffset < fromOffset) {
         pos += size;
