@@ -28,7 +28,9 @@
  * and is undone (the file is cut back to its last good size, the in-memory indexes forget its
  * entries); the log stays usable. If the undo itself fails, or an fsync fails (the page cache state
  * is then unknown), the log goes offline: changes are refused with StorageError until it is
- * reopened, which recovers it. Reads keep working.
+ * reopened, which recovers it. Reads keep working. Damaged bytes that a read meets (a clean shutdown
+ * skips recovery, so damage written after it is found only then) end the read after the intact
+ * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
 import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
@@ -46,11 +48,12 @@ import {
   stampBatch,
 } from './log-segment.js';
 import { loadLog } from './recovery.js';
-import type { LoadedLog } from './recovery.js';
+import type { LoadedLog, LoadOptions } from './recovery.js';
+import type { Logger } from '../util/logger.js';
 import { errorCode, openStorageFile, syncDir, writeLogStartOffset } from './segment-files.js';
 import { sharedSyncWritePolicy, type SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
-import { OffsetOutOfRangeError, StorageError } from './types.js';
+import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -82,6 +85,8 @@ export interface DiskPartitionLogOptions {
   openFile?: OpenFile;
   /** Which appends are written synchronously; defaults to sharedSyncWritePolicy(). */
   syncWritePolicy?: SyncWritePolicy;
+  /** Where recovery reports what it cut (recovery.ts). Default: silent. */
+  logger?: Logger;
 }
 
 /** A group write never exceeds this (more waits for the next group) nor 1024 appends. */
@@ -150,7 +155,9 @@ export async function openDiskPartitionLog(
   const partitionDir = dir;
   let loaded: LoadedLog;
   try {
-    loaded = await loadLog(partitionDir, config, { cleanShutdown: options.cleanShutdown, openFile, nowMs: clock() });
+    const load: LoadOptions = { cleanShutdown: options.cleanShutdown, openFile, nowMs: clock() };
+    if (options.logger !== undefined) load.logger = options.logger;
+    loaded = await loadLog(partitionDir, config, load);
   } catch (e) {
     throw toStorageError(`opening ${partitionDir}`, e);
   }
@@ -167,6 +174,7 @@ export class DiskPartitionLog implements PartitionLog {
   /** What opening found: the active segment's scan after an unclean shutdown, rebuilt indexes. */
   readonly recovery: LoadedLog['recovery'];
   readonly rebuiltIndexes: bigint[];
+  readonly recovered: { segments: number; truncatedBytes: number };
   private cfg: LogConfig;
   private segments: LogSegment[];
   private startOffset: bigint;
@@ -212,6 +220,10 @@ export class DiskPartitionLog implements PartitionLog {
     this.endOffset = loaded.logEndOffset;
     this.recovery = loaded.recovery;
     this.rebuiltIndexes = loaded.rebuiltIndexes;
+    this.recovered = {
+      segments: loaded.rebuiltIndexes.length + (loaded.recovery === null ? 0 : 1),
+      truncatedBytes: loaded.recovery?.truncatedBytes ?? 0,
+    };
     this.clock = clock;
     this.openFile = openFile;
     this.window = cache === null ? null : cache.window();
@@ -567,6 +579,8 @@ export class DiskPartitionLog implements PartitionLog {
         r = await seg.read(next, startPosition, seg.size, maxBytes - size, records.length === 0, maxOffset, slack);
       } catch (e) {
         if (seg.deleted) throw Object.assign(toStorageError('read', e), { segmentDeleted: true });
+        // Damage at the start of the next segment: the batches read so far are intact, serve them.
+        if (e instanceof CorruptRecordError && records.length > 0) break;
         throw e;
       } finally {
         seg.release();

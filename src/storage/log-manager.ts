@@ -107,7 +107,7 @@ export type DiskPartitionLogOpener = (
   topic: string,
   partition: number,
   config: LogConfig,
-  options: { cleanShutdown: boolean; clock?: () => number },
+  options: { cleanShutdown: boolean; clock?: () => number; logger?: Logger },
 ) => Promise<PartitionLog>;
 
 /** Makes one in-memory partition log: `new MemoryPartitionLog(...)`. */
@@ -414,7 +414,7 @@ class DiskLogManager implements LogManager {
       const topicId = await this.readTopicId(path.join(dir, name));
       let log: PartitionLog;
       try {
-        log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn });
+        log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn, logger });
       } catch (err) {
         throw new StorageError(`cannot open partition ${name} in ${dir}`, err);
       }

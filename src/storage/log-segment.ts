@@ -50,6 +50,7 @@ import { DELETED_SUFFIX, readFully, segmentFileName, writeFully, writeFullySync 
 import type { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile, StorageFile } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
+import { CorruptRecordError } from './types.js';
 import type { BatchInfo, LogConfig, TimestampOffset } from './types.js';
 
 /** Smallest valid batchLength of a v2 batch (61-byte header minus the 12-byte log overhead). */
@@ -422,6 +423,25 @@ export class BatchScanner {
 }
 
 /**
+ * What is wrong with the batch header at `chunk[off]` (file position `pos`, the readable bytes
+ * ending at `end`), or null when the walk can trust it: a whole header, a length that fits, magic
+ * 2, and a base offset `base` that follows `prevNext` (the offset after the previous batch; -1 for
+ * none).
+ */
+function headerDamage(chunk: Buffer, off: number, pos: number, end: number, base: bigint, prevNext: bigint): string | null {
+  if (chunk.length - off < RECORD_BATCH_HEADER_SIZE) return `${end - pos} bytes left, less than a batch header`;
+  const length = chunk.readInt32BE(off + BATCH_LENGTH_OFFSET);
+  if (length < MIN_BATCH_LENGTH) return `impossible batch length ${length}`;
+  if (pos + LOG_OVERHEAD + length > end) return `a batch of ${LOG_OVERHEAD + length} bytes runs past the end of the segment (${end})`;
+  const magic = chunk[off + MAGIC_OFFSET]!;
+  if (magic !== 2) return `magic ${magic}, not 2`;
+  const delta = chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET);
+  if (delta < 0) return `negative last offset delta ${delta}`;
+  if (prevNext >= 0n && base < prevNext) return `base offset ${base} after a batch ending at ${prevNext - 1n}`;
+  return null;
+}
+
+/**
  * The first record of a stored batch with timestamp >= `timestamp` and offset >= `minOffset`
  * (Kafka decodes the one batch it lands on, so ListOffsets answers with a record's offset). Falls
  * back to the batch itself if its records cannot be decoded.
@@ -472,6 +492,50 @@ export interface RecoveryResult {
   stop: ScanStop;
   /** The offset after the last valid batch. */
   nextOffset: bigint;
+  /**
+   * The offsets the cut-off bytes held, as far as their batch headers still tell (a CRC failure
+   * leaves the header readable; garbage over a header hides everything after it); null when none.
+   */
+  droppedOffsets: { first: bigint; last: bigint } | null;
+}
+
+/**
+ * The offsets named by the batch headers that can still be walked in `file[from, to)`, from
+ * `next` on and in sequence (recovery reports what it is about to cut): whole batches, then the
+ * header of a batch cut short. Reads only the bytes being dropped.
+ */
+async function droppedOffsets(file: StorageFile, from: number, to: number, next: bigint): Promise<{ first: bigint; last: bigint } | null> {
+  const scanner = new BatchScanner(file, from, to, 1 << 20, false);
+  let first: bigint | null = null;
+  let last = next - 1n;
+  try {
+    walk: while (await scanner.fill()) {
+      while (scanner.next()) {
+        const base = scanner.baseOffset;
+        const lastOffset = scanner.lastOffset;
+        if (base !== last + 1n || lastOffset < base) break walk;
+        first ??= base;
+        last = lastOffset;
+      }
+      if (scanner.stop !== null) break;
+    }
+    await scanner.settle();
+    // A batch cut short still names its offsets in its header.
+    if (to - scanner.position >= RECORD_BATCH_HEADER_SIZE) {
+      const head = Buffer.allocUnsafe(RECORD_BATCH_HEADER_SIZE);
+      if ((await readFully(file, head, 0, RECORD_BATCH_HEADER_SIZE, scanner.position)) === RECORD_BATCH_HEADER_SIZE && head[MAGIC_OFFSET] === 2) {
+        const base = head.readBigInt64BE(BASE_OFFSET_OFFSET);
+        const delta = head.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+        if (base === last + 1n && delta >= 0) {
+          first ??= base;
+          last = base + BigInt(delta);
+        }
+      }
+    }
+  } catch {
+    // Best effort: the damage may be unreadable too; what was found so far stands.
+  }
+  return first === null ? null : { first, last };
 }
 
 export class LogSegment {
@@ -504,6 +568,8 @@ export class LogSegment {
   private loading: Promise<void> | null = null;
   private closeWhenIdle = false;
   private readonly openFile: OpenFile;
+  /** Positions of damage reads have met (each is reported once). */
+  private readonly reportedDamage = new Set<number>();
 
   private constructor(dir: string, baseOffset: bigint, size: number, maxIndexBytes: number, openFile: OpenFile, nowMs: number, mtimeMs: number) {
     this.dir = dir;
@@ -687,13 +753,17 @@ export class LogSegment {
     this.firstBatchTimestamp = first;
     this.nextOffset = next;
     let truncatedBytes = 0;
+    let dropped: RecoveryResult['droppedOffsets'] = null;
     if (verifyCrc) {
       truncatedBytes = fileSize - validBytes;
-      if (truncatedBytes > 0) await file.truncate(validBytes);
+      if (truncatedBytes > 0) {
+        dropped = await droppedOffsets(file, validBytes, fileSize, next);
+        await file.truncate(validBytes);
+      }
       this.size = validBytes;
       this.writePosition = validBytes;
     }
-    return { validBytes, truncatedBytes, stop, nextOffset: next };
+    return { validBytes, truncatedBytes, stop, nextOffset: next, droppedOffsets: dropped };
   }
 
   /**
@@ -821,7 +891,9 @@ export class LogSegment {
    * (an index entry at or before it, or its exact position), within `end` bytes of the file: at most
    * `maxBytes`, except that with `minOne` the first batch is returned whole whatever its size.
    * Batches whose last offset is >= `maxOffset` are not returned. One read covers the common case;
-   * the returned buffers are slices of it.
+   * the returned buffers are slices of it. A batch header that cannot be right (headerDamage) ends
+   * the read: the batches before it are returned (`limited`), and a read that would return nothing
+   * else throws CorruptRecordError, its `firstReport` set only the first time that position is met.
    */
   async read(
     fromOffset: bigint,
@@ -847,16 +919,32 @@ export class LogSegment {
       chunk = n < want ? buf.subarray(0, n) : buf;
       chunkPos = at;
     };
+    let prevNext = -1n;
     while (pos < end) {
       let off = pos - chunkPos;
       if (off < 0 || off + RECORD_BATCH_HEADER_SIZE > chunk.length) {
         await load(pos, Math.max(maxBytes - total, 0) + slack + RECORD_BATCH_HEADER_SIZE, RECORD_BATCH_HEADER_SIZE);
         off = 0;
-        if (chunk.length < RECORD_BATCH_HEADER_SIZE) throw new Error(`segment ${this.baseOffset} ends at ${pos + chunk.length}, before its size ${end}`);
+        if (chunk.length < RECORD_BATCH_HEADER_SIZE) {
+          if (pos + chunk.length < end) throw new Error(`segment ${this.baseOffset} ends at ${pos + chunk.length}, before its size ${end}`);
+          // Fewer bytes than a batch header left before the end: a batch cut short.
+        }
+      }
+      // Structural checks only (the header fields the walk relies on): they cost nothing here,
+      // unlike a CRC over every byte served, which Kafka does not do on fetch either.
+      const base = chunk.length - off >= RECORD_BATCH_HEADER_SIZE ? chunk.readBigInt64BE(off + BASE_OFFSET_OFFSET) : -1n;
+      const damage = headerDamage(chunk, off, pos, end, base, prevNext);
+      if (damage !== null) {
+        if (out.length > 0) {
+          // Serve the intact batches before it; the next fetch, from here, gets the error.
+          limited = true;
+          break;
+        }
+        throw this.damaged(pos, damage);
       }
       const size = LOG_OVERHEAD + chunk.readInt32BE(off + BATCH_LENGTH_OFFSET);
-      if (size < RECORD_BATCH_HEADER_SIZE || pos + size > end) throw new Error(`segment ${this.baseOffset} has a bad batch at position ${pos}`);
-      const lastOffset = chunk.readBigInt64BE(off + BASE_OFFSET_OFFSET) + BigInt(chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET));
+      const lastOffset = base + BigInt(chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET));
+      prevNext = lastOffset + 1n;
       if (lastOffset < fromOffset) {
         pos += size;
         continue;
@@ -881,6 +969,13 @@ export class LogSegment {
       slack = 0;
     }
     return { batches: out, bytes: total, nextOffset: next, position: pos, limited };
+  }
+
+  /** The error for damage at `position`; remembers it so that it is reported (logged) once. */
+  private damaged(position: number, reason: string): CorruptRecordError {
+    const first = !this.reportedDamage.has(position);
+    if (first) this.reportedDamage.add(position);
+    return new CorruptRecordError(this.logPath, position, reason, first);
   }
 
   /**

@@ -13,12 +13,14 @@
  *   - after a crash (or when the clean path finds anything amiss), it is scanned batch by batch:
  *     length, magic 2, CRC32C, offsets in order. The first torn or corrupt batch and everything
  *     after it are cut off; both indexes are rebuilt. A batch whose write completed before the crash
- *     is whole in the page cache and survives; a partial one is never served.
+ *     is whole in the page cache and survives; a partial one is never served. Every cut is logged
+ *     (a warning: file, position, bytes, the offsets kept and those the cut bytes still name).
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { LogSegment } from './log-segment.js';
 import type { RecoveryResult } from './log-segment.js';
 import { LOG_START_OFFSET_FILE, parseSegmentFileName, readLogStartOffset, segmentFileName, syncDir } from './segment-files.js';
@@ -29,6 +31,8 @@ export interface LoadOptions {
   cleanShutdown: boolean;
   openFile: OpenFile;
   nowMs: number;
+  /** Where what recovery cuts or rebuilds is reported. Default: silent. */
+  logger?: Logger;
 }
 
 export interface LoadedLog {
@@ -41,8 +45,34 @@ export interface LoadedLog {
   rebuiltIndexes: bigint[];
 }
 
+/**
+ * Says what recovery of a segment did: every byte cut is a warning naming the file, the position,
+ * the bytes and the offsets (kept and dropped); a scan that cut nothing is a debug line.
+ */
+function reportRecovery(logger: Logger, file: string, baseOffset: bigint, r: RecoveryResult, cleanShutdown: boolean): void {
+  const why = cleanShutdown ? 'its indexes or tail did not check out after a clean shutdown' : 'unclean shutdown';
+  if (r.truncatedBytes === 0) {
+    logger.debug({ file, bytes: r.validBytes, nextOffset: r.nextOffset, why }, 'recovered a segment: every batch is valid');
+    return;
+  }
+  const dropped = r.droppedOffsets;
+  logger.warn(
+    {
+      file,
+      position: r.validBytes,
+      bytes: r.truncatedBytes,
+      reason: r.stop,
+      keptOffsets: r.nextOffset > baseOffset ? `${baseOffset}-${r.nextOffset - 1n}` : 'none',
+      droppedOffsets: dropped === null ? 'unreadable' : `${dropped.first}-${dropped.last}`,
+      why,
+    },
+    `recovery cut ${r.truncatedBytes} bytes at byte ${r.validBytes} of ${file}: ${r.stop}`,
+  );
+}
+
 /** Loads (creating it if needed) the partition directory `dir`. */
 export async function loadLog(dir: string, config: LogConfig, options: LoadOptions): Promise<LoadedLog> {
+  const logger = options.logger ?? silentLogger;
   await mkdir(dir, { recursive: true });
   const names = await readdir(dir);
   const logs = new Map<bigint, boolean>();
@@ -90,6 +120,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     await seg.rebuildIndexes(config, false);
     await seg.writeIndexes(false, true);
     rebuiltIndexes.push(seg.baseOffset);
+    logger.info({ file: seg.logPath }, 'rebuilt the missing index files of a segment');
   }
 
   const active = segments[segments.length - 1]!;
@@ -99,6 +130,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   if (!opened) {
     const result = await active.rebuildIndexes(config, true);
     recovery = { ...result, segment: active.baseOffset };
+    reportRecovery(logger, active.logPath, active.baseOffset, result, options.cleanShutdown);
   }
   // The active segment's index files stay preallocated while it is active; close() trims them.
   await active.writeIndexes(true, false);

@@ -99,12 +99,32 @@ export class OffsetOutOfRangeError extends Error {
 
 /** A disk failure (ENOSPC, EIO, ...) surfaced to the caller: Kafka's KAFKA_STORAGE_ERROR. */
 export class StorageError extends Error {
-  override readonly name = 'StorageError';
+  override readonly name: string = 'StorageError';
   constructor(
     message: string,
     override readonly cause?: unknown,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Damaged bytes met by a read where a whole batch should be (Kafka's CorruptRecordException:
+ * CORRUPT_MESSAGE to a fetching client). A StorageError, so callers that know no better answer
+ * KAFKA_STORAGE_ERROR. `firstReport` is true only the first time this damage is met, so that a
+ * consumer retrying the same fetch logs it once, not once per try.
+ */
+export class CorruptRecordError extends StorageError {
+  override readonly name = 'CorruptRecordError';
+  constructor(
+    /** The segment file. */
+    readonly file: string,
+    /** Byte position of the damage in the file. */
+    readonly position: number,
+    readonly reason: string,
+    readonly firstReport: boolean,
+  ) {
+    super(`${file} is damaged at byte ${position}: ${reason}`);
   }
 }
 
@@ -131,6 +151,11 @@ export interface PartitionLog {
   readonly logEndOffset: bigint;
   /** Bytes of all segments. */
   readonly size: number;
+  /**
+   * What opening the log recovered (disk logs): segments scanned and checked or whose indexes were
+   * rebuilt, and the bytes cut off as torn or corrupt. For the broker's start summary.
+   */
+  readonly recovered?: { segments: number; truncatedBytes: number };
 
   /**
    * Appends `batches` (one or more validated v2 record batches, concatenated): assigns base

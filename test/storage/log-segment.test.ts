@@ -14,6 +14,7 @@ import {
   type RollState,
 } from '../../src/storage/log-segment.js';
 import { openStorageFile, type StorageFile } from '../../src/storage/segment-files.js';
+import { CorruptRecordError } from '../../src/storage/types.js';
 import { batch, config, sizedBatch, tempDir } from './helpers.js';
 
 const cfg = config({ segmentBytes: 1000, segmentMs: 60_000, indexIntervalBytes: 100 });
@@ -272,12 +273,48 @@ describe('LogSegment', () => {
     expect(capped.batches.length).toBe(2);
   });
 
+  it('a read meeting a damaged header serves the batches before it, then throws CorruptRecordError once reported', async () => {
+    const { seg, sizes, dir } = await segmentWith(10);
+    const damageAt = sizes.slice(0, 6).reduce((x, y) => x + y, 0);
+    const file = join(dir, '00000000000000000010.log');
+    const bytes = await readFile(file);
+    bytes.fill(0xee, damageAt + 8, damageAt + 17); // the length and the magic of batch 6
+    await writeFile(file, bytes);
+    await seg.closeHandle();
+
+    const r = await seg.read(10n, 0, seg.size, 1 << 20, true, undefined, 0);
+    expect(r.batches.map((b) => new RecordBatchView(b).baseOffset)).toEqual([10n, 12n, 14n, 16n, 18n, 20n]);
+    expect([r.nextOffset, r.position, r.limited]).toEqual([22n, damageAt, true]);
+
+    const first = await seg.read(22n, damageAt, seg.size, 1 << 20, true, undefined, 0).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(CorruptRecordError);
+    expect(first).toMatchObject({ file, position: damageAt, firstReport: true });
+    expect((first as CorruptRecordError).reason).toMatch(/impossible batch length/);
+    // An offset past the damage, looked up from before it, cannot be reached either.
+    const again = await seg.read(30n, 0, seg.size, 1 << 20, true, undefined, 0).catch((e: unknown) => e);
+    expect(again).toMatchObject({ position: damageAt, firstReport: false });
+  });
+
+  it('a read rejects a batch whose offsets go backwards', async () => {
+    const { seg, sizes, dir } = await segmentWith(4);
+    const file = join(dir, '00000000000000000010.log');
+    const bytes = await readFile(file);
+    bytes.writeBigInt64BE(11n, sizes[0]! + sizes[1]!); // batch 2 claims offset 11, inside batch 0
+    await writeFile(file, bytes);
+    await seg.closeHandle();
+    const r = await seg.read(10n, 0, seg.size, 1 << 20, true, undefined, 0);
+    expect(r.batches.map((b) => new RecordBatchView(b).baseOffset)).toEqual([10n, 12n]);
+    const e = await seg.read(14n, 0, seg.size, 1 << 20, true, undefined, 0).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(CorruptRecordError);
+    expect((e as CorruptRecordError).reason).toBe('base offset 11 after a batch ending at 13');
+  });
+
   it('rebuilds identical indexes from the log', async () => {
     const { seg } = await segmentWith(30);
     const offsets = Buffer.from(seg.offsetIndex!.bytes());
     const times = Buffer.from(seg.timeIndex!.bytes());
     const r = await seg.rebuildIndexes(config({ indexIntervalBytes: 100, segmentIndexBytes: 800 }), true);
-    expect(r).toEqual({ validBytes: seg.size, truncatedBytes: 0, stop: 'end', nextOffset: 70n });
+    expect(r).toEqual({ validBytes: seg.size, truncatedBytes: 0, stop: 'end', nextOffset: 70n, droppedOffsets: null });
     expect(seg.offsetIndex!.bytes().equals(offsets)).toBe(true);
     expect(seg.timeIndex!.bytes().equals(times)).toBe(true);
   });

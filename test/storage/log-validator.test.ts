@@ -3,7 +3,7 @@ import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { buildEndTxnMarkerBatch, buildRecordBatch, type RecordBatchOptions, type RecordInput } from '../../src/protocol/records/batch-builder.js';
 import { CompressionCodec } from '../../src/protocol/records/compression/index.js';
 import { buildLegacyMessageSet } from '../../src/protocol/records/legacy-message-set.js';
-import { ATTRIBUTES_OFFSET, RecordBatchView, TimestampType } from '../../src/protocol/records/record-batch.js';
+import { ATTRIBUTES_OFFSET, MAX_TIMESTAMP_OFFSET, RecordBatchView, TimestampType } from '../../src/protocol/records/record-batch.js';
 import {
   hasTransactionalBatch,
   validateRecords,
@@ -305,6 +305,73 @@ describe('validateRecords: legacy message sets (Produce v0-2)', () => {
   it('MESSAGE_TOO_LARGE for a message over max.message.bytes', async () => {
     const set = buildLegacyMessageSet([{ value: 'x'.repeat(300) }], { magic: 1, now: NOW });
     expect((await failure(set, { version: 2, config: { maxMessageBytes: 200 } })).errorCode).toBe(ErrorCode.MessageTooLarge);
+  });
+});
+
+describe('validateRecords: the max timestamp is the records\' (CreateTime)', () => {
+  const stamps = [NOW - 5000, NOW + 7000, NOW - 9000];
+  const withHeaderMax = (codec: CompressionCodec, max: bigint): Buffer =>
+    patched(
+      batch(['a', 'b', 'c'], { compression: codec }, stamps.map((timestamp) => ({ timestamp }))),
+      (b) => b.writeBigInt64BE(max, MAX_TIMESTAMP_OFFSET),
+    );
+
+  it('rewrites a header max of -1 (Sarama 1.22) with the records\' largest and a new CRC, in place, without decoding', async () => {
+    const b = withHeaderMax(CompressionCodec.None, -1n);
+    const r = run(b);
+    expect(r).not.toBeInstanceOf(Promise);
+    const s = await ok(b);
+    const v = new RecordBatchView(s.records!);
+    expect(v.maxTimestamp).toBe(BigInt(NOW + 7000));
+    expect(v.verifyCrc()).toBe(true);
+    expect(v.timestampType).toBe(TimestampType.CreateTime);
+    expect(s.records!.buffer).toBe(b.buffer);
+    expect(s.batch!.maxTimestamp).toBe(BigInt(NOW + 7000));
+  });
+
+  it('corrects a header max that is too large, too', async () => {
+    const s = await ok(withHeaderMax(CompressionCodec.None, BigInt(NOW + 99_999)));
+    expect(new RecordBatchView(s.records!).maxTimestamp).toBe(BigInt(NOW + 7000));
+  });
+
+  it('leaves a right header alone (the CRC untouched)', async () => {
+    const b = batch(['a', 'b', 'c'], {}, stamps.map((timestamp) => ({ timestamp })));
+    const before = Buffer.from(b);
+    const s = await ok(b);
+    expect(s.records!.equals(before)).toBe(true);
+  });
+
+  it.each([
+    ['lz4', CompressionCodec.Lz4],
+    ['gzip', CompressionCodec.Gzip],
+    ['zstd', CompressionCodec.Zstd],
+  ])('%s: a header max below the base timestamp is recomputed from the decompressed records', async (_name, codec) => {
+    const s = await ok(withHeaderMax(codec, -1n));
+    const v = new RecordBatchView(s.records!);
+    expect([v.maxTimestamp, v.compression, v.verifyCrc()]).toEqual([BigInt(NOW + 7000), codec, true]);
+  });
+
+  it('a plausible compressed header is kept without decompressing (see the validator header)', () => {
+    const r = run(withHeaderMax(CompressionCodec.Lz4, BigInt(NOW)));
+    expect(r).not.toBeInstanceOf(Promise);
+    expect(new RecordBatchView((r as ValidationSuccess).records!).maxTimestamp).toBe(BigInt(NOW));
+  });
+
+  it('decoded batches (compacted topic) get the records\' max as well', async () => {
+    const s = await ok(withHeaderMax(CompressionCodec.None, -1n), { config: { compact: true } });
+    expect(new RecordBatchView(s.records!).maxTimestamp).toBe(BigInt(NOW + 7000));
+  });
+
+  it('LogAppendTime topics keep the header for the broker to stamp', async () => {
+    const s = await ok(withHeaderMax(CompressionCodec.None, -1n), { config: { timestampType: 'LogAppendTime' } });
+    expect(new RecordBatchView(s.records!).maxTimestamp).toBe(-1n);
+    expect(s.logAppendTimeMs).toBe(BigInt(NOW));
+  });
+
+  it('CORRUPT_MESSAGE when the record lengths of an uncompressed batch do not add up', async () => {
+    const b = patched(batch(['a', 'b', 'c']), (x) => x.writeInt8(0x7e, 61)); // first record length 63
+    const f = await failure(b);
+    expect(f.errorCode).toBe(ErrorCode.CorruptMessage);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readdir, stat } from 'node:fs/promises';
+import { appendFile, readdir, stat } from 'node:fs/promises';
+import { pino } from 'pino';
 import { join } from 'node:path';
 import { openDiskPartitionLog } from '../../src/storage/disk-partition-log.js';
 import { loadLog } from '../../src/storage/recovery.js';
@@ -88,6 +89,36 @@ describe('loadLog', () => {
     const activeSize = (await stat(join(dir, files.at(-1)!))).size;
     expect(log.recovery).toMatchObject({ truncatedBytes: 0, stop: 'end', nextOffset: 100n });
     expect(counter.logBytesRead()).toBe(activeSize);
+  });
+
+  it('logs what a crash recovery cuts: a torn last batch names the offsets it would have held', async () => {
+    const dir = await filledLog();
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.log')).sort();
+    const active = join(dir, files.at(-1)!);
+    const size = (await stat(active)).size;
+    const torn = batch(['x', 'y', 'z'], 5000);
+    torn.writeBigInt64BE(100n, 0); // where the append would have put it
+    await appendFile(active, torn.subarray(0, torn.length - 7));
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const log = await openDiskPartitionLog(dir, 'p', 0, cfg, { cleanShutdown: false, batchCache: null, logger });
+    cleanups.push(() => log.close());
+    expect(log.logEndOffset).toBe(100n);
+    expect(log.recovered).toEqual({ segments: 1, truncatedBytes: torn.length - 7 });
+    const cuts = lines.filter((l) => String(l.msg).startsWith('recovery cut'));
+    expect(cuts).toEqual([
+      expect.objectContaining({ level: 40, file: active, position: size, bytes: torn.length - 7, reason: 'truncated', droppedOffsets: '100-102', why: 'unclean shutdown' }),
+    ]);
+    expect(cuts[0]!.keptOffsets).toMatch(/^\d+-99$/);
+  });
+
+  it('a crash recovery that cuts nothing says so at debug level only', async () => {
+    const dir = await filledLog();
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const log = await openDiskPartitionLog(dir, 'p', 0, cfg, { cleanShutdown: false, batchCache: null, logger });
+    cleanups.push(() => log.close());
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([[20, 'recovered a segment: every batch is valid']]);
   });
 
   it('keeps the log start offset between the first segment and the log end', async () => {

@@ -322,6 +322,65 @@ export class RecordBatchView {
   readRecords(maxBytes = DEFAULT_MAX_RECORDS_BYTES): BatchRecord[] {
     return Array.from(this.records(maxBytes));
   }
+
+  /**
+   * The largest record timestamp of an uncompressed batch (CreateTime), from the records
+   * themselves rather than the header (see maxRecordTimestamp). Throws for a compressed batch.
+   */
+  maxRecordTimestamp(): bigint {
+    if (this.compression !== 0) throw new Error('maxRecordTimestamp needs the decompressed records');
+    return maxRecordTimestamp(this.buffer, this.start + RECORDS_OFFSET, this.end, this.recordCount, this.baseTimestamp);
+  }
+}
+
+/** 2^49: a varlong of up to 7 bytes stays exact in a double. */
+const SMALL_VARLONG_BYTES = 7;
+
+/**
+ * The largest record timestamp (baseTimestamp + the largest timestampDelta; NO_TIMESTAMP for no
+ * records) of the `count` uncompressed records in `buf[start, end)`. Reads only each record's
+ * length and timestamp delta and skips the rest, so it costs a few bytes per record, not a decode.
+ * Throws ProtocolDecodeError when the lengths do not walk exactly `count` records to `end`.
+ */
+export function maxRecordTimestamp(buf: Buffer, start: number, end: number, count: number, baseTimestamp: bigint): bigint {
+  if (count < 0) throw new ProtocolDecodeError(`negative record count ${count}`);
+  if (count === 0) return NO_TIMESTAMP;
+  let maxDelta = -Infinity;
+  let bigMax: bigint | null = null;
+  let pos = start;
+  for (let i = 0; i < count; i++) {
+    if (pos >= end) throw new ProtocolDecodeError(`record batch holds fewer than its ${count} records`);
+    const length = readVarint(buf, pos, end);
+    pos = cursor.pos;
+    if (length < 1 || length > end - pos) throw new ProtocolDecodeError(`record length ${length} runs past the end of the records`);
+    const recEnd = pos + length;
+    // The timestamp delta follows the attributes byte: zigzag varlong, in doubles while exact.
+    let p = pos + 1;
+    let raw = 0;
+    let scale = 1;
+    let small = false;
+    for (let k = 0; k < SMALL_VARLONG_BYTES && p < recEnd; k++) {
+      const b = buf[p++]!;
+      raw += (b & 0x7f) * scale;
+      scale *= 128;
+      if ((b & 0x80) === 0) {
+        small = true;
+        break;
+      }
+    }
+    if (small) {
+      const delta = raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+      if (delta > maxDelta) maxDelta = delta;
+    } else {
+      const delta = readVarlong(buf, pos + 1, recEnd);
+      if (bigMax === null || delta > bigMax) bigMax = delta;
+    }
+    pos = recEnd;
+  }
+  if (pos !== end) throw new ProtocolDecodeError(`record batch has ${end - pos} bytes after its ${count} records`);
+  let max = maxDelta === -Infinity ? null : BigInt(maxDelta);
+  if (bigMax !== null && (max === null || bigMax > max)) max = bigMax;
+  return baseTimestamp + max!;
 }
 
 /** Position after the record last read by readRecord. */

@@ -10,7 +10,10 @@
  * partitions return only batches that fit. On this single broker the high watermark is the log end
  * offset, and with no transactions the last stable offset is the high watermark, so read_committed
  * and read_uncommitted read the same bytes. A fetch offset outside [log start, log end] is
- * OFFSET_OUT_OF_RANGE (with -1 offsets, as Kafka answers errors).
+ * OFFSET_OUT_OF_RANGE (with -1 offsets, as Kafka answers errors). Damaged bytes in a segment (a
+ * batch header that cannot be right) end the read: the intact batches before them are served, and a
+ * fetch that starts at the damage answers CORRUPT_MESSAGE (Kafka's CorruptRecordException), logged
+ * once per damaged position however often the consumer retries.
  *
  * **Old formats.** For Fetch v0-1 (magic 0) and v2-3 (magic 1) the batches are down-converted with
  * downConvert; uncompressed messages before the fetch offset are dropped and the result is cut to
@@ -43,7 +46,7 @@ import {
 import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
 import type { LogManager } from '../../storage/log-manager.js';
-import { OffsetOutOfRangeError, type PartitionLog } from '../../storage/types.js';
+import { CorruptRecordError, OffsetOutOfRangeError, type PartitionLog } from '../../storage/types.js';
 import { storageFailureCode } from '../storage-failure.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
@@ -367,6 +370,16 @@ export class FetchService {
       }
     } catch (err) {
       if (err instanceof OffsetOutOfRangeError) return failed(ErrorCode.OffsetOutOfRange, topic.name);
+      if (err instanceof CorruptRecordError) {
+        // A consumer retries this fetch: say it once per damage, not once per try.
+        if (err.firstReport) {
+          this.logger.error(
+            { topic: topic.name, partition: p.partition, fetchOffset: p.fetchOffset, file: err.file, position: err.position, reason: err.reason },
+            'fetch met a damaged batch: answering CORRUPT_MESSAGE',
+          );
+        }
+        return failed(ErrorCode.CorruptMessage, topic.name);
+      }
       return failed(storageFailureCode(err, this.logger, { topic: topic.name, partition: p.partition }, 'fetch read failed'), topic.name);
     }
     if (size === 0) return { result, size: 0, resolvedTopic: topic.name };

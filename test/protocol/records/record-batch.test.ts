@@ -290,6 +290,40 @@ describe('RecordBatchView', () => {
   });
 });
 
+describe('maxRecordTimestamp', () => {
+  it('is the base timestamp plus the largest delta, negative deltas and huge ones included', () => {
+    const b = buildRecordBatch(
+      [
+        { value: 'a', timestamp: 5000 },
+        { value: 'b', timestamp: 2000 },
+        { value: 'c', timestamp: 4999 },
+      ],
+      { now: 5000 },
+    );
+    expect(new RecordBatchView(b).maxRecordTimestamp()).toBe(5000n);
+    // A delta beyond 2^49 takes the exact (bigint) path.
+    const far = 2 ** 52 + 3;
+    const wide = buildRecordBatch(
+      [
+        { value: 'a', timestamp: 0 },
+        { value: 'b', timestamp: far },
+      ],
+      { now: 0 },
+    );
+    expect(new RecordBatchView(wide).maxRecordTimestamp()).toBe(BigInt(far));
+  });
+
+  it('throws for lengths that do not walk exactly the record count, and for a compressed batch', () => {
+    const b = buildRecordBatch([{ value: 'a' }, { value: 'b' }], { now: 1 });
+    b.writeInt32BE(3, 57); // record count 3
+    expect(() => new RecordBatchView(b).maxRecordTimestamp()).toThrow(ProtocolDecodeError);
+    b.writeInt32BE(1, 57); // record count 1: bytes left over
+    expect(() => new RecordBatchView(b).maxRecordTimestamp()).toThrow(ProtocolDecodeError);
+    const z = buildRecordBatch([{ value: 'a' }], { now: 1, compression: CompressionCodec.Lz4 });
+    expect(() => new RecordBatchView(z).maxRecordTimestamp()).toThrow();
+  });
+});
+
 describe('splitBatches / forEachBatch', () => {
   const a = buildRecordBatch([{ value: 'one' }], { baseOffset: 0n });
   const b = buildRecordBatch([{ value: 'two' }, { value: 'three' }], { baseOffset: 1n, compression: CompressionCodec.Lz4 });
