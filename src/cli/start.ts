@@ -12,6 +12,7 @@ import { Broker } from '../broker.js';
 import { createLogger, type LogLevel } from '../util/logger.js';
 import { parseToolFlags } from './tool-support.js';
 import { UsageError } from './usage.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 
 const USAGE = `Usage: gregor start [options] [server.properties]
 
@@ -30,7 +31,7 @@ Environment: GREGOR_<KEY> sets a server.properties key, e.g. GREGOR_NUM_PARTITIO
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-export async function runStart(argv: string[]): Promise<number> {
+export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   const { values, positionals } = parseToolFlags(
     argv,
     {
@@ -47,7 +48,7 @@ export async function runStart(argv: string[]): Promise<number> {
     { positionals: true },
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   // Like kafka-server-start.sh, accept the properties file as a positional argument too.
@@ -77,7 +78,7 @@ export async function runStart(argv: string[]): Promise<number> {
     env: process.env,
     logger,
   });
-  process.stdout.write(
+  io.stdout.write(
     `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
       `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
   );
