@@ -159,7 +159,7 @@ describe('KafkaJS consumer groups', () => {
     await produce(kafka, 'failover', 4, 5);
     await until(() => received.length >= 20, 'messages of every partition');
     expect(new Set(received.map((v) => v.split('-')[0]))).toEqual(new Set(['p0', 'p1', 'p2', 'p3']));
-  }, 20_000);
+  }, 60_000);
 
   it('committed offsets survive a broker restart on disk', async () => {
     const dir = await tempDir('gregor-groups-restart-');
@@ -196,5 +196,5 @@ describe('KafkaJS consumer groups', () => {
     await until(() => resumed.length >= 8, 'the resumed consumer');
     expect(resumed[0]).toBe('p0-12');
     expect(resumed).toHaveLength(8);
-  }, 20_000);
+  }, 60_000);
 });
