@@ -1,13 +1,16 @@
 /**
  * Record-layer throughput on 1 MiB buffers: CRC32C (target >= 5 GB/s) against the pure-JS crc-32
  * package and Node's zlib.crc32 measured in the same run, and each codec's compress and decompress
- * speed on JSON-lines text (a typical compressible payload) with Kafka's framings; lz4-napi's frame
- * functions on the same text, as the alternative to the lz4 package the codec uses.
+ * speed on JSON-lines text (a typical compressible payload) with Kafka's framings; lz4-napi (prebuilt,
+ * no compiler at install) on the same text, as the alternative to the lz4 package (compiled at
+ * install): its frame functions, and its block functions in 64 KiB blocks as the codec would use them
+ * (they take and give a 4-byte size prefix).
  */
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import CRC32 from 'crc-32';
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import lz4 from 'lz4';
+import { compressFrameSync, compressSync, decompressFrameSync, uncompressSync } from 'lz4-napi';
 import { crc32c } from '../../dist/protocol/records/crc32c.js';
 import { CompressionCodec, compress, decompress } from '../../dist/protocol/records/compression/index.js';
 import { gbPerSec, mbPerSec, measure, report } from './harness.js';
@@ -50,4 +53,50 @@ export function run(): void {
   const nd = measure('decompress lz4-napi', () => decompressFrameSync(napiPacked), { rounds: 3 });
   rows.push(['lz4-napi (frame), for reference', `compress ${mbPerSec(MiB, nc.nsPerOp)}, decompress ${mbPerSec(MiB, nd.nsPerOp)}, ratio ${(napiPacked.length / MiB).toFixed(2)}`]);
   report('Codecs on 1 MiB of JSON-lines text', rows);
+  report('lz4 blocks of 64 KiB, the lz4 package against lz4-napi', lz4Blocks(text));
+}
+
+interface Lz4Blocks {
+  encodeBlock(input: Uint8Array, output: Uint8Array, sIdx?: number, eIdx?: number): number;
+  decodeBlock(input: Uint8Array, output: Uint8Array): number;
+  encodeBound(size: number): number;
+}
+
+function lz4Blocks(text: Buffer): [string, string][] {
+  const native = lz4 as Lz4Blocks;
+  const BLOCK = 64 * 1024;
+  const blocks: Buffer[] = [];
+  for (let s = 0; s < text.length; s += BLOCK) blocks.push(text.subarray(s, s + BLOCK));
+  const out = Buffer.allocUnsafe(native.encodeBound(text.length) + blocks.length * 4);
+  const packed = blocks.map((b) => {
+    const o = Buffer.allocUnsafe(native.encodeBound(b.length));
+    return o.subarray(0, native.encodeBlock(b, o));
+  });
+  const dst = Buffer.allocUnsafe(text.length);
+  const prefixed = Buffer.allocUnsafe(native.encodeBound(BLOCK) + 4);
+  const c = measure('lz4 encodeBlock', () => {
+    let pos = 0;
+    for (const b of blocks) pos += native.encodeBlock(b, out, pos, pos + b.length - 1);
+  }, { rounds: 3 });
+  const nc = measure('lz4-napi compressSync', () => {
+    let pos = 0;
+    for (const b of blocks) pos += compressSync(b).copy(out, pos, 4);
+  }, { rounds: 3 });
+  const d = measure('lz4 decodeBlock', () => {
+    let pos = 0;
+    for (const p of packed) pos += native.decodeBlock(p, dst.subarray(pos, pos + BLOCK));
+  }, { rounds: 3 });
+  const nd = measure('lz4-napi uncompressSync', () => {
+    let pos = 0;
+    for (const p of packed) {
+      prefixed.writeUInt32LE(BLOCK, 0);
+      p.copy(prefixed, 4);
+      pos += uncompressSync(prefixed.subarray(0, 4 + p.length)).copy(dst, pos);
+    }
+  }, { rounds: 3 });
+  return [
+    ['lz4 (liblz4, compiled at install)', `compress ${mbPerSec(MiB, c.nsPerOp)}, decompress ${mbPerSec(MiB, d.nsPerOp)}`],
+    ['lz4-napi (lz4_flex, prebuilt)', `compress ${mbPerSec(MiB, nc.nsPerOp)}, decompress ${mbPerSec(MiB, nd.nsPerOp)}`],
+    ['lz4-napi time / lz4 time', `compress ${(nc.nsPerOp / c.nsPerOp).toFixed(2)}x, decompress ${(nd.nsPerOp / d.nsPerOp).toFixed(2)}x`],
+  ];
 }

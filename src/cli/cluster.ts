@@ -16,6 +16,7 @@ import type { BrokerApiVersions } from '../client/admin.js';
 import { clientRange } from '../client/versions.js';
 import { API_TABLE, type ApiKey } from '../protocol/generated/api-table.js';
 import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, toJson, toolAdmin } from './tool-support.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 import { gregorVersion } from './version.js';
 
@@ -42,7 +43,7 @@ interface ApiLine {
   usable: number | null;
 }
 
-export async function runCluster(argv: string[]): Promise<number> {
+export async function runCluster(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   if (argv.length === 0) throw new UsageError('Describe the cluster and the api versions its brokers support.', USAGE);
   const { values } = parseToolFlags(
     argv,
@@ -56,7 +57,7 @@ export async function runCluster(argv: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
@@ -69,7 +70,7 @@ export async function runCluster(argv: string[]): Promise<number> {
     const brokers = [...cluster.brokers].sort((a, b) => a.nodeId - b.nodeId);
     const features = versions[0]?.finalizedFeatures ?? [];
     if (format === 'json') {
-      process.stdout.write(
+      io.stdout.write(
         `${toJson({
           clusterId: cluster.clusterId,
           controller: cluster.controllerId,
@@ -87,7 +88,7 @@ export async function runCluster(argv: string[]): Promise<number> {
       return 0;
     }
     if (values['api-versions']) {
-      process.stdout.write(versions.map(kafkaApiVersions).join(''));
+      io.stdout.write(versions.map(kafkaApiVersions).join(''));
       return 0;
     }
     let out = `CLUSTER\n=======\n${cluster.clusterId ?? '(no cluster id)'}\n\nBROKERS\n=======\n`;
@@ -96,10 +97,10 @@ export async function runCluster(argv: string[]): Promise<number> {
     out += `\nCONTROLLER\n==========\n${cluster.controllerId >= 0 ? cluster.controllerId : 'none'}\n`;
     if (features.length > 0) out += `\nFEATURES\n========\n${table([['NAME', 'LEVEL'], ...features.map((f) => [f.name, String(f.maxVersionLevel)])])}`;
     out += `\nTOOL VERSION\n============\ngregor ${gregorVersion()}\n`;
-    process.stdout.write(out);
+    io.stdout.write(out);
     return 0;
   } catch (err) {
-    process.stderr.write(`Error: ${describeError(err)}\n`);
+    io.stderr.write(`Error: ${describeError(err)}\n`);
     return 1;
   } finally {
     await admin.close();

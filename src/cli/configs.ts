@@ -24,6 +24,7 @@ import { KafkaProtocolError } from '../client/errors.js';
 import { ConfigResourceType, ConfigSource } from '../config/config-def.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, pickAction, toJson, toolAdmin } from './tool-support.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor configs --bootstrap-server HOST:PORT --entity-type topics|brokers [--entity-name NAME] (--describe | --alter) [options]
@@ -77,7 +78,7 @@ export function configSourceName(source: number): string {
   return SOURCE_NAMES[source] ?? 'UNKNOWN';
 }
 
-export async function runConfigs(argv: string[]): Promise<number> {
+export async function runConfigs(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   if (argv.length === 0) throw new UsageError('This tool helps to manipulate and describe entity config for a topic, client, user, broker, ip, client-metrics or group', USAGE);
   const { values } = parseToolFlags(
     argv,
@@ -102,7 +103,7 @@ export async function runConfigs(argv: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const action = pickAction(values, ACTIONS, 'Command must include exactly one action: --describe, --alter', USAGE);
@@ -125,21 +126,21 @@ export async function runConfigs(argv: string[]): Promise<number> {
   const admin = toolAdmin(bootstrap, props, 'adminclient-1', USAGE);
   try {
     if (action === 'describe') {
-      await describe(admin, type, name, Boolean(values.all), format);
+      await describe(io, admin, type, name, Boolean(values.all), format);
     } else {
       const additions = await parseAdditions(values['add-config'], values['add-config-file']);
       const deletions = (values['delete-config'] ?? []).flatMap((d) => d.split(',')).map((d) => d.trim()).filter((d) => d !== '');
       await alter(admin, type, name!, additions, deletions);
-      process.stdout.write(
+      io.stdout.write(
         name === BROKER_DEFAULT ? `Completed updating default config for ${type} in the cluster.\n` : `Completed updating config for ${singular(type)} ${name}.\n`,
       );
     }
     return 0;
   } catch (err) {
     if (err instanceof IllegalArgument) {
-      process.stderr.write(`${err.message}\n`);
+      io.stderr.write(`${err.message}\n`);
     } else {
-      process.stderr.write(`Error while executing config command with args '${argv.join(' ')}'\n${describeError(err)}\n`);
+      io.stderr.write(`Error while executing config command with args '${argv.join(' ')}'\n${describeError(err)}\n`);
     }
     return 1;
   } finally {
@@ -196,14 +197,14 @@ function dynamicSource(type: EntityType, name: string): number {
   return name === BROKER_DEFAULT ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.DYNAMIC_BROKER_CONFIG;
 }
 
-async function describe(admin: Admin, type: EntityType, name: string | undefined, all: boolean, format: 'text' | 'json'): Promise<void> {
+async function describe(io: CliIo, admin: Admin, type: EntityType, name: string | undefined, all: boolean, format: 'text' | 'json'): Promise<void> {
   let entities: string[];
   if (name !== undefined) {
     const exists = type === 'topics' ? (await admin.listTopics({ listInternal: true })).some((t) => t.name === name) : name === BROKER_DEFAULT || (await brokerIds(admin)).includes(name);
     if (!exists) {
       if (!all) {
-        if (format === 'json') process.stdout.write('[]\n');
-        else process.stdout.write(`The ${singular(type)} '${name}' doesn't exist and doesn't have dynamic config.\n`);
+        if (format === 'json') io.stdout.write('[]\n');
+        else io.stdout.write(`The ${singular(type)} '${name}' doesn't exist and doesn't have dynamic config.\n`);
         return;
       }
       throw new KafkaProtocolError(type === 'topics' ? ErrorCode.UnknownTopicOrPartition : ErrorCode.InvalidRequest, type === 'topics' ? `Topic '${name}' does not exist` : `Broker ${name} is not in the cluster`);
@@ -218,7 +219,7 @@ async function describe(admin: Admin, type: EntityType, name: string | undefined
     return configs[i]!.filter((e) => all || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   });
   if (format === 'json') {
-    process.stdout.write(`${toJson(entities.map((entity, i) => ({ entityType: type, entityName: entity, configs: shown[i]!.map(jsonEntry) })))}\n`);
+    io.stdout.write(`${toJson(entities.map((entity, i) => ({ entityType: type, entityName: entity, configs: shown[i]!.map(jsonEntry) })))}\n`);
     return;
   }
   let out = '';
@@ -229,7 +230,7 @@ async function describe(admin: Admin, type: EntityType, name: string | undefined
       out += `  ${e.name}=${e.value} sensitive=${e.isSensitive} synonyms={${synonyms}}\n`;
     }
   });
-  process.stdout.write(out);
+  io.stdout.write(out);
 }
 
 function jsonEntry(e: ConfigEntry): Record<string, unknown> {

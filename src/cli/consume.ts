@@ -34,6 +34,7 @@ import {
   parseToolFlags,
 } from './tool-support.js';
 import { UsageError } from './usage.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 
 /** Turns a record into the bytes printed for it. */
 interface RecordFormatter {
@@ -80,7 +81,7 @@ Options:
 const FORMATTERS = new Set(['kafka.tools.DefaultMessageFormatter', 'org.apache.kafka.tools.consumer.DefaultMessageFormatter']);
 const DESERIALIZERS = new Set(['org.apache.kafka.common.serialization.StringDeserializer']);
 
-export async function runConsume(argv: string[]): Promise<number> {
+export async function runConsume(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   const { values } = parseToolFlags(
     argv,
     {
@@ -114,7 +115,7 @@ export async function runConsume(argv: string[]): Promise<number> {
     { continuation: ['property', 'formatter-property', 'consumer-property', 'command-property'] },
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const include = values.include ?? values.whitelist;
@@ -141,7 +142,7 @@ export async function runConsume(argv: string[]): Promise<number> {
   if (props.has('auto.offset.reset')) {
     const reset = props.get('auto.offset.reset')!;
     if (values['from-beginning'] && reset !== 'earliest') {
-      process.stderr.write(`Can't simultaneously specify --from-beginning and 'auto.offset.reset=${reset}', please remove one option\n`);
+      io.stderr.write(`Can't simultaneously specify --from-beginning and 'auto.offset.reset=${reset}', please remove one option\n`);
       return 1;
     }
   } else {
@@ -214,7 +215,7 @@ export async function runConsume(argv: string[]): Promise<number> {
     ...(groupId !== undefined ? { groupId } : {}),
   };
   const allowAutoCreate = props.has('allow.auto.create.topics') ? boolProperty(props.get('allow.auto.create.topics')) : true;
-  return new ConsoleConsumer(client, new Consumer(client, options), formatter, maxMessages, timeoutMs).run(async (consumer) => {
+  return new ConsoleConsumer(io, client, new Consumer(client, options), formatter, maxMessages, timeoutMs).run(async (consumer) => {
     let topics: string[];
     if (values.topic !== undefined) {
       topics = [values.topic];
@@ -250,6 +251,7 @@ class ConsoleConsumer {
   private outputBroken = false;
 
   constructor(
+    private readonly io: CliIo,
     private readonly client: KafkaClient,
     private readonly consumer: Consumer,
     private readonly formatter: RecordFormatter,
@@ -265,13 +267,13 @@ class ConsoleConsumer {
       this.consumer.wakeup();
     };
     const onStdoutError = (): void => {
-      if (!this.outputBroken) process.stderr.write('Unable to write to standard out, closing consumer.\n');
+      if (!this.outputBroken) this.io.stderr.write('Unable to write to standard out, closing consumer.\n');
       this.outputBroken = true;
       this.stopping = true;
       this.consumer.wakeup();
     };
     process.on('SIGINT', onSigint);
-    process.stdout.on('error', onStdoutError);
+    this.io.stdout.on('error', onStdoutError);
     let exit = 0;
     try {
       await this.client.retrying(() => this.client.anyConnection()).catch((err: unknown) => {
@@ -281,15 +283,15 @@ class ConsoleConsumer {
       await this.loop();
     } catch (err) {
       if (!this.stopping) {
-        process.stderr.write(`ERROR Error processing message, terminating consumer process: ${describeError(err)}\n`);
+        this.io.stderr.write(`ERROR Error processing message, terminating consumer process: ${describeError(err)}\n`);
         exit = 1;
       }
     }
     await this.consumer.close().catch(() => undefined);
     await this.client.close();
-    process.stderr.write(`Processed a total of ${this.count} messages\n`);
+    this.io.stderr.write(`Processed a total of ${this.count} messages\n`);
     process.off('SIGINT', onSigint);
-    process.stdout.off('error', onStdoutError);
+    this.io.stdout.off('error', onStdoutError);
     if (this.interrupted) return SIGINT_EXIT;
     return exit;
   }
@@ -340,14 +342,14 @@ class ConsoleConsumer {
     if (out.length === 0 || this.outputBroken) return Promise.resolve();
     const data = Buffer.concat(out);
     return new Promise((resolve) => {
-      if (process.stdout.write(data)) return resolve();
+      if (this.io.stdout.write(data)) return resolve();
       const done = (): void => {
-        process.stdout.off('drain', done);
-        process.stdout.off('error', done);
+        this.io.stdout.off('drain', done);
+        this.io.stdout.off('error', done);
         resolve();
       };
-      process.stdout.on('drain', done);
-      process.stdout.on('error', done);
+      this.io.stdout.on('drain', done);
+      this.io.stdout.on('error', done);
     });
   }
 }

@@ -15,6 +15,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { checkBootstrap, describeError, intValue, loadProperties, parseToolFlags, toolAdmin } from './tool-support.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor delete-records --bootstrap-server HOST:PORT (--offset-json-file FILE | --topic TOPIC --offset N) [options]
@@ -42,7 +43,7 @@ interface Deletion {
   offset: bigint;
 }
 
-export async function runDeleteRecords(argv: string[]): Promise<number> {
+export async function runDeleteRecords(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   if (argv.length === 0) throw new UsageError('This tool helps to delete records of the given partitions down to the specified offset.', USAGE);
   const { values } = parseToolFlags(
     argv,
@@ -58,7 +59,7 @@ export async function runDeleteRecords(argv: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
@@ -92,7 +93,7 @@ export async function runDeleteRecords(argv: string[]): Promise<number> {
       const ids = partition !== undefined ? [partition] : d!.partitions.map((p) => p.partition);
       deletions = ids.map((p) => ({ topic: values.topic!, partition: p, offset: offset! }));
     }
-    process.stdout.write('Executing records delete operation\n');
+    io.stdout.write('Executing records delete operation\n');
     const results = await admin.deleteRecords(deletions);
     let out = 'Records delete operation completed:\n';
     const sorted = [...deletions].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
@@ -101,10 +102,10 @@ export async function runDeleteRecords(argv: string[]): Promise<number> {
       if (!r) continue;
       out += r.ok ? `partition: ${d.topic}-${d.partition}\tlow_watermark: ${r.value}\n` : `partition: ${d.topic}-${d.partition}\terror: ${r.error.message}\n`;
     }
-    process.stdout.write(out);
+    io.stdout.write(out);
     return 0;
   } catch (err) {
-    process.stderr.write(`Error: ${describeError(err)}\n`);
+    io.stderr.write(`Error: ${describeError(err)}\n`);
     return 1;
   } finally {
     await admin?.close();

@@ -24,6 +24,7 @@ import {
   toJson,
   toolAdmin,
 } from './tool-support.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor get-offsets --bootstrap-server HOST:PORT [options]
@@ -54,7 +55,7 @@ interface PartitionRule {
 
 const anyPartition = (): boolean => true;
 
-export async function runGetOffsets(argv: string[]): Promise<number> {
+export async function runGetOffsets(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   if (argv.length === 0) throw new UsageError('An interactive shell for getting topic-partition offsets.', USAGE);
   const { values } = parseToolFlags(
     argv,
@@ -72,7 +73,7 @@ export async function runGetOffsets(argv: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
@@ -103,23 +104,23 @@ export async function runGetOffsets(argv: string[]): Promise<number> {
     const results = await admin.listOffsets(wanted);
     // GetOffsetShell's TreeMap orders by TopicPartition.toString(), "topic-partition", as strings.
     wanted.sort((a, b) => compareStrings(`${a.topic}-${a.partition}`, `${b.topic}-${b.partition}`));
-    process.stdout.write(format === 'json' ? jsonLines(wanted, results) : textLines(wanted, results));
+    io.stdout.write(format === 'json' ? jsonLines(wanted, results) : textLines(wanted, results, io));
     return 0;
   } catch (err) {
-    process.stderr.write(`Error occurred: ${describeError(err)}\n`);
+    io.stderr.write(`Error occurred: ${describeError(err)}\n`);
     return 1;
   } finally {
     await admin?.close();
   }
 }
 
-function textLines(wanted: readonly { topic: string; partition: number }[], results: ReadonlyMap<string, PartitionOutcome<ListedOffset>>): string {
+function textLines(wanted: readonly { topic: string; partition: number }[], results: ReadonlyMap<string, PartitionOutcome<ListedOffset>>, io: CliIo): string {
   let out = '';
   for (const w of wanted) {
     const r = results.get(`${w.topic}:${w.partition}`);
     if (!r) continue;
     if (!r.ok) {
-      process.stderr.write(`Skip getting offsets for topic-partition ${w.topic}-${w.partition} due to error: ${r.error.message}\n`);
+      io.stderr.write(`Skip getting offsets for topic-partition ${w.topic}-${w.partition} due to error: ${r.error.message}\n`);
       continue;
     }
     if (r.value.offset !== -1n) out += `${w.topic}:${w.partition}:${r.value.offset}\n`;

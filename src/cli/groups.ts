@@ -29,6 +29,7 @@ import { KafkaProtocolError } from '../client/errors.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 
 const USAGE = `Usage: gregor groups --bootstrap-server HOST:PORT ACTION [options]
 
@@ -81,7 +82,7 @@ interface Output {
   err: string[];
 }
 
-export async function runGroups(argv: string[]): Promise<number> {
+export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   if (argv.length === 0) throw new UsageError('List all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets.', USAGE);
   // --shift-by and --to-offset may take a negative number, which parseArgs would read as a flag.
   const args = [...argv];
@@ -123,7 +124,7 @@ export async function runGroups(argv: string[]): Promise<number> {
     { optionalValue: { state: '', type: '' } },
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const action: Action = pickAction(values, ACTIONS, 'Command must include exactly one action: --list, --describe, --delete, --reset-offsets', USAGE);
@@ -220,8 +221,8 @@ export async function runGroups(argv: string[]): Promise<number> {
     code = 1;
   } finally {
     await admin.close();
-    process.stdout.write(o.out.join(''));
-    process.stderr.write(o.err.join(''));
+    io.stdout.write(o.out.join(''));
+    io.stderr.write(o.err.join(''));
   }
   return code;
 }

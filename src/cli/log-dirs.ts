@@ -14,6 +14,7 @@
 import type { LogDirDescription } from '../client/admin.js';
 import { javaHashMapOrder } from './java-hash-order.js';
 import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, toJson, toolAdmin } from './tool-support.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `Usage: gregor log-dirs --bootstrap-server HOST:PORT --describe [options]
@@ -33,7 +34,7 @@ Options:
 
 class TerseError extends Error {}
 
-export async function runLogDirs(argv: string[]): Promise<number> {
+export async function runLogDirs(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   if (argv.length === 0) throw new UsageError('This tool helps to query log directory usage on the specified brokers.', USAGE);
   const { values } = parseToolFlags(
     argv,
@@ -49,7 +50,7 @@ export async function runLogDirs(argv: string[]): Promise<number> {
     USAGE,
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
@@ -69,17 +70,17 @@ export async function runLogDirs(argv: string[]): Promise<number> {
       throw new TerseError(`ERROR: The given brokers do not exist from --broker-list: ${missing.join(',')}. Current existent brokers: ${cluster.join(',')}`);
     }
     const brokers = [...new Set(brokerArgs.length > 0 ? brokerArgs : cluster)];
-    if (format === 'text') process.stdout.write('Querying brokers for log directories information\n');
+    if (format === 'text') io.stdout.write('Querying brokers for log directories information\n');
     const dirs = await admin.describeLogDirs(brokers, topics.length > 0 ? topics : undefined);
     if (format === 'json') {
-      process.stdout.write(`${toJson({ version: 1, brokers: brokers.map((b) => ({ broker: b, logDirs: (dirs.get(b) ?? []).map((d) => jsonDir(d, topics, true)) })) })}\n`);
+      io.stdout.write(`${toJson({ version: 1, brokers: brokers.map((b) => ({ broker: b, logDirs: (dirs.get(b) ?? []).map((d) => jsonDir(d, topics, true)) })) })}\n`);
     } else {
-      process.stdout.write(`Received log directory information from brokers ${brokers.join(',')}\n`);
-      process.stdout.write(`${kafkaJson(brokers, dirs, topics)}\n`);
+      io.stdout.write(`Received log directory information from brokers ${brokers.join(',')}\n`);
+      io.stdout.write(`${kafkaJson(brokers, dirs, topics)}\n`);
     }
     return 0;
   } catch (err) {
-    process.stderr.write(`${err instanceof TerseError ? err.message : describeError(err)}\n`);
+    io.stderr.write(`${err instanceof TerseError ? err.message : describeError(err)}\n`);
     return 1;
   } finally {
     await admin.close();

@@ -36,6 +36,7 @@ import {
   parseToolFlags,
 } from './tool-support.js';
 import { UsageError } from './usage.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 
 const USAGE = `Usage: gregor produce --bootstrap-server HOST:PORT --topic TOPIC [options]
 
@@ -111,7 +112,7 @@ const KNOWN_PRODUCER_CONFIGS = new Set([
   'retry.backoff.max.ms',
 ]);
 
-export async function runProduce(argv: string[]): Promise<number> {
+export async function runProduce(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   const { values } = parseToolFlags(
     argv,
     {
@@ -144,7 +145,7 @@ export async function runProduce(argv: string[]): Promise<number> {
     { continuation: ['property', 'producer-property', 'command-property'], optionalValue: { 'compression-codec': 'gzip' } },
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   if (values.topic === undefined) throw new UsageError('missing required option --topic', USAGE);
@@ -184,7 +185,7 @@ export async function runProduce(argv: string[]): Promise<number> {
   const maxBlockGiven = values['max-block-ms'] !== undefined || props.has('max.block.ms');
   merge('max.block.ms', values['max-block-ms'], '60000');
   for (const key of props.keys()) {
-    if (!KNOWN_PRODUCER_CONFIGS.has(key)) process.stderr.write(`WARN The configuration '${key}' was supplied but isn't a known config.\n`);
+    if (!KNOWN_PRODUCER_CONFIGS.has(key)) io.stderr.write(`WARN The configuration '${key}' was supplied but isn't a known config.\n`);
   }
 
   const options = producerOptions(props);
@@ -202,12 +203,12 @@ export async function runProduce(argv: string[]): Promise<number> {
     await client.retrying(() => client.anyConnection());
   } catch (err) {
     await client.close();
-    process.stderr.write(`gregor produce: cannot reach the broker: ${describeError(err)}\n`);
+    io.stderr.write(`gregor produce: cannot reach the broker: ${describeError(err)}\n`);
     return 1;
   }
   const producer = new Producer(client, { ...options, maxBlockMs });
   try {
-    return await new ConsoleProducer(producer, reader, values.topic, Boolean(values.sync)).run();
+    return await new ConsoleProducer(io, producer, reader, values.topic, Boolean(values.sync)).run();
   } finally {
     await client.close();
   }
@@ -258,25 +259,29 @@ class ConsoleProducer {
   private sent = 0;
   private acked = 0;
   private lineNumber = 0;
-  private readonly interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  private readonly showProgress = !process.stdin.isTTY && Boolean(process.stderr.isTTY);
+  private readonly interactive: boolean;
+  private readonly showProgress: boolean;
   private progressShown = false;
   private readonly started = Date.now();
   private interrupted = false;
 
   constructor(
+    private readonly io: CliIo,
     private readonly producer: Producer,
     private readonly reader: ReaderConfig,
     private readonly topic: string,
     private readonly sync: boolean,
-  ) {}
+  ) {
+    this.interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY);
+    this.showProgress = !io.stdin.isTTY && Boolean(io.stderr.isTTY);
+  }
 
   async run(): Promise<number> {
     const onSigint = (): void => {
       // A second Ctrl-C does not wait for the records in flight.
       if (this.interrupted) process.exit(SIGINT_EXIT);
       this.interrupted = true;
-      process.stdin.destroy();
+      this.io.stdin.destroy();
     };
     process.on('SIGINT', onSigint);
     const progressTimer = this.showProgress ? setInterval(() => this.progress(), 250) : undefined;
@@ -285,17 +290,17 @@ class ConsoleProducer {
       await this.readLines();
     } catch (err) {
       if (!this.interrupted) {
-        process.stderr.write(`gregor produce: ${err instanceof LineFormatError ? err.message : describeError(err)}\n`);
+        this.io.stderr.write(`gregor produce: ${err instanceof LineFormatError ? err.message : describeError(err)}\n`);
         exit = 1;
       }
     } finally {
-      process.stdin.destroy();
+      this.io.stdin.destroy();
     }
     await this.producer.close().catch(() => undefined);
     if (progressTimer) clearInterval(progressTimer);
     if (this.progressShown) {
       const secs = (Date.now() - this.started) / 1000;
-      process.stderr.write(`\r\x1b[K${this.acked} messages sent in ${secs.toFixed(1)} s (${Math.round(this.acked / Math.max(secs, 0.001))} messages/s)\n`);
+      this.io.stderr.write(`\r\x1b[K${this.acked} messages sent in ${secs.toFixed(1)} s (${Math.round(this.acked / Math.max(secs, 0.001))} messages/s)\n`);
     }
     process.off('SIGINT', onSigint);
     if (this.interrupted) return SIGINT_EXIT;
@@ -307,11 +312,11 @@ class ConsoleProducer {
     const secs = (Date.now() - this.started) / 1000;
     if (secs < 1) return;
     this.progressShown = true;
-    process.stderr.write(`\r\x1b[K${this.acked} messages sent (${Math.round(this.acked / secs)} messages/s)`);
+    this.io.stderr.write(`\r\x1b[K${this.acked} messages sent (${Math.round(this.acked / secs)} messages/s)`);
   }
 
   private prompt(): void {
-    if (this.interactive) process.stdout.write('>');
+    if (this.interactive) this.io.stdout.write('>');
   }
 
   /** Reads standard input line by line (\n, \r or \r\n end a line, as BufferedReader.readLine). */
@@ -320,7 +325,7 @@ class ConsoleProducer {
     let pending = '';
     let skipLf = false;
     this.prompt();
-    for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    for await (const chunk of this.io.stdin as AsyncIterable<Buffer>) {
       let text = pending + decoder.write(chunk);
       if (skipLf && text.startsWith('\n')) text = text.slice(1);
       skipLf = false;
@@ -358,7 +363,7 @@ class ConsoleProducer {
         this.failed++;
         const key = parsed.key === null ? 'null' : `${parsed.key.length} bytes`;
         const value = parsed.value === null ? 'null' : `${parsed.value.length} bytes`;
-        process.stderr.write(`ERROR Error when sending message to topic ${this.topic} with key: ${key}, value: ${value} with error: ${describeError(err)}\n`);
+        this.io.stderr.write(`ERROR Error when sending message to topic ${this.topic} with key: ${key}, value: ${value} with error: ${describeError(err)}\n`);
       },
     );
     if (this.sync) await sending;

@@ -12,6 +12,7 @@ import { Broker, LogDirError, type BrokerOptions } from '../broker.js';
 import { createLogger, type LogLevel } from '../util/logger.js';
 import { parseToolFlags } from './tool-support.js';
 import { UsageError } from './usage.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 
 const USAGE = `Usage: gregor start [options] [server.properties]
 
@@ -30,7 +31,7 @@ Environment: GREGOR_<KEY> sets a server.properties key, e.g. GREGOR_NUM_PARTITIO
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-export async function runStart(argv: string[]): Promise<number> {
+export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   const { values, positionals } = parseToolFlags(
     argv,
     {
@@ -47,7 +48,7 @@ export async function runStart(argv: string[]): Promise<number> {
     { positionals: true },
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   // Like kafka-server-start.sh, accept the properties file as a positional argument too.
@@ -67,7 +68,7 @@ export async function runStart(argv: string[]): Promise<number> {
   const level = values['log-level'] ?? 'info';
   if (!LEVELS.has(level)) throw new UsageError(`--log-level takes one of ${[...LEVELS].join(', ')}`, USAGE);
   const logger = createLogger({ level: level as LogLevel, name: 'gregor' });
-  const broker = await startOrExplain({
+  const broker = await startOrExplain(io, {
     storage: values.memory ? 'memory' : 'disk',
     ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
     ...(configFile !== undefined ? { configFile } : {}),
@@ -78,7 +79,7 @@ export async function runStart(argv: string[]): Promise<number> {
     logger,
   });
   if (!broker) return 1;
-  process.stdout.write(
+  io.stdout.write(
     `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
       `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
   );
@@ -104,7 +105,7 @@ export async function runStart(argv: string[]): Promise<number> {
  * flag that fixes them (stderr, exit 1): a port in use or not allowed, a data directory that cannot
  * be one. Anything else is thrown as it is.
  */
-async function startOrExplain(options: BrokerOptions): Promise<Broker | undefined> {
+async function startOrExplain(io: CliIo, options: BrokerOptions): Promise<Broker | undefined> {
   try {
     return await Broker.start(options);
   } catch (err) {
@@ -117,11 +118,11 @@ async function startOrExplain(options: BrokerOptions): Promise<Broker | undefine
           : e.code === 'EACCES'
             ? `not allowed to listen on ${where} (ports below 1024 need privileges)`
             : `cannot listen on ${where}: no such address on this machine (see --host)`;
-      process.stderr.write(`gregor start: ${why}; choose another port with --port N (--port 0 picks a free one)\n`);
+      io.stderr.write(`gregor start: ${why}; choose another port with --port N (--port 0 picks a free one)\n`);
       return undefined;
     }
     if (err instanceof LogDirError) {
-      process.stderr.write(`gregor start: ${err.message}; choose another with --data-dir DIR (or --memory)\n`);
+      io.stderr.write(`gregor start: ${err.message}; choose another with --data-dir DIR (or --memory)\n`);
       return undefined;
     }
     throw err;

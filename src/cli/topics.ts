@@ -26,6 +26,7 @@ import { JavaHashMapOrder } from './java-hash-order.js';
 import { kafkaUuid } from './message-format.js';
 import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
+import { PROCESS_IO, type CliIo } from './io.js';
 
 const USAGE = `Usage: gregor topics --bootstrap-server HOST:PORT ACTION [options]
 
@@ -69,7 +70,7 @@ const REPORT_FLAGS = ['under-replicated-partitions', 'unavailable-partitions', '
 class IllegalArgument extends Error {}
 
 
-export async function runTopics(argv: string[]): Promise<number> {
+export async function runTopics(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   if (argv.length === 0) throw new UsageError('Create, delete, describe, or change a topic.', USAGE);
   const { values } = parseToolFlags(
     argv,
@@ -103,7 +104,7 @@ export async function runTopics(argv: string[]): Promise<number> {
     { continuation: ['config'] },
   );
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   const action: Action = pickAction(values, ACTIONS, 'Command must include exactly one action: --list, --describe, --create, --alter or --delete', USAGE);
@@ -180,19 +181,19 @@ export async function runTopics(argv: string[]): Promise<number> {
         break;
       }
     }
-    process.stdout.write(out.join(''));
+    io.stdout.write(out.join(''));
     return 0;
   } catch (err) {
-    process.stdout.write(out.join(''));
+    io.stdout.write(out.join(''));
     if (err instanceof IllegalArgument) {
-      process.stderr.write(`${err.message}\n`);
+      io.stderr.write(`${err.message}\n`);
       return 1;
     }
     if (err instanceof ConnectionError) {
-      process.stdout.write(`Error while executing topic command : ${describeError(err)}\n`);
+      io.stdout.write(`Error while executing topic command : ${describeError(err)}\n`);
       return 1;
     }
-    process.stdout.write(`Error while executing topic command : ${err instanceof KafkaProtocolError ? err.message : describeError(err)}\n`);
+    io.stdout.write(`Error while executing topic command : ${err instanceof KafkaProtocolError ? err.message : describeError(err)}\n`);
     return 1;
   } finally {
     await admin.close();

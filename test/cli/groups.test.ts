@@ -6,34 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import type { Broker } from '../../src/broker.js';
-import { parseDateTime, runGroups } from '../../src/cli/groups.js';
+import { parseDateTime } from '../../src/cli/groups.js';
 import { UsageError } from '../../src/cli/usage.js';
 import { startBroker } from '../helpers/kafka.js';
+import { runCommand } from './helpers.js';
 
 let broker: Broker;
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    let code: number;
-    try {
-      code = await runGroups(argv);
-    } catch (x) {
-      if (x instanceof UsageError) {
-        err.push(`${x.message}\n${x.usage}`);
-        code = 2;
-      } else throw x;
-    }
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
+  const r = await runCommand(['groups', ...argv]);
+  return { code: r.code!, out: r.stdout, err: r.stderr };
 }
 
 const bs = () => ['--bootstrap-server', broker.bootstrap];

@@ -1,6 +1,8 @@
 /**
- * Helpers for the console-tool tests: the `gregor` command built from the current sources, run as
- * a child process (as a user runs it) against a broker the test starts in-process.
+ * Helpers for the console-tool tests: the `gregor` command run in-process with captured streams
+ * (runCommand: what needs no process, such as usage, output and exit codes), or built from the
+ * current sources and run as a child process, as a user runs it (for signals, terminals and the bin
+ * itself), against a broker the test starts in-process.
  *
  * The command is bundled from src/cli/main.ts with esbuild (which tsx, a dev dependency, brings)
  * into a fresh directory under node_modules/.cache: about 0.2 s once per test file, after which each
@@ -12,11 +14,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ApiKey } from '../../src/protocol/generated/api-table.js';
 import { defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/fetch.js';
 import { RecordBatchView, forEachBatch } from '../../src/protocol/records/record-batch.js';
+import { run } from '../../src/cli/run.js';
 import { WireClient } from '../helpers/wire-client.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -66,7 +70,33 @@ export interface RunOptions {
   cwd?: string;
 }
 
-/** Runs `gregor <args>` to completion. */
+/** A stream that keeps what is written to it. */
+class Captured extends Writable {
+  readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.chunks.push(chunk);
+    callback();
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/**
+ * Runs `gregor <args>` in this process, as the bin would run it, with standard input from
+ * `options.input` (empty if not given) and standard output and error captured.
+ */
+export async function runCommand(args: readonly string[], options: Pick<RunOptions, 'input'> = {}): Promise<RunResult> {
+  const started = Date.now();
+  const stdout = new Captured();
+  const stderr = new Captured();
+  const input = options.input === undefined ? [] : [Buffer.from(options.input)];
+  const code = await run(args, { stdin: Readable.from(input), stdout, stderr });
+  const stdoutBytes = stdout.bytes();
+  return { code, signal: null, stdout: stdoutBytes.toString('utf8'), stderr: stderr.bytes().toString('utf8'), stdoutBytes, ms: Date.now() - started };
+}
+
+/** Runs `gregor <args>` to completion as a child process. */
 export async function runCli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const proc = startCli(args, options);
   if (options.input !== undefined) proc.child.stdin!.end(options.input);
@@ -104,7 +134,7 @@ export function startCli(args: readonly string[], options: RunOptions = {}): Run
     for (const l of listeners) l();
   });
   child.stdin!.on('error', () => undefined);
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const done = new Promise<RunResult>((resolveDone) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code, signal) => {
@@ -120,7 +150,7 @@ export function startCli(args: readonly string[], options: RunOptions = {}): Run
     done,
     stdout,
     stderr,
-    waitFor(text, stream = 'stdout', waitMs = 10_000) {
+    waitFor(text, stream = 'stdout', waitMs = 30_000) {
       return new Promise<void>((resolveWait, reject) => {
         const check = (): boolean => (stream === 'stdout' ? stdout() : stderr()).includes(text);
         if (check()) return resolveWait();
@@ -217,6 +247,18 @@ export function haveTmux(): boolean {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Waits until `check` holds, asking again every 20 ms; fails after `timeoutMs` (generous: on a busy
+ * machine a process start alone can take seconds).
+ */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
  * A program running in a tmux pane (a real pseudo-terminal), for what a person sees at a terminal:
  * keys are typed with send-keys, the screen read with capture-pane.
  */
@@ -244,7 +286,7 @@ export class TmuxSession {
     return spawnSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' }).stdout;
   }
 
-  async waitFor(predicate: (screen: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  async waitFor(predicate: (screen: string) => boolean, timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = this.screen();

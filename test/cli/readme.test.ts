@@ -159,10 +159,10 @@ afterAll(async () => {
 });
 
 describe('README.md', () => {
-  it('leaves npm install to CI, which runs it first on a fresh machine', () => {
+  it('leaves the install to CI, which runs npm ci first on a fresh machine', () => {
     const ci = readFileSync(join(REPO, '.ci/run'), 'utf8');
     const steps = ci.split('\n').filter((l) => /^(npm|bash|node|apt)/.test(l.trim()));
-    expect(steps[0]).toMatch(/^npm install\b/);
+    expect(steps[0]).toMatch(/^npm ci\b/);
   });
 
   it('runs every sh and console block and prints what it shows', async () => {

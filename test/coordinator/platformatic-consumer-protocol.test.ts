@@ -34,7 +34,7 @@ function assigned(c: Consumer): number[] {
   return (c.assignments ?? []).flatMap((a) => a.partitions).sort((x, y) => x - y);
 }
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+async function until(check: () => boolean, what: string, ms = 45_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -83,7 +83,7 @@ describe('@platformatic/kafka with the consumer group protocol', () => {
       await a.close(true);
       await b.close(true);
     }
-  }, 30_000);
+  }, 120_000);
 
   it('a new member resumes exactly after the committed offsets', async () => {
     await produce(0, 60, 'kip848-resume');
@@ -113,5 +113,5 @@ describe('@platformatic/kafka with the consumer group protocol', () => {
     } finally {
       await second.close(true);
     }
-  }, 30_000);
+  }, 120_000);
 });

@@ -387,7 +387,7 @@ describe('LogManager on disk', () => {
         expect(read.records.length).toBeGreaterThan(0);
       }
       expect(await readFile(path.join(dirs[0]!, '.lock'), 'utf8')).toBe(`${process.pid}\n`);
-    }, 30_000);
+    }, 120_000);
 
     it('is not written for a dir where a log failed to close', async () => {
       dirs = [path.join(tmp, 'a'), path.join(tmp, 'b')];

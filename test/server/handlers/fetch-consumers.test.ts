@@ -80,7 +80,7 @@ describe('consumers reading through Fetch', () => {
     } finally {
       await consumer.disconnect();
     }
-  }, 20_000);
+  }, 60_000);
 
   maybe('an @platformatic/kafka consumer reads every record from the earliest offset', async () => {
     const expected = await fill('platformatic-consume');
@@ -102,5 +102,5 @@ describe('consumers reading through Fetch', () => {
     } finally {
       await consumer.close(true);
     }
-  }, 20_000);
+  }, 60_000);
 });

@@ -25,7 +25,7 @@
  * are decoded by a small TypeScript block decoder that can reach back into the previous output.
  * Concatenated frames and skippable frames are accepted.
  */
-import { createRequire } from 'node:module';
+import lz4 from 'lz4';
 import { ProtocolDecodeError } from '../../decode-error.js';
 import { xxhash32 } from './xxhash32.js';
 
@@ -37,8 +37,7 @@ interface Lz4Native {
   encodeBound(size: number): number;
 }
 
-const require = createRequire(import.meta.url);
-const native = require('lz4') as Lz4Native;
+const native = lz4 as Lz4Native;
 
 export const LZ4_FRAME_MAGIC = 0x184d2204;
 const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
