@@ -143,6 +143,15 @@ export class MetadataStore {
       }
     }
     await store.reconcileLogs();
+    // What the state log could not rebuild is now rebuilt from the folders: a snapshot of it keeps
+    // the next start from reporting the same loss again.
+    if (options.stateLog.damage.some((d) => d.stateLost)) {
+      await store.writeSnapshot();
+      options.logger.warn(
+        { topics: store.byName.size },
+        `metadata: the state lost with the damaged metadata log was rebuilt from the partition folders (see the lines above for what was restored); ${store.byName.size} topics are known and written to a new snapshot`,
+      );
+    }
     return store;
   }
 
@@ -348,19 +357,21 @@ export class MetadataStore {
   private async record(r: MetadataRecord): Promise<void> {
     this.apply(r);
     await this.stateLog.append(r);
-    if (++this.recordsSinceSnapshot >= SNAPSHOT_EVERY) {
-      this.recordsSinceSnapshot = 0;
-      const snapshot: Snapshot = {
-        topics: [...this.byName.values()].map((t) => ({
-          name: t.name,
-          topicId: t.topicId,
-          partitions: t.partitions,
-          overrides: [...t.overrides.entries()],
-        })),
-        deleted: [...this.pendingDeletions].map(([topicId, name]) => ({ name, topicId })),
-      };
-      await this.stateLog.writeSnapshot(snapshot);
-    }
+    if (++this.recordsSinceSnapshot >= SNAPSHOT_EVERY) await this.writeSnapshot();
+  }
+
+  private async writeSnapshot(): Promise<void> {
+    this.recordsSinceSnapshot = 0;
+    const snapshot: Snapshot = {
+      topics: [...this.byName.values()].map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        partitions: t.partitions,
+        overrides: [...t.overrides.entries()],
+      })),
+      deleted: [...this.pendingDeletions].map(([topicId, name]) => ({ name, topicId })),
+    };
+    await this.stateLog.writeSnapshot(snapshot);
   }
 
   private async createLogs(topic: Topic, fromPartition: number): Promise<void> {
@@ -495,7 +506,15 @@ export class MetadataStore {
   private metadataLossReason(): string {
     const cuts = this.stateLog.damage;
     if (cuts.length === 0) return 'the metadata log does not account for these folders (it was lost or replaced)';
-    const where = cuts.map((d) => `${d.bytes} bytes at byte ${d.position} of ${d.file} (${d.problem}; kept in ${d.copy})`).join('; ');
+    const where = cuts
+      .map((d) =>
+        d.kind === 'missing'
+          ? d.problem
+          : d.kind === 'snapshot' && d.position === 0
+            ? `the snapshot ${d.file} (${d.bytes} bytes from byte 0: ${d.problem}; set aside as ${d.copy})`
+            : `${d.bytes} bytes at byte ${d.position} of ${d.file} (${d.problem}; kept in ${d.copy})`,
+      )
+      .join('; ');
     return `the metadata log was damaged and cut back: ${where}`;
   }
 }
