@@ -184,10 +184,13 @@ export class GroupCoordinator {
     const partly = [...named].filter((g) => loaded.has(g)).sort();
     const unnamed = [...loaded].filter((g) => !named.has(g)).sort();
     const what = lost.map((d) => (d.kind === 'snapshot' ? `the damaged snapshot ${d.file} (set aside as ${d.copy})` : d.problem)).join('; ');
+    const snapshotLost = lost.some((d) => d.kind === 'snapshot');
     const detail =
       named.size > 0
         ? `groups it held that could not be loaded: [${notLoaded.join(', ')}]; groups it held that were loaded only from the records written after it, so their offsets committed before it and not since are lost: [${partly.join(', ')}]`
-        : `its bytes name no group that can be read, so the groups it held are unknown`;
+        : snapshotLost
+          ? 'its bytes name no group that can be read, so the groups it held are unknown'
+          : 'the groups they held are unknown';
     this.logger.error(
       { lost: lost.map((d) => d.file), groupsNotLoaded: notLoaded, groupsPartlyLoaded: partly, groupsLoaded: [...loaded].sort() },
       `group coordinator: committed offsets and group metadata in ${what} could not be loaded; ${detail}; loaded from the records that remain: ${loaded.size} groups${unnamed.length > 0 ? ` [${unnamed.join(', ')}]` : ''}. Consumers of a group without committed offsets start from auto.offset.reset`,

@@ -329,9 +329,15 @@ export class MetadataStore {
   /** The only place state changes: on replay, and in record() just before the record is appended. */
   private apply(r: MetadataRecord): void {
     switch (r.type) {
-      case 'topic':
+      case 'topic': {
+        // A name recorded again under another id replaces the old topic: its delete record went
+        // with a damaged part of the log (on an undamaged log a name is only reused after one).
+        // Its folders are not deleted on that guess: reconcile sets them aside as strays.
+        const old = this.byName.get(r.name);
+        if (old && old.topicId !== r.topicId) this.byId.delete(old.topicId);
         this.put(this.makeTopic(r.name, r.topicId, r.partitions, r.overrides));
         return;
+      }
       case 'partitions': {
         const t = this.byName.get(r.name);
         if (t) this.put(this.makeTopic(t.name, t.topicId, r.partitions, [...t.overrides.entries()]));
