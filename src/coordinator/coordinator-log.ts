@@ -23,7 +23,7 @@
  * start replays a snapshot rather than the records (about 15 ms per MiB of records to replay).
  */
 import { decode as msgpackDecode } from '@msgpack/msgpack';
-import { readDamagedSnapshotPayload, type StateLog } from '../storage/state-log.js';
+import { readDamagedLogPayloads, readDamagedSnapshotPayload, type StateLog } from '../storage/state-log.js';
 import type { Logger } from '../util/logger.js';
 import { decodeBatch, groupIdsInDamagedBatch, type CoordinatorRecord, type RecordBatchBuilder } from './records.js';
 
@@ -83,16 +83,19 @@ export class CoordinatorLog {
    */
   static async groupsInDamagedSnapshot(copy: string): Promise<Set<string>> {
     const payload = await readDamagedSnapshotPayload(copy).catch(() => undefined);
-    if (payload === undefined) return new Set();
-    let batch: Uint8Array | undefined;
-    try {
-      const frame = msgpackDecode(payload) as Partial<Frame> | null;
-      if (frame && frame.b instanceof Uint8Array) batch = frame.b;
-    } catch {
-      // Cut short or garbled: the batch starts after the "b" key and its bin header.
-      batch = binAfterKeyB(payload);
-    }
-    return batch === undefined ? new Set() : groupIdsInDamagedBatch(batch);
+    return payload === undefined ? new Set() : groupsInFramePayload(payload);
+  }
+
+  /**
+   * The group ids named by the records in bytes the state log cut from a log (`copy` of a damage
+   * of kind 'log'), frame by frame as far as the frames' lengths hold, checksums not asked: the
+   * groups whose commits in those bytes are lost. Best effort, for reporting only.
+   */
+  static async groupsInDamagedLog(copy: string): Promise<Set<string>> {
+    const groups = new Set<string>();
+    const frames = await readDamagedLogPayloads(copy).catch(() => []);
+    for (const payload of frames) for (const g of groupsInFramePayload(payload)) groups.add(g);
+    return groups;
   }
 
   /** Appends the batch as one frame; once written, applies its records. Rejects (unapplied) when the append fails. */
@@ -143,6 +146,19 @@ export class CoordinatorLog {
       this.snapshotting = false;
     }
   }
+}
+
+/** The group ids in one frame's payload ({ v?, b: batch }), read as far as it goes. */
+function groupsInFramePayload(payload: Buffer): Set<string> {
+  let batch: Uint8Array | undefined;
+  try {
+    const frame = msgpackDecode(payload) as Partial<Frame> | null;
+    if (frame && frame.b instanceof Uint8Array) batch = frame.b;
+  } catch {
+    // Cut short or garbled: the batch starts after the "b" key and its bin header.
+    batch = binAfterKeyB(payload);
+  }
+  return batch === undefined ? new Set() : groupIdsInDamagedBatch(batch);
 }
 
 /** The bytes of the msgpack bin value under the key "b" of an encoded Frame, as far as they go. */

@@ -164,6 +164,7 @@ export class GroupCoordinator {
     this.loaded = true;
     this.groups.loading = false;
     this.logger.debug({ groups: this.groups.groups.size, records }, 'group coordinator loaded');
+    await this.reportCutRecords();
     await this.reportLostState();
   }
 
@@ -229,6 +230,21 @@ export class GroupCoordinator {
         const simple = this.groups.groups.get(r.group);
         if (simple && this.consumerGroups.groups.has(r.group) && simple.is('Empty') && !this.storedGroups.has(r.group)) this.groups.removeGroup(simple);
       }
+    }
+  }
+
+  /**
+   * Records cut from a damaged log (not a torn last write, which was never acknowledged): names the
+   * groups whose commits and changes in those bytes are lost; what they committed before is loaded.
+   */
+  private async reportCutRecords(): Promise<void> {
+    for (const d of this.stateLog.damage) {
+      if (d.kind !== 'log' || d.torn) continue;
+      const named = [...(await CoordinatorLog.groupsInDamagedLog(d.copy))].sort();
+      this.logger.error(
+        { file: d.file, position: d.position, bytes: d.bytes, copy: d.copy, groups: named },
+        `group coordinator: the records cut from ${d.file} at byte ${d.position} (${d.bytes} bytes, kept in ${d.copy}) are lost: ${named.length > 0 ? `they name groups [${named.join(', ')}], whose offsets committed there are lost; what these groups committed before is loaded` : 'no group can be read from them'}`,
+      );
     }
   }
 

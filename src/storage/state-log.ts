@@ -93,6 +93,11 @@ export interface StateLogDamage {
    * Otherwise false.
    */
   readonly stateLost: boolean;
+  /**
+   * True for a frame cut short at the end of the newest log: what a crash in the middle of a write
+   * leaves, a write that was never complete (so never acknowledged). False for damage.
+   */
+  readonly torn: boolean;
 }
 
 export interface StateLog {
@@ -380,13 +385,13 @@ class DiskStateLog implements StateLog {
         const { position, bytes, problem } = read.damage;
         if (read.payload === undefined) {
           const copy = await setAsideDamaged(file, position);
-          damage.push({ kind: 'snapshot', file, generation: g, position, bytes, problem, copy, stateLost: false });
+          damage.push({ kind: 'snapshot', file, generation: g, position, bytes, problem, copy, stateLost: false, torn: false });
           newestDamaged = Math.max(newestDamaged, g);
           continue;
         }
         // An intact frame followed by stray bytes: the snapshot is good once they are cut.
         const copy = await cutStrayBytes(file, position, bytes);
-        damage.push({ kind: 'snapshot', file, generation: g, position, bytes, problem, copy, stateLost: false });
+        damage.push({ kind: 'snapshot', file, generation: g, position, bytes, problem, copy, stateLost: false, torn: false });
         logger.error(
           { file, problem, position, bytes, copy },
           `state log ${name}: snapshot ${file} has ${problem} at byte ${position}: cutting ${bytes} bytes there (a copy is in ${copy}); the snapshot before them is intact and is used`,
@@ -416,7 +421,7 @@ class DiskStateLog implements StateLog {
       const first = missing[0]!;
       const file = path.join(dir, generationFileName(name, first, 'log'));
       const which = missing.length === 1 ? `generation ${first}` : `generations ${first} to ${missing[missing.length - 1]!}`;
-      damage.push({ kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true });
+      damage.push({ kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true, torn: false });
     }
     const stateLost = missing.length > 0;
     for (let i = 0; i < damage.length; i++) {
@@ -459,7 +464,7 @@ class DiskStateLog implements StateLog {
           // A frame cut short at the very end is what a crash in the middle of a write leaves; a
           // frame that is complete but wrong was damaged after it was written.
           const level = reader.torn ? 'warn' : 'error';
-          damage.push({ kind: 'log', file: logPath, generation: g, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy, stateLost: false });
+          damage.push({ kind: 'log', file: logPath, generation: g, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy, stateLost: false, torn: reader.torn });
           logger[level](
             { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: cut, records, copy },
             `state log ${name}: ${logPath} has ${reader.problem} at byte ${reader.validEnd}: truncating ${cut} bytes there (a copy is in ${copy}); ${records} records before it are kept`,
@@ -472,7 +477,7 @@ class DiskStateLog implements StateLog {
             const laterPath = path.join(dir, generationFileName(name, later, 'log'));
             const laterSize = (await stat(laterPath)).size;
             const aside = await setAsideDamaged(laterPath, 0);
-            damage.push({ kind: 'log', file: laterPath, generation: later, position: 0, bytes: laterSize, problem: `it follows a torn log`, copy: aside, stateLost: false });
+            damage.push({ kind: 'log', file: laterPath, generation: later, position: 0, bytes: laterSize, problem: `it follows a torn log`, copy: aside, stateLost: false, torn: false });
             logger.error({ file: laterPath, copy: aside }, `state log ${name}: ${laterPath} follows a torn one; its records cannot be applied and it is set aside as ${aside}`);
           }
           dirChanged = true;
@@ -821,6 +826,24 @@ export async function readDamagedSnapshotPayload(copy: string): Promise<Buffer |
   if (bytes.length < FRAME_HEADER_BYTES) return undefined;
   const length = bytes.readUInt32BE(0);
   return bytes.subarray(FRAME_HEADER_BYTES, Math.min(bytes.length, FRAME_HEADER_BYTES + length));
+}
+
+/**
+ * The payloads of the frames in bytes cut from a log (`StateLogDamage.copy` of kind 'log'),
+ * unchecked, one after another as long as their announced lengths are plausible (the last one as
+ * far as the file holds): for an owner to name what it lost. Never state to apply.
+ */
+export async function readDamagedLogPayloads(copy: string): Promise<Buffer[]> {
+  const bytes = await readFile(copy);
+  const out: Buffer[] = [];
+  for (let pos = 0; pos + FRAME_HEADER_BYTES <= bytes.length; ) {
+    const length = bytes.readUInt32BE(pos);
+    if (length === 0) break;
+    const start = pos + FRAME_HEADER_BYTES;
+    out.push(bytes.subarray(start, Math.min(bytes.length, start + length)));
+    pos = start + length;
+  }
+  return out;
 }
 
 /** Reads a snapshot file, which must hold exactly one intact frame, and returns its payload. */

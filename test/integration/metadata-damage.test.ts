@@ -415,3 +415,29 @@ describe('a damaged snapshot does not stop the broker', () => {
     expect(await committed('g-partly')).toEqual(['orders-0@9']);
   }, 120_000);
 });
+
+describe('a damaged coordinator log', () => {
+  it('names the groups whose commits were in the bytes cut, and loads what came before', async () => {
+    await start();
+    await createTopic('orders', 1);
+    await produce('orders', [0], 20);
+    await commitOffsets('g-before', [{ topic: 'orders', partition: 0, offset: 4n }]);
+    const logFile = join(dir, '__gregor_groups', 'groups-00000000000000000000.log');
+    const intact = (await stat(logFile)).size;
+    await commitOffsets('g-cut', [{ topic: 'orders', partition: 0, offset: 6n }]);
+    await commitOffsets('g-before', [{ topic: 'orders', partition: 0, offset: 8n }]);
+    await stop();
+    // One flipped byte in the frame after the first commit: a complete frame failing its CRC.
+    const bytes = await readFile(logFile);
+    bytes[intact + 12]! ^= 0xff;
+    await writeFile(logFile, bytes);
+
+    await start();
+    const report = lines.find((l) => /^group coordinator: the records cut from/.test(l.msg));
+    expect(report).toBeDefined();
+    expect(report).toMatchObject({ level: 50, file: logFile, position: intact, bytes: bytes.length - intact, groups: ['g-before', 'g-cut'] });
+    expect(report!.msg).toContain(`the records cut from ${logFile} at byte ${intact} (${bytes.length - intact} bytes, kept in ${logFile}.damaged-${intact}) are lost: they name groups [g-before, g-cut]`);
+    expect(await committed('g-before')).toEqual(['orders-0@4']);
+    expect(await committed('g-cut')).toEqual([]);
+  }, 120_000);
+});

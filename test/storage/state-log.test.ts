@@ -318,7 +318,7 @@ describe('state log on disk: files and crash recovery', () => {
     expect((await stat(file)).size).toBe(goodSize);
     expect((await readFile(`${file}.damaged-${goodSize}`)).toString()).toBe('this is not a frame at all, just trailing garbage');
     expect(log.damage).toEqual([
-      { kind: 'log', file, generation: 0, position: goodSize, bytes: 49, problem: expect.stringMatching(/torn frame/), copy: `${file}.damaged-${goodSize}`, stateLost: false },
+      { kind: 'log', file, generation: 0, position: goodSize, bytes: 49, problem: expect.stringMatching(/torn frame/), copy: `${file}.damaged-${goodSize}`, stateLost: false, torn: true },
     ]);
 
     // The log goes on after the cut.
@@ -436,7 +436,7 @@ describe('state log on disk: files and crash recovery', () => {
     ]);
     const copy = `${snap}.damaged-0`;
     expect(again.damage).toEqual([
-      { kind: 'snapshot', file: snap, generation: 1, position: 0, bytes: bytes.length, problem: expect.stringMatching(/failing its CRC/), copy, stateLost: true },
+      { kind: 'snapshot', file: snap, generation: 1, position: 0, bytes: bytes.length, problem: expect.stringMatching(/failing its CRC/), copy, stateLost: true, torn: false },
       expect.objectContaining({ kind: 'missing', generation: 0, stateLost: true }),
     ]);
     const [line] = errorsOf(logger);
@@ -498,7 +498,7 @@ describe('state log on disk: files and crash recovery', () => {
     const again = await openStateLog(tmp, { name: 'meta', logger });
     expect(await collect(again)).toEqual([{ kind: 'snapshot', value: { topics: ['a'] } }]);
     expect(again.damage).toEqual([
-      { kind: 'snapshot', file: snap, generation: 1, position: size, bytes: 4, problem: '4 stray bytes after its frame', copy: `${snap}.damaged-${size}`, stateLost: false },
+      { kind: 'snapshot', file: snap, generation: 1, position: size, bytes: 4, problem: '4 stray bytes after its frame', copy: `${snap}.damaged-${size}`, stateLost: false, torn: false },
     ]);
     expect(errorsOf(logger)[0]!.msg).toContain(`at byte ${size}: cutting 4 bytes there`);
     expect((await readFile(`${snap}.damaged-${size}`)).toString()).toBe('junk');
