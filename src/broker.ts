@@ -121,7 +121,7 @@ export class Broker {
       opened.push(() => dynamicConfig.close());
       resolved = dynamicConfig.current;
       const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
-      const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }));
+      const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }), { logger });
       opened.push(() => producerIds.close());
       // Consumer groups and committed offsets: loaded before the listener opens.
       const groups = await GroupCoordinator.open({

@@ -11,11 +11,19 @@
  * On start, every directory that has the file must agree on cluster.id and node.id (a directory
  * from another cluster or node is refused, as Kafka refuses it); directories without it get one.
  * A cluster.id given in the configuration must match what is stored.
+ *
+ * A file that cannot be read or understood (garbage, cut short: no cluster.id, a cluster.id that
+ * is not a 22-character id, no numeric node.id, an unknown version) refuses the start with a
+ * message naming the file and the line, as Kafka refuses a metadata log directory whose
+ * meta.properties it cannot read ("Encountered I/O error in metadata log directory ... Cannot
+ * continue."). Kafka would take any other log directory offline instead; Gregor has no offline
+ * directories, so it refuses those too. The file is never rewritten or removed over such damage:
+ * the data beside it stays as it is until the file is repaired.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseProperties, stringifyProperties } from './properties.js';
+import { parsePropertyEntries, stringifyProperties, type PropertyEntry } from './properties.js';
 
 export const META_PROPERTIES_FILE = 'meta.properties';
 
@@ -57,16 +65,34 @@ export async function readMetaProperties(dir: string): Promise<MetaProperties | 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
-  const props = parseProperties(text, path);
-  const clusterId = props.get('cluster.id');
-  const nodeId = props.get('node.id') ?? props.get('broker.id');
-  if (clusterId === undefined) throw new MetaPropertiesError(`${path} has no cluster.id`);
-  if (nodeId === undefined || !/^-?[0-9]+$/.test(nodeId.trim())) throw new MetaPropertiesError(`${path} has no valid node.id`);
-  const extra = new Map(props);
+  const unreadable = (reason: string): MetaPropertiesError =>
+    new MetaPropertiesError(`Error while reading meta.properties file ${path}: ${reason}. Encountered I/O error in log directory ${dir}. Cannot continue: repair or restore ${path} (the data in ${dir} is left as it is)`);
+  let entries: PropertyEntry[];
+  try {
+    entries = parsePropertyEntries(text, path);
+  } catch (err) {
+    throw unreadable((err as Error).message);
+  }
+  const props = new Map<string, PropertyEntry>();
+  for (const e of entries) props.set(e.key, e);
+  const at = (e: PropertyEntry): string => `line ${e.line}: ${e.key}=${e.value}`;
+  const versionEntry = props.get('version');
+  const version = versionEntry === undefined ? 0 : /^[01]$/.test(versionEntry.value.trim()) ? Number(versionEntry.value.trim()) : undefined;
+  if (version === undefined) throw unreadable(`unknown version (${at(versionEntry!)})`);
+  const clusterIdEntry = props.get('cluster.id');
+  const nodeIdEntry = props.get('node.id') ?? props.get('broker.id');
+  if (clusterIdEntry === undefined) throw unreadable(`it has no cluster.id (${entries.length} entries read from ${Buffer.byteLength(text)} bytes)`);
+  const clusterId = clusterIdEntry.value.trim();
+  if (!isValidClusterId(clusterId)) throw unreadable(`its cluster.id is not a cluster id of 22 characters of URL-safe base64 (${at(clusterIdEntry)})`);
+  if (nodeIdEntry === undefined) throw unreadable(`it has no node.id (${entries.length} entries read from ${Buffer.byteLength(text)} bytes)`);
+  if (!/^[0-9]+$/.test(nodeIdEntry.value.trim()) || !Number.isSafeInteger(Number(nodeIdEntry.value.trim()))) {
+    throw unreadable(`its ${nodeIdEntry.key} is not a node id (${at(nodeIdEntry)})`);
+  }
+  const extra = new Map([...props].map(([k, e]) => [k, e.value]));
   for (const k of ['version', 'cluster.id', 'node.id', 'broker.id', 'directory.id']) extra.delete(k);
-  const meta: MetaProperties = { version: Number(props.get('version') ?? '0'), clusterId: clusterId.trim(), nodeId: Number(nodeId.trim()), extra };
+  const meta: MetaProperties = { version, clusterId, nodeId: Number(nodeIdEntry.value.trim()), extra };
   const directoryId = props.get('directory.id');
-  if (directoryId !== undefined) meta.directoryId = directoryId.trim();
+  if (directoryId !== undefined) meta.directoryId = directoryId.value.trim();
   return meta;
 }
 

@@ -22,9 +22,10 @@
  * 20 s. A clean shutdown writes one too when the log holds more than a little, so that the next
  * start replays a snapshot rather than the records (about 15 ms per MiB of records to replay).
  */
-import type { StateLog } from '../storage/state-log.js';
+import { decode as msgpackDecode } from '@msgpack/msgpack';
+import { readDamagedLogPayloads, readDamagedSnapshotPayload, type StateLog } from '../storage/state-log.js';
 import type { Logger } from '../util/logger.js';
-import { decodeBatch, type CoordinatorRecord, type RecordBatchBuilder } from './records.js';
+import { decodeBatch, groupIdsInDamagedBatch, type CoordinatorRecord, type RecordBatchBuilder } from './records.js';
 
 interface Frame {
   v?: number;
@@ -75,6 +76,28 @@ export class CoordinatorLog {
     return { records };
   }
 
+  /**
+   * The group ids a damaged snapshot set aside by the state log (its `copy`) still names, as far
+   * as its bytes can be read: the frame's checksum failed, so this is a best effort for reporting
+   * what could not be loaded, never state to apply. Empty when nothing can be read.
+   */
+  static async groupsInDamagedSnapshot(copy: string): Promise<Set<string>> {
+    const payload = await readDamagedSnapshotPayload(copy).catch(() => undefined);
+    return payload === undefined ? new Set() : groupsInFramePayload(payload);
+  }
+
+  /**
+   * The group ids named by the records in bytes the state log cut from a log (`copy` of a damage
+   * of kind 'log'), frame by frame as far as the frames' lengths hold, checksums not asked: the
+   * groups whose commits in those bytes are lost. Best effort, for reporting only.
+   */
+  static async groupsInDamagedLog(copy: string): Promise<Set<string>> {
+    const groups = new Set<string>();
+    const frames = await readDamagedLogPayloads(copy).catch(() => []);
+    for (const payload of frames) for (const g of groupsInFramePayload(payload)) groups.add(g);
+    return groups;
+  }
+
   /** Appends the batch as one frame; once written, applies its records. Rejects (unapplied) when the append fails. */
   async write(batch: RecordBatchBuilder): Promise<void> {
     const item: InFlight = { bytes: batch.finish() };
@@ -123,4 +146,31 @@ export class CoordinatorLog {
       this.snapshotting = false;
     }
   }
+}
+
+/** The group ids in one frame's payload ({ v?, b: batch }), read as far as it goes. */
+function groupsInFramePayload(payload: Buffer): Set<string> {
+  let batch: Uint8Array | undefined;
+  try {
+    const frame = msgpackDecode(payload) as Partial<Frame> | null;
+    if (frame && frame.b instanceof Uint8Array) batch = frame.b;
+  } catch {
+    // Cut short or garbled: the batch starts after the "b" key and its bin header.
+    batch = binAfterKeyB(payload);
+  }
+  return batch === undefined ? new Set() : groupIdsInDamagedBatch(batch);
+}
+
+/** The bytes of the msgpack bin value under the key "b" of an encoded Frame, as far as they go. */
+function binAfterKeyB(payload: Buffer): Buffer | undefined {
+  // fixstr "b" then bin 8, 16 or 32 (msgpack's header for byte arrays of those length sizes).
+  for (let at = payload.indexOf(Buffer.from([0xa1, 0x62])); at >= 0; at = payload.indexOf(Buffer.from([0xa1, 0x62]), at + 1)) {
+    const tag = payload[at + 2];
+    const lengthBytes = tag === 0xc4 ? 1 : tag === 0xc5 ? 2 : tag === 0xc6 ? 4 : 0;
+    if (lengthBytes === 0 || at + 3 + lengthBytes > payload.length) continue;
+    const start = at + 3 + lengthBytes;
+    const length = payload.readUIntBE(at + 3, lengthBytes);
+    return payload.subarray(start, Math.min(payload.length, start + length));
+  }
+  return undefined;
 }

@@ -164,6 +164,39 @@ export class GroupCoordinator {
     this.loaded = true;
     this.groups.loading = false;
     this.logger.debug({ groups: this.groups.groups.size, records }, 'group coordinator loaded');
+    await this.reportCutRecords();
+    await this.reportLostState();
+  }
+
+  /**
+   * After the state log lost state with a damaged snapshot (or missing logs): says which groups
+   * could not be loaded and which were loaded only from the records written after it, then writes
+   * a snapshot of what was loaded, so that the next start does not report the same loss again.
+   */
+  private async reportLostState(): Promise<void> {
+    const lost = this.stateLog.damage.filter((d) => d.stateLost);
+    if (lost.length === 0) return;
+    const named = new Set<string>();
+    for (const d of lost) {
+      if (d.kind === 'snapshot') for (const g of await CoordinatorLog.groupsInDamagedSnapshot(d.copy)) named.add(g);
+    }
+    const loaded = new Set([...this.groups.groups.keys(), ...this.consumerGroups.groups.keys(), ...this.offsets.groups()]);
+    const notLoaded = [...named].filter((g) => !loaded.has(g)).sort();
+    const partly = [...named].filter((g) => loaded.has(g)).sort();
+    const unnamed = [...loaded].filter((g) => !named.has(g)).sort();
+    const what = lost.map((d) => (d.kind === 'snapshot' ? `the damaged snapshot ${d.file} (set aside as ${d.copy})` : d.problem)).join('; ');
+    const snapshotLost = lost.some((d) => d.kind === 'snapshot');
+    const detail =
+      named.size > 0
+        ? `groups it held that could not be loaded: [${notLoaded.join(', ')}]; groups it held that were loaded only from the records written after it, so their offsets committed before it and not since are lost: [${partly.join(', ')}]`
+        : snapshotLost
+          ? 'its bytes name no group that can be read, so the groups it held are unknown'
+          : 'the groups they held are unknown';
+    this.logger.error(
+      { lost: lost.map((d) => d.file), groupsNotLoaded: notLoaded, groupsPartlyLoaded: partly, groupsLoaded: [...loaded].sort() },
+      `group coordinator: committed offsets and group metadata in ${what} could not be loaded; ${detail}; loaded from the records that remain: ${loaded.size} groups${unnamed.length > 0 ? ` [${unnamed.join(', ')}]` : ''}. Consumers of a group without committed offsets start from auto.offset.reset`,
+    );
+    await this.log.snapshotNow().catch((err: unknown) => this.logger.warn({ err }, 'group coordinator: writing a snapshot after a damaged one failed'));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -197,6 +230,21 @@ export class GroupCoordinator {
         const simple = this.groups.groups.get(r.group);
         if (simple && this.consumerGroups.groups.has(r.group) && simple.is('Empty') && !this.storedGroups.has(r.group)) this.groups.removeGroup(simple);
       }
+    }
+  }
+
+  /**
+   * Records cut from a damaged log (not a torn last write, which was never acknowledged): names the
+   * groups whose commits and changes in those bytes are lost; what they committed before is loaded.
+   */
+  private async reportCutRecords(): Promise<void> {
+    for (const d of this.stateLog.damage) {
+      if (d.kind !== 'log' || d.torn) continue;
+      const named = [...(await CoordinatorLog.groupsInDamagedLog(d.copy))].sort();
+      this.logger.error(
+        { file: d.file, position: d.position, bytes: d.bytes, copy: d.copy, groups: named },
+        `group coordinator: the records cut from ${d.file} at byte ${d.position} (${d.bytes} bytes, kept in ${d.copy}) are lost: ${named.length > 0 ? `they name groups [${named.join(', ')}], whose offsets committed there are lost; what these groups committed before is loaded` : 'no group can be read from them'}`,
+      );
     }
   }
 

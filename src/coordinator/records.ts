@@ -303,6 +303,31 @@ export function decodeBatch(bytes: Uint8Array): CoordinatorRecord[] {
   return out;
 }
 
+/**
+ * The group ids named by the keys of a batch that may be damaged or cut short (a snapshot that
+ * failed its checksum), read entry by entry until one does not fit in the bytes or its key does
+ * not decode. Best effort, for saying which groups a damaged snapshot held; never applied.
+ */
+export function groupIdsInDamagedBatch(bytes: Uint8Array): Set<string> {
+  const buf = asBuffer(bytes);
+  const groups = new Set<string>();
+  let pos = 0;
+  while (pos + 8 <= buf.length) {
+    const keyLen = buf.readInt32BE(pos);
+    if (keyLen < 2 || pos + 4 + keyLen + 4 > buf.length) break;
+    const key = buf.subarray(pos + 4, pos + 4 + keyLen);
+    const valueLen = buf.readInt32BE(pos + 4 + keyLen);
+    if (valueLen < -1) break;
+    try {
+      groups.add(decodeKey(key).group);
+    } catch {
+      break;
+    }
+    pos += 8 + keyLen + Math.max(valueLen, 0);
+  }
+  return groups;
+}
+
 /** An int64 that fits a number (timestamps). */
 function readInt64(buf: Buffer, pos: number): number {
   return buf.readInt32BE(pos) * 0x1_0000_0000 + buf.readUInt32BE(pos + 4);

@@ -114,6 +114,19 @@ export class DynamicConfigStore {
     }
     const store = new DynamicConfigStore(options.stateLog, resolved, logger);
     store.sinceSnapshot = records;
+    if (options.stateLog.damage.some((d) => d.stateLost)) {
+      // Each record holds the whole dynamic state, so only the changes older than the last record
+      // that remains are lost; a snapshot of what is in force keeps the next start from saying it again.
+      const inForce = [...resolved.layers.dynamicDefault.keys(), ...resolved.layers.dynamicBroker.keys()];
+      logger.error(
+        { files: options.stateLog.damage.map((d) => d.file), inForce },
+        state
+          ? `dynamic broker configs: the state log lost its snapshot; the last change recorded after it is in force (${inForce.length === 0 ? 'no dynamic values' : inForce.join(', ')}), changes made before it and not repeated are lost`
+          : 'dynamic broker configs: the state log lost its snapshot and holds no later change: the broker runs with its static configuration; set dynamic values again with AlterConfigs',
+      );
+      await store.stateLog.writeSnapshot(stateOf(resolved));
+      store.sinceSnapshot = 0;
+    }
     return store;
   }
 
@@ -138,10 +151,7 @@ export class DynamicConfigStore {
     if (!result.ok || validateOnly) return result;
     // Applied before the write, so concurrent changes see each other (state changes in call order).
     this.resolved = result.resolved;
-    const state: DynamicConfigState = {
-      dynamicDefault: [...result.resolved.layers.dynamicDefault.entries()],
-      dynamicBroker: [...result.resolved.layers.dynamicBroker.entries()],
-    };
+    const state = stateOf(result.resolved);
     if (++this.sinceSnapshot >= SNAPSHOT_EVERY) {
       this.sinceSnapshot = 0;
       await this.stateLog.writeSnapshot(state);
@@ -170,6 +180,13 @@ export class DynamicConfigStore {
   close(): Promise<void> {
     return this.stateLog.close();
   }
+}
+
+function stateOf(resolved: ResolvedBrokerConfig): DynamicConfigState {
+  return {
+    dynamicDefault: [...resolved.layers.dynamicDefault.entries()],
+    dynamicBroker: [...resolved.layers.dynamicBroker.entries()],
+  };
 }
 
 function restoreLayer(resolved: ResolvedBrokerConfig, entries: [string, string][], target: DynamicTarget, logger: Logger): ResolvedBrokerConfig {

@@ -143,6 +143,15 @@ export class MetadataStore {
       }
     }
     await store.reconcileLogs();
+    // What the state log could not rebuild is now rebuilt from the folders: a snapshot of it keeps
+    // the next start from reporting the same loss again.
+    if (options.stateLog.damage.some((d) => d.stateLost)) {
+      await store.writeSnapshot();
+      options.logger.warn(
+        { topics: store.byName.size },
+        `metadata: the state lost with the damaged metadata log was rebuilt from the partition folders (see the lines above for what was restored); ${store.byName.size} topics are known and written to a new snapshot`,
+      );
+    }
     return store;
   }
 
@@ -320,9 +329,15 @@ export class MetadataStore {
   /** The only place state changes: on replay, and in record() just before the record is appended. */
   private apply(r: MetadataRecord): void {
     switch (r.type) {
-      case 'topic':
+      case 'topic': {
+        // A name recorded again under another id replaces the old topic: its delete record went
+        // with a damaged part of the log (on an undamaged log a name is only reused after one).
+        // Its folders are not deleted on that guess: reconcile sets them aside as strays.
+        const old = this.byName.get(r.name);
+        if (old && old.topicId !== r.topicId) this.byId.delete(old.topicId);
         this.put(this.makeTopic(r.name, r.topicId, r.partitions, r.overrides));
         return;
+      }
       case 'partitions': {
         const t = this.byName.get(r.name);
         if (t) this.put(this.makeTopic(t.name, t.topicId, r.partitions, [...t.overrides.entries()]));
@@ -348,19 +363,21 @@ export class MetadataStore {
   private async record(r: MetadataRecord): Promise<void> {
     this.apply(r);
     await this.stateLog.append(r);
-    if (++this.recordsSinceSnapshot >= SNAPSHOT_EVERY) {
-      this.recordsSinceSnapshot = 0;
-      const snapshot: Snapshot = {
-        topics: [...this.byName.values()].map((t) => ({
-          name: t.name,
-          topicId: t.topicId,
-          partitions: t.partitions,
-          overrides: [...t.overrides.entries()],
-        })),
-        deleted: [...this.pendingDeletions].map(([topicId, name]) => ({ name, topicId })),
-      };
-      await this.stateLog.writeSnapshot(snapshot);
-    }
+    if (++this.recordsSinceSnapshot >= SNAPSHOT_EVERY) await this.writeSnapshot();
+  }
+
+  private async writeSnapshot(): Promise<void> {
+    this.recordsSinceSnapshot = 0;
+    const snapshot: Snapshot = {
+      topics: [...this.byName.values()].map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        partitions: t.partitions,
+        overrides: [...t.overrides.entries()],
+      })),
+      deleted: [...this.pendingDeletions].map(([topicId, name]) => ({ name, topicId })),
+    };
+    await this.stateLog.writeSnapshot(snapshot);
   }
 
   private async createLogs(topic: Topic, fromPartition: number): Promise<void> {
@@ -495,7 +512,15 @@ export class MetadataStore {
   private metadataLossReason(): string {
     const cuts = this.stateLog.damage;
     if (cuts.length === 0) return 'the metadata log does not account for these folders (it was lost or replaced)';
-    const where = cuts.map((d) => `${d.bytes} bytes at byte ${d.position} of ${d.file} (${d.problem}; kept in ${d.copy})`).join('; ');
+    const where = cuts
+      .map((d) =>
+        d.kind === 'missing'
+          ? d.problem
+          : d.kind === 'snapshot' && d.position === 0
+            ? `the snapshot ${d.file} (${d.bytes} bytes from byte 0: ${d.problem}; set aside as ${d.copy})`
+            : `${d.bytes} bytes at byte ${d.position} of ${d.file} (${d.problem}; kept in ${d.copy})`,
+      )
+      .join('; ');
     return `the metadata log was damaged and cut back: ${where}`;
   }
 }

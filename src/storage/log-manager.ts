@@ -49,7 +49,7 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionMetadataError, readPartitionMetadata, writePartitionMetadata } from './partition-metadata-file.js';
-import { errorCode, parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
+import { errorCode, inspectLogStartOffset, LOG_START_OFFSET_FILE, parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
 export interface LogManager {
@@ -412,6 +412,7 @@ class DiskLogManager implements LogManager {
     const errors = await forEachLimited(found, concurrency, true, async ({ topic, partition, dir, cleanShutdown }) => {
       const name = partitionDirName(topic, partition);
       const topicId = await this.readTopicId(path.join(dir, name));
+      await this.checkLogStartOffset(path.join(dir, name));
       let log: PartitionLog;
       try {
         log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn, logger });
@@ -433,6 +434,19 @@ class DiskLogManager implements LogManager {
       this.settings.logger.warn({ err, dir: partitionDir }, `${err.message}: the partition's topic id is unknown`);
       return undefined;
     }
+  }
+
+  /**
+   * A log start offset file that cannot be read is reported and then counts as none, as Kafka
+   * treats a log-start-offset-checkpoint it cannot read: the log starts at its first segment.
+   */
+  private async checkLogStartOffset(partitionDir: string): Promise<void> {
+    const read = await inspectLogStartOffset(partitionDir);
+    if (!('problem' in read)) return;
+    this.settings.logger.warn(
+      { dir: partitionDir, file: path.join(partitionDir, LOG_START_OFFSET_FILE), problem: read.problem },
+      `${read.problem}: ignored, so the log starts at the base offset of its first segment (records below a DeleteRecords offset that were not yet removed are readable again until the next DeleteRecords)`,
+    );
   }
 
   /** Undoes a failed open: closes what was opened (without marking a clean shutdown) and unlocks. */

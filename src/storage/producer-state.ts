@@ -540,8 +540,11 @@ export class ProducerStateManager {
           offsets.splice(i, 1);
           continue;
         }
+        let bytes = -1;
         try {
-          const entries = decodeSnapshot(await readFile(file));
+          const content = await readFile(file);
+          bytes = content.length;
+          const entries = decodeSnapshot(content);
           const now = this.options.clock();
           for (const e of entries) if (!this.isExpired(e, now)) this.applied.set(e.producerId, e);
           this.lastSnapOffset = offset;
@@ -549,7 +552,11 @@ export class ProducerStateManager {
           break;
         } catch (err) {
           if (!(err instanceof CorruptSnapshotError) && errorCode(err) !== 'ENOENT') throw new StorageError(`reading ${file}`, err);
-          this.logger.warn({ file, err: (err as Error).message }, 'removing an unreadable producer state snapshot');
+          // Kafka's choice: the snapshot is derived from the log, which is read again instead.
+          this.logger.warn(
+            { file, bytes, err: (err as Error).message, topic: this.topic, partition: this.partition },
+            `producer state snapshot ${file} is unreadable (${(err as Error).message}${bytes >= 0 ? `; ${bytes} bytes from byte 0` : ''}): removing it and rebuilding the producer state from the log (an older snapshot or the log start)`,
+          );
           await unlink(file).catch(() => undefined);
           offsets.splice(i, 1);
         }

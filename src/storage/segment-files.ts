@@ -193,15 +193,29 @@ function remainingAfter(buffers: Buffer[], written: number): Buffer[] {
 
 /** Reads the log start offset file of a partition directory; null when there is none or it is unreadable. */
 export async function readLogStartOffset(dir: string): Promise<bigint | null> {
+  const read = await inspectLogStartOffset(dir);
+  return 'offset' in read ? read.offset : null;
+}
+
+/**
+ * The log start offset file of a partition directory, read: its offset, `missing`, or what is
+ * wrong with it (the file, the line and the byte where it goes wrong, and what is there), for the
+ * warning Kafka gives when it cannot read its log-start-offset-checkpoint.
+ */
+export async function inspectLogStartOffset(dir: string): Promise<{ offset: bigint } | { missing: true } | { problem: string }> {
+  const file = join(dir, LOG_START_OFFSET_FILE);
   let text: string;
   try {
-    text = await readFile(join(dir, LOG_START_OFFSET_FILE), 'utf8');
-  } catch {
-    return null;
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { missing: true };
+    return { problem: `${file} cannot be read: ${(err as Error).message}` };
   }
   const lines = text.split('\n');
-  if (lines[0] !== '0' || lines[1] === undefined || !/^\d+$/.test(lines[1])) return null;
-  return BigInt(lines[1]);
+  const show = (line: string | undefined): string => (line === undefined ? 'nothing' : JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}...` : line));
+  if (lines[0] !== '0') return { problem: `${file} line 1 (byte 0) holds ${show(lines[0])}, not the version 0` };
+  if (lines[1] === undefined || !/^\d+$/.test(lines[1])) return { problem: `${file} line 2 (byte ${lines[0].length + 1}) holds ${show(lines[1])}, not an offset` };
+  return { offset: BigInt(lines[1]) };
 }
 
 /** Replaces the log start offset file atomically and durably. */

@@ -12,6 +12,8 @@
  *   N-<g>.snapshot.tmp  a snapshot being written; removed on open
  *   N-<g>.log.damaged-<p>  bytes cut from N-<g>.log at byte p on open (or the whole log, p = 0),
  *                       kept for inspection; never read again, never removed by the broker
+ *   N-<g>.snapshot.damaged-<p>  a snapshot that could not be read whole (p = 0), or the stray
+ *                       bytes cut from the end of one at byte p; likewise kept
  *
  *   frame = length: uint32 BE | crc: uint32 BE | payload: `length` bytes of msgpack
  *           crc = CRC32C of the length field followed by the payload
@@ -30,6 +32,18 @@
  * length (WARN for a frame cut short at the end, what a crash leaves; ERROR for a damaged frame or a
  * log set aside) and kept beside the log as a `.damaged-<p>` file.
  *
+ * A damaged snapshot (its frame torn, failing its CRC, or followed by stray bytes) does not stop the
+ * open either. It is reported at ERROR with its file, the byte position and the length of what is
+ * wrong (a CRC cannot say where in the frame the damage lies: then the whole frame, from byte 0),
+ * and renamed to `N-<g>.snapshot.damaged-<p>`, never removed; stray bytes after an intact frame
+ * are copied out and cut, and the snapshot is used. The state is then rebuilt from what remains:
+ * the next older intact snapshot with every log since, which is the whole state when those logs
+ * are all there (a crash between writing a snapshot and removing the older generation leaves
+ * them); otherwise whatever records exist, in generation order, with the generations that are
+ * missing reported as lost. The owner learns of it through `damage` (kind 'snapshot', with
+ * `stateLost`) to say what it could not load: the logs of the generations that remain are applied
+ * to an older or empty state, so an owner must accept records about things it does not know.
+ *
  * Durability: `append` resolves once the bytes are in the OS page cache, as a Kafka produce with
  * the default flush settings; that survives a crash of the process. With `fsync: true` each write
  * is also fdatasynced, which survives a crash of the machine. Appends waiting while a write is in
@@ -44,7 +58,7 @@
  * records to plain data: objects, arrays, strings, numbers, bigints, booleans, null, bytes.
  */
 import { errorCode, readFully, replaceFileDurably, syncDir, writeFully } from './segment-files.js';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { crc32c } from '../protocol/records/crc32c.js';
@@ -54,17 +68,36 @@ import { StorageError } from './types.js';
 /** One replayed item: the snapshot (at most one, always first), then the records after it. */
 export type StateLogEntry = { kind: 'snapshot'; value: unknown } | { kind: 'record'; value: unknown };
 
-/** What open cut from a log: the records in those bytes are not replayed. */
+/**
+ * What open cut or set aside: kind 'log', records cut from a log (not replayed); kind 'snapshot', a
+ * snapshot that could not be read whole; kind 'missing', log generations absent between the
+ * snapshot replayed and the newest log (their records are not replayed).
+ */
 export interface StateLogDamage {
-  /** The log file cut. */
+  readonly kind: 'log' | 'snapshot' | 'missing';
+  /** The file cut or set aside (for 'missing', the first missing log). */
   readonly file: string;
-  /** Where the cut starts (0 for a whole log set aside). */
+  /** The file's generation (for 'missing', the first missing one). */
+  readonly generation: number;
+  /** Where the damage starts (0 for a whole file set aside, or a frame whose CRC fails). */
   readonly position: number;
+  /** How many bytes from `position` were cut or set aside. */
   readonly bytes: number;
   /** What stopped the scan there ("a frame failing its CRC", ...). */
   readonly problem: string;
-  /** Where the cut bytes were kept. */
+  /** Where the cut bytes were kept ('' for 'missing'). */
   readonly copy: string;
+  /**
+   * For a snapshot: true when the state it held could not be rebuilt from an older snapshot and the
+   * logs since, so what was recorded before its generation and not repeated later is lost.
+   * Otherwise false.
+   */
+  readonly stateLost: boolean;
+  /**
+   * True for a frame cut short at the end of the newest log: what a crash in the middle of a write
+   * leaves, a write that was never complete (so never acknowledged). False for damage.
+   */
+  readonly torn: boolean;
 }
 
 export interface StateLog {
@@ -340,19 +373,79 @@ class DiskStateLog implements StateLog {
       else if (m[2] === 'snapshot') snapshots.push(gen);
       else garbage.push(file);
     }
-    const snapshotGen = snapshots.length > 0 ? Math.max(...snapshots) : -1;
-    const snapshotPayload = snapshotGen >= 0 ? await verifySnapshot(path.join(dir, generationFileName(name, snapshotGen, 'snapshot'))) : undefined;
+    const damage: StateLogDamage[] = [];
+    // The newest snapshot that reads whole; damaged ones on the way are set aside.
+    let snapshotGen = -1;
+    let snapshotPayload: Buffer | undefined;
+    let newestDamaged = -1;
+    for (const g of [...snapshots].sort((a, b) => b - a)) {
+      const file = path.join(dir, generationFileName(name, g, 'snapshot'));
+      const read = await readSnapshot(file);
+      if (read.damage !== undefined) {
+        const { position, bytes, problem } = read.damage;
+        if (read.payload === undefined) {
+          const copy = await setAsideDamaged(file, position);
+          damage.push({ kind: 'snapshot', file, generation: g, position, bytes, problem, copy, stateLost: false, torn: false });
+          newestDamaged = Math.max(newestDamaged, g);
+          continue;
+        }
+        // An intact frame followed by stray bytes: the snapshot is good once they are cut.
+        const copy = await cutStrayBytes(file, position, bytes);
+        damage.push({ kind: 'snapshot', file, generation: g, position, bytes, problem, copy, stateLost: false, torn: false });
+        logger.error(
+          { file, problem, position, bytes, copy },
+          `state log ${name}: snapshot ${file} has ${problem} at byte ${position}: cutting ${bytes} bytes there (a copy is in ${copy}); the snapshot before them is intact and is used`,
+        );
+      }
+      snapshotGen = g;
+      snapshotPayload = read.payload;
+      break;
+    }
 
-    // Older generations are fully contained in the newest snapshot: leftovers of a crash.
+    // Older generations are fully contained in the snapshot replayed: leftovers of a crash.
     for (const g of snapshots) if (g < snapshotGen) garbage.push(generationFileName(name, g, 'snapshot'));
     for (const g of logs) if (g < snapshotGen) garbage.push(generationFileName(name, g, 'log'));
     for (const f of garbage) await unlink(path.join(dir, f));
-    let dirChanged = garbage.length > 0;
+    let dirChanged = garbage.length > 0 || newestDamaged >= 0;
 
     const live = logs.filter((g) => g >= Math.max(snapshotGen, 0)).sort((a, b) => a - b);
-    if (live.length === 0) live.push(Math.max(snapshotGen, 0));
+    if (live.length === 0) live.push(Math.max(snapshotGen, 0, newestDamaged));
+    // Generations between the snapshot replayed and the newest log whose logs are gone: removed
+    // after a newer snapshot was in place, which is now damaged (or by hand).
+    const missing: number[] = [];
+    for (let g = Math.max(snapshotGen, 0), i = 0; g < live[live.length - 1]!; g++) {
+      if (live[i] === g) i++;
+      else missing.push(g);
+    }
+    if (missing.length > 0) {
+      const first = missing[0]!;
+      const file = path.join(dir, generationFileName(name, first, 'log'));
+      const which = missing.length === 1 ? `generation ${first}` : `generations ${first} to ${missing[missing.length - 1]!}`;
+      damage.push({ kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true, torn: false });
+    }
+    const stateLost = missing.length > 0;
+    for (let i = 0; i < damage.length; i++) {
+      const d = damage[i]!;
+      // Only the snapshots set aside; one whose stray bytes were cut is the one replayed.
+      if (d.kind !== 'snapshot' || d.generation <= snapshotGen) continue;
+      damage[i] = { ...d, stateLost };
+      const base =
+        snapshotGen >= 0
+          ? `the older snapshot ${generationFileName(name, snapshotGen, 'snapshot')} and the logs since`
+          : 'the logs that remain, from an empty state';
+      const outcome = stateLost
+        ? `the state is rebuilt from ${base}; ${damage.find((x) => x.kind === 'missing')!.problem}, so what they recorded is lost unless a later record repeats it`
+        : `the state is rebuilt whole from ${base}`;
+      logger.error(
+        { file: d.file, problem: d.problem, position: d.position, bytes: d.bytes, copy: d.copy, stateLost, missingGenerations: missing },
+        `state log ${name}: snapshot ${d.file} has ${d.problem} (${d.bytes} bytes from byte ${d.position}); it is set aside as ${d.copy}, and ${outcome}`,
+      );
+    }
+    if (stateLost && !damage.some((d) => d.kind === 'snapshot' && d.generation > snapshotGen)) {
+      const d = damage.find((x) => x.kind === 'missing')!;
+      logger.error({ file: d.file, problem: d.problem, missingGenerations: missing }, `state log ${name}: ${d.problem} (from ${d.file} on); the records of the logs that remain are replayed without them`);
+    }
     const scanned: { gen: number; size: number; records: number }[] = [];
-    const damage: StateLogDamage[] = [];
     let active: FileHandle | undefined;
     for (let i = 0; i < live.length; i++) {
       const g = live[i]!;
@@ -371,7 +464,7 @@ class DiskStateLog implements StateLog {
           // A frame cut short at the very end is what a crash in the middle of a write leaves; a
           // frame that is complete but wrong was damaged after it was written.
           const level = reader.torn ? 'warn' : 'error';
-          damage.push({ file: logPath, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy });
+          damage.push({ kind: 'log', file: logPath, generation: g, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy, stateLost: false, torn: reader.torn });
           logger[level](
             { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: cut, records, copy },
             `state log ${name}: ${logPath} has ${reader.problem} at byte ${reader.validEnd}: truncating ${cut} bytes there (a copy is in ${copy}); ${records} records before it are kept`,
@@ -384,7 +477,7 @@ class DiskStateLog implements StateLog {
             const laterPath = path.join(dir, generationFileName(name, later, 'log'));
             const laterSize = (await stat(laterPath)).size;
             const aside = await setAsideDamaged(laterPath, 0);
-            damage.push({ file: laterPath, position: 0, bytes: laterSize, problem: `it follows a torn log`, copy: aside });
+            damage.push({ kind: 'log', file: laterPath, generation: later, position: 0, bytes: laterSize, problem: `it follows a torn log`, copy: aside, stateLost: false, torn: false });
             logger.error({ file: laterPath, copy: aside }, `state log ${name}: ${laterPath} follows a torn one; its records cannot be applied and it is set aside as ${aside}`);
           }
           dirChanged = true;
@@ -682,6 +775,75 @@ async function setAsideDamaged(file: string, position: number): Promise<string> 
   const target = await freeDamagedName(file, position);
   await rename(file, target);
   return target;
+}
+
+/**
+ * Reads a snapshot file, which should hold exactly one intact frame. Returns the payload when the
+ * frame is intact, and what is wrong otherwise: for a frame that is torn or fails its CRC, no
+ * payload; for stray bytes after an intact frame, the payload and where they start.
+ */
+async function readSnapshot(file: string): Promise<{ payload?: Buffer; damage?: { position: number; bytes: number; problem: string } }> {
+  const size = (await stat(file)).size;
+  const fh = await open(file, 'r');
+  try {
+    const reader = new FrameReader(fh, size);
+    const payload = await reader.next();
+    if (payload === null) {
+      if (size === 0) return { damage: { position: 0, bytes: 0, problem: 'no frame (the file is empty)' } };
+      // A CRC cannot say where in the frame the damage lies, nor a torn frame where its end went.
+      const problem = reader.torn ? `${reader.problem}, cut short at byte ${size}` : `${reader.problem} (somewhere in its ${size} bytes)`;
+      return { damage: { position: 0, bytes: size, problem } };
+    }
+    if (reader.validEnd !== size) {
+      return { payload, damage: { position: reader.validEnd, bytes: size - reader.validEnd, problem: `${size - reader.validEnd} stray bytes after its frame` } };
+    }
+    return { payload };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Copies the bytes from `position` on of a snapshot beside it and cuts them off; returns the copy's path. */
+async function cutStrayBytes(file: string, position: number, bytes: number): Promise<string> {
+  const fh = await open(file, 'r+');
+  try {
+    const copy = await keepDamagedBytes(fh, file, position, bytes);
+    await fh.truncate(position);
+    await fh.sync();
+    return copy;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The payload of a damaged snapshot kept aside by open (`StateLogDamage.copy` of kind 'snapshot'),
+ * unchecked: as many of the announced bytes as the file holds, for an owner to salvage what it can
+ * name (what it lost). Undefined when the file is too short to hold a frame header.
+ */
+export async function readDamagedSnapshotPayload(copy: string): Promise<Buffer | undefined> {
+  const bytes = await readFile(copy);
+  if (bytes.length < FRAME_HEADER_BYTES) return undefined;
+  const length = bytes.readUInt32BE(0);
+  return bytes.subarray(FRAME_HEADER_BYTES, Math.min(bytes.length, FRAME_HEADER_BYTES + length));
+}
+
+/**
+ * The payloads of the frames in bytes cut from a log (`StateLogDamage.copy` of kind 'log'),
+ * unchecked, one after another as long as their announced lengths are plausible (the last one as
+ * far as the file holds): for an owner to name what it lost. Never state to apply.
+ */
+export async function readDamagedLogPayloads(copy: string): Promise<Buffer[]> {
+  const bytes = await readFile(copy);
+  const out: Buffer[] = [];
+  for (let pos = 0; pos + FRAME_HEADER_BYTES <= bytes.length; ) {
+    const length = bytes.readUInt32BE(pos);
+    if (length === 0) break;
+    const start = pos + FRAME_HEADER_BYTES;
+    out.push(bytes.subarray(start, Math.min(bytes.length, start + length)));
+    pos = start + length;
+  }
+  return out;
 }
 
 /** Reads a snapshot file, which must hold exactly one intact frame, and returns its payload. */

@@ -69,7 +69,25 @@ describe('meta.properties', () => {
     writeFileSync(join(dir, 'meta.properties'), 'version=1\nnode.id=1\n');
     await expect(readMetaProperties(dir)).rejects.toThrow(MetaPropertiesError);
     writeFileSync(join(dir, 'meta.properties'), 'version=1\ncluster.id=MkU3OEVBNTcwNTJENDM2Qg\n');
-    await expect(readMetaProperties(dir)).rejects.toThrow('has no valid node.id');
+    await expect(readMetaProperties(dir)).rejects.toThrow('it has no node.id');
+  });
+
+  it('refuses a damaged file, naming the file and the line, and leaves it as it is', async () => {
+    const dir = tmp();
+    const file = join(dir, 'meta.properties');
+    const good = '#Written by Gregor\ncluster.id=MkU3OEVBNTcwNTJENDM2Qg\nnode.id=1\nversion=1\n';
+    // Cut short in the middle of the cluster id.
+    writeFileSync(file, good.slice(0, 40));
+    await expect(readMetaProperties(dir)).rejects.toThrow(
+      `Error while reading meta.properties file ${file}: its cluster.id is not a cluster id of 22 characters of URL-safe base64 (line 2: cluster.id=MkU3OEVBNT). Encountered I/O error in log directory ${dir}. Cannot continue`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(good.slice(0, 40));
+    writeFileSync(file, Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0a, 0x80, 0x81]));
+    await expect(readMetaProperties(dir)).rejects.toThrow(new RegExp(`^Error while reading meta.properties file ${file}: it has no cluster.id \\(2 entries read from \\d+ bytes\\)`));
+    writeFileSync(file, good.replace('version=1', 'version=7'));
+    await expect(readMetaProperties(dir)).rejects.toThrow('unknown version (line 4: version=7)');
+    writeFileSync(file, good.replace('node.id=1', 'node.id=x'));
+    await expect(readMetaProperties(dir)).rejects.toThrow('its node.id is not a node id (line 3: node.id=x)');
   });
 });
 

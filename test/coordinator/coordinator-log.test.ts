@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoordinatorLog } from '../../src/coordinator/coordinator-log.js';
 import { RecordBatchBuilder, type CoordinatorRecord } from '../../src/coordinator/records.js';
 import { MemoryStateLogStore, openStateLog, type StateLog } from '../../src/storage/state-log.js';
@@ -59,5 +62,37 @@ describe('CoordinatorLog', () => {
     await stateLog.close();
     expect(store.logs.get('groups')!.snapshot).toBeDefined();
     expect(store.logs.get('groups')!.records.length).toBeLessThan(50);
+  });
+
+  it('names the groups a damaged snapshot held, as far as its bytes go, even cut short', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gregor-coordlog-'));
+    try {
+      const state = () => {
+        const b = new RecordBatchBuilder();
+        for (let i = 0; i < 50; i++) b.offset(`group-${i}`, 'orders', 0, offset(i));
+        return b;
+      };
+      const stateLog = await openStateLog(dir, { name: 'groups' });
+      const log = new CoordinatorLog(stateLog, { apply: () => undefined, snapshot: state, logger: silentLogger });
+      await log.load();
+      await log.snapshotNow();
+      await stateLog.close();
+      const snapshot = join(dir, 'groups-00000000000000000001.snapshot');
+      // Cut in the middle: the frame is torn, the state log sets it aside whole.
+      const size = (await stat(snapshot)).size;
+      await truncate(snapshot, Math.floor(size / 2));
+      const reopened = await openStateLog(dir, { name: 'groups' });
+      const [damage] = reopened.damage;
+      expect(damage).toMatchObject({ kind: 'snapshot', stateLost: true });
+      expect(await readdir(dir)).toContain('groups-00000000000000000001.snapshot.damaged-0');
+      const named = await CoordinatorLog.groupsInDamagedSnapshot(damage!.copy);
+      // The first half of the groups, and nothing made up from the cut.
+      expect(named.size).toBeGreaterThan(15);
+      expect(named.size).toBeLessThan(50);
+      expect([...named]).toEqual(Array.from({ length: named.size }, (_, i) => `group-${i}`));
+      await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -150,6 +150,20 @@ async function metadataLogs(): Promise<string[]> {
 
 const warnings = (): string => lines.map((l) => l.msg).join('\n');
 
+/** The WARN line restoring topic orders (two partitions), whose reason names the damaged `file`. */
+function expectRestoreLine(file: string): LogLine {
+  const restored = lines.find((l) => /^restored topic orders/.test(l.msg));
+  expect(restored).toBeDefined();
+  expect(restored!.level).toBe(40);
+  expect(restored!.msg).toContain(join(dir, 'orders-0'));
+  expect(restored!.msg).toContain(join(dir, 'orders-1'));
+  expect(restored!.msg).toMatch(/2 partitions/);
+  expect(restored!.msg).toContain(`the metadata log was damaged and cut back:`);
+  expect(restored!.msg).toContain(file);
+  expect(warnings()).toMatch(/metadata reconciled with the partition folders on disk: restored topics \[orders\]/);
+  return restored!;
+}
+
 describe('a damaged metadata log does not cost record data', () => {
   const RECORDS = 10_000; // per partition: 20,000 in all
 
@@ -181,19 +195,6 @@ describe('a damaged metadata log does not cost record data', () => {
     expect(warnings()).not.toMatch(/restored/);
     expect(await describe1('orders')).toEqual({ topicId, partitions: 2 });
     expect(broker!.services.logs.get('orders', 1)!.logEndOffset).toBe(BigInt(RECORDS));
-  }
-
-  function expectRestoreLine(file: string): LogLine {
-    const restored = lines.find((l) => /^restored topic orders/.test(l.msg));
-    expect(restored).toBeDefined();
-    expect(restored!.level).toBe(40);
-    expect(restored!.msg).toContain(join(dir, 'orders-0'));
-    expect(restored!.msg).toContain(join(dir, 'orders-1'));
-    expect(restored!.msg).toMatch(/2 partitions/);
-    expect(restored!.msg).toContain(`the metadata log was damaged and cut back:`);
-    expect(restored!.msg).toContain(file);
-    expect(warnings()).toMatch(/metadata reconciled with the partition folders on disk: restored topics \[orders\]/);
-    return restored!;
   }
 
   it('survives its last 30 bytes being overwritten', async () => {
@@ -328,5 +329,115 @@ describe('reconciling partition folders with the metadata on start', () => {
     expect((await readdir(dir)).filter((f) => f.startsWith('orders-0') && !f.endsWith('-delete'))).toEqual([]);
     // A topic created again under the name is new.
     expect(await createTopic('orders', 1)).not.toBe(oldId);
+  }, 120_000);
+});
+
+describe('a damaged snapshot does not stop the broker', () => {
+  /** Flips one byte of `file` at `at` (from the end when negative). */
+  async function flipByte(file: string, at: number): Promise<Buffer> {
+    const bytes = await readFile(file);
+    bytes[at < 0 ? bytes.length + at : at]! ^= 0xff;
+    await writeFile(file, bytes);
+    return bytes;
+  }
+
+  it('a damaged metadata snapshot: topics and records are intact, the log names the file and position', async () => {
+    await start();
+    const ordersId = await createTopic('orders', 2);
+    await produce('orders', [0, 1], 500);
+    await commitOffsets('billing', [{ topic: 'orders', partition: 1, offset: 400n }]);
+    // 1000 metadata records make the store write a snapshot: the topic and 999 config changes.
+    for (let i = 0; i < 999; i++) await broker!.services.metadata.setTopicOverrides('orders', new Map([['retention.ms', String(86_400_000 + i)]]), false);
+    const lateId = await createTopic('late', 1);
+    await produce('late', [0], 20);
+    await stop();
+    const snapshot = join(dir, '__gregor_metadata', 'metadata-00000000000000000001.snapshot');
+    const damaged = await flipByte(snapshot, 40);
+
+    await start();
+    const line = lines.find((l) => l.file === snapshot && l.level === 50);
+    expect(line).toBeDefined();
+    expect(line).toMatchObject({ position: 0, bytes: damaged.length, copy: `${snapshot}.damaged-0`, stateLost: true });
+    expect(line!.msg).toContain(`snapshot ${snapshot} has a frame failing its CRC (somewhere in its ${damaged.length} bytes) (${damaged.length} bytes from byte 0); it is set aside as ${snapshot}.damaged-0`);
+    // Set aside byte for byte, never removed.
+    expect(await readFile(`${snapshot}.damaged-0`)).toEqual(damaged);
+    // The topic the snapshot held is restored from its folders; the one recorded after it replays.
+    const restored = expectRestoreLine(snapshot);
+    expect(restored.msg).toContain(`topic id ${ordersId}`);
+    expect(warnings()).toMatch(/the state lost with the damaged metadata log was rebuilt from the partition folders .* 2 topics are known/);
+    expect(await topicNames()).toEqual(['late', 'orders']);
+    expect(await describe1('orders')).toEqual({ topicId: ordersId, partitions: 2 });
+    expect(await describe1('late')).toEqual({ topicId: lateId, partitions: 1 });
+    expectAllRecords(await consume('orders', [0, 1], 500), 'orders', 500);
+    expectAllRecords(await consume('late', [0], 20), 'late', 20);
+    expect(await committed('billing')).toEqual(['orders-1@400']);
+
+    // What was rebuilt is written down: the next start reports nothing.
+    await stop();
+    await start();
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(await describe1('orders')).toEqual({ topicId: ordersId, partitions: 2 });
+  }, 120_000);
+
+  it('a damaged coordinator snapshot: the broker starts and says which groups it could not load', async () => {
+    await start();
+    await createTopic('orders', 1);
+    await produce('orders', [0], 20);
+    await commitOffsets('g-lost', [{ topic: 'orders', partition: 0, offset: 5n }]);
+    await commitOffsets('g-partly', [{ topic: 'orders', partition: 0, offset: 7n }]);
+    await broker!.services.groups.snapshot();
+    await commitOffsets('g-partly', [{ topic: 'orders', partition: 0, offset: 9n }]);
+    await commitOffsets('g-later', [{ topic: 'orders', partition: 0, offset: 3n }]);
+    await stop();
+    const snapshot = join(dir, '__gregor_groups', 'groups-00000000000000000001.snapshot');
+    // The last byte lies in the value of the snapshot's last record: the keys stay readable.
+    const damaged = await flipByte(snapshot, -1);
+
+    await start();
+    const cut = lines.find((l) => l.file === snapshot && l.level === 50);
+    expect(cut).toMatchObject({ position: 0, bytes: damaged.length, copy: `${snapshot}.damaged-0` });
+    const report = lines.find((l) => /^group coordinator: committed offsets and group metadata in the damaged snapshot/.test(l.msg));
+    expect(report).toBeDefined();
+    expect(report!.level).toBe(50);
+    expect(report).toMatchObject({ groupsNotLoaded: ['g-lost'], groupsPartlyLoaded: ['g-partly'] });
+    expect(report!.msg).toContain(`the damaged snapshot ${snapshot} (set aside as ${snapshot}.damaged-0)`);
+    expect(report!.msg).toContain('groups it held that could not be loaded: [g-lost]');
+    expect(report!.msg).toMatch(/loaded only from the records written after it.*: \[g-partly\]/);
+    // What was committed after the snapshot is there; the partition data is untouched.
+    expect(await committed('g-partly')).toEqual(['orders-0@9']);
+    expect(await committed('g-later')).toEqual(['orders-0@3']);
+    expect(await committed('g-lost')).toEqual([]);
+    expectAllRecords(await consume('orders', [0], 20), 'orders', 20);
+
+    await stop();
+    await start();
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(await committed('g-partly')).toEqual(['orders-0@9']);
+  }, 120_000);
+});
+
+describe('a damaged coordinator log', () => {
+  it('names the groups whose commits were in the bytes cut, and loads what came before', async () => {
+    await start();
+    await createTopic('orders', 1);
+    await produce('orders', [0], 20);
+    await commitOffsets('g-before', [{ topic: 'orders', partition: 0, offset: 4n }]);
+    const logFile = join(dir, '__gregor_groups', 'groups-00000000000000000000.log');
+    const intact = (await stat(logFile)).size;
+    await commitOffsets('g-cut', [{ topic: 'orders', partition: 0, offset: 6n }]);
+    await commitOffsets('g-before', [{ topic: 'orders', partition: 0, offset: 8n }]);
+    await stop();
+    // One flipped byte in the frame after the first commit: a complete frame failing its CRC.
+    const bytes = await readFile(logFile);
+    bytes[intact + 12]! ^= 0xff;
+    await writeFile(logFile, bytes);
+
+    await start();
+    const report = lines.find((l) => /^group coordinator: the records cut from/.test(l.msg));
+    expect(report).toBeDefined();
+    expect(report).toMatchObject({ level: 50, file: logFile, position: intact, bytes: bytes.length - intact, groups: ['g-before', 'g-cut'] });
+    expect(report!.msg).toContain(`the records cut from ${logFile} at byte ${intact} (${bytes.length - intact} bytes, kept in ${logFile}.damaged-${intact}) are lost: they name groups [g-before, g-cut]`);
+    expect(await committed('g-before')).toEqual(['orders-0@4']);
+    expect(await committed('g-cut')).toEqual([]);
   }, 120_000);
 });

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { resolveBrokerConfig, type ResolvedBrokerConfig } from '../../src/config/broker-config.js';
@@ -105,5 +108,43 @@ describe('DynamicConfigStore', () => {
     expect(resolveTopicConfig({}, store.current).retentionMs).toBe(1000);
     expect(lines.join('')).toContain('num.partitions');
     await store.close();
+  });
+
+  it('a damaged snapshot on disk does not stop the open: the last change after it is in force, and the loss is reported', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gregor-dynconf-'));
+    try {
+      const openOn = async (logger = pino({ level: 'silent' })) =>
+        DynamicConfigStore.open({ stateLog: await openStateLog(dir, { name: 'dynamic-config', logger }), base: base(), logger });
+      let store = await openOn();
+      // 100 changes write a snapshot; one more goes into the log after it.
+      for (let i = 1; i <= 100; i++) await store.alter([{ name: 'message.max.bytes', value: String(2000 + i) }], { perBroker: false }, false);
+      await store.alter([{ name: 'log.retention.ms', value: '5000' }], { perBroker: true }, false);
+      await store.close();
+      const snapshot = join(dir, 'dynamic-config-00000000000000000001.snapshot');
+      const bytes = await readFile(snapshot);
+      bytes[10]! ^= 0xff;
+      await writeFile(snapshot, bytes);
+
+      const lines: string[] = [];
+      const logger = pino({ level: 'warn' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+      store = await openOn(logger);
+      // The record after the snapshot holds the whole dynamic state as of its change.
+      expect(store.current.config.messageMaxBytes).toBe(2100);
+      expect(resolveTopicConfig({}, store.current).retentionMs).toBe(5000);
+      const text = lines.join('');
+      expect(text).toContain(`snapshot ${snapshot} has a frame failing its CRC`);
+      expect(text).toContain('dynamic broker configs: the state log lost its snapshot; the last change recorded after it is in force (message.max.bytes, log.retention.ms)');
+      expect(await readdir(dir)).toContain('dynamic-config-00000000000000000001.snapshot.damaged-0');
+      await store.close();
+
+      // Written down again: the next open is quiet and sees the same values.
+      lines.length = 0;
+      store = await openOn(logger);
+      expect(lines).toEqual([]);
+      expect(store.current.config.messageMaxBytes).toBe(2100);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

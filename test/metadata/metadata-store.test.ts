@@ -62,6 +62,27 @@ describe('MetadataStore on open', () => {
     expect(lines.join('\n')).not.toMatch(/restored|set aside/);
   });
 
+  it('a topic recorded again under another id (its deletion lost with a damaged log) replaces the old one; the old data is set aside, not removed', async () => {
+    let store = await openStore();
+    const { topic: first } = await create(store, 'orders', 1);
+    await open!.logs.get('orders', 0)!.append(buildRecordBatch([{ value: 'old' }], { now: 1_700_000_000_000 }), { leaderEpoch: 0 });
+    await close();
+    // What remains of a log whose delete record was lost: the topic created again, a new id.
+    const secondId = '11111111-2222-4333-8444-555555555555';
+    const stateLog = await openStateLog(join(dir, '__gregor_metadata'), { name: 'metadata' });
+    for await (const _ of stateLog.replay()) void _;
+    await stateLog.append({ type: 'topic', name: 'orders', topicId: secondId, partitions: 1, overrides: [] });
+    await stateLog.close();
+
+    store = await openStore();
+    expect(store.topic('orders')!.topicId).toBe(secondId);
+    expect(store.topicById(first!.topicId)).toBeUndefined();
+    const stray = (await readdir(dir)).filter((f) => f.startsWith('orders-0.') && f.endsWith('-stray'));
+    expect(stray).toHaveLength(1);
+    expect(await readPartitionMetadata(join(dir, stray[0]!))).toBe(first!.topicId);
+    expect(open!.logs.get('orders', 0)!.logEndOffset).toBe(0n);
+  });
+
   it('removes the folder of a deleted topic whose removal failed, also after a snapshot compacted the deletion away', async () => {
     let store = await openStore();
     await create(store, 'gone', 1);

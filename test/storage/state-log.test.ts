@@ -317,7 +317,9 @@ describe('state log on disk: files and crash recovery', () => {
     expect(logger.warnings.join('\n')).toMatch(new RegExp(`${file}.* at byte ${goodSize}: truncating 49 bytes there \\(a copy is in ${file}\\.damaged-${goodSize}\\)`));
     expect((await stat(file)).size).toBe(goodSize);
     expect((await readFile(`${file}.damaged-${goodSize}`)).toString()).toBe('this is not a frame at all, just trailing garbage');
-    expect(log.damage).toEqual([{ file, position: goodSize, bytes: 49, problem: expect.stringMatching(/torn frame/), copy: `${file}.damaged-${goodSize}` }]);
+    expect(log.damage).toEqual([
+      { kind: 'log', file, generation: 0, position: goodSize, bytes: 49, problem: expect.stringMatching(/torn frame/), copy: `${file}.damaged-${goodSize}`, stateLost: false, torn: true },
+    ]);
 
     // The log goes on after the cut.
     await log.append({ i: 20, text: 'record 20' });
@@ -411,20 +413,96 @@ describe('state log on disk: files and crash recovery', () => {
     await log.close();
   });
 
-  it('refuses to open over a damaged snapshot rather than lose state silently', async () => {
+  /** The error lines a logger kept, parsed. */
+  const errorsOf = (logger: { warnings: string[] }) => logger.warnings.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 50);
+
+  it('a damaged snapshot with no older one is set aside, never removed, and the records after it are replayed', async () => {
     const log = await openStateLog(tmp, { name: 'meta' });
+    await log.append('lost');
     await log.writeSnapshot({ topics: ['a', 'b', 'c'] });
+    await log.append('kept 1');
+    await log.append('kept 2');
     await log.close();
     const snap = path.join(tmp, 'meta-00000000000000000001.snapshot');
     const bytes = await readFile(snap);
     bytes[bytes.length - 1]! ^= 0x01;
     await writeFile(snap, bytes);
-    await expect(openStateLog(tmp, { name: 'meta' })).rejects.toThrow(StorageError);
-    // A failed open leaves the log openable once repaired.
-    bytes[bytes.length - 1]! ^= 0x01;
-    await writeFile(snap, bytes);
-    const again = await openStateLog(tmp, { name: 'meta' });
-    expect(await collect(again)).toEqual([{ kind: 'snapshot', value: { topics: ['a', 'b', 'c'] } }]);
+
+    const logger = quietLogger();
+    const again = await openStateLog(tmp, { name: 'meta', logger });
+    expect(await collect(again)).toEqual([
+      { kind: 'record', value: 'kept 1' },
+      { kind: 'record', value: 'kept 2' },
+    ]);
+    const copy = `${snap}.damaged-0`;
+    expect(again.damage).toEqual([
+      { kind: 'snapshot', file: snap, generation: 1, position: 0, bytes: bytes.length, problem: expect.stringMatching(/failing its CRC/), copy, stateLost: true, torn: false },
+      expect.objectContaining({ kind: 'missing', generation: 0, stateLost: true }),
+    ]);
+    const [line] = errorsOf(logger);
+    expect(line).toMatchObject({ file: snap, position: 0, bytes: bytes.length, copy, stateLost: true });
+    expect(line!.msg).toMatch(new RegExp(`snapshot ${snap} has a frame failing its CRC .*\\(${bytes.length} bytes from byte 0\\); it is set aside as ${copy}.*the logs of generation 0 are missing`));
+    // Kept byte for byte; the log goes on.
+    expect(await readFile(copy)).toEqual(bytes);
+    await again.append('after');
+    await again.writeSnapshot({ rebuilt: true });
+    await again.close();
+    expect(await files()).toEqual(['meta-00000000000000000001.snapshot.damaged-0', 'meta-00000000000000000002.log', 'meta-00000000000000000002.snapshot']);
+    const third = await openStateLog(tmp, { name: 'meta' });
+    expect(await collect(third)).toEqual([{ kind: 'snapshot', value: { rebuilt: true } }]);
+    expect(third.damage).toEqual([]);
+    await third.close();
+  });
+
+  it('a snapshot cut short is reported where it ends', async () => {
+    const log = await openStateLog(tmp, { name: 'meta' });
+    await log.writeSnapshot({ topics: 'x'.repeat(100) });
+    await log.close();
+    const snap = path.join(tmp, 'meta-00000000000000000001.snapshot');
+    const size = (await stat(snap)).size;
+    await truncate(snap, size - 10);
+    const logger = quietLogger();
+    const again = await openStateLog(tmp, { name: 'meta', logger });
+    expect(await collect(again)).toEqual([]);
+    expect(again.damage[0]).toMatchObject({ kind: 'snapshot', position: 0, bytes: size - 10, problem: expect.stringMatching(new RegExp(`torn frame .*cut short at byte ${size - 10}`)), stateLost: true });
+    expect(errorsOf(logger)[0]!.msg).toMatch(new RegExp(`snapshot ${snap} has a torn frame`));
+    await again.close();
+  });
+
+  it('with a damaged snapshot, an older snapshot and every log since rebuild the whole state', async () => {
+    await crashBeforeSecondSnapshot();
+    // As if generation 2's snapshot had been written, then damaged: the older files are still there.
+    await writeFile(path.join(tmp, 'meta-00000000000000000002.snapshot'), Buffer.from('garbage where a snapshot was'));
+    const logger = quietLogger();
+    const { values, log } = await replayAll(logger);
+    expect(values).toEqual(['b1', 'b2', 'c']);
+    expect(log.damage).toEqual([expect.objectContaining({ kind: 'snapshot', generation: 2, stateLost: false })]);
+    expect(errorsOf(logger)[0]!.msg).toMatch(/set aside as .*meta-00000000000000000002\.snapshot\.damaged-0, and the state is rebuilt whole from the older snapshot meta-00000000000000000001\.snapshot and the logs since/);
+    await log.close();
+    expect(await files()).toEqual([
+      'meta-00000000000000000001.log',
+      'meta-00000000000000000001.snapshot',
+      'meta-00000000000000000002.log',
+      'meta-00000000000000000002.snapshot.damaged-0',
+    ]);
+  });
+
+  it('stray bytes after an intact snapshot are cut and kept, and the snapshot is used', async () => {
+    const log = await openStateLog(tmp, { name: 'meta' });
+    await log.writeSnapshot({ topics: ['a'] });
+    await log.close();
+    const snap = path.join(tmp, 'meta-00000000000000000001.snapshot');
+    const size = (await stat(snap)).size;
+    await appendFile(snap, Buffer.from('junk'));
+    const logger = quietLogger();
+    const again = await openStateLog(tmp, { name: 'meta', logger });
+    expect(await collect(again)).toEqual([{ kind: 'snapshot', value: { topics: ['a'] } }]);
+    expect(again.damage).toEqual([
+      { kind: 'snapshot', file: snap, generation: 1, position: size, bytes: 4, problem: '4 stray bytes after its frame', copy: `${snap}.damaged-${size}`, stateLost: false, torn: false },
+    ]);
+    expect(errorsOf(logger)[0]!.msg).toContain(`at byte ${size}: cutting 4 bytes there`);
+    expect((await readFile(`${snap}.damaged-${size}`)).toString()).toBe('junk');
+    expect((await stat(snap)).size).toBe(size);
     await again.close();
   });
 

@@ -41,14 +41,33 @@ export class ProducerIdManager {
   }
 
   /** Replays the state log: allocation continues after the last block reserved. */
-  static async open(stateLog: StateLog, options: { blockSize?: number } = {}): Promise<ProducerIdManager> {
+  static async open(stateLog: StateLog, options: { blockSize?: number; logger?: Logger } = {}): Promise<ProducerIdManager> {
+    const logger = options.logger;
     let next = 0n;
     for await (const entry of stateLog.replay()) {
       const value = entry.value as Partial<ProducerIdsState> | null;
       if (value && typeof value.nextBlockStart === 'bigint' && value.nextBlockStart > next) next = value.nextBlockStart;
       else if (value && typeof value.nextBlockStart === 'number' && BigInt(value.nextBlockStart) > next) next = BigInt(value.nextBlockStart);
     }
-    return new ProducerIdManager(stateLog, next, options.blockSize ?? PRODUCER_ID_BLOCK_SIZE);
+    const blockSize = options.blockSize ?? PRODUCER_ID_BLOCK_SIZE;
+    // Every block is reserved by a snapshot that starts a new generation of the state log, so a
+    // snapshot of generation g was written after g blocks. When one is damaged, the snapshot that
+    // remains is older: allocation resumes above every block the damaged ones may have reserved.
+    const damaged = stateLog.damage.filter((d) => d.kind === 'snapshot' || d.kind === 'missing');
+    if (damaged.length > 0) {
+      const floor = BigInt(Math.max(...damaged.map((d) => d.generation)) + 1) * BigInt(blockSize);
+      if (floor > next) {
+        logger?.error(
+          { files: damaged.map((d) => d.file), from: next.toString(), to: floor.toString() },
+          `producer ids: the state log's snapshot was damaged; allocation resumes at ${floor} instead of ${next}, above every id the damaged snapshot may have reserved, so no id is handed out twice`,
+        );
+        next = floor;
+      }
+    }
+    const manager = new ProducerIdManager(stateLog, next, blockSize);
+    // Recorded at once, so the next start begins from an intact snapshot.
+    if (damaged.length > 0) await stateLog.writeSnapshot({ nextBlockStart: next } satisfies ProducerIdsState);
+    return manager;
   }
 
   /** A producer id never handed out before. Rejects (StorageError) when a new block cannot be recorded. */

@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { ErrorCode } from '../../../src/protocol/generated/errors.js';
 import { initProducerId, PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from '../../../src/server/produce/producer-ids.js';
 import { MemoryStateLogStore, openStateLog } from '../../../src/storage/state-log.js';
@@ -93,5 +96,32 @@ describe('initProducerId', () => {
     const ids = await ProducerIdManager.open(log);
     await log.close();
     expect((await initProducerId(ids, req(), opts)).errorCode).toBe(ErrorCode.CoordinatorLoadInProgress);
+  });
+
+  it('after a damaged snapshot, resumes above every block it may have reserved and says so', async () => {
+    const d = await tempDir('gregor-pids-');
+    cleanup = d.remove;
+    let ids = await open(d.path, 10);
+    for (let i = 0; i < 35; i++) await ids.generate();
+    await ids.close();
+    // Four blocks reserved, the last by the snapshot of generation 4.
+    const file = join(d.path, 'producer-ids-00000000000000000004.snapshot');
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1]! ^= 0xff;
+    await writeFile(file, bytes);
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    ids = await ProducerIdManager.open(await openStateLog(d.path, { name: 'producer-ids', logger }), { blockSize: 10, logger });
+    const next = await ids.generate();
+    expect(next).toBeGreaterThanOrEqual(40n);
+    expect(lines.join('\n')).toContain(`snapshot ${file} has a frame failing its CRC`);
+    expect(lines.join('\n')).toMatch(/producer ids: the state log's snapshot was damaged; allocation resumes at 50 instead of 0/);
+    await ids.close();
+    // Recorded at once: a restart goes on from there, quietly.
+    lines.length = 0;
+    ids = await ProducerIdManager.open(await openStateLog(d.path, { name: 'producer-ids', logger }), { blockSize: 10, logger });
+    expect(await ids.generate()).toBeGreaterThan(next);
+    expect(lines).toEqual([]);
+    await ids.close();
   });
 });
