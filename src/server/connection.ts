@@ -12,7 +12,8 @@
  * see frame-buffer-pool.ts for why and which), and given back when the frame's handler has
  * answered. Otherwise it is the frame's own: pages of it never written are never touched, so a
  * client that claims a large frame and sends little costs only what it sent, and a body dropped
- * unfinished is reported to the MemoryReclaimer, which has it collected.
+ * unfinished is reported to the MemoryReclaimer, which has it collected. Chunks are counted by the
+ * ReadScavenger, which has them collected young (read-scavenger.ts says why).
  *
  * Memory budget (queued.max.request.bytes, request-memory-pool.ts): a frame reserves its size in
  * the pool before its body is read, and gives it back when its handler has answered (or the
@@ -42,6 +43,7 @@ import type { Logger } from '../util/logger.js';
 import type { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import type { WarningLimiter } from '../util/warning-limiter.js';
 import type { FrameBufferPool } from './frame-buffer-pool.js';
+import type { ReadScavenger } from './read-scavenger.js';
 import type { MemoryWaiter, RequestMemoryPool } from './request-memory-pool.js';
 
 export interface ConnectionInfo {
@@ -85,6 +87,8 @@ export interface ConnectionShared {
   reclaimer: MemoryReclaimer;
   /** Lends the buffers of frames that do not sit in one chunk, for the apis that allow it. */
   frames: FrameBufferPool;
+  /** Told of every chunk read, so that the chunks' memory is freed in step with the reads. */
+  scavenger: ReadScavenger;
 }
 
 interface Slot {
@@ -155,6 +159,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   private onData(chunk: Buffer): void {
     if (this.closed || this.stopping) return;
     this.lastActivityMs = this.options.clock.now();
+    this.shared.scavenger.received(chunk.length);
     if (this.frameBody !== null) {
       // The frame in progress takes what it still needs straight from the chunk.
       const n = Math.min(chunk.length, this.frameSize - this.frameFilled);

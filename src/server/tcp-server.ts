@@ -3,14 +3,15 @@
  * writes responses in order, and shuts down gracefully (stop accepting, let in-flight requests
  * finish and their responses be written, then close sockets). The connections share one request
  * memory budget (queued.max.request.bytes), one limiter of the warnings peers cause, one
- * reclaimer of the memory of frames abandoned by closed connections, and one pool of reusable
- * frame buffers.
+ * reclaimer of the memory of frames abandoned by closed connections, one pool of reusable frame
+ * buffers, and one scavenger of the buffers of socket reads.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import { WarningLimiter } from '../util/warning-limiter.js';
 import { Connection, type ConnectionOptions, type ConnectionShared, type FrameHandler } from './connection.js';
 import { FrameBufferPool } from './frame-buffer-pool.js';
+import { ReadScavenger } from './read-scavenger.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
 
 export interface TcpServerOptions extends ConnectionOptions {
@@ -40,6 +41,7 @@ export class TcpServer {
       warnings: new WarningLimiter(options.logger, options.clock),
       reclaimer: new MemoryReclaimer(options.clock),
       frames: new FrameBufferPool({ apiKeys: options.reusableFrameApis ?? [] }),
+      scavenger: new ReadScavenger(),
     };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => options.logger.error({ err }, 'listener error'));
