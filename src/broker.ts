@@ -12,6 +12,7 @@ import { ensureClusterId, generateClusterId } from './config/meta-properties.js'
 import { GroupCoordinator } from './coordinator/group-coordinator.js';
 import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
 import { MetadataStore } from './metadata/metadata-store.js';
+import { ApiKey } from './protocol/generated/api-table.js';
 import { AppendEvents } from './server/append-events.js';
 import { FetchService, fetchSettingsFrom } from './server/fetch/fetch-service.js';
 import { LogOffsetService } from './server/fetch/log-offsets.js';
@@ -143,6 +144,8 @@ export class Broker {
           maxPendingResponses: 100,
           maxPendingWriteBytes: 16 * 1024 * 1024,
           queuedMaxRequestBytes: config.queuedMaxRequestBytes,
+          // Produce answers only once its batches are written and copied where they are kept.
+          reusableFrameApis: [ApiKey.Produce],
           connectionsMaxIdleMs: config.connectionsMaxIdleMs,
           requestReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
           clock,

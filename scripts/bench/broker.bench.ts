@@ -3,7 +3,11 @@
  * in the same run (issue 4, "Speed"):
  *
  * - gregor: `node dist/cli/main.js start --port 0 --data-dir <tmp> --log-level warn`, a process of
- *   its own with disk storage (Kafka's defaults: no fsync, acknowledged = written to the OS);
+ *   its own with disk storage (Kafka's defaults: no fsync, acknowledged = written to the OS), started
+ *   as users start it (`gregor start`, `npx gregor start` and `npm start` run this with no node
+ *   flags);
+ * - embedded: the same broker through `Broker.start` in a plain Node process
+ *   (scripts/bench/embedded-broker.ts), as a library user embeds it; produce rows and CPU only;
  * - mock: librdkafka's in-memory mock broker (C, no disk), started by scripts/bench/mock-broker.py
  *   through librdkafka's mock API in the librdkafka.so.1 of python3-confluent-kafka (that file says
  *   why not through confluent_kafka's own config), a process of its own;
@@ -35,7 +39,8 @@
  * `npm run bench -- broker --quick` (or GREGOR_BENCH_QUICK=1) uses a fifth of the messages, one
  * round and a shorter latency run. `--shared-cpus` does not pin. GREGOR_BENCH_ROUNDS=N sets the
  * number of rounds (3). GREGOR_BENCH_PROFILE=DIR runs gregor under `node --cpu-prof` and leaves
- * the .cpuprofile in DIR; gregor runs with the node flags of `npm start`; GREGOR_BENCH_NODE_FLAGS="..." replaces them.
+ * the .cpuprofile in DIR. GREGOR_BENCH_NODE_FLAGS="..." gives gregor's process node flags (none by
+ * default, as users run it), to try some.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -53,18 +58,8 @@ const PYTHON = '/usr/bin/python3';
 const QUICK = process.argv.includes('--quick') || process.env.GREGOR_BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.GREGOR_BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const PROFILE_DIR = process.env.GREGOR_BENCH_PROFILE;
-/**
- * The node flags gregor runs with: those of `npm start` (package.json), so that the bench measures
- * the broker as users start it; GREGOR_BENCH_NODE_FLAGS="..." replaces them (to try others).
- */
-function startScriptNodeFlags(): string[] {
-  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const m = /^node((?:\s+--\S+)*)\s+dist\/cli\/main\.js\b/.exec(start);
-  if (m === null) throw new Error(`cannot read the node flags of the start script: ${start}`);
-  return m[1]!.split(/\s+/).filter(Boolean);
-}
-const GREGOR_NODE_FLAGS =
-  process.env.GREGOR_BENCH_NODE_FLAGS === undefined ? startScriptNodeFlags() : process.env.GREGOR_BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+/** Node flags for gregor's process: none, as users run it, unless GREGOR_BENCH_NODE_FLAGS gives some. */
+const GREGOR_NODE_FLAGS = (process.env.GREGOR_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /**
  * CPU placement: the load (kcat, latency.py) on the first half of the CPUs, every server on the
  * rest (on 2 CPUs: one each), so that the load generator and the broker under test never take each
@@ -102,7 +97,7 @@ interface Workload {
 }
 
 interface Target {
-  name: 'gregor' | 'mock' | 'sink';
+  name: 'gregor' | 'embedded' | 'mock' | 'sink';
   child: ChildProcess;
   bootstrap: string;
 }
@@ -287,7 +282,7 @@ export async function run(): Promise<void> {
   const specs = topics.map((t) => `${t.topic}:${t.numPartitions}`);
 
   const placement = PIN ? `load (kcat, latency.py) on CPU ${LOAD_CPUS}, servers on CPU ${SERVER_CPUS}` : 'not pinned (--shared-cpus)';
-  console.log(`\n# broker bench: ${placement}; gregor: node ${GREGOR_NODE_FLAGS.join(' ')}; load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(`\n# broker bench: ${placement}; gregor: node ${[...GREGOR_NODE_FLAGS, 'dist/cli/main.js start'].join(' ')}; load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const targets: Target[] = [];
   try {
     const gregorArgs = [join(root, 'dist', 'cli', 'main.js'), 'start', '--port', '0', '--data-dir', join(dir, 'gregor'), '--log-level', 'warn'];
@@ -296,6 +291,13 @@ export async function run(): Promise<void> {
     const gregor = await startServer(process.execPath, gregorArgs, /Gregor broker listening on (\S+)/);
     targets.push({ name: 'gregor', child: gregor.child, bootstrap: gregor.address });
     await createGregorTopics(gregor.address, topics);
+    const embedded = await startServer(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'embedded-broker.ts'), '--data-dir', join(dir, 'embedded')],
+      /embedded broker listening on (\S+)/,
+    );
+    targets.push({ name: 'embedded', child: embedded.child, bootstrap: embedded.address });
+    await createGregorTopics(embedded.address, topics);
     const mock = await startServer(PYTHON, [join(here, 'mock-broker.py'), ...specs], /mock broker listening on (\S+)/, 'pipe');
     targets.push({ name: 'mock', child: mock.child, bootstrap: mock.address });
     const sink = await startServer(
@@ -304,7 +306,7 @@ export async function run(): Promise<void> {
       /frame-sink listening on (\S+)/,
     );
     targets.push({ name: 'sink', child: sink.child, bootstrap: sink.address });
-    const [gregorT, mockT, sinkT] = targets as [Target, Target, Target];
+    const [gregorT, embeddedT, mockT, sinkT] = targets as [Target, Target, Target, Target];
 
     // Produce: round by round, workload by workload, target after target.
     const runs = new Map<string, ProduceRun[]>();
@@ -324,12 +326,13 @@ export async function run(): Promise<void> {
     let allMet = true;
     for (const w of workloads) {
       const g = rate(w.count, best(gregorT, w).ms);
+      const e = rate(w.count, best(embeddedT, w).ms);
       const m = rate(w.count, best(mockT, w).ms);
       const s = rate(w.count, best(sinkT, w).ms);
       allMet &&= g >= 0.7 * m;
       rows.push([
         w.name,
-        `gregor ${int(g)} msg/s (${int((g * w.size) / 1e6)} MB/s), mock ${int(m)}, sink ${int(s)}; ` +
+        `gregor ${int(g)} msg/s (${int((g * w.size) / 1e6)} MB/s), embedded ${int(e)}, mock ${int(m)}, sink ${int(s)}; ` +
           `gregor/mock ${((g / m) * 100).toFixed(0)}% (>= 70%: ${verdict(g >= 0.7 * m)}), gregor/sink ${((g / s) * 100).toFixed(0)}%`,
       ]);
     }
@@ -357,12 +360,13 @@ export async function run(): Promise<void> {
     }
     const cpuRatio = perGb.gregor! / perGb.sink!;
     cpuRows.push(['gregor/sink', `${cpuRatio.toFixed(2)}x (<= 2x: ${verdict(cpuRatio <= 2)})`]);
+    cpuRows.push(['embedded/sink', `${(perGb.embedded! / perGb.sink!).toFixed(2)}x`]);
     for (const w of workloads) {
       const per = (t: Target): number => {
         const rs = runs.get(key(t, w))!;
         return rs.reduce((a, r) => a + r.cpuS, 0) / ((rs.length * w.size * w.count) / 1e9);
       };
-      cpuRows.push([`  ${w.name}`, `gregor ${per(gregorT).toFixed(2)}, sink ${per(sinkT).toFixed(2)}, mock ${per(mockT).toFixed(2)} CPU s/GB`]);
+      cpuRows.push([`  ${w.name}`, `gregor ${per(gregorT).toFixed(2)}, embedded ${per(embeddedT).toFixed(2)}, sink ${per(sinkT).toFixed(2)}, mock ${per(mockT).toFixed(2)} CPU s/GB`]);
     }
     report('broker: CPU seconds per GB ingested (utime+stime of the server process)', cpuRows);
 

@@ -21,13 +21,30 @@ export class ChunkQueue {
   peekInt32(): number {
     const first = this.chunks[0]!;
     if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.allocUnsafe(4);
+    return this.head(4).readInt32BE(0);
+  }
+
+  /** The big-endian int16 at the front (length must be at least 2), without consuming it. */
+  peekInt16(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 2) return first.readInt16BE(0);
+    return this.head(2).readInt16BE(0);
+  }
+
+  /** The first n bytes gathered from the chunks (n small: a number split across chunks). */
+  private head(n: number): Buffer {
+    const head = Buffer.allocUnsafe(n);
     let filled = 0;
     for (const c of this.chunks) {
-      filled += c.copy(head, filled, 0, Math.min(c.length, 4 - filled));
-      if (filled === 4) break;
+      filled += c.copy(head, filled, 0, Math.min(c.length, n - filled));
+      if (filled === n) break;
     }
-    return head.readInt32BE(0);
+    return head;
+  }
+
+  /** Whether the next n bytes (n <= length) sit in one chunk, so that take(n) returns a view. */
+  isContiguous(n: number): boolean {
+    return n === 0 || this.chunks[0]!.length >= n;
   }
 
   /** Removes and returns the next n bytes (n <= length): a view when they sit in one chunk. */
@@ -53,11 +70,18 @@ export class ChunkQueue {
     return out;
   }
 
-  /** Moves every byte held into `target` (at least `length` long) from its start; returns how many. */
-  drainInto(target: Buffer): number {
+  /** Moves up to n bytes (as many as are held) to the start of `target`; returns how many. */
+  moveInto(target: Buffer, n: number): number {
     let filled = 0;
-    for (const c of this.chunks) filled += c.copy(target, filled);
-    this.clear();
+    while (filled < n && this.chunks.length > 0) {
+      const c = this.chunks[0]!;
+      const k = Math.min(n - filled, c.length);
+      c.copy(target, filled, 0, k);
+      filled += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.buffered -= filled;
     return filled;
   }
 

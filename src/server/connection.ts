@@ -4,13 +4,16 @@
  *
  * Framing: every request is `size:int32 | frame`. The size is checked against
  * socket.request.max.bytes before a byte of the frame is buffered, so a client claiming 2 GiB costs
- * nothing; a negative or oversized size closes the connection. A frame that arrived whole is a view
- * of the chunk it came in; any other frame gets its own buffer, of the claimed size, into which the
- * chunks are copied as they arrive. Pages of that buffer that were never written are never touched,
- * so a client that claims a large frame and sends little costs only what it sent, and the buffer
- * is one allocation the allocator returns to the system when it is freed (thousands of retained
- * 64 KiB chunks were not: they stayed in the process after their connections closed). A body
- * dropped unfinished is reported to the MemoryReclaimer, which has it collected.
+ * nothing; a negative or oversized size closes the connection. A frame that sits in one chunk is a
+ * view of it; any other frame gets a buffer of the claimed size, into which the chunks are copied
+ * as they arrive (chunks are not retained: thousands of retained 64 KiB chunks stayed in the process
+ * after their connections closed). That buffer is lent by the server's FrameBufferPool when the
+ * frame's api allows (the api key is read from the frame's first bytes before the buffer is chosen;
+ * see frame-buffer-pool.ts for why and which), and given back when the frame's handler has
+ * answered. Otherwise it is the frame's own: pages of it never written are never touched, so a
+ * client that claims a large frame and sends little costs only what it sent, and a body dropped
+ * unfinished is reported to the MemoryReclaimer, which has it collected. Chunks are counted by the
+ * ReadScavenger, which has them collected young (read-scavenger.ts says why).
  *
  * Memory budget (queued.max.request.bytes, request-memory-pool.ts): a frame reserves its size in
  * the pool before its body is read, and gives it back when its handler has answered (or the
@@ -39,6 +42,8 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import type { WarningLimiter } from '../util/warning-limiter.js';
+import type { FrameBufferPool } from './frame-buffer-pool.js';
+import type { ReadScavenger } from './read-scavenger.js';
 import type { MemoryWaiter, RequestMemoryPool } from './request-memory-pool.js';
 
 export interface ConnectionInfo {
@@ -80,6 +85,10 @@ export interface ConnectionShared {
   warnings: WarningLimiter;
   /** Told of frame bodies dropped unfinished, so their memory goes back to the system. */
   reclaimer: MemoryReclaimer;
+  /** Lends the buffers of frames that do not sit in one chunk, for the apis that allow it. */
+  frames: FrameBufferPool;
+  /** Told of every chunk read, so that the chunks' memory is freed in step with the reads. */
+  scavenger: ReadScavenger;
 }
 
 interface Slot {
@@ -87,6 +96,8 @@ interface Slot {
   response: Buffer[] | null;
   /** Bytes reserved in the memory pool for this request's frame, until its handler has answered. */
   reserved: number;
+  /** The pooled buffer holding this request's frame, given back when its handler has answered. */
+  backing: Buffer | null;
 }
 
 export class Connection implements ConnectionInfo, MemoryWaiter {
@@ -100,6 +111,8 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   private frameReserved = 0;
   /** The body of a frame that did not arrive whole, filled as chunks come. */
   private frameBody: Buffer | null = null;
+  /** The pooled buffer behind frameBody, or null when frameBody is its own. */
+  private frameBacking: Buffer | null = null;
   private frameFilled = 0;
   private readonly pending: Slot[] = [];
   private paused = false;
@@ -146,6 +159,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   private onData(chunk: Buffer): void {
     if (this.closed || this.stopping) return;
     this.lastActivityMs = this.options.clock.now();
+    this.shared.scavenger.received(chunk.length);
     if (this.frameBody !== null) {
       // The frame in progress takes what it still needs straight from the chunk.
       const n = Math.min(chunk.length, this.frameSize - this.frameFilled);
@@ -184,25 +198,31 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
           return;
         }
         this.frameReserved = this.frameSize;
-        if (this.received.length < this.frameSize) {
-          this.frameBody = Buffer.allocUnsafe(this.frameSize);
-          this.frameFilled = this.received.drainInto(this.frameBody);
-        }
       }
       let frame: Buffer;
-      if (this.frameBody !== null) {
+      let backing: Buffer | null = null;
+      if (this.frameBody === null && this.received.length >= this.frameSize && this.received.isContiguous(this.frameSize)) {
+        frame = this.received.take(this.frameSize);
+      } else {
+        if (this.frameBody === null) {
+          // The buffer depends on the api, whose key opens the frame.
+          if (this.received.length < 2) break;
+          const lease = this.shared.frames.lend(this.received.peekInt16(), this.frameSize);
+          this.frameBody = lease.frame;
+          this.frameBacking = lease.backing;
+          this.frameFilled = this.received.moveInto(lease.frame, this.frameSize);
+        }
         if (this.frameFilled < this.frameSize) break;
         frame = this.frameBody;
+        backing = this.frameBacking;
         this.frameBody = null;
-      } else {
-        if (this.received.length < this.frameSize) break;
-        frame = this.received.take(this.frameSize);
+        this.frameBacking = null;
       }
       const reserved = this.frameReserved;
       this.frameSize = -1;
       this.frameReserved = 0;
       this.frameStartMs = -1;
-      this.dispatch(frame, reserved);
+      this.dispatch(frame, reserved, backing);
       if (this.closed || this.stopping) return;
     }
     // What is left is the start of the next frame: its clock starts now, or keeps running.
@@ -227,8 +247,8 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     this.updateFlow();
   }
 
-  private dispatch(frame: Buffer, reserved: number): void {
-    const slot: Slot = { done: false, response: null, reserved };
+  private dispatch(frame: Buffer, reserved: number, backing: Buffer | null): void {
+    const slot: Slot = { done: false, response: null, reserved, backing };
     this.pending.push(slot);
     let result: Buffer[] | null | Promise<Buffer[] | null>;
     try {
@@ -260,6 +280,10 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   private release(slot: Slot): void {
     const n = slot.reserved;
     slot.reserved = 0;
+    if (slot.backing !== null) {
+      this.shared.frames.giveBack(slot.backing);
+      slot.backing = null;
+    }
     this.shared.memory.release(n);
   }
 
@@ -271,8 +295,10 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     }
     const n = this.frameReserved;
     this.frameReserved = 0;
-    if (this.frameBody !== null) this.shared.reclaimer.abandoned(this.frameFilled);
+    if (this.frameBacking !== null) this.shared.frames.giveBack(this.frameBacking);
+    else if (this.frameBody !== null) this.shared.reclaimer.abandoned(this.frameFilled);
     this.frameBody = null;
+    this.frameBacking = null;
     this.received.clear();
     this.shared.memory.release(n);
   }

@@ -2,13 +2,16 @@
  * The TCP listener: accepts connections, wraps each in a Connection that frames requests and
  * writes responses in order, and shuts down gracefully (stop accepting, let in-flight requests
  * finish and their responses be written, then close sockets). The connections share one request
- * memory budget (queued.max.request.bytes), one limiter of the warnings peers cause, and one
- * reclaimer of the memory of frames abandoned by closed connections.
+ * memory budget (queued.max.request.bytes), one limiter of the warnings peers cause, one
+ * reclaimer of the memory of frames abandoned by closed connections, one pool of reusable frame
+ * buffers, and one scavenger of the buffers of socket reads.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import { WarningLimiter } from '../util/warning-limiter.js';
 import { Connection, type ConnectionOptions, type ConnectionShared, type FrameHandler } from './connection.js';
+import { FrameBufferPool } from './frame-buffer-pool.js';
+import { ReadScavenger } from './read-scavenger.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
 
 export interface TcpServerOptions extends ConnectionOptions {
@@ -16,6 +19,11 @@ export interface TcpServerOptions extends ConnectionOptions {
   port: number;
   /** queued.max.request.bytes; 0 or less: no limit. */
   queuedMaxRequestBytes: number;
+  /**
+   * Api keys whose handlers keep no view of their request frame once they have answered, so that
+   * the frame's buffer is reused (frame-buffer-pool.ts); default none.
+   */
+  reusableFrameApis?: readonly number[];
 }
 
 export class TcpServer {
@@ -32,6 +40,8 @@ export class TcpServer {
       memory: new RequestMemoryPool(options.queuedMaxRequestBytes),
       warnings: new WarningLimiter(options.logger, options.clock),
       reclaimer: new MemoryReclaimer(options.clock),
+      frames: new FrameBufferPool({ apiKeys: options.reusableFrameApis ?? [] }),
+      scavenger: new ReadScavenger(),
     };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
@@ -39,6 +49,11 @@ export class TcpServer {
   /** The request memory budget: bytes in use and connections waiting for room. */
   get memory(): RequestMemoryPool {
     return this.shared.memory;
+  }
+
+  /** The pool of reusable frame buffers. */
+  get frames(): FrameBufferPool {
+    return this.shared.frames;
   }
 
   get connectionCount(): number {

@@ -1,7 +1,8 @@
 /**
  * Gives the memory of abandoned request frames back to the system.
  *
- * A frame body that did not arrive whole is one large allocation (connection.ts). When its
+ * A frame body that did not arrive whole and is not served by the frame buffer pool is one large
+ * allocation of its own (connection.ts). When its
  * connection closes, the buffer is garbage, but an idle broker allocates nothing that would make V8
  * collect it, so the process kept hundreds of megabytes after the connections that sent them were
  * gone. Large buffers are mapped separately by the allocator and unmapped when collected, so one
@@ -11,28 +12,43 @@
  * Once `thresholdBytes` of frames have been abandoned, one full collection runs `delayMs` later
  * (coalescing a burst of closes), at most one per delay. The collector is V8's `gc`, reached
  * without the --expose-gc flag by enabling it just long enough to create a context that has it;
- * where that is not possible, nothing runs and V8 collects in its own time.
+ * where that is not possible, nothing runs and V8 collects in its own time. The young-generation
+ * collector reached the same way serves the ReadScavenger (src/server/read-scavenger.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Clock, TimerHandle } from './clock.js';
 
-let collector: (() => void) | null | undefined;
+type V8Gc = (options?: { type?: 'major' | 'minor' }) => void;
 
-/** V8's full collection, or null when this runtime does not allow it. */
-export function fullCollector(): (() => void) | null {
-  if (collector !== undefined) return collector;
+let v8Gc: V8Gc | null | undefined;
+
+/** V8's `gc`, or null when this runtime does not allow it. */
+function gcFunction(): V8Gc | null {
+  if (v8Gc !== undefined) return v8Gc;
   try {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
-    collector = typeof gc === 'function' ? (gc as () => void) : null;
+    v8Gc = typeof gc === 'function' ? (gc as V8Gc) : null;
   } catch {
-    collector = null;
+    v8Gc = null;
   } finally {
     // Contexts created later (test runners' sandboxes, for one) do not get a `gc` global.
     setFlagsFromString('--no-expose-gc');
   }
-  return collector;
+  return v8Gc;
+}
+
+/** V8's full collection, or null when this runtime does not allow it. */
+export function fullCollector(): (() => void) | null {
+  const gc = gcFunction();
+  return gc === null ? null : () => gc();
+}
+
+/** V8's young-generation collection (a scavenge), or null when this runtime does not allow it. */
+export function youngCollector(): (() => void) | null {
+  const gc = gcFunction();
+  return gc === null ? null : () => gc({ type: 'minor' });
 }
 
 export interface MemoryReclaimerOptions {

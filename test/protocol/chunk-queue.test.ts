@@ -30,3 +30,25 @@ describe('ChunkQueue', () => {
     expect(q.length).toBe(0);
   });
 });
+
+describe('ChunkQueue for frame gathering', () => {
+  it('peeks an int16 split across chunks, tells whether bytes sit in one chunk, and moves bytes out across chunks', () => {
+    const q = new ChunkQueue();
+    q.push(Buffer.from([0x01]));
+    q.push(Buffer.from([0x02, 3, 4]));
+    q.push(Buffer.from([5, 6, 7]));
+    expect(q.peekInt16()).toBe(0x0102);
+    expect(q.isContiguous(1)).toBe(true);
+    expect(q.isContiguous(2)).toBe(false);
+    const target = Buffer.alloc(5);
+    expect(q.moveInto(target, 5)).toBe(5);
+    expect([...target]).toEqual([1, 2, 3, 4, 5]);
+    expect(q.length).toBe(2);
+    expect(q.isContiguous(2)).toBe(true);
+    // Asking for more than is held moves what is held.
+    const rest = Buffer.alloc(10);
+    expect(q.moveInto(rest, 10)).toBe(2);
+    expect([...rest.subarray(0, 2)]).toEqual([6, 7]);
+    expect(q.length).toBe(0);
+  });
+});

@@ -389,3 +389,76 @@ describe('Connection warnings', () => {
     expect(lines[5]).toMatchObject({ kind: 'ProtocolDecodeError', peer: '127.0.0.1', suppressed: 35 });
   });
 });
+
+describe('Connection frame buffers', () => {
+  const POOLED_API = 7;
+  const OTHER_API = 8;
+
+  /** A frame body of `size` bytes: the api key, then the byte `fill`. */
+  function apiFrame(api: number, fill: number, size: number): Buffer {
+    const body = Buffer.alloc(size, fill);
+    body.writeInt16BE(api, 0);
+    return frame(body);
+  }
+
+  async function until(cond: () => boolean): Promise<void> {
+    while (!cond()) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /**
+   * Holds every frame until `count` have arrived, then checks each still holds the bytes it came
+   * with, and answers "ok <fill>" or "overwritten <fill>".
+   */
+  function heldUntilAll(count: number): FrameHandler {
+    let waiting: (() => void)[] = [];
+    return (f) => {
+      const fill = f[2]!;
+      const copy = Buffer.from(f);
+      return new Promise<Buffer[]>((resolve) => {
+        waiting.push(() => resolve([frame(`${f.equals(copy) && f.subarray(2).every((b) => b === fill) ? 'ok' : 'overwritten'} ${fill}`)]));
+        if (waiting.length === count) {
+          const all = waiting;
+          waiting = [];
+          for (const w of all) w();
+        }
+      });
+    };
+  }
+
+  it('serves frames of the reusable apis from the pool and never overwrites a frame whose handler has not answered', async () => {
+    const n = 6;
+    const port = await start(heldUntilAll(n), 1024 * 1024, { reusableFrameApis: [POOLED_API], maxPendingResponses: 16 });
+    const s = await client(port);
+    for (let round = 0; round < 3; round++) {
+      const fills = Array.from({ length: n }, (_, i) => 1 + round * n + i);
+      const got = readFrames(s, n);
+      // 150 KB frames arrive in several socket reads, so each is gathered into a pool buffer; all
+      // six are held at once, so six buffers are lent at once.
+      s.write(Buffer.concat(fills.map((fill) => apiFrame(POOLED_API, fill, 150_000))));
+      expect(await got).toEqual(fills.map((fill) => `ok ${fill}`));
+      s.removeAllListeners('data');
+    }
+    await until(() => server!.frames.lentBuffers === 0);
+    // The later rounds reused the first round's buffers.
+    expect(server!.frames.allocations).toBe(n);
+  });
+
+  it('gives frames of other apis buffers of their own', async () => {
+    const port = await start(heldUntilAll(3), 1024 * 1024, { reusableFrameApis: [POOLED_API] });
+    const s = await client(port);
+    const got = readFrames(s, 3);
+    s.write(Buffer.concat([1, 2, 3].map((fill) => apiFrame(OTHER_API, fill, 150_000))));
+    expect(await got).toEqual(['ok 1', 'ok 2', 'ok 3']);
+    expect(server!.frames.allocations).toBe(0);
+  });
+
+  it('takes back the pooled buffer of a frame its client abandoned', async () => {
+    const port = await start(echo(), 1024 * 1024, { reusableFrameApis: [POOLED_API] });
+    const s = await client(port);
+    s.write(apiFrame(POOLED_API, 1, 150_000).subarray(0, 100_000));
+    await until(() => server!.frames.lentBuffers === 1);
+    s.destroy();
+    await until(() => server!.frames.lentBuffers === 0);
+    expect(server!.frames.idleBytes).toBeGreaterThanOrEqual(150_000);
+  });
+});
