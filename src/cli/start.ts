@@ -77,10 +77,6 @@ export async function runStart(argv: string[]): Promise<number> {
     env: process.env,
     logger,
   });
-  process.stdout.write(
-    `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
-      `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
-  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'shutting down');
@@ -92,6 +88,11 @@ export async function runStart(argv: string[]): Promise<number> {
     const onTerm = (): void => stop('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    // Only now: whoever waits for this line may signal at once, and must get a clean shutdown.
+    process.stdout.write(
+      `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
+        `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
+    );
   });
   await broker.stop();
   logger.info('stopped cleanly');
