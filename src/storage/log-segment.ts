@@ -648,7 +648,9 @@ export class LogSegment {
     const offsetIndex = new OffsetIndex(this.baseOffset, this.maxIndexBytes);
     const timeIndex = new TimeIndex(this.baseOffset, this.maxIndexBytes);
     const acct = new IndexAccounting();
-    const scanner = new BatchScanner(file, 0, fileSize, 4 << 20, verifyCrc, true);
+    // Prefetching allocates two chunks up front: worth it only for a file of more than one chunk,
+    // and thousands of small active segments recovered after a crash would each pay 4 MiB.
+    const scanner = new BatchScanner(file, 0, fileSize, 4 << 20, verifyCrc, fileSize > 4 << 20);
     let next = this.baseOffset;
     let first = -1n;
     let bad = false;

@@ -14,6 +14,10 @@
  *     length, magic 2, CRC32C, offsets in order. The first torn or corrupt batch and everything
  *     after it are cut off; both indexes are rebuilt. A batch whose write completed before the crash
  *     is whole in the page cache and survives; a partial one is never served.
+ * - Nothing is written: the active segment's indexes live in memory and reach their files when it is
+ *   rolled or the log is closed (a crash rebuilds them anyway), and its log file is closed again
+ *   and reopened on first use, so a broker of thousands of idle partitions holds no descriptor for
+ *   them and a clean start costs a listing, a stat and a few small reads per partition.
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
@@ -39,12 +43,21 @@ export interface LoadedLog {
   recovery: (RecoveryResult & { segment: bigint }) | null;
   /** Base offsets of sealed segments whose missing index files were rebuilt. */
   rebuiltIndexes: bigint[];
+  /** True when the active segment's index files hold exactly its in-memory indexes (read from them after a clean shutdown). */
+  indexFilesCurrent: boolean;
 }
 
 /** Loads (creating it if needed) the partition directory `dir`. */
 export async function loadLog(dir: string, config: LogConfig, options: LoadOptions): Promise<LoadedLog> {
-  await mkdir(dir, { recursive: true });
-  const names = await readdir(dir);
+  // Listing first: the folder almost always exists, and this spares a mkdir for each of thousands of partitions.
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(dir, { recursive: true });
+    names = [];
+  }
   const logs = new Map<bigint, boolean>();
   const indexFiles: { name: string; baseOffset: bigint; kind: 'index' | 'timeindex' }[] = [];
   const removals: Promise<void>[] = [];
@@ -74,12 +87,12 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   const segments = bases.map((b, i) =>
     LogSegment.existing(dir, b, stats[i]!.size, stats[i]!.mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
   );
-  const persistedStart = await readLogStartOffset(dir);
+  const persistedStart = names.includes(LOG_START_OFFSET_FILE) ? await readLogStartOffset(dir) : null;
 
   if (segments.length === 0) {
     const seg = await LogSegment.create(dir, persistedStart ?? 0n, config.segmentIndexBytes, options.openFile, options.nowMs);
     await syncDir(dir);
-    return { segments: [seg], logStartOffset: seg.baseOffset, logEndOffset: seg.baseOffset, recovery: null, rebuiltIndexes: [] };
+    return { segments: [seg], logStartOffset: seg.baseOffset, logEndOffset: seg.baseOffset, recovery: null, rebuiltIndexes: [], indexFilesCurrent: false };
   }
 
   // Sealed segments with a missing index: rebuild now (a corrupt one is caught on first load).
@@ -100,12 +113,14 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     const result = await active.rebuildIndexes(config, true);
     recovery = { ...result, segment: active.baseOffset };
   }
-  // The active segment's index files stay preallocated while it is active; close() trims them.
-  await active.writeIndexes(true, false);
+  // The active segment's indexes live in memory: its files are written when it is rolled or the
+  // log is closed, and a crash rebuilds them anyway, so nothing is written here. Its log file is
+  // opened again on first use, so that thousands of idle partitions hold no descriptors.
+  await active.closeHandle();
 
   const logEndOffset = active.nextOffset;
   let logStartOffset = segments[0]!.baseOffset;
   if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
-  return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes };
+  return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes, indexFilesCurrent: opened };
 }
