@@ -80,6 +80,11 @@ export interface DiskPartitionLogOptions {
   batchCache?: BatchCache | null;
   /** Opens files; tests wrap it to inject disk errors. */
   openFile?: OpenFile;
+  /**
+   * Opens files while loading, with synchronous calls (blocking-file.ts): the log manager's start.
+   * Ignored when `openFile` is given, so that injected faults apply to loading too.
+   */
+  loadFile?: OpenFile;
   /** Which appends are written synchronously; defaults to sharedSyncWritePolicy(). */
   syncWritePolicy?: SyncWritePolicy;
 }
@@ -150,7 +155,8 @@ export async function openDiskPartitionLog(
   const partitionDir = dir;
   let loaded: LoadedLog;
   try {
-    loaded = await loadLog(partitionDir, config, { cleanShutdown: options.cleanShutdown, openFile, nowMs: clock() });
+    const loadFile = options.openFile === undefined ? options.loadFile : undefined;
+    loaded = await loadLog(partitionDir, config, { cleanShutdown: options.cleanShutdown, openFile, nowMs: clock(), ...(loadFile ? { loadFile } : {}) });
   } catch (e) {
     throw toStorageError(`opening ${partitionDir}`, e);
   }

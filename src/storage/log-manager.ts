@@ -39,9 +39,10 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { forEachBounded } from '../util/bounded.js';
 import { isTooManyOpenFiles, readOpenFileLimit, tooManyOpenFilesAdvice } from '../util/open-file-limit.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { blockingOpener } from './blocking-file.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
-import { errorCode, parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
+import { errorCode, parsePartitionDirName, partitionDirName, syncDir, type OpenFile } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
 export interface LogManager {
@@ -83,7 +84,7 @@ export type DiskPartitionLogOpener = (
   topic: string,
   partition: number,
   config: LogConfig,
-  options: { cleanShutdown: boolean; clock?: () => number },
+  options: { cleanShutdown: boolean; clock?: () => number; loadFile?: OpenFile },
 ) => Promise<PartitionLog>;
 
 /** Makes one in-memory partition log: `new MemoryPartitionLog(...)`. */
@@ -353,6 +354,9 @@ class DiskLogManager implements LogManager {
       }
     }
 
+    // Read with synchronous calls, yielding every few milliseconds: before the broker listens, a
+    // call on the event loop's thread costs a fifth of one through the thread pool (blocking-file.ts).
+    const loadFile = blockingOpener();
     const errors = await forEachBounded(
       found,
       concurrency,
@@ -360,7 +364,7 @@ class DiskLogManager implements LogManager {
         const name = partitionDirName(topic, partition);
         let log: PartitionLog;
         try {
-          log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn });
+          log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn, loadFile });
         } catch (err) {
           const why = isTooManyOpenFiles(err) ? `: ${tooManyOpenFilesAdvice({ partitions: found.length, loading: concurrency * DESCRIPTORS_PER_OPEN })}` : '';
           throw new StorageError(`cannot open partition ${name} in ${dir}${why}`, err);

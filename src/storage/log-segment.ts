@@ -503,7 +503,7 @@ export class LogSegment {
   private openHandle: StorageFile | null = null;
   private loading: Promise<void> | null = null;
   private closeWhenIdle = false;
-  private readonly openFile: OpenFile;
+  private openFile: OpenFile;
 
   private constructor(dir: string, baseOffset: bigint, size: number, maxIndexBytes: number, openFile: OpenFile, nowMs: number, mtimeMs: number) {
     this.dir = dir;
@@ -548,6 +548,11 @@ export class LogSegment {
   /** A segment found on disk; files and indexes are opened on first use. */
   static existing(dir: string, baseOffset: bigint, size: number, mtimeMs: number, maxIndexBytes: number, openFile: OpenFile, nowMs: number): LogSegment {
     return new LogSegment(dir, baseOffset, size, maxIndexBytes, openFile, nowMs, mtimeMs);
+  }
+
+  /** Opens its files with `openFile` from now on (loading reads with its own opener, then hands the segment the log's). */
+  useOpener(openFile: OpenFile): void {
+    this.openFile = openFile;
   }
 
   /** The log file handle (opened on first use). */

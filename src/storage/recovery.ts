@@ -21,6 +21,7 @@
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogSegment } from './log-segment.js';
@@ -33,6 +34,11 @@ export interface LoadOptions {
   cleanShutdown: boolean;
   openFile: OpenFile;
   nowMs: number;
+  /**
+   * Reads the partition with synchronous calls through this opener (blocking-file.ts: loading
+   * thousands of partitions at start); the segments then use `openFile`. Default: `openFile`.
+   */
+  loadFile?: OpenFile;
 }
 
 export interface LoadedLog {
@@ -50,9 +56,10 @@ export interface LoadedLog {
 /** Loads (creating it if needed) the partition directory `dir`. */
 export async function loadLog(dir: string, config: LogConfig, options: LoadOptions): Promise<LoadedLog> {
   // Listing first: the folder almost always exists, and this spares a mkdir for each of thousands of partitions.
+  const blocking = options.loadFile !== undefined;
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = blocking ? readdirSync(dir) : await readdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     await mkdir(dir, { recursive: true });
@@ -83,7 +90,9 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   await Promise.all(removals);
 
   const bases = [...logs.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const stats = await Promise.all(bases.map((b) => stat(join(dir, segmentFileName(b, 'log')))));
+  const stats = blocking
+    ? bases.map((b) => statSync(join(dir, segmentFileName(b, 'log'))))
+    : await Promise.all(bases.map((b) => stat(join(dir, segmentFileName(b, 'log')))));
   const segments = bases.map((b, i) =>
     LogSegment.existing(dir, b, stats[i]!.size, stats[i]!.mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
   );
@@ -108,15 +117,21 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   const active = segments[segments.length - 1]!;
   let recovery: LoadedLog['recovery'] = null;
   const indexesPresent = haveIndex.has(`${active.baseOffset}.index`) && haveIndex.has(`${active.baseOffset}.timeindex`);
-  const opened = options.cleanShutdown && indexesPresent && (await active.openActive());
-  if (!opened) {
-    const result = await active.rebuildIndexes(config, true);
-    recovery = { ...result, segment: active.baseOffset };
+  let opened = false;
+  if (options.loadFile) active.useOpener(options.loadFile);
+  try {
+    opened = options.cleanShutdown && indexesPresent && (await active.openActive());
+    if (!opened) {
+      const result = await active.rebuildIndexes(config, true);
+      recovery = { ...result, segment: active.baseOffset };
+    }
+  } finally {
+    // The active segment's indexes live in memory: its files are written when it is rolled or the
+    // log is closed, and a crash rebuilds them anyway, so nothing is written here. Its log file is
+    // opened again on first use, so that thousands of idle partitions hold no descriptors.
+    await active.closeHandle();
+    active.useOpener(options.openFile);
   }
-  // The active segment's indexes live in memory: its files are written when it is rolled or the
-  // log is closed, and a crash rebuilds them anyway, so nothing is written here. Its log file is
-  // opened again on first use, so that thousands of idle partitions hold no descriptors.
-  await active.closeHandle();
 
   const logEndOffset = active.nextOffset;
   let logStartOffset = segments[0]!.baseOffset;
