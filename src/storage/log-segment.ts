@@ -787,7 +787,9 @@ export class LogSegment {
         await fh.close();
       }
     };
-    await Promise.all([write(this.indexPath, oi), write(this.timeIndexPath, ti)]);
+    // One after the other: a close that has just given back the log's descriptor needs only one more.
+    await write(this.indexPath, oi);
+    await write(this.timeIndexPath, ti);
   }
 
   /** Writes `buffers` at `writePosition` (which the caller has already advanced past them). */

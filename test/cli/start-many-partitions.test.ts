@@ -159,5 +159,8 @@ describe('gregor start with many partitions', () => {
     expect(log).toMatch(/ulimit -n \d+/);
     expect(log).toMatch(/LimitNOFILE=/);
     expect(result.stderr).not.toMatch(/unhandled/i);
+    // Short of descriptors or not, the logs close cleanly.
+    expect(result.code).toBe(0);
+    expect(existsSync(join(dataDir, '.kafka_cleanshutdown'))).toBe(true);
   }, 600_000);
 });
