@@ -203,15 +203,29 @@ export class Broker {
       this.services.fetch.shutdown();
       // Parked JoinGroup/SyncGroup requests answer now instead of holding the close.
       this.services.groups.shutdown();
-      await this.server.close();
-      await this.services.groups.close();
-      // Producer state snapshots go into the partition folders before the logs close.
-      await this.services.produce.close();
-      await this.services.producerIds.close();
-      await this.retention.stop();
-      await this.stateLog.close();
-      await this.services.dynamicConfig.close();
-      await this.logs.close();
+      // Every step runs even when one before it failed: the logs must still close, and their
+      // clean-shutdown marker depends only on them.
+      const steps: (() => Promise<void>)[] = [
+        () => this.server.close(),
+        () => this.services.groups.close(),
+        // Producer state snapshots go into the partition folders before the logs close.
+        () => this.services.produce.close(),
+        () => this.services.producerIds.close(),
+        () => this.retention.stop(),
+        () => this.stateLog.close(),
+        () => this.services.dynamicConfig.close(),
+        () => this.logs.close(),
+      ];
+      const errors: unknown[] = [];
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, `stopping the broker: ${errors.length} failures`);
     })();
     return this.stopping;
   }

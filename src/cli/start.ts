@@ -79,10 +79,6 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
     logger,
   });
   if (!broker) return 1;
-  io.stdout.write(
-    `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
-      `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
-  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'shutting down');
@@ -94,6 +90,11 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
     const onTerm = (): void => stop('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    // Only now: whoever waits for this line may signal at once, and must get a clean shutdown.
+    io.stdout.write(
+      `Gregor broker listening on ${broker.bootstrap} (bound to ${broker.host}:${broker.port}), ` +
+        `${broker.dataDir ? `data in ${broker.dataDir}` : 'memory storage'}\n`,
+    );
   });
   await broker.stop();
   logger.info('stopped cleanly');

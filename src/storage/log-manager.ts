@@ -45,11 +45,14 @@ import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } f
 import path from 'node:path';
 import { isValidTopicName, topicNameProblem } from '../protocol/topic-name.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { forEachBounded } from '../util/bounded.js';
+import { isTooManyOpenFiles, readOpenFileLimit, tooManyOpenFilesAdvice } from '../util/open-file-limit.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { blockingOpener } from './blocking-file.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionMetadataError, readPartitionMetadata, writePartitionMetadata } from './partition-metadata-file.js';
-import { errorCode, inspectLogStartOffset, LOG_START_OFFSET_FILE, parsePartitionDirName, partitionDirName, syncDir } from './segment-files.js';
+import { errorCode, inspectLogStartOffset, LOG_START_OFFSET_FILE, parsePartitionDirName, partitionDirName, syncDir, type OpenFile } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
 export interface LogManager {
@@ -107,7 +110,7 @@ export type DiskPartitionLogOpener = (
   topic: string,
   partition: number,
   config: LogConfig,
-  options: { cleanShutdown: boolean; clock?: () => number; logger?: Logger },
+  options: { cleanShutdown: boolean; clock?: () => number; logger?: Logger; loadFile?: OpenFile },
 ) => Promise<PartitionLog>;
 
 /** Makes one in-memory partition log: `new MemoryPartitionLog(...)`. */
@@ -168,6 +171,8 @@ const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const DELETE_DIR_SUFFIX = '-delete';
 const STRAY_DIR_SUFFIX = '-stray';
 const MAX_FILE_NAME = 255;
+/** Files one partition holds open at once while it is opened: its active segment's log and two indexes. */
+const DESCRIPTORS_PER_OPEN = 3;
 
 function checkTopicPartition(topic: string, partition: number): void {
   const problem = topicNameProblem(topic);
@@ -280,32 +285,6 @@ async function writeCleanShutdownMarker(dir: string): Promise<void> {
   await syncDir(dir);
 }
 
-/**
- * Runs `fn` over `items`, at most `limit` at once. Every call runs even when some fail (close);
- * with `stopOnError` no new call starts after a failure (open). Returns the failures.
- */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  stopOnError: boolean,
-  fn: (item: T) => Promise<void>,
-): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !(stopOnError && errors.length > 0)) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return errors;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Disk
 
@@ -356,6 +335,9 @@ class DiskLogManager implements LogManager {
         await lockDir(dir, settings.logger);
         locked.push(dir);
       }
+      // Read now, while descriptors are to be had: an EMFILE later is explained with it.
+      const limit = readOpenFileLimit();
+      if (limit !== undefined) settings.logger.debug({ soft: limit.soft, hard: limit.hard }, 'open files limit');
       await manager.loadAll();
       return manager;
     } catch (err) {
@@ -409,18 +391,27 @@ class DiskLogManager implements LogManager {
       }
     }
 
-    const errors = await forEachLimited(found, concurrency, true, async ({ topic, partition, dir, cleanShutdown }) => {
-      const name = partitionDirName(topic, partition);
-      const topicId = await this.readTopicId(path.join(dir, name));
-      await this.checkLogStartOffset(path.join(dir, name));
-      let log: PartitionLog;
-      try {
-        log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn, logger });
-      } catch (err) {
-        throw new StorageError(`cannot open partition ${name} in ${dir}`, err);
-      }
-      this.logs.set(name, { topic, partition, log, dir, topicId });
-    });
+    // Read with synchronous calls, yielding every few milliseconds: before the broker listens, a
+    // call on the event loop's thread costs a fifth of one through the thread pool (blocking-file.ts).
+    const loadFile = blockingOpener();
+    const errors = await forEachBounded(
+      found,
+      concurrency,
+      async ({ topic, partition, dir, cleanShutdown }) => {
+        const name = partitionDirName(topic, partition);
+        const topicId = await this.readTopicId(path.join(dir, name));
+        await this.checkLogStartOffset(path.join(dir, name));
+        let log: PartitionLog;
+        try {
+          log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn, logger, loadFile });
+        } catch (err) {
+          const why = isTooManyOpenFiles(err) ? `: ${tooManyOpenFilesAdvice({ partitions: found.length, loading: concurrency * DESCRIPTORS_PER_OPEN })}` : '';
+          throw new StorageError(`cannot open partition ${name} in ${dir}${why}`, err);
+        }
+        this.logs.set(name, { topic, partition, log, dir, topicId });
+      },
+      { stopOnError: true },
+    );
     if (errors.length > 0) throw errors[0];
     logger.info({ partitions: this.logs.size, dirs: this.dirs }, 'loaded partition logs');
   }
@@ -453,7 +444,7 @@ class DiskLogManager implements LogManager {
   private async abandon(locked: readonly string[]): Promise<void> {
     const entries = [...this.logs.values()];
     this.logs.clear();
-    await forEachLimited(entries, this.settings.concurrency, false, (e) => e.log.close());
+    await forEachBounded(entries, this.settings.concurrency, (e) => e.log.close());
     await Promise.allSettled([...this.removals]);
     for (const dir of locked) await unlockDir(dir).catch(() => undefined);
   }
@@ -616,7 +607,7 @@ class DiskLogManager implements LogManager {
     const entries = [...this.logs.values()];
     this.logs.clear();
     const failedDirs = new Set<string>();
-    const errors = await forEachLimited(entries, concurrency, false, async (e) => {
+    const errors = await forEachBounded(entries, concurrency, async (e) => {
       try {
         await e.log.close();
       } catch (err) {

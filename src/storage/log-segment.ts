@@ -567,7 +567,7 @@ export class LogSegment {
   private openHandle: StorageFile | null = null;
   private loading: Promise<void> | null = null;
   private closeWhenIdle = false;
-  private readonly openFile: OpenFile;
+  private openFile: OpenFile;
   /** Positions of damage reads have met (each is reported once). */
   private readonly reportedDamage = new Set<number>();
 
@@ -614,6 +614,11 @@ export class LogSegment {
   /** A segment found on disk; files and indexes are opened on first use. */
   static existing(dir: string, baseOffset: bigint, size: number, mtimeMs: number, maxIndexBytes: number, openFile: OpenFile, nowMs: number): LogSegment {
     return new LogSegment(dir, baseOffset, size, maxIndexBytes, openFile, nowMs, mtimeMs);
+  }
+
+  /** Opens its files with `openFile` from now on (loading reads with its own opener, then hands the segment the log's). */
+  useOpener(openFile: OpenFile): void {
+    this.openFile = openFile;
   }
 
   /** The log file handle (opened on first use). */
@@ -714,7 +719,9 @@ export class LogSegment {
     const offsetIndex = new OffsetIndex(this.baseOffset, this.maxIndexBytes);
     const timeIndex = new TimeIndex(this.baseOffset, this.maxIndexBytes);
     const acct = new IndexAccounting();
-    const scanner = new BatchScanner(file, 0, fileSize, 4 << 20, verifyCrc, true);
+    // Prefetching allocates two chunks up front: worth it only for a file of more than one chunk,
+    // and thousands of small active segments recovered after a crash would each pay 4 MiB.
+    const scanner = new BatchScanner(file, 0, fileSize, 4 << 20, verifyCrc, fileSize > 4 << 20);
     let next = this.baseOffset;
     let first = -1n;
     let bad = false;
@@ -850,7 +857,9 @@ export class LogSegment {
         await fh.close();
       }
     };
-    await Promise.all([write(this.indexPath, oi), write(this.timeIndexPath, ti)]);
+    // One after the other: a close that has just given back the log's descriptor needs only one more.
+    await write(this.indexPath, oi);
+    await write(this.timeIndexPath, ti);
   }
 
   /** Writes `buffers` at `writePosition` (which the caller has already advanced past them). */

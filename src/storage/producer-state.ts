@@ -631,11 +631,18 @@ export class ProducerStateManager {
     };
     const previous = this.snapshotting ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(run);
-    const tracked = next.finally(() => {
-      if (this.snapshotting === tracked) this.snapshotting = null;
-    });
+    // The caller gets `next` and its failure; the tracking chain must never reject, or a failed
+    // snapshot would also be an unhandled rejection (which ends a Node process by default).
+    const tracked: Promise<void> = next.then(
+      () => this.settled(tracked),
+      () => this.settled(tracked),
+    );
     this.snapshotting = tracked;
     return next;
+  }
+
+  private settled(snapshot: Promise<void>): void {
+    if (this.snapshotting === snapshot) this.snapshotting = null;
   }
 
   /** Writes a final snapshot (clean shutdown). Later appends are not expected. */

@@ -15,9 +15,14 @@
  *     after it are cut off; both indexes are rebuilt. A batch whose write completed before the crash
  *     is whole in the page cache and survives; a partial one is never served. Every cut is logged
  *     (a warning: file, position, bytes, the offsets kept and those the cut bytes still name).
+ * - Nothing is written: the active segment's indexes live in memory and reach their files when it is
+ *   rolled or the log is closed (a crash rebuilds them anyway), and its log file is closed again
+ *   and reopened on first use, so a broker of thousands of idle partitions holds no descriptor for
+ *   them and a clean start costs a listing, a stat and a few small reads per partition.
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -33,6 +38,11 @@ export interface LoadOptions {
   nowMs: number;
   /** Where what recovery cuts or rebuilds is reported. Default: silent. */
   logger?: Logger;
+  /**
+   * Reads the partition with synchronous calls through this opener (blocking-file.ts: loading
+   * thousands of partitions at start); the segments then use `openFile`. Default: `openFile`.
+   */
+  loadFile?: OpenFile;
 }
 
 export interface LoadedLog {
@@ -43,6 +53,8 @@ export interface LoadedLog {
   recovery: (RecoveryResult & { segment: bigint }) | null;
   /** Base offsets of sealed segments whose missing index files were rebuilt. */
   rebuiltIndexes: bigint[];
+  /** True when the active segment's index files hold exactly its in-memory indexes (read from them after a clean shutdown). */
+  indexFilesCurrent: boolean;
 }
 
 /**
@@ -73,8 +85,16 @@ function reportRecovery(logger: Logger, file: string, baseOffset: bigint, r: Rec
 /** Loads (creating it if needed) the partition directory `dir`. */
 export async function loadLog(dir: string, config: LogConfig, options: LoadOptions): Promise<LoadedLog> {
   const logger = options.logger ?? silentLogger;
-  await mkdir(dir, { recursive: true });
-  const names = await readdir(dir);
+  // Listing first: the folder almost always exists, and this spares a mkdir for each of thousands of partitions.
+  const blocking = options.loadFile !== undefined;
+  let names: string[];
+  try {
+    names = blocking ? readdirSync(dir) : await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(dir, { recursive: true });
+    names = [];
+  }
   const logs = new Map<bigint, boolean>();
   const indexFiles: { name: string; baseOffset: bigint; kind: 'index' | 'timeindex' }[] = [];
   const removals: Promise<void>[] = [];
@@ -100,16 +120,18 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   await Promise.all(removals);
 
   const bases = [...logs.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const stats = await Promise.all(bases.map((b) => stat(join(dir, segmentFileName(b, 'log')))));
+  const stats = blocking
+    ? bases.map((b) => statSync(join(dir, segmentFileName(b, 'log'))))
+    : await Promise.all(bases.map((b) => stat(join(dir, segmentFileName(b, 'log')))));
   const segments = bases.map((b, i) =>
     LogSegment.existing(dir, b, stats[i]!.size, stats[i]!.mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
   );
-  const persistedStart = await readLogStartOffset(dir);
+  const persistedStart = names.includes(LOG_START_OFFSET_FILE) ? await readLogStartOffset(dir) : null;
 
   if (segments.length === 0) {
     const seg = await LogSegment.create(dir, persistedStart ?? 0n, config.segmentIndexBytes, options.openFile, options.nowMs);
     await syncDir(dir);
-    return { segments: [seg], logStartOffset: seg.baseOffset, logEndOffset: seg.baseOffset, recovery: null, rebuiltIndexes: [] };
+    return { segments: [seg], logStartOffset: seg.baseOffset, logEndOffset: seg.baseOffset, recovery: null, rebuiltIndexes: [], indexFilesCurrent: false };
   }
 
   // Sealed segments with a missing index: rebuild now (a corrupt one is caught on first load).
@@ -126,18 +148,26 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   const active = segments[segments.length - 1]!;
   let recovery: LoadedLog['recovery'] = null;
   const indexesPresent = haveIndex.has(`${active.baseOffset}.index`) && haveIndex.has(`${active.baseOffset}.timeindex`);
-  const opened = options.cleanShutdown && indexesPresent && (await active.openActive());
-  if (!opened) {
-    const result = await active.rebuildIndexes(config, true);
-    recovery = { ...result, segment: active.baseOffset };
-    reportRecovery(logger, active.logPath, active.baseOffset, result, options.cleanShutdown);
+  let opened = false;
+  if (options.loadFile) active.useOpener(options.loadFile);
+  try {
+    opened = options.cleanShutdown && indexesPresent && (await active.openActive());
+    if (!opened) {
+      const result = await active.rebuildIndexes(config, true);
+      recovery = { ...result, segment: active.baseOffset };
+      reportRecovery(logger, active.logPath, active.baseOffset, result, options.cleanShutdown);
+    }
+  } finally {
+    // The active segment's indexes live in memory: its files are written when it is rolled or the
+    // log is closed, and a crash rebuilds them anyway, so nothing is written here. Its log file is
+    // opened again on first use, so that thousands of idle partitions hold no descriptors.
+    await active.closeHandle();
+    active.useOpener(options.openFile);
   }
-  // The active segment's index files stay preallocated while it is active; close() trims them.
-  await active.writeIndexes(true, false);
 
   const logEndOffset = active.nextOffset;
   let logStartOffset = segments[0]!.baseOffset;
   if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
-  return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes };
+  return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes, indexFilesCurrent: opened };
 }

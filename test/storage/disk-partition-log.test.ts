@@ -406,3 +406,87 @@ function splitAll(file: Buffer): Buffer[] {
   }
   return out;
 }
+
+describe('DiskPartitionLog with thousands of partitions in mind', () => {
+  /** The real opener, counting the descriptors held and the files opened for writing. */
+  function countingOpener(): { open: OpenFile; held: () => number; writes: string[] } {
+    let held = 0;
+    const writes: string[] = [];
+    const open: OpenFile = async (path, flags) => {
+      const inner = await openStorageFile(path, flags);
+      held++;
+      if (flags.startsWith('w')) writes.push(path.slice(path.lastIndexOf('/') + 1));
+      let closed = false;
+      return Object.assign(Object.create(inner) as StorageFile, {
+        close: async () => {
+          if (!closed) {
+            closed = true;
+            held--;
+          }
+          await inner.close();
+        },
+      });
+    };
+    return { open, held: () => held, writes };
+  }
+
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function closedCleanlyWith(values: string[]): Promise<string> {
+    const d = await tempDir();
+    cleanups.push(d.remove);
+    const dir = join(d.path, 'topic-0');
+    const log = await openDiskPartitionLog(dir, 'topic', 0, config({ indexIntervalBytes: 1 }), { cleanShutdown: true, batchCache: null });
+    for (const v of values) await log.append(batch([v]), { leaderEpoch: 0 });
+    await log.close();
+    return dir;
+  }
+
+  it('holds no descriptor after a clean open until it is used, and its close then writes nothing', async () => {
+    const dir = await closedCleanlyWith(['a', 'b', 'c']);
+    const before = await Promise.all(['.log', '.index', '.timeindex'].map((ext) => stat(join(dir, `00000000000000000000${ext}`))));
+    const files = countingOpener();
+    const log = await openDiskPartitionLog(dir, 'topic', 0, config({ indexIntervalBytes: 1 }), { cleanShutdown: true, batchCache: null, openFile: files.open });
+    expect(log.logEndOffset).toBe(3n);
+    expect(files.held()).toBe(0);
+    // Used: opened on demand.
+    expect(decode((await log.read(0n, { maxBytes: 1 << 20 })).records).map((r) => r.value)).toEqual(['a', 'b', 'c']);
+    expect(files.held()).toBe(1);
+    await log.close();
+    expect(files.held()).toBe(0);
+    expect(files.writes).toEqual([]);
+    const after = await Promise.all(['.log', '.index', '.timeindex'].map((ext) => stat(join(dir, `00000000000000000000${ext}`))));
+    expect(after.map((s) => s.size)).toEqual(before.map((s) => s.size));
+  });
+
+  it('writes its indexes on close once it was appended to, and opens cleanly again', async () => {
+    const dir = await closedCleanlyWith(['a', 'b']);
+    const indexBefore = (await stat(join(dir, '00000000000000000000.index'))).size;
+    const files = countingOpener();
+    const log = await openDiskPartitionLog(dir, 'topic', 0, config({ indexIntervalBytes: 1 }), { cleanShutdown: true, batchCache: null, openFile: files.open });
+    await log.append(batch(['c']), { leaderEpoch: 0 });
+    await log.close();
+    expect(files.writes.sort()).toEqual(['00000000000000000000.index', '00000000000000000000.timeindex']);
+    expect(files.held()).toBe(0);
+    const reopened = await openDiskPartitionLog(dir, 'topic', 0, config({ indexIntervalBytes: 1 }), { cleanShutdown: true, batchCache: null });
+    cleanups.push(() => reopened.close());
+    expect(reopened.recovery).toBeNull();
+    expect(decode((await reopened.read(0n, { maxBytes: 1 << 20 })).records).map((r) => r.value)).toEqual(['a', 'b', 'c']);
+    // One more entry (8 bytes) for the batch appended, trimmed to its entries.
+    expect((await stat(join(dir, '00000000000000000000.index'))).size).toBe(indexBefore + 8);
+  });
+
+  it('after a crash, recovers without writing and writes the rebuilt indexes on close', async () => {
+    const dir = await closedCleanlyWith(['a', 'b']);
+    const files = countingOpener();
+    const log = await openDiskPartitionLog(dir, 'topic', 0, config({ indexIntervalBytes: 1 }), { cleanShutdown: false, batchCache: null, openFile: files.open });
+    expect(log.recovery).not.toBeNull();
+    expect(files.held()).toBe(0);
+    expect(files.writes).toEqual([]);
+    await log.close();
+    expect(files.writes.sort()).toEqual(['00000000000000000000.index', '00000000000000000000.timeindex']);
+  });
+});

@@ -458,6 +458,27 @@ describe('LogManager on disk', () => {
     expect(manager.all()).toHaveLength(4);
   });
 
+  it('explains a partition that cannot be opened for lack of file descriptors', async () => {
+    let manager = await openDisk();
+    for (const p of [0, 1, 2]) await manager.create('t', p, DEFAULT_LOG_CONFIG);
+    await manager.close();
+    const emfile: DiskPartitionLogOpener = async (dir, topic, partition, config, options) => {
+      if (partition === 1) throw Object.assign(new Error(`EMFILE: too many open files, open '${dir}/00000000000000000000.index'`), { code: 'EMFILE' });
+      return openDiskPartitionLog(dir, topic, partition, config, options);
+    };
+    const failure = await openDisk({ openPartitionLog: emfile, concurrency: 4 }).catch((err: unknown) => err as Error);
+    expect(failure).toBeInstanceOf(StorageError);
+    const message = (failure as Error).message;
+    expect(message).toMatch(/^cannot open partition t-1 in .*: too many open files \(EMFILE\)/);
+    // What the partitions need (3 partitions, 4 opened at a time with 3 files each) and how to raise the limit.
+    expect(message).toMatch(/With 3 partitions the broker needs up to about 271 descriptors/);
+    expect(message).toMatch(/ulimit -n 4096/);
+    expect(message).toMatch(/LimitNOFILE=4096/);
+    if (process.platform === 'linux') expect(message).toMatch(/soft limit \d+, hard limit \d+, from \/proc\/self\/limits/);
+    manager = await openDisk();
+    expect(manager.all()).toHaveLength(3);
+  });
+
   it('refuses work after close', async () => {
     const manager = await openDisk();
     await manager.create('t', 0, DEFAULT_LOG_CONFIG);

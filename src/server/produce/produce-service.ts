@@ -47,12 +47,15 @@ import { hasTransactionalBatch, validateRecords, type LogValidatorConfig, type V
 import { ProducerStateManager } from '../../storage/producer-state.js';
 import { partitionDirName } from '../../storage/segment-files.js';
 import { StorageError, type AppendResult, type PartitionLog } from '../../storage/types.js';
+import { forEachBounded } from '../../util/bounded.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AppendEvents } from '../append-events.js';
 import { LEADER_EPOCH } from '../leader-epoch.js';
 import { storageFailureCode } from '../storage-failure.js';
 
+/** Producer state snapshots written at once on close (each holds a file and its directory open). */
+const SNAPSHOT_CONCURRENCY = 16;
 
 export interface PartitionProduceResult {
   errorCode: number;
@@ -366,17 +369,16 @@ export class ProduceService {
     this.closing ??= (async () => {
       if (this.expiryTimer !== undefined) this.options.clock.clearTimeout(this.expiryTimer);
       const { logs, logger } = this.options;
-      await Promise.all(
-        [...this.partitions.values()].map(async (entry) => {
-          const manager = entry.manager ?? (await entry.loading?.catch(() => null)) ?? null;
-          if (!manager || logs.get(entry.log.topic, entry.log.partition) !== entry.log) return;
-          try {
-            await manager.close();
-          } catch (err) {
-            logger.warn({ err, topic: entry.log.topic, partition: entry.log.partition }, 'writing the producer state snapshot on close failed');
-          }
-        }),
-      );
+      // Bounded: with thousands of partitions, writing every snapshot at once runs out of file descriptors.
+      await forEachBounded([...this.partitions.values()], SNAPSHOT_CONCURRENCY, async (entry) => {
+        const manager = entry.manager ?? (await entry.loading?.catch(() => null)) ?? null;
+        if (!manager || logs.get(entry.log.topic, entry.log.partition) !== entry.log) return;
+        try {
+          await manager.close();
+        } catch (err) {
+          logger.warn({ err, topic: entry.log.topic, partition: entry.log.partition }, 'writing the producer state snapshot on close failed');
+        }
+      });
     })();
     return this.closing;
   }

@@ -1,0 +1,47 @@
+/**
+ * Bounded concurrency for work over many items (Kafka's fixed pools of recovery threads per log
+ * dir): at most `limit` calls of `fn` are in flight at once.
+ *
+ * Why bounded: each call of the storage layer opens files, and a broker with thousands of
+ * partitions that starts all of them at once runs out of file descriptors (EMFILE) and floods
+ * libuv's thread pool, so nothing finishes sooner and everything may fail.
+ *
+ * Never rejects: every failure is collected and returned, so a caller can never leave a rejected
+ * promise unhandled, and the calls already running finish before it returns (none outlives it).
+ */
+
+export interface BoundedOptions {
+  /** Start no new call after the first failure (opening: one failure fails the whole). Default false: every item gets its call (closing). */
+  stopOnError?: boolean;
+}
+
+/** Runs `fn` over `items`, at most `limit` at once, in order of start. Resolves with the failures (empty when none). */
+export async function forEachBounded<T>(
+  items: Iterable<T>,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+  options: BoundedOptions = {},
+): Promise<unknown[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  const errors: unknown[] = [];
+  const iterator = items[Symbol.iterator]();
+  let exhausted = false;
+  const worker = async (): Promise<void> => {
+    while (!exhausted && !(options.stopOnError === true && errors.length > 0)) {
+      const next = iterator.next();
+      if (next.done === true) {
+        exhausted = true;
+        return;
+      }
+      try {
+        await fn(next.value);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < limit && !exhausted; i++) workers.push(worker());
+  await Promise.all(workers);
+  return errors;
+}
