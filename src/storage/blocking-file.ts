@@ -14,8 +14,8 @@
  * (a cold read from disk, or a 4 MiB chunk of a segment recovered after a crash). After loading,
  * each segment goes back to the log's ordinary, asynchronous files.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
-import type { OpenFile, StorageFile } from './segment-files.js';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, writeSync, writevSync } from 'node:fs';
+import type { OpenFile, ReadText, StorageFile } from './segment-files.js';
 
 /** The longest stretch of synchronous file work between two turns of the event loop. */
 const YIELD_EVERY_MS = 10;
@@ -86,3 +86,6 @@ export function blockingOpener(): OpenFile {
     return new BlockingFile(openSync(path, flags), pace);
   };
 }
+
+/** Reads a small text file (partition.metadata, log-start-offset) with one synchronous call. */
+export const blockingReadText: ReadText = (file) => settle(() => readFileSync(file, 'utf8'));

@@ -48,11 +48,11 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { forEachBounded } from '../util/bounded.js';
 import { isTooManyOpenFiles, readOpenFileLimit, tooManyOpenFilesAdvice } from '../util/open-file-limit.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { blockingOpener } from './blocking-file.js';
+import { blockingOpener, blockingReadText } from './blocking-file.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionMetadataError, readPartitionMetadata, writePartitionMetadata } from './partition-metadata-file.js';
-import { errorCode, inspectLogStartOffset, LOG_START_OFFSET_FILE, parsePartitionDirName, partitionDirName, syncDir, type OpenFile } from './segment-files.js';
+import { errorCode, parsePartitionDirName, partitionDirName, syncDir, type OpenFile } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
 export interface LogManager {
@@ -400,7 +400,6 @@ class DiskLogManager implements LogManager {
       async ({ topic, partition, dir, cleanShutdown }) => {
         const name = partitionDirName(topic, partition);
         const topicId = await this.readTopicId(path.join(dir, name));
-        await this.checkLogStartOffset(path.join(dir, name));
         let log: PartitionLog;
         try {
           log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn, logger, loadFile });
@@ -419,25 +418,12 @@ class DiskLogManager implements LogManager {
   /** A partition's partition.metadata; a malformed one is reported and counts as none (the metadata layer may rewrite it). */
   private async readTopicId(partitionDir: string): Promise<string | undefined> {
     try {
-      return (await readPartitionMetadata(partitionDir)) ?? undefined;
+      return (await readPartitionMetadata(partitionDir, blockingReadText)) ?? undefined;
     } catch (err) {
       if (!(err instanceof PartitionMetadataError)) throw err;
       this.settings.logger.warn({ err, dir: partitionDir }, `${err.message}: the partition's topic id is unknown`);
       return undefined;
     }
-  }
-
-  /**
-   * A log start offset file that cannot be read is reported and then counts as none, as Kafka
-   * treats a log-start-offset-checkpoint it cannot read: the log starts at its first segment.
-   */
-  private async checkLogStartOffset(partitionDir: string): Promise<void> {
-    const read = await inspectLogStartOffset(partitionDir);
-    if (!('problem' in read)) return;
-    this.settings.logger.warn(
-      { dir: partitionDir, file: path.join(partitionDir, LOG_START_OFFSET_FILE), problem: read.problem },
-      `${read.problem}: ignored, so the log starts at the base offset of its first segment (records below a DeleteRecords offset that were not yet removed are readable again until the next DeleteRecords)`,
-    );
   }
 
   /** Undoes a failed open: closes what was opened (without marking a clean shutdown) and unlocks. */

@@ -18,7 +18,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorCode, openStorageFile, replaceFileDurably, type OpenFile } from './segment-files.js';
+import { errorCode, openStorageFile, replaceFileDurably, type OpenFile, type ReadText } from './segment-files.js';
 import { StorageError } from './types.js';
 
 export const PARTITION_METADATA_FILE = 'partition.metadata';
@@ -73,11 +73,11 @@ export function decodePartitionMetadata(text: string, location: string): string 
  * partition.metadata (a partition written before the file existed). Throws PartitionMetadataError
  * when the file is malformed, StorageError when it cannot be read.
  */
-export async function readPartitionMetadata(dir: string): Promise<string | null> {
+export async function readPartitionMetadata(dir: string, readText: ReadText = (f) => readFile(f, 'utf8')): Promise<string | null> {
   const file = join(dir, PARTITION_METADATA_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readText(file);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return null;
     throw new StorageError(`Error while reading partition metadata file ${file}`, err);

@@ -26,9 +26,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { blockingReadText } from './blocking-file.js';
 import { LogSegment } from './log-segment.js';
 import type { RecoveryResult } from './log-segment.js';
-import { LOG_START_OFFSET_FILE, parseSegmentFileName, readLogStartOffset, segmentFileName, syncDir } from './segment-files.js';
+import { inspectLogStartOffset, LOG_START_OFFSET_FILE, parseSegmentFileName, segmentFileName, syncDir } from './segment-files.js';
 import type { OpenFile } from './segment-files.js';
 import type { LogConfig } from './types.js';
 
@@ -126,7 +127,18 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   const segments = bases.map((b, i) =>
     LogSegment.existing(dir, b, stats[i]!.size, stats[i]!.mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
   );
-  const persistedStart = names.includes(LOG_START_OFFSET_FILE) ? await readLogStartOffset(dir) : null;
+  let persistedStart: bigint | null = null;
+  if (names.includes(LOG_START_OFFSET_FILE)) {
+    const read = await inspectLogStartOffset(dir, blocking ? blockingReadText : undefined);
+    if ('offset' in read) persistedStart = read.offset;
+    else if ('problem' in read) {
+      // As Kafka treats a log-start-offset-checkpoint it cannot read: reported, then counted as none.
+      logger.warn(
+        { dir, file: join(dir, LOG_START_OFFSET_FILE), problem: read.problem },
+        `${read.problem}: ignored, so the log starts at the base offset of its first segment (records below a DeleteRecords offset that were not yet removed are readable again until the next DeleteRecords)`,
+      );
+    }
+  }
 
   if (segments.length === 0) {
     const seg = await LogSegment.create(dir, persistedStart ?? 0n, config.segmentIndexBytes, options.openFile, options.nowMs);

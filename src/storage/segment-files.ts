@@ -191,22 +191,24 @@ function remainingAfter(buffers: Buffer[], written: number): Buffer[] {
   return rest;
 }
 
-/** Reads the log start offset file of a partition directory; null when there is none or it is unreadable. */
-export async function readLogStartOffset(dir: string): Promise<bigint | null> {
-  const read = await inspectLogStartOffset(dir);
-  return 'offset' in read ? read.offset : null;
-}
+/** Reads a whole small text file; loading at start passes a synchronous one (blocking-file.ts). */
+export type ReadText = (file: string) => Promise<string>;
+
+const readTextAsync: ReadText = (file) => readFile(file, 'utf8');
 
 /**
  * The log start offset file of a partition directory, read: its offset, `missing`, or what is
  * wrong with it (the file, the line and the byte where it goes wrong, and what is there), for the
  * warning Kafka gives when it cannot read its log-start-offset-checkpoint.
  */
-export async function inspectLogStartOffset(dir: string): Promise<{ offset: bigint } | { missing: true } | { problem: string }> {
+export async function inspectLogStartOffset(
+  dir: string,
+  readText: ReadText = readTextAsync,
+): Promise<{ offset: bigint } | { missing: true } | { problem: string }> {
   const file = join(dir, LOG_START_OFFSET_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readText(file);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return { missing: true };
     return { problem: `${file} cannot be read: ${(err as Error).message}` };

@@ -6,7 +6,7 @@ import {
   parsePartitionDirName,
   parseSegmentFileName,
   partitionDirName,
-  readLogStartOffset,
+  inspectLogStartOffset,
   segmentFileName,
   writeFully,
   openStorageFile,
@@ -49,15 +49,15 @@ describe('log start offset file', () => {
     for (const c of cleanups.splice(0)) await c();
   });
 
-  it('round-trips through an atomic replace, and reads null when missing or unreadable', async () => {
+  it('round-trips through an atomic replace, and says when it is missing or unreadable', async () => {
     const d = await tempDir();
     cleanups.push(d.remove);
-    expect(await readLogStartOffset(d.path)).toBeNull();
+    expect(await inspectLogStartOffset(d.path)).toEqual({ missing: true });
     await writeLogStartOffset(d.path, 12345678901234n);
-    expect(await readLogStartOffset(d.path)).toBe(12345678901234n);
+    expect(await inspectLogStartOffset(d.path)).toEqual({ offset: 12345678901234n });
     expect(await readdir(d.path)).toEqual(['log-start-offset']);
     await writeFile(join(d.path, 'log-start-offset'), 'garbage');
-    expect(await readLogStartOffset(d.path)).toBeNull();
+    expect(await inspectLogStartOffset(d.path)).toEqual({ problem: expect.stringContaining('not the version 0') });
   });
 
   it('keeps the old file and leaves no temporary file when a replace fails', async () => {
@@ -70,7 +70,7 @@ describe('log start offset file', () => {
     };
     await expect(replaceFileDurably(d.path, 'log-start-offset', Buffer.from('0\n8\n'), failingSync)).rejects.toMatchObject({ code: 'EIO' });
     expect(await readdir(d.path)).toEqual(['log-start-offset']);
-    expect(await readLogStartOffset(d.path)).toBe(7n);
+    expect(await inspectLogStartOffset(d.path)).toEqual({ offset: 7n });
   });
 });
 
