@@ -225,7 +225,7 @@ class Code {
   markUnused(from: number, params: string[]): void {
     const body = this.lines.slice(from + 1).join('\n');
     for (const p of params) {
-      if (!new RegExp(`\\b${p}\\b`).test(body)) this.lines[from] = this.lines[from]!.replace(`(${p}:`, `(_${p}:`).replace(` ${p}:`, ` _${p}:`);
+      if (!new RegExp(`\\b${p}\\b`).test(body)) this.lines[from] = this.lines[from].replace(`(${p}:`, `(_${p}:`).replace(` ${p}:`, ` _${p}:`);
     }
   }
 }
@@ -730,7 +730,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const protoAt = process.argv.indexOf('--protocol');
   if (protoAt >= 0) protocolDir = process.argv[protoAt + 1]!;
   const outAt = process.argv.indexOf('--out');
-  const outDir = outAt >= 0 ? process.argv[outAt + 1]! : join(root, 'src', 'protocol', 'generated');
+  const outDir = outAt >= 0 ? process.argv[outAt + 1] : join(root, 'src', 'protocol', 'generated');
   const files = generate(outDir);
   console.log(`generated ${files.length} files in ${relative(root, outDir) || outDir}`);
 }

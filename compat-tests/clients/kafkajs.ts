@@ -48,7 +48,7 @@ function asClientError(err: unknown): ClientError {
     }
     const next = e.cause ?? e.originalError ?? (Array.isArray(e.errors) ? e.errors[0] : undefined);
     if (!next) break;
-    e = next as typeof e;
+    e = next;
   }
   const top = err as Error;
   return new ClientError('kafkajs', top.message ?? String(err), null, top.name ?? 'Error', 'unknown');

@@ -256,7 +256,7 @@ export class PlatformaticDriver implements ClientDriver {
                   partitions: partitions.map((partition) => ({
                     partition,
                     currentLeaderEpoch: -1,
-                    fetchOffset: next[partition]!,
+                    fetchOffset: next[partition],
                     lastFetchedEpoch: -1,
                     partitionMaxBytes: options.maxBytes ?? 1024 * 1024,
                   })),
@@ -269,7 +269,7 @@ export class PlatformaticDriver implements ClientDriver {
                 for (const batch of rp.records ?? []) {
                   for (const r of batch.records) {
                     const offset = batch.firstOffset + BigInt(r.offsetDelta);
-                    if (offset < next[rp.partitionIndex]!) continue; // a batch starting below the fetch offset
+                    if (offset < next[rp.partitionIndex]) continue; // a batch starting below the fetch offset
                     got.push({
                       partition: rp.partitionIndex,
                       offset: Number(offset),
@@ -282,7 +282,7 @@ export class PlatformaticDriver implements ClientDriver {
                     progressed = true;
                   }
                   const end = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-                  if (end > next[rp.partitionIndex]!) next[rp.partitionIndex] = end;
+                  if (end > next[rp.partitionIndex]) next[rp.partitionIndex] = end;
                 }
               }
             }

@@ -177,7 +177,7 @@ function entityOf(values: EntityFlags): { type: EntityType; name: string | undef
   if (types.length === 0) throw new UsageError('Must specify --entity-type (or one of --topic, --broker, --broker-defaults)', USAGE);
   if (types.length > 1) throw new UsageError('Only one entity type may be specified', USAGE);
   if (names.length > 1) throw new UsageError('Only one entity name may be specified', USAGE);
-  const type = types[0]!;
+  const type = types[0];
   if (KAFKA_ONLY.includes(type)) throw new UsageError(`entity type '${type}' is not supported: Gregor has topic and broker configs only`, USAGE);
   if (!(SUPPORTED as readonly string[]).includes(type)) throw new UsageError(`Invalid entity type ${type}, the entity type must be one of topics, brokers`, USAGE);
   return { type: type as EntityType, name: names[0] };
@@ -216,16 +216,16 @@ async function describe(io: CliIo, admin: Admin, type: EntityType, name: string 
   const configs = entities.length > 0 ? await admin.describeConfigs(entities.map((e) => resourceOf(type, e)), { includeSynonyms: true }) : [];
   const shown = entities.map((entity, i) => {
     const source = dynamicSource(type, entity);
-    return configs[i]!.filter((e) => all || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return configs[i].filter((e) => all || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   });
   if (format === 'json') {
-    io.stdout.write(`${toJson(entities.map((entity, i) => ({ entityType: type, entityName: entity, configs: shown[i]!.map(jsonEntry) })))}\n`);
+    io.stdout.write(`${toJson(entities.map((entity, i) => ({ entityType: type, entityName: entity, configs: shown[i].map(jsonEntry) })))}\n`);
     return;
   }
   let out = '';
   entities.forEach((entity, i) => {
     out += entity === BROKER_DEFAULT ? `Default configs for ${type} in the cluster are:\n` : `${all ? 'All' : 'Dynamic'} configs for ${singular(type)} ${entity} are:\n`;
-    for (const e of shown[i]!) {
+    for (const e of shown[i]) {
       const synonyms = e.synonyms.map((s) => `${configSourceName(s.source)}:${s.name}=${s.value}`).join(', ');
       out += `  ${e.name}=${e.value} sensitive=${e.isSensitive} synonyms={${synonyms}}\n`;
     }
@@ -257,7 +257,7 @@ async function alter(admin: Admin, type: EntityType, name: string, additions: Re
   // As ConfigCommand: a key to delete must be set on the entity itself.
   const [current] = await admin.describeConfigs([resource]);
   const source = dynamicSource(type, name);
-  const set = new Set(current!.filter((e) => e.source === source).map((e) => e.name));
+  const set = new Set(current.filter((e) => e.source === source).map((e) => e.name));
   const invalid = deletions.filter((d) => !set.has(d));
   if (invalid.length > 0) throw new IllegalArgument(`Invalid config(s): ${invalid.join(',')}`);
   const ops: AlterConfigOp[] = [
@@ -280,7 +280,7 @@ export async function parseAdditions(addConfig: string | undefined, addConfigFil
       if (parts.length !== 2) {
         throw new IllegalArgument('Invalid entity config: all configs to be added must be in the format "key=val" or  "key=[val1,val2]" to group values which contain commas.');
       }
-      out.set(parts[0]!.trim(), parts[1]!.replace(/[[\]]/g, '').trim());
+      out.set(parts[0].trim(), parts[1].replace(/[[\]]/g, '').trim());
     }
   }
   for (const k of out.keys()) {

@@ -318,7 +318,7 @@ class ConsoleConsumer {
       let i = 0;
       for (; i < records.length; i++) {
         if (this.maxMessages !== -1 && this.count >= this.maxMessages) break;
-        this.formatter.format(records[i]!, out);
+        this.formatter.format(records[i], out);
         this.count++;
       }
       this.rewind(records, i);
@@ -330,7 +330,7 @@ class ConsoleConsumer {
   private rewind(records: readonly ConsumerRecord[], from: number): void {
     const seen = new Set<string>();
     for (let i = from; i < records.length; i++) {
-      const r = records[i]!;
+      const r = records[i];
       const key = `${r.topic}:${r.partition}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -342,7 +342,7 @@ class ConsoleConsumer {
     if (out.length === 0 || this.outputBroken) return Promise.resolve();
     const data = Buffer.concat(out);
     return new Promise((resolve) => {
-      if (this.io.stdout.write(data)) return resolve();
+      if (this.io.stdout.write(data)) { resolve(); return; }
       const done = (): void => {
         this.io.stdout.off('drain', done);
         this.io.stdout.off('error', done);

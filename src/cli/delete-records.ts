@@ -90,7 +90,7 @@ export async function runDeleteRecords(argv: string[], io: CliIo = PROCESS_IO): 
     admin = toolAdmin(bootstrap, props, 'delete-records-tool', USAGE);
     if (fromFile === undefined) {
       const [d] = await admin.describeTopics([values.topic!]);
-      const ids = partition !== undefined ? [partition] : d!.partitions.map((p) => p.partition);
+      const ids = partition !== undefined ? [partition] : d.partitions.map((p) => p.partition);
       deletions = ids.map((p) => ({ topic: values.topic!, partition: p, offset: offset! }));
     }
     io.stdout.write('Executing records delete operation\n');

@@ -87,7 +87,7 @@ export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise
   // --shift-by and --to-offset may take a negative number, which parseArgs would read as a flag.
   const args = [...argv];
   for (let i = 0; i + 1 < args.length; i++) {
-    if ((args[i] === '--shift-by' || args[i] === '--to-offset') && /^-\d/.test(args[i + 1]!)) args.splice(i, 2, `${args[i]}=${args[i + 1]}`);
+    if ((args[i] === '--shift-by' || args[i] === '--to-offset') && /^-\d/.test(args[i + 1])) args.splice(i, 2, `${args[i]}=${args[i + 1]}`);
   }
   const { values } = parseToolFlags(
     args,
@@ -166,7 +166,7 @@ export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise
     const topics = values.topic ?? [];
     if (topics.length === 0 && !values['all-topics']) throw new UsageError('Option --reset-offsets takes one of these options: --all-topics, --topic', USAGE);
     if (topics.length > 0 && values['all-topics']) throw new UsageError('Option --all-topics cannot be used with --topic', USAGE);
-    reset = { kind: specs[0]!, topics: topics.map(parseTopicArg), allTopics: Boolean(values['all-topics']), value: 0n };
+    reset = { kind: specs[0], topics: topics.map(parseTopicArg), allTopics: Boolean(values['all-topics']), value: 0n };
     if (reset.kind === 'to-offset') reset.value = bigIntFlag('--to-offset', values['to-offset']!, 0n);
     if (reset.kind === 'shift-by') reset.value = bigIntFlag('--shift-by', values['shift-by']!, null);
     if (reset.kind === 'to-datetime') reset.value = BigInt(parseDateTime(values['to-datetime']!));
@@ -388,7 +388,7 @@ function printOffsets(groupId: string, rows: Row[], o: Output): void {
   const c = Math.max(15, ...rows.map((r) => (r.consumerId ?? MISSING).length));
   const h = Math.max(15, ...rows.map((r) => (r.host ?? MISSING).length));
   const line = (cols: string[]) =>
-    `\n${cols[0]!.padEnd(g)} ${cols[1]!.padEnd(t)} ${cols[2]!.padEnd(10)} ${cols[3]!.padEnd(15)} ${cols[4]!.padEnd(15)} ${cols[5]!.padEnd(15)} ${cols[6]!.padEnd(c)} ${cols[7]!.padEnd(h)} ${cols[8]!}`;
+    `\n${cols[0].padEnd(g)} ${cols[1].padEnd(t)} ${cols[2].padEnd(10)} ${cols[3].padEnd(15)} ${cols[4].padEnd(15)} ${cols[5].padEnd(15)} ${cols[6].padEnd(c)} ${cols[7].padEnd(h)} ${cols[8]}`;
   o.out.push(line(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']));
   for (const r of rows) {
     const lag = r.offset !== null && r.logEndOffset !== null ? String(r.logEndOffset - r.offset) : MISSING;
@@ -417,7 +417,7 @@ function describeMembers(d: GroupDescription, verbose: boolean, o: Output): void
   const h = Math.max(15, ...d.members.map((m) => m.host.length));
   const k = Math.max(15, ...d.members.map((m) => m.clientId.length));
   const line = (cols: string[]) =>
-    `\n${cols[0]!.padEnd(g)} ${cols[1]!.padEnd(c)} ${cols[2]!.padEnd(i)} ${cols[3]!.padEnd(h)} ${cols[4]!.padEnd(k)} ${cols[5]!.padEnd(15)} ${verbose ? cols[6]! : ''}`;
+    `\n${cols[0].padEnd(g)} ${cols[1].padEnd(c)} ${cols[2].padEnd(i)} ${cols[3].padEnd(h)} ${cols[4].padEnd(k)} ${cols[5].padEnd(15)} ${verbose ? cols[6] : ''}`;
   o.out.push(line(['GROUP', 'CONSUMER-ID', 'GROUP-INSTANCE-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']));
   for (const m of d.members) {
     o.out.push(line([d.groupId, m.memberId, m.groupInstanceId ?? MISSING, m.host, m.clientId, String(m.assignment.length), formatAssignment(m.assignment)]));

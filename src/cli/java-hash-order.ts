@@ -65,7 +65,7 @@ export class JavaHashMapOrder {
     if (this.present.has(key)) return;
     if (this.table === null) this.resize();
     const table = this.table!;
-    const bucket = table[spread(javaStringHash(key)) & (table.length - 1)]!;
+    const bucket = table[spread(javaStringHash(key)) & (table.length - 1)];
     bucket.push(key);
     this.present.add(key);
     if (bucket.length - 2 >= TREEIFY_THRESHOLD - 1 && table.length < MIN_TREEIFY_CAPACITY) this.resize();
@@ -96,9 +96,9 @@ export class JavaHashMapOrder {
     const table: string[][] = Array.from({ length: newCap }, () => []);
     if (old) {
       for (let j = 0; j < oldCap; j++) {
-        for (const key of old[j]!) {
+        for (const key of old[j]) {
           const hi = (spread(javaStringHash(key)) & oldCap) !== 0;
-          table[hi ? j + oldCap : j]!.push(key);
+          table[hi ? j + oldCap : j].push(key);
         }
       }
     }

@@ -284,7 +284,7 @@ class ConsoleProducer {
       this.io.stdin.destroy();
     };
     process.on('SIGINT', onSigint);
-    const progressTimer = this.showProgress ? setInterval(() => this.progress(), 250) : undefined;
+    const progressTimer = this.showProgress ? setInterval(() => { this.progress(); }, 250) : undefined;
     let exit = 0;
     try {
       await this.readLines();

@@ -73,7 +73,7 @@ export async function run(argv: readonly string[], io: CliIo = PROCESS_IO): Prom
       if (rest.length === 0) {
         io.stderr.write(`gregor ${command}: ${err.message}\n\n${err.usage}`);
       } else {
-        const synopsis = err.usage.split('\n', 1)[0]!;
+        const synopsis = err.usage.split('\n', 1)[0];
         io.stderr.write(`gregor ${command}: ${err.message}\n${synopsis}  ('gregor ${command} --help' lists every option)\n`);
       }
       return 2;

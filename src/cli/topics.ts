@@ -255,7 +255,7 @@ async function create(
   for (const c of configArgs) {
     const parts = c.split(/\s*=\s*/);
     if (parts.length !== 2) throw new IllegalArgument('requirement failed: Invalid topic config: all configs to be added must be in the format "key=val".');
-    configs[parts[0]!.trim()] = parts[1]!.trim();
+    configs[parts[0].trim()] = parts[1].trim();
   }
   if (name.includes('.') || name.includes('_')) {
     out.push("WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.\n");
@@ -319,12 +319,12 @@ async function describe(admin: Admin, flags: DescribeFlags, partitionsPerRespons
   const describeConfigs = !reportUnavailable && !reportUnderReplicated && !reportUnderMinIsr && !reportAtMinIsr;
   const describePartitions = !flags['topics-with-overrides'];
   ordered.forEach((td, i) => {
-    const config = configs[i]!;
+    const config = configs[i];
     const nonDefault = javaConfigOrder(config).filter((e) => !e.isDefault);
     const jsonPartitions: unknown[] = [];
     const showTopic = describeConfigs && (!flags['topics-with-overrides'] || nonDefault.length > 0) && td.partitions.length > 0;
     if (showTopic && !json) {
-      const first = td.partitions[0]!;
+      const first = td.partitions[0];
       let line = `Topic: ${td.name}`;
       if (td.topicId !== '00000000-0000-0000-0000-000000000000') line += `\tTopicId: ${kafkaUuid(td.topicId)}`;
       line += `\tPartitionCount: ${td.partitions.length}`;

@@ -230,7 +230,7 @@ export class Admin {
       g.push(i);
     });
     for (const [node, indexes] of groups) {
-      const entries = await this.client.retrying(() => this.describeConfigsOnce(node, indexes.map((i) => resources[i]!), options));
+      const entries = await this.client.retrying(() => this.describeConfigsOnce(node, indexes.map((i) => resources[i]), options));
       indexes.forEach((idx, j) => (out[idx] = entries[j]!));
     }
     return out;

@@ -85,7 +85,7 @@ export function parseBootstrapServers(value: string | readonly string[]): Broker
     if (!m || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new Error(`Please provide valid host:port like host1:9091,host2:9092 (got '${entry}')`);
     }
-    return { host: m[1]!, port };
+    return { host: m[1], port };
   });
 }
 
@@ -133,7 +133,7 @@ export class KafkaClient {
     }
     let lastError: unknown;
     for (let i = 0; i < this.bootstrap.length; i++) {
-      const addr = this.bootstrap[this.nextBootstrap++ % this.bootstrap.length]!;
+      const addr = this.bootstrap[this.nextBootstrap++ % this.bootstrap.length];
       try {
         return await this.connectionTo(addr);
       } catch (err) {

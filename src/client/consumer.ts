@@ -160,7 +160,7 @@ export class Consumer {
       s.position = null;
       s.pending = offset;
     }
-    for (let i = this.fetched.length - 1; i >= 0; i--) if (this.fetched[i]!.key === tpKey(topic, partition)) this.fetched.splice(i, 1);
+    for (let i = this.fetched.length - 1; i >= 0; i--) if (this.fetched[i].key === tpKey(topic, partition)) this.fetched.splice(i, 1);
   }
 
   /** Next offset per assigned partition (only those known). */
@@ -510,7 +510,7 @@ export class Consumer {
         const batchNext = batch.nextOffset;
         if (batchNext <= position) return;
         if (this.isolationLevel === 1) {
-          while (aborted.length > 0 && aborted[0]!.firstOffset <= batch.lastOffset) abortedProducers.add(aborted.shift()!.producerId);
+          while (aborted.length > 0 && aborted[0].firstOffset <= batch.lastOffset) abortedProducers.add(aborted.shift()!.producerId);
         }
         if (batch.isControl) {
           if (this.isolationLevel === 1) {

@@ -206,10 +206,10 @@ export class Producer {
     }
     const timestamp = record.timestamp ?? Date.now();
     return new Promise<RecordMetadata>((resolve, reject) => {
-      const state = this.partitionState(record.topic, partition!);
+      const state = this.partitionState(record.topic, partition);
       let batch = state.queue[state.queue.length - 1];
       if (!batch || batch.bytes + size > this.batchSize) {
-        batch = { topic: record.topic, partition: partition!, records: [], deferreds: [], bytes: 0, createdAt: Date.now(), baseSequence: -1, attempts: 0 };
+        batch = { topic: record.topic, partition: partition, records: [], deferreds: [], bytes: 0, createdAt: Date.now(), baseSequence: -1, attempts: 0 };
         state.queue.push(batch);
       }
       batch.records.push({
@@ -492,8 +492,7 @@ export class Producer {
 
   private completeBatch(state: PartitionState, batch: Batch, baseOffset: bigint): void {
     state.inFlight--;
-    batch.deferreds.forEach((d, i) =>
-      d.resolve({ topic: batch.topic, partition: batch.partition, offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i), timestamp: d.timestamp }),
+    batch.deferreds.forEach((d, i) => { d.resolve({ topic: batch.topic, partition: batch.partition, offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i), timestamp: d.timestamp }); },
     );
     this.release(batch);
   }
@@ -507,7 +506,7 @@ export class Producer {
       this.metadataStale.add(batch.topic);
       state.retry.push(batch);
       state.retry.sort((a, b) => a.baseSequence - b.baseSequence);
-      setTimeout(() => this.kick(), this.client.retryBackoffMs);
+      setTimeout(() => { this.kick(); }, this.client.retryBackoffMs);
       return;
     }
     this.failBatch(batch, err);

@@ -537,7 +537,7 @@ export class BrokerConfigError extends Error {
   constructor(readonly problems: readonly BrokerConfigProblem[]) {
     super(
       problems.length === 1
-        ? withWhere(problems[0]!)
+        ? withWhere(problems[0])
         : `${problems.length} configuration errors:\n${problems.map((p) => `  - ${withWhere(p)}`).join('\n')}`,
     );
   }
@@ -720,14 +720,14 @@ export function parseListenerSecurityProtocolMap(value: string): Record<string, 
   if (trimmed.length === 0) return out;
   for (const pair of trimmed.split(/\s*,\s*/)) {
     const parts = pair.split(/\s*:\s*/);
-    if (parts.length !== 2 || parts[0]!.length === 0) {
+    if (parts.length !== 2 || parts[0].length === 0) {
       throw new ConfigException(`Error parsing configuration property 'listener.security.protocol.map': '${pair}' is not a NAME:PROTOCOL pair`);
     }
-    const protocol = parts[1]!.toUpperCase();
+    const protocol = parts[1].toUpperCase();
     if (!SECURITY_PROTOCOLS.includes(protocol)) {
       throw new ConfigException(`Invalid security protocol \`${parts[1]}\` defined in listener.security.protocol.map`);
     }
-    out[parts[0]!.toUpperCase()] = protocol;
+    out[parts[0].toUpperCase()] = protocol;
   }
   return out;
 }
@@ -761,7 +761,7 @@ export function listenerShorthandFlags(resolved: ResolvedBrokerConfig, newHost: 
     flags['advertised.listeners'] = csv(advertised)
       .map((item) => {
         const m = ENDPOINT.exec(item);
-        return m !== null && m[1]!.toUpperCase() === client.name ? formatEndpoint(client.name, m[2]!, port) : item;
+        return m !== null && m[1].toUpperCase() === client.name ? formatEndpoint(client.name, m[2], port) : item;
       })
       .join(',');
   }
@@ -774,12 +774,12 @@ export function parseListeners(key: string, value: string, protocols: Record<str
   for (const item of csv(value)) {
     const m = ENDPOINT.exec(item);
     if (m === null) throw new ConfigException(key, value, `Unable to parse ${item} to a broker endpoint`);
-    const name = m[1]!.toUpperCase();
+    const name = m[1].toUpperCase();
     const port = Number(m[3]);
     if (port < 0 || port > 65535) throw new ConfigException(key, value, `Port ${port} of listener ${name} is not in [0, 65535]`);
     const securityProtocol = protocols[name];
     if (securityProtocol === undefined) throw new ConfigException(key, value, `No security protocol defined for listener ${name}`);
-    endpoints.push({ name, host: m[2]!, port, securityProtocol });
+    endpoints.push({ name, host: m[2], port, securityProtocol });
   }
   const names = endpoints.map((e) => e.name);
   if (new Set(names).size !== names.length) throw new ConfigException(key, value, `Each listener must have a different name, listeners: ${value}`);

@@ -200,7 +200,7 @@ export class MetadataStore {
       const bad = this.checkAssignments(req.assignments, 0);
       if (bad) return bad;
       partitions = req.assignments.length;
-      replicationFactor = req.assignments[0]!.brokerIds.length;
+      replicationFactor = req.assignments[0].brokerIds.length;
     }
     if (partitions === -1) partitions = broker.numPartitions;
     if (replicationFactor === -1) replicationFactor = broker.defaultReplicationFactor;
@@ -292,7 +292,7 @@ export class MetadataStore {
     const nodeId = this.brokerConfig.config.nodeId;
     const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
     for (let i = 0; i < sorted.length; i++) {
-      const a = sorted[i]!;
+      const a = sorted[i];
       if (a.partitionIndex !== firstPartition + i) {
         return fail(ErrorCode.InvalidReplicaAssignment, 'Partitions should be consecutive and start from 0.');
       }
@@ -461,7 +461,7 @@ export class MetadataStore {
       const id = this.logs.topicIdOf(name, p);
       if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), p]);
     }
-    let topicId = [...byId].sort((a, b) => b[1].length - a[1].length || a[1][0]! - b[1][0]!)[0]?.[0];
+    let topicId = [...byId].sort((a, b) => b[1].length - a[1].length || a[1][0] - b[1][0])[0]?.[0];
     let partitions = found;
     for (const [id, ps] of byId) {
       if (id === topicId) continue;
@@ -483,7 +483,7 @@ export class MetadataStore {
       topicId = randomUUID();
       idNote = `a new topic id ${topicId}, as no folder has a partition.metadata`;
     }
-    const count = partitions[partitions.length - 1]! + 1;
+    const count = partitions[partitions.length - 1] + 1;
     await this.record({ type: 'topic', name, topicId, partitions: count, overrides: [] });
     const folders = this.foldersOf(name, partitions);
     this.logger.warn(
@@ -494,7 +494,7 @@ export class MetadataStore {
   }
 
   private async setAside(name: string, partition: number, reason: string, done: Reconciliation): Promise<void> {
-    const from = this.foldersOf(name, [partition])[0]!;
+    const from = this.foldersOf(name, [partition])[0];
     const to = await this.logs.setAside(name, partition);
     this.logger.warn({ topic: name, partition, dir: from, movedTo: to }, `set aside partition folder ${from}${to === undefined ? '' : ` as ${to}`}: ${reason}; its data is kept, not served`);
     done.setAside.push(to ?? from);

@@ -211,7 +211,7 @@ export function floorSegment(segments: readonly { baseOffset: bigint }[], offset
   let found = 0;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (segments[mid]!.baseOffset <= offset) {
+    if (segments[mid].baseOffset <= offset) {
       found = mid;
       lo = mid + 1;
     } else hi = mid - 1;
@@ -433,7 +433,7 @@ function headerDamage(chunk: Buffer, off: number, pos: number, end: number, base
   const length = chunk.readInt32BE(off + BATCH_LENGTH_OFFSET);
   if (length < MIN_BATCH_LENGTH) return `impossible batch length ${length}`;
   if (pos + LOG_OVERHEAD + length > end) return `a batch of ${LOG_OVERHEAD + length} bytes runs past the end of the segment (${end})`;
-  const magic = chunk[off + MAGIC_OFFSET]!;
+  const magic = chunk[off + MAGIC_OFFSET];
   if (magic !== 2) return `magic ${magic}, not 2`;
   const delta = chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET);
   if (delta < 0) return `negative last offset delta ${delta}`;
@@ -865,7 +865,7 @@ export class LogSegment {
   writeSync(buffers: Buffer[], position: number, bytes: number, policy: SyncWritePolicy): boolean {
     const file = this.openHandle;
     if (file === null || file.writevSync === undefined || !policy.allows(bytes)) return false;
-    policy.run(() => writeFullySync(file as Required<StorageFile>, buffers, position));
+    policy.run(() => { writeFullySync(file as Required<StorageFile>, buffers, position); });
     return true;
   }
 

@@ -292,7 +292,7 @@ function validate(records: Buffer | null, options: ValidateOptions): ValidationR
   }
 
   // 3. LogValidator: one v2 batch, or one compressed legacy wrapper; one magic throughout.
-  const first = entries[0]!;
+  const first = entries[0];
   if ((first.magic === 2 || sourceCodec !== CompressionCodec.None) && entries.length > 1) {
     return fail(ErrorCode.InvalidRecord, 'Compressed outer record has more than one batch');
   }
@@ -462,7 +462,7 @@ async function decodeAndFinish(
   const batchLat = view.timestampType === TimestampType.LogAppendTime;
   const errors: { code: number; error: RecordError }[] = [];
   for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
+    const r = records[i];
     const e = recordError(r.key, r.timestamp, r.offset, i, batchLat, options);
     if (e) errors.push(e);
   }
@@ -540,7 +540,7 @@ async function convertLegacy(buffer: Buffer, entries: Entry[], sourceCodec: numb
     }
     const errors: { code: number; error: RecordError }[] = [];
     for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
+      const m = messages[i];
       const lat = m.magic === 1 && m.timestampType === TimestampType.LogAppendTime;
       const err = recordError(m.key, m.timestamp, m.offset, i, lat, options);
       if (err) errors.push(err);

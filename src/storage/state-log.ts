@@ -413,19 +413,19 @@ class DiskStateLog implements StateLog {
     // Generations between the snapshot replayed and the newest log whose logs are gone: removed
     // after a newer snapshot was in place, which is now damaged (or by hand).
     const missing: number[] = [];
-    for (let g = Math.max(snapshotGen, 0), i = 0; g < live[live.length - 1]!; g++) {
+    for (let g = Math.max(snapshotGen, 0), i = 0; g < live[live.length - 1]; g++) {
       if (live[i] === g) i++;
       else missing.push(g);
     }
     if (missing.length > 0) {
-      const first = missing[0]!;
+      const first = missing[0];
       const file = path.join(dir, generationFileName(name, first, 'log'));
-      const which = missing.length === 1 ? `generation ${first}` : `generations ${first} to ${missing[missing.length - 1]!}`;
+      const which = missing.length === 1 ? `generation ${first}` : `generations ${first} to ${missing[missing.length - 1]}`;
       damage.push({ kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true, torn: false });
     }
     const stateLost = missing.length > 0;
     for (let i = 0; i < damage.length; i++) {
-      const d = damage[i]!;
+      const d = damage[i];
       // Only the snapshots set aside; one whose stray bytes were cut is the one replayed.
       if (d.kind !== 'snapshot' || d.generation <= snapshotGen) continue;
       damage[i] = { ...d, stateLost };
@@ -448,7 +448,7 @@ class DiskStateLog implements StateLog {
     const scanned: { gen: number; size: number; records: number }[] = [];
     let active: FileHandle | undefined;
     for (let i = 0; i < live.length; i++) {
-      const g = live[i]!;
+      const g = live[i];
       const logPath = path.join(dir, generationFileName(name, g, 'log'));
       const created = !logs.includes(g);
       dirChanged ||= created;
@@ -497,7 +497,7 @@ class DiskStateLog implements StateLog {
         fsync: options.fsync ?? false,
         maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       };
-      const last = scanned[scanned.length - 1]!;
+      const last = scanned[scanned.length - 1];
       let records = 0;
       let bytes = 0;
       for (const l of scanned) {
@@ -553,7 +553,7 @@ class DiskStateLog implements StateLog {
       const payload = encodePayload(record);
       checkRecordSize(payload, this.options.maxRecordBytes);
       const frame = frameOf(payload);
-      return new Promise((resolve, reject) => this.enqueue({ kind: 'append', frame, resolve, reject }));
+      return new Promise((resolve, reject) => { this.enqueue({ kind: 'append', frame, resolve, reject }); });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -603,7 +603,7 @@ class DiskStateLog implements StateLog {
   }
 
   private enqueueOther(run: () => Promise<void>): Promise<void> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'other', run, resolve, reject }));
+    return new Promise((resolve, reject) => { this.enqueue({ kind: 'other', run, resolve, reject }); });
   }
 
   private enqueue(task: Task): void {
@@ -615,7 +615,7 @@ class DiskStateLog implements StateLog {
   private async work(): Promise<void> {
     this.working = true;
     while (this.queue.length > 0) {
-      const first = this.queue[0]!;
+      const first = this.queue[0];
       if (first.kind === 'other') {
         this.queue.shift();
         try {
@@ -629,14 +629,14 @@ class DiskStateLog implements StateLog {
       const batch: Extract<Task, { kind: 'append' }>[] = [];
       let bytes = 0;
       while (this.queue.length > 0) {
-        const t = this.queue[0]!;
+        const t = this.queue[0];
         if (t.kind !== 'append' || (batch.length > 0 && bytes + t.frame.length > MAX_COALESCED_BYTES)) break;
         this.queue.shift();
         batch.push(t);
         bytes += t.frame.length;
       }
       try {
-        await this.writeFrames(batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((t) => t.frame), bytes));
+        await this.writeFrames(batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((t) => t.frame), bytes));
         this.records += batch.length;
         for (const t of batch) t.resolve();
       } catch (err) {
@@ -904,7 +904,7 @@ class MemoryStateLog implements StateLog {
       const { snapshot, records } = this.data;
       if (snapshot) yield { kind: 'snapshot', value: decodePayload(snapshot, `state log ${this.name} snapshot`) };
       for (let i = 0; i < records.length; i++) {
-        yield { kind: 'record', value: decodePayload(records[i]!, `state log ${this.name}`) };
+        yield { kind: 'record', value: decodePayload(records[i], `state log ${this.name}`) };
       }
     } finally {
       this.guard.replaying--;

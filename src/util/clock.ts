@@ -76,7 +76,7 @@ export class ManualClock implements Clock {
     const timer: ManualTimer = { id: this.nextId++, dueMs: this.nowMs + Math.max(0, delayMs), callback };
     // Keep the list sorted by (dueMs, id): insert after every timer due at or before this one.
     let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1]!.dueMs > timer.dueMs) i--;
+    while (i > 0 && this.timers[i - 1].dueMs > timer.dueMs) i--;
     this.timers.splice(i, 0, timer);
     return timer.id as unknown as TimerHandle;
   }

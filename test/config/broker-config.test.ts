@@ -275,7 +275,7 @@ describe('derived values', () => {
   it('advertised.listeners <- listeners, without controller listeners', () => {
     const r = resolveBrokerConfig({ file: { listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093', 'controller.listener.names': 'CONTROLLER' } });
     expect(r.config.listeners.map((l) => l.name)).toEqual(['PLAINTEXT', 'CONTROLLER']);
-    expect(r.config.listeners[1]!.securityProtocol).toBe('PLAINTEXT'); // default map + KRaft: controllers speak PLAINTEXT
+    expect(r.config.listeners[1].securityProtocol).toBe('PLAINTEXT'); // default map + KRaft: controllers speak PLAINTEXT
     expect(r.config.advertisedListeners).toEqual([{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }]);
     expect(r.config.controllerListenerNames).toEqual(['CONTROLLER']);
   });
@@ -351,7 +351,7 @@ describe('validation messages name the key', () => {
   const one = (sources: BrokerConfigSources): string => {
     const e = errorOf(sources);
     expect(e.problems).toHaveLength(1);
-    return e.problems[0]!.message;
+    return e.problems[0].message;
   };
 
   it.each([
@@ -385,7 +385,7 @@ describe('validation messages name the key', () => {
       'Invalid value 268435456 for configuration queued.max.request.bytes: queued.max.request.bytes must be larger or equal to socket.request.max.bytes (500000000), or -1 for no limit',
     ],
   ])('%j', (file, message) => {
-    expect(one({ file: file as Record<string, string> })).toBe(message);
+    expect(one({ file: file })).toBe(message);
   });
 
   it('allows several port-0 listeners (tests) and IPv6 hosts', () => {

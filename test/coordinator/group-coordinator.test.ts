@@ -121,7 +121,7 @@ describe('restart', () => {
         c().syncGroup({ groupId: 'g', generationId: 2, memberId: a.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: ra.members.map((m, i) => ({ memberId: m.memberId, assignment: assignment('t', [i]) })) }),
       ),
     );
-    void rc;
+    rc;
     const live = c().describeGroup('g');
     expect(live.state).toBe('Stable');
     const restarted = await f.restart();
@@ -215,7 +215,7 @@ describe('on disk', () => {
       });
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
       child.on('error', reject);
-      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve({ start, acked }) : reject(new Error(`committer exited with ${code}: ${err}`))));
+      child.on('exit', (code, signal) => { signal === 'SIGKILL' ? resolve({ start, acked }) : reject(new Error(`committer exited with ${code}: ${err}`)); });
     });
   }
 

@@ -141,7 +141,7 @@ describe('KafkaJS consumer groups', () => {
 
     // A second member joins over the wire with KafkaJS's assignor, takes its share, then goes silent.
     const wire = await WireClient.connect(broker.port);
-    cleanups.push(() => wire.close());
+    cleanups.push(() => { wire.close(); });
     const protocols = [{ name: 'RoundRobinAssigner', metadata: subscription(['failover']), _unknownTaggedFields: undefined }];
     const first = await wire.send(ApiKey.JoinGroup, 5, joinRequest({ groupId: 'failover-group', sessionTimeoutMs: 1500, rebalanceTimeoutMs: 10_000, protocols }));
     expect(first.errorCode).toBe(ErrorCode.MemberIdRequired);

@@ -22,15 +22,15 @@ afterAll(async () => {
 });
 
 /** Reads `count` messages in group `groupId`, commits the next offset of each partition read at `commitUpTo`, closes. */
-async function readAndCommit(groupId: string, count: number, commitUpTo?: number): Promise<Message<Buffer, Buffer, Buffer, Buffer>[]> {
+async function readAndCommit(groupId: string, count: number, commitUpTo?: number): Promise<Message[]> {
   const consumer = new Consumer({ clientId: 'c', groupId, bootstrapBrokers: [broker.bootstrap], sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTime: 100, retries: 3 });
   try {
     const stream = await consumer.consume({ topics: ['plat'], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
-    const got: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+    const got: Message[] = [];
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${count} messages`)), 10_000);
+      const timer = setTimeout(() => { reject(new Error(`only ${got.length} of ${count} messages`)); }, 10_000);
       stream.on('error', reject);
-      stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => {
+      stream.on('data', (m: Message) => {
         got.push(m);
         if (got.length === count) {
           clearTimeout(timer);

@@ -98,7 +98,7 @@ describe('DynamicConfigStore', () => {
   it('drops a stored value that no longer validates, with a warning, and keeps the rest', async () => {
     const mem = new MemoryStateLogStore();
     const log = await openStateLog(mem, { name: 'dynamic-config' });
-    for await (const _ of log.replay()) void _;
+    for await (const _ of log.replay()) _;
     await log.append({ dynamicDefault: [['num.partitions', '9'], ['log.retention.ms', '1000']], dynamicBroker: [] });
     await log.close();
     const lines: string[] = [];
@@ -122,7 +122,7 @@ describe('DynamicConfigStore', () => {
       await store.close();
       const snapshot = join(dir, 'dynamic-config-00000000000000000001.snapshot');
       const bytes = await readFile(snapshot);
-      bytes[10]! ^= 0xff;
+      bytes[10] ^= 0xff;
       await writeFile(snapshot, bytes);
 
       const lines: string[] = [];

@@ -58,7 +58,7 @@ function remove(a: MutableAssignment, topicId: string, partition: number): void 
 }
 
 function isHomogeneous(members: readonly AssignmentMemberSpec[]): boolean {
-  const first = members[0]!.subscribedTopicIds;
+  const first = members[0].subscribedTopicIds;
   for (const m of members) {
     if (m.subscribedTopicIds.size !== first.size) return false;
     for (const t of m.subscribedTopicIds) if (!first.has(t)) return false;
@@ -119,7 +119,7 @@ function stickyClaims(spec: AssignmentSpec): { kept: Map<string, [string, number
 
 function assignHomogeneous(spec: AssignmentSpec): Map<string, MutableAssignment> {
   const members = spec.members;
-  const topicIds = [...members[0]!.subscribedTopicIds].filter((t) => spec.topics.has(t)).sort();
+  const topicIds = [...members[0].subscribedTopicIds].filter((t) => spec.topics.has(t)).sort();
   const partitions = allPartitions(topicIds, spec.topics);
   const n = members.length;
   const minQuota = Math.floor(partitions.length / n);
@@ -159,8 +159,8 @@ function assignHomogeneous(spec: AssignmentSpec): Map<string, MutableAssignment>
   const counts = new Map(members.map((m) => [m.memberId, count(m.memberId)]));
   while (i < free.length && below.length > 0) {
     for (let j = 0; j < below.length && i < free.length; ) {
-      const id = below[j]!;
-      const [t, p] = free[i++]!;
+      const id = below[j];
+      const [t, p] = free[i++];
       add(result.get(id)!, t, p);
       const c = counts.get(id)! + 1;
       counts.set(id, c);
@@ -171,7 +171,7 @@ function assignHomogeneous(spec: AssignmentSpec): Map<string, MutableAssignment>
   for (const m of members) {
     if (i >= free.length) break;
     if (extras > 0 && quota.get(m.memberId) === minQuota) {
-      const [t, p] = free[i++]!;
+      const [t, p] = free[i++];
       add(result.get(m.memberId)!, t, p);
       extras--;
     }
@@ -206,7 +206,7 @@ function assignHeterogeneous(spec: AssignmentSpec): Map<string, MutableAssignmen
   // Topics with the fewest subscribers first: their partitions have the fewest places to go.
   const topicOrder = [...subscribers.keys()].sort((a, b) => subscribers.get(a)!.length - subscribers.get(b)!.length || (a < b ? -1 : a > b ? 1 : 0));
   const fewest = (candidates: readonly string[]): string => {
-    let best = candidates[0]!;
+    let best = candidates[0];
     for (const c of candidates) if (counts.get(c)! < counts.get(best)!) best = c;
     return best;
   };
@@ -278,14 +278,14 @@ export const rangeAssignor: PartitionAssignor = {
         const target = result.get(m.memberId)!;
         const retained = Math.min(current.length, minQuota);
         for (let i = 0; i < retained; i++) {
-          sticky.add(current[i]!);
-          add(target, topicId, current[i]!);
+          sticky.add(current[i]);
+          add(target, topicId, current[i]);
         }
         const remaining = minQuota - current.length;
         if (remaining < 0 && withExtra > 0) {
           withExtra--;
-          sticky.add(current[minQuota]!);
-          add(target, topicId, current[minQuota]!);
+          sticky.add(current[minQuota]);
+          add(target, topicId, current[minQuota]);
         } else {
           unfilled.push({ memberId: m.memberId, remaining });
         }
@@ -299,7 +299,7 @@ export const rangeAssignor: PartitionAssignor = {
           remaining++;
           withExtra--;
         }
-        for (let i = 0; i < remaining && next < free.length; i++) add(result.get(u.memberId)!, topicId, free[next++]!);
+        for (let i = 0; i < remaining && next < free.length; i++) add(result.get(u.memberId)!, topicId, free[next++]);
       }
     }
     return result;

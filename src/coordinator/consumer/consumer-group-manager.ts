@@ -582,19 +582,19 @@ export class ConsumerGroupManager {
         this.logger.info({ group: p.groupId, memberId: p.memberId, instanceId: p.instanceId }, 'static member temporarily left the consumer group');
         const leaving: ConsumerGroupMember = { ...m, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, partitionsPendingRevocation: EMPTY_ASSIGNMENT };
         batch.consumerGroup({ type: 'cg-current', group: p.groupId, memberId: m.memberId, value: currentAssignmentValue(leaving) });
-        return { result: ok(m.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH), afterWrite: () => this.cancelRebalanceTimeout(p.groupId, m.memberId) };
+        return { result: ok(m.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH), afterWrite: () => { this.cancelRebalanceTimeout(p.groupId, m.memberId); } };
       }
       this.logger.info({ group: p.groupId, memberId: p.memberId, instanceId: p.instanceId }, 'static member left the consumer group');
     }
     this.fenceRecords(group, [member], batch);
-    return { result: ok(p.memberId, p.memberEpoch), afterWrite: () => this.cancelTimers(p.groupId, member.memberId) };
+    return { result: ok(p.memberId, p.memberEpoch), afterWrite: () => { this.cancelTimers(p.groupId, member.memberId); } };
   }
 
   /** Removes members and bumps the group epoch (Kafka's consumerGroupFenceMembers). */
   private fenceRecords(group: ConsumerGroup, members: readonly ConsumerGroupMember[], batch: RecordBatchBuilder): void {
     for (const m of members) for (const r of memberTombstones(group.groupId, m.memberId)) batch.consumerGroup(r);
     let hash = group.metadataHash;
-    if (members.length === 1) hash = this.metadataHash(group, members[0]!, null);
+    if (members.length === 1) hash = this.metadataHash(group, members[0], null);
     batch.consumerGroup({ type: 'cg-epoch', group: group.groupId, value: { epoch: group.groupEpoch + 1, metadataHash: hash } });
   }
 

@@ -120,7 +120,7 @@ export function encodeRecords(
   let maxTimestamp = NO_TIMESTAMP;
   let lastOffsetDelta = -1;
   for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
+    const r = records[i];
     const ts = r.timestamp === undefined ? now : BigInt(r.timestamp);
     if (ts > maxTimestamp) maxTimestamp = ts;
     const offsetDelta = r.offsetDelta ?? i;
@@ -135,8 +135,8 @@ export function encodeRecords(
     const headerValues: (Buffer | null)[] = new Array(headers.length);
     let headersSize = sizeOfVarint(headers.length);
     for (let h = 0; h < headers.length; h++) {
-      const hk = Buffer.from(headers[h]!.key, 'utf8');
-      const hv = toBytes(headers[h]!.value);
+      const hk = Buffer.from(headers[h].key, 'utf8');
+      const hv = toBytes(headers[h].value);
       headerKeys[h] = hk;
       headerValues[h] = hv;
       headersSize += sizeOfVarint(hk.length) + hk.length + sizeOfBytes(hv);
@@ -159,8 +159,8 @@ export function encodeRecords(
     pos = writeBytes(bytes, pos, p.value);
     pos = writeVarint(bytes, pos, p.headerKeys.length);
     for (let h = 0; h < p.headerKeys.length; h++) {
-      pos = writeBytes(bytes, pos, p.headerKeys[h]!);
-      pos = writeBytes(bytes, pos, p.headerValues[h]!);
+      pos = writeBytes(bytes, pos, p.headerKeys[h]);
+      pos = writeBytes(bytes, pos, p.headerValues[h]);
     }
   }
   return { bytes, maxTimestamp, lastOffsetDelta };
@@ -177,7 +177,7 @@ export function buildRecordBatch(records: readonly RecordInput[], options: Recor
   let baseTimestamp: bigint;
   if (deleteHorizon !== null) baseTimestamp = deleteHorizon;
   else if (records.length === 0) baseTimestamp = NO_TIMESTAMP;
-  else baseTimestamp = records[0]!.timestamp === undefined ? now : BigInt(records[0]!.timestamp);
+  else baseTimestamp = records[0].timestamp === undefined ? now : BigInt(records[0].timestamp);
 
   const encoded = encodeRecords(records, baseTimestamp, now);
   let maxTimestamp = encoded.maxTimestamp;

@@ -168,7 +168,7 @@ export function* readLegacyMessages(buffer: Buffer, options: ReadLegacyOptions =
     });
     if (innerMessages.length === 0) continue;
     // Magic 1: inner offsets are relative; the wrapper holds the last message's absolute offset.
-    const base = msg.magic === 1 ? msg.offset - innerMessages[innerMessages.length - 1]!.offset : 0n;
+    const base = msg.magic === 1 ? msg.offset - innerMessages[innerMessages.length - 1].offset : 0n;
     for (const im of innerMessages) {
       yield {
         offset: base + im.offset,
@@ -277,8 +277,8 @@ export function buildLegacyMessageSet(records: readonly LegacyRecordInput[], opt
   }));
   if (codec === CompressionCodec.None || messages.length === 0) return writeMessages(magic, messages);
 
-  const first = messages[0]!.offset;
-  const last = messages[messages.length - 1]!.offset;
+  const first = messages[0].offset;
+  const last = messages[messages.length - 1].offset;
   let maxTimestamp = NO_TIMESTAMP;
   for (const m of messages) if (m.timestamp > maxTimestamp) maxTimestamp = m.timestamp;
   // Magic 1: offsets relative to the first message; magic 0: absolute.

@@ -34,7 +34,6 @@
 import { ProtocolDecodeError } from '../decode-error.js';
 import { cursor, readVarint, readVarlong } from '../varint.js';
 import { decompress } from './compression/index.js';
-import type { CompressionCodec } from './compression/index.js';
 import { crc32c } from './crc32c.js';
 
 /** baseOffset + batchLength (the "log overhead" every entry, of every magic, starts with). */
@@ -292,7 +291,7 @@ export class RecordBatchView {
     const codec = this.compression;
     const from = this.start + RECORDS_OFFSET;
     if (codec === 0) return { buffer: this.buffer, start: from, end: this.end };
-    const plain = decompress(codec as CompressionCodec, this.buffer.subarray(from, this.end), maxBytes);
+    const plain = decompress(codec, this.buffer.subarray(from, this.end), maxBytes);
     return { buffer: plain, start: 0, end: plain.length };
   }
 
@@ -360,7 +359,7 @@ export function maxRecordTimestamp(buf: Buffer, start: number, end: number, coun
     let scale = 1;
     let small = false;
     for (let k = 0; k < SMALL_VARLONG_BYTES && p < recEnd; k++) {
-      const b = buf[p++]!;
+      const b = buf[p++];
       raw += (b & 0x7f) * scale;
       scale *= 128;
       if ((b & 0x80) === 0) {
@@ -512,7 +511,7 @@ export function forEachBatch(
     }
     const magic = buffer.readInt8(pos + MAGIC_OFFSET);
     if (magic < 0 || magic > 2) throw new ProtocolDecodeError(`unknown magic ${magic}`);
-    if (length < MIN_LENGTH[magic]!) {
+    if (length < MIN_LENGTH[magic]) {
       throw new ProtocolDecodeError(`magic ${magic} entry length ${length} is below the minimum ${MIN_LENGTH[magic]}`);
     }
     if (length > remaining - LOG_OVERHEAD) {

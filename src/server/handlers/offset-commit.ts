@@ -72,7 +72,7 @@ export const offsetCommit = defineHandler({
     response.topics = request.topics.map((t) => ({
       name: t.name,
       topicId: t.topicId,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++]!, _unknownTaggedFields: undefined })),
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++], _unknownTaggedFields: undefined })),
       _unknownTaggedFields: undefined,
     }));
     return response;

@@ -157,7 +157,7 @@ export function ourResponse(apiKey: ApiKey, v: number, correlationId: number, pa
 /** A uuid string from a short seed, so that test data stays readable. */
 export function uuid(seed: number): string {
   const hex = (seed >>> 0).toString(16).padStart(8, '0');
-  return `${hex}-1234-4abc-8def-${hex}${'0123'}`;
+  return `${hex}-1234-4abc-8def-${hex}0123`;
 }
 
 /** Every (library, api, version) pair a test file checks, for the coverage test. */

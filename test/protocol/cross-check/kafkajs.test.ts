@@ -93,7 +93,7 @@ describe('KafkaJS 2.2.4 cross-check', () => {
       const correlationId = correlationIdOf(c);
       const bytes = Buffer.from((await createRequest({ request, correlationId, clientId: CLIENT_ID })).buffer);
       checkRequest(bytes, { apiKey: c.api, apiVersion: c.version, correlationId, clientId: CLIENT_ID }, c.request);
-      c.verifyRequest?.(decodeRequest(unframe(bytes)).body as Partial$);
+      c.verifyRequest?.(decodeRequest(unframe(bytes)).body);
     });
 
     it('response: our bytes decode in KafkaJS to our values', async () => {

@@ -301,7 +301,7 @@ const deleteAcls: PltApi = {
   versions: [2, 3],
   make: () => {
     const filters = [
-      aclCreations[0]!,
+      aclCreations[0],
       { resourceType: 1, resourceName: null, resourcePatternType: 1, principal: null, host: null, operation: 2, permissionType: 1 },
     ];
     const acl = {
@@ -1731,7 +1731,7 @@ const produce: PltApi = {
       },
       verifyRequest: (body) => {
         const msgs = produceMessages();
-        const expected = [[msgs[0]!, msgs[2]!], [msgs[3]!], [msgs[1]!]];
+        const expected = [[msgs[0], msgs[2]], [msgs[3]], [msgs[1]]];
         const parts = body.topicData.flatMap((t: Partial$) => t.partitionData) as Partial$[];
         expect(parts.length).toBe(3);
         parts.forEach((p, i) => {
@@ -1741,7 +1741,7 @@ const produce: PltApi = {
             { producerId: 4000000001n, producerEpoch: 3, baseSequence: 0, transactional: true, compression: compression === 'gzip' ? 1 : 0 },
           ]);
           expect(got.records).toEqual(
-            expected[i]!.map((m) => ({
+            expected[i].map((m) => ({
               key: m.key === null ? null : m.key.toString(),
               value: m.value.toString(),
               timestamp: m.timestamp,

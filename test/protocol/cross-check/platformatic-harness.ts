@@ -51,7 +51,7 @@ export class PlatformaticHarness {
   async stop(): Promise<void> {
     await this.connection?.close();
     const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   }
 
   /**

@@ -63,7 +63,7 @@ describe('consumers reading through Fetch', () => {
       await consumer.subscribe({ topic: 'kafkajs-consume', fromBeginning: true });
       const seen: string[] = [];
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out with ${seen.length} of ${expected.length}`)), 15_000);
+        const timer = setTimeout(() => { reject(new Error(`timed out with ${seen.length} of ${expected.length}`)); }, 15_000);
         consumer
           .run({
             eachMessage: async ({ message }) => {
@@ -95,7 +95,7 @@ describe('consumers reading through Fetch', () => {
       const stream = await consumer.consume({ topics: ['platformatic-consume'], mode: 'earliest', autocommit: false });
       const seen: string[] = [];
       for await (const message of stream) {
-        seen.push(message.value as string);
+        seen.push(message.value);
         if (seen.length === expected.length) break;
       }
       expect(seen.sort()).toEqual(expected);

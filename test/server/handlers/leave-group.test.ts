@@ -35,7 +35,7 @@ describe('LeaveGroup', () => {
         { memberId: 'ghost', groupInstanceId: null, reason: null, _unknownTaggedFields: undefined },
       ],
     });
-    void a;
+    a;
     expect(r.errorCode).toBe(0);
     expect(r.members).toEqual([
       { memberId: '', groupInstanceId: 'a', errorCode: 0, _unknownTaggedFields: undefined },
