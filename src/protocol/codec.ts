@@ -111,7 +111,7 @@ export function encodeRequest<K extends ApiKey>(header: RequestHeader<K>, body: 
 }
 
 export function encodeRequestChunks<K extends ApiKey>(header: RequestHeader<K>, body: RequestBodies[K]): Buffer[] {
-  const info = API_TABLE[header.apiKey] as ApiInfo<K>;
+  const info = API_TABLE[header.apiKey] as ApiInfo<K> | undefined;
   if (!info) throw new RangeError(`unknown api key ${header.apiKey}`);
   const w = new Writer();
   encodeRequestHeader(w, requestHeaderVersion(info, header.apiVersion), {
@@ -156,7 +156,7 @@ export function encodeResponseChunks<K extends ApiKey>(
   apiVersion: number,
   body: ResponseBodies[K],
 ): Buffer[] {
-  const info = API_TABLE[apiKey] as ApiInfo<K>;
+  const info = API_TABLE[apiKey] as ApiInfo<K> | undefined;
   if (!info) throw new RangeError(`unknown api key ${apiKey}`);
   const w = new Writer();
   encodeResponseHeader(w, responseHeaderVersion(info, apiVersion), {

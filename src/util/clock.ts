@@ -127,7 +127,7 @@ export class ManualClock implements Clock {
   }
 
   private takeDue(target: number): ManualTimer | undefined {
-    const first = this.timers[0];
+    const first = this.timers.at(0);
     if (!first || first.dueMs > target) return undefined;
     this.timers.shift();
     return first;

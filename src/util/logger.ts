@@ -10,7 +10,7 @@ export type LogLevel = LevelWithSilent;
 
 export function createLogger(options: { level?: LogLevel; pretty?: boolean; name?: string } = {}): Logger {
   const level = options.level ?? 'info';
-  const human = options.pretty ?? Boolean(process.stdout.isTTY);
+  const human = options.pretty ?? process.stdout.isTTY;
   if (human) {
     return pino({ level, name: options.name }, pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }

@@ -115,7 +115,7 @@ export function encodeRecords(
   baseTimestamp: bigint,
   now: bigint,
 ): { bytes: Buffer; maxTimestamp: bigint; lastOffsetDelta: number } {
-  const prepared: PreparedRecord[] = new Array(records.length);
+  const prepared = new Array<PreparedRecord>(records.length);
   let total = 0;
   let maxTimestamp = NO_TIMESTAMP;
   let lastOffsetDelta = -1;
@@ -131,8 +131,8 @@ export function encodeRecords(
     const key = toBytes(r.key);
     const value = toBytes(r.value);
     const headers = r.headers ?? [];
-    const headerKeys: Buffer[] = new Array(headers.length);
-    const headerValues: (Buffer | null)[] = new Array(headers.length);
+    const headerKeys = new Array<Buffer>(headers.length);
+    const headerValues = new Array<Buffer | null>(headers.length);
     let headersSize = sizeOfVarint(headers.length);
     for (let h = 0; h < headers.length; h++) {
       const hk = Buffer.from(headers[h].key, 'utf8');
@@ -169,7 +169,7 @@ export function encodeRecords(
 /** Builds one v2 record batch holding `records`. */
 export function buildRecordBatch(records: readonly RecordInput[], options: RecordBatchOptions = {}): Buffer {
   const codec = options.compression ?? CompressionCodec.None;
-  if (!isCompressionCodec(codec)) throw new RangeError(`unknown compression codec ${codec}`);
+  if (!isCompressionCodec(codec)) throw new RangeError(`unknown compression codec ${String(codec)}`);
   const now = BigInt(options.now ?? Date.now());
   const timestampType = options.timestampType ?? TimestampType.CreateTime;
   const deleteHorizon = options.deleteHorizonMs === undefined ? null : BigInt(options.deleteHorizonMs);

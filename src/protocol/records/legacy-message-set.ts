@@ -257,7 +257,8 @@ function writeMessages(magic: LegacyMagic, messages: readonly PreparedMessage[])
  */
 export function buildLegacyMessageSet(records: readonly LegacyRecordInput[], options: LegacyMessageSetOptions): Buffer {
   const { magic } = options;
-  if (magic !== 0 && magic !== 1) throw new RangeError(`legacy magic must be 0 or 1, not ${magic}`);
+  // The options may come from JavaScript, which the type does not bind.
+  if (![0, 1].includes(magic)) throw new RangeError(`legacy magic must be 0 or 1, not ${String(magic)}`);
   const codec = options.compression ?? CompressionCodec.None;
   if (codec !== CompressionCodec.None && codec !== CompressionCodec.Gzip && codec !== CompressionCodec.Snappy && codec !== CompressionCodec.Lz4) {
     throw new RangeError(`compression codec ${codec} is not available before magic 2`);

@@ -379,7 +379,8 @@ export function maxRecordTimestamp(buf: Buffer, start: number, end: number, coun
   if (pos !== end) throw new ProtocolDecodeError(`record batch has ${end - pos} bytes after its ${count} records`);
   let max = maxDelta === -Infinity ? null : BigInt(maxDelta);
   if (bigMax !== null && (max === null || bigMax > max)) max = bigMax;
-  return baseTimestamp + max!;
+  // count > 0 records walked to `end`, and each set one of the two.
+  return max === null ? NO_TIMESTAMP : baseTimestamp + max;
 }
 
 /** Position after the record last read by readRecord. */
@@ -430,7 +431,7 @@ function readRecord(
   if (headerCount < 0) throw new ProtocolDecodeError(`negative header count ${headerCount}`);
   // Each header needs at least 2 bytes: reject impossible counts before allocating.
   if (headerCount > (recEnd - pos) >>> 1) throw new ProtocolDecodeError(`header count ${headerCount} exceeds the record`);
-  const headers: RecordHeader[] = new Array(headerCount);
+  const headers = new Array<RecordHeader>(headerCount);
   for (let i = 0; i < headerCount; i++) {
     const keyLen = readVarint(buf, pos, recEnd);
     pos = cursor.pos;

@@ -287,12 +287,12 @@ export function lz4DecodeBlock(
       let b: number;
       do {
         if (s >= sEnd) return -1;
-        b = src[s++]!;
+        b = src[s++];
         litLen += b;
       } while (b === 255);
     }
     if (litLen > sEnd - s || litLen > dstLimit - d) return -1;
-    for (let i = 0; i < litLen; i++) dst[d++] = src[s++]!;
+    for (let i = 0; i < litLen; i++) dst[d++] = src[s++];
     if (s === sEnd) return d - dstStart; // last sequence
     if (sEnd - s < 2) return -1;
     const offset = src[s] | (src[s + 1] << 8);
@@ -303,13 +303,13 @@ export function lz4DecodeBlock(
       let b: number;
       do {
         if (s >= sEnd) return -1;
-        b = src[s++]!;
+        b = src[s++];
         matchLen += b;
       } while (b === 255);
     }
     if (matchLen > dstLimit - d) return -1;
     let m = d - offset;
     // Byte by byte: the match may overlap the bytes it produces.
-    for (let i = 0; i < matchLen; i++) dst[d++] = dst[m++]!;
+    for (let i = 0; i < matchLen; i++) dst[d++] = dst[m++];
   }
 }
