@@ -61,6 +61,7 @@ import {
   type ParsedValue,
   type Validator,
 } from './config-def.js';
+import { mustGet } from '../util/must-get.js';
 
 // ------------------------------------------------------------------------------------------------
 // Definitions
@@ -555,7 +556,7 @@ function flagToString(v: FlagValue): string | undefined {
 
 function toMap(m: ReadonlyMap<string, string> | Readonly<Record<string, string>> | undefined): Map<string, string> {
   if (m === undefined) return new Map();
-  return m instanceof Map ? new Map(m) : new Map(Object.entries(m as Record<string, string>));
+  return m instanceof Map ? new Map(m as ReadonlyMap<string, string>) : new Map(Object.entries(m as Record<string, string>));
 }
 
 /** Picks the GREGOR_* variables that name a known key. */
@@ -667,7 +668,7 @@ function resolveLayers(layers: BrokerConfigLayers): ResolvedBrokerConfig {
     } else {
       [raw, source, origin, where] = [d.default, ConfigSource.DEFAULT_CONFIG, 'default', undefined];
     }
-    let parsed: ParsedValue = null;
+    let parsed: ParsedValue;
     try {
       parsed = parseAndValidate(d, raw);
     } catch (e) {
@@ -757,7 +758,7 @@ export function listenerShorthandFlags(resolved: ResolvedBrokerConfig, newHost: 
   // An advertised.listeners given beside the shorthands (a flag) is meant as it is: a proxy, say.
   const entry = resolved.entries.get('advertised.listeners');
   const advertised = entry?.value ?? null;
-  if (advertised !== null && (entry!.origin === 'file' || entry!.origin === 'env')) {
+  if (entry !== undefined && advertised !== null && (entry.origin === 'file' || entry.origin === 'env')) {
     flags['advertised.listeners'] = csv(advertised)
       .map((item) => {
         const m = ENDPOINT.exec(item);
@@ -777,7 +778,7 @@ export function parseListeners(key: string, value: string, protocols: Record<str
     const name = m[1].toUpperCase();
     const port = Number(m[3]);
     if (port < 0 || port > 65535) throw new ConfigException(key, value, `Port ${port} of listener ${name} is not in [0, 65535]`);
-    const securityProtocol = protocols[name];
+    const securityProtocol = protocols[name] as string | undefined;
     if (securityProtocol === undefined) throw new ConfigException(key, value, `No security protocol defined for listener ${name}`);
     endpoints.push({ name, host: m[2], port, securityProtocol });
   }
@@ -804,13 +805,13 @@ function checkAdvertised(advertised: readonly Endpoint[], listeners: readonly En
 }
 
 function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerConfigProblem[]): BrokerConfig {
-  const get = (k: string): ParsedValue => entries.get(k)!.parsed;
+  const get = (k: string): ParsedValue => mustGet(entries, k).parsed;
   const int = (k: string): number => get(k) as number;
   const long = (k: string): number => longToNumber(get(k) as bigint);
   const bool = (k: string): boolean => get(k) as boolean;
   const str = (k: string): string | null => get(k) as string | null;
   const list = (k: string): string[] => get(k) as string[];
-  const where = (k: string): string | undefined => entries.get(k)!.where;
+  const where = (k: string): string | undefined => mustGet(entries, k).where;
   const fail = (k: string, e: unknown): void => {
     if (!(e instanceof ConfigException)) throw e;
     problems.push(problem(k, e.message, where(k)));
@@ -830,7 +831,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
   try {
     protocols = parseListenerSecurityProtocolMap(str('listener.security.protocol.map') ?? '');
     // KRaft: with the default map, controller listeners not in it speak PLAINTEXT.
-    if (entries.get('listener.security.protocol.map')!.source === ConfigSource.DEFAULT_CONFIG) {
+    if (mustGet(entries, 'listener.security.protocol.map').source === ConfigSource.DEFAULT_CONFIG) {
       for (const n of controllerListenerNames) protocols[n] ??= 'PLAINTEXT';
     }
   } catch (e) {
@@ -858,7 +859,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
 
   // inter-broker listener: unused by a single broker, but a file Kafka would refuse is refused here too
   const ibln = str('inter.broker.listener.name')?.toUpperCase() ?? null;
-  const interBrokerProtocolSet = entries.get('security.inter.broker.protocol')!.source !== ConfigSource.DEFAULT_CONFIG;
+  const interBrokerProtocolSet = mustGet(entries, 'security.inter.broker.protocol').source !== ConfigSource.DEFAULT_CONFIG;
   if (ibln !== null && interBrokerProtocolSet) {
     problems.push(problem('inter.broker.listener.name', 'Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.', where('inter.broker.listener.name')));
   } else if (ibln !== null && advertisedListeners.length > 0 && !advertisedListeners.some((a) => a.name === ibln)) {

@@ -83,7 +83,8 @@ export class BatchCache {
    */
   private evictOverlapping(from: number, to: number): void {
     while (this.head < this.fifoStart.length && this.fifoStart[this.head] < to && this.fifoEnd[this.head] > from) {
-      const w = this.fifoWindow[this.head]!;
+      const w = this.fifoWindow[this.head];
+      if (w === null) throw new Error('internal error: batch cache FIFO head already dropped');
       const bytes = this.fifoEnd[this.head] - this.fifoStart[this.head];
       if (w.generation === this.fifoGeneration[this.head]) {
         this.used -= bytes;
@@ -119,7 +120,8 @@ export class BatchCache {
 
   /** @internal */
   get buffer(): Buffer {
-    return this.ring!;
+    if (this.ring === null) throw new Error('internal error: batch cache read before its first reserve');
+    return this.ring;
   }
 }
 

@@ -1006,15 +1006,16 @@ export class LogSegment {
    * the new end may be below `offset`). Returns the new next offset. The indexes must be loaded.
    */
   async truncateTo(offset: bigint): Promise<bigint> {
-    const oi = this.offsetIndex!;
-    const ti = this.timeIndex!;
+    const oi = this.offsetIndex;
+    const ti = this.timeIndex;
+    if (!oi || !ti) throw new Error(`internal error: segment ${this.baseOffset} truncated before its indexes were loaded`);
     oi.truncateTo(offset);
     ti.truncateTo(offset);
     const lastEntry = oi.lastEntry();
     const from = lastEntry?.position ?? 0;
     const found = await this.locate(offset, from, this.size);
     const newSize = found.position;
-    const newNext = found.nextOffset ?? (from === 0 ? this.baseOffset : oi.lastEntry()!.offset + 1n);
+    const newNext = found.nextOffset ?? (from === 0 || lastEntry === null ? this.baseOffset : lastEntry.offset + 1n);
     // Largest timestamp of what remains: the last time entry, or a batch after the last offset entry.
     const lastTime = ti.lastEntry();
     let maxTs = lastTime?.timestamp ?? -1n;
@@ -1044,8 +1045,8 @@ export class LogSegment {
     this.deleted = true;
     await Promise.all(
       [this.logPath, this.indexPath, this.timeIndexPath].map((p) =>
-        rename(p, p + DELETED_SUFFIX).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'ENOENT') throw e;
+        rename(p, p + DELETED_SUFFIX).catch((e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         }),
       ),
     );

@@ -230,7 +230,7 @@ function validate(records: Buffer | null, options: ValidateOptions): ValidationR
 
   // 1. ProduceRequest.validateRecords (v3+ only).
   if (apiVersion >= 3) {
-    const first = entries[0];
+    const first = entries.at(0);
     if (first === undefined) {
       return fail(ErrorCode.InvalidRecord, `Produce requests with version ${apiVersion} must have at least one record batch per partition`);
     }
@@ -467,7 +467,8 @@ async function decodeAndFinish(
     if (e) errors.push(e);
   }
   if (errors.length > 0) return recordFailure(errors);
-  if (!recompress) {
+  // recompress implies a target codec.
+  if (!recompress || target === undefined) {
     if (options.config.timestampType === 'CreateTime' && !batchLat) {
       let max = NO_TIMESTAMP;
       for (const r of records) if (r.timestamp > max) max = r.timestamp;
@@ -479,7 +480,7 @@ async function decodeAndFinish(
   // Rebuild with the topic's codec, keeping producer fields, timestamps, keys, values and headers.
   const rebuilt = await buildBatch(
     records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
-    target!,
+    target,
     {
       producerId: view.producerId,
       producerEpoch: view.producerEpoch,

@@ -53,7 +53,7 @@ export function encodePartitionMetadata(topicId: string): Buffer {
 export function decodePartitionMetadata(text: string, location: string): string {
   const lines = text.split(/\r?\n/);
   const value = (index: number, key: string): string => {
-    const line = lines[index];
+    const line = lines.at(index);
     const m = line === undefined ? null : /^([^:]*):\s+(.*)$/.exec(line);
     if (!m || m[1] !== key) throw new PartitionMetadataError(`Malformed line in partition metadata file [${location}]: ${line ?? 'null'}`);
     return m[2];

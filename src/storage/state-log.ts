@@ -417,13 +417,15 @@ class DiskStateLog implements StateLog {
       if (live[i] === g) i++;
       else missing.push(g);
     }
+    let missingDamage: StateLogDamage | undefined;
     if (missing.length > 0) {
       const first = missing[0];
       const file = path.join(dir, generationFileName(name, first, 'log'));
       const which = missing.length === 1 ? `generation ${first}` : `generations ${first} to ${missing[missing.length - 1]}`;
-      damage.push({ kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true, torn: false });
+      missingDamage = { kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true, torn: false };
+      damage.push(missingDamage);
     }
-    const stateLost = missing.length > 0;
+    const stateLost = missingDamage !== undefined;
     for (let i = 0; i < damage.length; i++) {
       const d = damage[i];
       // Only the snapshots set aside; one whose stray bytes were cut is the one replayed.
@@ -433,16 +435,16 @@ class DiskStateLog implements StateLog {
         snapshotGen >= 0
           ? `the older snapshot ${generationFileName(name, snapshotGen, 'snapshot')} and the logs since`
           : 'the logs that remain, from an empty state';
-      const outcome = stateLost
-        ? `the state is rebuilt from ${base}; ${damage.find((x) => x.kind === 'missing')!.problem}, so what they recorded is lost unless a later record repeats it`
+      const outcome = missingDamage
+        ? `the state is rebuilt from ${base}; ${missingDamage.problem}, so what they recorded is lost unless a later record repeats it`
         : `the state is rebuilt whole from ${base}`;
       logger.error(
         { file: d.file, problem: d.problem, position: d.position, bytes: d.bytes, copy: d.copy, stateLost, missingGenerations: missing },
         `state log ${name}: snapshot ${d.file} has ${d.problem} (${d.bytes} bytes from byte ${d.position}); it is set aside as ${d.copy}, and ${outcome}`,
       );
     }
-    if (stateLost && !damage.some((d) => d.kind === 'snapshot' && d.generation > snapshotGen)) {
-      const d = damage.find((x) => x.kind === 'missing')!;
+    if (missingDamage && !damage.some((d) => d.kind === 'snapshot' && d.generation > snapshotGen)) {
+      const d = missingDamage;
       logger.error({ file: d.file, problem: d.problem, missingGenerations: missing }, `state log ${name}: ${d.problem} (from ${d.file} on); the records of the logs that remain are replayed without them`);
     }
     const scanned: { gen: number; size: number; records: number }[] = [];
@@ -464,7 +466,7 @@ class DiskStateLog implements StateLog {
           // A frame cut short at the very end is what a crash in the middle of a write leaves; a
           // frame that is complete but wrong was damaged after it was written.
           const level = reader.torn ? 'warn' : 'error';
-          damage.push({ kind: 'log', file: logPath, generation: g, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy, stateLost: false, torn: reader.torn });
+          damage.push({ kind: 'log', file: logPath, generation: g, position: reader.validEnd, bytes: cut, problem: reader.problem ?? 'bad bytes', copy, stateLost: false, torn: reader.torn });
           logger[level](
             { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: cut, records, copy },
             `state log ${name}: ${logPath} has ${reader.problem} at byte ${reader.validEnd}: truncating ${cut} bytes there (a copy is in ${copy}); ${records} records before it are kept`,
@@ -505,9 +507,11 @@ class DiskStateLog implements StateLog {
         bytes += l.size;
       }
       const earlier = scanned.slice(0, -1).map(({ gen, size }) => ({ gen, size }));
-      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active!, last.size, records, bytes, damage);
+      // The scan's last pass opened it (live is never empty).
+      if (active === undefined) throw new Error(`internal error: state log ${name} has no active log`);
+      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active, last.size, records, bytes, damage);
     } catch (err) {
-      await active!.close();
+      await active?.close();
       throw err;
     }
   }

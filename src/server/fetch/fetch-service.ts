@@ -468,7 +468,7 @@ function trimLegacy(converted: Buffer, fetchOffset: bigint, limit: number, minOn
         stop = true;
         return;
       }
-      const last = keep[keep.length - 1];
+      const last = keep.at(-1);
       if (last && last[1] === start) last[1] = end;
       else keep.push([start, end]);
       total += size;

@@ -105,7 +105,8 @@ export const metadata = defineHandler({
         }
       } else {
         const autoCreate = services.brokerConfig.config.autoCreateTopicsEnable && request.allowAutoTopicCreation;
-        const names = [...new Set(requested.map((t) => t.name!))];
+        // No topic ids, so every entry has a name (the checks above).
+        const names = [...new Set(requested.flatMap((t) => (t.name === null ? [] : [t.name])))];
         // Sequential: creations are appended to the metadata log one at a time in request order.
         for (const name of names) {
           const t = store.topic(name);
