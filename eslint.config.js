@@ -42,6 +42,13 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       // Overloads whose parameters mean different things (ConfigException's (key, value, detail)
       // and (message)) stay apart, as their names say.
+      // The compiler's own convention (noUnusedParameters): a leading underscore marks a binding
+      // unused on purpose, such as the loop variable of a loop that only counts, or a parameter an
+      // interface requires.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/unified-signatures': ['error', { ignoreDifferentlyNamedParameters: true }],
     },
   },

@@ -35,6 +35,7 @@ import {
 } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
+import { mustGet } from '../util/must-get.js';
 
 /** Turns a record into the bytes printed for it. */
 interface RecordFormatter {
@@ -133,14 +134,14 @@ export async function runConsume(argv: string[], io: CliIo = PROCESS_IO): Promis
   for (const [k, v] of parseKeyValueArgs([...(values['consumer-property'] ?? []), ...(values['command-property'] ?? [])])) props.set(k, v);
   const groups = new Set<string>();
   if (values.group !== undefined) groups.add(values.group);
-  if (props.has('group.id')) groups.add(props.get('group.id')!);
+  if (props.has('group.id')) groups.add(mustGet(props, 'group.id'));
   if (groups.size > 1) {
     throw new UsageError(`The group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: ${[...groups].map((g) => `'${g}'`).join(', ')}`, USAGE);
   }
   const groupId = [...groups][0];
   if (groupId !== undefined && partition !== undefined) throw new UsageError('Options group and partition cannot be specified together.', USAGE);
   if (props.has('auto.offset.reset')) {
-    const reset = props.get('auto.offset.reset')!;
+    const reset = mustGet(props, 'auto.offset.reset');
     if (values['from-beginning'] && reset !== 'earliest') {
       io.stderr.write(`Can't simultaneously specify --from-beginning and 'auto.offset.reset=${reset}', please remove one option\n`);
       return 1;
@@ -148,7 +149,7 @@ export async function runConsume(argv: string[], io: CliIo = PROCESS_IO): Promis
   } else {
     props.set('auto.offset.reset', values['from-beginning'] ? 'earliest' : 'latest');
   }
-  const reset = props.get('auto.offset.reset')!;
+  const reset = mustGet(props, 'auto.offset.reset');
   if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') {
     throw new UsageError(`Invalid value ${reset} for configuration auto.offset.reset: must be earliest, latest or none`, USAGE);
   }
@@ -233,14 +234,14 @@ export async function runConsume(argv: string[], io: CliIo = PROCESS_IO): Promis
     }
     const md = await client.topicMetadata(topics, { allowAutoTopicCreation: allowAutoCreate });
     if (partition !== undefined) {
-      const t = md.get(values.topic!)!;
+      const t = mustGet(md, values.topic!);
       if (!t.partitions.some((p) => p.partition === partition)) {
         throw new Error(`partition ${partition} of topic ${values.topic} does not exist (the topic has ${t.partitions.length})`);
       }
       consumer.assign([{ topic: values.topic!, partition, offset: startOffset }]);
       return;
     }
-    consumer.assign(topics.flatMap((name) => md.get(name)!.partitions.map((p) => ({ topic: name, partition: p.partition, offset: startOffset }))));
+    consumer.assign(topics.flatMap((name) => mustGet(md, name).partitions.map((p) => ({ topic: name, partition: p.partition, offset: startOffset }))));
   });
 }
 

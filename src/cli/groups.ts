@@ -30,6 +30,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
+import { mustGet } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor groups --bootstrap-server HOST:PORT ACTION [options]
 
@@ -537,8 +538,8 @@ async function newOffsets(
   const byTime = spec.kind === 'to-datetime' ? await admin.listOffsets(partitions, spec.value) : new Map<string, bigint>();
   const clamp = (tp: TopicPartition, offset: bigint): bigint => {
     const k = tpKey(tp.topic, tp.partition);
-    const lo = earliest.get(k)!;
-    const hi = latest.get(k)!;
+    const lo = mustGet(earliest, k);
+    const hi = mustGet(latest, k);
     if (offset > hi) {
       o.out.push(`New offset (${offset}) is higher than latest offset for topic partition ${tp.topic}-${tp.partition}. Value will be set to ${hi}\n`);
       return hi;
@@ -554,23 +555,23 @@ async function newOffsets(
     let offset: bigint;
     switch (spec.kind) {
       case 'to-earliest':
-        offset = earliest.get(k)!;
+        offset = mustGet(earliest, k);
         break;
       case 'to-latest':
-        offset = latest.get(k)!;
+        offset = mustGet(latest, k);
         break;
       case 'to-offset':
         offset = clamp(tp, spec.value);
         break;
       case 'shift-by':
-        offset = clamp(tp, (current.get(k) ?? latest.get(k)!) + spec.value);
+        offset = clamp(tp, (current.get(k) ?? mustGet(latest, k)) + spec.value);
         break;
       case 'to-current':
-        offset = current.get(k) ?? latest.get(k)!;
+        offset = current.get(k) ?? mustGet(latest, k);
         break;
       case 'to-datetime': {
         const t = byTime.get(k) ?? -1n;
-        offset = t < 0n ? latest.get(k)! : t;
+        offset = t < 0n ? mustGet(latest, k) : t;
         break;
       }
     }

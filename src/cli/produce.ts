@@ -37,6 +37,7 @@ import {
 } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
+import { mustGet } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor produce --bootstrap-server HOST:PORT --topic TOPIC [options]
 
@@ -193,7 +194,7 @@ export async function runProduce(argv: string[], io: CliIo = PROCESS_IO): Promis
   const reachMs = maxBlockGiven ? maxBlockMs : DEFAULT_REACH_TIMEOUT_MS;
   const client = new KafkaClient({
     bootstrapServers: bootstrap,
-    clientId: props.get('client.id')!,
+    clientId: mustGet(props, 'client.id'),
     requestTimeoutMs: intValue('request.timeout.ms', props.get('request.timeout.ms'), USAGE, 1)!,
     retryBackoffMs: intValue('retry.backoff.ms', props.get('retry.backoff.ms'), USAGE)!,
     retryTimeoutMs: reachMs,

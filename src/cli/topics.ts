@@ -27,6 +27,7 @@ import { kafkaUuid } from './message-format.js';
 import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
+import { mustGet } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor topics --bootstrap-server HOST:PORT ACTION [options]
 
@@ -235,7 +236,7 @@ function parseReplicaAssignment(list: string): Map<number, number[]> {
     });
     const dup = ids.filter((id, j) => ids.indexOf(id) !== j);
     if (dup.length > 0) throw new IllegalArgument(`Partition replica lists may not contain duplicate entries: ${[...new Set(dup)].join(',')}`);
-    if (i > 0 && ids.length !== out.get(0)!.length) throw new IllegalArgument(`Partition ${i} has different replication factor: [${ids.join(', ')}]`);
+    if (i > 0 && ids.length !== mustGet(out, 0).length) throw new IllegalArgument(`Partition ${i} has different replication factor: [${ids.join(', ')}]`);
     out.set(i, ids);
   });
   return out;
@@ -387,7 +388,7 @@ function javaDescribeOrder(descriptions: readonly TopicDescription[]): TopicDesc
   const nameFutures = JavaHashMapOrder.copyOf(futures);
   const all = new JavaHashMapOrder(nameFutures.size);
   for (const k of nameFutures.keys()) all.put(k);
-  return all.keys().map((k) => byName.get(k)!);
+  return all.keys().map((k) => mustGet(byName, k));
 }
 
 /** Admin's Config keeps entries in a `new HashMap<>()` filled in response order. */
@@ -395,7 +396,7 @@ function javaConfigOrder(entries: readonly ConfigEntry[]): ConfigEntry[] {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const m = new JavaHashMapOrder();
   for (const e of entries) m.put(e.name);
-  return m.keys().map((k) => byName.get(k)!);
+  return m.keys().map((k) => mustGet(byName, k));
 }
 
 /** A topic id as kafka-topics takes it (Kafka's base64 form) or hyphenated, to the hyphenated form. */

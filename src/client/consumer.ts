@@ -22,6 +22,7 @@ import { readLegacyMessages } from '../protocol/records/legacy-message-set.js';
 import { KafkaClient, sleep, type ClientOptions } from './cluster.js';
 import { KafkaProtocolError } from './errors.js';
 import { GroupMember, type GroupOptions, type TopicPartition } from './group.js';
+import { mustGet } from '../util/must-get.js';
 
 export type TimestampTypeName = 'CreateTime' | 'LogAppendTime' | 'NoTimestampType';
 
@@ -415,7 +416,7 @@ export class Consumer {
           sessionEpoch: -1,
           topics: [...byTopic].map(([topic, list]) => ({
             topic,
-            topicId: topicIds.get(topic)!,
+            topicId: mustGet(topicIds, topic),
             partitions: list.map((x) => ({
               partition: x.s.partition,
               currentLeaderEpoch: -1,

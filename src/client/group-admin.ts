@@ -282,7 +282,7 @@ export class GroupAdmin {
       const leader = topics.get(tp.topic)?.partitions.find((p) => p.partition === tp.partition)?.leader ?? -1;
       if (leader < 0) throw new KafkaProtocolError(ErrorCode.UnknownTopicOrPartition, `Partition ${tp.topic}-${tp.partition} does not exist`);
       let m = byNode.get(leader);
-      if (!m) byNode.set(leader, (m = new Map()));
+      if (!m) byNode.set(leader, (m = new Map<string, number[]>()));
       let list = m.get(tp.topic);
       if (!list) m.set(tp.topic, (list = []));
       list.push(tp.partition);

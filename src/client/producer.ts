@@ -20,6 +20,7 @@ import { codecFromName, type CompressionCodec } from '../protocol/records/compre
 import { KafkaClient, type ClientOptions, type TopicMetadata } from './cluster.js';
 import { KafkaProtocolError, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
+import { mustGet } from '../util/must-get.js';
 
 export interface ProducerRecord {
   topic: string;
@@ -255,7 +256,7 @@ export class Producer {
         .then(
           (topics) => {
             this.metadataStale.delete(name);
-            return topics.get(name)!;
+            return mustGet(topics, name);
           },
           (err: unknown) => {
             if (err instanceof KafkaProtocolError && (err.code === ErrorCode.UnknownTopicOrPartition || err.code === ErrorCode.LeaderNotAvailable)) {

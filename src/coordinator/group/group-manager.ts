@@ -324,7 +324,8 @@ export class GroupManager {
     p: JoinGroupParams,
     respond: (r: JoinGroupResult) => void,
   ): void {
-    const instanceId = p.groupInstanceId!;
+    const instanceId = p.groupInstanceId;
+    if (instanceId === null) throw new Error('internal error: a static member rejoined without its group.instance.id');
     const currentLeader = group.leaderId;
     const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
     this.rescheduleHeartbeat(group, member);
@@ -355,8 +356,8 @@ export class GroupManager {
             }
           },
           (err: unknown) => {
-            if (group.members.get(newMemberId) !== member || !member.isAwaitingJoin) return;
-            const answer = member.awaitingJoin!;
+            const answer = member.awaitingJoin;
+            if (group.members.get(newMemberId) !== member || answer === null) return;
             group.updateMember(member, oldProtocols, oldRebalanceTimeoutMs, oldSessionTimeoutMs, null);
             const old = group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
             this.rescheduleHeartbeat(group, old);
@@ -819,20 +820,21 @@ export class GroupManager {
     if (!group || group.is('Dead')) {
       return { ...base, errorCode: ErrorCode.None, errorMessage: `Group ${groupId} not found.`, exists: false, state: 'Dead' };
     }
-    const stable = group.is('Stable') && group.protocolName !== null;
+    const protocolName = group.is('Stable') ? group.protocolName : null;
+    const stable = protocolName !== null;
     return {
       ...base,
       errorCode: ErrorCode.None,
       exists: true,
       state: group.state,
       protocolType: group.protocolType ?? '',
-      protocol: stable ? group.protocolName! : '',
+      protocol: stable ? protocolName : '',
       members: [...group.members.values()].map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
         clientHost: m.clientHost,
-        metadata: stable ? m.metadata(group.protocolName!) : EMPTY,
+        metadata: stable ? m.metadata(protocolName) : EMPTY,
         assignment: stable ? m.assignment : EMPTY,
       })),
     };
