@@ -621,7 +621,7 @@ export function resolveBrokerConfig(sources: BrokerConfigSources = {}): Resolved
 
 /** Reads the --config file (if any) and resolves it with env and flags. */
 export async function loadBrokerConfig(options: {
-  configFile?: string;
+  configFile?: string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   flags?: Readonly<Record<string, FlagValue>>;
   logger?: Logger;

@@ -67,7 +67,7 @@ export class ConfigException extends Error {
   readonly key: string | undefined;
   constructor(key: string, value: unknown, detail?: string);
   constructor(message: string);
-  constructor(keyOrMessage: string, ...rest: [unknown, string?] | []) {
+  constructor(keyOrMessage: string, ...rest: [unknown, (string | undefined)?] | []) {
     const keyed = rest.length > 0;
     super(
       keyed

@@ -70,12 +70,12 @@ export interface LegacyMessage {
 }
 
 export interface ReadLegacyOptions {
-  start?: number;
-  end?: number;
+  start?: number | undefined;
+  end?: number | undefined;
   /** Bound on all decompressed inner message sets together (default DEFAULT_MAX_RECORDS_BYTES). */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** Check every message's CRC32 (default true); a mismatch throws ProtocolDecodeError. */
-  verifyCrc?: boolean;
+  verifyCrc?: boolean | undefined;
   /** Stop at an incomplete trailing message instead of throwing (Fetch responses may end in one). */
   allowPartialTail?: boolean;
 }

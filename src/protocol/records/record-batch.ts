@@ -469,8 +469,8 @@ export interface BatchEntry {
 }
 
 export interface SplitBatchesOptions {
-  start?: number;
-  end?: number;
+  start?: number | undefined;
+  end?: number | undefined;
   /**
    * When true, an incomplete entry at the end (as a Fetch response may carry) ends the walk instead of
    * throwing. The returned entries then stop before it. Defaults to false (the produce path).

@@ -30,7 +30,7 @@ export interface PltCase {
   request: Partial$;
   verifyRequest?: (body: Partial$) => void;
   /** QUIRK: turns the library's bytes into the valid request they were meant to be (asserting what it removes). */
-  fixRequest?: (bytes: Buffer) => Buffer;
+  fixRequest?: ((bytes: Buffer) => Buffer) | undefined;
   response: Partial$;
   /** parseResponse's result (or the response of the ResponseError it throws), after `normalize`. */
   parsed: unknown;
@@ -38,7 +38,7 @@ export interface PltCase {
   /** Bytes at the end of the body parseResponse leaves unread besides a flexible body's top-level tag section (tag sections of trailing structs it skips). */
   unreadTail?: number;
   /** QUIRK: the response cannot be cross-checked (library bug); the reason. */
-  responseNotCheckable?: string;
+  responseNotCheckable?: string | undefined;
 }
 
 export interface PltApi {
