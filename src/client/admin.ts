@@ -232,7 +232,7 @@ export class Admin {
     });
     for (const [node, indexes] of groups) {
       const entries = await this.client.retrying(() => this.describeConfigsOnce(node, indexes.map((i) => resources[i]), options));
-      indexes.forEach((idx, j) => (out[idx] = entries[j]!));
+      indexes.forEach((idx, j) => (out[idx] = entries[j]));
     }
     return out;
   }

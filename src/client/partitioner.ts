@@ -49,7 +49,8 @@ export class StickyPartitioner {
   partition(topic: string, available: readonly number[], recordBytes: number): number {
     let entry = this.current.get(topic);
     if (!entry || entry.bytes >= this.batchSize || !available.includes(entry.partition)) {
-      const choices = entry && available.length > 1 ? available.filter((p) => p !== entry!.partition) : available;
+      const avoid = entry?.partition;
+      const choices = avoid !== undefined && available.length > 1 ? available.filter((p) => p !== avoid) : available;
       entry = { partition: choices[Math.floor(Math.random() * choices.length)], bytes: 0 };
       this.current.set(topic, entry);
     }

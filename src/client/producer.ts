@@ -208,7 +208,7 @@ export class Producer {
     const timestamp = record.timestamp ?? Date.now();
     return new Promise<RecordMetadata>((resolve, reject) => {
       const state = this.partitionState(record.topic, partition);
-      let batch = state.queue[state.queue.length - 1];
+      let batch = state.queue.at(-1);
       if (!batch || batch.bytes + size > this.batchSize) {
         batch = { topic: record.topic, partition: partition, records: [], deferreds: [], bytes: 0, createdAt: Date.now(), baseSequence: -1, attempts: 0 };
         state.queue.push(batch);
@@ -328,7 +328,7 @@ export class Producer {
         // retried by the batches' own attempts below
       }
     }
-    let lingering = false;
+    let lingering: boolean;
     for (;;) {
       const now = Date.now();
       lingering = false;
@@ -337,10 +337,10 @@ export class Producer {
         let batch: Batch | undefined;
         if (state.retry.length > 0) {
           if (state.inFlight > 0) continue;
-          batch = state.retry[0];
+          batch = state.retry.at(0);
         } else {
           if (state.inFlight >= this.maxInFlight) continue;
-          const first = state.queue[0];
+          const first = state.queue.at(0);
           if (!first) continue;
           const ready = first.bytes >= this.batchSize || state.queue.length > 1 || this.flushing > 0 || now - first.createdAt >= this.lingerMs;
           if (!ready) {
@@ -457,7 +457,7 @@ export class Producer {
       topicData: [...byTopic].map(([name, list]) => ({
         name,
         topicId: this.client.cachedTopic(name)?.topicId ?? '00000000-0000-0000-0000-000000000000',
-        partitionData: list.map(({ state, batch }) => ({ index: state.partition, records: batch.encoded!, _unknownTaggedFields: undefined })),
+        partitionData: list.map(({ state, batch }) => ({ index: state.partition, records: this.encode(state, batch), _unknownTaggedFields: undefined })),
         _unknownTaggedFields: undefined,
       })),
       _unknownTaggedFields: undefined,
