@@ -26,6 +26,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, pickAction, toJson, toolAdmin } from './tool-support.js';
 import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
+import { present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor configs --bootstrap-server HOST:PORT --entity-type topics|brokers [--entity-name NAME] (--describe | --alter) [options]
 
@@ -130,7 +131,7 @@ export async function runConfigs(argv: string[], io: CliIo = PROCESS_IO): Promis
     } else {
       const additions = await parseAdditions(values['add-config'], values['add-config-file']);
       const deletions = (values['delete-config'] ?? []).flatMap((d) => d.split(',')).map((d) => d.trim()).filter((d) => d !== '');
-      await alter(admin, type, name!, additions, deletions);
+      await alter(admin, type, present(name, 'entity name'), additions, deletions);
       io.stdout.write(
         name === BROKER_DEFAULT ? `Completed updating default config for ${type} in the cluster.\n` : `Completed updating config for ${singular(type)} ${name}.\n`,
       );

@@ -30,7 +30,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
-import { mustGet } from '../util/must-get.js';
+import { mustGet, present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor groups --bootstrap-server HOST:PORT ACTION [options]
 
@@ -168,9 +168,9 @@ export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise
     if (topics.length === 0 && !values['all-topics']) throw new UsageError('Option --reset-offsets takes one of these options: --all-topics, --topic', USAGE);
     if (topics.length > 0 && values['all-topics']) throw new UsageError('Option --all-topics cannot be used with --topic', USAGE);
     reset = { kind: specs[0], topics: topics.map(parseTopicArg), allTopics: Boolean(values['all-topics']), value: 0n };
-    if (reset.kind === 'to-offset') reset.value = bigIntFlag('--to-offset', values['to-offset']!, 0n);
-    if (reset.kind === 'shift-by') reset.value = bigIntFlag('--shift-by', values['shift-by']!, null);
-    if (reset.kind === 'to-datetime') reset.value = BigInt(parseDateTime(values['to-datetime']!));
+    if (reset.kind === 'to-offset') reset.value = bigIntFlag('--to-offset', present(values['to-offset'], '--to-offset'), 0n);
+    if (reset.kind === 'shift-by') reset.value = bigIntFlag('--shift-by', present(values['shift-by'], '--shift-by'), null);
+    if (reset.kind === 'to-datetime') reset.value = BigInt(parseDateTime(present(values['to-datetime'], '--to-datetime')));
   }
 
   const props = await loadProperties(values['command-config'], USAGE);
@@ -209,7 +209,7 @@ export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise
             'WARN: No action will be performed as the --execute option is missing. In a future major release, the default behavior of this command will be to prompt the user before executing the reset rather than doing a dry run. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.\n',
           );
         }
-        code = await resetOffsets(admin, targets, reset!, Boolean(values.execute), o);
+        code = await resetOffsets(admin, targets, present(reset, 'reset specification'), Boolean(values.execute), o);
         break;
       }
       case 'delete':
@@ -348,13 +348,14 @@ async function offsetRows(admin: GroupAdmin, d: GroupDescription): Promise<Row[]
       rows.push({ topic: c.topic, partition: c.partition, offset: c.offset, logEndOffset: null, consumerId: null, host: null, clientId: null });
     }
   }
-  rows.sort((a, b) => (a.topic! < b.topic! ? -1 : a.topic! > b.topic! ? 1 : a.partition! - b.partition!));
+  // Every row so far has a topic and partition (members without an assignment come after).
+  rows.sort((a, b) => ((a.topic ?? '') < (b.topic ?? '') ? -1 : (a.topic ?? '') > (b.topic ?? '') ? 1 : (a.partition ?? 0) - (b.partition ?? 0)));
   for (const m of d.members) {
     if (m.assignment.length === 0) rows.push({ topic: null, partition: null, offset: null, logEndOffset: null, consumerId: m.memberId, host: m.host, clientId: m.clientId });
   }
-  const withPartition = rows.filter((r) => r.topic !== null);
-  const ends = await logEndOffsets(admin, withPartition.map((r) => ({ topic: r.topic!, partition: r.partition! })));
-  for (const r of withPartition) r.logEndOffset = ends.get(tpKey(r.topic!, r.partition!)) ?? null;
+  const withPartition = rows.flatMap((r) => (r.topic !== null && r.partition !== null ? [{ row: r, topic: r.topic, partition: r.partition }] : []));
+  const ends = await logEndOffsets(admin, withPartition.map(({ topic, partition }) => ({ topic, partition })));
+  for (const { row, topic, partition } of withPartition) row.logEndOffset = ends.get(tpKey(topic, partition)) ?? null;
   return rows;
 }
 
@@ -473,7 +474,7 @@ function bigIntFlag(name: string, value: string, min: bigint | null): bigint {
 /** Kafka's Utils.getDateTime: yyyy-MM-dd'T'HH:mm:ss[.SSS] with an optional zone; UTC without one. */
 export function parseDateTime(value: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?(Z|[+-]\d{2}:?\d{2})?$/.exec(value.trim());
-  const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m[7] ?? '.000').padEnd(4, '0')}${normalizeZone(m[8])}`) : NaN;
+  const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m.at(7) ?? '.000').padEnd(4, '0')}${normalizeZone(m[8])}`) : NaN;
   if (Number.isNaN(ms)) {
     throw new UsageError(`Error parsing timestamp '${value}': it is not in the format YYYY-MM-DDTHH:mm:SS.sss with an optional zone (Z, +HH:mm)`, USAGE);
   }

@@ -11,6 +11,7 @@
  * doubles when the size passes 0.75 of it. A bucket reaching 9 entries in a table under 64 also
  * doubles it (in a larger table it would become a tree, which maps this small never reach).
  */
+import { present } from '../util/must-get.js';
 
 const DEFAULT_CAPACITY = 16;
 const LOAD_FACTOR = 0.75;
@@ -64,7 +65,7 @@ export class JavaHashMapOrder {
   put(key: string): void {
     if (this.present.has(key)) return;
     if (this.table === null) this.resize();
-    const table = this.table!;
+    const table = present(this.table, 'hash table after resize');
     const bucket = table[spread(javaStringHash(key)) & (table.length - 1)];
     bucket.push(key);
     this.present.add(key);

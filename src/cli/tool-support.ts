@@ -34,7 +34,7 @@ export function parseToolFlags<T extends Options>(
   // A negative number is a value, not a flag (`--time -2`, `--offset -1`, as Kafka's tools take them).
   for (let i = 0; i + 1 < args.length; i++) {
     const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
-    if (name !== undefined && options[name]?.type === 'string' && /^-\d+$/.test(args[i + 1])) {
+    if (name !== undefined && Object.hasOwn(options, name) && options[name].type === 'string' && /^-\d+$/.test(args[i + 1])) {
       args.splice(i, 2, `--${name}=${args[i + 1]}`);
     }
   }

@@ -27,7 +27,7 @@ import { kafkaUuid } from './message-format.js';
 import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
-import { mustGet } from '../util/must-get.js';
+import { mustGet, present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor topics --bootstrap-server HOST:PORT ACTION [options]
 
@@ -150,7 +150,7 @@ export async function runTopics(argv: string[], io: CliIo = PROCESS_IO): Promise
   try {
     switch (action) {
       case 'create':
-        await create(admin, values.topic!, partitions, replicationFactor, values['replica-assignment'], values.config ?? [], Boolean(values['if-not-exists']), out);
+        await create(admin, present(values.topic, '--topic'), partitions, replicationFactor, values['replica-assignment'], values.config ?? [], Boolean(values['if-not-exists']), out);
         break;
       case 'list': {
         const topics = await getTopics(admin, values.topic, Boolean(values['exclude-internal']));
@@ -171,7 +171,8 @@ export async function runTopics(argv: string[], io: CliIo = PROCESS_IO): Promise
         ensureTopicExists(topics, values.topic, !values['if-exists']);
         if (topics.length > 0) {
           await admin.describeTopics(topics.map((t) => t.name));
-          await admin.createPartitions(new Map(topics.map((t) => [t.name, partitions!])));
+          const count = present(partitions, '--partitions');
+          await admin.createPartitions(new Map(topics.map((t) => [t.name, count])));
         }
         break;
       }

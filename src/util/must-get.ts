@@ -8,3 +8,9 @@ export function mustGet<K, V>(map: ReadonlyMap<K, V>, key: K): V {
   if (value === undefined) throw new Error(`internal error: no entry for ${String(key)}`);
   return value;
 }
+
+/** A value the caller's own checks guarantee is there (an option validated earlier, say); as mustGet. */
+export function present<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`internal error: no ${what}`);
+  return value;
+}
