@@ -164,7 +164,7 @@ export function parseSchemaFile(path: string, text = readFileSync(path, 'utf8'))
   return messages;
 }
 
-function parseAttributes(text: string, where: string): Record<string, string> {
+function parseAttributes(text: string, where: string): Partial<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const part of text.split(/\s+/).filter(Boolean)) {
     const eq = part.indexOf('=');
