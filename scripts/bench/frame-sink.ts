@@ -31,7 +31,7 @@ const { values } = parseArgs({
 if (!values.file) throw new Error('--file is required');
 const topics = new Map<string, number>();
 for (const spec of values.topics.split(',').filter(Boolean)) {
-  const [name, n] = spec.split(':');
+  const [name, n] = spec.split(':') as [string, string | undefined];
   topics.set(name, Number(n ?? 1));
 }
 const out = createWriteStream(values.file, { flags: 'a' });

@@ -235,7 +235,10 @@ export class RecordingProxy {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => { r(); }) : r()));
+    await new Promise<void>((r) => {
+      if (this.server) this.server.close(() => { r(); });
+      else r();
+    });
   }
 }
 

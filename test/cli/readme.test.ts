@@ -57,7 +57,7 @@ function newestMtime(dir: string): number {
 /** What `npm install` does to an installed clone: its prepare script builds dist/. */
 function ensureDistBuilt(): void {
   const main = join(REPO, 'dist/cli/main.js');
-  let built = 0;
+  let built: number;
   try {
     built = statSync(main).mtimeMs;
   } catch {

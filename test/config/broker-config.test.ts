@@ -35,6 +35,8 @@ import { Broker } from '../../src/broker.js';
 /** What the broker does with the log.* keys: they are the defaults of a topic without overrides. */
 const topicDefaults = (r: ResolvedBrokerConfig): EffectiveTopicConfig => resolveTopicConfig({}, r);
 
+// import.meta.dirname arrived in Node 20.11; the package runs on any Node 20.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
 const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures');
 
 function capturingLogger(): { logger: Logger; lines: { msg: string; key?: string }[] } {

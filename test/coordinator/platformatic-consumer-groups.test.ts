@@ -9,6 +9,10 @@ import { Admin, Consumer, Producer, stringSerializers, type Message } from '@pla
 import type { Broker } from '../../src/broker.js';
 import { startBroker } from '../helpers/kafka.js';
 
+// The typings give close(true) the void result of close(force, callback); without a callback it
+// returns a promise, which this overload says.
+const forceClose = (c: { close(force?: boolean): Promise<void> }): Promise<void> => c.close(true);
+
 let broker: Broker;
 beforeAll(async () => {
   broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': 0 } });
@@ -44,7 +48,7 @@ async function readAndCommit(groupId: string, count: number, commitUpTo?: number
     await stream.close();
     return got;
   } finally {
-    await consumer.close(true);
+    await forceClose(consumer);
   }
 }
 

@@ -31,7 +31,10 @@ function rawClient(port: number): Promise<Socket> {
 }
 
 function closed(s: Socket): Promise<void> {
-  return new Promise((resolve) => (s.destroyed ? resolve() : s.once('close', () => { resolve(); })));
+  return new Promise((resolve) => {
+      if (s.destroyed) resolve();
+      else s.once('close', () => { resolve(); });
+    });
 }
 
 function sizePrefix(size: number): Buffer {

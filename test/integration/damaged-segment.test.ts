@@ -201,7 +201,7 @@ describe('a damaged batch in the middle of the active segment', () => {
   it('a clean restart prints the summary with the groups and offsets it loaded', async () => {
     dir = await mkdtemp(join(tmpdir(), 'gregor-damage-'));
     await fill(dir);
-    let b = await start(dir);
+    const b = await start(dir);
     // The committed offsets of an (empty) group, as kafka-consumer-groups --reset-offsets writes them.
     const groupAdmin = new GroupAdmin({ bootstrapServers: b.bootstrap });
     await groupAdmin.alterGroupOffsets('g1', [{ topic: 'dmg', partition: 0, offset: 40n }]);
@@ -209,7 +209,7 @@ describe('a damaged batch in the middle of the active segment', () => {
     await b.stop();
 
     const lines: LogLine[] = [];
-    b = await start(dir, lines);
+    await start(dir, lines);
     const summary = lines.filter((l) => l.msg.startsWith('started in'));
     expect(summary).toHaveLength(1);
     expect(summary[0]).toMatchObject({ level: 30, topics: 1, partitions: 1, segmentsRecovered: 0, bytesTruncated: 0, groups: 1, offsets: 1 });

@@ -70,7 +70,7 @@ describe('MetadataStore on open', () => {
     // What remains of a log whose delete record was lost: the topic created again, a new id.
     const secondId = '11111111-2222-4333-8444-555555555555';
     const stateLog = await openStateLog(join(dir, '__gregor_metadata'), { name: 'metadata' });
-    for await (const _ of stateLog.replay()) _;
+    for await (const _ of stateLog.replay());
     await stateLog.append({ type: 'topic', name: 'orders', topicId: secondId, partitions: 1, overrides: [] });
     await stateLog.close();
 

@@ -20,6 +20,8 @@ import { HANDLERS } from '../../src/server/handlers/index.js';
 import { WireClient } from '../helpers/wire-client.js';
 import { Random, randomStruct } from '../protocol/schema-values.js';
 
+// import.meta.dirname arrived in Node 20.11; the package runs on any Node 20.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
 const requests = new Map<number, MessageDef>();
 for (const f of readdirSync(join(root, 'protocol', 'messages')).filter((n) => n.endsWith('.msg'))) {

@@ -373,7 +373,10 @@ describe('LogManager on disk', () => {
           if (count >= 300 && proc.exitCode === null) proc.kill('SIGKILL');
         });
         proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-        proc.on('exit', (_code, signal) => { signal === 'SIGKILL' ? resolve() : reject(new Error(err)); });
+        proc.on('exit', (_code, signal) => {
+          if (signal === 'SIGKILL') resolve();
+          else reject(new Error(err));
+        });
       });
       expect(await ls(dirs[0])).toEqual(['.lock', 'crash.topic-0', 'crash.topic-1', 'crash.topic-2']);
 

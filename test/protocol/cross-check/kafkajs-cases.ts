@@ -51,15 +51,10 @@ function throttle(v: number, clientSideFrom: number, ms: number, present = true)
   return v >= clientSideFrom ? { throttleTime: 0, clientSideThrottleTime: ms } : { throttleTime: ms };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const Long = requireCjs('kafkajs/src/utils/long');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const Encoder = requireCjs('kafkajs/src/protocol/encoder');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const { RecordBatch } = requireCjs('kafkajs/src/protocol/recordBatch/v0');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const Record = requireCjs('kafkajs/src/protocol/recordBatch/record/v0');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const MessageSet = requireCjs('kafkajs/src/protocol/messageSet');
 
 const T0 = 1_700_000_000_000;

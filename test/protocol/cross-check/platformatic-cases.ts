@@ -57,7 +57,7 @@ export function exportName(name: string, v: number): string {
 }
 
 export function pltApiModule(name: string, v: number): { api: unknown; createRequest: unknown; parseResponse: unknown } {
-  const mod = (plt as unknown as Record<string, { api: unknown; createRequest: unknown; parseResponse: unknown }>)[exportName(name, v)];
+  const mod = (plt as unknown as Partial<Record<string, { api: unknown; createRequest: unknown; parseResponse: unknown }>>)[exportName(name, v)];
   if (!mod) throw new Error(`@platformatic/kafka exports no ${exportName(name, v)}`);
   return mod;
 }
@@ -1745,7 +1745,7 @@ const produce: PltApi = {
               key: m.key === null ? null : m.key.toString(),
               value: m.value.toString(),
               timestamp: m.timestamp,
-              headers: Object.fromEntries([...((m.headers as Map<Buffer, Buffer>) ?? new Map())].map(([k, x]) => [k.toString(), x.toString()])),
+              headers: Object.fromEntries([...((m.headers as Map<Buffer, Buffer> | undefined) ?? new Map())].map(([k, x]) => [k.toString(), x.toString()])),
             })),
           );
         });

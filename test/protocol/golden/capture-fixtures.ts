@@ -48,13 +48,10 @@ const CLIENT_ID = 'gregor-golden';
 // ------------------------------------------------------------------------------------------------
 // KafkaJS: v<N>/request.js framed by src/protocol/request.js, as network/connection.js writes it.
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const kjsFrame = require('kafkajs/src/protocol/request') as (o: any) => Promise<{ buffer: Buffer }>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const { MemberMetadata } = require('kafkajs/src/consumer/assignerProtocol');
 
 async function kafkajs(name: string, description: string, dir: string, v: number, correlationId: number, args: unknown): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const request = (require(`kafkajs/src/protocol/requests/${dir}/v${v}/request.js`) as (a: unknown) => any)(args);
   const bytes = Buffer.from((await kjsFrame({ request, correlationId, clientId: CLIENT_ID })).buffer);
   save({

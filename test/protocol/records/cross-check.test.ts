@@ -76,7 +76,7 @@ interface KafkaJsCodec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 const { RecordBatch: kafkajsRecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
-  RecordBatch(options: Record<string, unknown>): Promise<KafkaJsEncoder>;
+  RecordBatch: (options: Record<string, unknown>) => Promise<KafkaJsEncoder>;
 };
 const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: Record<string, unknown>) => KafkaJsEncoder;
 const kafkajsDecodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (decoder: unknown) => Promise<KafkaJsBatch>;
@@ -147,6 +147,8 @@ afterAll(() => {
 
 function withXerialAwarePlatformaticSnappy<T>(fn: () => T): T {
   const snappy = platformaticAlgorithms.snappy;
+  // Kept to be put back in place, not called.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const stock = snappy.decompressSync;
   snappy.decompressSync = xerialAwareSnappyDecompress;
   try {

@@ -12,6 +12,10 @@ import { HANDLERS } from '../../../src/server/handlers/index.js';
 import { kafkaFor } from '../../helpers/kafka.js';
 import { append, createTopic, records, startMemoryBroker } from '../fetch/fixture.js';
 
+// The typings give close(true) the void result of close(force, callback); without a callback it
+// returns a promise, which this overload says.
+const forceClose = (c: { close(force?: boolean): Promise<void> }): Promise<void> => c.close(true);
+
 const GROUP_APIS = [
   ApiKey.Metadata,
   ApiKey.FindCoordinator,
@@ -100,7 +104,7 @@ describe('consumers reading through Fetch', () => {
       }
       expect(seen.sort()).toEqual(expected);
     } finally {
-      await consumer.close(true);
+      await forceClose(consumer);
     }
   }, 60_000);
 });
