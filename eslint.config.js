@@ -28,21 +28,18 @@ export default tseslint.config(
     },
     rules: {
       // A number, bigint or boolean in a template prints as everyone expects (`partition ${p}`,
-      // `${n} bytes`); allowNumber covers bigint too. The rule's point is objects and nullish values that print as
-      // "[object Object]" or "undefined", and those stay errors.
+      // `${n} bytes`; allowNumber covers bigint too). The rule's point is objects and nullish values
+      // that print as "[object Object]" or "undefined", and those stay errors.
       '@typescript-eslint/restrict-template-expressions': [
         'error',
         { allowNumber: true, allowBoolean: true },
       ],
       // Passing on what a catch caught (typed unknown) is a rethrow, not a new non-Error reason.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
-      '@typescript-eslint/only-throw-error': ['error', { allowThrowingUnknown: true }],
       // An async method without await is how an in-memory implementation of an async interface (the
       // in-memory state log and partition log, test doubles) keeps its throws rejections, as the disk
       // implementation's are; without `async` each would need a try/catch around Promise.reject.
       '@typescript-eslint/require-await': 'off',
-      // Overloads whose parameters mean different things (ConfigException's (key, value, detail)
-      // and (message)) stay apart, as their names say.
       // The compiler's own convention (noUnusedParameters): a leading underscore marks a binding
       // unused on purpose, such as the loop variable of a loop that only counts, or a parameter an
       // interface requires.
@@ -50,6 +47,8 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
+      // Overloads whose parameters mean different things (ConfigException's (key, value, detail)
+      // and (message)) stay apart, as their names say.
       '@typescript-eslint/unified-signatures': ['error', { ignoreDifferentlyNamedParameters: true }],
     },
   },
