@@ -13,7 +13,9 @@ const args = process.argv.slice(2);
 let specDir = join(root, '..', 'shared', 'kafka-message-specs');
 const specAt = args.indexOf('--spec');
 if (specAt >= 0) {
-  specDir = args[specAt + 1]!;
+  const given = args.at(specAt + 1);
+  if (given === undefined) throw new Error('--spec needs a folder');
+  specDir = given;
   args.splice(specAt, 2);
 }
 

@@ -73,7 +73,7 @@ function cell(rows: CaseResult[]): string {
   const passes = rows.filter((r) => r.outcome === 'pass');
   const na = rows.filter((r) => r.outcome === 'n/a');
   if (rows.length === 1) {
-    const r = rows[0]!;
+    const r = rows[0];
     if (r.outcome === 'pass') return r.note ? `✅ [${note(`${CLIENT_TITLES[r.client] ?? r.client}: ${r.note}`)}]` : '✅';
     if (r.outcome === 'fail') return `❌ [${note(`${r.client}, ${r.scenario} ${r.variant}: ${firstLine(r.detail)}`)}]`;
     return `n/a [${note(`${CLIENT_TITLES[r.client] ?? r.client}: ${r.detail}`)}]`;
@@ -85,8 +85,8 @@ function cell(rows: CaseResult[]): string {
   return `✅ ${counted}${na.length > 0 ? ` (${na.length} n/a)` : ''}`;
 }
 
-const r0 = (rows: CaseResult[]): CaseResult => rows[0]!;
-const firstLine = (s: string): string => s.split('\n')[0]!.slice(0, 300);
+const r0 = (rows: CaseResult[]): CaseResult => rows[0];
+const firstLine = (s: string): string => s.split('\n')[0].slice(0, 300);
 
 const lines: string[] = [];
 lines.push(`| | ${CLIENTS.map((c) => CLIENT_TITLES[c]).join(' | ')} |`);

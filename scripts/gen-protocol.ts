@@ -225,7 +225,7 @@ class Code {
   markUnused(from: number, params: string[]): void {
     const body = this.lines.slice(from + 1).join('\n');
     for (const p of params) {
-      if (!new RegExp(`\\b${p}\\b`).test(body)) this.lines[from] = this.lines[from]!.replace(`(${p}:`, `(_${p}:`).replace(` ${p}:`, ` _${p}:`);
+      if (!new RegExp(`\\b${p}\\b`).test(body)) this.lines[from] = this.lines[from].replace(`(${p}:`, `(_${p}:`).replace(` ${p}:`, ` _${p}:`);
     }
   }
 }
@@ -449,7 +449,7 @@ function emitEncode(c: Code, s: StructInfo): void {
     }
   }
   if (hasFlexible(msg)) {
-    const tagged = s.fields.filter((f) => f.tag !== undefined).sort((a, b) => a.tag! - b.tag!);
+    const tagged = s.fields.filter((f) => f.tag !== undefined).sort((a, b) => (a.tag ?? 0) - (b.tag ?? 0));
     c.open('if (flexible) {');
     if (tagged.length === 0) {
       c.line('w.taggedFields(null, m._unknownTaggedFields);');
@@ -697,7 +697,7 @@ export function generate(outDir: string): string[] {
     [join(protocolDir, 'records'), 'records'],
   ];
   for (const [dir, sub] of groups) {
-    let files: string[] = [];
+    let files: string[];
     try {
       files = readdirSync(dir).filter((f) => f.endsWith('.msg')).sort();
     } catch {
@@ -728,9 +728,13 @@ export function generate(outDir: string): string[] {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const protoAt = process.argv.indexOf('--protocol');
-  if (protoAt >= 0) protocolDir = process.argv[protoAt + 1]!;
+  if (protoAt >= 0) {
+    const given = process.argv.at(protoAt + 1);
+    if (given === undefined) throw new Error('--protocol needs a folder');
+    protocolDir = given;
+  }
   const outAt = process.argv.indexOf('--out');
-  const outDir = outAt >= 0 ? process.argv[outAt + 1]! : join(root, 'src', 'protocol', 'generated');
+  const outDir = outAt >= 0 ? process.argv[outAt + 1] : join(root, 'src', 'protocol', 'generated');
   const files = generate(outDir);
   console.log(`generated ${files.length} files in ${relative(root, outDir) || outDir}`);
 }

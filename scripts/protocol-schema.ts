@@ -101,7 +101,7 @@ export function parseSchemaFile(path: string, text = readFileSync(path, 'utf8'))
   let stack: Frame[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\s+$/, '');
+    const raw = lines[i].replace(/\s+$/, '');
     const where = `${path}:${i + 1}`;
     if (raw.trim() === '') continue;
     if (raw.trimStart().startsWith('#')) {
@@ -113,7 +113,7 @@ export function parseSchemaFile(path: string, text = readFileSync(path, 'utf8'))
     if (indent === 0) {
       const m = /^(request|response|header|data)\s+(\w+)\s*(.*)$/.exec(raw);
       if (!m) throw new Error(`${where}: expected a message line`);
-      const attrs = parseAttributes(m[3]!, where);
+      const attrs = parseAttributes(m[3], where);
       const kind = m[1] as MessageKind;
       if ((kind === 'request' || kind === 'response') && attrs.apiKey === undefined) {
         throw new Error(`${where}: ${kind} needs apiKey`);
@@ -121,7 +121,7 @@ export function parseSchemaFile(path: string, text = readFileSync(path, 'utf8'))
       if (!attrs.validVersions) throw new Error(`${where}: validVersions is required`);
       msg = {
         kind,
-        name: m[2]!,
+        name: m[2],
         apiKey: attrs.apiKey === undefined ? -1 : Number(attrs.apiKey),
         validVersions: parseVersions(attrs.validVersions, where),
         flexibleVersions: parseVersions(attrs.flexibleVersions ?? 'none', where),
@@ -139,21 +139,21 @@ export function parseSchemaFile(path: string, text = readFileSync(path, 'utf8'))
     if (!msg) throw new Error(`${where}: field outside a message`);
     const content = raw.trimStart();
     // Pop to the frame that this indentation belongs to.
-    while (stack.length > 1 && stack[stack.length - 1]!.indent >= indent) stack.pop();
-    const parent = stack[stack.length - 1]!;
+    while (stack.length > 1 && stack[stack.length - 1].indent >= indent) stack.pop();
+    const parent = stack[stack.length - 1];
     if (indent !== parent.indent + 2) throw new Error(`${where}: unexpected indentation`);
     const structMatch = /^struct\s+(\w+)\s*(.*)$/.exec(content);
     if (structMatch) {
       if (indent !== 2) throw new Error(`${where}: struct blocks belong at the first level of a message`);
-      const attrs = parseAttributes(structMatch[2]!, where);
+      const attrs = parseAttributes(structMatch[2], where);
       const def: StructDef = {
-        name: structMatch[1]!,
+        name: structMatch[1],
         versions: parseVersions(attrs.versions ?? '0+', where),
         fields: [],
       };
       if (msg.structs.has(def.name)) throw new Error(`${where}: struct ${def.name} defined twice`);
       msg.structs.set(def.name, def);
-      stack = [stack[0]!, { indent: 2, fields: def.fields }];
+      stack = [stack[0], { indent: 2, fields: def.fields }];
       continue;
     }
     const field = parseField(content, where, i + 1);
@@ -164,7 +164,7 @@ export function parseSchemaFile(path: string, text = readFileSync(path, 'utf8'))
   return messages;
 }
 
-function parseAttributes(text: string, where: string): Record<string, string> {
+function parseAttributes(text: string, where: string): Partial<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const part of text.split(/\s+/).filter(Boolean)) {
     const eq = part.indexOf('=');
@@ -263,7 +263,7 @@ export function parseErrors(path: string): ErrorDef[] {
       if (t === '' || t.startsWith('#')) return;
       const m = /^(-?\d+)\s+([A-Z0-9_]+)\s+(true|false)\s+(.*)$/.exec(t);
       if (!m) throw new Error(`${path}:${i + 1}: expected "code NAME retriable message"`);
-      out.push({ code: Number(m[1]), name: m[2]!, retriable: m[3] === 'true', message: m[4]! });
+      out.push({ code: Number(m[1]), name: m[2], retriable: m[3] === 'true', message: m[4] });
     });
   return out;
 }

@@ -42,7 +42,7 @@ export function parseKafkaJson(text: string): KafkaMessage {
   let out = '';
   let inString = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text[i];
     if (inString) {
       out += c;
       if (c === '\\') out += text[++i] ?? '';
@@ -163,8 +163,8 @@ export function compareWithKafka(ours: MessageDef, kafka: KafkaMessage): OracleR
     flattenKafka(kafka.fields, v, kafka, '', b);
     const n = Math.max(a.length, b.length);
     for (let i = 0; i < n; i++) {
-      const x = a[i] ? describe(a[i]!) : '(missing)';
-      const y = b[i] ? describe(b[i]!) : '(missing)';
+      const x = a[i] ? describe(a[i]) : '(missing)';
+      const y = b[i] ? describe(b[i]) : '(missing)';
       if (x !== y) {
         differences.push(`v${v}: field ${i}: ours "${x}", Kafka's "${y}"`);
         break;

@@ -112,7 +112,7 @@ export class Broker {
     // Everything opened so far is closed again, in reverse order, if a later step fails.
     const opened: (() => Promise<void>)[] = [];
     try {
-      const logs = await openLogManager({ storage, dirs: storage === 'disk' ? dirs : undefined, clock, logger });
+      const logs = await openLogManager({ storage, ...(storage === 'disk' ? { dirs } : {}), clock, logger });
       opened.push(() => logs.close());
       const stateLocation = storage === 'disk' ? join(dirs[0]!, '__gregor_metadata') : new MemoryStateLogStore();
       const stateLog = await openStateLog(stateLocation, { name: 'metadata', logger });

@@ -93,7 +93,7 @@ function runNode(args: string[]): Promise<{ code: number | null; stdout: string;
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.on('close', (code) => { done({ code, stdout, stderr }); });
   });
 }
 

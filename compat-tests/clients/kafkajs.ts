@@ -39,19 +39,19 @@ function kafka(bootstrap: string): Kafka {
 
 /** The Kafka error inside whatever KafkaJS threw (it wraps protocol errors in retry errors). */
 function asClientError(err: unknown): ClientError {
-  let e = err as { name?: string; type?: string; code?: number; message?: string; cause?: unknown; originalError?: unknown; errors?: unknown[] };
+  let e = err as { name?: string; type?: string; code?: number; message?: string; cause?: unknown; originalError?: unknown; errors?: unknown[] } | null | undefined;
   const seen = new Set<unknown>();
   while (e && !seen.has(e)) {
     seen.add(e);
     if (e.type && typeof e.code === 'number') {
-      return new ClientError('kafkajs', String((err as Error).message ?? e.message), e.code, e.type, 'broker');
+      return new ClientError('kafkajs', String((err as Partial<Error>).message ?? e.message), e.code, e.type, 'broker');
     }
     const next = e.cause ?? e.originalError ?? (Array.isArray(e.errors) ? e.errors[0] : undefined);
     if (!next) break;
-    e = next as typeof e;
+    e = next;
   }
-  const top = err as Error;
-  return new ClientError('kafkajs', top.message ?? String(err), null, top.name ?? 'Error', 'unknown');
+  const top = err as Partial<Error> | null | undefined;
+  return new ClientError('kafkajs', top?.message ?? String(err), null, top?.name ?? 'Error', 'unknown');
 }
 
 async function guarded<T>(what: string, ms: number, f: () => Promise<T>): Promise<T> {
@@ -204,7 +204,7 @@ export class KafkaJsDriver implements ClientDriver {
     const got: InMessage[] = [];
     const timeoutMs = options.timeoutMs ?? 60_000;
     return guarded('consume', timeoutMs + 15_000, async () => {
-      let crashed: unknown;
+      let crashed: Error | undefined;
       consumer.on(consumer.events.CRASH, (e) => {
         crashed = e.payload.error;
       });

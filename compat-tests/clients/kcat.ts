@@ -58,7 +58,7 @@ function fail(what: string, r: RunResult): never {
   // "% ERROR: Topic t [0] error: Broker: Offset out of range" is a consumer error.
   const m = /(Delivery failed for message|ERROR)[^\n]*?Broker: ([^\n(]+)/.exec(stderr);
   if (m) {
-    const name = m[2]!.trim();
+    const name = m[2].trim();
     const where = /Failed to produce message/.test(stderr) ? 'local' : 'broker';
     throw new ClientError('kcat', `${what}: ${stderr}`, LIBRDKAFKA_CODES[name] ?? null, `Broker: ${name}`, where);
   }
@@ -158,7 +158,7 @@ export class KcatDriver implements ClientDriver {
     if (messages.some((m) => m.timestamp !== undefined)) throw new Error('kcat cannot set message timestamps');
     const headers = messages[0]?.headers ?? [];
     const same = (hs: Header[]): boolean =>
-      hs.length === headers.length && hs.every((h, i) => h.key === headers[i]!.key && h.value.equals(headers[i]!.value));
+      hs.length === headers.length && hs.every((h, i) => h.key === headers[i].key && h.value.equals(headers[i].value));
     if (!messages.every((m) => same(m.headers))) throw new Error('kcat sets headers per run: all messages need the same headers');
     // One kcat run per explicit partition (-p), one for the partitioner's choice.
     const groups = new Map<number, OutMessage[]>();

@@ -26,6 +26,10 @@ import {
   type ProduceResult,
 } from '../lib/types.js';
 
+// The typings give close(true) the void result of close(force, callback); without a callback it
+// returns a promise, which this overload says.
+const forceClose = (c: { close(force?: boolean): Promise<void> }): Promise<void> => c.close(true);
+
 // The package's exports hide its package.json; read it from node_modules.
 const VERSION = (
   JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')) as { version: string }
@@ -45,16 +49,16 @@ interface PltError {
 
 /** The Kafka error inside whatever the client threw (it nests them in MultipleErrors). */
 function asClientError(err: unknown): ClientError {
-  const e = err as PltError;
+  const e = err as PltError | null | undefined;
   const protocol = typeof e?.findBy === 'function' ? e.findBy('code', 'PLT_KFK_PROTOCOL') : null;
   const found = protocol ?? (e?.apiId ? e : null);
   const message = describeError(err);
   if (found?.apiId) return new ClientError('platformatic', message, found.apiCode ?? null, found.apiId, 'broker');
-  return new ClientError('platformatic', message, null, e?.code ?? (err as Error)?.name ?? 'Error', 'unknown');
+  return new ClientError('platformatic', message, null, e?.code ?? (err as Partial<Error> | null | undefined)?.name ?? 'Error', 'unknown');
 }
 
 function describeError(err: unknown, depth = 0): string {
-  const e = err as PltError & Error;
+  const e = err as (PltError & Error) | null | undefined;
   if (!e || depth > 4) return String(err);
   let s = `${e.code ?? e.name}: ${e.message}`;
   if (Array.isArray(e.errors)) s += ` [${e.errors.map((x) => describeError(x, depth + 1)).join('; ')}]`;
@@ -201,7 +205,10 @@ export class PlatformaticDriver implements ClientDriver {
               partition: m.partition,
               offset: Number(m.offset),
               timestamp: Number(m.timestamp),
+              // The typings say Buffer; a record without a key or value has null or undefined.
+              // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
               key: m.key ?? null,
+              // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
               value: m.value ?? null,
               headers: headersIn(m.headers),
             });
@@ -223,7 +230,7 @@ export class PlatformaticDriver implements ClientDriver {
         await stream.close();
         return got;
       } finally {
-        await consumer.close(true);
+        await forceClose(consumer);
       }
     });
   }
@@ -256,7 +263,7 @@ export class PlatformaticDriver implements ClientDriver {
                   partitions: partitions.map((partition) => ({
                     partition,
                     currentLeaderEpoch: -1,
-                    fetchOffset: next[partition]!,
+                    fetchOffset: next[partition],
                     lastFetchedEpoch: -1,
                     partitionMaxBytes: options.maxBytes ?? 1024 * 1024,
                   })),
@@ -269,7 +276,7 @@ export class PlatformaticDriver implements ClientDriver {
                 for (const batch of rp.records ?? []) {
                   for (const r of batch.records) {
                     const offset = batch.firstOffset + BigInt(r.offsetDelta);
-                    if (offset < next[rp.partitionIndex]!) continue; // a batch starting below the fetch offset
+                    if (offset < next[rp.partitionIndex]) continue; // a batch starting below the fetch offset
                     got.push({
                       partition: rp.partitionIndex,
                       offset: Number(offset),
@@ -282,7 +289,7 @@ export class PlatformaticDriver implements ClientDriver {
                     progressed = true;
                   }
                   const end = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-                  if (end > next[rp.partitionIndex]!) next[rp.partitionIndex] = end;
+                  if (end > next[rp.partitionIndex]) next[rp.partitionIndex] = end;
                 }
               }
             }
@@ -291,7 +298,7 @@ export class PlatformaticDriver implements ClientDriver {
         }
         return got;
       } finally {
-        await consumer.close(true);
+        await forceClose(consumer);
       }
     });
   }
@@ -303,9 +310,9 @@ export class PlatformaticDriver implements ClientDriver {
         const timestamp = spec === 'earliest' ? -2n : spec === 'latest' ? -1n : BigInt(spec.timestamp);
         const r = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: partitions }, timestamp });
         const offsets = r.get(topic) ?? [];
-        return new Map(partitions.map((p) => [p, offsets[p] === undefined ? -1 : Number(offsets[p])]));
+        return new Map(partitions.map((p) => [p, offsets.at(p) === undefined ? -1 : Number(offsets.at(p))]));
       } finally {
-        await consumer.close(true);
+        await forceClose(consumer);
       }
     });
   }

@@ -197,7 +197,7 @@ export class KafkaPythonDriver extends PythonDriver {
       case 'codec': {
         const codecs = (await this.capabilities()).codecs as Record<string, boolean>;
         if (codecs[feature.codec]) return null;
-        const pkg = { snappy: 'python3-snappy', lz4: 'python3-lz4', zstd: 'python3-zstandard' }[feature.codec as 'snappy' | 'lz4' | 'zstd'];
+        const pkg = ({ snappy: 'python3-snappy', lz4: 'python3-lz4', zstd: 'python3-zstandard' } as Partial<Record<string, string>>)[feature.codec];
         return `kafka-python needs the ${pkg ?? feature.codec} module for ${feature.codec}, not installed here`;
       }
       default:

@@ -123,7 +123,7 @@ export class CliBroker {
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-      child.on('exit', (code, signal) => res({ code, signal })),
+      child.on('exit', (code, signal) => { res({ code, signal }); }),
     );
     let stderr = '';
     // Only until the broker listens: from then on the instance's own listener keeps the (bounded) log.
@@ -159,7 +159,7 @@ export class CliBroker {
       child.kill('SIGKILL');
       throw new Error(`unexpected startup line: ${line}`);
     }
-    return new CliBroker(child, m[1]!, options.dataDir, line, exited, stderr);
+    return new CliBroker(child, m[1], options.dataDir, line, exited, stderr);
   }
 
   /** SIGTERM and wait for the clean shutdown; returns the exit code. */

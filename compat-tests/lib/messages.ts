@@ -92,7 +92,7 @@ const identity = (key: Buffer | null, value: Buffer | null): string =>
   `${key === null ? '-' : key.toString('hex')}/${value === null ? '-' : value.toString('hex')}`;
 
 function headersEqual(a: Header[], b: Header[]): boolean {
-  return a.length === b.length && a.every((h, i) => h.key === b[i]!.key && h.value.equals(b[i]!.value));
+  return a.length === b.length && a.every((h, i) => h.key === b[i].key && h.value.equals(b[i].value));
 }
 
 const showHeaders = (hs: Header[]): string => hs.map((h) => `${h.key}=${h.value.toString('latin1')}`).join(',');
@@ -139,7 +139,7 @@ export function verifyConsumed(expected: OutMessage[], got: InMessage[], options
     }
     if (seen.has(index)) note(`message ${index} consumed twice (partition ${m.partition} offset ${m.offset})`);
     seen.add(index);
-    const want = expected[index]!;
+    const want = expected[index];
     if (options.headers !== false && !headersEqual(want.headers, m.headers)) {
       note(`message ${index}: headers [${showHeaders(m.headers)}], expected [${showHeaders(want.headers)}]`);
     }
@@ -168,9 +168,9 @@ export function verifyConsumed(expected: OutMessage[], got: InMessage[], options
   for (const [partition, list] of perPartition) {
     list.sort((a, b) => a.offset - b.offset);
     for (let i = 1; i < list.length; i++) {
-      if (list[i]!.offset === list[i - 1]!.offset) note(`partition ${partition}: offset ${list[i]!.offset} twice`);
-      if (list[i]!.index < list[i - 1]!.index) {
-        note(`partition ${partition}: message ${list[i]!.index} at offset ${list[i]!.offset} after message ${list[i - 1]!.index} (order lost)`);
+      if (list[i].offset === list[i - 1].offset) note(`partition ${partition}: offset ${list[i].offset} twice`);
+      if (list[i].index < list[i - 1].index) {
+        note(`partition ${partition}: message ${list[i].index} at offset ${list[i].offset} after message ${list[i - 1].index} (order lost)`);
         break;
       }
     }

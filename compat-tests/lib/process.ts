@@ -71,7 +71,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+        timer = setTimeout(() => { reject(new Error(`${what}: no answer within ${ms} ms`)); }, ms);
       }),
     ]);
   } finally {

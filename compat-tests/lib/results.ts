@@ -72,7 +72,7 @@ export class Recorder {
    * Runs a case body: a returned string is the pass detail, a returned notApplicable() the n/a
    * reason; a throw is recorded as fail and rethrown so the jest test fails.
    */
-  async run(client: ClientName, variant: string, body: () => Promise<string | void | NotApplicable | PassWithNote>): Promise<void> {
+  async run(client: ClientName, variant: string, body: () => Promise<string | undefined | NotApplicable | PassWithNote>): Promise<void> {
     const started = Date.now();
     const at = new Date().toISOString();
     try {

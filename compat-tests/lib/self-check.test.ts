@@ -14,7 +14,7 @@ function faithful(messages: OutMessage[]): InMessage[] {
   const next = [0, 0, 0];
   return messages.map((m) => {
     const partition = m.key!.reduce((a, b) => a + b, 0) % 3;
-    return { partition, offset: next[partition]!++, key: m.key, value: m.value, headers: m.headers, timestamp: 1 };
+    return { partition, offset: next[partition]++, key: m.key, value: m.value, headers: m.headers, timestamp: 1 };
   });
 }
 
@@ -27,12 +27,12 @@ describe('verifyConsumed', () => {
 
   test.each([
     ['a lost message', (g: InMessage[]) => g.splice(17, 1), /never consumed|expected 300/],
-    ['a duplicate', (g: InMessage[]) => g.push({ ...g[5]!, offset: 999 }), /twice|expected 300/],
-    ['two messages of a partition swapped', (g: InMessage[]) => swapWithinPartition(g), /order lost/],
-    ['a flipped value byte', (g: InMessage[]) => (g[40] = { ...g[40]!, value: flip(g[40]!.value!, 10) }), /unexpected message/],
-    ['a changed header', (g: InMessage[]) => (g[41] = { ...g[41]!, headers: [{ key: 'idx', value: Buffer.from('x') }] }), /headers/],
-    ['a key in two partitions', (g: InMessage[]) => moveToOtherPartition(g), /partitions/],
-    ['a repeated offset', (g: InMessage[]) => (g[60] = { ...g[60]!, offset: g.find((m) => m.partition === g[60]!.partition)!.offset }), /twice|order/],
+    ['a duplicate', (g: InMessage[]) => g.push({ ...g[5], offset: 999 }), /twice|expected 300/],
+    ['two messages of a partition swapped', (g: InMessage[]) => { swapWithinPartition(g); }, /order lost/],
+    ['a flipped value byte', (g: InMessage[]) => (g[40] = { ...g[40], value: flip(g[40].value!, 10) }), /unexpected message/],
+    ['a changed header', (g: InMessage[]) => (g[41] = { ...g[41], headers: [{ key: 'idx', value: Buffer.from('x') }] }), /headers/],
+    ['a key in two partitions', (g: InMessage[]) => { moveToOtherPartition(g); }, /partitions/],
+    ['a repeated offset', (g: InMessage[]) => (g[60] = { ...g[60], offset: g.find((m) => m.partition === g[60].partition)!.offset }), /twice|order/],
   ] as const)('notices %s', (_what, damage, pattern) => {
     const got = faithful(expected);
     damage(got);
@@ -43,20 +43,20 @@ describe('verifyConsumed', () => {
 
 function flip(b: Buffer, at: number): Buffer {
   const c = Buffer.from(b);
-  c[at] = c[at]! ^ 0xff;
+  c[at] = c[at] ^ 0xff;
   return c;
 }
 
 function swapWithinPartition(g: InMessage[]): void {
   const p0 = g.map((m, i) => [m, i] as const).filter(([m]) => m.partition === 0);
-  const [a, b] = [p0[3]!, p0[4]!];
+  const [a, b] = [p0[3], p0[4]];
   g[a[1]] = { ...b[0], offset: a[0].offset };
   g[b[1]] = { ...a[0], offset: b[0].offset };
 }
 
 function moveToOtherPartition(g: InMessage[]): void {
   const i = g.findIndex((m) => m.partition === 0);
-  g[i] = { ...g[i]!, partition: 1, offset: 10_000 };
+  g[i] = { ...g[i], partition: 1, offset: 10_000 };
 }
 
 describe('kcat output', () => {

@@ -50,7 +50,7 @@ test('kill -9 during an acks=all load from confluent-kafka, then restart: every 
           } else if (kind === 'E') failed++;
         }
       });
-      const loadExited = new Promise<void>((r) => load.on('exit', () => r()));
+      const loadExited = new Promise<void>((r) => load.on('exit', () => { r(); }));
       // A steady load for a while, then kill -9 mid-stream.
       const started = Date.now();
       while (acked.size < 20_000 && Date.now() - started < 8_000) await sleep(100);

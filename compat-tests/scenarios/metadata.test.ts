@@ -29,7 +29,7 @@ test.each(CLIENTS.map((c) => [c.name, c] as const))('%s sees the broker and the 
     const md = await client.metadata(b.bootstrap, ['meta-three', 'meta-one']);
     expect(md.brokers).toEqual([{ nodeId, host, port }]);
     if (md.clusterId !== undefined && md.clusterId !== null) expect(md.clusterId).toBe(clusterId);
-    const topics = Object.fromEntries(md.topics.map((t) => [t.name, t]));
+    const topics: Partial<Record<string, (typeof md.topics)[number]>> = Object.fromEntries(md.topics.map((t) => [t.name, t]));
     expect(topics['meta-three']?.error).toBeUndefined();
     expect(topics['meta-three']?.partitions.sort((a, b) => a.partition - b.partition)).toEqual([0, 1, 2].map((partition) => ({ partition, leader: nodeId })));
     expect(topics['meta-one']?.partitions).toEqual([{ partition: 0, leader: nodeId }]);

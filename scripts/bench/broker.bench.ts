@@ -116,7 +116,7 @@ interface ProduceRun {
 /** A thread's time on a CPU and waiting on a run queue, in ms (/proc/PID/schedstat, in ns). */
 function schedstat(pid: number): { runMs: number; waitMs: number } {
   const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
-  return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+  return { runMs: run / 1e6, waitMs: wait / 1e6 };
 }
 
 function memory(pid: number): { rss: number; hwm: number } {
@@ -130,12 +130,12 @@ async function startServer(cmd: string, args: string[], ready: RegExp, stdin: 'p
   const [file, argv] = placed('server', cmd, args);
   // taskset execs the command, so child.pid is the server's own pid.
   const { child, match } = await spawnUntilReady(file, argv, ready, { cwd: root, stdin, label: `${cmd} ${args.join(' ')}` });
-  return { child, address: match[1]! };
+  return { child, address: match[1] };
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve) => child.once('exit', (code) => { resolve(code); }));
 }
 
 async function stop(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
@@ -166,8 +166,8 @@ function runCommand(cmd: string, args: string[]): Promise<{ ms: number; cpuS: nu
     const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let lines = 0;
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
       for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
     });
     child.on('error', reject);
@@ -239,8 +239,8 @@ async function latency(bootstrap: string, topic: string): Promise<number[]> {
   const [file, argv] = placed('load', PYTHON, [script, 'consume', bootstrap, topic, String(count)]);
   const consumer = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  consumer.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  consumer.stderr!.resume();
+  consumer.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  consumer.stderr.resume();
   const deadline = Date.now() + 20_000;
   while (!out.includes('ready')) {
     if (Date.now() > deadline || consumer.exitCode !== null) throw new Error('latency consumer did not start');
@@ -356,11 +356,11 @@ export async function run(): Promise<void> {
         }
       }
       perGb[t.name] = cpu / (bytes / 1e9);
-      cpuRows.push([t.name, `${perGb[t.name]!.toFixed(2)} CPU s/GB (${cpu.toFixed(2)} s over ${(bytes / 1e9).toFixed(2)} GB of payload)`]);
+      cpuRows.push([t.name, `${perGb[t.name].toFixed(2)} CPU s/GB (${cpu.toFixed(2)} s over ${(bytes / 1e9).toFixed(2)} GB of payload)`]);
     }
-    const cpuRatio = perGb.gregor! / perGb.sink!;
+    const cpuRatio = perGb.gregor / perGb.sink;
     cpuRows.push(['gregor/sink', `${cpuRatio.toFixed(2)}x (<= 2x: ${verdict(cpuRatio <= 2)})`]);
-    cpuRows.push(['embedded/sink', `${(perGb.embedded! / perGb.sink!).toFixed(2)}x`]);
+    cpuRows.push(['embedded/sink', `${(perGb.embedded / perGb.sink).toFixed(2)}x`]);
     for (const w of workloads) {
       const per = (t: Target): number => {
         const rs = runs.get(key(t, w))!;
@@ -402,7 +402,7 @@ export async function run(): Promise<void> {
       ['p50', ms(percentile(lat, 50))],
       ['p99', `${ms(p99)} (< 10 ms: ${verdict(p99 < 10_000)})`],
       ['p99.9', ms(percentile(lat, 99.9))],
-      ['max', ms(lat[lat.length - 1]!)],
+      ['max', ms(lat[lat.length - 1])],
       [
         'gregor main thread',
         `${int(sched1.runMs - sched0.runMs)} ms on a CPU, ${int(sched1.waitMs - sched0.waitMs)} ms waiting for one (run queue), ` +

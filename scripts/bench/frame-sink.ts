@@ -30,9 +30,9 @@ const { values } = parseArgs({
 });
 if (!values.file) throw new Error('--file is required');
 const topics = new Map<string, number>();
-for (const spec of values.topics!.split(',').filter(Boolean)) {
-  const [name, n] = spec.split(':');
-  topics.set(name!, Number(n ?? 1));
+for (const spec of values.topics.split(',').filter(Boolean)) {
+  const [name, n] = spec.split(':') as [string, string | undefined];
+  topics.set(name, Number(n ?? 1));
 }
 const out = createWriteStream(values.file, { flags: 'a' });
 /** Next offset per "topic:partition". */
@@ -124,7 +124,7 @@ class In {
     let v = 0;
     let shift = 0;
     for (;;) {
-      const byte = this.b[this.p++]!;
+      const byte = this.b[this.p++];
       v |= (byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return v;
       shift += 7;
@@ -221,7 +221,7 @@ function serve(socket: Socket): void {
   // Removes the next n bytes: a view when they sit in the first chunk, else one copy of n bytes.
   const take = (n: number): Buffer => {
     buffered -= n;
-    const first = chunks[0]!;
+    const first = chunks[0];
     if (first.length >= n) {
       if (first.length === n) chunks.shift();
       else chunks[0] = first.subarray(n);
@@ -229,7 +229,7 @@ function serve(socket: Socket): void {
     }
     const joined = Buffer.allocUnsafe(n);
     for (let filled = 0; filled < n; ) {
-      const c = chunks[0]!;
+      const c = chunks[0];
       const k = Math.min(c.length, n - filled);
       c.copy(joined, filled, 0, k);
       filled += k;

@@ -52,12 +52,12 @@ class Conn {
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
   }
 
   static open(port: number): Promise<Conn> {
     return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new Conn(s)));
+      const s = connect(port, '127.0.0.1', () => { resolve(new Conn(s)); });
       s.once('error', reject);
     });
   }
@@ -66,7 +66,7 @@ class Conn {
   send(apiKey: number, version: number, body: unknown): Promise<any> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, (frame) => resolve(decodeResponse(frame, apiKey as never, version).body));
+      this.pending.set(id, (frame) => { resolve(decodeResponse(frame, apiKey as never, version).body); });
       this.socket.write(encodeRequest({ apiKey: apiKey as never, apiVersion: version, correlationId: id, clientId: 'bench' }, body as never));
     });
   }
@@ -276,7 +276,7 @@ async function kip848(t: Task): Promise<unknown> {
   }
   const ms = now() - lastJoin;
   for (const c of conns) c.close();
-  return { ms, heartbeats, epoch: state[0]!.epoch };
+  return { ms, heartbeats, epoch: state[0].epoch };
 }
 
 async function commit(t: Task): Promise<unknown> {
@@ -287,8 +287,8 @@ async function commit(t: Task): Promise<unknown> {
     Array.from({ length: groups }, async (_, g) => {
       const groupId = `commit-${process.pid}-${g}`;
       const [m] = await newMembers(t.port, groupId, 1, subscription);
-      await joinAndSync(groupId, [m!], subscription, t.topic, t.partitions);
-      return { groupId, ...m! };
+      await joinAndSync(groupId, [m], subscription, t.topic, t.partitions);
+      return { groupId, ...m };
     }),
   );
   const frames = members.map((m) =>
@@ -320,13 +320,13 @@ async function commit(t: Task): Promise<unknown> {
     ),
   );
   // Check one answer fully, then time the rest (errors are counted from the first partition's code).
-  const first = decodeResponse((await members[0]!.conn.sendFrame(frames[0]!)), ApiKey.OffsetCommit as never, 9).body as { topics: { partitions: { errorCode: number }[] }[] };
-  if (first.topics[0]!.partitions.some((p) => p.errorCode !== 0)) throw new Error('OffsetCommit failed');
+  const first = decodeResponse((await members[0].conn.sendFrame(frames[0])), ApiKey.OffsetCommit as never, 9).body as { topics: { partitions: { errorCode: number }[] }[] };
+  if (first.topics[0].partitions.some((p) => p.errorCode !== 0)) throw new Error('OffsetCommit failed');
   // Warm-up, not timed: the broker's commit path gets compiled before it is measured.
   const warmUntil = now() + (t.warmupSeconds ?? 0) * 1000;
   await Promise.all(
     members.map(async (m, g) => {
-      while (now() < warmUntil) await m.conn.sendFrame(frames[g]!);
+      while (now() < warmUntil) await m.conn.sendFrame(frames[g]);
     }),
   );
   const latencies: number[] = [];
@@ -345,7 +345,7 @@ async function commit(t: Task): Promise<unknown> {
       let next = now();
       while (now() < endAt) {
         const t0 = now();
-        const frame = await m.conn.sendFrame(frames[g]!);
+        const frame = await m.conn.sendFrame(frames[g]);
         const latency = now() - t0;
         latencies.push(latency);
         if (latency > 5) {
@@ -368,7 +368,7 @@ async function commit(t: Task): Promise<unknown> {
   return { latencies, errors, elapsed, slow, slowCount, brokerCpu, startedAt: Date.now() - (now() - started) };
 }
 
-const task = JSON.parse(process.argv[2]!) as Task;
+const task = JSON.parse(process.argv[2]) as Task;
 const run = { rebalance, kip848, commit }[task.task];
 run(task).then(
   (result) => {

@@ -64,10 +64,10 @@ function load<T>(task: Record<string, unknown>): Promise<T> {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'group-load.ts'), JSON.stringify(task)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`load task ${String(task.task)} failed (${code}): ${err.slice(-3000)}`));
+      if (code !== 0) { reject(new Error(`load task ${String(task.task)} failed (${code}): ${err.slice(-3000)}`)); return; }
       try {
         resolve(JSON.parse(out) as T);
       } catch (e) {
@@ -81,7 +81,7 @@ const ms = (x: number): string => `${x.toFixed(2)} ms`;
 
 export async function run(): Promise<void> {
   const dataDir = await mkdtemp(join(os.tmpdir(), 'gregor-groups-bench-'));
-  const loadBefore = os.loadavg()[0]!;
+  const loadBefore = os.loadavg()[0];
   const { child, port } = await startBroker(dataDir);
   const pid = child.pid!;
   try {
@@ -94,7 +94,7 @@ export async function run(): Promise<void> {
     await admin.close();
 
     // Rebalance of 10 classic consumers.
-    let cpu0 = cpuSeconds(pid);
+    const cpu0 = cpuSeconds(pid);
     const rb = await load<{ initial: { total: number; afterJoin: number; retries: number }; rounds: number[]; retries: number }>({ task: 'rebalance', port, topic: 'rebalance-60', partitions: 60, members: 10, rounds: Math.max(5, Math.round(20 * SCALE)) });
     const rbCpu = cpuSeconds(pid) - cpu0;
     const rounds = [...rb.rounds].sort((a, b) => a - b);
@@ -102,14 +102,14 @@ export async function run(): Promise<void> {
       [`forming the group: last JoinGroup -> last SyncGroup (initial delay ${INITIAL_DELAY_MS} ms, extended once per new member wave)`, ms(rb.initial.total)],
       ['forming the group: first JoinGroup answer -> last SyncGroup answer', ms(rb.initial.afterJoin)],
       [`rejoin of the whole group, ${rounds.length} rounds: p50`, ms(percentile(rounds, 50))],
-      ['max', ms(rounds[rounds.length - 1]!)],
+      ['max', ms(rounds[rounds.length - 1])],
       ['rounds the coordinator interrupted (rejoined)', String(rb.retries)],
       ['target', 'under 1 s'],
       ['broker CPU over the phase', `${(rbCpu * 1000).toFixed(0)} ms`],
     ]);
 
     // KIP-848 group of 10.
-    const kip = await load<{ ms: number; heartbeats: number; epoch: number }>({ task: 'kip848', port, topic: 'rebalance-60', topicId: described!.topicId, partitions: 60, members: 10 });
+    const kip = await load<{ ms: number; heartbeats: number; epoch: number }>({ task: 'kip848', port, topic: 'rebalance-60', topicId: described.topicId, partitions: 60, members: 10 });
     report('groups: KIP-848 consumer group of 10 members, 60 partitions (server-side uniform assignor)', [
       ['last join -> every member owns its 6 partitions', ms(kip.ms)],
       ['heartbeats, back to back', `${kip.heartbeats} (group epoch ${kip.epoch})`],
@@ -137,13 +137,13 @@ export async function run(): Promise<void> {
         ['commits', `${l.length} in ${r.elapsed.toFixed(1)} s (${(l.length / r.elapsed).toFixed(0)}/s, ${(l.length * 100 / r.elapsed / 1000).toFixed(0)}k offsets/s)${r.errors ? `, ${r.errors} errors` : ''}`],
         ['latency p50', ms(percentile(l, 50))],
         ['latency p99', ms(percentile(l, 99))],
-        ['latency max', ms(l[l.length - 1]!)],
+        ['latency max', ms(l[l.length - 1])],
         ['commits over 5 ms', `${r.slowCount} (${((100 * r.slowCount) / l.length).toFixed(2)}%)`],
         ['target', 'p99 under 5 ms'],
         ['broker CPU per commit', `${((cpu * 1e6) / l.length).toFixed(0)} µs (${(cpu / r.elapsed * 100).toFixed(0)}% of a core)`],
       ]);
     }
-    report('groups: machine', [['load average (1 min) before / after', `${loadBefore.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cpus`]]);
+    report('groups: machine', [['load average (1 min) before / after', `${loadBefore.toFixed(2)} / ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cpus`]]);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -70,7 +70,7 @@ export function cpuSeconds(pid: number): number {
 /** Nearest-rank percentile `p` (0-100) of ascending values; NaN when there are none. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 export interface SpawnUntilReadyOptions {
@@ -100,7 +100,7 @@ export function spawnUntilReady(
     const child = spawn(file, args, { cwd: options.cwd, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    const timer = setTimeout(() => fail(new Error(`${label}: not ready after ${timeoutMs / 1000} s\n${out}${err}`)), timeoutMs);
+    const timer = setTimeout(() => { fail(new Error(`${label}: not ready after ${timeoutMs / 1000} s\n${out}${err}`)); }, timeoutMs);
     const fail = (e: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -121,7 +121,7 @@ export function spawnUntilReady(
         resolve({ child, match });
       }
     });
-    child.on('exit', (code) => fail(new Error(`${label} exited with ${code} before it was ready\n${out}${err}`)));
+    child.on('exit', (code) => { fail(new Error(`${label} exited with ${code} before it was ready\n${out}${err}`)); });
     child.on('error', fail);
   });
 }

@@ -32,12 +32,12 @@ export function run(): void {
   const copyOut = measure('copy into new memory', () => Buffer.from(frame));
   const decode = measure('decode', () => decodeRequest(frame));
   const decoded = decodeRequest(frame).body as typeof produce;
-  const sliced = decoded.topicData[0]!.partitionData.every((p) => p.records!.buffer === frame.buffer);
+  const sliced = decoded.topicData[0].partitionData.every((p) => p.records!.buffer === frame.buffer);
 
   // The same megabyte as 64 batches in one partition: the codec's cost without per-partition objects.
   const one = defaultProduceRequest();
   one.acks = -1;
-  one.topicData = [{ ...produce.topicData[0]!, partitionData: [{ index: 0, records: Buffer.concat(produce.topicData[0]!.partitionData.map((p) => p.records!)), _unknownTaggedFields: undefined }] }];
+  one.topicData = [{ ...produce.topicData[0], partitionData: [{ index: 0, records: Buffer.concat(produce.topicData[0].partitionData.map((p) => p.records!)), _unknownTaggedFields: undefined }] }];
   const oneFrame = encodeRequest({ apiKey: ApiKey.Produce, apiVersion: 9, correlationId: 1, clientId: 'bench' }, one).subarray(4);
   const decodeOne = measure('decode one partition', () => decodeRequest(oneFrame));
   report(`Produce v9 request decode, 1 MiB of 16 KiB batches in one partition`, [

@@ -57,7 +57,7 @@ async function interleaved(rounds: number, contenders: ((dir: string) => Promise
     for (let c = 0; c < contenders.length; c++) {
       const dir = await mkdtemp(join(os.tmpdir(), 'gregor-bench-'));
       try {
-        best[c] = Math.min(best[c]!, await contenders[c]!(dir));
+        best[c] = Math.min(best[c], await contenders[c](dir));
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -82,7 +82,7 @@ async function appendBench(): Promise<void> {
     const ms = await timed(async () => {
       let pos = 0;
       for (let i = 0; i < count; i++) {
-        const b = pool[i & 63]!;
+        const b = pool[i & 63];
         await fh.write(b, 0, b.length, pos);
         pos += b.length;
       }
@@ -95,7 +95,7 @@ async function appendBench(): Promise<void> {
     const ms = await timed(async () => {
       let pos = 0;
       for (let i = 0; i < count; i++) {
-        const b = pool[i & 63]!;
+        const b = pool[i & 63];
         writeSync(fd, b, 0, b.length, pos);
         pos += b.length;
       }
@@ -106,7 +106,7 @@ async function appendBench(): Promise<void> {
   const serial = (cache: () => BatchCache | null) => async (dir: string) => {
     const log = await openLog(dir, {}, true, cache());
     const ms = await timed(async () => {
-      for (let i = 0; i < count; i++) await log.append(pool[i & 63]!, { leaderEpoch: 0 });
+      for (let i = 0; i < count; i++) await log.append(pool[i & 63], { leaderEpoch: 0 });
     });
     await log.close();
     return ms;
@@ -130,7 +130,7 @@ async function appendBench(): Promise<void> {
     const ms = await timed(async () => {
       const pending = new Set<Promise<unknown>>();
       for (let i = 0; i < count; i++) {
-        const p: Promise<unknown> = log.append(pool[i & 63]!, { leaderEpoch: 0 }).then(() => pending.delete(p));
+        const p: Promise<unknown> = log.append(pool[i & 63], { leaderEpoch: 0 }).then(() => pending.delete(p));
         pending.add(p);
         if (pending.size >= inFlight) await Promise.race(pending);
       }
@@ -150,17 +150,17 @@ async function appendBench(): Promise<void> {
     plainPipelined,
     logPipelined,
   ]);
-  const plainAwaitMs = plain!;
-  const plainSyncMs = sync!;
-  const plainPipelinedMs = plainV!;
-  const logPipelinedMs = logV!;
+  const plainAwaitMs = plain;
+  const plainSyncMs = sync;
+  const plainPipelinedMs = plainV;
+  const logPipelinedMs = logV;
 
   report(`Append: ${total / MiB} MiB of 16 KiB batches into one partition (best of ${rounds}, interleaved, fresh files)`, [
     ['plain loop: await fh.write per batch', `${mbs(total, plainAwaitMs)} (${((plainAwaitMs * 1000) / count).toFixed(1)} us a batch)`],
-    ['log.append, awaited one at a time', `${mbs(total, logSerial!)} (${((logSerial! * 1000) / count).toFixed(1)} us a batch)`],
-    ['  / plain loop', `${pct(plainAwaitMs / logSerial!)} (target >= 70%)`],
-    ['log.append with a 64 MiB batch cache', `${mbs(total, logSerialCached!)} = ${pct(plainAwaitMs / logSerialCached!)} of the plain loop`],
-    ['writeSync loop (blocks the event loop)', `${mbs(total, plainSyncMs)}; log.append = ${pct(plainSyncMs / logSerial!)} of it`],
+    ['log.append, awaited one at a time', `${mbs(total, logSerial)} (${((logSerial * 1000) / count).toFixed(1)} us a batch)`],
+    ['  / plain loop', `${pct(plainAwaitMs / logSerial)} (target >= 70%)`],
+    ['log.append with a 64 MiB batch cache', `${mbs(total, logSerialCached)} = ${pct(plainAwaitMs / logSerialCached)} of the plain loop`],
+    ['writeSync loop (blocks the event loop)', `${mbs(total, plainSyncMs)}; log.append = ${pct(plainSyncMs / logSerial)} of it`],
     [`plain: fh.writev of ${inFlight} batches at a time`, mbs(total, plainPipelinedMs)],
     [`log.append, ${inFlight} in flight (group commit)`, `${mbs(total, logPipelinedMs)} = ${pct(plainPipelinedMs / logPipelinedMs)} of writev, ${pct(plainAwaitMs / logPipelinedMs)} of the plain loop`],
   ]);
@@ -191,7 +191,7 @@ async function readBench(): Promise<void> {
           let bytes = 0;
           while (offset < log.logEndOffset) {
             const res = await log.read(offset, { maxBytes: MiB });
-            const last = res.records[res.records.length - 1]!;
+            const last = res.records[res.records.length - 1];
             offset = last.readBigInt64BE(0) + BigInt(last.readInt32BE(23)) + 1n;
             bytes += res.size;
           }
@@ -239,7 +239,7 @@ async function readBench(): Promise<void> {
         let offset = start;
         while (offset < log.logEndOffset) {
           const res = await log.read(offset, { maxBytes: MiB });
-          const last = res.records[res.records.length - 1]!;
+          const last = res.records[res.records.length - 1];
           offset = last.readBigInt64BE(0) + BigInt(last.readInt32BE(23)) + 1n;
         }
       }

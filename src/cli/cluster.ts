@@ -112,7 +112,7 @@ function apiLines(v: BrokerApiVersions | undefined): ApiLine[] {
   return Object.values(API_TABLE).map((info) => {
     const theirs = v?.ranges.get(info.key);
     if (!theirs) return { key: info.key, name: info.name, minVersion: null, maxVersion: null, usable: null };
-    const [cmin, cmax] = clientRange(info.key as ApiKey);
+    const [cmin, cmax] = clientRange(info.key);
     const lo = Math.max(cmin, theirs[0]);
     const hi = Math.min(cmax, theirs[1]);
     return { key: info.key, name: info.name, minVersion: theirs[0], maxVersion: theirs[1], usable: lo <= hi ? hi : null };
@@ -133,6 +133,6 @@ function kafkaApiVersions(v: BrokerApiVersions): string {
 
 /** Left-aligned columns two spaces apart, as rpk prints its tables. */
 function table(rows: readonly string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('').trimEnd() + '\n').join('');
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 2))).join('').trimEnd() + '\n').join('');
 }

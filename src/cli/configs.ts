@@ -26,6 +26,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, pickAction, toJson, toolAdmin } from './tool-support.js';
 import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
+import { present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor configs --bootstrap-server HOST:PORT --entity-type topics|brokers [--entity-name NAME] (--describe | --alter) [options]
 
@@ -130,7 +131,7 @@ export async function runConfigs(argv: string[], io: CliIo = PROCESS_IO): Promis
     } else {
       const additions = await parseAdditions(values['add-config'], values['add-config-file']);
       const deletions = (values['delete-config'] ?? []).flatMap((d) => d.split(',')).map((d) => d.trim()).filter((d) => d !== '');
-      await alter(admin, type, name!, additions, deletions);
+      await alter(admin, type, present(name, 'entity name'), additions, deletions);
       io.stdout.write(
         name === BROKER_DEFAULT ? `Completed updating default config for ${type} in the cluster.\n` : `Completed updating config for ${singular(type)} ${name}.\n`,
       );
@@ -177,7 +178,7 @@ function entityOf(values: EntityFlags): { type: EntityType; name: string | undef
   if (types.length === 0) throw new UsageError('Must specify --entity-type (or one of --topic, --broker, --broker-defaults)', USAGE);
   if (types.length > 1) throw new UsageError('Only one entity type may be specified', USAGE);
   if (names.length > 1) throw new UsageError('Only one entity name may be specified', USAGE);
-  const type = types[0]!;
+  const type = types[0];
   if (KAFKA_ONLY.includes(type)) throw new UsageError(`entity type '${type}' is not supported: Gregor has topic and broker configs only`, USAGE);
   if (!(SUPPORTED as readonly string[]).includes(type)) throw new UsageError(`Invalid entity type ${type}, the entity type must be one of topics, brokers`, USAGE);
   return { type: type as EntityType, name: names[0] };
@@ -216,16 +217,16 @@ async function describe(io: CliIo, admin: Admin, type: EntityType, name: string 
   const configs = entities.length > 0 ? await admin.describeConfigs(entities.map((e) => resourceOf(type, e)), { includeSynonyms: true }) : [];
   const shown = entities.map((entity, i) => {
     const source = dynamicSource(type, entity);
-    return configs[i]!.filter((e) => all || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return configs[i].filter((e) => all || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   });
   if (format === 'json') {
-    io.stdout.write(`${toJson(entities.map((entity, i) => ({ entityType: type, entityName: entity, configs: shown[i]!.map(jsonEntry) })))}\n`);
+    io.stdout.write(`${toJson(entities.map((entity, i) => ({ entityType: type, entityName: entity, configs: shown[i].map(jsonEntry) })))}\n`);
     return;
   }
   let out = '';
   entities.forEach((entity, i) => {
     out += entity === BROKER_DEFAULT ? `Default configs for ${type} in the cluster are:\n` : `${all ? 'All' : 'Dynamic'} configs for ${singular(type)} ${entity} are:\n`;
-    for (const e of shown[i]!) {
+    for (const e of shown[i]) {
       const synonyms = e.synonyms.map((s) => `${configSourceName(s.source)}:${s.name}=${s.value}`).join(', ');
       out += `  ${e.name}=${e.value} sensitive=${e.isSensitive} synonyms={${synonyms}}\n`;
     }
@@ -257,7 +258,7 @@ async function alter(admin: Admin, type: EntityType, name: string, additions: Re
   // As ConfigCommand: a key to delete must be set on the entity itself.
   const [current] = await admin.describeConfigs([resource]);
   const source = dynamicSource(type, name);
-  const set = new Set(current!.filter((e) => e.source === source).map((e) => e.name));
+  const set = new Set(current.filter((e) => e.source === source).map((e) => e.name));
   const invalid = deletions.filter((d) => !set.has(d));
   if (invalid.length > 0) throw new IllegalArgument(`Invalid config(s): ${invalid.join(',')}`);
   const ops: AlterConfigOp[] = [
@@ -280,7 +281,7 @@ export async function parseAdditions(addConfig: string | undefined, addConfigFil
       if (parts.length !== 2) {
         throw new IllegalArgument('Invalid entity config: all configs to be added must be in the format "key=val" or  "key=[val1,val2]" to group values which contain commas.');
       }
-      out.set(parts[0]!.trim(), parts[1]!.replace(/[[\]]/g, '').trim());
+      out.set(parts[0].trim(), parts[1].replace(/[[\]]/g, '').trim());
     }
   }
   for (const k of out.keys()) {

@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { checkBootstrap, describeError, intValue, loadProperties, parseToolFlags, toolAdmin } from './tool-support.js';
 import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
+import { present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor delete-records --bootstrap-server HOST:PORT (--offset-json-file FILE | --topic TOPIC --offset N) [options]
 
@@ -89,9 +90,11 @@ export async function runDeleteRecords(argv: string[], io: CliIo = PROCESS_IO): 
     }
     admin = toolAdmin(bootstrap, props, 'delete-records-tool', USAGE);
     if (fromFile === undefined) {
-      const [d] = await admin.describeTopics([values.topic!]);
-      const ids = partition !== undefined ? [partition] : d!.partitions.map((p) => p.partition);
-      deletions = ids.map((p) => ({ topic: values.topic!, partition: p, offset: offset! }));
+      const topic = present(values.topic, '--topic');
+      const at = present(offset, '--offset');
+      const [d] = await admin.describeTopics([topic]);
+      const ids = partition !== undefined ? [partition] : d.partitions.map((p) => p.partition);
+      deletions = ids.map((p) => ({ topic, partition: p, offset: at }));
     }
     io.stdout.write('Executing records delete operation\n');
     const results = await admin.deleteRecords(deletions);
@@ -133,6 +136,8 @@ export function parseOffsetJson(text: string): Deletion[] {
   if (typeof js !== 'object' || js === null || Array.isArray(js)) throw new BadInput('The input string is not a valid JSON');
   const obj = js as { version?: unknown; partitions?: unknown };
   const version = obj.version ?? 1;
+  // A JSON value of any type, printed as JavaScript prints it.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   if (version !== 1) throw new BadInput(`Not supported version field value ${String(version)}`);
   if (obj.partitions === undefined) throw new BadInput('Missing partitions field');
   if (!Array.isArray(obj.partitions)) throw new BadInput('partitions must be a JSON array');

@@ -140,7 +140,7 @@ function jsonLines(wanted: readonly { topic: string; partition: number }[], resu
 
 /** GetOffsetShell.parseOffsetSpec. */
 function parseTime(value: string): bigint {
-  const named: Record<string, bigint> = {
+  const named: Partial<Record<string, bigint>> = {
     latest: OffsetSpec.LATEST,
     earliest: OffsetSpec.EARLIEST,
     'max-timestamp': OffsetSpec.MAX_TIMESTAMP,
@@ -183,7 +183,8 @@ function partitionSet(list: string | undefined): (id: number) => boolean {
 function parseRule(spec: string): PartitionRule {
   const m = /^([^:,]*)(?::(?:(\d*)|(?:(\d*)-(\d*))))?$/.exec(spec);
   if (!m) throw new TerseError(`Invalid rule specification: ${spec}`);
-  const [, topicPart, single, lo, hi] = m;
+  // The optional groups are undefined when they did not take part.
+  const [, topicPart, single, lo, hi] = m as (string | undefined)[];
   const topic = regex(topicPart ? topicPart : '.*');
   if (single !== undefined && single !== '') {
     const id = Number(single);

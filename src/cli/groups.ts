@@ -30,6 +30,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
+import { mustGet, present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor groups --bootstrap-server HOST:PORT ACTION [options]
 
@@ -87,7 +88,7 @@ export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise
   // --shift-by and --to-offset may take a negative number, which parseArgs would read as a flag.
   const args = [...argv];
   for (let i = 0; i + 1 < args.length; i++) {
-    if ((args[i] === '--shift-by' || args[i] === '--to-offset') && /^-\d/.test(args[i + 1]!)) args.splice(i, 2, `${args[i]}=${args[i + 1]}`);
+    if ((args[i] === '--shift-by' || args[i] === '--to-offset') && /^-\d/.test(args[i + 1])) args.splice(i, 2, `${args[i]}=${args[i + 1]}`);
   }
   const { values } = parseToolFlags(
     args,
@@ -166,10 +167,10 @@ export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise
     const topics = values.topic ?? [];
     if (topics.length === 0 && !values['all-topics']) throw new UsageError('Option --reset-offsets takes one of these options: --all-topics, --topic', USAGE);
     if (topics.length > 0 && values['all-topics']) throw new UsageError('Option --all-topics cannot be used with --topic', USAGE);
-    reset = { kind: specs[0]!, topics: topics.map(parseTopicArg), allTopics: Boolean(values['all-topics']), value: 0n };
-    if (reset.kind === 'to-offset') reset.value = bigIntFlag('--to-offset', values['to-offset']!, 0n);
-    if (reset.kind === 'shift-by') reset.value = bigIntFlag('--shift-by', values['shift-by']!, null);
-    if (reset.kind === 'to-datetime') reset.value = BigInt(parseDateTime(values['to-datetime']!));
+    reset = { kind: specs[0], topics: topics.map(parseTopicArg), allTopics: Boolean(values['all-topics']), value: 0n };
+    if (reset.kind === 'to-offset') reset.value = bigIntFlag('--to-offset', present(values['to-offset'], '--to-offset'), 0n);
+    if (reset.kind === 'shift-by') reset.value = bigIntFlag('--shift-by', present(values['shift-by'], '--shift-by'), null);
+    if (reset.kind === 'to-datetime') reset.value = BigInt(parseDateTime(present(values['to-datetime'], '--to-datetime')));
   }
 
   const props = await loadProperties(values['command-config'], USAGE);
@@ -208,7 +209,7 @@ export async function runGroups(argv: string[], io: CliIo = PROCESS_IO): Promise
             'WARN: No action will be performed as the --execute option is missing. In a future major release, the default behavior of this command will be to prompt the user before executing the reset rather than doing a dry run. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.\n',
           );
         }
-        code = await resetOffsets(admin, targets, reset!, Boolean(values.execute), o);
+        code = await resetOffsets(admin, targets, present(reset, 'reset specification'), Boolean(values.execute), o);
         break;
       }
       case 'delete':
@@ -347,13 +348,14 @@ async function offsetRows(admin: GroupAdmin, d: GroupDescription): Promise<Row[]
       rows.push({ topic: c.topic, partition: c.partition, offset: c.offset, logEndOffset: null, consumerId: null, host: null, clientId: null });
     }
   }
-  rows.sort((a, b) => (a.topic! < b.topic! ? -1 : a.topic! > b.topic! ? 1 : a.partition! - b.partition!));
+  // Every row so far has a topic and partition (members without an assignment come after).
+  rows.sort((a, b) => ((a.topic ?? '') < (b.topic ?? '') ? -1 : (a.topic ?? '') > (b.topic ?? '') ? 1 : (a.partition ?? 0) - (b.partition ?? 0)));
   for (const m of d.members) {
     if (m.assignment.length === 0) rows.push({ topic: null, partition: null, offset: null, logEndOffset: null, consumerId: m.memberId, host: m.host, clientId: m.clientId });
   }
-  const withPartition = rows.filter((r) => r.topic !== null);
-  const ends = await logEndOffsets(admin, withPartition.map((r) => ({ topic: r.topic!, partition: r.partition! })));
-  for (const r of withPartition) r.logEndOffset = ends.get(tpKey(r.topic!, r.partition!)) ?? null;
+  const withPartition = rows.flatMap((r) => (r.topic !== null && r.partition !== null ? [{ row: r, topic: r.topic, partition: r.partition }] : []));
+  const ends = await logEndOffsets(admin, withPartition.map(({ topic, partition }) => ({ topic, partition })));
+  for (const { row, topic, partition } of withPartition) row.logEndOffset = ends.get(tpKey(topic, partition)) ?? null;
   return rows;
 }
 
@@ -388,7 +390,7 @@ function printOffsets(groupId: string, rows: Row[], o: Output): void {
   const c = Math.max(15, ...rows.map((r) => (r.consumerId ?? MISSING).length));
   const h = Math.max(15, ...rows.map((r) => (r.host ?? MISSING).length));
   const line = (cols: string[]) =>
-    `\n${cols[0]!.padEnd(g)} ${cols[1]!.padEnd(t)} ${cols[2]!.padEnd(10)} ${cols[3]!.padEnd(15)} ${cols[4]!.padEnd(15)} ${cols[5]!.padEnd(15)} ${cols[6]!.padEnd(c)} ${cols[7]!.padEnd(h)} ${cols[8]!}`;
+    `\n${cols[0].padEnd(g)} ${cols[1].padEnd(t)} ${cols[2].padEnd(10)} ${cols[3].padEnd(15)} ${cols[4].padEnd(15)} ${cols[5].padEnd(15)} ${cols[6].padEnd(c)} ${cols[7].padEnd(h)} ${cols[8]}`;
   o.out.push(line(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']));
   for (const r of rows) {
     const lag = r.offset !== null && r.logEndOffset !== null ? String(r.logEndOffset - r.offset) : MISSING;
@@ -417,7 +419,7 @@ function describeMembers(d: GroupDescription, verbose: boolean, o: Output): void
   const h = Math.max(15, ...d.members.map((m) => m.host.length));
   const k = Math.max(15, ...d.members.map((m) => m.clientId.length));
   const line = (cols: string[]) =>
-    `\n${cols[0]!.padEnd(g)} ${cols[1]!.padEnd(c)} ${cols[2]!.padEnd(i)} ${cols[3]!.padEnd(h)} ${cols[4]!.padEnd(k)} ${cols[5]!.padEnd(15)} ${verbose ? cols[6]! : ''}`;
+    `\n${cols[0].padEnd(g)} ${cols[1].padEnd(c)} ${cols[2].padEnd(i)} ${cols[3].padEnd(h)} ${cols[4].padEnd(k)} ${cols[5].padEnd(15)} ${verbose ? cols[6] : ''}`;
   o.out.push(line(['GROUP', 'CONSUMER-ID', 'GROUP-INSTANCE-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']));
   for (const m of d.members) {
     o.out.push(line([d.groupId, m.memberId, m.groupInstanceId ?? MISSING, m.host, m.clientId, String(m.assignment.length), formatAssignment(m.assignment)]));
@@ -472,7 +474,7 @@ function bigIntFlag(name: string, value: string, min: bigint | null): bigint {
 /** Kafka's Utils.getDateTime: yyyy-MM-dd'T'HH:mm:ss[.SSS] with an optional zone; UTC without one. */
 export function parseDateTime(value: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?(Z|[+-]\d{2}:?\d{2})?$/.exec(value.trim());
-  const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m[7] ?? '.000').padEnd(4, '0')}${normalizeZone(m[8])}`) : NaN;
+  const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m.at(7) ?? '.000').padEnd(4, '0')}${normalizeZone(m[8])}`) : NaN;
   if (Number.isNaN(ms)) {
     throw new UsageError(`Error parsing timestamp '${value}': it is not in the format YYYY-MM-DDTHH:mm:SS.sss with an optional zone (Z, +HH:mm)`, USAGE);
   }
@@ -537,8 +539,8 @@ async function newOffsets(
   const byTime = spec.kind === 'to-datetime' ? await admin.listOffsets(partitions, spec.value) : new Map<string, bigint>();
   const clamp = (tp: TopicPartition, offset: bigint): bigint => {
     const k = tpKey(tp.topic, tp.partition);
-    const lo = earliest.get(k)!;
-    const hi = latest.get(k)!;
+    const lo = mustGet(earliest, k);
+    const hi = mustGet(latest, k);
     if (offset > hi) {
       o.out.push(`New offset (${offset}) is higher than latest offset for topic partition ${tp.topic}-${tp.partition}. Value will be set to ${hi}\n`);
       return hi;
@@ -554,23 +556,23 @@ async function newOffsets(
     let offset: bigint;
     switch (spec.kind) {
       case 'to-earliest':
-        offset = earliest.get(k)!;
+        offset = mustGet(earliest, k);
         break;
       case 'to-latest':
-        offset = latest.get(k)!;
+        offset = mustGet(latest, k);
         break;
       case 'to-offset':
         offset = clamp(tp, spec.value);
         break;
       case 'shift-by':
-        offset = clamp(tp, (current.get(k) ?? latest.get(k)!) + spec.value);
+        offset = clamp(tp, (current.get(k) ?? mustGet(latest, k)) + spec.value);
         break;
       case 'to-current':
-        offset = current.get(k) ?? latest.get(k)!;
+        offset = current.get(k) ?? mustGet(latest, k);
         break;
       case 'to-datetime': {
         const t = byTime.get(k) ?? -1n;
-        offset = t < 0n ? latest.get(k)! : t;
+        offset = t < 0n ? mustGet(latest, k) : t;
         break;
       }
     }

@@ -11,6 +11,7 @@
  * doubles when the size passes 0.75 of it. A bucket reaching 9 entries in a table under 64 also
  * doubles it (in a larger table it would become a tree, which maps this small never reach).
  */
+import { present } from '../util/must-get.js';
 
 const DEFAULT_CAPACITY = 16;
 const LOAD_FACTOR = 0.75;
@@ -64,8 +65,8 @@ export class JavaHashMapOrder {
   put(key: string): void {
     if (this.present.has(key)) return;
     if (this.table === null) this.resize();
-    const table = this.table!;
-    const bucket = table[spread(javaStringHash(key)) & (table.length - 1)]!;
+    const table = present(this.table, 'hash table after resize');
+    const bucket = table[spread(javaStringHash(key)) & (table.length - 1)];
     bucket.push(key);
     this.present.add(key);
     if (bucket.length - 2 >= TREEIFY_THRESHOLD - 1 && table.length < MIN_TREEIFY_CAPACITY) this.resize();
@@ -96,9 +97,9 @@ export class JavaHashMapOrder {
     const table: string[][] = Array.from({ length: newCap }, () => []);
     if (old) {
       for (let j = 0; j < oldCap; j++) {
-        for (const key of old[j]!) {
+        for (const key of old[j]) {
           const hi = (spread(javaStringHash(key)) & oldCap) !== 0;
-          table[hi ? j + oldCap : j]!.push(key);
+          table[hi ? j + oldCap : j].push(key);
         }
       }
     }

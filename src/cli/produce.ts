@@ -37,6 +37,7 @@ import {
 } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
+import { mustGet, present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor produce --bootstrap-server HOST:PORT --topic TOPIC [options]
 
@@ -189,13 +190,13 @@ export async function runProduce(argv: string[], io: CliIo = PROCESS_IO): Promis
   }
 
   const options = producerOptions(props);
-  const maxBlockMs = intValue('max.block.ms', props.get('max.block.ms'), USAGE)!;
+  const maxBlockMs = present(intValue('max.block.ms', props.get('max.block.ms'), USAGE), 'max.block.ms');
   const reachMs = maxBlockGiven ? maxBlockMs : DEFAULT_REACH_TIMEOUT_MS;
   const client = new KafkaClient({
     bootstrapServers: bootstrap,
-    clientId: props.get('client.id')!,
-    requestTimeoutMs: intValue('request.timeout.ms', props.get('request.timeout.ms'), USAGE, 1)!,
-    retryBackoffMs: intValue('retry.backoff.ms', props.get('retry.backoff.ms'), USAGE)!,
+    clientId: mustGet(props, 'client.id'),
+    requestTimeoutMs: present(intValue('request.timeout.ms', props.get('request.timeout.ms'), USAGE, 1), 'request.timeout.ms'),
+    retryBackoffMs: present(intValue('retry.backoff.ms', props.get('retry.backoff.ms'), USAGE), 'retry.backoff.ms'),
     retryTimeoutMs: reachMs,
     connectTimeoutMs: Math.min(reachMs, 10_000),
   });
@@ -223,7 +224,7 @@ function producerOptions(props: ReadonlyMap<string, string>): ProducerOptions {
   if (codecFromName(compression) === undefined) {
     throw new UsageError(`unknown compression codec '${compression}': use none, gzip, snappy, lz4 or zstd`, USAGE);
   }
-  const retries = int('retries')!;
+  const retries = present(int('retries'), 'retries');
   const maxInFlight = int('max.in.flight.requests.per.connection', 1) ?? 5;
   const explicitIdempotence = props.get('enable.idempotence');
   let idempotent: boolean;
@@ -236,21 +237,21 @@ function producerOptions(props: ReadonlyMap<string, string>): ProducerOptions {
     // The Java producer turns idempotence off by itself when other settings conflict with it.
     idempotent = acks === -1 && retries > 0 && maxInFlight <= 5;
   }
-  const lingerMs = int('linger.ms')!;
-  const requestTimeoutMs = int('request.timeout.ms', 1)!;
+  const lingerMs = present(int('linger.ms'), 'linger.ms');
+  const requestTimeoutMs = present(int('request.timeout.ms', 1), 'request.timeout.ms');
   const delivery = int('delivery.timeout.ms', 1);
   return {
     acks,
     compression: compression === 'uncompressed' ? 'none' : compression,
     lingerMs,
-    batchSize: int('batch.size')!,
+    batchSize: present(int('batch.size'), 'batch.size'),
     retries,
     maxInFlight,
     idempotent,
-    bufferMemory: int('buffer.memory', 1)!,
+    bufferMemory: present(int('buffer.memory', 1), 'buffer.memory'),
     // Java raises delivery.timeout.ms to linger.ms + request.timeout.ms when it is not set.
     deliveryTimeoutMs: delivery ?? Math.max(120_000, lingerMs + requestTimeoutMs),
-    ...(props.has('max.request.size') ? { maxRequestSize: int('max.request.size', 1)! } : {}),
+    ...(props.has('max.request.size') ? { maxRequestSize: present(int('max.request.size', 1), 'max.request.size') } : {}),
   };
 }
 
@@ -284,7 +285,7 @@ class ConsoleProducer {
       this.io.stdin.destroy();
     };
     process.on('SIGINT', onSigint);
-    const progressTimer = this.showProgress ? setInterval(() => this.progress(), 250) : undefined;
+    const progressTimer = this.showProgress ? setInterval(() => { this.progress(); }, 250) : undefined;
     let exit = 0;
     try {
       await this.readLines();

@@ -14,7 +14,7 @@ import { UsageError } from './usage.js';
 import { gregorVersion } from './version.js';
 
 // Each command is loaded when it runs, so that the console tools do not load the broker.
-const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+const COMMANDS: Partial<Record<string, (argv: string[], io: CliIo) => Promise<number>>> = {
   start: async (argv, io) => (await import('./start.js')).runStart(argv, io),
   topics: async (argv, io) => (await import('./topics.js')).runTopics(argv, io),
   produce: async (argv, io) => (await import('./produce.js')).runProduce(argv, io),
@@ -46,7 +46,8 @@ Run 'gregor <command> --help' for a command's options; 'gregor --version' prints
 `;
 
 export async function run(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
-  const [command, ...rest] = argv;
+  const command = argv.at(0);
+  const rest = argv.slice(1);
   if (command === undefined || command === '--help' || command === '-h') {
     io.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
@@ -73,7 +74,7 @@ export async function run(argv: readonly string[], io: CliIo = PROCESS_IO): Prom
       if (rest.length === 0) {
         io.stderr.write(`gregor ${command}: ${err.message}\n\n${err.usage}`);
       } else {
-        const synopsis = err.usage.split('\n', 1)[0]!;
+        const synopsis = err.usage.split('\n', 1)[0];
         io.stderr.write(`gregor ${command}: ${err.message}\n${synopsis}  ('gregor ${command} --help' lists every option)\n`);
       }
       return 2;

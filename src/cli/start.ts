@@ -74,7 +74,8 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
     ...(configFile !== undefined ? { configFile } : {}),
     config: overrides,
     // The shorthands bind every interface unless --host says otherwise (an in-process broker's default is 127.0.0.1).
-    ...(port !== undefined || values.host !== undefined ? { port, host: values.host ?? '' } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(port !== undefined || values.host !== undefined ? { host: values.host ?? '' } : {}),
     env: process.env,
     logger,
   });

@@ -33,14 +33,14 @@ export function parseToolFlags<T extends Options>(
   const args = [...argv];
   // A negative number is a value, not a flag (`--time -2`, `--offset -1`, as Kafka's tools take them).
   for (let i = 0; i + 1 < args.length; i++) {
-    const name = args[i]!.startsWith('--') ? args[i]!.slice(2) : undefined;
-    if (name !== undefined && options[name]?.type === 'string' && /^-\d+$/.test(args[i + 1]!)) {
-      args.splice(i, 2, `--${name}=${args[i + 1]!}`);
+    const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    if (name !== undefined && Object.hasOwn(options, name) && options[name].type === 'string' && /^-\d+$/.test(args[i + 1])) {
+      args.splice(i, 2, `--${name}=${args[i + 1]}`);
     }
   }
   for (const [name, defaultValue] of Object.entries(extra.optionalValue ?? {})) {
     for (let i = 0; i < args.length; i++) {
-      if (args[i] === `--${name}` && (i + 1 >= args.length || args[i + 1]!.startsWith('--'))) args[i] = `--${name}=${defaultValue}`;
+      if (args[i] === `--${name}` && (i + 1 >= args.length || args[i + 1].startsWith('--'))) args[i] = `--${name}=${defaultValue}`;
     }
   }
   let parsed;
@@ -76,10 +76,10 @@ function parseErrorMessage(err: unknown, options: Options): string {
   const message = err instanceof Error ? err.message : String(err);
   const unknown = /Unknown option '([^']+)'/.exec(message);
   if (!unknown) return message;
-  const given = unknown[1]!;
+  const given = unknown[1];
   const flags = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
   // `--topic=x` is looked up by its name alone.
-  const suggestion = nearestName(given.split('=')[0]!, flags.filter((f) => f.startsWith('--')));
+  const suggestion = nearestName(given.split('=')[0], flags.filter((f) => f.startsWith('--')));
   return `Unknown option '${given}'${suggestion ? `. Did you mean '${suggestion}'?` : ''}`;
 }
 
@@ -87,7 +87,7 @@ function parseErrorMessage(err: unknown, options: Options): string {
 export function pickAction<A extends string>(values: Partial<Record<A, unknown>>, actions: readonly A[], message: string, usage: string): A {
   const given = actions.filter((a) => values[a]);
   if (given.length !== 1) throw new UsageError(message, usage);
-  return given[0]!;
+  return given[0];
 }
 
 /**

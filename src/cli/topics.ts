@@ -27,6 +27,7 @@ import { kafkaUuid } from './message-format.js';
 import { DEFAULT_REACH_TIMEOUT_MS, checkBootstrap, describeError, flagsOnlyWith, intValue, loadProperties, outputFormat, parseToolFlags, pickAction, toJson } from './tool-support.js';
 import { UsageError } from './usage.js';
 import { PROCESS_IO, type CliIo } from './io.js';
+import { mustGet, present } from '../util/must-get.js';
 
 const USAGE = `Usage: gregor topics --bootstrap-server HOST:PORT ACTION [options]
 
@@ -149,7 +150,7 @@ export async function runTopics(argv: string[], io: CliIo = PROCESS_IO): Promise
   try {
     switch (action) {
       case 'create':
-        await create(admin, values.topic!, partitions, replicationFactor, values['replica-assignment'], values.config ?? [], Boolean(values['if-not-exists']), out);
+        await create(admin, present(values.topic, '--topic'), partitions, replicationFactor, values['replica-assignment'], values.config ?? [], Boolean(values['if-not-exists']), out);
         break;
       case 'list': {
         const topics = await getTopics(admin, values.topic, Boolean(values['exclude-internal']));
@@ -170,7 +171,8 @@ export async function runTopics(argv: string[], io: CliIo = PROCESS_IO): Promise
         ensureTopicExists(topics, values.topic, !values['if-exists']);
         if (topics.length > 0) {
           await admin.describeTopics(topics.map((t) => t.name));
-          await admin.createPartitions(new Map(topics.map((t) => [t.name, partitions!])));
+          const count = present(partitions, '--partitions');
+          await admin.createPartitions(new Map(topics.map((t) => [t.name, count])));
         }
         break;
       }
@@ -235,7 +237,7 @@ function parseReplicaAssignment(list: string): Map<number, number[]> {
     });
     const dup = ids.filter((id, j) => ids.indexOf(id) !== j);
     if (dup.length > 0) throw new IllegalArgument(`Partition replica lists may not contain duplicate entries: ${[...new Set(dup)].join(',')}`);
-    if (i > 0 && ids.length !== out.get(0)!.length) throw new IllegalArgument(`Partition ${i} has different replication factor: [${ids.join(', ')}]`);
+    if (i > 0 && ids.length !== mustGet(out, 0).length) throw new IllegalArgument(`Partition ${i} has different replication factor: [${ids.join(', ')}]`);
     out.set(i, ids);
   });
   return out;
@@ -255,7 +257,7 @@ async function create(
   for (const c of configArgs) {
     const parts = c.split(/\s*=\s*/);
     if (parts.length !== 2) throw new IllegalArgument('requirement failed: Invalid topic config: all configs to be added must be in the format "key=val".');
-    configs[parts[0]!.trim()] = parts[1]!.trim();
+    configs[parts[0].trim()] = parts[1].trim();
   }
   if (name.includes('.') || name.includes('_')) {
     out.push("WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.\n");
@@ -319,12 +321,12 @@ async function describe(admin: Admin, flags: DescribeFlags, partitionsPerRespons
   const describeConfigs = !reportUnavailable && !reportUnderReplicated && !reportUnderMinIsr && !reportAtMinIsr;
   const describePartitions = !flags['topics-with-overrides'];
   ordered.forEach((td, i) => {
-    const config = configs[i]!;
+    const config = configs[i];
     const nonDefault = javaConfigOrder(config).filter((e) => !e.isDefault);
     const jsonPartitions: unknown[] = [];
     const showTopic = describeConfigs && (!flags['topics-with-overrides'] || nonDefault.length > 0) && td.partitions.length > 0;
     if (showTopic && !json) {
-      const first = td.partitions[0]!;
+      const first = td.partitions[0];
       let line = `Topic: ${td.name}`;
       if (td.topicId !== '00000000-0000-0000-0000-000000000000') line += `\tTopicId: ${kafkaUuid(td.topicId)}`;
       line += `\tPartitionCount: ${td.partitions.length}`;
@@ -387,7 +389,7 @@ function javaDescribeOrder(descriptions: readonly TopicDescription[]): TopicDesc
   const nameFutures = JavaHashMapOrder.copyOf(futures);
   const all = new JavaHashMapOrder(nameFutures.size);
   for (const k of nameFutures.keys()) all.put(k);
-  return all.keys().map((k) => byName.get(k)!);
+  return all.keys().map((k) => mustGet(byName, k));
 }
 
 /** Admin's Config keeps entries in a `new HashMap<>()` filled in response order. */
@@ -395,7 +397,7 @@ function javaConfigOrder(entries: readonly ConfigEntry[]): ConfigEntry[] {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const m = new JavaHashMapOrder();
   for (const e of entries) m.put(e.name);
-  return m.keys().map((k) => byName.get(k)!);
+  return m.keys().map((k) => mustGet(byName, k));
 }
 
 /** A topic id as kafka-topics takes it (Kafka's base64 form) or hyphenated, to the hyphenated form. */

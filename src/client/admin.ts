@@ -15,6 +15,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import type { BrokerConnection } from './connection.js';
 import { KafkaClient, topicErrorMessage, type BrokerNode, type ClientOptions } from './cluster.js';
 import { KafkaProtocolError } from './errors.js';
+import { mustGet } from '../util/must-get.js';
 
 export interface TopicListing {
   name: string;
@@ -158,7 +159,7 @@ export class Admin {
     const conn = await this.client.anyConnection();
     if (conn.supports(ApiKey.DescribeTopicPartitions)) {
       const found = await this.describeTopicPartitions(conn, names, partitionsPerResponse);
-      return names.map((n) => found.get(n)!);
+      return names.map((n) => mustGet(found, n));
     }
     const md = await this.client.metadataOnce(names);
     return names.map((name) => {
@@ -230,8 +231,8 @@ export class Admin {
       g.push(i);
     });
     for (const [node, indexes] of groups) {
-      const entries = await this.client.retrying(() => this.describeConfigsOnce(node, indexes.map((i) => resources[i]!), options));
-      indexes.forEach((idx, j) => (out[idx] = entries[j]!));
+      const entries = await this.client.retrying(() => this.describeConfigsOnce(node, indexes.map((i) => resources[i]), options));
+      indexes.forEach((idx, j) => (out[idx] = entries[j]));
     }
     return out;
   }

@@ -85,7 +85,7 @@ export function parseBootstrapServers(value: string | readonly string[]): Broker
     if (!m || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new Error(`Please provide valid host:port like host1:9091,host2:9092 (got '${entry}')`);
     }
-    return { host: m[1]!, port };
+    return { host: m[1], port };
   });
 }
 
@@ -133,7 +133,7 @@ export class KafkaClient {
     }
     let lastError: unknown;
     for (let i = 0; i < this.bootstrap.length; i++) {
-      const addr = this.bootstrap[this.nextBootstrap++ % this.bootstrap.length]!;
+      const addr = this.bootstrap[this.nextBootstrap++ % this.bootstrap.length];
       try {
         return await this.connectionTo(addr);
       } catch (err) {
@@ -175,6 +175,8 @@ export class KafkaClient {
     this.connections.set(key, opening);
     try {
       const conn = await opening;
+      // close() may have run while this awaited (the compiler's narrowing does not see it).
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.closed) conn.close();
       conn.onClose(() => {
         if (this.connections.get(key) === opening) this.connections.delete(key);
@@ -294,7 +296,7 @@ export class KafkaClient {
       _unknownTaggedFields: undefined,
     }));
     if (version >= 4) {
-      const c = body.coordinators[0];
+      const c = body.coordinators.at(0);
       if (!c) throw new KafkaProtocolError(ErrorCode.CoordinatorNotAvailable);
       if (c.errorCode) throw new KafkaProtocolError(c.errorCode, c.errorMessage);
       return { nodeId: c.nodeId, host: c.host, port: c.port, rack: null };

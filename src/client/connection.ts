@@ -66,11 +66,11 @@ export class BrokerConnection {
     private readonly options: ConnectionOptions,
   ) {
     this.address = `${options.host}:${options.port}`;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.fail(new ConnectionError(`connection to ${this.address} failed: ${err.message}`, this.address, err.code));
     });
-    socket.on('close', () => this.fail(new ConnectionError(`connection to ${this.address} was closed`, this.address)));
+    socket.on('close', () => { this.fail(new ConnectionError(`connection to ${this.address} was closed`, this.address)); });
   }
 
   /** Opens a connection and negotiates versions. Rejects with ConnectionError when it cannot. */

@@ -22,6 +22,7 @@ import { readLegacyMessages } from '../protocol/records/legacy-message-set.js';
 import { KafkaClient, sleep, type ClientOptions } from './cluster.js';
 import { KafkaProtocolError } from './errors.js';
 import { GroupMember, type GroupOptions, type TopicPartition } from './group.js';
+import { mustGet } from '../util/must-get.js';
 
 export type TimestampTypeName = 'CreateTime' | 'LogAppendTime' | 'NoTimestampType';
 
@@ -160,7 +161,7 @@ export class Consumer {
       s.position = null;
       s.pending = offset;
     }
-    for (let i = this.fetched.length - 1; i >= 0; i--) if (this.fetched[i]!.key === tpKey(topic, partition)) this.fetched.splice(i, 1);
+    for (let i = this.fetched.length - 1; i >= 0; i--) if (this.fetched[i].key === tpKey(topic, partition)) this.fetched.splice(i, 1);
   }
 
   /** Next offset per assigned partition (only those known). */
@@ -202,19 +203,20 @@ export class Consumer {
         this.lastError = undefined;
         throw err;
       }
-      if (this.group && this.subscription && !this.group.joined) await this.rejoin();
+      if (this.group && this.subscription && !this.group.joined) await this.rejoin(this.group, this.subscription);
+      // wakeup() may have run while this awaited (the compiler's narrowing does not see it).
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.woken) continue;
       await this.ensurePositions();
       if (this.autoCommit && Date.now() >= this.nextAutoCommit) {
         this.nextAutoCommit = Date.now() + this.autoCommitIntervalMs;
         await this.commit().catch(() => undefined);
       }
-      while (this.fetched.length > 0) {
-        const f = this.fetched.shift()!;
+      for (let f = this.fetched.shift(); f !== undefined; f = this.fetched.shift()) {
         const s = this.assigned.get(f.key);
         if (!s || s.epoch !== f.epoch || s.position === null) continue;
         s.position = f.nextPosition;
-        const last = f.records[f.records.length - 1];
+        const last = f.records.at(-1);
         if (last) s.leaderEpoch = last.leaderEpoch;
         if (f.records.length > 0) return f.records;
       }
@@ -250,11 +252,10 @@ export class Consumer {
     if (this.ownsClient) await this.client.close();
   }
 
-  private async rejoin(): Promise<void> {
-    const group = this.group!;
+  private async rejoin(group: GroupMember, subscription: readonly string[]): Promise<void> {
     if (this.autoCommit && group.generationId >= 0) await this.commit().catch(() => undefined);
-    await this.client.topicMetadata(this.subscription!).catch(() => undefined);
-    const partitions = await group.join(this.subscription!, async (topics) => {
+    await this.client.topicMetadata(this.subscription ?? subscription).catch(() => undefined);
+    const partitions = await group.join(this.subscription ?? subscription, async (topics) => {
       const md = await this.client.metadata(topics);
       return new Map([...md.topics.values()].filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]));
     });
@@ -389,7 +390,10 @@ export class Consumer {
   }
 
   private async fetchFrom(node: number, states: PartitionState[]): Promise<void> {
-    const snapshot = states.map((s) => ({ s, position: s.position!, epoch: s.epoch }));
+    const snapshot = states.map((s) => {
+      if (s.position === null) throw new Error('internal error: fetching a partition that has no position');
+      return { s, position: s.position, epoch: s.epoch };
+    });
     const byTopic = new Map<string, typeof snapshot>();
     for (const x of snapshot) {
       let l = byTopic.get(x.s.topic);
@@ -415,7 +419,7 @@ export class Consumer {
           sessionEpoch: -1,
           topics: [...byTopic].map(([topic, list]) => ({
             topic,
-            topicId: topicIds.get(topic)!,
+            topicId: mustGet(topicIds, topic),
             partitions: list.map((x) => ({
               partition: x.s.partition,
               currentLeaderEpoch: -1,
@@ -510,7 +514,10 @@ export class Consumer {
         const batchNext = batch.nextOffset;
         if (batchNext <= position) return;
         if (this.isolationLevel === 1) {
-          while (aborted.length > 0 && aborted[0]!.firstOffset <= batch.lastOffset) abortedProducers.add(aborted.shift()!.producerId);
+          for (let a = aborted.at(0); a !== undefined && a.firstOffset <= batch.lastOffset; a = aborted.at(0)) {
+            aborted.shift();
+            abortedProducers.add(a.producerId);
+          }
         }
         if (batch.isControl) {
           if (this.isolationLevel === 1) {

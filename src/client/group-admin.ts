@@ -135,7 +135,7 @@ export class GroupAdmin {
     return this.withCoordinator(groupId, async (conn) => {
       if (conn.supports(ApiKey.ConsumerGroupDescribe)) {
         const { body } = await conn.request(ApiKey.ConsumerGroupDescribe, () => ({ groupIds: [groupId], includeAuthorizedOperations: false, _unknownTaggedFields: undefined }));
-        const g = body.groups[0];
+        const g = body.groups.at(0);
         if (!g) throw new KafkaProtocolError(ErrorCode.UnknownServerError, 'ConsumerGroupDescribe returned no group');
         if (g.errorCode === ErrorCode.None) {
           const tps = (list: { topicName: string; partitions: number[] }[]) => list.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })));
@@ -161,7 +161,7 @@ export class GroupAdmin {
         if (g.errorCode !== ErrorCode.GroupIdNotFound) throw new KafkaProtocolError(g.errorCode, g.errorMessage);
       }
       const { version, body } = await conn.request(ApiKey.DescribeGroups, () => ({ groups: [groupId], includeAuthorizedOperations: false, _unknownTaggedFields: undefined }));
-      const g = body.groups[0];
+      const g = body.groups.at(0);
       if (!g) throw new KafkaProtocolError(ErrorCode.UnknownServerError, 'DescribeGroups returned no group');
       const dead: GroupDescription = { groupId, state: 'Dead', type: 'classic', protocolType: '', protocol: '', members: [], groupEpoch: null, assignmentEpoch: null };
       if (g.errorCode === ErrorCode.GroupIdNotFound && version >= 6) return dead;
@@ -282,7 +282,7 @@ export class GroupAdmin {
       const leader = topics.get(tp.topic)?.partitions.find((p) => p.partition === tp.partition)?.leader ?? -1;
       if (leader < 0) throw new KafkaProtocolError(ErrorCode.UnknownTopicOrPartition, `Partition ${tp.topic}-${tp.partition} does not exist`);
       let m = byNode.get(leader);
-      if (!m) byNode.set(leader, (m = new Map()));
+      if (!m) byNode.set(leader, (m = new Map<string, number[]>()));
       let list = m.get(tp.topic);
       if (!list) m.set(tp.topic, (list = []));
       list.push(tp.partition);

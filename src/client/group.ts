@@ -26,6 +26,7 @@ import { Writer } from '../protocol/writer.js';
 import { KafkaClient, sleep, type BrokerNode } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
 import { ConnectionError, KafkaProtocolError, RequestTimeoutError } from './errors.js';
+import { mustGet } from '../util/must-get.js';
 
 export interface TopicPartition {
   topic: string;
@@ -123,7 +124,7 @@ export function rangeAssign(
     subscribed.forEach((m, i) => {
       const start = per * i + Math.min(i, extra);
       const length = per + (i + 1 > extra ? 0 : 1);
-      for (let p = start; p < start + length; p++) out.get(m.memberId)!.push({ topic, partition: p });
+      for (let p = start; p < start + length; p++) mustGet(out, m.memberId).push({ topic, partition: p });
     });
   }
   return out;

@@ -14,7 +14,7 @@ export function murmur2(data: Uint8Array): number {
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = (data[i4]! & 0xff) | ((data[i4 + 1]! & 0xff) << 8) | ((data[i4 + 2]! & 0xff) << 16) | ((data[i4 + 3]! & 0xff) << 24);
+    let k = (data[i4] & 0xff) | ((data[i4 + 1] & 0xff) << 8) | ((data[i4 + 2] & 0xff) << 16) | ((data[i4 + 3] & 0xff) << 24);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);
@@ -23,10 +23,10 @@ export function murmur2(data: Uint8Array): number {
   }
   const tail = length & ~3;
   const rest = length % 4;
-  if (rest >= 3) h ^= (data[tail + 2]! & 0xff) << 16;
-  if (rest >= 2) h ^= (data[tail + 1]! & 0xff) << 8;
+  if (rest >= 3) h ^= (data[tail + 2] & 0xff) << 16;
+  if (rest >= 2) h ^= (data[tail + 1] & 0xff) << 8;
   if (rest >= 1) {
-    h ^= data[tail]! & 0xff;
+    h ^= data[tail] & 0xff;
     h = Math.imul(h, m);
   }
   h ^= h >>> 13;
@@ -49,8 +49,9 @@ export class StickyPartitioner {
   partition(topic: string, available: readonly number[], recordBytes: number): number {
     let entry = this.current.get(topic);
     if (!entry || entry.bytes >= this.batchSize || !available.includes(entry.partition)) {
-      const choices = entry && available.length > 1 ? available.filter((p) => p !== entry!.partition) : available;
-      entry = { partition: choices[Math.floor(Math.random() * choices.length)]!, bytes: 0 };
+      const avoid = entry?.partition;
+      const choices = avoid !== undefined && available.length > 1 ? available.filter((p) => p !== avoid) : available;
+      entry = { partition: choices[Math.floor(Math.random() * choices.length)], bytes: 0 };
       this.current.set(topic, entry);
     }
     entry.bytes += recordBytes;

@@ -20,6 +20,7 @@ import { codecFromName, type CompressionCodec } from '../protocol/records/compre
 import { KafkaClient, type ClientOptions, type TopicMetadata } from './cluster.js';
 import { KafkaProtocolError, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
+import { mustGet } from '../util/must-get.js';
 
 export interface ProducerRecord {
   topic: string;
@@ -206,10 +207,10 @@ export class Producer {
     }
     const timestamp = record.timestamp ?? Date.now();
     return new Promise<RecordMetadata>((resolve, reject) => {
-      const state = this.partitionState(record.topic, partition!);
-      let batch = state.queue[state.queue.length - 1];
+      const state = this.partitionState(record.topic, partition);
+      let batch = state.queue.at(-1);
       if (!batch || batch.bytes + size > this.batchSize) {
-        batch = { topic: record.topic, partition: partition!, records: [], deferreds: [], bytes: 0, createdAt: Date.now(), baseSequence: -1, attempts: 0 };
+        batch = { topic: record.topic, partition: partition, records: [], deferreds: [], bytes: 0, createdAt: Date.now(), baseSequence: -1, attempts: 0 };
         state.queue.push(batch);
       }
       batch.records.push({
@@ -255,7 +256,7 @@ export class Producer {
         .then(
           (topics) => {
             this.metadataStale.delete(name);
-            return topics.get(name)!;
+            return mustGet(topics, name);
           },
           (err: unknown) => {
             if (err instanceof KafkaProtocolError && (err.code === ErrorCode.UnknownTopicOrPartition || err.code === ErrorCode.LeaderNotAvailable)) {
@@ -327,7 +328,7 @@ export class Producer {
         // retried by the batches' own attempts below
       }
     }
-    let lingering = false;
+    let lingering: boolean;
     for (;;) {
       const now = Date.now();
       lingering = false;
@@ -336,10 +337,10 @@ export class Producer {
         let batch: Batch | undefined;
         if (state.retry.length > 0) {
           if (state.inFlight > 0) continue;
-          batch = state.retry[0];
+          batch = state.retry.at(0);
         } else {
           if (state.inFlight >= this.maxInFlight) continue;
-          const first = state.queue[0];
+          const first = state.queue.at(0);
           if (!first) continue;
           const ready = first.bytes >= this.batchSize || state.queue.length > 1 || this.flushing > 0 || now - first.createdAt >= this.lingerMs;
           if (!ready) {
@@ -456,7 +457,7 @@ export class Producer {
       topicData: [...byTopic].map(([name, list]) => ({
         name,
         topicId: this.client.cachedTopic(name)?.topicId ?? '00000000-0000-0000-0000-000000000000',
-        partitionData: list.map(({ state, batch }) => ({ index: state.partition, records: batch.encoded!, _unknownTaggedFields: undefined })),
+        partitionData: list.map(({ state, batch }) => ({ index: state.partition, records: this.encode(state, batch), _unknownTaggedFields: undefined })),
         _unknownTaggedFields: undefined,
       })),
       _unknownTaggedFields: undefined,
@@ -492,8 +493,7 @@ export class Producer {
 
   private completeBatch(state: PartitionState, batch: Batch, baseOffset: bigint): void {
     state.inFlight--;
-    batch.deferreds.forEach((d, i) =>
-      d.resolve({ topic: batch.topic, partition: batch.partition, offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i), timestamp: d.timestamp }),
+    batch.deferreds.forEach((d, i) => { d.resolve({ topic: batch.topic, partition: batch.partition, offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i), timestamp: d.timestamp }); },
     );
     this.release(batch);
   }
@@ -507,7 +507,7 @@ export class Producer {
       this.metadataStale.add(batch.topic);
       state.retry.push(batch);
       state.retry.sort((a, b) => a.baseSequence - b.baseSequence);
-      setTimeout(() => this.kick(), this.client.retryBackoffMs);
+      setTimeout(() => { this.kick(); }, this.client.retryBackoffMs);
       return;
     }
     this.failBatch(batch, err);

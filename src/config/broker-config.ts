@@ -61,6 +61,7 @@ import {
   type ParsedValue,
   type Validator,
 } from './config-def.js';
+import { mustGet } from '../util/must-get.js';
 
 // ------------------------------------------------------------------------------------------------
 // Definitions
@@ -537,7 +538,7 @@ export class BrokerConfigError extends Error {
   constructor(readonly problems: readonly BrokerConfigProblem[]) {
     super(
       problems.length === 1
-        ? withWhere(problems[0]!)
+        ? withWhere(problems[0])
         : `${problems.length} configuration errors:\n${problems.map((p) => `  - ${withWhere(p)}`).join('\n')}`,
     );
   }
@@ -555,7 +556,7 @@ function flagToString(v: FlagValue): string | undefined {
 
 function toMap(m: ReadonlyMap<string, string> | Readonly<Record<string, string>> | undefined): Map<string, string> {
   if (m === undefined) return new Map();
-  return m instanceof Map ? new Map(m) : new Map(Object.entries(m as Record<string, string>));
+  return m instanceof Map ? new Map(m as ReadonlyMap<string, string>) : new Map(Object.entries(m as Record<string, string>));
 }
 
 /** Picks the GREGOR_* variables that name a known key. */
@@ -620,7 +621,7 @@ export function resolveBrokerConfig(sources: BrokerConfigSources = {}): Resolved
 
 /** Reads the --config file (if any) and resolves it with env and flags. */
 export async function loadBrokerConfig(options: {
-  configFile?: string;
+  configFile?: string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
   flags?: Readonly<Record<string, FlagValue>>;
   logger?: Logger;
@@ -667,7 +668,7 @@ function resolveLayers(layers: BrokerConfigLayers): ResolvedBrokerConfig {
     } else {
       [raw, source, origin, where] = [d.default, ConfigSource.DEFAULT_CONFIG, 'default', undefined];
     }
-    let parsed: ParsedValue = null;
+    let parsed: ParsedValue;
     try {
       parsed = parseAndValidate(d, raw);
     } catch (e) {
@@ -720,14 +721,14 @@ export function parseListenerSecurityProtocolMap(value: string): Record<string, 
   if (trimmed.length === 0) return out;
   for (const pair of trimmed.split(/\s*,\s*/)) {
     const parts = pair.split(/\s*:\s*/);
-    if (parts.length !== 2 || parts[0]!.length === 0) {
+    if (parts.length !== 2 || parts[0].length === 0) {
       throw new ConfigException(`Error parsing configuration property 'listener.security.protocol.map': '${pair}' is not a NAME:PROTOCOL pair`);
     }
-    const protocol = parts[1]!.toUpperCase();
+    const protocol = parts[1].toUpperCase();
     if (!SECURITY_PROTOCOLS.includes(protocol)) {
       throw new ConfigException(`Invalid security protocol \`${parts[1]}\` defined in listener.security.protocol.map`);
     }
-    out[parts[0]!.toUpperCase()] = protocol;
+    out[parts[0].toUpperCase()] = protocol;
   }
   return out;
 }
@@ -757,11 +758,11 @@ export function listenerShorthandFlags(resolved: ResolvedBrokerConfig, newHost: 
   // An advertised.listeners given beside the shorthands (a flag) is meant as it is: a proxy, say.
   const entry = resolved.entries.get('advertised.listeners');
   const advertised = entry?.value ?? null;
-  if (advertised !== null && (entry!.origin === 'file' || entry!.origin === 'env')) {
+  if (entry !== undefined && advertised !== null && (entry.origin === 'file' || entry.origin === 'env')) {
     flags['advertised.listeners'] = csv(advertised)
       .map((item) => {
         const m = ENDPOINT.exec(item);
-        return m !== null && m[1]!.toUpperCase() === client.name ? formatEndpoint(client.name, m[2]!, port) : item;
+        return m !== null && m[1].toUpperCase() === client.name ? formatEndpoint(client.name, m[2], port) : item;
       })
       .join(',');
   }
@@ -774,12 +775,12 @@ export function parseListeners(key: string, value: string, protocols: Record<str
   for (const item of csv(value)) {
     const m = ENDPOINT.exec(item);
     if (m === null) throw new ConfigException(key, value, `Unable to parse ${item} to a broker endpoint`);
-    const name = m[1]!.toUpperCase();
+    const name = m[1].toUpperCase();
     const port = Number(m[3]);
     if (port < 0 || port > 65535) throw new ConfigException(key, value, `Port ${port} of listener ${name} is not in [0, 65535]`);
-    const securityProtocol = protocols[name];
+    const securityProtocol = protocols[name] as string | undefined;
     if (securityProtocol === undefined) throw new ConfigException(key, value, `No security protocol defined for listener ${name}`);
-    endpoints.push({ name, host: m[2]!, port, securityProtocol });
+    endpoints.push({ name, host: m[2], port, securityProtocol });
   }
   const names = endpoints.map((e) => e.name);
   if (new Set(names).size !== names.length) throw new ConfigException(key, value, `Each listener must have a different name, listeners: ${value}`);
@@ -804,13 +805,13 @@ function checkAdvertised(advertised: readonly Endpoint[], listeners: readonly En
 }
 
 function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerConfigProblem[]): BrokerConfig {
-  const get = (k: string): ParsedValue => entries.get(k)!.parsed;
+  const get = (k: string): ParsedValue => mustGet(entries, k).parsed;
   const int = (k: string): number => get(k) as number;
   const long = (k: string): number => longToNumber(get(k) as bigint);
   const bool = (k: string): boolean => get(k) as boolean;
   const str = (k: string): string | null => get(k) as string | null;
   const list = (k: string): string[] => get(k) as string[];
-  const where = (k: string): string | undefined => entries.get(k)!.where;
+  const where = (k: string): string | undefined => mustGet(entries, k).where;
   const fail = (k: string, e: unknown): void => {
     if (!(e instanceof ConfigException)) throw e;
     problems.push(problem(k, e.message, where(k)));
@@ -830,7 +831,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
   try {
     protocols = parseListenerSecurityProtocolMap(str('listener.security.protocol.map') ?? '');
     // KRaft: with the default map, controller listeners not in it speak PLAINTEXT.
-    if (entries.get('listener.security.protocol.map')!.source === ConfigSource.DEFAULT_CONFIG) {
+    if (mustGet(entries, 'listener.security.protocol.map').source === ConfigSource.DEFAULT_CONFIG) {
       for (const n of controllerListenerNames) protocols[n] ??= 'PLAINTEXT';
     }
   } catch (e) {
@@ -858,7 +859,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
 
   // inter-broker listener: unused by a single broker, but a file Kafka would refuse is refused here too
   const ibln = str('inter.broker.listener.name')?.toUpperCase() ?? null;
-  const interBrokerProtocolSet = entries.get('security.inter.broker.protocol')!.source !== ConfigSource.DEFAULT_CONFIG;
+  const interBrokerProtocolSet = mustGet(entries, 'security.inter.broker.protocol').source !== ConfigSource.DEFAULT_CONFIG;
   if (ibln !== null && interBrokerProtocolSet) {
     problems.push(problem('inter.broker.listener.name', 'Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.', where('inter.broker.listener.name')));
   } else if (ibln !== null && advertisedListeners.length > 0 && !advertisedListeners.some((a) => a.name === ibln)) {

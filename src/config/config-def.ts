@@ -67,7 +67,7 @@ export class ConfigException extends Error {
   readonly key: string | undefined;
   constructor(key: string, value: unknown, detail?: string);
   constructor(message: string);
-  constructor(keyOrMessage: string, ...rest: [unknown, string?] | []) {
+  constructor(keyOrMessage: string, ...rest: [unknown, (string | undefined)?] | []) {
     const keyed = rest.length > 0;
     super(
       keyed
@@ -154,10 +154,13 @@ export function parseValue(name: string, type: ConfigType, raw: string): ParsedV
 }
 
 function parseHexDouble(s: string): number {
-  const m = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?[0-9]+)$/.exec(s)!;
-  const digits = (m[2] ?? '') + (m[3] ?? '');
+  const m = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?[0-9]+)$/.exec(s);
+  // The caller's DOUBLE test admitted it, so it matches.
+  if (m === null) throw new Error(`internal error: ${s} is not a hex double`);
+  // Every group matches (possibly empty) whenever the whole does.
+  const digits = m[2] + m[3];
   const mantissa = digits.length === 0 ? 0 : parseInt(digits, 16);
-  const value = mantissa * 2 ** (Number(m[4]) - 4 * (m[3] ?? '').length);
+  const value = mantissa * 2 ** (Number(m[4]) - 4 * m[3].length);
   return m[1] === '-' ? -value : value;
 }
 
@@ -195,6 +198,8 @@ function javaToString(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (Array.isArray(value)) return `[${value.map(javaToString).join(', ')}]`;
   if (typeof value === 'number' && !Number.isInteger(value)) return javaDoubleToString(value);
+  // Whatever a caller gave, printed as JavaScript prints it (the parsed values are all primitives).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return String(value);
 }
 

@@ -78,7 +78,7 @@ export async function readMetaProperties(dir: string): Promise<MetaProperties | 
   const at = (e: PropertyEntry): string => `line ${e.line}: ${e.key}=${e.value}`;
   const versionEntry = props.get('version');
   const version = versionEntry === undefined ? 0 : /^[01]$/.test(versionEntry.value.trim()) ? Number(versionEntry.value.trim()) : undefined;
-  if (version === undefined) throw unreadable(`unknown version (${at(versionEntry!)})`);
+  if (version === undefined) throw unreadable(`unknown version (${versionEntry === undefined ? '' : at(versionEntry)})`);
   const clusterIdEntry = props.get('cluster.id');
   const nodeIdEntry = props.get('node.id') ?? props.get('broker.id');
   if (clusterIdEntry === undefined) throw unreadable(`it has no cluster.id (${entries.length} entries read from ${Buffer.byteLength(text)} bytes)`);

@@ -53,9 +53,9 @@ export function parsePropertyEntries(text: string, source?: string): PropertyEnt
   let startLine = 0;
 
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
+    const raw = lines[i];
     let p = 0;
-    while (p < raw.length && isBlank(raw[p]!)) p++;
+    while (p < raw.length && isBlank(raw[p])) p++;
     let natural = raw.slice(p);
     if (logical === null) {
       if (natural.length === 0) continue;
@@ -95,7 +95,7 @@ function splitLogicalLine(line: string, lineNo: number, source?: string): Proper
   let hasSep = false;
   let escaped = false;
   while (keyLen < line.length) {
-    const c = line[keyLen]!;
+    const c = line[keyLen];
     if ((c === '=' || c === ':') && !escaped) {
       valueStart = keyLen + 1;
       hasSep = true;
@@ -109,7 +109,7 @@ function splitLogicalLine(line: string, lineNo: number, source?: string): Proper
     keyLen++;
   }
   while (valueStart < line.length) {
-    const c = line[valueStart]!;
+    const c = line[valueStart];
     if (!isBlank(c)) {
       if (!hasSep && (c === '=' || c === ':')) hasSep = true;
       else break;
@@ -127,14 +127,14 @@ function unescape(s: string, lineNo: number, source?: string): string {
   if (!s.includes('\\')) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
+    const c = s[i];
     if (c !== '\\') {
       out += c;
       continue;
     }
     i++;
     if (i >= s.length) break; // a lone trailing backslash (only possible at end of file) is dropped
-    const e = s[i]!;
+    const e = s[i];
     switch (e) {
       case 't':
         out += '\t';
@@ -182,7 +182,7 @@ export function stringifyProperties(
 ): string {
   const escapeUnicode = options.escapeUnicode ?? true;
   const pairs: Iterable<readonly [string, string]> =
-    Symbol.iterator in entries ? (entries as Iterable<readonly [string, string]>) : Object.entries(entries);
+    Symbol.iterator in entries ? (entries) : Object.entries(entries);
   let out = '';
   const comments = options.comments === undefined ? [] : Array.isArray(options.comments) ? options.comments : [options.comments];
   for (const comment of comments) {
@@ -197,7 +197,7 @@ export function stringifyProperties(
 function escape(s: string, isKey: boolean, escapeUnicode: boolean): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
+    const c = s[i];
     const code = s.charCodeAt(i);
     switch (c) {
       case ' ':

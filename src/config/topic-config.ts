@@ -19,6 +19,7 @@
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { LogConfig } from '../storage/types.js';
+import { mustGet } from '../util/must-get.js';
 import {
   BROKER_CONFIG_DEFINITIONS,
   COMPRESSION_TYPES,
@@ -218,7 +219,7 @@ export interface TopicConfigValidation {
 export type TopicConfigInput = ReadonlyMap<string, string | null> | Readonly<Record<string, string | null>>;
 
 function entriesOf(input: TopicConfigInput): [string, string | null][] {
-  return input instanceof Map ? [...input.entries()] : Object.entries(input as Record<string, string | null>);
+  return input instanceof Map ? [...(input as ReadonlyMap<string, string | null>).entries()] : Object.entries(input as Record<string, string | null>);
 }
 
 /**
@@ -245,14 +246,16 @@ export function validateTopicConfigs(input: TopicConfigInput, broker?: ResolvedB
     try {
       const v = parseAndValidate(d, raw);
       parsed.set(d.name, v);
-      configs.set(d.name, formatTyped(d.type, v)!);
+      // A value parsed from text formats back to text (null only for a null value).
+      const text = formatTyped(d.type, v);
+      if (text !== null) configs.set(d.name, text);
     } catch (e) {
       if (!(e instanceof ConfigException)) throw e;
       err(d.name, e.message);
     }
   }
 
-  const effective = (name: string): ParsedValue => (parsed.has(name) ? parsed.get(name)! : topicDefaultFromBroker(name, broker).parsed);
+  const effective = (name: string): ParsedValue => (parsed.has(name) ? mustGet(parsed, name) : topicDefaultFromBroker(name, broker).parsed);
   const minLag = effective('min.compaction.lag.ms') as bigint;
   const maxLag = effective('max.compaction.lag.ms') as bigint;
   if (minLag > maxLag) {
@@ -335,7 +338,7 @@ export function effectiveTopicValues(overrides: TopicConfigInput, broker?: Resol
  */
 export function resolveTopicConfig(overrides: TopicConfigInput, broker?: ResolvedBrokerConfig): EffectiveTopicConfig {
   const v = effectiveTopicValues(overrides, broker);
-  const get = (k: string): ParsedValue => v.get(k)!.parsed;
+  const get = (k: string): ParsedValue => mustGet(v, k).parsed;
   const num = (k: string): number => {
     const x = get(k);
     return typeof x === 'bigint' ? longToNumber(x) : (x as number);
@@ -428,8 +431,8 @@ export function describeTopicConfigs(overrides: TopicConfigInput, broker: Resolv
   const configs: DescribeConfigsEntry[] = [];
   for (const d of DEFINITIONS) {
     if (!wantsKey(options, d.name)) continue;
-    const value = formatTyped(d.type, values.get(d.name)!.parsed);
-    const primary = d.brokerSynonyms[0]?.name;
+    const value = formatTyped(d.type, mustGet(values, d.name).parsed);
+    const primary = d.brokerSynonyms.at(0)?.name;
     const synonyms: DescribeConfigsSynonym[] = primary === undefined ? [] : brokerConfigSynonyms(broker, primary, false);
     const override = given.get(d.name);
     if (override !== undefined && override !== null) synonyms.unshift({ name: d.name, value, source: ConfigSource.TOPIC_CONFIG });

@@ -120,14 +120,14 @@ export class CoordinatorLog {
   /** Before a clean shutdown: a snapshot if the log has grown, so that the next start is quick. */
   async snapshotBeforeClose(): Promise<void> {
     if (this.snapshotting || this.stateLog.bytesSinceSnapshot < CLOSE_SNAPSHOT_MIN_BYTES) return;
-    await this.takeSnapshot().catch((err: unknown) => this.options.logger.warn({ err }, 'group coordinator: writing a snapshot at shutdown failed'));
+    await this.takeSnapshot().catch((err: unknown) => { this.options.logger.warn({ err }, 'group coordinator: writing a snapshot at shutdown failed'); });
   }
 
   private maybeSnapshot(): void {
     if (this.snapshotting) return;
     const bytes = this.stateLog.bytesSinceSnapshot;
     if (bytes < this.snapshotMinBytes || bytes < 2 * this.lastSnapshotBytes) return;
-    void this.takeSnapshot().catch((err: unknown) => this.options.logger.warn({ err }, 'group coordinator: writing a snapshot failed'));
+    void this.takeSnapshot().catch((err: unknown) => { this.options.logger.warn({ err }, 'group coordinator: writing a snapshot failed'); });
   }
 
   private async takeSnapshot(): Promise<void> {

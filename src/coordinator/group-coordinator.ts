@@ -117,10 +117,10 @@ export class GroupCoordinator {
         if (!g || g.is('Dead')) return 'none';
         return g.is('Empty') ? 'empty' : 'active';
       },
-      removeEmptyClassicGroup: (groupId, batch) => this.removeEmptyClassicGroup(groupId, batch),
+      removeEmptyClassicGroup: (groupId, batch) => { this.removeEmptyClassicGroup(groupId, batch); },
     });
     this.log = new CoordinatorLog(stateLog, {
-      apply: (records) => this.apply(records),
+      apply: (records) => { this.apply(records); },
       snapshot: (sizeHint) => this.snapshotRecords(sizeHint),
       logger,
       ...(snapshotMinBytes !== undefined ? { snapshotMinBytes } : {}),
@@ -145,7 +145,7 @@ export class GroupCoordinator {
       throw err;
     }
     options.metadata?.onTopicDeleted?.((topic) => {
-      coordinator.onTopicDeleted(topic.name).catch((err: unknown) => options.logger.warn({ err, topic: topic.name }, 'failed to delete the committed offsets of a deleted topic'));
+      coordinator.onTopicDeleted(topic.name).catch((err: unknown) => { options.logger.warn({ err, topic: topic.name }, 'failed to delete the committed offsets of a deleted topic'); });
     });
     coordinator.scheduleRetention();
     return coordinator;
@@ -196,7 +196,7 @@ export class GroupCoordinator {
       { lost: lost.map((d) => d.file), groupsNotLoaded: notLoaded, groupsPartlyLoaded: partly, groupsLoaded: [...loaded].sort() },
       `group coordinator: committed offsets and group metadata in ${what} could not be loaded; ${detail}; loaded from the records that remain: ${loaded.size} groups${unnamed.length > 0 ? ` [${unnamed.join(', ')}]` : ''}. Consumers of a group without committed offsets start from auto.offset.reset`,
     );
-    await this.log.snapshotNow().catch((err: unknown) => this.logger.warn({ err }, 'group coordinator: writing a snapshot after a damaged one failed'));
+    await this.log.snapshotNow().catch((err: unknown) => { this.logger.warn({ err }, 'group coordinator: writing a snapshot after a damaged one failed'); });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -532,7 +532,7 @@ export class GroupCoordinator {
         this.retentionRun = this.cleanupExpiredOffsets()
           .then(
             () => undefined,
-            (err: unknown) => this.logger.warn({ err }, 'offset expiry failed'),
+            (err: unknown) => { this.logger.warn({ err }, 'offset expiry failed'); },
           )
           .finally(() => {
             this.retentionRun = null;

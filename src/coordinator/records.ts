@@ -184,7 +184,7 @@ export class RecordBatchBuilder {
     let pos = this.pos;
     view.setInt32(pos, keySize);
     pos += 4;
-    for (let i = 0; i < prefix.length; i++) buf[pos + i] = prefix[i]!;
+    for (let i = 0; i < prefix.length; i++) buf[pos + i] = prefix[i];
     pos += prefix.length;
     view.setInt32(pos, partition);
     pos += 4;
@@ -202,7 +202,7 @@ export class RecordBatchBuilder {
       }
       view.setInt16(pos, metadata.length);
       pos += 2;
-      for (let i = 0; i < metadata.length; i++) buf[pos + i] = metadata[i]!;
+      for (let i = 0; i < metadata.length; i++) buf[pos + i] = metadata[i];
       pos += metadata.length;
       setInt64(view, pos, value.commitTimestamp);
       pos += 8;

@@ -42,6 +42,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { StateLog } from '../storage/state-log.js';
 import type { Logger } from '../util/logger.js';
+import { mustGet } from '../util/must-get.js';
 import { topicNameProblem, unifiedTopicName } from '../protocol/topic-name.js';
 
 export interface Topic {
@@ -200,7 +201,7 @@ export class MetadataStore {
       const bad = this.checkAssignments(req.assignments, 0);
       if (bad) return bad;
       partitions = req.assignments.length;
-      replicationFactor = req.assignments[0]!.brokerIds.length;
+      replicationFactor = req.assignments[0].brokerIds.length;
     }
     if (partitions === -1) partitions = broker.numPartitions;
     if (replicationFactor === -1) replicationFactor = broker.defaultReplicationFactor;
@@ -217,7 +218,7 @@ export class MetadataStore {
     await this.record({ type: 'topic', name: req.name, topicId: topic.topicId, partitions, overrides });
     await this.createLogs(topic, 0);
     this.logger.info({ topic: req.name, partitions }, 'created topic');
-    return { ...ok(), topic: this.byName.get(req.name)! };
+    return { ...ok(), topic: mustGet(this.byName, req.name) };
   }
 
   async deleteTopic(name: string): Promise<MetadataResult> {
@@ -256,7 +257,7 @@ export class MetadataStore {
     if (validateOnly) return ok();
     const before = topic.partitions;
     await this.record({ type: 'partitions', name, partitions: count });
-    await this.createLogs(this.byName.get(name)!, before);
+    await this.createLogs(mustGet(this.byName, name), before);
     return ok();
   }
 
@@ -268,7 +269,7 @@ export class MetadataStore {
     if (validation.error) return fail(validation.error.errorCode, validation.error.message);
     if (validateOnly) return ok();
     await this.record({ type: 'overrides', name, overrides: [...validation.configs.entries()] });
-    this.applyLogConfig(this.byName.get(name)!);
+    this.applyLogConfig(mustGet(this.byName, name));
     return ok();
   }
 
@@ -292,7 +293,7 @@ export class MetadataStore {
     const nodeId = this.brokerConfig.config.nodeId;
     const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
     for (let i = 0; i < sorted.length; i++) {
-      const a = sorted[i]!;
+      const a = sorted[i];
       if (a.partitionIndex !== firstPartition + i) {
         return fail(ErrorCode.InvalidReplicaAssignment, 'Partitions should be consecutive and start from 0.');
       }
@@ -426,7 +427,7 @@ export class MetadataStore {
     const why = this.metadataLossReason();
     for (const [name, partitions] of unknown) await this.restoreTopic(name, partitions.sort((a, b) => a - b), why, done);
     for (const [name, partitions] of beyond) {
-      const t = this.byName.get(name)!;
+      const t = mustGet(this.byName, name);
       const highest = Math.max(...partitions);
       const folders = this.foldersOf(name, partitions.sort((a, b) => a - b));
       await this.record({ type: 'partitions', name, partitions: highest + 1 });
@@ -461,7 +462,7 @@ export class MetadataStore {
       const id = this.logs.topicIdOf(name, p);
       if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), p]);
     }
-    let topicId = [...byId].sort((a, b) => b[1].length - a[1].length || a[1][0]! - b[1][0]!)[0]?.[0];
+    let topicId = [...byId].sort((a, b) => b[1].length - a[1].length || a[1][0] - b[1][0]).at(0)?.[0];
     let partitions = found;
     for (const [id, ps] of byId) {
       if (id === topicId) continue;
@@ -474,7 +475,7 @@ export class MetadataStore {
       const reason =
         collides !== undefined
           ? `its topic ${name} is unknown and cannot be restored: it collides with existing topic ${collides}`
-          : `its topic ${name} is unknown and cannot be restored: its topic id ${topicId} belongs to topic ${owner!.name}`;
+          : `its topic ${name} is unknown and cannot be restored: its topic id ${topicId} belongs to topic ${owner?.name}`;
       for (const p of partitions) await this.setAside(name, p, reason, done);
       return;
     }
@@ -483,7 +484,7 @@ export class MetadataStore {
       topicId = randomUUID();
       idNote = `a new topic id ${topicId}, as no folder has a partition.metadata`;
     }
-    const count = partitions[partitions.length - 1]! + 1;
+    const count = partitions[partitions.length - 1] + 1;
     await this.record({ type: 'topic', name, topicId, partitions: count, overrides: [] });
     const folders = this.foldersOf(name, partitions);
     this.logger.warn(
@@ -494,7 +495,7 @@ export class MetadataStore {
   }
 
   private async setAside(name: string, partition: number, reason: string, done: Reconciliation): Promise<void> {
-    const from = this.foldersOf(name, [partition])[0]!;
+    const from = this.foldersOf(name, [partition])[0];
     const to = await this.logs.setAside(name, partition);
     this.logger.warn({ topic: name, partition, dir: from, movedTo: to }, `set aside partition folder ${from}${to === undefined ? '' : ` as ${to}`}: ${reason}; its data is kept, not served`);
     done.setAside.push(to ?? from);

@@ -111,10 +111,10 @@ export function encodeRequest<K extends ApiKey>(header: RequestHeader<K>, body: 
 }
 
 export function encodeRequestChunks<K extends ApiKey>(header: RequestHeader<K>, body: RequestBodies[K]): Buffer[] {
-  const info = API_TABLE[header.apiKey] as ApiInfo<K>;
+  const info = API_TABLE[header.apiKey] as ApiInfo<K> | undefined;
   if (!info) throw new RangeError(`unknown api key ${header.apiKey}`);
   const w = new Writer();
-  encodeRequestHeader(w, requestHeaderVersion(info as ApiInfo, header.apiVersion), {
+  encodeRequestHeader(w, requestHeaderVersion(info, header.apiVersion), {
     requestApiKey: header.apiKey,
     requestApiVersion: header.apiVersion,
     correlationId: header.correlationId,
@@ -130,7 +130,7 @@ export function decodeResponse<K extends ApiKey>(frame: Buffer, apiKey: K, apiVe
   const info = API_TABLE[apiKey] as ApiInfo<K> | undefined;
   if (!info) throw new ProtocolDecodeError(`unknown api key ${apiKey}`);
   const r = new Reader(frame);
-  const h = decodeResponseHeader(r, responseHeaderVersion(info as ApiInfo, apiVersion));
+  const h = decodeResponseHeader(r, responseHeaderVersion(info, apiVersion));
   const body = info.decodeResponse(r, apiVersion);
   return { correlationId: h.correlationId, headerTaggedFields: h._unknownTaggedFields, body };
 }
@@ -143,7 +143,7 @@ export function encodeResponse<K extends ApiKey>(
   body: ResponseBodies[K],
 ): Buffer {
   const chunks = encodeResponseChunks(header, apiKey, apiVersion, body);
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 /**
@@ -156,10 +156,10 @@ export function encodeResponseChunks<K extends ApiKey>(
   apiVersion: number,
   body: ResponseBodies[K],
 ): Buffer[] {
-  const info = API_TABLE[apiKey] as ApiInfo<K>;
+  const info = API_TABLE[apiKey] as ApiInfo<K> | undefined;
   if (!info) throw new RangeError(`unknown api key ${apiKey}`);
   const w = new Writer();
-  encodeResponseHeader(w, responseHeaderVersion(info as ApiInfo, apiVersion), {
+  encodeResponseHeader(w, responseHeaderVersion(info, apiVersion), {
     correlationId: header.correlationId,
     _unknownTaggedFields: header.headerTaggedFields,
   });

@@ -5,7 +5,4 @@
  */
 export class ProtocolDecodeError extends Error {
   override readonly name = 'ProtocolDecodeError';
-  constructor(message: string) {
-    super(message);
-  }
 }

@@ -82,7 +82,7 @@ export class Reader {
     let s = '';
     for (let i = 0; i < 16; i++) {
       if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
-      s += HEX[b[p + i]!];
+      s += HEX[b[p + i]];
     }
     return s;
   }
@@ -91,7 +91,7 @@ export class Reader {
     // Most varints on the wire (lengths, counts, tag counts) fit in one byte.
     const p = this.pos;
     if (p < this.end) {
-      const b = this.buf[p]!;
+      const b = this.buf[p];
       if (b < 0x80) {
         this.pos = p + 1;
         return b;

@@ -17,7 +17,7 @@ export function readUnsignedVarint(buf: Buffer, pos: number, end: number): numbe
   let shift = 0;
   for (let i = 0; i < 5; i++) {
     if (pos >= end) throw new ProtocolDecodeError('varint runs past the end of the buffer');
-    const b = buf[pos++]!;
+    const b = buf[pos++];
     value |= (b & 0x7f) << shift;
     if ((b & 0x80) === 0) {
       cursor.pos = pos;
@@ -42,7 +42,7 @@ export function readVarlong(buf: Buffer, pos: number, end: number): bigint {
   let shift = 0;
   for (let i = 0; i < 10; i++) {
     if (pos >= end) throw new ProtocolDecodeError('varlong runs past the end of the buffer');
-    const b = buf[pos++]!;
+    const b = buf[pos++];
     if (i < 4) {
       small |= (b & 0x7f) << shift;
     } else {

@@ -230,14 +230,14 @@ export class Writer {
   /** The frame as a list of buffers, size prefix filled in when reserved. For socket writev. */
   finish(): Buffer[] {
     this.flushScratch();
-    if (this.sizePrefix) this.chunks[0]!.writeInt32BE(this.chunkBytes - 4, 0);
+    if (this.sizePrefix) this.chunks[0].writeInt32BE(this.chunkBytes - 4, 0);
     return this.chunks;
   }
 
   /** The frame as one contiguous Buffer (copies only when large byte fields were referenced). */
   toBuffer(): Buffer {
     const chunks = this.finish();
-    if (chunks.length === 1) return chunks[0]!;
+    if (chunks.length === 1) return chunks[0];
     if (chunks.length === 0) return Buffer.alloc(0);
     return Buffer.concat(chunks, this.chunkBytes);
   }

@@ -86,7 +86,7 @@ export async function alterEachResource<R extends AlterConfigsResourceInput>(
   const duplicates = duplicateResources(resources);
   const out: (ConfigResourceOutcome & { resourceType: number; resourceName: string })[] = [];
   for (let i = 0; i < resources.length; i++) {
-    const resource = resources[i]!;
+    const resource = resources[i];
     const outcome = duplicates.has(i) ? fail(ErrorCode.InvalidRequest, 'Each resource must appear at most once.') : await alter(resource);
     out.push({ ...outcome, resourceType: resource.resourceType, resourceName: resource.resourceName });
   }

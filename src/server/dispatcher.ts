@@ -15,7 +15,7 @@ import {
   UnsupportedVersionError,
 } from '../protocol/codec.js';
 import { ProtocolDecodeError } from '../protocol/decode-error.js';
-import { ApiKey, type ApiInfo } from '../protocol/generated/api-table.js';
+import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { ConnectionInfo } from './connection.js';
 import type { Handler, RequestContext } from './handler.js';
@@ -39,7 +39,7 @@ export class Dispatcher {
   ) {
     for (const h of handlers) {
       if (this.byKey.has(h.apiKey)) throw new Error(`two handlers for api ${h.apiKey}`);
-      this.byKey.set(h.apiKey, h as Handler);
+      this.byKey.set(h.apiKey, h);
     }
     this.apiVersions = advertisedVersions(handlers);
   }
@@ -72,11 +72,11 @@ export class Dispatcher {
       response === null ? null : encodeResponseChunks({ correlationId: header.correlationId }, header.apiKey, header.apiVersion, response as never);
     const fail = (err: unknown): Buffer[] => {
       this.services.logger.error({ err, api: info.name, version: header.apiVersion }, 'handler failed');
-      return encode((info as ApiInfo).errorResponse(request as never, ErrorCode.UnknownServerError)) as Buffer[];
+      return encode((info).errorResponse(request, ErrorCode.UnknownServerError)) as Buffer[];
     };
     let result: unknown;
     try {
-      result = handler.handle(request as never, ctx);
+      result = handler.handle(request, ctx);
     } catch (err) {
       return fail(err);
     }

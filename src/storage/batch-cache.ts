@@ -82,12 +82,13 @@ export class BatchCache {
    * stored right after the write position, so the appends in the way are the first ones in it.
    */
   private evictOverlapping(from: number, to: number): void {
-    while (this.head < this.fifoStart.length && this.fifoStart[this.head]! < to && this.fifoEnd[this.head]! > from) {
-      const w = this.fifoWindow[this.head]!;
-      const bytes = this.fifoEnd[this.head]! - this.fifoStart[this.head]!;
+    while (this.head < this.fifoStart.length && this.fifoStart[this.head] < to && this.fifoEnd[this.head] > from) {
+      const w = this.fifoWindow[this.head];
+      if (w === null) throw new Error('internal error: batch cache FIFO head already dropped');
+      const bytes = this.fifoEnd[this.head] - this.fifoStart[this.head];
       if (w.generation === this.fifoGeneration[this.head]) {
         this.used -= bytes;
-        w.dropFront(this.fifoBatches[this.head]!, bytes);
+        w.dropFront(this.fifoBatches[this.head], bytes);
       }
       this.fifoWindow[this.head] = null;
       this.head++;
@@ -119,7 +120,8 @@ export class BatchCache {
 
   /** @internal */
   get buffer(): Buffer {
-    return this.ring!;
+    if (this.ring === null) throw new Error('internal error: batch cache read before its first reserve');
+    return this.ring;
   }
 }
 
@@ -142,7 +144,7 @@ export class TailWindow {
 
   /** First offset held, or null when empty. */
   get firstOffset(): bigint | null {
-    return this.head < this.baseOffsets.length ? BigInt(this.baseOffsets[this.head]!) : null;
+    return this.head < this.baseOffsets.length ? BigInt(this.baseOffsets[this.head]) : null;
   }
 
   /**
@@ -154,22 +156,22 @@ export class TailWindow {
   add(source: Buffer, starts: readonly number[], ends: readonly number[], baseOffsets: readonly bigint[], lastOffsets: readonly bigint[]): void {
     const count = starts.length;
     if (count === 0) return;
-    const from = starts[0]!;
-    const span = ends[count - 1]! - from;
-    const last = lastOffsets[count - 1]!;
+    const from = starts[0];
+    const span = ends[count - 1] - from;
+    const last = lastOffsets[count - 1];
     const n = this.baseOffsets.length;
     if (span > this.cache.maxAppendBytes || span <= 0 || last > MAX_EXACT_OFFSET) {
       if (n > this.head) this.clear();
       return;
     }
-    if (n > this.head && this.lastOffsets[n - 1]! + 1 !== Number(baseOffsets[0]!)) this.clear();
+    if (n > this.head && this.lastOffsets[n - 1] + 1 !== Number(baseOffsets[0])) this.clear();
     const { ring, pos } = this.cache.reserve(span);
     source.copy(ring, pos, from, from + span);
     for (let i = 0; i < count; i++) {
-      this.positions.push(pos + starts[i]! - from);
-      this.lengths.push(ends[i]! - starts[i]!);
-      this.baseOffsets.push(Number(baseOffsets[i]!));
-      this.lastOffsets.push(Number(lastOffsets[i]!));
+      this.positions.push(pos + starts[i] - from);
+      this.lengths.push(ends[i] - starts[i]);
+      this.baseOffsets.push(Number(baseOffsets[i]));
+      this.lastOffsets.push(Number(lastOffsets[i]));
     }
     this.bytes += span;
     this.cache.record(this, count, pos, pos + span);
@@ -214,21 +216,21 @@ export class TailWindow {
     const n = this.baseOffsets.length;
     if (this.head >= n || offset > MAX_EXACT_OFFSET) return null;
     const want = Number(offset);
-    if (want < this.baseOffsets[this.head]!) return null;
+    if (want < this.baseOffsets[this.head]) return null;
     let lo = this.head;
     let hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.lastOffsets[mid]! < want) lo = mid + 1;
+      if (this.lastOffsets[mid] < want) lo = mid + 1;
       else hi = mid;
     }
-    if (this.lastOffsets[lo]! < want) return null;
+    if (this.lastOffsets[lo] < want) return null;
     const limit = maxOffset === undefined ? Infinity : Number(maxOffset);
     let end = lo;
     let bytes = 0;
     while (end < n) {
-      if (this.lastOffsets[end]! >= limit) break;
-      const len = this.lengths[end]!;
+      if (this.lastOffsets[end] >= limit) break;
+      const len = this.lengths[end];
       if (end > lo && bytes + len > maxBytes) break;
       bytes += len;
       end++;
@@ -239,8 +241,8 @@ export class TailWindow {
     const ring = this.cache.buffer;
     let at = 0;
     for (let i = lo; i < end; i++) {
-      const len = this.lengths[i]!;
-      ring.copy(out, at, this.positions[i]!, this.positions[i]! + len);
+      const len = this.lengths[i];
+      ring.copy(out, at, this.positions[i], this.positions[i] + len);
       batches.push(out.subarray(at, at + len));
       at += len;
     }

@@ -10,6 +10,7 @@ import { statfs } from 'node:fs/promises';
 import { freemem, totalmem } from 'node:os';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { LogManager } from './log-manager.js';
+import { mustGet } from '../util/must-get.js';
 
 /** The log directory name memory storage reports. */
 export const MEMORY_LOG_DIR = '(memory)';
@@ -52,7 +53,7 @@ export async function describeLogDirs(logs: LogManager, filter: LogDirFilter): P
 
   return Promise.all(
     dirs.map(async (logDir): Promise<LogDirDescription> => {
-      const topics = byDir.get(logDir)!;
+      const topics = mustGet(byDir, logDir);
       if (memory) {
         return { errorCode: ErrorCode.None, logDir, topics, totalBytes: BigInt(totalmem()), usableBytes: BigInt(freemem()) };
       }

@@ -211,7 +211,7 @@ export function floorSegment(segments: readonly { baseOffset: bigint }[], offset
   let found = 0;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (segments[mid]!.baseOffset <= offset) {
+    if (segments[mid].baseOffset <= offset) {
       found = mid;
       lo = mid + 1;
     } else hi = mid - 1;
@@ -433,7 +433,7 @@ function headerDamage(chunk: Buffer, off: number, pos: number, end: number, base
   const length = chunk.readInt32BE(off + BATCH_LENGTH_OFFSET);
   if (length < MIN_BATCH_LENGTH) return `impossible batch length ${length}`;
   if (pos + LOG_OVERHEAD + length > end) return `a batch of ${LOG_OVERHEAD + length} bytes runs past the end of the segment (${end})`;
-  const magic = chunk[off + MAGIC_OFFSET]!;
+  const magic = chunk[off + MAGIC_OFFSET];
   if (magic !== 2) return `magic ${magic}, not 2`;
   const delta = chunk.readInt32BE(off + LAST_OFFSET_DELTA_OFFSET);
   if (delta < 0) return `negative last offset delta ${delta}`;
@@ -874,7 +874,7 @@ export class LogSegment {
   writeSync(buffers: Buffer[], position: number, bytes: number, policy: SyncWritePolicy): boolean {
     const file = this.openHandle;
     if (file === null || file.writevSync === undefined || !policy.allows(bytes)) return false;
-    policy.run(() => writeFullySync(file as Required<StorageFile>, buffers, position));
+    policy.run(() => { writeFullySync(file as Required<StorageFile>, buffers, position); });
     return true;
   }
 
@@ -1015,15 +1015,16 @@ export class LogSegment {
    * the new end may be below `offset`). Returns the new next offset. The indexes must be loaded.
    */
   async truncateTo(offset: bigint): Promise<bigint> {
-    const oi = this.offsetIndex!;
-    const ti = this.timeIndex!;
+    const oi = this.offsetIndex;
+    const ti = this.timeIndex;
+    if (!oi || !ti) throw new Error(`internal error: segment ${this.baseOffset} truncated before its indexes were loaded`);
     oi.truncateTo(offset);
     ti.truncateTo(offset);
     const lastEntry = oi.lastEntry();
     const from = lastEntry?.position ?? 0;
     const found = await this.locate(offset, from, this.size);
     const newSize = found.position;
-    const newNext = found.nextOffset ?? (from === 0 ? this.baseOffset : oi.lastEntry()!.offset + 1n);
+    const newNext = found.nextOffset ?? (from === 0 || lastEntry === null ? this.baseOffset : lastEntry.offset + 1n);
     // Largest timestamp of what remains: the last time entry, or a batch after the last offset entry.
     const lastTime = ti.lastEntry();
     let maxTs = lastTime?.timestamp ?? -1n;
@@ -1053,8 +1054,8 @@ export class LogSegment {
     this.deleted = true;
     await Promise.all(
       [this.logPath, this.indexPath, this.timeIndexPath].map((p) =>
-        rename(p, p + DELETED_SUFFIX).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'ENOENT') throw e;
+        rename(p, p + DELETED_SUFFIX).catch((e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         }),
       ),
     );

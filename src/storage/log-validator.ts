@@ -230,7 +230,7 @@ function validate(records: Buffer | null, options: ValidateOptions): ValidationR
 
   // 1. ProduceRequest.validateRecords (v3+ only).
   if (apiVersion >= 3) {
-    const first = entries[0];
+    const first = entries.at(0);
     if (first === undefined) {
       return fail(ErrorCode.InvalidRecord, `Produce requests with version ${apiVersion} must have at least one record batch per partition`);
     }
@@ -292,7 +292,7 @@ function validate(records: Buffer | null, options: ValidateOptions): ValidationR
   }
 
   // 3. LogValidator: one v2 batch, or one compressed legacy wrapper; one magic throughout.
-  const first = entries[0]!;
+  const first = entries[0];
   if ((first.magic === 2 || sourceCodec !== CompressionCodec.None) && entries.length > 1) {
     return fail(ErrorCode.InvalidRecord, 'Compressed outer record has more than one batch');
   }
@@ -462,12 +462,13 @@ async function decodeAndFinish(
   const batchLat = view.timestampType === TimestampType.LogAppendTime;
   const errors: { code: number; error: RecordError }[] = [];
   for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
+    const r = records[i];
     const e = recordError(r.key, r.timestamp, r.offset, i, batchLat, options);
     if (e) errors.push(e);
   }
   if (errors.length > 0) return recordFailure(errors);
-  if (!recompress) {
+  // recompress implies a target codec.
+  if (!recompress || target === undefined) {
     if (options.config.timestampType === 'CreateTime' && !batchLat) {
       let max = NO_TIMESTAMP;
       for (const r of records) if (r.timestamp > max) max = r.timestamp;
@@ -479,7 +480,7 @@ async function decodeAndFinish(
   // Rebuild with the topic's codec, keeping producer fields, timestamps, keys, values and headers.
   const rebuilt = await buildBatch(
     records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
-    target!,
+    target,
     {
       producerId: view.producerId,
       producerEpoch: view.producerEpoch,
@@ -540,7 +541,7 @@ async function convertLegacy(buffer: Buffer, entries: Entry[], sourceCodec: numb
     }
     const errors: { code: number; error: RecordError }[] = [];
     for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
+      const m = messages[i];
       const lat = m.magic === 1 && m.timestampType === TimestampType.LogAppendTime;
       const err = recordError(m.key, m.timestamp, m.offset, i, lat, options);
       if (err) errors.push(err);

@@ -78,7 +78,7 @@ class MemorySegment {
     let hi = this.batches.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.batches[mid]!.lastOffset < offset) lo = mid + 1;
+      if (this.batches[mid].lastOffset < offset) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -129,7 +129,7 @@ export class MemoryPartitionLog implements PartitionLog {
   }
 
   private get active(): MemorySegment {
-    return this.segments[this.segments.length - 1]!;
+    return this.segments[this.segments.length - 1];
   }
 
   updateConfig(config: LogConfig): void {
@@ -163,8 +163,8 @@ export class MemoryPartitionLog implements PartitionLog {
       const copy = Buffer.from(batches);
       let offset = first;
       for (let i = 0; i < starts.length; i++) {
-        const last = stampBatch(copy, starts[i]!, ends[i]!, offset, options.leaderEpoch, lat);
-        const bytes = copy.subarray(starts[i]!, ends[i]!);
+        const last = stampBatch(copy, starts[i], ends[i], offset, options.leaderEpoch, lat);
+        const bytes = copy.subarray(starts[i], ends[i]);
         seg.account({ bytes, baseOffset: offset, lastOffset: last, maxTimestamp: bytes.readBigInt64BE(MAX_TIMESTAMP_OFFSET) }, this.cfg.indexIntervalBytes);
         offset = last + 1n;
       }
@@ -197,9 +197,9 @@ export class MemoryPartitionLog implements PartitionLog {
       const records: Buffer[] = [];
       let size = 0;
       outer: for (let i = floorSegment(this.segments, offset); i < this.segments.length; i++) {
-        const seg = this.segments[i]!;
+        const seg = this.segments[i];
         for (let j = seg.seek(offset); j < seg.batches.length; j++) {
-          const b = seg.batches[j]!;
+          const b = seg.batches[j];
           if (maxOffset !== undefined && b.lastOffset >= maxOffset) break outer;
           if (records.length > 0 && size + b.bytes.length > maxBytes) break outer;
           records.push(b.bytes);
@@ -214,10 +214,10 @@ export class MemoryPartitionLog implements PartitionLog {
     return this.now(() => {
       const start = this.startOffset;
       for (let i = floorSegment(this.segments, start); i < this.segments.length; i++) {
-        const seg = this.segments[i]!;
+        const seg = this.segments[i];
         if (seg.maxTimestamp < timestamp) continue;
         for (let j = seg.seek(start); j < seg.batches.length; j++) {
-          const b = seg.batches[j]!;
+          const b = seg.batches[j];
           if (b.maxTimestamp < timestamp) continue;
           const found = firstRecordAtOrAfter(new RecordBatchView(b.bytes), timestamp, start);
           if (found !== null) return found;
@@ -235,7 +235,7 @@ export class MemoryPartitionLog implements PartitionLog {
       const ts = best.maxTimestamp;
       const off = best.acct.offsetOfMaxTimestamp;
       for (let j = best.seek(off); j < best.batches.length; j++) {
-        const b = best.batches[j]!;
+        const b = best.batches[j];
         if (b.maxTimestamp === ts) return recordWithTimestamp(new RecordBatchView(b.bytes), ts);
       }
       return { offset: off, timestamp: ts };
@@ -247,9 +247,9 @@ export class MemoryPartitionLog implements PartitionLog {
     const from = fromOffset > this.startOffset ? fromOffset : this.startOffset;
     const segments = this.segments;
     for (let i = floorSegment(segments, from); i < segments.length; i++) {
-      const seg = segments[i]!;
+      const seg = segments[i];
       for (let j = seg.seek(from); j < seg.batches.length; j++) {
-        yield batchInfoOf(new RecordBatchView(seg.batches[j]!.bytes));
+        yield batchInfoOf(new RecordBatchView(seg.batches[j].bytes));
       }
     }
   }
@@ -257,7 +257,7 @@ export class MemoryPartitionLog implements PartitionLog {
   truncateTo(offset: bigint): Promise<void> {
     return this.now(() => {
       if (offset >= this.endOffset) return;
-      if (offset < this.segments[0]!.baseOffset) {
+      if (offset < this.segments[0].baseOffset) {
         this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
         this.startOffset = offset;
         this.endOffset = offset;
@@ -271,7 +271,7 @@ export class MemoryPartitionLog implements PartitionLog {
       for (const b of kept) seg.account(b, this.cfg.indexIntervalBytes);
       seg.mtimeMs = old.mtimeMs;
       this.segments[this.segments.length - 1] = seg;
-      this.endOffset = kept.length === 0 ? seg.baseOffset : kept[kept.length - 1]!.lastOffset + 1n;
+      this.endOffset = kept.length === 0 ? seg.baseOffset : kept[kept.length - 1].lastOffset + 1n;
       if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     });
   }
@@ -282,14 +282,14 @@ export class MemoryPartitionLog implements PartitionLog {
       if (target <= this.startOffset) return this.startOffset;
       this.startOffset = target;
       let n = 0;
-      while (n < this.segments.length - 1 && this.segments[n + 1]!.baseOffset <= target) n++;
+      while (n < this.segments.length - 1 && this.segments[n + 1].baseOffset <= target) n++;
       this.segments = this.segments.slice(n);
       return target;
     });
   }
 
   roll(): Promise<void> {
-    return this.now(() => this.rollNow());
+    return this.now(() => { this.rollNow(); });
   }
 
   private rollNow(): void {
@@ -302,10 +302,10 @@ export class MemoryPartitionLog implements PartitionLog {
       const segments = this.segments;
       const last = segments.length - 1;
       let n = 0;
-      while (n < last && segments[n + 1]!.baseOffset <= this.startOffset) n++;
+      while (n < last && segments[n + 1].baseOffset <= this.startOffset) n++;
       if (this.cfg.retentionMs >= 0) {
         while (n < last) {
-          const seg = segments[n]!;
+          const seg = segments[n];
           const largest = seg.maxTimestamp >= 0n ? Number(seg.maxTimestamp) : seg.mtimeMs;
           if (nowMs - largest > this.cfg.retentionMs) n++;
           else break;
@@ -313,15 +313,15 @@ export class MemoryPartitionLog implements PartitionLog {
       }
       if (this.cfg.retentionBytes >= 0) {
         let diff = this.size - this.cfg.retentionBytes;
-        for (let i = 0; i < n; i++) diff -= segments[i]!.size;
-        while (n < last && diff - segments[n]!.size >= 0) {
-          diff -= segments[n]!.size;
+        for (let i = 0; i < n; i++) diff -= segments[i].size;
+        while (n < last && diff - segments[n].size >= 0) {
+          diff -= segments[n].size;
           n++;
         }
       }
       if (n === 0) return 0;
       this.segments = segments.slice(n);
-      const newStart = this.segments[0]!.baseOffset;
+      const newStart = this.segments[0].baseOffset;
       if (newStart > this.startOffset) this.startOffset = newStart;
       return n;
     });

@@ -53,10 +53,10 @@ export function encodePartitionMetadata(topicId: string): Buffer {
 export function decodePartitionMetadata(text: string, location: string): string {
   const lines = text.split(/\r?\n/);
   const value = (index: number, key: string): string => {
-    const line = lines[index];
+    const line = lines.at(index);
     const m = line === undefined ? null : /^([^:]*):\s+(.*)$/.exec(line);
     if (!m || m[1] !== key) throw new PartitionMetadataError(`Malformed line in partition metadata file [${location}]: ${line ?? 'null'}`);
-    return m[2]!;
+    return m[2];
   };
   const versionText = value(0, 'version');
   const version = /^[+-]?\d+$/.test(versionText) ? Number(versionText) : NaN;

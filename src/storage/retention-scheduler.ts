@@ -104,7 +104,7 @@ export class RetentionScheduler {
   }
 
   private arm(delayMs: number): void {
-    this.timer = this.clock.setTimeout(() => this.onTimer(), delayMs, { unref: true });
+    this.timer = this.clock.setTimeout(() => { this.onTimer(); }, delayMs, { unref: true });
   }
 
   private onTimer(): void {

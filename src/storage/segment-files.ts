@@ -61,7 +61,7 @@ const NAME_RE = /^(\d{20})\.(log|index|timeindex)(\.deleted)?$/;
 export function parseSegmentFileName(name: string): ParsedSegmentFileName | null {
   const m = NAME_RE.exec(name);
   if (m === null) return null;
-  return { baseOffset: BigInt(m[1]!), kind: m[2] as SegmentFileKind, deleted: m[3] !== undefined };
+  return { baseOffset: BigInt(m[1]), kind: m[2] as SegmentFileKind, deleted: m.at(3) !== undefined };
 }
 
 /** `<topic>-<partition>`: the directory of one partition under a log dir. */
@@ -147,7 +147,7 @@ export async function readFully(file: Pick<StorageFile, 'read'>, buffer: Buffer,
 /** Writes all of `buffers` at `position`, looping over short writes. */
 export async function writeFully(file: Pick<StorageFile, 'write' | 'writev'>, buffers: Buffer[], position: number): Promise<void> {
   let total = byteLength(buffers);
-  let { bytesWritten } = buffers.length === 1 ? await file.write(buffers[0]!, 0, buffers[0]!.length, position) : await file.writev(buffers, position);
+  let { bytesWritten } = buffers.length === 1 ? await file.write(buffers[0], 0, buffers[0].length, position) : await file.writev(buffers, position);
   while (bytesWritten < total) {
     // Rare: a short write. Continue with what remains.
     buffers = remainingAfter(buffers, bytesWritten);
@@ -216,8 +216,9 @@ export async function inspectLogStartOffset(
   const lines = text.split('\n');
   const show = (line: string | undefined): string => (line === undefined ? 'nothing' : JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}...` : line));
   if (lines[0] !== '0') return { problem: `${file} line 1 (byte 0) holds ${show(lines[0])}, not the version 0` };
-  if (lines[1] === undefined || !/^\d+$/.test(lines[1])) return { problem: `${file} line 2 (byte ${lines[0].length + 1}) holds ${show(lines[1])}, not an offset` };
-  return { offset: BigInt(lines[1]) };
+  const second = lines.at(1);
+  if (second === undefined || !/^\d+$/.test(second)) return { problem: `${file} line 2 (byte ${lines[0].length + 1}) holds ${show(second)}, not an offset` };
+  return { offset: BigInt(second) };
 }
 
 /** Replaces the log start offset file atomically and durably. */

@@ -413,19 +413,21 @@ class DiskStateLog implements StateLog {
     // Generations between the snapshot replayed and the newest log whose logs are gone: removed
     // after a newer snapshot was in place, which is now damaged (or by hand).
     const missing: number[] = [];
-    for (let g = Math.max(snapshotGen, 0), i = 0; g < live[live.length - 1]!; g++) {
+    for (let g = Math.max(snapshotGen, 0), i = 0; g < live[live.length - 1]; g++) {
       if (live[i] === g) i++;
       else missing.push(g);
     }
+    let missingDamage: StateLogDamage | undefined;
     if (missing.length > 0) {
-      const first = missing[0]!;
+      const first = missing[0];
       const file = path.join(dir, generationFileName(name, first, 'log'));
-      const which = missing.length === 1 ? `generation ${first}` : `generations ${first} to ${missing[missing.length - 1]!}`;
-      damage.push({ kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true, torn: false });
+      const which = missing.length === 1 ? `generation ${first}` : `generations ${first} to ${missing[missing.length - 1]}`;
+      missingDamage = { kind: 'missing', file, generation: first, position: 0, bytes: 0, problem: `the logs of ${which} are missing`, copy: '', stateLost: true, torn: false };
+      damage.push(missingDamage);
     }
-    const stateLost = missing.length > 0;
+    const stateLost = missingDamage !== undefined;
     for (let i = 0; i < damage.length; i++) {
-      const d = damage[i]!;
+      const d = damage[i];
       // Only the snapshots set aside; one whose stray bytes were cut is the one replayed.
       if (d.kind !== 'snapshot' || d.generation <= snapshotGen) continue;
       damage[i] = { ...d, stateLost };
@@ -433,22 +435,22 @@ class DiskStateLog implements StateLog {
         snapshotGen >= 0
           ? `the older snapshot ${generationFileName(name, snapshotGen, 'snapshot')} and the logs since`
           : 'the logs that remain, from an empty state';
-      const outcome = stateLost
-        ? `the state is rebuilt from ${base}; ${damage.find((x) => x.kind === 'missing')!.problem}, so what they recorded is lost unless a later record repeats it`
+      const outcome = missingDamage
+        ? `the state is rebuilt from ${base}; ${missingDamage.problem}, so what they recorded is lost unless a later record repeats it`
         : `the state is rebuilt whole from ${base}`;
       logger.error(
         { file: d.file, problem: d.problem, position: d.position, bytes: d.bytes, copy: d.copy, stateLost, missingGenerations: missing },
         `state log ${name}: snapshot ${d.file} has ${d.problem} (${d.bytes} bytes from byte ${d.position}); it is set aside as ${d.copy}, and ${outcome}`,
       );
     }
-    if (stateLost && !damage.some((d) => d.kind === 'snapshot' && d.generation > snapshotGen)) {
-      const d = damage.find((x) => x.kind === 'missing')!;
+    if (missingDamage && !damage.some((d) => d.kind === 'snapshot' && d.generation > snapshotGen)) {
+      const d = missingDamage;
       logger.error({ file: d.file, problem: d.problem, missingGenerations: missing }, `state log ${name}: ${d.problem} (from ${d.file} on); the records of the logs that remain are replayed without them`);
     }
     const scanned: { gen: number; size: number; records: number }[] = [];
     let active: FileHandle | undefined;
     for (let i = 0; i < live.length; i++) {
-      const g = live[i]!;
+      const g = live[i];
       const logPath = path.join(dir, generationFileName(name, g, 'log'));
       const created = !logs.includes(g);
       dirChanged ||= created;
@@ -464,7 +466,7 @@ class DiskStateLog implements StateLog {
           // A frame cut short at the very end is what a crash in the middle of a write leaves; a
           // frame that is complete but wrong was damaged after it was written.
           const level = reader.torn ? 'warn' : 'error';
-          damage.push({ kind: 'log', file: logPath, generation: g, position: reader.validEnd, bytes: cut, problem: reader.problem!, copy, stateLost: false, torn: reader.torn });
+          damage.push({ kind: 'log', file: logPath, generation: g, position: reader.validEnd, bytes: cut, problem: reader.problem ?? 'bad bytes', copy, stateLost: false, torn: reader.torn });
           logger[level](
             { file: logPath, problem: reader.problem, position: reader.validEnd, truncatedBytes: cut, records, copy },
             `state log ${name}: ${logPath} has ${reader.problem} at byte ${reader.validEnd}: truncating ${cut} bytes there (a copy is in ${copy}); ${records} records before it are kept`,
@@ -497,7 +499,7 @@ class DiskStateLog implements StateLog {
         fsync: options.fsync ?? false,
         maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       };
-      const last = scanned[scanned.length - 1]!;
+      const last = scanned[scanned.length - 1];
       let records = 0;
       let bytes = 0;
       for (const l of scanned) {
@@ -505,9 +507,11 @@ class DiskStateLog implements StateLog {
         bytes += l.size;
       }
       const earlier = scanned.slice(0, -1).map(({ gen, size }) => ({ gen, size }));
-      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active!, last.size, records, bytes, damage);
+      // The scan's last pass opened it (live is never empty).
+      if (active === undefined) throw new Error(`internal error: state log ${name} has no active log`);
+      return new DiskStateLog(name, dir, key, settings, snapshotGen, snapshotPayload, earlier, last.gen, active, last.size, records, bytes, damage);
     } catch (err) {
-      await active!.close();
+      await active?.close();
       throw err;
     }
   }
@@ -553,7 +557,7 @@ class DiskStateLog implements StateLog {
       const payload = encodePayload(record);
       checkRecordSize(payload, this.options.maxRecordBytes);
       const frame = frameOf(payload);
-      return new Promise((resolve, reject) => this.enqueue({ kind: 'append', frame, resolve, reject }));
+      return new Promise((resolve, reject) => { this.enqueue({ kind: 'append', frame, resolve, reject }); });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -603,7 +607,7 @@ class DiskStateLog implements StateLog {
   }
 
   private enqueueOther(run: () => Promise<void>): Promise<void> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'other', run, resolve, reject }));
+    return new Promise((resolve, reject) => { this.enqueue({ kind: 'other', run, resolve, reject }); });
   }
 
   private enqueue(task: Task): void {
@@ -615,7 +619,7 @@ class DiskStateLog implements StateLog {
   private async work(): Promise<void> {
     this.working = true;
     while (this.queue.length > 0) {
-      const first = this.queue[0]!;
+      const first = this.queue[0];
       if (first.kind === 'other') {
         this.queue.shift();
         try {
@@ -629,14 +633,14 @@ class DiskStateLog implements StateLog {
       const batch: Extract<Task, { kind: 'append' }>[] = [];
       let bytes = 0;
       while (this.queue.length > 0) {
-        const t = this.queue[0]!;
+        const t = this.queue[0];
         if (t.kind !== 'append' || (batch.length > 0 && bytes + t.frame.length > MAX_COALESCED_BYTES)) break;
         this.queue.shift();
         batch.push(t);
         bytes += t.frame.length;
       }
       try {
-        await this.writeFrames(batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((t) => t.frame), bytes));
+        await this.writeFrames(batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((t) => t.frame), bytes));
         this.records += batch.length;
         for (const t of batch) t.resolve();
       } catch (err) {
@@ -904,7 +908,7 @@ class MemoryStateLog implements StateLog {
       const { snapshot, records } = this.data;
       if (snapshot) yield { kind: 'snapshot', value: decodePayload(snapshot, `state log ${this.name} snapshot`) };
       for (let i = 0; i < records.length; i++) {
-        yield { kind: 'record', value: decodePayload(records[i]!, `state log ${this.name}`) };
+        yield { kind: 'record', value: decodePayload(records[i], `state log ${this.name}`) };
       }
     } finally {
       this.guard.replaying--;

@@ -76,7 +76,7 @@ export class ManualClock implements Clock {
     const timer: ManualTimer = { id: this.nextId++, dueMs: this.nowMs + Math.max(0, delayMs), callback };
     // Keep the list sorted by (dueMs, id): insert after every timer due at or before this one.
     let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1]!.dueMs > timer.dueMs) i--;
+    while (i > 0 && this.timers[i - 1].dueMs > timer.dueMs) i--;
     this.timers.splice(i, 0, timer);
     return timer.id as unknown as TimerHandle;
   }
@@ -127,7 +127,7 @@ export class ManualClock implements Clock {
   }
 
   private takeDue(target: number): ManualTimer | undefined {
-    const first = this.timers[0];
+    const first = this.timers.at(0);
     if (!first || first.dueMs > target) return undefined;
     this.timers.shift();
     return first;

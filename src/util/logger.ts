@@ -10,11 +10,11 @@ export type LogLevel = LevelWithSilent;
 
 export function createLogger(options: { level?: LogLevel; pretty?: boolean; name?: string } = {}): Logger {
   const level = options.level ?? 'info';
-  const human = options.pretty ?? Boolean(process.stdout.isTTY);
+  const human = options.pretty ?? process.stdout.isTTY;
   if (human) {
-    return pino({ level, name: options.name }, pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino({ level, ...(options.name === undefined ? {} : { name: options.name }) }, pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
-  return pino({ level, name: options.name });
+  return pino({ level, ...(options.name === undefined ? {} : { name: options.name }) });
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

@@ -92,7 +92,7 @@ export class WarningLimiter {
 
   private scheduleSweep(): void {
     if (this.sweepTimer !== null) return;
-    this.sweepTimer = this.clock.setTimeout(() => this.sweep(), this.limits.windowMs, { unref: true });
+    this.sweepTimer = this.clock.setTimeout(() => { this.sweep(); }, this.limits.windowMs, { unref: true });
   }
 
   private sweep(): void {
@@ -105,7 +105,7 @@ export class WarningLimiter {
       else nextDue = Math.min(nextDue, due);
     }
     if (nextDue !== Infinity) {
-      this.sweepTimer = this.clock.setTimeout(() => this.sweep(), nextDue - now, { unref: true });
+      this.sweepTimer = this.clock.setTimeout(() => { this.sweep(); }, nextDue - now, { unref: true });
     }
   }
 }

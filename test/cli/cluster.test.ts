@@ -70,7 +70,7 @@ describe('gregor cluster', () => {
       finalizedFeatures: { name: string }[];
     };
     expect(doc).toMatchObject({ clusterId: clusterId, controller: 1, brokers: [{ id: 1, port: broker.port }] });
-    const fetch = doc.brokers[0]!.apis.find((a) => a.key === ApiKey.Fetch)!;
+    const fetch = doc.brokers[0].apis.find((a) => a.key === ApiKey.Fetch)!;
     expect(fetch.usable).toBe(17);
     expect(doc.finalizedFeatures.map((f) => f.name)).toContain('group.version');
   });

@@ -37,7 +37,7 @@ const run = (...argv: string[]) => runTool(runConfigs, [...bs, ...argv]);
 
 async function topicValue(topic: string, name: string): Promise<string | null | undefined> {
   const [entries] = await admin.describeConfigs([{ type: ConfigResourceType.TOPIC, name: topic }]);
-  return entries!.find((e) => e.name === name)?.value;
+  return entries.find((e) => e.name === name)?.value;
 }
 
 describe('gregor configs', () => {
@@ -63,7 +63,7 @@ describe('gregor configs', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('All configs for topic plain are:');
     expect(lines).toContain('  segment.bytes=1073741824 sensitive=false synonyms={DEFAULT_CONFIG:log.segment.bytes=1073741824}');
-    const names = lines.slice(1, -1).map((l) => l.trim().split('=')[0]!);
+    const names = lines.slice(1, -1).map((l) => l.trim().split('=')[0]);
     expect(names).toEqual([...names].sort());
   });
 

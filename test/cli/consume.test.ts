@@ -178,7 +178,7 @@ describe('gregor consume --group', () => {
     await admin.connect();
     const offsets = await admin.fetchOffsets({ groupId: 'resumers', topics: ['formats'] });
     await admin.disconnect();
-    expect(offsets[0]!.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '2' })]);
+    expect(offsets[0].partitions).toEqual([expect.objectContaining({ partition: 0, offset: '2' })]);
     const second = await consume('--topic', 'formats', '--group', 'resumers', '--from-beginning', '--timeout-ms', '1000');
     expect(second).toMatchObject({ code: 0, stdout: 'null\n', stderr: 'Processed a total of 1 messages\n' });
   });
@@ -198,7 +198,7 @@ describe('gregor consume --group', () => {
     // Both members are in the group once it is stable with two members.
     await until(async () => {
       const { groups } = await admin.describeGroups(['pair']);
-      return groups[0]!.state === 'Stable' && groups[0]!.members.length === 2;
+      return groups[0].state === 'Stable' && groups[0].members.length === 2;
     }, 'the group to be stable with two members');
     await admin.disconnect();
     const producer = kafka.producer();
@@ -210,7 +210,7 @@ describe('gregor consume --group', () => {
     a.child.kill('SIGINT');
     b.child.kill('SIGINT');
     const [ra, rb] = await Promise.all([a.done, b.done]);
-    const partitionsOf = (out: string): Set<string> => new Set(out.split('\n').filter((l) => l !== '').map((l) => l.split('-')[0]!));
+    const partitionsOf = (out: string): Set<string> => new Set(out.split('\n').filter((l) => l !== '').map((l) => l.split('-')[0]));
     // The range assignor gives each member two whole partitions.
     expect([...partitionsOf(ra.stdout)].sort()).toHaveLength(2);
     expect([...partitionsOf(rb.stdout)].sort()).toHaveLength(2);
@@ -230,7 +230,7 @@ describe('gregor consume --group', () => {
     await admin.connect();
     const offsets = await admin.fetchOffsets({ groupId: 'interrupted', topics: ['spread'] });
     await admin.disconnect();
-    expect(offsets[0]!.partitions.map((p) => p.offset).sort()).toEqual(['3', '3', '3']);
+    expect(offsets[0].partitions.map((p) => p.offset).sort()).toEqual(['3', '3', '3']);
   }, 120_000);
 
   it('resumes from the committed offsets after the broker restarts', async () => {
@@ -255,7 +255,7 @@ describe('gregor consume --group', () => {
       await running.waitFor('r3\n');
       const admin = kafkaFor(b).admin();
       await admin.connect();
-      await until(async () => (await admin.fetchOffsets({ groupId: 'survivors', topics: ['durable'] }))[0]!.partitions[0]!.offset === '3', 'r3 committed');
+      await until(async () => (await admin.fetchOffsets({ groupId: 'survivors', topics: ['durable'] }))[0].partitions[0].offset === '3', 'r3 committed');
       await admin.disconnect();
       await b.stop();
       b = await startBroker({ port, dataDir, config: GROUP_CONFIG });

@@ -73,7 +73,7 @@ describe('gregor groups --describe --format json', () => {
       members: [{ memberId: 'member-a', clientId: 'app-1', host: '/10.0.0.7', assignment: [{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }] }],
     });
     // Nothing committed for live: offsets and lag are null, as the text shows "-".
-    expect((live!.offsets as unknown[])[0]).toEqual({ topic: 'orders', partition: 0, currentOffset: null, logEndOffset: 5, lag: null, consumerId: 'member-a', host: '/10.0.0.7', clientId: 'app-1' });
+    expect((live.offsets as unknown[])[0]).toEqual({ topic: 'orders', partition: 0, currentOffset: null, logEndOffset: 5, lag: null, consumerId: 'member-a', host: '/10.0.0.7', clientId: 'app-1' });
   });
 
   it('reports a missing group on stderr and exits 1, the others still printed', async () => {

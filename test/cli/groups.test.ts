@@ -72,7 +72,7 @@ describe('gregor groups --list', () => {
   it('lists group ids; --state and --type show and filter', async () => {
     expect(await run(...bs(), '--list')).toEqual({ code: 0, out: 'live\noffsets-only\n', err: '' });
     const states = await run(...bs(), '--list', '--state');
-    expect(states.out.split('\n')[0]!.trim().split(/\s+/)).toEqual(['GROUP', 'STATE']);
+    expect(states.out.split('\n')[0].trim().split(/\s+/)).toEqual(['GROUP', 'STATE']);
     expect(states.out).toMatch(/live\s+Stable/);
     expect(states.out).toMatch(/offsets-only\s+Empty/);
     const stable = await run(...bs(), '--list', '--state', 'stable');
@@ -113,8 +113,8 @@ describe('gregor groups --describe', () => {
 
   it('--members [--verbose] and --state', async () => {
     const members = await run(...bs(), '--describe', '--group', 'live', '--members', '--verbose');
-    expect(members.out.split('\n')[1]!.trim().split(/\s+/)).toEqual(['GROUP', 'CONSUMER-ID', 'GROUP-INSTANCE-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']);
-    expect(members.out.split('\n')[2]!.trim().split(/\s+/)).toEqual(['live', 'member-a', '-', '/10.0.0.7', 'app-1', '3', 'orders(0,1,2)']);
+    expect(members.out.split('\n')[1].trim().split(/\s+/)).toEqual(['GROUP', 'CONSUMER-ID', 'GROUP-INSTANCE-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']);
+    expect(members.out.split('\n')[2].trim().split(/\s+/)).toEqual(['live', 'member-a', '-', '/10.0.0.7', 'app-1', '3', 'orders(0,1,2)']);
     const state = await run(...bs(), '--describe', '--group', 'live', '--state');
     expect(state.out).toContain('ASSIGNMENT-STRATEGY');
     expect(state.out.split('\n')[2]).toMatch(/^live\s+\S+:\d+\s+\(1\)\s+uniform\s+Stable\s+1$/);
@@ -206,7 +206,7 @@ describe('usage and connection errors', () => {
     [['--bootstrap-server', 'x:1', '--list', '--bogus'], "Unknown option '--bogus'"],
     [['--bootstrap-server', 'nonsense', '--list'], 'Please provide valid host:port'],
   ])('%j: usage error, exit 2', async (argv, message) => {
-    const r = await run(...(argv as string[]));
+    const r = await run(...(argv));
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.err).toContain('Usage: gregor groups');

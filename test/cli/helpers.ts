@@ -125,15 +125,15 @@ export function startCli(args: readonly string[], options: RunOptions = {}): Run
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const listeners: (() => void)[] = [];
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     out.push(c);
     for (const l of listeners) l();
   });
-  child.stderr!.on('data', (c: Buffer) => {
+  child.stderr.on('data', (c: Buffer) => {
     err.push(c);
     for (const l of listeners) l();
   });
-  child.stdin!.on('error', () => undefined);
+  child.stdin.on('error', () => undefined);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const done = new Promise<RunResult>((resolveDone) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -153,7 +153,7 @@ export function startCli(args: readonly string[], options: RunOptions = {}): Run
     waitFor(text, stream = 'stdout', waitMs = 30_000) {
       return new Promise<void>((resolveWait, reject) => {
         const check = (): boolean => (stream === 'stdout' ? stdout() : stderr()).includes(text);
-        if (check()) return resolveWait();
+        if (check()) { resolveWait(); return; }
         const timer = setTimeout(() => {
           reject(new Error(`timed out waiting for ${JSON.stringify(text)} on ${stream}; stdout: ${JSON.stringify(stdout())} stderr: ${JSON.stringify(stderr())}`));
         }, waitMs);
@@ -173,7 +173,7 @@ export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => server.close(() => { r(); }));
   return port;
 }
 
@@ -196,7 +196,7 @@ export class RecordingProxy {
   port = 0;
 
   async listen(port = 0): Promise<number> {
-    this.server = createServer((client) => this.accept(client));
+    this.server = createServer((client) => { this.accept(client); });
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
@@ -235,7 +235,10 @@ export class RecordingProxy {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await new Promise<void>((r) => {
+      if (this.server) this.server.close(() => { r(); });
+      else r();
+    });
   }
 }
 
@@ -322,7 +325,7 @@ export async function readStoredBatches(port: number, topic: string, partition =
       maxBytes: 64 * 1024 * 1024,
       topics: [{ ...defaultFetchRequestFetchTopic(), topic, partitions: [{ ...defaultFetchRequestFetchPartition(), partition, fetchOffset: 0n, partitionMaxBytes: 64 * 1024 * 1024 }] }],
     });
-    const p = body.responses[0]!.partitions[0]!;
+    const p = body.responses[0].partitions[0];
     if (p.errorCode) throw new Error(`fetch error ${p.errorCode}`);
     const out: StoredBatch[] = [];
     const records = p.records ?? Buffer.alloc(0);

@@ -34,14 +34,14 @@ describe('JavaHashMapOrder', () => {
     expect([0, 1, 2, 3, 5, 16, 17].map(tableSizeFor)).toEqual([1, 1, 2, 4, 8, 16, 32]);
   });
 
-  it.each(cases.map((c, i) => [i, c[0]!.length, c] as const))('matches the JVM on key set %i (%i keys)', (_i, _n, [keys, m1, m2, m4]) => {
-    expect(javaHashMapOrder(keys!)).toEqual(m1);
-    const sized = new JavaHashMapOrder(keys!.length);
-    keys!.forEach((k) => sized.put(k));
+  it.each(cases.map((c, i) => [i, c[0].length, c] as const))('matches the JVM on key set %i (%i keys)', (_i, _n, [keys, m1, m2, m4]) => {
+    expect(javaHashMapOrder(keys)).toEqual(m1);
+    const sized = new JavaHashMapOrder(keys.length);
+    keys.forEach((k) => { sized.put(k); });
     expect(sized.keys()).toEqual(m2);
     const copy = JavaHashMapOrder.copyOf(sized);
     const last = new JavaHashMapOrder(copy.size);
-    copy.keys().forEach((k) => last.put(k));
+    copy.keys().forEach((k) => { last.put(k); });
     expect(last.keys()).toEqual(m4);
   });
 });

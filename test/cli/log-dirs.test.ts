@@ -56,7 +56,7 @@ describe('gregor log-dirs', () => {
     const r = await run('--describe', '--format', 'json');
     const doc = JSON.parse(r.stdout) as { brokers: { broker: number; logDirs: { logDir: string; totalBytes: number; usableBytes: number; partitions: { partition: string }[] }[] }[] };
     expect(doc.brokers.map((b) => b.broker)).toEqual([1]);
-    const dir = doc.brokers[0]!.logDirs[0]!;
+    const dir = doc.brokers[0].logDirs[0];
     expect(dir.logDir).toBe(dataDir);
     expect(dir.totalBytes).toBeGreaterThan(0);
     expect(dir.partitions.map((p) => p.partition)).toEqual(expect.arrayContaining(['empty-0', 'sized-0', 'sized-1']));

@@ -130,17 +130,17 @@ describe('gregor produce from a pipe', () => {
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const got = records(await readStoredBatches(broker.port, 'bulk'));
     expect(got).toHaveLength(n);
-    expect(got[n - 1]!.value).toBe(`line ${n - 1}`);
+    expect(got[n - 1].value).toBe(`line ${n - 1}`);
   });
 
   it('is idempotent by default (acks=all), and not with --request-required-acks 1', async () => {
     await runCommand(['produce', ...bs, '--topic', 'idem'], { input: 'a\nb\n' });
     const [idem] = await readStoredBatches(broker.port, 'idem');
-    expect(idem!.producerId).toBeGreaterThanOrEqual(0n);
-    expect(idem!.baseSequence).toBe(0);
+    expect(idem.producerId).toBeGreaterThanOrEqual(0n);
+    expect(idem.baseSequence).toBe(0);
     await runCommand(['produce', ...bs, '--topic', 'plain', '--request-required-acks', '1'], { input: 'a\n' });
     const [plain] = await readStoredBatches(broker.port, 'plain');
-    expect(plain!.producerId).toBe(-1n);
+    expect(plain.producerId).toBe(-1n);
     await runCommand(['produce', ...bs, '--topic', 'fire', '--request-required-acks', '0'], { input: 'x\ny\n' });
     expect(records(await readStoredBatches(broker.port, 'fire')).map((x) => x.value)).toEqual(['x', 'y']);
   });

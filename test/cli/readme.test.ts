@@ -40,7 +40,7 @@ function readmeBlocks(): Block[] {
   const blocks: Block[] = [];
   const re = /^```([^\s`]*)[ \t]*([^\s`]*)[^\n]*\n([\s\S]*?)^```[ \t]*$/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    blocks.push({ lang: m[1]!, name: m[2] || undefined, body: m[3]!, line: text.slice(0, m.index).split('\n').length });
+    blocks.push({ lang: m[1], name: m[2] || undefined, body: m[3], line: text.slice(0, m.index).split('\n').length });
   }
   return blocks;
 }
@@ -57,7 +57,7 @@ function newestMtime(dir: string): number {
 /** What `npm install` does to an installed clone: its prepare script builds dist/. */
 function ensureDistBuilt(): void {
   const main = join(REPO, 'dist/cli/main.js');
-  let built = 0;
+  let built: number;
   try {
     built = statSync(main).mtimeMs;
   } catch {
@@ -102,11 +102,11 @@ function run(command: string, input?: string): Running {
   const child = spawn('bash', ['-c', command], { cwd: scratch, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout!.on('data', (c: Buffer) => out.push(c));
-  child.stderr!.on('data', (c: Buffer) => err.push(c));
-  child.stdin!.on('error', () => undefined);
-  if (input !== undefined) child.stdin!.end(input);
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdin.on('error', () => undefined);
+  if (input !== undefined) child.stdin.end(input);
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { resolve(code); }));
   return { child, out: () => Buffer.concat(out).toString('utf8'), err: () => Buffer.concat(err).toString('utf8'), exited };
 }
 
@@ -195,14 +195,14 @@ describe('README.md', () => {
       // A console transcript.
       const lines = block.body.replace(/\n$/, '').split('\n');
       for (let i = 0; i < lines.length; ) {
-        const command = lines[i]!;
+        const command = lines[i];
         if (!command.startsWith('$ ')) throw new Error(`${where}: expected a "$ " command line, got ${JSON.stringify(command)}`);
         const input: string[] = [];
         const before: string[] = [];
         const after: string[] = [];
         let interrupt = false;
-        for (i++; i < lines.length && !lines[i]!.startsWith('$ '); i++) {
-          const l = lines[i]!;
+        for (i++; i < lines.length && !lines[i].startsWith('$ '); i++) {
+          const l = lines[i];
           if (l.startsWith('>')) input.push(l.slice(1));
           else if (l === '^C') interrupt = true;
           else (interrupt ? after : before).push(withPort(l));

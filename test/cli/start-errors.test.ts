@@ -15,7 +15,7 @@ let scratch: string;
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'gregor-start-'));
 });
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => { rmSync(scratch, { recursive: true, force: true }); });
 
 /** Runs `gregor start <argv>` in this process; returns its exit code and everything it wrote. */
 async function start(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -43,7 +43,7 @@ describe('gregor start', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(`gregor start: port ${port} is already in use on 127.0.0.1 (another broker?); choose another port with --port N (--port 0 picks a free one)\n`);
     } finally {
-      await new Promise<void>((r) => taken.close(() => r()));
+      await new Promise<void>((r) => taken.close(() => { r(); }));
     }
   });
 
@@ -57,7 +57,7 @@ describe('gregor start', () => {
       await expect(Broker.start({ port, host: '127.0.0.1', logger })).rejects.toMatchObject({ code: 'EADDRINUSE' });
       expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     } finally {
-      await new Promise<void>((r) => taken.close(() => r()));
+      await new Promise<void>((r) => taken.close(() => { r(); }));
     }
   });
 

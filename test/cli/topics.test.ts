@@ -142,7 +142,7 @@ describe('gregor topics', () => {
       const order = r.stdout
         .split('\n')
         .filter((l) => l.startsWith('Topic: '))
-        .map((l) => l.split('\t')[0]!.slice('Topic: '.length));
+        .map((l) => l.split('\t')[0].slice('Topic: '.length));
       // TopicCommand walks a HashMap of descriptions; this is that map's order on the JVM.
       expect(order).toEqual(['zeta', 'orders', 'beta', 'gamma', 'alpha', 'payments']);
       const list = await runCommand(['topics', '--bootstrap-server', b.bootstrap, '--list']);

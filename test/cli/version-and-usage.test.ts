@@ -10,7 +10,7 @@ import { REPO, buildCli, removeCli, runCli } from './helpers.js';
 beforeAll(async () => {
   await buildCli();
 }, 30_000);
-afterAll(() => removeCli());
+afterAll(() => { removeCli(); });
 
 describe('gregor', () => {
   it('prints the version package.json gives', async () => {

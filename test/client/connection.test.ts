@@ -63,7 +63,7 @@ class FakeBroker {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server!.close(() => r()));
+    await new Promise<void>((r) => this.server!.close(() => { r(); }));
   }
 }
 
@@ -149,7 +149,7 @@ describe('BrokerConnection', () => {
         })),
       ),
     );
-    answers.forEach((a, i) => expect(a.body.topics[0]!.name).toBe(`topic-${i}`));
+    answers.forEach((a, i) => { expect(a.body.topics[0].name).toBe(`topic-${i}`); });
   });
 
   it('reassembles responses that arrive a byte at a time, and in any order', async () => {
@@ -188,7 +188,7 @@ describe('BrokerConnection', () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
-    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => server.close(() => { r(); }));
     const err = await connect(port).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).message).toBe(`could not connect to 127.0.0.1:${port}: connection refused`);

@@ -79,21 +79,21 @@ async function drain(consumer: Consumer, want: number): Promise<ConsumerRecord[]
 
 describe.each(Object.keys(PROFILES))('client at the %s versions', (profile) => {
   it('creates, describes, produces, consumes as a group, resumes and deletes', async () => {
-    const caps = PROFILES[profile]!;
+    const caps = PROFILES[profile];
     const options = { bootstrapServers: broker.bootstrap, versionCaps: caps };
     const topic = `profile-${profile}`;
     const admin = new Admin(options);
     await admin.createTopics([{ name: topic, numPartitions: 3, replicationFactor: 1, configs: { 'retention.ms': '3600000' } }]);
     const [description] = await admin.describeTopics([topic]);
-    expect(description!.partitions.map((p) => [p.partition, p.leader, p.replicas, p.isr])).toEqual([
+    expect(description.partitions.map((p) => [p.partition, p.leader, p.replicas, p.isr])).toEqual([
       [0, 1, [1], [1]],
       [1, 1, [1], [1]],
       [2, 1, [1], [1]],
     ]);
     // Without DescribeTopicPartitions the eligible leader replicas are unknown (printed N/A).
-    expect(description!.partitions[0]!.elr).toEqual(caps[ApiKey.DescribeTopicPartitions] === -1 ? null : []);
+    expect(description.partitions[0].elr).toEqual(caps[ApiKey.DescribeTopicPartitions] === -1 ? null : []);
     const [configs] = await admin.describeConfigs([{ type: ConfigResourceType.TOPIC, name: topic }]);
-    expect(configs!.find((c) => c.name === 'retention.ms')).toMatchObject({ value: '3600000', isDefault: false });
+    expect(configs.find((c) => c.name === 'retention.ms')).toMatchObject({ value: '3600000', isDefault: false });
 
     const producer = new Producer(options, { compression: 'gzip', lingerMs: 2 });
     const sent = await Promise.all(
@@ -107,7 +107,7 @@ describe.each(Object.keys(PROFILES))('client at the %s versions', (profile) => {
     consumer.subscribe([topic]);
     const first = await drain(consumer, 60);
     expect(first.map((r) => r.value!.toString()).sort()).toEqual(sent.map((_, i) => `value-${i}`).sort());
-    expect(first.every((r) => r.headers[0]!.key === 'n' && r.timestampType === 'CreateTime')).toBe(true);
+    expect(first.every((r) => r.headers[0].key === 'n' && r.timestampType === 'CreateTime')).toBe(true);
     await consumer.close();
     await client.close();
 

@@ -117,37 +117,37 @@ describe('formatting', () => {
 describe('validators', () => {
   it('atLeast', () => {
     const v = atLeast(14);
-    expect(() => v.validate('segment.bytes', 14)).not.toThrow();
-    expect(() => v.validate('segment.bytes', 13)).toThrow('Invalid value 13 for configuration segment.bytes: Value must be at least 14');
-    expect(() => atLeast(-1).validate('retention.ms', -2n)).toThrow('Invalid value -2 for configuration retention.ms: Value must be at least -1');
+    expect(() => { v.validate('segment.bytes', 14); }).not.toThrow();
+    expect(() => { v.validate('segment.bytes', 13); }).toThrow('Invalid value 13 for configuration segment.bytes: Value must be at least 14');
+    expect(() => { atLeast(-1).validate('retention.ms', -2n); }).toThrow('Invalid value -2 for configuration retention.ms: Value must be at least -1');
     expect(v.describe()).toBe('[14,...]');
   });
 
   it('between, printing doubles as Java does', () => {
     const v = between(0, 1);
-    expect(() => v.validate('r', 0.5, 'double')).not.toThrow();
-    expect(() => v.validate('r', 2, 'double')).toThrow('Invalid value 2.0 for configuration r: Value must be no more than 1');
-    expect(() => v.validate('r', -0.1, 'double')).toThrow('Invalid value -0.1 for configuration r: Value must be at least 0');
+    expect(() => { v.validate('r', 0.5, 'double'); }).not.toThrow();
+    expect(() => { v.validate('r', 2, 'double'); }).toThrow('Invalid value 2.0 for configuration r: Value must be no more than 1');
+    expect(() => { v.validate('r', -0.1, 'double'); }).toThrow('Invalid value -0.1 for configuration r: Value must be at least 0');
     expect(v.describe()).toBe('[0,...,1]');
   });
 
   it('oneOf is case-sensitive', () => {
     const v = oneOf('CreateTime', 'LogAppendTime');
-    expect(() => v.validate('t', 'CreateTime')).not.toThrow();
-    expect(() => v.validate('t', 'createtime')).toThrow('Invalid value createtime for configuration t: String must be one of: CreateTime, LogAppendTime');
+    expect(() => { v.validate('t', 'CreateTime'); }).not.toThrow();
+    expect(() => { v.validate('t', 'createtime'); }).toThrow('Invalid value createtime for configuration t: String must be one of: CreateTime, LogAppendTime');
     expect(v.describe()).toBe('[CreateTime, LogAppendTime]');
   });
 
   it('listOf checks every element', () => {
     const v = listOf('compact', 'delete');
-    expect(() => v.validate('p', ['compact', 'delete'])).not.toThrow();
-    expect(() => v.validate('p', [])).not.toThrow();
-    expect(() => v.validate('p', ['delete', 'keep'])).toThrow('Invalid value keep for configuration p: String must be one of: compact, delete');
+    expect(() => { v.validate('p', ['compact', 'delete']); }).not.toThrow();
+    expect(() => { v.validate('p', []); }).not.toThrow();
+    expect(() => { v.validate('p', ['delete', 'keep']); }).toThrow('Invalid value keep for configuration p: String must be one of: compact, delete');
   });
 
   it('lambda prints lists as Java lists', () => {
     const v = lambda((_n, x) => (Array.isArray(x) && x.length > 1 ? 'too many' : null), 'one');
-    expect(() => v.validate('k', ['a', 'b'])).toThrow('Invalid value [a, b] for configuration k: too many');
+    expect(() => { v.validate('k', ['a', 'b']); }).toThrow('Invalid value [a, b] for configuration k: too many');
   });
 
   it('parseAndValidate and canonical defaults', () => {

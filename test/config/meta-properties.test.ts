@@ -97,8 +97,8 @@ describe('ensureClusterId', () => {
     const id = await ensureClusterId({ logDirs: dirs, nodeId: 1 });
     expect(isValidClusterId(id)).toBe(true);
     for (const dir of dirs) expect(await readMetaProperties(dir)).toMatchObject({ clusterId: id, nodeId: 1, version: 1 });
-    const a = await readMetaProperties(dirs[0]!);
-    const b = await readMetaProperties(dirs[1]!);
+    const a = await readMetaProperties(dirs[0]);
+    const b = await readMetaProperties(dirs[1]);
     expect(a!.directoryId).not.toBe(b!.directoryId);
     expect(await ensureClusterId({ logDirs: dirs, nodeId: 1 })).toBe(id);
   });

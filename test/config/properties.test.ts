@@ -15,6 +15,8 @@ import {
   stringifyProperties,
 } from '../../src/config/properties.js';
 
+// import.meta.dirname arrived in Node 20.11; the package runs on any Node 20.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
 const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures');
 const parse = (text: string): Record<string, string> => Object.fromEntries(parseProperties(text));
 

@@ -85,7 +85,7 @@ describe('CoordinatorLog', () => {
       const [damage] = reopened.damage;
       expect(damage).toMatchObject({ kind: 'snapshot', stateLost: true });
       expect(await readdir(dir)).toContain('groups-00000000000000000001.snapshot.damaged-0');
-      const named = await CoordinatorLog.groupsInDamagedSnapshot(damage!.copy);
+      const named = await CoordinatorLog.groupsInDamagedSnapshot(damage.copy);
       // The first half of the groups, and nothing made up from the cut.
       expect(named.size).toBeGreaterThan(15);
       expect(named.size).toBeLessThan(50);

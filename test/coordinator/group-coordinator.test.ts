@@ -113,7 +113,8 @@ describe('restart', () => {
     const newcomer = track(c().joinGroup(joinParams({ groupId: 'g', clientId: 'c' })));
     const rejoinA = track(c().joinGroup(joinParams({ groupId: 'g', memberId: a.memberId, clientId: 'a', protocols: [{ name: 'range', metadata: subscription(['t'], 'ua') }] })));
     const rejoinB = track(c().joinGroup(joinParams({ groupId: 'g', memberId: b.memberId, groupInstanceId: 'static-b', protocols: [{ name: 'range', metadata: subscription(['t', 'u'], 'ub') }] })));
-    const [ra, rc] = [await settle(rejoinA), await settle(newcomer)];
+    const ra = await settle(rejoinA);
+    await settle(newcomer);
     await settle(rejoinB);
     expect(ra.generationId).toBe(2);
     await settle(
@@ -121,7 +122,6 @@ describe('restart', () => {
         c().syncGroup({ groupId: 'g', generationId: 2, memberId: a.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: ra.members.map((m, i) => ({ memberId: m.memberId, assignment: assignment('t', [i]) })) }),
       ),
     );
-    void rc;
     const live = c().describeGroup('g');
     expect(live.state).toBe('Stable');
     const restarted = await f.restart();
@@ -215,7 +215,10 @@ describe('on disk', () => {
       });
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
       child.on('error', reject);
-      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve({ start, acked }) : reject(new Error(`committer exited with ${code}: ${err}`))));
+      child.on('exit', (code, signal) => {
+        if (signal === 'SIGKILL') resolve({ start, acked });
+        else reject(new Error(`committer exited with ${code}: ${err}`));
+      });
     });
   }
 

@@ -15,7 +15,7 @@ import { tempDir } from '../storage/helpers.js';
 import { subscription } from './helpers.js';
 import { joinRequest } from '../server/handlers/group-harness.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -132,7 +132,7 @@ describe('KafkaJS consumer groups', () => {
     await createTopic(kafka, 'failover', 4);
     const assignments: number[][] = [];
     const a = consumer(kafka, 'failover-group');
-    a.on(a.events.GROUP_JOIN, (e) => assignments.push([...(e.payload.memberAssignment.failover ?? [])].sort()));
+    a.on(a.events.GROUP_JOIN, (e) => assignments.push([...((e.payload.memberAssignment.failover as number[] | undefined) ?? [])].sort()));
     await a.connect();
     await a.subscribe({ topic: 'failover', fromBeginning: true });
     const received: string[] = [];
@@ -141,7 +141,7 @@ describe('KafkaJS consumer groups', () => {
 
     // A second member joins over the wire with KafkaJS's assignor, takes its share, then goes silent.
     const wire = await WireClient.connect(broker.port);
-    cleanups.push(() => wire.close());
+    cleanups.push(() => { wire.close(); });
     const protocols = [{ name: 'RoundRobinAssigner', metadata: subscription(['failover']), _unknownTaggedFields: undefined }];
     const first = await wire.send(ApiKey.JoinGroup, 5, joinRequest({ groupId: 'failover-group', sessionTimeoutMs: 1500, rebalanceTimeoutMs: 10_000, protocols }));
     expect(first.errorCode).toBe(ErrorCode.MemberIdRequired);
@@ -173,7 +173,9 @@ describe('KafkaJS consumer groups', () => {
     await c1.connect();
     await c1.subscribe({ topic: 'durable', fromBeginning: true });
     let count = 0;
-    await c1.run({ autoCommit: false, eachMessage: async () => void count++ });
+    await c1.run({ autoCommit: false, eachMessage: async () => {
+      count++;
+    } });
     await until(() => count === 20, 'the first consumer to read');
     await c1.commitOffsets([{ topic: 'durable', partition: 0, offset: '12' }]);
     await c1.disconnect();

@@ -9,6 +9,10 @@ import { Admin, Consumer, Producer, stringSerializers, type Message } from '@pla
 import type { Broker } from '../../src/broker.js';
 import { startBroker } from '../helpers/kafka.js';
 
+// The typings give close(true) the void result of close(force, callback); without a callback it
+// returns a promise, which this overload says.
+const forceClose = (c: { close(force?: boolean): Promise<void> }): Promise<void> => c.close(true);
+
 let broker: Broker;
 beforeAll(async () => {
   broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': 0 } });
@@ -22,15 +26,15 @@ afterAll(async () => {
 });
 
 /** Reads `count` messages in group `groupId`, commits the next offset of each partition read at `commitUpTo`, closes. */
-async function readAndCommit(groupId: string, count: number, commitUpTo?: number): Promise<Message<Buffer, Buffer, Buffer, Buffer>[]> {
+async function readAndCommit(groupId: string, count: number, commitUpTo?: number): Promise<Message[]> {
   const consumer = new Consumer({ clientId: 'c', groupId, bootstrapBrokers: [broker.bootstrap], sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTime: 100, retries: 3 });
   try {
     const stream = await consumer.consume({ topics: ['plat'], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
-    const got: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+    const got: Message[] = [];
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${count} messages`)), 10_000);
+      const timer = setTimeout(() => { reject(new Error(`only ${got.length} of ${count} messages`)); }, 10_000);
       stream.on('error', reject);
-      stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => {
+      stream.on('data', (m: Message) => {
         got.push(m);
         if (got.length === count) {
           clearTimeout(timer);
@@ -44,7 +48,7 @@ async function readAndCommit(groupId: string, count: number, commitUpTo?: number
     await stream.close();
     return got;
   } finally {
-    await consumer.close(true);
+    await forceClose(consumer);
   }
 }
 

@@ -9,6 +9,10 @@ import { Consumer, Producer, stringSerializers, type Message } from '@platformat
 import type { Broker } from '../../src/broker.js';
 import { startBroker } from '../helpers/kafka.js';
 
+// The typings give close(true) the void result of close(force, callback); without a callback it
+// returns a promise, which this overload says.
+const forceClose = (c: { close(force?: boolean): Promise<void> }): Promise<void> => c.close(true);
+
 let broker: Broker;
 let producer: Producer<string, string, string, string>;
 beforeAll(async () => {
@@ -21,7 +25,7 @@ afterAll(async () => {
   await broker.stop();
 });
 
-type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+type Msg = Message;
 
 function newConsumer(groupId: string): Consumer {
   const c: Consumer = new Consumer({ clientId: 'c', groupId, groupProtocol: 'consumer', bootstrapBrokers: [broker.bootstrap], maxWaitTime: 50, retries: 3 });
@@ -59,7 +63,7 @@ describe('@platformatic/kafka with the consumer group protocol', () => {
       sb.on('data', collect);
       await until(() => assigned(a).length === 3 && assigned(b).length === 3, 'a 3/3 split');
       expect([...assigned(a), ...assigned(b)].sort()).toEqual([0, 1, 2, 3, 4, 5]);
-      const d = broker.services.groups.consumerGroupDescribe(['split'])[0]!;
+      const d = broker.services.groups.consumerGroupDescribe(['split'])[0];
       expect(d).toMatchObject({ groupState: 'Stable', assignorName: 'uniform' });
       expect(d.members).toHaveLength(2);
       await new Promise((r) => setTimeout(r, 200));
@@ -70,7 +74,7 @@ describe('@platformatic/kafka with the consumer group protocol', () => {
 
       // b leaves (memberEpoch -1): a takes over its partitions.
       await sb.close();
-      await b.close(true);
+      await forceClose(b);
       await until(() => assigned(a).length === 6, 'a to own all 6 partitions');
       got.length = 0;
       await produce(200, 206);
@@ -80,8 +84,8 @@ describe('@platformatic/kafka with the consumer group protocol', () => {
       expect(fresh()).toEqual(['m200', 'm201', 'm202', 'm203', 'm204', 'm205']);
       await sa.close();
     } finally {
-      await a.close(true);
-      await b.close(true);
+      await forceClose(a);
+      await forceClose(b);
     }
   }, 120_000);
 
@@ -97,7 +101,7 @@ describe('@platformatic/kafka with the consumer group protocol', () => {
       await first.commit({ offsets: [0, 1, 2, 3, 4, 5].map((partition) => ({ topic: 'kip848-resume', partition, offset: 6n, leaderEpoch: -1 })) });
       await s.close();
     } finally {
-      await first.close(true);
+      await forceClose(first);
     }
     expect(broker.services.groups.consumerGroupDescribe(['resume'])[0]).toMatchObject({ groupState: 'Empty' });
 
@@ -111,7 +115,7 @@ describe('@platformatic/kafka with the consumer group protocol', () => {
       expect(seen.map((m) => `${m.partition}:${m.offset}`).sort()).toEqual([0, 1, 2, 3, 4, 5].flatMap((p) => [6, 7, 8, 9].map((o) => `${p}:${o}`)).sort());
       await s.close();
     } finally {
-      await second.close(true);
+      await forceClose(second);
     }
   }, 120_000);
 });

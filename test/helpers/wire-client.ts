@@ -20,9 +20,9 @@ export class WireClient {
   private readonly pending = new Map<number, Pending>();
 
   private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('close', () => this.failAll(new Error('connection closed')));
-    socket.on('error', (err) => this.failAll(err));
+    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
+    socket.on('close', () => { this.failAll(new Error('connection closed')); });
+    socket.on('error', (err) => { this.failAll(err); });
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<WireClient> {

@@ -71,7 +71,7 @@ describe('KafkaJS admin', () => {
     await a.createTopics({ topics: [{ topic: 'grow', numPartitions: 1 }] });
     await a.createPartitions({ topicPartitions: [{ topic: 'grow', count: 4 }] });
     const { topics } = await a.fetchTopicMetadata({ topics: ['grow'] });
-    expect(topics[0]!.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2, 3]);
+    expect(topics[0].partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2, 3]);
     await expect(a.createPartitions({ topicPartitions: [{ topic: 'grow', count: 2 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
   });
 
@@ -82,7 +82,7 @@ describe('KafkaJS admin', () => {
       includeSynonyms: true,
       resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configNames: ['max.message.bytes', 'retention.ms', 'cleanup.policy'] }],
     });
-    const entries = new Map(described.resources[0]!.configEntries.map((e) => [e.configName, e]));
+    const entries = new Map(described.resources[0].configEntries.map((e) => [e.configName, e]));
     expect(entries.get('max.message.bytes')).toMatchObject({ configValue: '2000000', isDefault: false, configSource: 1 });
     expect(entries.get('max.message.bytes')!.configSynonyms.map((s) => s.configName)).toEqual(['max.message.bytes', 'message.max.bytes']);
     expect(entries.get('retention.ms')).toMatchObject({ configValue: String(48 * 3600 * 1000), configSource: 4 });
@@ -90,14 +90,14 @@ describe('KafkaJS admin', () => {
 
     await a.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
     const after = await a.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configNames: ['cleanup.policy', 'max.message.bytes'] }] });
-    const afterEntries = new Map(after.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+    const afterEntries = new Map(after.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
     // AlterConfigs replaces the whole override set: max.message.bytes is back to the broker's value.
     expect(Object.fromEntries(afterEntries)).toEqual({ 'cleanup.policy': 'compact', 'max.message.bytes': '1048588' });
 
     const nodeId = String(broker!.services.nodeId);
     await a.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: nodeId, configEntries: [{ name: 'log.retention.ms', value: '1000' }] }] });
     const brokerConfigs = await a.describeConfigs({ includeSynonyms: true, resources: [{ type: ConfigResourceTypes.BROKER, name: nodeId, configNames: ['log.retention.ms'] }] });
-    expect(brokerConfigs.resources[0]!.configEntries[0]).toMatchObject({ configName: 'log.retention.ms', configValue: '1000', configSource: 2, readOnly: false });
+    expect(brokerConfigs.resources[0].configEntries[0]).toMatchObject({ configName: 'log.retention.ms', configValue: '1000', configSource: 2, readOnly: false });
 
     await expect(
       a.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configEntries: [{ name: 'segment.bytes', value: '1' }] }] }),
@@ -126,7 +126,7 @@ describe('KafkaJS admin', () => {
       await consumer.disconnect();
     }
     const { topics } = await a.fetchTopicMetadata({ topics: ['auto-created'] });
-    expect(topics[0]!.partitions).toHaveLength(3);
+    expect(topics[0].partitions).toHaveLength(3);
     expect(await a.listTopics()).toEqual(['auto-created']);
   });
 
@@ -141,7 +141,7 @@ describe('KafkaJS admin', () => {
       await producer.disconnect();
     }
     const { topics } = await a.fetchTopicMetadata({ topics: ['produced-to'] });
-    expect(topics[0]!.partitions).toHaveLength(2);
+    expect(topics[0].partitions).toHaveLength(2);
   });
 
   it('does not auto-create when auto.create.topics.enable is false', async () => {

@@ -32,12 +32,12 @@ describe('@platformatic/kafka Admin', () => {
       { name: 'p1', id: store.topic('p1')!.topicId, partitions: 3, replicas: 1 },
       { name: 'p2', id: store.topic('p2')!.topicId, partitions: 3, replicas: 1 },
     ]);
-    expect(created[0]!.configuration['retention.ms']).toBe('90000');
-    expect(created[0]!.configuration['cleanup.policy']).toBe('delete');
+    expect(created[0].configuration['retention.ms']).toBe('90000');
+    expect(created[0].configuration['cleanup.policy']).toBe('delete');
 
     // Broker defaults (-1) when partitions and replicas are not given.
     const [d] = await a.createTopics({ topics: ['defaults'] });
-    expect(d!.partitions).toBe(2);
+    expect(d.partitions).toBe(2);
 
     expect(await a.listTopics()).toEqual(['defaults', 'p1', 'p2']);
     await a.deleteTopics({ topics: ['p1', 'defaults'] });
@@ -82,7 +82,7 @@ describe('@platformatic/kafka Admin', () => {
       includeSynonyms: true,
       includeDocumentation: true,
     });
-    const byName = new Map(described!.configs.map((c) => [c.name, c]));
+    const byName = new Map(described.configs.map((c) => [c.name, c]));
     expect(byName.get('cleanup.policy')).toMatchObject({ value: 'compact', configSource: 1, configType: 7, documentation: expect.any(String) });
     expect(byName.get('cleanup.policy')!.synonyms.map((s) => s.name)).toEqual(['cleanup.policy', 'log.cleanup.policy']);
 
@@ -97,7 +97,7 @@ describe('@platformatic/kafka Admin', () => {
     const nodeId = String(broker!.services.nodeId);
     await a.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: nodeId, configs: [{ name: 'log.retention.bytes', configOperation: 0, value: '999999' }] }] });
     const [brokerConfigs] = await a.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: nodeId, configurationKeys: ['log.retention.bytes'] }] });
-    expect(brokerConfigs!.configs[0]).toMatchObject({ name: 'log.retention.bytes', value: '999999', configSource: 2 });
+    expect(brokerConfigs.configs[0]).toMatchObject({ name: 'log.retention.bytes', value: '999999', configSource: 2 });
   });
 
   it('adds partitions and describes log dirs', async () => {
@@ -106,8 +106,8 @@ describe('@platformatic/kafka Admin', () => {
     await a.createPartitions({ topics: [{ name: 'logs', count: 3 }] });
     expect(broker!.services.metadata.topic('logs')!.partitions).toBe(3);
     const [dirs] = await a.describeLogDirs({ topics: [{ name: 'logs', partitions: [0, 1, 2] }] });
-    expect(dirs!.results).toHaveLength(1);
-    expect(dirs!.results[0]!.logDir).toBe('(memory)');
-    expect(dirs!.results[0]!.topics[0]!.partitions.map((p) => p.partitionIndex)).toEqual([0, 1, 2]);
+    expect(dirs.results).toHaveLength(1);
+    expect(dirs.results[0].logDir).toBe('(memory)');
+    expect(dirs.results[0].topics[0].partitions.map((p) => p.partitionIndex)).toEqual([0, 1, 2]);
   });
 });

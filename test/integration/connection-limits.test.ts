@@ -23,7 +23,7 @@ afterEach(async () => {
 
 function rawClient(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect(port, '127.0.0.1', () => { resolve(s); });
     s.on('error', () => {});
     s.once('error', reject);
     sockets.push(s);
@@ -31,7 +31,10 @@ function rawClient(port: number): Promise<Socket> {
 }
 
 function closed(s: Socket): Promise<void> {
-  return new Promise((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
+  return new Promise((resolve) => {
+      if (s.destroyed) resolve();
+      else s.once('close', () => { resolve(); });
+    });
 }
 
 function sizePrefix(size: number): Buffer {

@@ -114,11 +114,11 @@ describe('a damaged batch in the middle of the active segment', () => {
     const file = join(dir, 'dmg-0', SEGMENT);
     const positions = await batchPositions(file);
     expect(positions).toHaveLength(40);
-    await garble(file, positions[25]!);
+    await garble(file, positions[25]);
     // The clean open checks only the batches after the last offset index entry: the damage is before it.
     const index = await readFile(join(dir, 'dmg-0', '00000000000000000000.index'));
     const lastIndexed = index.readInt32BE(index.length - 4);
-    expect(lastIndexed).toBeGreaterThan(positions[25]!);
+    expect(lastIndexed).toBeGreaterThan(positions[25]);
 
     const lines: LogLine[] = [];
     const b = await start(dir, lines);
@@ -137,7 +137,7 @@ describe('a damaged batch in the middle of the active segment', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ topic: 'dmg', partition: 0, file, position: positions[25] });
     // Nothing was cut: no recovery ran after the clean shutdown.
-    expect((await stat(file)).size).toBeGreaterThan(positions[39]!);
+    expect((await stat(file)).size).toBeGreaterThan(positions[39]);
   });
 
   it('after an unclean shutdown: recovery cuts the segment at the damage and says what it cut', async () => {
@@ -146,7 +146,7 @@ describe('a damaged batch in the middle of the active segment', () => {
     const file = join(dir, 'dmg-0', SEGMENT);
     const positions = await batchPositions(file);
     const sizeBefore = (await stat(file)).size;
-    await garble(file, positions[25]!);
+    await garble(file, positions[25]);
     // What kill -9 leaves: no clean-shutdown marker, so the active segment is recovered.
     await unlink(join(dir, '.kafka_cleanshutdown'));
 
@@ -158,7 +158,7 @@ describe('a damaged batch in the middle of the active segment', () => {
       level: WARN,
       file,
       position: positions[25],
-      bytes: sizeBefore - positions[25]!,
+      bytes: sizeBefore - positions[25],
       keptOffsets: '0-24',
       // Garbage over the header hides the offsets of what follows it.
       droppedOffsets: 'unreadable',
@@ -167,8 +167,8 @@ describe('a damaged batch in the middle of the active segment', () => {
 
     const summary = lines.filter((l) => l.msg.startsWith('started in'));
     expect(summary).toHaveLength(1);
-    expect(summary[0]).toMatchObject({ topics: 1, partitions: 1, segmentsRecovered: 1, bytesTruncated: sizeBefore - positions[25]!, groups: 0, offsets: 0 });
-    expect(typeof summary[0]!.ms).toBe('number');
+    expect(summary[0]).toMatchObject({ topics: 1, partitions: 1, segmentsRecovered: 1, bytesTruncated: sizeBefore - positions[25], groups: 0, offsets: 0 });
+    expect(typeof summary[0].ms).toBe('number');
 
     // The intact records are served, and the log carries on after them.
     const producer = new Producer({ bootstrapServers: b.bootstrap }, { lingerMs: 0 });
@@ -187,7 +187,7 @@ describe('a damaged batch in the middle of the active segment', () => {
     const positions = await batchPositions(file);
     // One byte of the records of batch 30: its CRC no longer matches.
     const fh = await open(file, 'r+');
-    await fh.write(Buffer.from([0x00]), 0, 1, positions[31]! - 3);
+    await fh.write(Buffer.from([0x00]), 0, 1, positions[31] - 3);
     await fh.close();
     await unlink(join(dir, '.kafka_cleanshutdown'));
 
@@ -201,7 +201,7 @@ describe('a damaged batch in the middle of the active segment', () => {
   it('a clean restart prints the summary with the groups and offsets it loaded', async () => {
     dir = await mkdtemp(join(tmpdir(), 'gregor-damage-'));
     await fill(dir);
-    let b = await start(dir);
+    const b = await start(dir);
     // The committed offsets of an (empty) group, as kafka-consumer-groups --reset-offsets writes them.
     const groupAdmin = new GroupAdmin({ bootstrapServers: b.bootstrap });
     await groupAdmin.alterGroupOffsets('g1', [{ topic: 'dmg', partition: 0, offset: 40n }]);
@@ -209,7 +209,7 @@ describe('a damaged batch in the middle of the active segment', () => {
     await b.stop();
 
     const lines: LogLine[] = [];
-    b = await start(dir, lines);
+    await start(dir, lines);
     const summary = lines.filter((l) => l.msg.startsWith('started in'));
     expect(summary).toHaveLength(1);
     expect(summary[0]).toMatchObject({ level: 30, topics: 1, partitions: 1, segmentsRecovered: 0, bytesTruncated: 0, groups: 1, offsets: 1 });

@@ -38,7 +38,7 @@ afterAll(async () => {
 function saramaBatch(timestamps: number[], compression: CompressionCodec): Buffer {
   const b = buildRecordBatch(
     timestamps.map((t) => ({ value: `at-${t}`, timestamp: t })),
-    { compression, now: timestamps[0]! },
+    { compression, now: timestamps[0] },
   );
   b.writeBigInt64BE(-1n, MAX_TIMESTAMP_OFFSET);
   new RecordBatchView(b).recomputeCrc();
@@ -51,7 +51,7 @@ async function produce(topic: string, records: Buffer): Promise<void> {
   r.timeoutMs = 30_000;
   r.topicData = [{ name: topic, topicId: '00000000-0000-0000-0000-000000000000', partitionData: [{ index: 0, records, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }];
   const response = await client.send(ApiKey.Produce, 9, r);
-  expect(response.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+  expect(response.responses[0].partitionResponses[0].errorCode).toBe(0);
 }
 
 const offsetAt = async (topic: string, timestamp: bigint): Promise<bigint> =>

@@ -54,7 +54,7 @@ async function createTopic(name: string, partitions: number): Promise<string> {
   const admin = new Admin(client());
   try {
     const [created] = await admin.createTopics([{ name, numPartitions: partitions, replicationFactor: 1 }]);
-    return created!.topicId;
+    return created.topicId;
   } finally {
     await admin.close();
   }
@@ -64,7 +64,7 @@ async function describe1(name: string): Promise<{ topicId: string; partitions: n
   const admin = new Admin(client());
   try {
     const [d] = await admin.describeTopics([name]);
-    return { topicId: d!.topicId, partitions: d!.partitions.length };
+    return { topicId: d.topicId, partitions: d.partitions.length };
   } finally {
     await admin.close();
   }
@@ -200,8 +200,8 @@ describe('a damaged metadata log does not cost record data', () => {
   it('survives its last 30 bytes being overwritten', async () => {
     const { topicId } = await seed();
     const [file] = await metadataLogs();
-    const size = (await stat(file!)).size;
-    const fh = await open(file!, 'r+');
+    const size = (await stat(file)).size;
+    const fh = await open(file, 'r+');
     await fh.write(Buffer.alloc(30, 0x5a), 0, 30, size - 30);
     await fh.close();
 
@@ -214,7 +214,7 @@ describe('a damaged metadata log does not cost record data', () => {
     const copy = `${file}.damaged-${cut!.position as number}`;
     expect((await readFile(copy)).subarray(-30)).toEqual(Buffer.alloc(30, 0x5a));
     process.stderr.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const restored = expectRestoreLine(file!);
+    const restored = expectRestoreLine(file);
     expect(restored.msg).toContain(`topic id ${topicId}`);
     expect(restored.msg).toContain('with its topic id from partition.metadata');
 
@@ -224,15 +224,15 @@ describe('a damaged metadata log does not cost record data', () => {
   it('survives 10 bytes cut off its end', async () => {
     const { topicId } = await seed();
     const [file] = await metadataLogs();
-    const size = (await stat(file!)).size;
-    await truncate(file!, size - 10);
+    const size = (await stat(file)).size;
+    await truncate(file, size - 10);
 
     await start();
     const cut = lines.find((l) => l.file === file && typeof l.position === 'number');
     expect(cut).toBeDefined();
     expect(cut!.level).toBe(40); // a frame cut short at the end: what a crash leaves
     expect(cut!.msg).toMatch(/has a torn frame/);
-    expectRestoreLine(file!);
+    expectRestoreLine(file);
 
     await expectRestored(topicId);
   }, 120_000);
@@ -269,7 +269,7 @@ describe('reconciling partition folders with the metadata on start', () => {
     await stop();
     // The CreatePartitions record is the last one: tear it.
     const [file] = await metadataLogs();
-    await truncate(file!, (await stat(file!)).size - 3);
+    await truncate(file, (await stat(file)).size - 3);
 
     await start();
     expect(await describe1('grow')).toEqual({ topicId, partitions: 3 });
@@ -290,7 +290,7 @@ describe('reconciling partition folders with the metadata on start', () => {
     process.stderr.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const stray = (await readdir(dir)).filter((f) => /^orders-0\.[0-9a-f]{32}-stray$/.test(f));
     expect(stray).toHaveLength(1);
-    const strayDir = join(dir, stray[0]!);
+    const strayDir = join(dir, stray[0]);
     // The data is all there, with its own topic id beside it.
     expect((await readFile(join(strayDir, 'partition.metadata'), 'utf8'))).toContain(Buffer.from(strangerId.replaceAll('-', ''), 'hex').toString('base64url'));
     expect((await stat(join(strayDir, '00000000000000000000.log'))).size).toBeGreaterThan(0);
@@ -336,7 +336,7 @@ describe('a damaged snapshot does not stop the broker', () => {
   /** Flips one byte of `file` at `at` (from the end when negative). */
   async function flipByte(file: string, at: number): Promise<Buffer> {
     const bytes = await readFile(file);
-    bytes[at < 0 ? bytes.length + at : at]! ^= 0xff;
+    bytes[at < 0 ? bytes.length + at : at] ^= 0xff;
     await writeFile(file, bytes);
     return bytes;
   }
@@ -429,7 +429,7 @@ describe('a damaged coordinator log', () => {
     await stop();
     // One flipped byte in the frame after the first commit: a complete frame failing its CRC.
     const bytes = await readFile(logFile);
-    bytes[intact + 12]! ^= 0xff;
+    bytes[intact + 12] ^= 0xff;
     await writeFile(logFile, bytes);
 
     await start();

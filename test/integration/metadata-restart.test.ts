@@ -69,7 +69,7 @@ describe('admin changes across a restart (disk)', () => {
       ],
     });
     wire.close();
-    expect(altered.responses[0]!.errorCode).toBe(0);
+    expect(altered.responses[0].errorCode).toBe(0);
 
     a = await restart(dir);
 
@@ -85,7 +85,7 @@ describe('admin changes across a restart (disk)', () => {
     const [keep] = await a.describeConfigs({
       resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'keep', configurationKeys: ['retention.ms', 'cleanup.policy', 'max.message.bytes', 'retention.bytes'] }],
     });
-    const values = Object.fromEntries(keep!.configs.map((c) => [c.name, [c.value, c.configSource]]));
+    const values = Object.fromEntries(keep.configs.map((c) => [c.name, [c.value, c.configSource]]));
     expect(values).toEqual({
       'retention.ms': ['3600000', 1],
       'cleanup.policy': ['compact', 1],
@@ -97,13 +97,13 @@ describe('admin changes across a restart (disk)', () => {
     const [brokerConfigs] = await a.describeConfigs({
       resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: nodeId, configurationKeys: ['log.retention.bytes', 'message.max.bytes'] }],
     });
-    expect(Object.fromEntries(brokerConfigs!.configs.map((c) => [c.name, [c.value, c.configSource]]))).toEqual({
+    expect(Object.fromEntries(brokerConfigs.configs.map((c) => [c.name, [c.value, c.configSource]]))).toEqual({
       'log.retention.bytes': ['5000000', 2],
       'message.max.bytes': ['2000000', 3],
     });
 
     // A topic created after the restart gets a new id; the old names keep theirs.
     const [again] = await a.createTopics({ topics: ['drop'] });
-    expect(again!.id).not.toBe(ids.drop);
+    expect(again.id).not.toBe(ids.drop);
   });
 });

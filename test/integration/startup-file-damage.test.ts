@@ -55,7 +55,7 @@ async function createTopic(name: string): Promise<string> {
   const admin = new Admin(client());
   try {
     const [created] = await admin.createTopics([{ name, numPartitions: 1, replicationFactor: 1 }]);
-    return created!.topicId;
+    return created.topicId;
   } finally {
     await admin.close();
   }
@@ -122,9 +122,9 @@ describe('damaged startup files', () => {
     const partitionDir = join(dir, 'orders-0');
     const [snapshotName] = (await readdir(partitionDir)).filter((f) => /^\d{20}\.snapshot$/.test(f));
     expect(snapshotName).toBeDefined();
-    const snapshot = join(partitionDir, snapshotName!);
+    const snapshot = join(partitionDir, snapshotName);
     const bytes = await readFile(snapshot);
-    bytes[bytes.length - 3]! ^= 0xff;
+    bytes[bytes.length - 3] ^= 0xff;
     await writeFile(snapshot, bytes);
 
     await start();

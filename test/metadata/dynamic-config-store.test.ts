@@ -98,11 +98,14 @@ describe('DynamicConfigStore', () => {
   it('drops a stored value that no longer validates, with a warning, and keeps the rest', async () => {
     const mem = new MemoryStateLogStore();
     const log = await openStateLog(mem, { name: 'dynamic-config' });
-    for await (const _ of log.replay()) void _;
+    for await (const _ of log.replay());
     await log.append({ dynamicDefault: [['num.partitions', '9'], ['log.retention.ms', '1000']], dynamicBroker: [] });
     await log.close();
     const lines: string[] = [];
-    const logger = pino({ level: 'warn' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+    const logger = pino({ level: 'warn' }, new Writable({ write: (c: Buffer, _e, done) => {
+      lines.push(c.toString());
+      done();
+    } }));
     const store = await open(mem, base(), logger);
     expect(store.current.config.numPartitions).toBe(1);
     expect(resolveTopicConfig({}, store.current).retentionMs).toBe(1000);
@@ -122,11 +125,14 @@ describe('DynamicConfigStore', () => {
       await store.close();
       const snapshot = join(dir, 'dynamic-config-00000000000000000001.snapshot');
       const bytes = await readFile(snapshot);
-      bytes[10]! ^= 0xff;
+      bytes[10] ^= 0xff;
       await writeFile(snapshot, bytes);
 
       const lines: string[] = [];
-      const logger = pino({ level: 'warn' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+      const logger = pino({ level: 'warn' }, new Writable({ write: (c: Buffer, _e, done) => {
+      lines.push(c.toString());
+      done();
+    } }));
       store = await openOn(logger);
       // The record after the snapshot holds the whole dynamic state as of its change.
       expect(store.current.config.messageMaxBytes).toBe(2100);

@@ -70,7 +70,7 @@ describe('MetadataStore on open', () => {
     // What remains of a log whose delete record was lost: the topic created again, a new id.
     const secondId = '11111111-2222-4333-8444-555555555555';
     const stateLog = await openStateLog(join(dir, '__gregor_metadata'), { name: 'metadata' });
-    for await (const _ of stateLog.replay()) void _;
+    for await (const _ of stateLog.replay());
     await stateLog.append({ type: 'topic', name: 'orders', topicId: secondId, partitions: 1, overrides: [] });
     await stateLog.close();
 
@@ -79,7 +79,7 @@ describe('MetadataStore on open', () => {
     expect(store.topicById(first!.topicId)).toBeUndefined();
     const stray = (await readdir(dir)).filter((f) => f.startsWith('orders-0.') && f.endsWith('-stray'));
     expect(stray).toHaveLength(1);
-    expect(await readPartitionMetadata(join(dir, stray[0]!))).toBe(first!.topicId);
+    expect(await readPartitionMetadata(join(dir, stray[0]))).toBe(first!.topicId);
     expect(open!.logs.get('orders', 0)!.logEndOffset).toBe(0n);
   });
 
@@ -113,7 +113,7 @@ describe('MetadataStore on open', () => {
 
     store = await openStore();
     expect(store.topic('gone')).toBeUndefined();
-    expect(open!.logs.get('gone', 0)).toBeUndefined();
+    expect(open.logs.get('gone', 0)).toBeUndefined();
     expect(lines.join('\n')).toMatch(/removing partition gone-0: the metadata log records the deletion of its topic/);
     expect(lines.join('\n')).not.toMatch(/restored/);
     expect(store.topic('busy')!.overrides.get('retention.ms')).toBe('60999');

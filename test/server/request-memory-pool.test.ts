@@ -56,6 +56,6 @@ describe('RequestMemoryPool', () => {
   it('refuses to release more than was reserved', () => {
     const pool = new RequestMemoryPool(10);
     pool.force(5);
-    expect(() => pool.release(6)).toThrow(/released twice/);
+    expect(() => { pool.release(6); }).toThrow(/released twice/);
   });
 });

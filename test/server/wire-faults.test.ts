@@ -32,7 +32,7 @@ async function produce(client: WireClient, n: number): Promise<void> {
   r.timeoutMs = 10_000;
   r.topicData = [{ name: TOPIC, topicId: ZERO_UUID, partitionData: [{ index: 0, records: buildRecordBatch(values.map((value) => ({ value }))), _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }];
   const res = await client.send(ApiKey.Produce, 9, r);
-  expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.None);
+  expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.None);
   acknowledged.push(...values);
 }
 
@@ -51,14 +51,14 @@ async function fetchAll(client: WireClient): Promise<string[]> {
       },
     ],
   });
-  const p = res.responses[0]!.partitions[0]!;
+  const p = res.responses[0].partitions[0];
   expect(p.errorCode).toBe(ErrorCode.None);
   return valuesOf(p.records);
 }
 
 function raw(): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(broker.port, '127.0.0.1', () => resolve(s));
+    const s = connect(broker.port, '127.0.0.1', () => { resolve(s); });
     s.once('error', reject);
   });
 }
@@ -67,7 +67,7 @@ function raw(): Promise<Socket> {
 function outcome(s: Socket, ms = 3000): Promise<{ closed: boolean; received: Buffer }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => resolve({ closed: false, received: Buffer.concat(chunks) }), ms);
+    const timer = setTimeout(() => { resolve({ closed: false, received: Buffer.concat(chunks) }); }, ms);
     s.on('data', (d: Buffer) => chunks.push(d));
     s.on('error', () => undefined);
     s.on('close', () => {

@@ -43,7 +43,7 @@ describe('BatchCache', () => {
     expect(w.read(10n, 500, 12n)!.batches.length).toBe(2);
     expect(w.read(10n, 500, 10n)).toEqual({ batches: [], bytes: 0 });
     expect(w.read(13n, 500, undefined)).toBeNull();
-    expect(isBatch(w.read(12n, 500, undefined)!.batches[0]!, 12n, 50)).toBe(true);
+    expect(isBatch(w.read(12n, 500, undefined)!.batches[0], 12n, 50)).toBe(true);
     expect(w.firstOffset).toBe(10n);
   });
 
@@ -53,9 +53,9 @@ describe('BatchCache', () => {
     const source = append(w, 3n, [30, 20]);
     source.fill(0);
     const first = w.read(3n, 100, undefined)!;
-    expect(isBatch(first.batches[0]!, 3n, 30)).toBe(true);
-    first.batches[1]!.fill(0);
-    expect(isBatch(w.read(4n, 100, undefined)!.batches[0]!, 4n, 20)).toBe(true);
+    expect(isBatch(first.batches[0], 3n, 30)).toBe(true);
+    first.batches[1].fill(0);
+    expect(isBatch(w.read(4n, 100, undefined)!.batches[0], 4n, 20)).toBe(true);
   });
 
   it('drops the oldest appends across windows when the ring comes round to them', () => {
@@ -123,13 +123,13 @@ describe('BatchCache', () => {
     const windows = Array.from({ length: 4 }, () => ({ w: cache.window(), next: 0n, sizes: new Map<bigint, number>() }));
     let hits = 0;
     for (let step = 0; step < 5000; step++) {
-      const t = windows[rand(windows.length)]!;
+      const t = windows[rand(windows.length)];
       const sizes = Array.from({ length: 1 + rand(3) }, () => 9 + rand(rand(10) === 0 ? 700 : 120));
       append(t.w, t.next, sizes);
       sizes.forEach((s, i) => t.sizes.set(t.next + BigInt(i), s));
       t.next += BigInt(sizes.length);
       if (rand(20) === 0) t.w.clear();
-      const probe = windows[rand(windows.length)]!;
+      const probe = windows[rand(windows.length)];
       if (probe.next === 0n) continue;
       // Mostly near the tail, where the cache holds batches; sometimes anywhere.
       const back = rand(4) === 0 ? rand(Number(probe.next)) : rand(Math.min(Number(probe.next), 30));

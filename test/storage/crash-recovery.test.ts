@@ -41,8 +41,8 @@ beforeAll(async () => {
       cwd: root,
       stdio: 'ignore',
     });
-    p.on('error', () => resolve(false));
-    p.on('exit', (code) => resolve(code === 0));
+    p.on('error', () => { resolve(false); });
+    p.on('exit', (code) => { resolve(code === 0); });
   });
   if (ok) childArgs = [bundle];
 });
@@ -91,7 +91,7 @@ function crashRun(dir: string, seed: number, killAfterMs: number): Promise<{ ack
         .filter((l) => l.startsWith('ack '))
         .map((l) => {
           const [, base, last, crc] = l.split(' ');
-          return { base: BigInt(base!), last: BigInt(last!), crc: Number(crc) };
+          return { base: BigInt(base), last: BigInt(last), crc: Number(crc) };
         });
       resolve({ acks, opened });
     });
@@ -136,7 +136,7 @@ async function verifyAcks(dir: string, acks: Ack[], cfg: LogConfig = CRASH_LOG_C
     // Some acknowledged batches are also looked up by a direct read at their offset.
     for (const a of acks.filter((_, i) => i % 17 === 0)) {
       const r = await log.read(a.base, { maxBytes: 1 });
-      if (crc32c(r.records[0]!) !== a.crc) missing.push(`read ${a.base}`);
+      if (crc32c(r.records[0]) !== a.crc) missing.push(`read ${a.base}`);
     }
     expect(missing).toEqual([]);
     return { end: log.logEndOffset, truncated: log.recovery?.truncatedBytes ?? 0 };
@@ -167,7 +167,7 @@ describe('recovery after kill -9 during appends', () => {
         const killAfter = 20 + ((seed * 7919) % 180);
         const { acks, opened } = await crashRun(dir, seed, killAfter);
         // The child recovered at least everything acknowledged before.
-        expect(BigInt(opened.split(' ')[2]!)).toBeGreaterThanOrEqual(lastEnd);
+        expect(BigInt(opened.split(' ')[2])).toBeGreaterThanOrEqual(lastEnd);
         acked = acked.concat(acks);
         totalAcks += acks.length;
         // A kill inside a write leaves a prefix of the batches being written. SIGKILL rarely
@@ -282,39 +282,39 @@ describe('recovery of damaged files', () => {
 
   it('rebuilds a truncated index of a sealed segment when it is first used', async () => {
     const { dir, logs, expected } = await makeLog();
-    const index = join(dir, logs[1]!.replace('.log', '.index'));
+    const index = join(dir, logs[1].replace('.log', '.index'));
     const good = await readFile(index);
     await truncate(index, 11);
     const log = await reopen(dir, true);
     expect(log.recovery).toBeNull();
-    const inside = BigInt(logs[1]!.slice(0, 20)) + 3n;
-    expect(decode((await log.read(inside, { maxBytes: 1 })).records)[0]!.offset).toBeLessThanOrEqual(inside);
+    const inside = BigInt(logs[1].slice(0, 20)) + 3n;
+    expect(decode((await log.read(inside, { maxBytes: 1 })).records)[0].offset).toBeLessThanOrEqual(inside);
     expect((await readFile(index)).equals(good)).toBe(true);
     expect(await values(log)).toEqual(expected);
   });
 
   it('rebuilds missing indexes: sealed at open, active by recovery', async () => {
     const { dir, logs, expected } = await makeLog();
-    const sealedBase = BigInt(logs[1]!.slice(0, 20));
-    const good = await readFile(join(dir, logs[1]!.replace('.log', '.index')));
-    const goodTime = await readFile(join(dir, logs[1]!.replace('.log', '.timeindex')));
-    await unlink(join(dir, logs[1]!.replace('.log', '.index')));
-    await unlink(join(dir, logs[1]!.replace('.log', '.timeindex')));
+    const sealedBase = BigInt(logs[1].slice(0, 20));
+    const good = await readFile(join(dir, logs[1].replace('.log', '.index')));
+    const goodTime = await readFile(join(dir, logs[1].replace('.log', '.timeindex')));
+    await unlink(join(dir, logs[1].replace('.log', '.index')));
+    await unlink(join(dir, logs[1].replace('.log', '.timeindex')));
     await unlink(join(dir, logs.at(-1)!.replace('.log', '.timeindex')));
     const log = await reopen(dir, true);
     expect(log.rebuiltIndexes).toEqual([sealedBase]);
     expect(log.recovery).not.toBeNull();
-    expect((await readFile(join(dir, logs[1]!.replace('.log', '.index')))).equals(good)).toBe(true);
-    expect((await readFile(join(dir, logs[1]!.replace('.log', '.timeindex')))).equals(goodTime)).toBe(true);
+    expect((await readFile(join(dir, logs[1].replace('.log', '.index')))).equals(good)).toBe(true);
+    expect((await readFile(join(dir, logs[1].replace('.log', '.timeindex')))).equals(goodTime)).toBe(true);
     expect(await values(log)).toEqual(expected);
     expect(await log.offsetForTimestamp(5030n)).toEqual({ offset: 60n, timestamp: 5030n });
   });
 
   it('rebuilds an index whose last entry points past the end of the log', async () => {
     const { dir, logs, expected } = await makeLog();
-    const sealedIndex = join(dir, logs[0]!.replace('.log', '.index'));
+    const sealedIndex = join(dir, logs[0].replace('.log', '.index'));
     const good = await readFile(sealedIndex);
-    for (const name of [logs[0]!, logs.at(-1)!]) {
+    for (const name of [logs[0], logs.at(-1)!]) {
       const index = join(dir, name.replace('.log', '.index'));
       const entry = Buffer.alloc(8);
       entry.writeInt32BE(0x7ffffff0, 0);

@@ -44,8 +44,8 @@ describe('describeLogDirs', () => {
     for (let p = 0; p < 3; p++) await logs.create('t', p, DEFAULT_LOG_CONFIG);
     await logs.create('u', 0, DEFAULT_LOG_CONFIG);
     const [dir] = await describeLogDirs(logs, new Map([['t', new Set([2, 9])], ['v', new Set([0])]]));
-    expect(dir!.logDir).toBe(MEMORY_LOG_DIR);
-    expect([...dir!.topics]).toEqual([['t', [{ partition: 2, size: 0 }]]]);
+    expect(dir.logDir).toBe(MEMORY_LOG_DIR);
+    expect([...dir.topics]).toEqual([['t', [{ partition: 2, size: 0 }]]]);
   });
 
   it('reports KAFKA_STORAGE_ERROR for a directory that cannot be read', async () => {

@@ -26,8 +26,9 @@ function diskFactory(cache: () => BatchCache | null) {
       return openDiskPartitionLog(join(d.path, 't-0'), 't', 0, cfg, { cleanShutdown: true, clock, batchCache: cache() });
     },
     reopen: async (log: PartitionLog, cfg: LogConfig, clock: () => number) => {
+      if (!(log instanceof DiskPartitionLog)) throw new Error('the disk suite reopens only disk logs');
       await log.close();
-      return openDiskPartitionLog((log as DiskPartitionLog).dir, 't', 0, cfg, { cleanShutdown: true, clock, batchCache: cache() });
+      return openDiskPartitionLog(log.dir, 't', 0, cfg, { cleanShutdown: true, clock, batchCache: cache() });
     },
     cleanup: async () => {
       for (const d of dirs.splice(0)) await d.remove();

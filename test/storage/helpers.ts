@@ -11,8 +11,8 @@ import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../src/storage/types.js';
 
 /** A batch of `values` (strings), timestamps `ts` (one for all, or per record). */
 export function batch(values: string[], ts: number | number[] = 1000, options: RecordBatchOptions = {}): Buffer {
-  const records: RecordInput[] = values.map((value, i) => ({ value, timestamp: Array.isArray(ts) ? ts[i]! : ts }));
-  return buildRecordBatch(records, { now: Array.isArray(ts) ? ts[0]! : ts, ...options });
+  const records: RecordInput[] = values.map((value, i) => ({ value, timestamp: Array.isArray(ts) ? ts[i] : ts }));
+  return buildRecordBatch(records, { now: Array.isArray(ts) ? ts[0] : ts, ...options });
 }
 
 /** A batch of one record whose value is `size` bytes (approximately the batch size minus 70). */

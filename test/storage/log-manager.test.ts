@@ -97,7 +97,7 @@ describe('LogManager on disk', () => {
     expect(manager.get('x-1', 0)?.topic).toBe('x-1');
     expect(manager.get('x', 10)).toBeUndefined(); // 'x-10' is not 'x-1' partition 0
     expect(manager.dirOf('orders', 1)).toBe(dirs[0]);
-    expect(await ls(dirs[0]!)).toEqual(
+    expect(await ls(dirs[0])).toEqual(
       ['.lock', ...topics.flatMap((t) => [`${t}-0`, `${t}-1`, `${t}-10`])].sort(),
     );
     await manager.close();
@@ -142,7 +142,7 @@ describe('LogManager on disk', () => {
     ] as const) {
       await expect(manager.create(topic, partition, DEFAULT_LOG_CONFIG)).rejects.toThrow(TypeError);
     }
-    expect(await ls(dirs[0]!)).toEqual(['.lock']);
+    expect(await ls(dirs[0])).toEqual(['.lock']);
   });
 
   it('places new partitions in the dir holding the fewest, also for concurrent creates', async () => {
@@ -153,7 +153,7 @@ describe('LogManager on disk', () => {
     await manager.close();
 
     // Start unbalanced: 'a' holds 3 more partitions than the others.
-    for (const p of [3, 4, 5]) await mkdir(path.join(dirs[0]!, `t-${p}`));
+    for (const p of [3, 4, 5]) await mkdir(path.join(dirs[0], `t-${p}`));
     manager = await openDisk();
     for (const p of [6, 7, 8, 9, 10, 11]) await manager.create('t', p, DEFAULT_LOG_CONFIG);
     const perDir = dirs.map((d) => manager.all().filter((l) => manager.dirOf(l.topic, l.partition) === d).length);
@@ -172,14 +172,14 @@ describe('LogManager on disk', () => {
     expect(manager.all().map((l) => l.partition)).toEqual([4]);
     expect(await deleting).toBe(true);
     expect(watched.opened.find((o) => o.log === log)?.closed).toBe(true);
-    const names = await ls(dirs[0]!);
+    const names = await ls(dirs[0]);
     expect(names).not.toContain('my.topic-x-3');
     for (const name of names.filter((n) => n.endsWith('-delete'))) expect(name).toMatch(/^my\.topic-x-3\.[0-9a-f]{32}-delete$/);
 
     expect(await manager.delete('my.topic-x', 3)).toBe(false);
     expect(await manager.delete('never', 0)).toBe(false);
     await manager.close();
-    expect(await ls(dirs[0]!)).toEqual(['.kafka_cleanshutdown', 'my.topic-x-4']);
+    expect(await ls(dirs[0])).toEqual(['.kafka_cleanshutdown', 'my.topic-x-4']);
 
     const reopened = await openDisk();
     expect(reopened.get('my.topic-x', 3)).toBeUndefined();
@@ -193,10 +193,10 @@ describe('LogManager on disk', () => {
     for (let i = 0; i < 50; i++) await append(log, `record ${i}`);
     await manager.delete('t', 0);
     const deadline = Date.now() + 5000;
-    while ((await ls(dirs[0]!)).some((n) => n.endsWith('-delete')) && Date.now() < deadline) {
+    while ((await ls(dirs[0])).some((n) => n.endsWith('-delete')) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    expect(await ls(dirs[0]!)).toEqual(['.lock']);
+    expect(await ls(dirs[0])).toEqual(['.lock']);
   });
 
   it('a create waits for a delete of the same partition and starts empty', async () => {
@@ -209,7 +209,7 @@ describe('LogManager on disk', () => {
   });
 
   it('removes leftover -delete folders on open and ignores what is not a partition', async () => {
-    const dir = dirs[0]!;
+    const dir = dirs[0];
     await mkdir(path.join(dir, 'gone-0.0123456789abcdef0123456789abcdef-delete', 'nested'), { recursive: true });
     await writeFile(path.join(dir, 'gone-0.0123456789abcdef0123456789abcdef-delete', '00000000000000000000.log'), 'x');
     await mkdir(path.join(dir, '__gregor_state'));
@@ -233,8 +233,8 @@ describe('LogManager on disk', () => {
       await manager.create('orders', 1, DEFAULT_LOG_CONFIG);
       expect(manager.topicIdOf('orders', 0)).toBe(idA);
       expect(manager.topicIdOf('orders', 1)).toBeUndefined();
-      expect(await readPartitionMetadata(path.join(dirs[0]!, 'orders-0'))).toBe(idA);
-      expect(await ls(path.join(dirs[0]!, 'orders-0'))).toContain('partition.metadata');
+      expect(await readPartitionMetadata(path.join(dirs[0], 'orders-0'))).toBe(idA);
+      expect(await ls(path.join(dirs[0], 'orders-0'))).toContain('partition.metadata');
       await manager.close();
 
       const reopened = await openDisk();
@@ -243,7 +243,7 @@ describe('LogManager on disk', () => {
       // The upgrade path: a partition written before the file existed gets it on request.
       await reopened.recordTopicId('orders', 1, idA);
       expect(reopened.topicIdOf('orders', 1)).toBe(idA);
-      expect(await readPartitionMetadata(path.join(dirs[0]!, 'orders-1'))).toBe(idA);
+      expect(await readPartitionMetadata(path.join(dirs[0], 'orders-1'))).toBe(idA);
       await expect(reopened.recordTopicId('orders', 7, idA)).rejects.toThrow(/no such partition/);
     });
 
@@ -251,7 +251,7 @@ describe('LogManager on disk', () => {
       const manager = await openDisk();
       await append(await manager.create('t', 0, DEFAULT_LOG_CONFIG, idA), 'kept');
       await manager.close();
-      await writeFile(path.join(dirs[0]!, 't-0', 'partition.metadata'), 'version: 0\ntopic_id: garbage\n');
+      await writeFile(path.join(dirs[0], 't-0', 'partition.metadata'), 'version: 0\ntopic_id: garbage\n');
       const logger = capturingLogger();
       const reopened = await openDisk({ logger });
       expect(reopened.get('t', 0)!.logEndOffset).toBe(1n);
@@ -289,7 +289,7 @@ describe('LogManager on disk', () => {
     for (const d of dirs) await mkdir(path.join(d, 't-0'), { recursive: true });
     await expect(openDisk()).rejects.toThrow(/t-0 is in two log dirs/);
     // The failed open released its locks.
-    await rm(path.join(dirs[1]!, 't-0'), { recursive: true });
+    await rm(path.join(dirs[1], 't-0'), { recursive: true });
     expect((await openDisk()).all()).toHaveLength(1);
   });
 
@@ -323,7 +323,7 @@ describe('LogManager on disk', () => {
       // What kill -9 leaves on disk: the files as they are, the lock of a process that is gone,
       // no marker. Copy them while the broker still runs.
       const crashed = path.join(tmp, 'crashed');
-      await cp(dirs[0]!, crashed, { recursive: true });
+      await cp(dirs[0], crashed, { recursive: true });
       expect(await ls(crashed)).toEqual(['.lock', 't-0', 'u-0']);
 
       const spy = watchedOpener();
@@ -367,15 +367,18 @@ describe('LogManager on disk', () => {
           out = lines.pop()!;
           for (const line of lines) {
             const [, p, offset] = line.split(' ');
-            acked.set(Number(p), BigInt(offset!));
+            acked.set(Number(p), BigInt(offset));
             count++;
           }
           if (count >= 300 && proc.exitCode === null) proc.kill('SIGKILL');
         });
         proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-        proc.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(err))));
+        proc.on('exit', (_code, signal) => {
+          if (signal === 'SIGKILL') resolve();
+          else reject(new Error(err));
+        });
       });
-      expect(await ls(dirs[0]!)).toEqual(['.lock', 'crash.topic-0', 'crash.topic-1', 'crash.topic-2']);
+      expect(await ls(dirs[0])).toEqual(['.lock', 'crash.topic-0', 'crash.topic-1', 'crash.topic-2']);
 
       const watched = watchedOpener();
       const manager = await openDisk({ openPartitionLog: watched.opener });
@@ -386,7 +389,7 @@ describe('LogManager on disk', () => {
         const read = await log.read(acked.get(p)!, { maxBytes: 1 << 20 });
         expect(read.records.length).toBeGreaterThan(0);
       }
-      expect(await readFile(path.join(dirs[0]!, '.lock'), 'utf8')).toBe(`${process.pid}\n`);
+      expect(await readFile(path.join(dirs[0], '.lock'), 'utf8')).toBe(`${process.pid}\n`);
     }, 120_000);
 
     it('is not written for a dir where a log failed to close', async () => {
@@ -418,18 +421,18 @@ describe('LogManager on disk', () => {
     });
 
     it('removes lock files that a start killed mid-way left behind', async () => {
-      await mkdir(dirs[0]!, { recursive: true });
+      await mkdir(dirs[0], { recursive: true });
       const leftover = `.lock.${process.pid}.0b0e5b1c-6a57-4c50-9a43-c1f1b8a6a2c4.tmp`;
-      await writeFile(path.join(dirs[0]!, leftover), `${process.pid}\n`);
+      await writeFile(path.join(dirs[0], leftover), `${process.pid}\n`);
       await openDisk();
-      expect(await ls(dirs[0]!)).toEqual(['.lock']);
+      expect(await ls(dirs[0])).toEqual(['.lock']);
     });
 
     it('keeps out while another live process holds the lock, and takes over a dead one', async () => {
-      await mkdir(dirs[0]!, { recursive: true });
+      await mkdir(dirs[0], { recursive: true });
       const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
       try {
-        await writeFile(path.join(dirs[0]!, '.lock'), `${holder.pid}\n`);
+        await writeFile(path.join(dirs[0], '.lock'), `${holder.pid}\n`);
         await expect(openDisk()).rejects.toThrow(new RegExp(`in use by process ${holder.pid}`));
       } finally {
         const exited = new Promise((r) => holder.once('exit', r));
@@ -437,10 +440,10 @@ describe('LogManager on disk', () => {
         await exited;
       }
       const manager = await openDisk();
-      expect(await readFile(path.join(dirs[0]!, '.lock'), 'utf8')).toBe(`${process.pid}\n`);
+      expect(await readFile(path.join(dirs[0], '.lock'), 'utf8')).toBe(`${process.pid}\n`);
       await manager.close();
       // No temporary lock files are left behind.
-      expect(await ls(dirs[0]!)).toEqual(['.kafka_cleanshutdown']);
+      expect(await ls(dirs[0])).toEqual(['.kafka_cleanshutdown']);
     });
   });
 
@@ -453,7 +456,7 @@ describe('LogManager on disk', () => {
     expect(watched.opened.length).toBeGreaterThan(0);
     for (const o of watched.opened) expect(o.closed).toBe(true);
     // Nothing was marked clean: the next start recovers.
-    expect(await exists(path.join(dirs[0]!, '.kafka_cleanshutdown'))).toBe(false);
+    expect(await exists(path.join(dirs[0], '.kafka_cleanshutdown'))).toBe(false);
     manager = await openDisk();
     expect(manager.all()).toHaveLength(4);
   });

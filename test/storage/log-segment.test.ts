@@ -262,7 +262,7 @@ describe('LogSegment', () => {
   it('reads whole batches from the one holding the offset, from an index position', async () => {
     const { seg, sizes } = await segmentWith(20);
     const start = seg.offsetIndex!.lookup(25n).position;
-    const r = await seg.read(25n, start, seg.size, 3 * sizes[0]!, true, undefined, 100);
+    const r = await seg.read(25n, start, seg.size, 3 * sizes[0], true, undefined, 100);
     expect(r.batches.map((b) => new RecordBatchView(b).baseOffset)).toEqual([24n, 26n, 28n]);
     expect(r.nextOffset).toBe(30n);
     expect(r.limited).toBe(true);
@@ -299,7 +299,7 @@ describe('LogSegment', () => {
     const { seg, sizes, dir } = await segmentWith(4);
     const file = join(dir, '00000000000000000010.log');
     const bytes = await readFile(file);
-    bytes.writeBigInt64BE(11n, sizes[0]! + sizes[1]!); // batch 2 claims offset 11, inside batch 0
+    bytes.writeBigInt64BE(11n, sizes[0] + sizes[1]); // batch 2 claims offset 11, inside batch 0
     await writeFile(file, bytes);
     await seg.closeHandle();
     const r = await seg.read(10n, 0, seg.size, 1 << 20, true, undefined, 0);

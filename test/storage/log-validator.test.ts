@@ -185,7 +185,7 @@ describe('validateRecords: records decoded only when required', () => {
     expect(f.errorCode).toBe(ErrorCode.InvalidTimestamp);
     expect(f.errorMessage).toBe('One or more records have been rejected due to invalid timestamp');
     expect(f.recordErrors.map((e) => e.batchIndex)).toEqual([0, 2]);
-    expect(f.recordErrors[0]!.message).toBe(
+    expect(f.recordErrors[0].message).toBe(
       `Timestamp ${NOW - 2 * HOUR} of message with offset 0 is out of range. The timestamp should be within [${NOW - HOUR}, ${NOW + HOUR}]`,
     );
     // Only the bound that is set applies.
@@ -204,7 +204,7 @@ describe('validateRecords: records decoded only when required', () => {
     const f = await failure(b, { config: { timestampType: 'LogAppendTime' } });
     expect(f.errorCode).toBe(ErrorCode.InvalidTimestamp);
     expect(f.recordErrors.map((e) => e.batchIndex)).toEqual([0, 1]);
-    expect(f.recordErrors[0]!.message).toMatch(/Producer should not set timestamp type to LogAppendTime/);
+    expect(f.recordErrors[0].message).toMatch(/Producer should not set timestamp type to LogAppendTime/);
     // On a CreateTime topic its timestamp is the batch's max timestamp, checked like any other.
     expect((await ok(b)).records).not.toBeNull();
     const stale = batch(['a', 'b'], { timestampType: TimestampType.LogAppendTime, logAppendTime: NOW - 2 * HOUR });
@@ -274,7 +274,7 @@ describe('validateRecords: legacy message sets (Produce v0-2)', () => {
 
   it('magic 0 messages get no timestamp; a gzip wrapper keeps gzip (compression.type producer)', async () => {
     const v0 = new RecordBatchView((await ok(buildLegacyMessageSet([{ value: 'x' }], { magic: 0 }), { version: 0 })).records!);
-    expect(v0.readRecords()[0]!.timestamp).toBe(-1n);
+    expect(v0.readRecords()[0].timestamp).toBe(-1n);
     const wrapped = buildLegacyMessageSet([{ value: 'x' }, { value: 'y' }], { magic: 1, compression: CompressionCodec.Gzip, now: NOW });
     const s = await ok(wrapped, { version: 1 });
     const v = new RecordBatchView(s.records!);

@@ -57,13 +57,13 @@ describe('OffsetIndex', () => {
   it('refuses entries out of order, outside the segment, or past its capacity', () => {
     const index = new OffsetIndex(10n, 16);
     index.append(12n, 100);
-    expect(() => index.append(12n, 200)).toThrow(RangeError);
-    expect(() => index.append(13n, 100)).toThrow(RangeError);
-    expect(() => index.append(9n, 300)).toThrow(RangeError);
-    expect(() => index.append(10n + 0x80000000n, 300)).toThrow(RangeError);
+    expect(() => { index.append(12n, 200); }).toThrow(RangeError);
+    expect(() => { index.append(13n, 100); }).toThrow(RangeError);
+    expect(() => { index.append(9n, 300); }).toThrow(RangeError);
+    expect(() => { index.append(10n + 0x80000000n, 300); }).toThrow(RangeError);
     index.append(14n, 150);
     expect(index.isFull).toBe(true);
-    expect(() => index.append(15n, 300)).toThrow(RangeError);
+    expect(() => { index.append(15n, 300); }).toThrow(RangeError);
   });
 
   it('truncates entries at or after an offset, and back to a number of entries', () => {

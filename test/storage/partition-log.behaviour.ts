@@ -95,10 +95,10 @@ export function partitionLogBehaviour(name: string, factory: PartitionLogFactory
         const r = await log.append(batch(['a', 'b'], [10, 20]), { leaderEpoch: 1, logAppendTimeMs: 99_999n });
         expect(r.logAppendTimeMs).toBe(99_999n);
         const [v] = views((await log.read(0n, { maxBytes: BIG })).records);
-        expect(v!.timestampType).toBe(TimestampType.LogAppendTime);
-        expect(v!.maxTimestamp).toBe(99_999n);
-        expect(v!.verifyCrc()).toBe(true);
-        expect(decode([v!.bytes]).map((x) => x.timestamp)).toEqual([99_999n, 99_999n]);
+        expect(v.timestampType).toBe(TimestampType.LogAppendTime);
+        expect(v.maxTimestamp).toBe(99_999n);
+        expect(v.verifyCrc()).toBe(true);
+        expect(decode([v.bytes]).map((x) => x.timestamp)).toEqual([99_999n, 99_999n]);
       });
 
       it('serializes appends made without waiting, in call order', async () => {
@@ -127,7 +127,7 @@ export function partitionLogBehaviour(name: string, factory: PartitionLogFactory
         const one = await log.read(0n, { maxBytes: 10 });
         expect(one.records.length).toBe(1);
         expect(one.size).toBe(big.length);
-        expect(views(one.records)[0]!.verifyCrc()).toBe(true);
+        expect(views(one.records)[0].verifyCrc()).toBe(true);
         const zero = await log.read(1n, { maxBytes: 0 });
         expect(bases(zero.records)).toEqual([1n]);
         const small = sizedBatch(100).length;
@@ -291,7 +291,7 @@ export function partitionLogBehaviour(name: string, factory: PartitionLogFactory
         const log = await open({ segmentBytes: 200, retentionBytes: 0 });
         for (let i = 0; i < 10; i++) await log.append(batch([`v${i}`]), { leaderEpoch: 0 });
         await log.applyRetention(clock.now());
-        const first = segmentBases(log)[0]!;
+        const first = segmentBases(log)[0];
         expect(first).toBeGreaterThan(2n);
         await log.truncateTo(2n);
         expect([log.logStartOffset, log.logEndOffset]).toEqual([2n, 2n]);
@@ -429,8 +429,8 @@ export function partitionLogBehaviour(name: string, factory: PartitionLogFactory
           expect(await again.maxTimestamp()).toEqual({ offset: 118n, timestamp: 1059n });
           for (let o = 31; o < 120; o += 7) {
             const r = await again.read(BigInt(o), { maxBytes: 1 });
-            expect(views(r.records)[0]!.lastOffset).toBeGreaterThanOrEqual(BigInt(o));
-            expect(views(r.records)[0]!.baseOffset).toBeLessThanOrEqual(BigInt(o));
+            expect(views(r.records)[0].lastOffset).toBeGreaterThanOrEqual(BigInt(o));
+            expect(views(r.records)[0].baseOffset).toBeLessThanOrEqual(BigInt(o));
           }
           expect((await again.append(batch(['next']), { leaderEpoch: 3 })).baseOffset).toBe(120n);
           const third = await reopen(again);

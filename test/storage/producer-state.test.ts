@@ -93,9 +93,9 @@ describe('ProducerStateManager: checks', () => {
     const batches = Array.from({ length: 6 }, (_, i) => idem(1n, 0, i * 2, 2));
     for (const b of batches) await produce(m, log, b);
     expect(log.logEndOffset).toBe(12n);
-    for (let i = 1; i < 6; i++) expect(await produce(m, log, batches[i]!)).toEqual({ kind: 'duplicate', baseOffset: BigInt(i * 2) });
+    for (let i = 1; i < 6; i++) expect(await produce(m, log, batches[i])).toEqual({ kind: 'duplicate', baseOffset: BigInt(i * 2) });
     // The oldest fell out of the window: an old sequence, out of order.
-    expect(await produce(m, log, batches[0]!)).toEqual({ kind: 'error', errorCode: ErrorCode.OutOfOrderSequenceNumber });
+    expect(await produce(m, log, batches[0])).toEqual({ kind: 'error', errorCode: ErrorCode.OutOfOrderSequenceNumber });
     // A different range over the same sequences is not a duplicate.
     expect(await produce(m, log, idem(1n, 0, 10, 1))).toEqual({ kind: 'error', errorCode: ErrorCode.OutOfOrderSequenceNumber });
     expect(log.logEndOffset).toBe(12n);
@@ -216,9 +216,9 @@ describe('ProducerStateManager: snapshots and rebuild', () => {
     await produce(m, log, buildRecordBatch([{ value: 'plain' }], { now: NOW }));
     const rebuilt = await ProducerStateManager.load(log, options(null));
     expect(rebuilt.mapEndOffset).toBe(8n);
-    expect(await produce(rebuilt, log, batches[6]!)).toEqual({ kind: 'duplicate', baseOffset: 6n });
-    expect(await produce(rebuilt, log, batches[2]!)).toEqual({ kind: 'duplicate', baseOffset: 2n });
-    expect(await produce(rebuilt, log, batches[1]!)).toEqual({ kind: 'error', errorCode: ErrorCode.OutOfOrderSequenceNumber });
+    expect(await produce(rebuilt, log, batches[6])).toEqual({ kind: 'duplicate', baseOffset: 6n });
+    expect(await produce(rebuilt, log, batches[2])).toEqual({ kind: 'duplicate', baseOffset: 2n });
+    expect(await produce(rebuilt, log, batches[1])).toEqual({ kind: 'error', errorCode: ErrorCode.OutOfOrderSequenceNumber });
     expect(await produce(rebuilt, log, idem(1n, 0, 7))).toEqual({ kind: 'appended', baseOffset: 8n });
   });
 

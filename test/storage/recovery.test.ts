@@ -56,7 +56,7 @@ describe('loadLog', () => {
     expect(loaded.segments.map((s) => s.baseOffset)).toEqual([0n]);
     expect([loaded.logStartOffset, loaded.logEndOffset]).toEqual([0n, 0n]);
     expect((await readdir(dir)).sort()).toEqual(['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex']);
-    await loaded.segments[0]!.closeHandle();
+    await loaded.segments[0].closeHandle();
   });
 
   it('starts an empty directory at its persisted log start offset', async () => {
@@ -65,7 +65,7 @@ describe('loadLog', () => {
     await writeLogStartOffset(d.path, 500n);
     const loaded = await loadLog(d.path, cfg, { cleanShutdown: false, openFile: openStorageFile, nowMs: 0 });
     expect([loaded.logStartOffset, loaded.logEndOffset]).toEqual([500n, 500n]);
-    await loaded.segments[0]!.closeHandle();
+    await loaded.segments[0].closeHandle();
   });
 
   it('after a clean shutdown reads only the tail of the active segment, nothing of the sealed ones', async () => {
@@ -109,7 +109,7 @@ describe('loadLog', () => {
     expect(cuts).toEqual([
       expect.objectContaining({ level: 40, file: active, position: size, bytes: torn.length - 7, reason: 'truncated', droppedOffsets: '100-102', why: 'unclean shutdown' }),
     ]);
-    expect(cuts[0]!.keptOffsets).toMatch(/^\d+-99$/);
+    expect(cuts[0].keptOffsets).toMatch(/^\d+-99$/);
   });
 
   it('a crash recovery that cuts nothing says so at debug level only', async () => {

@@ -62,7 +62,7 @@ describe('ManualClock', () => {
     expect(fired).toEqual(['a@1010', 'c@1015', 'b@1020', 'd@1020']);
     expect(clock.now()).toBe(1109);
     expect(clock.pendingTimers).toBe(0);
-    expect(() => clock.advance(-1)).toThrow(RangeError);
+    expect(() => { clock.advance(-1); }).toThrow(RangeError);
   });
 });
 
@@ -75,12 +75,12 @@ describe('RetentionScheduler', () => {
     scheduler.start();
 
     await clock.advanceAsync(29_999);
-    expect(logs[0]!.calls).toEqual([]);
+    expect(logs[0].calls).toEqual([]);
     await clock.advanceAsync(1);
     for (const log of logs) expect(log.calls).toEqual([1_030_000]);
 
     await clock.advanceAsync(299_999);
-    expect(logs[0]!.calls).toHaveLength(1);
+    expect(logs[0].calls).toHaveLength(1);
     await clock.advanceAsync(1);
     await clock.advanceAsync(600_000);
     for (const log of logs) expect(log.calls).toEqual([1_030_000, 1_330_000, 1_630_000, 1_930_000]);
@@ -98,7 +98,7 @@ describe('RetentionScheduler', () => {
     await clock.advanceAsync(1000);
     logs.shift();
     await clock.advanceAsync(1000);
-    expect(logs[0]!.calls).toEqual([2000, 3000]);
+    expect(logs[0].calls).toEqual([2000, 3000]);
     await scheduler.stop();
   });
 

@@ -174,7 +174,7 @@ describe('state log on disk: files and crash recovery', () => {
   const activeLog = async (): Promise<string> => {
     const logs = (await files()).filter((f) => f.endsWith('.log'));
     expect(logs).toHaveLength(1);
-    return path.join(tmp, logs[0]!);
+    return path.join(tmp, logs[0]);
   };
 
   async function writeRecords(n: number, options: Partial<StateLogOptions> = {}): Promise<void> {
@@ -352,7 +352,7 @@ describe('state log on disk: files and crash recovery', () => {
     await writeRecords(5);
     const file = await activeLog();
     const bytes = await readFile(file);
-    bytes[bytes.length - 3]! ^= 0xff; // inside the last record's payload
+    bytes[bytes.length - 3] ^= 0xff; // inside the last record's payload
     await writeFile(file, bytes);
     const logger = quietLogger();
     const { values, log } = await replayAll(logger);
@@ -425,7 +425,7 @@ describe('state log on disk: files and crash recovery', () => {
     await log.close();
     const snap = path.join(tmp, 'meta-00000000000000000001.snapshot');
     const bytes = await readFile(snap);
-    bytes[bytes.length - 1]! ^= 0x01;
+    bytes[bytes.length - 1] ^= 0x01;
     await writeFile(snap, bytes);
 
     const logger = quietLogger();
@@ -441,7 +441,7 @@ describe('state log on disk: files and crash recovery', () => {
     ]);
     const [line] = errorsOf(logger);
     expect(line).toMatchObject({ file: snap, position: 0, bytes: bytes.length, copy, stateLost: true });
-    expect(line!.msg).toMatch(new RegExp(`snapshot ${snap} has a frame failing its CRC .*\\(${bytes.length} bytes from byte 0\\); it is set aside as ${copy}.*the logs of generation 0 are missing`));
+    expect(line.msg).toMatch(new RegExp(`snapshot ${snap} has a frame failing its CRC .*\\(${bytes.length} bytes from byte 0\\); it is set aside as ${copy}.*the logs of generation 0 are missing`));
     // Kept byte for byte; the log goes on.
     expect(await readFile(copy)).toEqual(bytes);
     await again.append('after');
@@ -465,7 +465,7 @@ describe('state log on disk: files and crash recovery', () => {
     const again = await openStateLog(tmp, { name: 'meta', logger });
     expect(await collect(again)).toEqual([]);
     expect(again.damage[0]).toMatchObject({ kind: 'snapshot', position: 0, bytes: size - 10, problem: expect.stringMatching(new RegExp(`torn frame .*cut short at byte ${size - 10}`)), stateLost: true });
-    expect(errorsOf(logger)[0]!.msg).toMatch(new RegExp(`snapshot ${snap} has a torn frame`));
+    expect(errorsOf(logger)[0].msg).toMatch(new RegExp(`snapshot ${snap} has a torn frame`));
     await again.close();
   });
 
@@ -477,7 +477,7 @@ describe('state log on disk: files and crash recovery', () => {
     const { values, log } = await replayAll(logger);
     expect(values).toEqual(['b1', 'b2', 'c']);
     expect(log.damage).toEqual([expect.objectContaining({ kind: 'snapshot', generation: 2, stateLost: false })]);
-    expect(errorsOf(logger)[0]!.msg).toMatch(/set aside as .*meta-00000000000000000002\.snapshot\.damaged-0, and the state is rebuilt whole from the older snapshot meta-00000000000000000001\.snapshot and the logs since/);
+    expect(errorsOf(logger)[0].msg).toMatch(/set aside as .*meta-00000000000000000002\.snapshot\.damaged-0, and the state is rebuilt whole from the older snapshot meta-00000000000000000001\.snapshot and the logs since/);
     await log.close();
     expect(await files()).toEqual([
       'meta-00000000000000000001.log',
@@ -500,7 +500,7 @@ describe('state log on disk: files and crash recovery', () => {
     expect(again.damage).toEqual([
       { kind: 'snapshot', file: snap, generation: 1, position: size, bytes: 4, problem: '4 stray bytes after its frame', copy: `${snap}.damaged-${size}`, stateLost: false, torn: false },
     ]);
-    expect(errorsOf(logger)[0]!.msg).toContain(`at byte ${size}: cutting 4 bytes there`);
+    expect(errorsOf(logger)[0].msg).toContain(`at byte ${size}: cutting 4 bytes there`);
     expect((await readFile(`${snap}.damaged-${size}`)).toString()).toBe('junk');
     expect((await stat(snap)).size).toBe(size);
     await again.close();

@@ -53,7 +53,7 @@ describe('TimeIndex', () => {
     index.maybeAppend(1n, 1n);
     index.maybeAppend(2n, 2n);
     expect(index.isFull).toBe(true);
-    expect(() => index.maybeAppend(3n, 3n)).toThrow(RangeError);
+    expect(() => { index.maybeAppend(3n, 3n); }).toThrow(RangeError);
     index.maybeAppend(3n, 3n, true);
     expect(index.entries).toBe(3);
   });

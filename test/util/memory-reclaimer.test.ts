@@ -6,7 +6,9 @@ describe('MemoryReclaimer', () => {
   it('runs one collection a delay after the abandoned bytes reach the threshold, coalescing a burst', () => {
     const clock = new ManualClock(0);
     let runs = 0;
-    const r = new MemoryReclaimer(clock, { thresholdBytes: 100, delayMs: 1000, collect: () => void runs++ });
+    const r = new MemoryReclaimer(clock, { thresholdBytes: 100, delayMs: 1000, collect: () => {
+      runs++;
+    } });
     r.abandoned(60);
     clock.advance(5000);
     expect(runs).toBe(0);

@@ -30,7 +30,7 @@ describe('WarningLimiter', () => {
     clock.advance(60_000);
     expect(lines).toHaveLength(6);
     expect(lines[5]).toMatchObject({ level: 40, peer: '10.0.0.1', kind: 'bad request', suppressed: 997 });
-    expect(lines[5]!.msg).toBe('997 more "bad request" warnings from 10.0.0.1 were suppressed');
+    expect(lines[5].msg).toBe('997 more "bad request" warnings from 10.0.0.1 were suppressed');
     expect(limiter.trackedPairs).toBe(0);
 
     // A new window logs again.

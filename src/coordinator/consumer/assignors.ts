@@ -20,6 +20,7 @@
  * Topics that do not exist are never in a member's subscribed topic ids.
  */
 import type { Assignment } from './assignment.js';
+import { mustGet } from '../../util/must-get.js';
 
 export interface AssignmentMemberSpec {
   readonly memberId: string;
@@ -58,7 +59,7 @@ function remove(a: MutableAssignment, topicId: string, partition: number): void 
 }
 
 function isHomogeneous(members: readonly AssignmentMemberSpec[]): boolean {
-  const first = members[0]!.subscribedTopicIds;
+  const first = members[0].subscribedTopicIds;
   for (const m of members) {
     if (m.subscribedTopicIds.size !== first.size) return false;
     for (const t of m.subscribedTopicIds) if (!first.has(t)) return false;
@@ -78,7 +79,7 @@ export const uniformAssignor: PartitionAssignor = {
     const out = new Map<string, Assignment>();
     if (spec.members.length === 0) return out;
     const result = isHomogeneous(spec.members) ? assignHomogeneous(spec) : assignHeterogeneous(spec);
-    for (const m of spec.members) out.set(m.memberId, result.get(m.memberId)!);
+    for (const m of spec.members) out.set(m.memberId, mustGet(result, m.memberId));
     return out;
   },
 };
@@ -119,7 +120,7 @@ function stickyClaims(spec: AssignmentSpec): { kept: Map<string, [string, number
 
 function assignHomogeneous(spec: AssignmentSpec): Map<string, MutableAssignment> {
   const members = spec.members;
-  const topicIds = [...members[0]!.subscribedTopicIds].filter((t) => spec.topics.has(t)).sort();
+  const topicIds = [...members[0].subscribedTopicIds].filter((t) => spec.topics.has(t)).sort();
   const partitions = allPartitions(topicIds, spec.topics);
   const n = members.length;
   const minQuota = Math.floor(partitions.length / n);
@@ -128,9 +129,9 @@ function assignHomogeneous(spec: AssignmentSpec): Map<string, MutableAssignment>
 
   // The members keeping the most partitions keep an extra one, if there are extras to give.
   const quota = new Map<string, number>();
-  const byKept = [...members].sort((a, b) => kept.get(b.memberId)!.length - kept.get(a.memberId)!.length);
+  const byKept = [...members].sort((a, b) => mustGet(kept, b.memberId).length - mustGet(kept, a.memberId).length);
   for (const m of byKept) {
-    if (kept.get(m.memberId)!.length > minQuota && extras > 0) {
+    if (mustGet(kept, m.memberId).length > minQuota && extras > 0) {
       quota.set(m.memberId, minQuota + 1);
       extras--;
     } else {
@@ -139,8 +140,8 @@ function assignHomogeneous(spec: AssignmentSpec): Map<string, MutableAssignment>
   }
   const result = new Map<string, MutableAssignment>();
   for (const m of members) {
-    const list = kept.get(m.memberId)!;
-    const q = quota.get(m.memberId)!;
+    const list = mustGet(kept, m.memberId);
+    const q = mustGet(quota, m.memberId);
     // Over quota: the highest partitions go back to the pool.
     for (const [t, p] of list.splice(q)) claimed.delete(key(t, p));
     const a: MutableAssignment = new Map();
@@ -150,29 +151,29 @@ function assignHomogeneous(spec: AssignmentSpec): Map<string, MutableAssignment>
   const free = partitions.filter(([t, p]) => !claimed.has(key(t, p)));
   const count = (id: string): number => {
     let c = 0;
-    for (const s of result.get(id)!.values()) c += s.size;
+    for (const s of mustGet(result, id).values()) c += s.size;
     return c;
   };
   // Deal the free partitions round robin to the members below their quota, then the extras.
   let i = 0;
-  const below = members.filter((m) => count(m.memberId) < quota.get(m.memberId)!).map((m) => m.memberId);
+  const below = members.filter((m) => count(m.memberId) < mustGet(quota, m.memberId)).map((m) => m.memberId);
   const counts = new Map(members.map((m) => [m.memberId, count(m.memberId)]));
   while (i < free.length && below.length > 0) {
     for (let j = 0; j < below.length && i < free.length; ) {
-      const id = below[j]!;
-      const [t, p] = free[i++]!;
-      add(result.get(id)!, t, p);
-      const c = counts.get(id)! + 1;
+      const id = below[j];
+      const [t, p] = free[i++];
+      add(mustGet(result, id), t, p);
+      const c = mustGet(counts, id) + 1;
       counts.set(id, c);
-      if (c >= quota.get(id)!) below.splice(j, 1);
+      if (c >= mustGet(quota, id)) below.splice(j, 1);
       else j++;
     }
   }
   for (const m of members) {
     if (i >= free.length) break;
     if (extras > 0 && quota.get(m.memberId) === minQuota) {
-      const [t, p] = free[i++]!;
-      add(result.get(m.memberId)!, t, p);
+      const [t, p] = free[i++];
+      add(mustGet(result, m.memberId), t, p);
       extras--;
     }
   }
@@ -187,12 +188,12 @@ function assignHeterogeneous(spec: AssignmentSpec): Map<string, MutableAssignmen
   const owner = new Map<string, string>();
   for (const m of members) {
     const a: MutableAssignment = new Map();
-    for (const [t, p] of kept.get(m.memberId)!) {
+    for (const [t, p] of mustGet(kept, m.memberId)) {
       add(a, t, p);
       owner.set(key(t, p), m.memberId);
     }
     result.set(m.memberId, a);
-    counts.set(m.memberId, kept.get(m.memberId)!.length);
+    counts.set(m.memberId, mustGet(kept, m.memberId).length);
   }
   const subscribers = new Map<string, string[]>();
   for (const m of members) {
@@ -204,21 +205,21 @@ function assignHeterogeneous(spec: AssignmentSpec): Map<string, MutableAssignmen
     }
   }
   // Topics with the fewest subscribers first: their partitions have the fewest places to go.
-  const topicOrder = [...subscribers.keys()].sort((a, b) => subscribers.get(a)!.length - subscribers.get(b)!.length || (a < b ? -1 : a > b ? 1 : 0));
+  const topicOrder = [...subscribers.keys()].sort((a, b) => mustGet(subscribers, a).length - mustGet(subscribers, b).length || (a < b ? -1 : a > b ? 1 : 0));
   const fewest = (candidates: readonly string[]): string => {
-    let best = candidates[0]!;
-    for (const c of candidates) if (counts.get(c)! < counts.get(best)!) best = c;
+    let best = candidates[0];
+    for (const c of candidates) if (mustGet(counts, c) < mustGet(counts, best)) best = c;
     return best;
   };
   for (const t of topicOrder) {
-    const n = spec.topics.get(t)!;
-    const subs = subscribers.get(t)!;
+    const n = mustGet(spec.topics, t);
+    const subs = mustGet(subscribers, t);
     for (let p = 0; p < n; p++) {
       const k = key(t, p);
       if (claimed.has(k)) continue;
       const m = fewest(subs);
-      add(result.get(m)!, t, p);
-      counts.set(m, counts.get(m)! + 1);
+      add(mustGet(result, m), t, p);
+      counts.set(m, mustGet(counts, m) + 1);
       owner.set(k, m);
     }
   }
@@ -227,18 +228,18 @@ function assignHeterogeneous(spec: AssignmentSpec): Map<string, MutableAssignmen
   for (let round = 0; round < maxRounds; round++) {
     let moved = false;
     for (const t of topicOrder) {
-      const subs = subscribers.get(t)!;
+      const subs = mustGet(subscribers, t);
       if (subs.length < 2) continue;
-      const n = spec.topics.get(t)!;
+      const n = mustGet(spec.topics, t);
       for (let p = n - 1; p >= 0; p--) {
         const k = key(t, p);
-        const from = owner.get(k)!;
+        const from = mustGet(owner, k);
         const to = fewest(subs);
-        if (counts.get(to)! + 1 < counts.get(from)!) {
-          remove(result.get(from)!, t, p);
-          add(result.get(to)!, t, p);
-          counts.set(from, counts.get(from)! - 1);
-          counts.set(to, counts.get(to)! + 1);
+        if (mustGet(counts, to) + 1 < mustGet(counts, from)) {
+          remove(mustGet(result, from), t, p);
+          add(mustGet(result, to), t, p);
+          counts.set(from, mustGet(counts, from) - 1);
+          counts.set(to, mustGet(counts, to) + 1);
           owner.set(k, to);
           moved = true;
         }
@@ -268,24 +269,24 @@ export const rangeAssignor: PartitionAssignor = {
       }
     }
     for (const [topicId, subscribed] of membersPerTopic) {
-      const numPartitions = spec.topics.get(topicId)!;
+      const numPartitions = mustGet(spec.topics, topicId);
       const minQuota = Math.floor(numPartitions / subscribed.length);
       let withExtra = numPartitions % subscribed.length;
       const sticky = new Set<number>();
       const unfilled: { memberId: string; remaining: number }[] = [];
       for (const m of subscribed) {
         const current = [...(m.currentAssignment.get(topicId) ?? [])].filter((p) => p < numPartitions).sort((a, b) => a - b);
-        const target = result.get(m.memberId)!;
+        const target = mustGet(result, m.memberId);
         const retained = Math.min(current.length, minQuota);
         for (let i = 0; i < retained; i++) {
-          sticky.add(current[i]!);
-          add(target, topicId, current[i]!);
+          sticky.add(current[i]);
+          add(target, topicId, current[i]);
         }
         const remaining = minQuota - current.length;
         if (remaining < 0 && withExtra > 0) {
           withExtra--;
-          sticky.add(current[minQuota]!);
-          add(target, topicId, current[minQuota]!);
+          sticky.add(current[minQuota]);
+          add(target, topicId, current[minQuota]);
         } else {
           unfilled.push({ memberId: m.memberId, remaining });
         }
@@ -299,7 +300,7 @@ export const rangeAssignor: PartitionAssignor = {
           remaining++;
           withExtra--;
         }
-        for (let i = 0; i < remaining && next < free.length; i++) add(result.get(u.memberId)!, topicId, free[next++]!);
+        for (let i = 0; i < remaining && next < free.length; i++) add(mustGet(result, u.memberId), topicId, free[next++]);
       }
     }
     return result;

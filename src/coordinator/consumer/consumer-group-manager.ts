@@ -55,6 +55,7 @@ import {
 } from './consumer-group.js';
 import { FencedMemberEpochError, reconcile } from './reconciliation.js';
 import { compileTopicRegex, matchingTopics } from './topic-regex.js';
+import { mustGet } from '../../util/must-get.js';
 
 /** The broker settings read by consumer groups (names as in BrokerConfig; read on every use). */
 export interface ConsumerGroupConfig {
@@ -492,7 +493,7 @@ export class ConsumerGroupManager {
     records: ConsumerGroupRecord[],
   ): Assignment {
     const assignorName = this.preferredAssignor(group, member, updated, replacedMemberId);
-    const assignor = ASSIGNORS.get(assignorName) ?? ASSIGNORS.get('uniform')!;
+    const assignor = ASSIGNORS.get(assignorName) ?? mustGet(ASSIGNORS, 'uniform');
     const specMembers: AssignmentMemberSpec[] = [];
     const topics = new Map<string, number>();
     const oldTargets = new Map<string, Assignment | undefined>();
@@ -548,7 +549,7 @@ export class ConsumerGroupManager {
         bestCount = n;
       }
     }
-    return best ?? this.config().consumerGroupAssignors[0] ?? 'uniform';
+    return best ?? this.config().consumerGroupAssignors.at(0) ?? 'uniform';
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -582,19 +583,19 @@ export class ConsumerGroupManager {
         this.logger.info({ group: p.groupId, memberId: p.memberId, instanceId: p.instanceId }, 'static member temporarily left the consumer group');
         const leaving: ConsumerGroupMember = { ...m, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, partitionsPendingRevocation: EMPTY_ASSIGNMENT };
         batch.consumerGroup({ type: 'cg-current', group: p.groupId, memberId: m.memberId, value: currentAssignmentValue(leaving) });
-        return { result: ok(m.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH), afterWrite: () => this.cancelRebalanceTimeout(p.groupId, m.memberId) };
+        return { result: ok(m.memberId, LEAVE_GROUP_STATIC_MEMBER_EPOCH), afterWrite: () => { this.cancelRebalanceTimeout(p.groupId, m.memberId); } };
       }
       this.logger.info({ group: p.groupId, memberId: p.memberId, instanceId: p.instanceId }, 'static member left the consumer group');
     }
     this.fenceRecords(group, [member], batch);
-    return { result: ok(p.memberId, p.memberEpoch), afterWrite: () => this.cancelTimers(p.groupId, member.memberId) };
+    return { result: ok(p.memberId, p.memberEpoch), afterWrite: () => { this.cancelTimers(p.groupId, member.memberId); } };
   }
 
   /** Removes members and bumps the group epoch (Kafka's consumerGroupFenceMembers). */
   private fenceRecords(group: ConsumerGroup, members: readonly ConsumerGroupMember[], batch: RecordBatchBuilder): void {
     for (const m of members) for (const r of memberTombstones(group.groupId, m.memberId)) batch.consumerGroup(r);
     let hash = group.metadataHash;
-    if (members.length === 1) hash = this.metadataHash(group, members[0]!, null);
+    if (members.length === 1) hash = this.metadataHash(group, members[0], null);
     batch.consumerGroup({ type: 'cg-epoch', group: group.groupId, value: { epoch: group.groupEpoch + 1, metadataHash: hash } });
   }
 
@@ -690,7 +691,7 @@ export class ConsumerGroupManager {
       partitions?.set(t.topicId, t.partitions);
     };
     for (const name of m.subscribedTopicNames) addName(name);
-    if (hasRegex(m)) for (const name of this.regexTopics(m.subscribedTopicRegex!)) addName(name);
+    if (hasRegex(m)) for (const name of this.regexTopics(m.subscribedTopicRegex)) addName(name);
     return out;
   }
 
@@ -706,7 +707,7 @@ export class ConsumerGroupManager {
     const regexes = new Map(group.subscribedRegexes);
     const change = (m: ConsumerGroupMember, d: number) => {
       for (const t of m.subscribedTopicNames) names.set(t, (names.get(t) ?? 0) + d);
-      if (hasRegex(m)) regexes.set(m.subscribedTopicRegex!, (regexes.get(m.subscribedTopicRegex!) ?? 0) + d);
+      if (hasRegex(m)) regexes.set(m.subscribedTopicRegex, (regexes.get(m.subscribedTopicRegex) ?? 0) + d);
     };
     if (removed) change(removed, -1);
     if (added) change(added, 1);
@@ -750,7 +751,7 @@ export class ConsumerGroupManager {
    * A member epoch below 0 commits only to a group without members (admin tools, manual assignment).
    */
   validateOffsetCommit(groupId: string, memberId: string, memberEpoch: number, apiVersion: number): number | null {
-    const group = this.groups.get(groupId)!;
+    const group = mustGet(this.groups, groupId);
     if (memberEpoch < 0 && group.size === 0) return null;
     const member = group.members.get(memberId);
     if (!member) return ErrorCode.UnknownMemberId;
@@ -762,7 +763,7 @@ export class ConsumerGroupManager {
 
   /** Kafka's ConsumerGroup.validateOffsetFetch: null member id and epoch below 0 (admin) always pass. */
   validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number | null {
-    const group = this.groups.get(groupId)!;
+    const group = mustGet(this.groups, groupId);
     if (memberId === null && memberEpoch < 0) return null;
     const member = memberId === null ? undefined : group.members.get(memberId);
     if (!member) return ErrorCode.UnknownMemberId;
@@ -772,7 +773,7 @@ export class ConsumerGroupManager {
 
   /** Adds the group's tombstones to the batch if it is empty; NON_EMPTY_GROUP otherwise. */
   deleteGroup(groupId: string, batch: RecordBatchBuilder): number {
-    const group = this.groups.get(groupId)!;
+    const group = mustGet(this.groups, groupId);
     if (group.size > 0) return ErrorCode.NonEmptyGroup;
     for (const r of group.tombstoneRecords()) batch.consumerGroup(r);
     return ErrorCode.None;

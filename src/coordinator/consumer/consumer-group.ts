@@ -74,7 +74,7 @@ export function newMember(memberId: string): ConsumerGroupMember {
   };
 }
 
-export function hasRegex(m: ConsumerGroupMember): boolean {
+export function hasRegex(m: ConsumerGroupMember): m is ConsumerGroupMember & { readonly subscribedTopicRegex: string } {
   return m.subscribedTopicRegex !== null && m.subscribedTopicRegex !== '';
 }
 
@@ -271,14 +271,14 @@ export class ConsumerGroup {
 
   private track(m: ConsumerGroupMember): void {
     for (const t of m.subscribedTopicNames) this.subscribedTopicNames.set(t, (this.subscribedTopicNames.get(t) ?? 0) + 1);
-    if (hasRegex(m)) this.subscribedRegexes.set(m.subscribedTopicRegex!, (this.subscribedRegexes.get(m.subscribedTopicRegex!) ?? 0) + 1);
+    if (hasRegex(m)) this.subscribedRegexes.set(m.subscribedTopicRegex, (this.subscribedRegexes.get(m.subscribedTopicRegex) ?? 0) + 1);
     this.setPartitionEpochs(m.assignedPartitions, m.memberEpoch);
     this.setPartitionEpochs(m.partitionsPendingRevocation, m.memberEpoch);
   }
 
   private untrack(m: ConsumerGroupMember): void {
     for (const t of m.subscribedTopicNames) decrement(this.subscribedTopicNames, t);
-    if (hasRegex(m)) decrement(this.subscribedRegexes, m.subscribedTopicRegex!);
+    if (hasRegex(m)) decrement(this.subscribedRegexes, m.subscribedTopicRegex);
     this.clearPartitionEpochs(m.assignedPartitions);
     this.clearPartitionEpochs(m.partitionsPendingRevocation);
   }
@@ -286,7 +286,7 @@ export class ConsumerGroup {
   private setPartitionEpochs(a: Assignment, epoch: number): void {
     for (const [topicId, ps] of a) {
       let map = this.partitionEpochs.get(topicId);
-      if (!map) this.partitionEpochs.set(topicId, (map = new Map()));
+      if (!map) this.partitionEpochs.set(topicId, (map = new Map<number, number>()));
       for (const p of ps) map.set(p, epoch);
     }
   }

@@ -25,20 +25,20 @@ function translate(pattern: string): { source: string; flags: string } {
   let body = pattern;
   const lead = /^\(\?([a-zA-Z]+)\)/.exec(body);
   if (lead) {
-    for (const f of lead[1]!) {
+    for (const f of lead[1]) {
       if (f === 'i' || f === 's' || f === 'm') {
         if (!flags.includes(f)) flags += f;
       } else {
-        throw new Error(`invalid or unsupported Perl syntax: \`(?${lead[1]!}\``);
+        throw new Error(`invalid or unsupported Perl syntax: \`(?${lead[1]}\``);
       }
     }
     body = body.slice(lead[0].length);
   }
   let out = '';
   for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
+    const c = body[i];
     if (c === '\\' && i + 1 < body.length) {
-      const n = body[i + 1]!;
+      const n = body[i + 1];
       if (n === 'Q') {
         const end = body.indexOf('\\E', i + 2);
         const literal = end < 0 ? body.slice(i + 2) : body.slice(i + 2, end);

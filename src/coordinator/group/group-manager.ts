@@ -164,21 +164,21 @@ export class GroupManager {
   // JoinGroup
 
   joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
-    return new Promise((respond) => this.handleJoinGroup(p, respond));
+    return new Promise((respond) => { this.handleJoinGroup(p, respond); });
   }
 
   private handleJoinGroup(p: JoinGroupParams, respond: (r: JoinGroupResult) => void): void {
     const status = this.validateGroupStatus(p.groupId, false);
-    if (status !== null) return respond(joinError(p.memberId, status));
+    if (status !== null) { respond(joinError(p.memberId, status)); return; }
     const cfg = this.config();
     if (p.sessionTimeoutMs < cfg.groupMinSessionTimeoutMs || p.sessionTimeoutMs > cfg.groupMaxSessionTimeoutMs) {
-      return respond(joinError(p.memberId, ErrorCode.InvalidSessionTimeout));
+      respond(joinError(p.memberId, ErrorCode.InvalidSessionTimeout)); return;
     }
     const isUnknownMember = p.memberId === '';
     let group = this.groups.get(p.groupId);
     let isNewGroup = false;
     if (!group) {
-      if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UnknownMemberId));
+      if (!isUnknownMember) { respond(joinError(p.memberId, ErrorCode.UnknownMemberId)); return; }
       group = this.createGroup(p.groupId);
       isNewGroup = true;
     }
@@ -215,9 +215,9 @@ export class GroupManager {
   }
 
   private joinNewMember(group: ClassicGroup, p: JoinGroupParams, respond: (r: JoinGroupResult) => void): void {
-    if (group.is('Dead')) return respond(joinError('', ErrorCode.CoordinatorNotAvailable));
+    if (group.is('Dead')) { respond(joinError('', ErrorCode.CoordinatorNotAvailable)); return; }
     if (!group.supportsProtocols(p.protocolType, p.protocols.map((x) => x.name))) {
-      return respond(joinError('', ErrorCode.InconsistentGroupProtocol));
+      respond(joinError('', ErrorCode.InconsistentGroupProtocol)); return;
     }
     const newMemberId = `${p.groupInstanceId ?? p.clientId}-${randomUUID()}`;
     if (p.groupInstanceId !== null) {
@@ -230,7 +230,7 @@ export class GroupManager {
       }
     } else if (p.requireKnownMemberId) {
       // The member must rejoin with this id; until then it is pending, for one session timeout.
-      const timer = this.clock.setTimeout(() => this.expirePendingMember(group, newMemberId), p.sessionTimeoutMs, { unref: true });
+      const timer = this.clock.setTimeout(() => { this.expirePendingMember(group, newMemberId); }, p.sessionTimeoutMs, { unref: true });
       group.addPendingMember(newMemberId, timer);
       respond(joinError(newMemberId, ErrorCode.MemberIdRequired));
     } else {
@@ -240,34 +240,34 @@ export class GroupManager {
 
   private joinExistingMember(group: ClassicGroup, p: JoinGroupParams, respond: (r: JoinGroupResult) => void): void {
     const memberId = p.memberId;
-    if (group.is('Dead')) return respond(joinError(memberId, ErrorCode.CoordinatorNotAvailable));
+    if (group.is('Dead')) { respond(joinError(memberId, ErrorCode.CoordinatorNotAvailable)); return; }
     if (!group.supportsProtocols(p.protocolType, p.protocols.map((x) => x.name))) {
-      return respond(joinError(memberId, ErrorCode.InconsistentGroupProtocol));
+      respond(joinError(memberId, ErrorCode.InconsistentGroupProtocol)); return;
     }
     if (group.isPendingMember(memberId)) {
       // Pending ids are only handed to dynamic members; Kafka fails this with an IllegalStateException.
-      if (p.groupInstanceId !== null) return respond(joinError(memberId, ErrorCode.UnknownServerError));
+      if (p.groupInstanceId !== null) { respond(joinError(memberId, ErrorCode.UnknownServerError)); return; }
       this.clearPendingTimer(group, memberId);
-      return this.addMemberAndRebalance(group, memberId, p, respond);
+      this.addMemberAndRebalance(group, memberId, p, respond); return;
     }
     const invalid = this.validateMember(group, memberId, p.groupInstanceId);
-    if (invalid !== null) return respond(joinError(memberId, invalid));
+    if (invalid !== null) { respond(joinError(memberId, invalid)); return; }
     const member = group.get(memberId);
     switch (group.state) {
       case 'PreparingRebalance':
-        return this.updateMemberAndRebalance(group, member, p, respond);
+        { this.updateMemberAndRebalance(group, member, p, respond); return; }
       case 'CompletingRebalance':
         if (member.matches(p.protocols)) {
           // Same metadata (it probably missed the JoinGroup response): the current generation again.
-          return respond(this.joinResult(group, memberId, group.isLeader(memberId)));
+          respond(this.joinResult(group, memberId, group.isLeader(memberId))); return;
         }
-        return this.updateMemberAndRebalance(group, member, p, respond);
+        { this.updateMemberAndRebalance(group, member, p, respond); return; }
       case 'Stable':
         // The leader's JoinGroup forces a rebalance (topic metadata may have changed); so does new metadata.
-        if (group.isLeader(memberId) || !member.matches(p.protocols)) return this.updateMemberAndRebalance(group, member, p, respond);
-        return respond(this.joinResult(group, memberId, false));
+        if (group.isLeader(memberId) || !member.matches(p.protocols)) { this.updateMemberAndRebalance(group, member, p, respond); return; }
+        { respond(this.joinResult(group, memberId, false)); return; }
       default:
-        return respond(joinError(memberId, ErrorCode.UnknownMemberId));
+        { respond(joinError(memberId, ErrorCode.UnknownMemberId)); return; }
     }
   }
 
@@ -324,7 +324,8 @@ export class GroupManager {
     p: JoinGroupParams,
     respond: (r: JoinGroupResult) => void,
   ): void {
-    const instanceId = p.groupInstanceId!;
+    const instanceId = p.groupInstanceId;
+    if (instanceId === null) throw new Error('internal error: a static member rejoined without its group.instance.id');
     const currentLeader = group.leaderId;
     const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
     this.rescheduleHeartbeat(group, member);
@@ -336,7 +337,7 @@ export class GroupManager {
     switch (group.state) {
       case 'Stable': {
         if (group.protocolName !== group.selectProtocol()) {
-          return this.maybePrepareRebalanceOrCompleteJoin(group, `static member ${newMemberId} joined with a change of protocol`);
+          this.maybePrepareRebalanceOrCompleteJoin(group, `static member ${newMemberId} joined with a change of protocol`); return;
         }
         // No rebalance: persist the new member id and hand back the current generation.
         const generationId = group.generationId;
@@ -355,8 +356,8 @@ export class GroupManager {
             }
           },
           (err: unknown) => {
-            if (group.members.get(newMemberId) !== member || !member.isAwaitingJoin) return;
-            const answer = member.awaitingJoin!;
+            const answer = member.awaitingJoin;
+            if (group.members.get(newMemberId) !== member || answer === null) return;
             group.updateMember(member, oldProtocols, oldRebalanceTimeoutMs, oldSessionTimeoutMs, null);
             const old = group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
             this.rescheduleHeartbeat(group, old);
@@ -373,7 +374,7 @@ export class GroupManager {
       }
       case 'CompletingRebalance':
         // The leader may already hold the old member id: rebalance so the new id gets an assignment.
-        return this.prepareRebalance(group, `updating metadata for static member ${newMemberId}`);
+        { this.prepareRebalance(group, `updating metadata for static member ${newMemberId}`); return; }
       default:
         // PreparingRebalance: the member now waits for the join phase like the others.
         return;
@@ -406,11 +407,11 @@ export class GroupManager {
     if (initial) {
       const delayMs = this.config().groupInitialRebalanceDelayMs;
       const remainingMs = Math.max(rebalanceTimeoutMs - delayMs, 0);
-      this.scheduleJoinTimer(group, delayMs, () => this.tryCompleteInitialRebalance(group, delayMs, remainingMs));
+      this.scheduleJoinTimer(group, delayMs, () => { this.tryCompleteInitialRebalance(group, delayMs, remainingMs); });
     } else if (group.hasAllMembersJoined()) {
       this.completeGroupJoin(group);
     } else {
-      this.scheduleJoinTimer(group, group.rebalanceTimeoutMs, () => this.completeGroupJoin(group));
+      this.scheduleJoinTimer(group, group.rebalanceTimeoutMs, () => { this.completeGroupJoin(group); });
     }
   }
 
@@ -420,7 +421,7 @@ export class GroupManager {
       group.newMemberAdded = false;
       const nextDelayMs = Math.min(this.config().groupInitialRebalanceDelayMs, remainingMs);
       const nextRemainingMs = Math.max(remainingMs - delayMs, 0);
-      this.scheduleJoinTimer(group, nextDelayMs, () => this.tryCompleteInitialRebalance(group, nextDelayMs, nextRemainingMs));
+      this.scheduleJoinTimer(group, nextDelayMs, () => { this.tryCompleteInitialRebalance(group, nextDelayMs, nextRemainingMs); });
     } else {
       this.completeGroupJoin(group);
     }
@@ -442,7 +443,7 @@ export class GroupManager {
     if (!group.maybeElectNewJoinedLeader() && group.size > 0) {
       // Only static members that have not rejoined are left: wait for them (their sessions expire otherwise).
       this.logger.warn({ group: group.groupId }, 'group could not complete its rebalance because no members rejoined');
-      this.scheduleJoinTimer(group, group.rebalanceTimeoutMs, () => this.completeGroupJoin(group));
+      this.scheduleJoinTimer(group, group.rebalanceTimeoutMs, () => { this.completeGroupJoin(group); });
       return;
     }
     group.initNextGeneration(this.clock.now());
@@ -502,24 +503,24 @@ export class GroupManager {
   // SyncGroup
 
   syncGroup(p: SyncGroupParams): Promise<SyncGroupResult> {
-    return new Promise((respond) => this.handleSyncGroup(p, respond));
+    return new Promise((respond) => { this.handleSyncGroup(p, respond); });
   }
 
   private handleSyncGroup(p: SyncGroupParams, respond: (r: SyncGroupResult) => void): void {
     const status = this.validateGroupStatus(p.groupId, false);
     // While loading, the rebalance state is lost: REBALANCE_IN_PROGRESS makes the member rejoin
     // (older clients do not expect COORDINATOR_LOAD_IN_PROGRESS here).
-    if (status === ErrorCode.CoordinatorLoadInProgress) return respond(syncError(ErrorCode.RebalanceInProgress));
-    if (status !== null) return respond(syncError(status));
+    if (status === ErrorCode.CoordinatorLoadInProgress) { respond(syncError(ErrorCode.RebalanceInProgress)); return; }
+    if (status !== null) { respond(syncError(status)); return; }
     const group = this.groups.get(p.groupId);
-    if (!group) return respond(syncError(ErrorCode.UnknownMemberId));
+    if (!group) { respond(syncError(ErrorCode.UnknownMemberId)); return; }
     const invalid = this.validateSyncGroup(group, p);
-    if (invalid !== null) return respond(syncError(invalid));
+    if (invalid !== null) { respond(syncError(invalid)); return; }
     switch (group.state) {
       case 'Empty':
-        return respond(syncError(ErrorCode.UnknownMemberId));
+        { respond(syncError(ErrorCode.UnknownMemberId)); return; }
       case 'PreparingRebalance':
-        return respond(syncError(ErrorCode.RebalanceInProgress));
+        { respond(syncError(ErrorCode.RebalanceInProgress)); return; }
       case 'CompletingRebalance': {
         const member = group.get(p.memberId);
         const old = member.awaitingSync;
@@ -537,7 +538,7 @@ export class GroupManager {
         return;
       }
       case 'Dead':
-        return respond(syncError(ErrorCode.CoordinatorNotAvailable));
+        { respond(syncError(ErrorCode.CoordinatorNotAvailable)); return; }
     }
   }
 
@@ -819,20 +820,21 @@ export class GroupManager {
     if (!group || group.is('Dead')) {
       return { ...base, errorCode: ErrorCode.None, errorMessage: `Group ${groupId} not found.`, exists: false, state: 'Dead' };
     }
-    const stable = group.is('Stable') && group.protocolName !== null;
+    const protocolName = group.is('Stable') ? group.protocolName : null;
+    const stable = protocolName !== null;
     return {
       ...base,
       errorCode: ErrorCode.None,
       exists: true,
       state: group.state,
       protocolType: group.protocolType ?? '',
-      protocol: stable ? group.protocolName! : '',
+      protocol: stable ? protocolName : '',
       members: [...group.members.values()].map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
         clientHost: m.clientHost,
-        metadata: stable ? m.metadata(group.protocolName!) : EMPTY,
+        metadata: stable ? m.metadata(protocolName) : EMPTY,
         assignment: stable ? m.assignment : EMPTY,
       })),
     };

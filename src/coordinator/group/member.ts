@@ -105,8 +105,8 @@ export class MemberMetadata {
   matches(protocols: readonly MemberProtocol[]): boolean {
     if (protocols.length !== this.supportedProtocols.length) return false;
     for (let i = 0; i < protocols.length; i++) {
-      const a = protocols[i]!;
-      const b = this.supportedProtocols[i]!;
+      const a = protocols[i];
+      const b = this.supportedProtocols[i];
       if (a.name !== b.name || !a.metadata.equals(b.metadata)) return false;
     }
     return true;

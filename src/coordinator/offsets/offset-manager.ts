@@ -98,7 +98,7 @@ export class OffsetManager {
     // The partitions being written: the request's own array unless some are refused.
     let committed: CommitPartition[] | null = null;
     for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
+      const part = parts[i];
       if (part.metadata !== null && part.metadata.length > maxMetadata) {
         errors[i] = ErrorCode.OffsetMetadataTooLarge;
         committed ??= parts.slice(0, i);

@@ -31,9 +31,9 @@ export class OffsetStore {
   /** The partition map of a group's topic, created if needed (replay puts many offsets through one). */
   partitionsOf(group: string, topic: string): Map<number, OffsetAndMetadata> {
     let topics = this.byGroup.get(group);
-    if (!topics) this.byGroup.set(group, (topics = new Map()));
+    if (!topics) this.byGroup.set(group, (topics = new Map<string, Map<number, OffsetAndMetadata>>()));
     let partitions = topics.get(topic);
-    if (!partitions) topics.set(topic, (partitions = new Map()));
+    if (!partitions) topics.set(topic, (partitions = new Map<number, OffsetAndMetadata>()));
     return partitions;
   }
 

@@ -115,12 +115,12 @@ export function encodeRecords(
   baseTimestamp: bigint,
   now: bigint,
 ): { bytes: Buffer; maxTimestamp: bigint; lastOffsetDelta: number } {
-  const prepared: PreparedRecord[] = new Array(records.length);
+  const prepared = new Array<PreparedRecord>(records.length);
   let total = 0;
   let maxTimestamp = NO_TIMESTAMP;
   let lastOffsetDelta = -1;
   for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
+    const r = records[i];
     const ts = r.timestamp === undefined ? now : BigInt(r.timestamp);
     if (ts > maxTimestamp) maxTimestamp = ts;
     const offsetDelta = r.offsetDelta ?? i;
@@ -131,12 +131,12 @@ export function encodeRecords(
     const key = toBytes(r.key);
     const value = toBytes(r.value);
     const headers = r.headers ?? [];
-    const headerKeys: Buffer[] = new Array(headers.length);
-    const headerValues: (Buffer | null)[] = new Array(headers.length);
+    const headerKeys = new Array<Buffer>(headers.length);
+    const headerValues = new Array<Buffer | null>(headers.length);
     let headersSize = sizeOfVarint(headers.length);
     for (let h = 0; h < headers.length; h++) {
-      const hk = Buffer.from(headers[h]!.key, 'utf8');
-      const hv = toBytes(headers[h]!.value);
+      const hk = Buffer.from(headers[h].key, 'utf8');
+      const hv = toBytes(headers[h].value);
       headerKeys[h] = hk;
       headerValues[h] = hv;
       headersSize += sizeOfVarint(hk.length) + hk.length + sizeOfBytes(hv);
@@ -159,8 +159,8 @@ export function encodeRecords(
     pos = writeBytes(bytes, pos, p.value);
     pos = writeVarint(bytes, pos, p.headerKeys.length);
     for (let h = 0; h < p.headerKeys.length; h++) {
-      pos = writeBytes(bytes, pos, p.headerKeys[h]!);
-      pos = writeBytes(bytes, pos, p.headerValues[h]!);
+      pos = writeBytes(bytes, pos, p.headerKeys[h]);
+      pos = writeBytes(bytes, pos, p.headerValues[h]);
     }
   }
   return { bytes, maxTimestamp, lastOffsetDelta };
@@ -169,7 +169,7 @@ export function encodeRecords(
 /** Builds one v2 record batch holding `records`. */
 export function buildRecordBatch(records: readonly RecordInput[], options: RecordBatchOptions = {}): Buffer {
   const codec = options.compression ?? CompressionCodec.None;
-  if (!isCompressionCodec(codec)) throw new RangeError(`unknown compression codec ${codec}`);
+  if (!isCompressionCodec(codec)) throw new RangeError(`unknown compression codec ${String(codec)}`);
   const now = BigInt(options.now ?? Date.now());
   const timestampType = options.timestampType ?? TimestampType.CreateTime;
   const deleteHorizon = options.deleteHorizonMs === undefined ? null : BigInt(options.deleteHorizonMs);
@@ -177,7 +177,7 @@ export function buildRecordBatch(records: readonly RecordInput[], options: Recor
   let baseTimestamp: bigint;
   if (deleteHorizon !== null) baseTimestamp = deleteHorizon;
   else if (records.length === 0) baseTimestamp = NO_TIMESTAMP;
-  else baseTimestamp = records[0]!.timestamp === undefined ? now : BigInt(records[0]!.timestamp);
+  else baseTimestamp = records[0].timestamp === undefined ? now : BigInt(records[0].timestamp);
 
   const encoded = encodeRecords(records, baseTimestamp, now);
   let maxTimestamp = encoded.maxTimestamp;

@@ -70,12 +70,12 @@ export interface LegacyMessage {
 }
 
 export interface ReadLegacyOptions {
-  start?: number;
-  end?: number;
+  start?: number | undefined;
+  end?: number | undefined;
   /** Bound on all decompressed inner message sets together (default DEFAULT_MAX_RECORDS_BYTES). */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** Check every message's CRC32 (default true); a mismatch throws ProtocolDecodeError. */
-  verifyCrc?: boolean;
+  verifyCrc?: boolean | undefined;
   /** Stop at an incomplete trailing message instead of throwing (Fetch responses may end in one). */
   allowPartialTail?: boolean;
 }
@@ -168,7 +168,7 @@ export function* readLegacyMessages(buffer: Buffer, options: ReadLegacyOptions =
     });
     if (innerMessages.length === 0) continue;
     // Magic 1: inner offsets are relative; the wrapper holds the last message's absolute offset.
-    const base = msg.magic === 1 ? msg.offset - innerMessages[innerMessages.length - 1]!.offset : 0n;
+    const base = msg.magic === 1 ? msg.offset - innerMessages[innerMessages.length - 1].offset : 0n;
     for (const im of innerMessages) {
       yield {
         offset: base + im.offset,
@@ -257,7 +257,8 @@ function writeMessages(magic: LegacyMagic, messages: readonly PreparedMessage[])
  */
 export function buildLegacyMessageSet(records: readonly LegacyRecordInput[], options: LegacyMessageSetOptions): Buffer {
   const { magic } = options;
-  if (magic !== 0 && magic !== 1) throw new RangeError(`legacy magic must be 0 or 1, not ${magic}`);
+  // The options may come from JavaScript, which the type does not bind.
+  if (![0, 1].includes(magic)) throw new RangeError(`legacy magic must be 0 or 1, not ${String(magic)}`);
   const codec = options.compression ?? CompressionCodec.None;
   if (codec !== CompressionCodec.None && codec !== CompressionCodec.Gzip && codec !== CompressionCodec.Snappy && codec !== CompressionCodec.Lz4) {
     throw new RangeError(`compression codec ${codec} is not available before magic 2`);
@@ -277,8 +278,8 @@ export function buildLegacyMessageSet(records: readonly LegacyRecordInput[], opt
   }));
   if (codec === CompressionCodec.None || messages.length === 0) return writeMessages(magic, messages);
 
-  const first = messages[0]!.offset;
-  const last = messages[messages.length - 1]!.offset;
+  const first = messages[0].offset;
+  const last = messages[messages.length - 1].offset;
   let maxTimestamp = NO_TIMESTAMP;
   for (const m of messages) if (m.timestamp > maxTimestamp) maxTimestamp = m.timestamp;
   // Magic 1: offsets relative to the first message; magic 0: absolute.

@@ -34,7 +34,6 @@
 import { ProtocolDecodeError } from '../decode-error.js';
 import { cursor, readVarint, readVarlong } from '../varint.js';
 import { decompress } from './compression/index.js';
-import type { CompressionCodec } from './compression/index.js';
 import { crc32c } from './crc32c.js';
 
 /** baseOffset + batchLength (the "log overhead" every entry, of every magic, starts with). */
@@ -292,7 +291,7 @@ export class RecordBatchView {
     const codec = this.compression;
     const from = this.start + RECORDS_OFFSET;
     if (codec === 0) return { buffer: this.buffer, start: from, end: this.end };
-    const plain = decompress(codec as CompressionCodec, this.buffer.subarray(from, this.end), maxBytes);
+    const plain = decompress(codec, this.buffer.subarray(from, this.end), maxBytes);
     return { buffer: plain, start: 0, end: plain.length };
   }
 
@@ -360,7 +359,7 @@ export function maxRecordTimestamp(buf: Buffer, start: number, end: number, coun
     let scale = 1;
     let small = false;
     for (let k = 0; k < SMALL_VARLONG_BYTES && p < recEnd; k++) {
-      const b = buf[p++]!;
+      const b = buf[p++];
       raw += (b & 0x7f) * scale;
       scale *= 128;
       if ((b & 0x80) === 0) {
@@ -380,7 +379,8 @@ export function maxRecordTimestamp(buf: Buffer, start: number, end: number, coun
   if (pos !== end) throw new ProtocolDecodeError(`record batch has ${end - pos} bytes after its ${count} records`);
   let max = maxDelta === -Infinity ? null : BigInt(maxDelta);
   if (bigMax !== null && (max === null || bigMax > max)) max = bigMax;
-  return baseTimestamp + max!;
+  // count > 0 records walked to `end`, and each set one of the two.
+  return max === null ? NO_TIMESTAMP : baseTimestamp + max;
 }
 
 /** Position after the record last read by readRecord. */
@@ -431,7 +431,7 @@ function readRecord(
   if (headerCount < 0) throw new ProtocolDecodeError(`negative header count ${headerCount}`);
   // Each header needs at least 2 bytes: reject impossible counts before allocating.
   if (headerCount > (recEnd - pos) >>> 1) throw new ProtocolDecodeError(`header count ${headerCount} exceeds the record`);
-  const headers: RecordHeader[] = new Array(headerCount);
+  const headers = new Array<RecordHeader>(headerCount);
   for (let i = 0; i < headerCount; i++) {
     const keyLen = readVarint(buf, pos, recEnd);
     pos = cursor.pos;
@@ -469,8 +469,8 @@ export interface BatchEntry {
 }
 
 export interface SplitBatchesOptions {
-  start?: number;
-  end?: number;
+  start?: number | undefined;
+  end?: number | undefined;
   /**
    * When true, an incomplete entry at the end (as a Fetch response may carry) ends the walk instead of
    * throwing. The returned entries then stop before it. Defaults to false (the produce path).
@@ -512,7 +512,7 @@ export function forEachBatch(
     }
     const magic = buffer.readInt8(pos + MAGIC_OFFSET);
     if (magic < 0 || magic > 2) throw new ProtocolDecodeError(`unknown magic ${magic}`);
-    if (length < MIN_LENGTH[magic]!) {
+    if (length < MIN_LENGTH[magic]) {
       throw new ProtocolDecodeError(`magic ${magic} entry length ${length} is below the minimum ${MIN_LENGTH[magic]}`);
     }
     if (length > remaining - LOG_OVERHEAD) {

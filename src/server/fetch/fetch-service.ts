@@ -248,7 +248,7 @@ export class FetchService {
         const key = `${r.resolvedTopic}\u0000${r.result.partition}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        unsubscribe.push(this.appends.subscribe(r.resolvedTopic, r.result.partition, (_t, _p, bytes) => onAppend(bytes)));
+        unsubscribe.push(this.appends.subscribe(r.resolvedTopic, r.result.partition, (_t, _p, bytes) => { onAppend(bytes); }));
       }
       const settle = (outcome: () => void): void => {
         if (done) return;
@@ -258,8 +258,8 @@ export class FetchService {
         for (const u of unsubscribe) u();
         outcome();
       };
-      const finish = (round: ReadRound): void => settle(() => resolve(round));
-      const fail = (err: unknown): void => settle(() => reject(err));
+      const finish = (round: ReadRound): void => { settle(() => { resolve(round); }); };
+      const fail = (err: unknown): void => { settle(() => { reject(err); }); };
       const reread = (): void => {
         reading = true;
         again = false;
@@ -287,7 +287,7 @@ export class FetchService {
         if (reading) again = true;
         else reread();
       };
-      const wake = (): void => finish(last);
+      const wake = (): void => { finish(last); };
       const timer: TimerHandle = this.clock.setTimeout(() => {
         if (done) return;
         expired = true;
@@ -362,7 +362,7 @@ export class FetchService {
         setOffsets(result, read.logStartOffset, read.logEndOffset);
         records = read.records;
         size = read.size;
-        if (!minOneMessage && records.length > 0 && records[0]!.length > limit) {
+        if (!minOneMessage && records.length > 0 && records[0].length > limit) {
           // Only the first partition with data may exceed the limits.
           records = [];
           size = 0;
@@ -423,16 +423,16 @@ function failedKeepingOffsets(result: PartitionFetchResult, errorCode: number, r
  * sliced into batches), a copy otherwise.
  */
 export function joinBuffers(parts: readonly Buffer[], size: number): Buffer {
-  if (parts.length === 1) return parts[0]!;
-  const first = parts[0]!;
+  if (parts.length === 1) return parts[0];
+  const first = parts[0];
   let contiguous = true;
   for (let i = 1; i < parts.length && contiguous; i++) {
-    const prev = parts[i - 1]!;
-    const cur = parts[i]!;
+    const prev = parts[i - 1];
+    const cur = parts[i];
     contiguous = cur.buffer === first.buffer && cur.byteOffset === prev.byteOffset + prev.length;
   }
   if (contiguous) return Buffer.from(first.buffer, first.byteOffset, size);
-  return Buffer.concat(parts as Buffer[], size);
+  return Buffer.concat(parts, size);
 }
 
 function hasZstdBatch(bytes: Buffer): boolean {
@@ -468,14 +468,14 @@ function trimLegacy(converted: Buffer, fetchOffset: bigint, limit: number, minOn
         stop = true;
         return;
       }
-      const last = keep[keep.length - 1];
+      const last = keep.at(-1);
       if (last && last[1] === start) last[1] = end;
       else keep.push([start, end]);
       total += size;
     },
     { allowPartialTail: true },
   );
-  if (keep.length === 1 && keep[0]![0] === 0 && keep[0]![1] === converted.length) return converted;
+  if (keep.length === 1 && keep[0][0] === 0 && keep[0][1] === converted.length) return converted;
   return Buffer.concat(
     keep.map(([s, e]) => converted.subarray(s, e)),
     total,

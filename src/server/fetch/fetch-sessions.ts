@@ -304,7 +304,7 @@ export class FetchSessionCache {
           return { errorCode: ErrorCode.InvalidFetchSessionEpoch, sessionId: session.id, include: [] };
         }
         const include = cached.map((c, i) => {
-          const respond = mustRespond(c, outcomes[i]!);
+          const respond = mustRespond(c, outcomes[i]);
           if (respond) {
             // Partitions that answered go to the back of the line.
             const key = partitionKey(session.usesTopicIds, c.topic, c.topicId, c.partition);

@@ -37,11 +37,11 @@ export const createPartitions = defineHandler({
     let newPartitions = 0;
     for (const t of request.topics) {
       const current = ctx.services.metadata.topic(t.name)?.partitions;
-      if (counts.get(t.name)! === 1 && current !== undefined && t.count > current) newPartitions += t.count - current;
+      if (counts.get(t.name) === 1 && current !== undefined && t.count > current) newPartitions += t.count - current;
     }
     const tooMany = newPartitions > MAX_NEW_PARTITIONS_PER_REQUEST;
     for (const t of request.topics) {
-      if (counts.get(t.name)! > 1) continue;
+      if ((counts.get(t.name) ?? 0) > 1) continue;
       if (tooMany) {
         response.results.push({ ...defaultCreatePartitionsResponseCreatePartitionsTopicResult(), name: t.name, ...TOO_MANY_PARTITIONS });
         continue;

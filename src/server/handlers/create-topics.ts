@@ -48,7 +48,7 @@ export const createTopics = defineHandler({
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
 
     const results: CreateTopicsResponseCreatableTopicResult[] = [];
-    const creatable = request.topics.filter((t) => counts.get(t.name)! === 1 && t.name !== CLUSTER_METADATA_TOPIC);
+    const creatable = request.topics.filter((t) => counts.get(t.name) === 1 && t.name !== CLUSTER_METADATA_TOPIC);
     let newPartitions = 0;
     for (const t of creatable) {
       if (t.assignments.length > 0) newPartitions += t.assignments.length;

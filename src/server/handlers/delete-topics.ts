@@ -67,7 +67,7 @@ export const deleteTopics = defineHandler({
       } else if (e.name === null && e.topicId === ZERO_UUID) {
         response.responses.push(result(null, ZERO_UUID, ErrorCode.InvalidRequest, 'Neither topic name nor id were specified.'));
       } else if (e.name !== null) {
-        if (nameCounts.get(e.name)! > 1) {
+        if ((nameCounts.get(e.name) ?? 0) > 1) {
           if (!duplicatesReported.has(`name:${e.name}`)) response.responses.push(result(e.name, ZERO_UUID, ErrorCode.InvalidRequest, 'Duplicate topic name.'));
           duplicatesReported.add(`name:${e.name}`);
           continue;
@@ -82,7 +82,7 @@ export const deleteTopics = defineHandler({
           response.responses.push(result(e.name, topic.topicId, deleted.errorCode, deleted.errorMessage));
         }
       } else {
-        if (idCounts.get(e.topicId)! > 1) {
+        if ((idCounts.get(e.topicId) ?? 0) > 1) {
           if (!duplicatesReported.has(`id:${e.topicId}`)) response.responses.push(result(null, e.topicId, ErrorCode.InvalidRequest, 'Duplicate topic id.'));
           duplicatesReported.add(`id:${e.topicId}`);
           continue;

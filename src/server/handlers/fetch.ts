@@ -78,8 +78,7 @@ export const fetch = defineHandler({
     response.sessionId = result.sessionId;
     let current: FetchResponseFetchableTopicResponse | undefined;
     for (const r of result.partitions) {
-      const sameTopic = current !== undefined && (usesTopicIds ? current.topicId === r.topicId : current.topic === r.topic);
-      if (!sameTopic) {
+      if (current === undefined || !(usesTopicIds ? current.topicId === r.topicId : current.topic === r.topic)) {
         current = { topic: r.topic, topicId: r.topicId, partitions: [], _unknownTaggedFields: undefined };
         response.responses.push(current);
       }
@@ -99,7 +98,7 @@ export const fetch = defineHandler({
         records: r.records,
         _unknownTaggedFields: undefined,
       };
-      current!.partitions.push(partition);
+      current.partitions.push(partition);
     }
     return response;
   },

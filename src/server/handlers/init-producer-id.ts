@@ -30,7 +30,7 @@ export const initProducerIdHandler = defineHandler({
     const result = await initProducerId(ctx.services.producerIds, request, {
       transactionMaxTimeoutMs: ctx.services.brokerConfig.config.transactionMaxTimeoutMs,
       logger: ctx.services.logger,
-      warn: (kind, fields, message) => ctx.connection.warn(kind, fields, message),
+      warn: (kind, fields, message) => { ctx.connection.warn(kind, fields, message); },
     });
     const response = defaultInitProducerIdResponse();
     response.errorCode = result.errorCode;

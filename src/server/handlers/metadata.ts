@@ -97,7 +97,7 @@ export const metadata = defineHandler({
     if (allTopics) {
       for (const t of store.topics()) topics.push(describedTopic(t, services.nodeId));
     } else {
-      const ids = [...new Set(requested!.map((t) => t.topicId).filter((id) => id !== ZERO_UUID))];
+      const ids = [...new Set(requested.map((t) => t.topicId).filter((id) => id !== ZERO_UUID))];
       if (ids.length > 0) {
         for (const id of ids) {
           const t = store.topicById(id);
@@ -105,7 +105,8 @@ export const metadata = defineHandler({
         }
       } else {
         const autoCreate = services.brokerConfig.config.autoCreateTopicsEnable && request.allowAutoTopicCreation;
-        const names = [...new Set(requested!.map((t) => t.name!))];
+        // No topic ids, so every entry has a name (the checks above).
+        const names = [...new Set(requested.flatMap((t) => (t.name === null ? [] : [t.name])))];
         // Sequential: creations are appended to the metadata log one at a time in request order.
         for (const name of names) {
           const t = store.topic(name);

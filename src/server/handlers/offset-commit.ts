@@ -38,14 +38,14 @@ export const offsetCommit = defineHandler({
       const topic = v >= 10 ? metadata.topicById(t.topicId) : metadata.topic(t.name);
       const topicError = topic ? ErrorCode.None : v >= 10 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
       for (const p of t.partitions) {
-        if (topicError !== ErrorCode.None) {
+        if (!topic) {
           errors.push(topicError);
-        } else if (p.partitionIndex < 0 || p.partitionIndex >= topic!.partitions) {
+        } else if (p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
           errors.push(ErrorCode.UnknownTopicOrPartition);
         } else {
           errors.push(-1);
           toCommit.push({
-            topic: topic!.name,
+            topic: topic.name,
             partition: p.partitionIndex,
             offset: p.committedOffset,
             leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
@@ -65,14 +65,14 @@ export const offsetCommit = defineHandler({
         apiVersion: v,
         partitions: toCommit,
       });
-      for (let i = 0, r = 0; i < errors.length; i++) if (errors[i] === -1) errors[i] = results[r++]!;
+      for (let i = 0, r = 0; i < errors.length; i++) if (errors[i] === -1) errors[i] = results[r++];
     }
     const response = defaultOffsetCommitResponse();
     let i = 0;
     response.topics = request.topics.map((t) => ({
       name: t.name,
       topicId: t.topicId,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++]!, _unknownTaggedFields: undefined })),
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++], _unknownTaggedFields: undefined })),
       _unknownTaggedFields: undefined,
     }));
     return response;

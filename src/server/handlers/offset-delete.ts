@@ -38,10 +38,10 @@ export const offsetDelete = defineHandler({
       response.errorCode = result.errorCode;
       return response;
     }
-    slots.forEach(([ti, pi], i) => (errors[ti]![pi] = result.partitions[i]!));
+    slots.forEach(([ti, pi], i) => (errors[ti][pi] = result.partitions[i]));
     response.topics = request.topics.map((t, ti) => ({
       name: t.name,
-      partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti]![pi]! })),
+      partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti][pi] })),
     }));
     return response;
   },

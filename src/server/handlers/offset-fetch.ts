@@ -83,7 +83,7 @@ function fetchGroup(
   const wanted: { topic: string; partition: number }[] = [];
   resolved.forEach((r, i) => {
     if (r.name === null) return;
-    for (const p of topics[i]!.partitionIndexes) if (r.check(p) === ErrorCode.None) wanted.push({ topic: r.name, partition: p });
+    for (const p of topics[i].partitionIndexes) if (r.check(p) === ErrorCode.None) wanted.push({ topic: r.name, partition: p });
   });
   const result = groups.fetchOffsets(groupId, wanted, member);
   if (result.errorCode !== ErrorCode.None) return { errorCode: result.errorCode, topics: [] };
@@ -92,7 +92,7 @@ function fetchGroup(
   return {
     errorCode: ErrorCode.None,
     topics: topics.map((t, i) => {
-      const r = resolved[i]!;
+      const r = resolved[i];
       return {
         name: t.name,
         topicId: t.topicId,

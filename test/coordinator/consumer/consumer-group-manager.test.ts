@@ -53,7 +53,7 @@ function beat(memberId: string, memberEpoch: number, owned: TopicPartitionsValue
 
 const tp = (partitions: number[], topic = 't'): TopicPartitionsValue[] => [{ topicId: f.topics.id(topic), partitions }];
 const parts = (r: ConsumerGroupHeartbeatResult) => (r.assignment === null ? null : r.assignment.flatMap((x) => x.partitions).sort((a, b) => a - b));
-const describeGroup = (groupId = 'g') => c().consumerGroupDescribe([groupId])[0]!;
+const describeGroup = (groupId = 'g') => c().consumerGroupDescribe([groupId])[0];
 const memberOf = (memberId: string, groupId = 'g') => describeGroup(groupId).members.find((m) => m.memberId === memberId);
 
 /** Two members, stable at epoch 2, m1 with 0-2 and m2 with 3-5. */
@@ -135,8 +135,8 @@ describe('joining and assignment', () => {
     await hb({ memberId: 'a', serverAssignor: 'range' });
     await hb({ memberId: 'b', serverAssignor: 'range' });
     expect(describeGroup().assignorName).toBe('range');
-    expect(memberOf('a')!.targetAssignment[0]!.partitions).toEqual([0, 1, 2]);
-    expect(memberOf('b')!.targetAssignment[0]!.partitions).toEqual([3, 4, 5]);
+    expect(memberOf('a')!.targetAssignment[0].partitions).toEqual([0, 1, 2]);
+    expect(memberOf('b')!.targetAssignment[0].partitions).toEqual([3, 4, 5]);
   });
 
   it('a subscription change bumps the epoch and moves partitions of dropped topics to revocation', async () => {
@@ -368,7 +368,7 @@ describe('offsets with member epochs', () => {
     expect(await commit('nobody', 1)).toEqual([ErrorCode.UnknownMemberId]);
     expect(await commit('', -1)).toEqual([ErrorCode.UnknownMemberId]);
     expect(await commit('m1', 1, 8)).toEqual([ErrorCode.UnsupportedVersion]);
-    expect(c().fetchOffsets('g', [{ topic: 't', partition: 0 }], { memberId: 'm1', memberEpoch: 1 }).offsets[0]!.offset).toBe(5n);
+    expect(c().fetchOffsets('g', [{ topic: 't', partition: 0 }], { memberId: 'm1', memberEpoch: 1 }).offsets[0].offset).toBe(5n);
     expect(c().fetchOffsets('g', null, { memberId: 'm1', memberEpoch: 0 }).errorCode).toBe(ErrorCode.StaleMemberEpoch);
     expect(c().fetchOffsets('g', null, { memberId: 'x', memberEpoch: 1 }).errorCode).toBe(ErrorCode.UnknownMemberId);
     expect(c().fetchOffsets('g', null, { memberId: null, memberEpoch: -1 }).errorCode).toBe(0);

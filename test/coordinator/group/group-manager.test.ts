@@ -172,7 +172,7 @@ describe('member ids (JoinGroup v4+)', () => {
     const pending = await settle(join({ requireKnownMemberId: true, clientId: 'late' }));
     expect(pending.errorCode).toBe(ErrorCode.MemberIdRequired);
     // The leader rejoins: the rebalance waits for the pending member.
-    const rejoin = join({ memberId: leader!.memberId });
+    const rejoin = join({ memberId: leader.memberId });
     await flush();
     expect(rejoin.done).toBe(false);
     f.clock.advance(10_000); // the pending member's session timeout
@@ -237,57 +237,57 @@ describe('rebalances', () => {
     const [a] = await stableGroup(1);
     const jb = join({ clientId: 'b' });
     expect(state()).toBe('PreparingRebalance');
-    expect(heartbeat(a!.memberId, 1)).toBe(ErrorCode.RebalanceInProgress);
-    const ja = join({ memberId: a!.memberId });
+    expect(heartbeat(a.memberId, 1)).toBe(ErrorCode.RebalanceInProgress);
+    const ja = join({ memberId: a.memberId });
     const [ra, rb] = [await settle(ja), await settle(jb)];
-    expect(ra).toMatchObject({ generationId: 2, leaderId: a!.memberId });
+    expect(ra).toMatchObject({ generationId: 2, leaderId: a.memberId });
     expect(ra.members).toHaveLength(2);
     expect(rb.members).toHaveLength(0);
     expect(state()).toBe('CompletingRebalance');
-    expect(heartbeat(a!.memberId, 2)).toBe(ErrorCode.None);
-    expect(heartbeat(a!.memberId, 1)).toBe(ErrorCode.IllegalGeneration);
+    expect(heartbeat(a.memberId, 2)).toBe(ErrorCode.None);
+    expect(heartbeat(a.memberId, 1)).toBe(ErrorCode.IllegalGeneration);
   });
 
   it('the leader rejoining a stable group forces a rebalance; a follower with the same metadata does not', async () => {
     const [a, b] = await stableGroup(2);
-    const jb = join({ memberId: b!.memberId, clientId: 'c1' });
-    expect(await settle(jb)).toMatchObject({ errorCode: ErrorCode.None, generationId: 1, leaderId: a!.memberId, members: [] });
+    const jb = join({ memberId: b.memberId, clientId: 'c1' });
+    expect(await settle(jb)).toMatchObject({ errorCode: ErrorCode.None, generationId: 1, leaderId: a.memberId, members: [] });
     expect(state()).toBe('Stable');
-    join({ memberId: a!.memberId });
+    join({ memberId: a.memberId });
     expect(state()).toBe('PreparingRebalance');
   });
 
   it('a follower rejoining with new metadata forces a rebalance', async () => {
     const [, b] = await stableGroup(2);
-    join({ memberId: b!.memberId, protocols: [{ name: 'range', metadata: subscription(['t', 'u']) }] });
+    join({ memberId: b.memberId, protocols: [{ name: 'range', metadata: subscription(['t', 'u']) }] });
     expect(state()).toBe('PreparingRebalance');
   });
 
   it('members that do not rejoin within the rebalance timeout are removed', async () => {
     const [a, b] = await stableGroup(2, () => ({ rebalanceTimeoutMs: 20_000 }));
     const jc = join({ clientId: 'c', rebalanceTimeoutMs: 20_000 });
-    const ja = join({ memberId: a!.memberId, rebalanceTimeoutMs: 20_000 });
+    const ja = join({ memberId: a.memberId, rebalanceTimeoutMs: 20_000 });
     // b keeps heartbeating but never rejoins.
     for (let t = 0; t < 6; t++) {
       f.clock.advance(3000);
-      expect(heartbeat(b!.memberId, 1)).toBe(ErrorCode.RebalanceInProgress);
+      expect(heartbeat(b.memberId, 1)).toBe(ErrorCode.RebalanceInProgress);
     }
     await flush();
     expect(ja.done).toBe(false);
     f.clock.advance(2000); // 20 s after the rebalance began
     const ra = await settle(ja);
     expect(ra.generationId).toBe(2);
-    expect(ra.members.map((m) => m.memberId).sort()).toEqual([a!.memberId, (await settle(jc)).memberId].sort());
-    expect(heartbeat(b!.memberId, 1)).toBe(ErrorCode.UnknownMemberId);
+    expect(ra.members.map((m) => m.memberId).sort()).toEqual([a.memberId, (await settle(jc)).memberId].sort());
+    expect(heartbeat(b.memberId, 1)).toBe(ErrorCode.UnknownMemberId);
   });
 
   it('when the leader does not rejoin, a member that did becomes leader', async () => {
     const [a, b] = await stableGroup(2, () => ({ sessionTimeoutMs: 60_000 }));
     // New metadata from b starts a rebalance that a never joins.
-    const jb = join({ memberId: b!.memberId, sessionTimeoutMs: 60_000, protocols: [{ name: 'range', metadata: subscription(['t', 'u']) }] });
+    const jb = join({ memberId: b.memberId, sessionTimeoutMs: 60_000, protocols: [{ name: 'range', metadata: subscription(['t', 'u']) }] });
     f.clock.advance(30_000);
-    expect(await settle(jb)).toMatchObject({ generationId: 2, leaderId: b!.memberId });
-    expect(heartbeat(a!.memberId, 1)).toBe(ErrorCode.UnknownMemberId);
+    expect(await settle(jb)).toMatchObject({ generationId: 2, leaderId: b.memberId });
+    expect(heartbeat(a.memberId, 1)).toBe(ErrorCode.UnknownMemberId);
   });
 
   it('members that do not send SyncGroup within the rebalance timeout are removed, and the group rebalances', async () => {
@@ -329,8 +329,8 @@ describe('rebalances', () => {
   it('a member that sends a second JoinGroup gets the first one answered, not left hanging', async () => {
     const [a] = await stableGroup(2);
     join({ clientId: 'new' }); // the rebalance stays open: the second member has not rejoined
-    const first = join({ memberId: a!.memberId });
-    const second = join({ memberId: a!.memberId });
+    const first = join({ memberId: a.memberId });
+    const second = join({ memberId: a.memberId });
     expect((await settle(first)).errorCode).toBe(ErrorCode.RebalanceInProgress);
     expect(second.done).toBe(false);
     f.clock.advance(30_000);
@@ -343,15 +343,15 @@ describe('sessions', () => {
     const [a, b] = await stableGroup(2);
     for (let t = 0; t < 3; t++) {
       f.clock.advance(3000);
-      expect(heartbeat(a!.memberId, 1)).toBe(ErrorCode.None);
+      expect(heartbeat(a.memberId, 1)).toBe(ErrorCode.None);
     }
     f.clock.advance(999); // 9999 ms since b's last sign of life
     expect(state()).toBe('Stable');
     f.clock.advance(1);
     expect(state()).toBe('PreparingRebalance');
-    expect(heartbeat(b!.memberId, 1)).toBe(ErrorCode.UnknownMemberId);
-    const ra = await settle(join({ memberId: a!.memberId }));
-    expect(ra).toMatchObject({ generationId: 2, leaderId: a!.memberId });
+    expect(heartbeat(b.memberId, 1)).toBe(ErrorCode.UnknownMemberId);
+    const ra = await settle(join({ memberId: a.memberId }));
+    expect(ra).toMatchObject({ generationId: 2, leaderId: a.memberId });
     expect(ra.members).toHaveLength(1);
   });
 
@@ -366,7 +366,7 @@ describe('sessions', () => {
   it('members waiting in a rebalance are not expired by their session timeout', async () => {
     const [a] = await stableGroup(1, () => ({ sessionTimeoutMs: 6000, rebalanceTimeoutMs: 60_000 }));
     join({ clientId: 'b', sessionTimeoutMs: 6000, rebalanceTimeoutMs: 60_000, requireKnownMemberId: true });
-    const ja = join({ memberId: a!.memberId, sessionTimeoutMs: 6000, rebalanceTimeoutMs: 60_000 });
+    const ja = join({ memberId: a.memberId, sessionTimeoutMs: 6000, rebalanceTimeoutMs: 60_000 });
     f.clock.advance(5000);
     // The pending member's id lapsed (6 s) and a is parked: a stays.
     f.clock.advance(10_000);
@@ -379,18 +379,18 @@ describe('sessions', () => {
     // a keeps heartbeating without rejoining.
     for (let t = 0; t < NEW_MEMBER_JOIN_TIMEOUT_MS / 60_000; t++) {
       f.clock.advance(60_000);
-      heartbeat(a!.memberId, 1);
+      heartbeat(a.memberId, 1);
     }
     expect(await settle(jb)).toMatchObject({ errorCode: ErrorCode.UnknownMemberId, memberId: '' });
   });
 
   it('heartbeats: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, INVALID_GROUP_ID, and NONE blindly while loading', async () => {
     const [a] = await stableGroup(1);
-    expect(heartbeat(a!.memberId, 1)).toBe(ErrorCode.None);
-    expect(heartbeat(a!.memberId, 7)).toBe(ErrorCode.IllegalGeneration);
+    expect(heartbeat(a.memberId, 1)).toBe(ErrorCode.None);
+    expect(heartbeat(a.memberId, 7)).toBe(ErrorCode.IllegalGeneration);
     expect(heartbeat('x', 1)).toBe(ErrorCode.UnknownMemberId);
-    expect(heartbeat(a!.memberId, 1, null, 'nogroup')).toBe(ErrorCode.UnknownMemberId);
-    expect(heartbeat(a!.memberId, 1, null, '')).toBe(ErrorCode.InvalidGroupId);
+    expect(heartbeat(a.memberId, 1, null, 'nogroup')).toBe(ErrorCode.UnknownMemberId);
+    expect(heartbeat(a.memberId, 1, null, '')).toBe(ErrorCode.InvalidGroupId);
     c().groups.loading = true;
     expect(heartbeat('x', 1)).toBe(ErrorCode.None);
     c().groups.loading = false;
@@ -418,8 +418,8 @@ describe('errors', () => {
     expect(await settle(join({ clientId: 'c' }))).toMatchObject({ errorCode: ErrorCode.GroupMaxSizeReached, memberId: '' });
     expect(state()).toBe('Stable');
     // Existing members still rejoin.
-    const ja = join({ memberId: a!.memberId });
-    const jb = join({ memberId: b!.memberId });
+    const ja = join({ memberId: a.memberId });
+    const jb = join({ memberId: b.memberId });
     expect((await settle(ja)).generationId).toBe(2);
     expect((await settle(jb)).generationId).toBe(2);
   });
@@ -435,13 +435,13 @@ describe('errors', () => {
   it('SyncGroup: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL, REBALANCE_IN_PROGRESS', async () => {
     const [a] = await stableGroup(1);
     expect((await settle(sync('x', 1))).errorCode).toBe(ErrorCode.UnknownMemberId);
-    expect((await settle(sync(a!.memberId, 1, [], { groupId: 'nogroup' }))).errorCode).toBe(ErrorCode.UnknownMemberId);
-    expect((await settle(sync(a!.memberId, 2))).errorCode).toBe(ErrorCode.IllegalGeneration);
-    expect((await settle(sync(a!.memberId, 1, [], { protocolType: 'connect' }))).errorCode).toBe(ErrorCode.InconsistentGroupProtocol);
-    expect((await settle(sync(a!.memberId, 1, [], { protocolName: 'roundrobin' }))).errorCode).toBe(ErrorCode.InconsistentGroupProtocol);
-    expect(await settle(sync(a!.memberId, 1, [], { protocolType: 'consumer', protocolName: 'range' }))).toMatchObject({ errorCode: 0, protocolName: 'range' });
+    expect((await settle(sync(a.memberId, 1, [], { groupId: 'nogroup' }))).errorCode).toBe(ErrorCode.UnknownMemberId);
+    expect((await settle(sync(a.memberId, 2))).errorCode).toBe(ErrorCode.IllegalGeneration);
+    expect((await settle(sync(a.memberId, 1, [], { protocolType: 'connect' }))).errorCode).toBe(ErrorCode.InconsistentGroupProtocol);
+    expect((await settle(sync(a.memberId, 1, [], { protocolName: 'roundrobin' }))).errorCode).toBe(ErrorCode.InconsistentGroupProtocol);
+    expect(await settle(sync(a.memberId, 1, [], { protocolType: 'consumer', protocolName: 'range' }))).toMatchObject({ errorCode: 0, protocolName: 'range' });
     join({ clientId: 'b' });
-    expect((await settle(sync(a!.memberId, 1))).errorCode).toBe(ErrorCode.RebalanceInProgress);
+    expect((await settle(sync(a.memberId, 1))).errorCode).toBe(ErrorCode.RebalanceInProgress);
   });
 
   it('COORDINATOR_LOAD_IN_PROGRESS while loading (SyncGroup answers REBALANCE_IN_PROGRESS instead)', async () => {
@@ -467,26 +467,25 @@ describe('errors', () => {
 describe('LeaveGroup', () => {
   it('a leaving member triggers a rebalance; the last one leaves the group Empty, stored before the answer', async () => {
     const [a, b] = await stableGroup(2);
-    const left = await c().leaveGroup('g', [{ memberId: b!.memberId, groupInstanceId: null, reason: 'closing' }]);
-    expect(left).toEqual({ errorCode: 0, members: [{ memberId: b!.memberId, groupInstanceId: null, errorCode: 0 }] });
+    const left = await c().leaveGroup('g', [{ memberId: b.memberId, groupInstanceId: null, reason: 'closing' }]);
+    expect(left).toEqual({ errorCode: 0, members: [{ memberId: b.memberId, groupInstanceId: null, errorCode: 0 }] });
     expect(state()).toBe('PreparingRebalance');
-    const ja = join({ memberId: a!.memberId });
+    const ja = join({ memberId: a.memberId });
     expect((await settle(ja)).generationId).toBe(2);
-    await c().leaveGroup('g', [{ memberId: a!.memberId, groupInstanceId: null, reason: null }]);
+    await c().leaveGroup('g', [{ memberId: a.memberId, groupInstanceId: null, reason: null }]);
     expect(state()).toBe('Empty');
     expect(c().storedGroup('g')).toMatchObject({ generation: 3, members: [], protocol: null, leader: null });
   });
 
   it('batched: by member id or by group instance id, one result each', async () => {
-    const [a, b] = await stableGroup(3, (i) => ({ groupInstanceId: i === 1 ? 'static-1' : null }));
+    const [a] = await stableGroup(3, (i) => ({ groupInstanceId: i === 1 ? 'static-1' : null }));
     const result = await c().leaveGroup('g', [
-      { memberId: a!.memberId, groupInstanceId: null, reason: null },
+      { memberId: a.memberId, groupInstanceId: null, reason: null },
       { memberId: '', groupInstanceId: 'static-1', reason: null },
       { memberId: 'ghost', groupInstanceId: null, reason: null },
       { memberId: '', groupInstanceId: 'nobody', reason: null },
       { memberId: 'wrong', groupInstanceId: 'static-1', reason: null },
     ]);
-    void b;
     expect(result.members.map((m) => m.errorCode)).toEqual([0, 0, ErrorCode.UnknownMemberId, ErrorCode.UnknownMemberId, ErrorCode.UnknownMemberId]);
     expect(c().describeGroup('g').members).toHaveLength(1);
   });
@@ -494,7 +493,7 @@ describe('LeaveGroup', () => {
   it('a static member leaving with a stale member id is FENCED_INSTANCE_ID', async () => {
     await stableGroup(1, () => ({ groupInstanceId: 'i1' }));
     const result = await c().leaveGroup('g', [{ memberId: 'stale', groupInstanceId: 'i1', reason: null }]);
-    expect(result.members[0]!.errorCode).toBe(ErrorCode.FencedInstanceId);
+    expect(result.members[0].errorCode).toBe(ErrorCode.FencedInstanceId);
   });
 
   it('an unknown group answers UNKNOWN_MEMBER_ID per member; a pending member can leave', async () => {
@@ -504,7 +503,7 @@ describe('LeaveGroup', () => {
     });
     const pending = await settle(join({ requireKnownMemberId: true }));
     const result = await c().leaveGroup('g', [{ memberId: pending.memberId, groupInstanceId: null, reason: null }]);
-    expect(result.members[0]!.errorCode).toBe(ErrorCode.None);
+    expect(result.members[0].errorCode).toBe(ErrorCode.None);
     expect((await settle(join({ memberId: pending.memberId }))).errorCode).toBe(ErrorCode.UnknownMemberId);
   });
 });
@@ -516,16 +515,16 @@ describe('static membership (KIP-345)', () => {
     const rejoin = join({ groupInstanceId: 'instance-1', clientId: 'c1-restarted' });
     const r = await settle(rejoin);
     expect(r.errorCode).toBe(ErrorCode.None);
-    expect(r.memberId).not.toBe(b!.memberId);
+    expect(r.memberId).not.toBe(b.memberId);
     expect(r.memberId).toMatch(/^instance-1-/);
-    expect(r).toMatchObject({ generationId: 1, leaderId: a!.memberId, protocolName: 'range', members: [] });
+    expect(r).toMatchObject({ generationId: 1, leaderId: a.memberId, protocolName: 'range', members: [] });
     expect(state()).toBe('Stable');
     // It keeps its assignment.
-    expect((await settle(sync(r.memberId, 1, [], { groupInstanceId: 'instance-1' }))).assignment).toEqual(before.members[1]!.assignment);
+    expect((await settle(sync(r.memberId, 1, [], { groupInstanceId: 'instance-1' }))).assignment).toEqual(before.members[1].assignment);
     // The old incarnation is fenced everywhere.
-    expect(heartbeat(b!.memberId, 1, 'instance-1')).toBe(ErrorCode.FencedInstanceId);
-    expect((await settle(sync(b!.memberId, 1, [], { groupInstanceId: 'instance-1' }))).errorCode).toBe(ErrorCode.FencedInstanceId);
-    expect((await settle(join({ memberId: b!.memberId, groupInstanceId: 'instance-1' }))).errorCode).toBe(ErrorCode.FencedInstanceId);
+    expect(heartbeat(b.memberId, 1, 'instance-1')).toBe(ErrorCode.FencedInstanceId);
+    expect((await settle(sync(b.memberId, 1, [], { groupInstanceId: 'instance-1' }))).errorCode).toBe(ErrorCode.FencedInstanceId);
+    expect((await settle(join({ memberId: b.memberId, groupInstanceId: 'instance-1' }))).errorCode).toBe(ErrorCode.FencedInstanceId);
     // The change is stored.
     expect(c().storedGroup('g')!.members.map((m) => m.memberId)).toContain(r.memberId);
   });
@@ -533,7 +532,7 @@ describe('static membership (KIP-345)', () => {
   it('a restarted static leader is not told it leads before v9, and told to skip the assignment from v9', async () => {
     const [a] = await stableGroup(2, (i) => ({ groupInstanceId: `instance-${i}` }));
     const old = await settle(join({ groupInstanceId: 'instance-0' }));
-    expect(old.leaderId).toBe(a!.memberId);
+    expect(old.leaderId).toBe(a.memberId);
     expect(old.leaderId).not.toBe(old.memberId);
     expect(old.skipAssignment).toBe(false);
     const v9 = await settle(join({ groupInstanceId: 'instance-0', supportSkippingAssignment: true }));
@@ -552,25 +551,25 @@ describe('static membership (KIP-345)', () => {
   it('a static member parked in a rebalance is fenced when its instance rejoins with a new id', async () => {
     const [a] = await stableGroup(2, (i) => ({ groupInstanceId: `instance-${i}` }));
     join({ clientId: 'x' });
-    const parked = join({ memberId: a!.memberId, groupInstanceId: 'instance-0' });
+    const parked = join({ memberId: a.memberId, groupInstanceId: 'instance-0' });
     const replacement = join({ groupInstanceId: 'instance-0' });
-    expect(await settle(parked)).toMatchObject({ errorCode: ErrorCode.FencedInstanceId, memberId: a!.memberId });
+    expect(await settle(parked)).toMatchObject({ errorCode: ErrorCode.FencedInstanceId, memberId: a.memberId });
     expect(replacement.done).toBe(false);
   });
 
   it('static members that do not rejoin are kept through a rebalance', async () => {
     const [a, b] = await stableGroup(2, (i) => ({ groupInstanceId: i === 1 ? 'static-b' : null, sessionTimeoutMs: 60_000 }));
-    const ja = join({ memberId: a!.memberId, sessionTimeoutMs: 60_000 });
+    const ja = join({ memberId: a.memberId, sessionTimeoutMs: 60_000 });
     f.clock.advance(30_000);
     const ra = await settle(ja);
-    expect(ra.members.map((m) => m.memberId).sort()).toEqual([a!.memberId, b!.memberId].sort());
-    expect(ra.members.find((m) => m.memberId === b!.memberId)!.groupInstanceId).toBe('static-b');
+    expect(ra.members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort());
+    expect(ra.members.find((m) => m.memberId === b.memberId)!.groupInstanceId).toBe('static-b');
   });
 
   it('a known member id with an unknown instance id is UNKNOWN_MEMBER_ID', async () => {
     const [a] = await stableGroup(1);
-    expect((await settle(join({ memberId: a!.memberId, groupInstanceId: 'never-seen' }))).errorCode).toBe(ErrorCode.UnknownMemberId);
-    expect(heartbeat(a!.memberId, 1, 'never-seen')).toBe(ErrorCode.UnknownMemberId);
+    expect((await settle(join({ memberId: a.memberId, groupInstanceId: 'never-seen' }))).errorCode).toBe(ErrorCode.UnknownMemberId);
+    expect(heartbeat(a.memberId, 1, 'never-seen')).toBe(ErrorCode.UnknownMemberId);
   });
 });
 
@@ -594,8 +593,8 @@ describe('ListGroups and DescribeGroups', () => {
     expect(c().listGroups([], ['consumer']).groups).toHaveLength(0);
     const preparing = c().describeGroup('g');
     expect(preparing).toMatchObject({ state: 'PreparingRebalance', protocolType: 'consumer', protocol: '' });
-    expect(preparing.members[0]!.metadata.length).toBe(0);
-    expect(preparing.members[0]!.assignment.length).toBe(0);
+    expect(preparing.members[0].metadata.length).toBe(0);
+    expect(preparing.members[0].assignment.length).toBe(0);
     expect(c().describeGroup('missing')).toMatchObject({ errorCode: 0, exists: false, state: 'Dead', members: [] });
   });
 });

@@ -9,7 +9,7 @@ const member = (id: string, protocols: [string, Buffer][], instance: string | nu
 describe('ClassicGroup', () => {
   it('refuses transitions Kafka does not allow', () => {
     const g = new ClassicGroup('g', 0);
-    expect(() => g.transitionTo('Stable', 1)).toThrow(/should be in CompletingRebalance/);
+    expect(() => { g.transitionTo('Stable', 1); }).toThrow(/should be in CompletingRebalance/);
     g.transitionTo('PreparingRebalance', 5);
     expect(g).toMatchObject({ state: 'PreparingRebalance', previousState: 'Empty', currentStateTimestamp: 5 });
     g.transitionTo('Dead', 6);

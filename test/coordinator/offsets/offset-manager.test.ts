@@ -28,7 +28,7 @@ function commit(partitions: CommitPartition[], extra: Partial<CommitOffsetsParam
 
 function offsetOf(topic: string, partition: number, groupId = 'g'): bigint {
   const r = c().fetchOffsets(groupId, [{ topic, partition }]);
-  return r.offsets[0]!.offset;
+  return r.offsets[0].offset;
 }
 
 /** A stable consumer group of one member subscribed to `topics`. */
@@ -36,7 +36,7 @@ async function stableMember(topics: string[] = ['t'], groupId = 'g', sessionTime
   const j = track(c().joinGroup(joinParams({ groupId, sessionTimeoutMs, protocols: [{ name: 'range', metadata: subscription(topics) }] })));
   f.clock.advance(0);
   const r = await settle(j);
-  await settle(track(c().syncGroup({ groupId, generationId: r.generationId, memberId: r.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: r.memberId, assignment: assignment(topics[0]!, [0]) }] })));
+  await settle(track(c().syncGroup({ groupId, generationId: r.generationId, memberId: r.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: r.memberId, assignment: assignment(topics[0], [0]) }] })));
   return r;
 }
 
@@ -63,7 +63,7 @@ describe('OffsetCommit and OffsetFetch', () => {
       ['t', 1, 20n],
     ]);
     // A group that does not exist has nothing committed.
-    expect(c().fetchOffsets('nobody', [{ topic: 't', partition: 0 }]).offsets[0]!.offset).toBe(-1n);
+    expect(c().fetchOffsets('nobody', [{ topic: 't', partition: 0 }]).offsets[0].offset).toBe(-1n);
     expect(c().fetchOffsets('nobody', null).offsets).toEqual([]);
   });
 

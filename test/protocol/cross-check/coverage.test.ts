@@ -43,7 +43,7 @@ function platformaticCapabilities(): { file: string; name: string; api: number; 
       const api = /createAPI\((\d+),\s*(\d+)/.exec(text);
       expect(api).not.toBeNull();
       // The version is the one given to createAPI (describe-client-quotas-v0.js declares v1).
-      out.push({ file: `${group.name}/${m[1]}-v${m[2]}`, name: m[1]!, api: Number(api![1]), version: Number(api![2]) });
+      out.push({ file: `${group.name}/${m[1]}-v${m[2]}`, name: m[1], api: Number(api![1]), version: Number(api![2]) });
     }
   }
   return out;

@@ -51,16 +51,11 @@ function throttle(v: number, clientSideFrom: number, ms: number, present = true)
   return v >= clientSideFrom ? { throttleTime: 0, clientSideThrottleTime: ms } : { throttleTime: ms };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const Long = requireCjs('kafkajs/src/utils/long') as any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const Encoder = requireCjs('kafkajs/src/protocol/encoder') as any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { RecordBatch } = requireCjs('kafkajs/src/protocol/recordBatch/v0') as any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const Record = requireCjs('kafkajs/src/protocol/recordBatch/record/v0') as any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const MessageSet = requireCjs('kafkajs/src/protocol/messageSet') as any;
+const Long = requireCjs('kafkajs/src/utils/long');
+const Encoder = requireCjs('kafkajs/src/protocol/encoder');
+const { RecordBatch } = requireCjs('kafkajs/src/protocol/recordBatch/v0');
+const Record = requireCjs('kafkajs/src/protocol/recordBatch/record/v0');
+const MessageSet = requireCjs('kafkajs/src/protocol/messageSet');
 
 const T0 = 1_700_000_000_000;
 
@@ -119,7 +114,7 @@ const produce: KjsApi = {
         expect(parts.length).toBe(3);
         parts.forEach((p, i) => {
           const got = readRecords(p.records as Buffer);
-          const msgs = sent[i]!;
+          const msgs = sent[i];
           if (v <= 1) {
             expect(got.magic).toBe(0);
             expect(got.records).toEqual(msgs.map((m) => ({ key: m.key, value: m.value })));
@@ -1449,7 +1444,7 @@ const describeConfigs: KjsApi = {
             errorMessage: '',
             resourceType: 4,
             resourceName: '1',
-            configEntries: [kjsConfigEntry(v, { ...configs[0]!, synonyms: [] }, 4)],
+            configEntries: [kjsConfigEntry(v, { ...configs[0], synonyms: [] }, 4)],
           },
         ],
       },

@@ -30,7 +30,7 @@ export interface PltCase {
   request: Partial$;
   verifyRequest?: (body: Partial$) => void;
   /** QUIRK: turns the library's bytes into the valid request they were meant to be (asserting what it removes). */
-  fixRequest?: (bytes: Buffer) => Buffer;
+  fixRequest?: ((bytes: Buffer) => Buffer) | undefined;
   response: Partial$;
   /** parseResponse's result (or the response of the ResponseError it throws), after `normalize`. */
   parsed: unknown;
@@ -38,7 +38,7 @@ export interface PltCase {
   /** Bytes at the end of the body parseResponse leaves unread besides a flexible body's top-level tag section (tag sections of trailing structs it skips). */
   unreadTail?: number;
   /** QUIRK: the response cannot be cross-checked (library bug); the reason. */
-  responseNotCheckable?: string;
+  responseNotCheckable?: string | undefined;
 }
 
 export interface PltApi {
@@ -57,7 +57,7 @@ export function exportName(name: string, v: number): string {
 }
 
 export function pltApiModule(name: string, v: number): { api: unknown; createRequest: unknown; parseResponse: unknown } {
-  const mod = (plt as unknown as Record<string, { api: unknown; createRequest: unknown; parseResponse: unknown }>)[exportName(name, v)];
+  const mod = (plt as unknown as Partial<Record<string, { api: unknown; createRequest: unknown; parseResponse: unknown }>>)[exportName(name, v)];
   if (!mod) throw new Error(`@platformatic/kafka exports no ${exportName(name, v)}`);
   return mod;
 }
@@ -301,7 +301,7 @@ const deleteAcls: PltApi = {
   versions: [2, 3],
   make: () => {
     const filters = [
-      aclCreations[0]!,
+      aclCreations[0],
       { resourceType: 1, resourceName: null, resourcePatternType: 1, principal: null, host: null, operation: 2, permissionType: 1 },
     ];
     const acl = {
@@ -1731,7 +1731,7 @@ const produce: PltApi = {
       },
       verifyRequest: (body) => {
         const msgs = produceMessages();
-        const expected = [[msgs[0]!, msgs[2]!], [msgs[3]!], [msgs[1]!]];
+        const expected = [[msgs[0], msgs[2]], [msgs[3]], [msgs[1]]];
         const parts = body.topicData.flatMap((t: Partial$) => t.partitionData) as Partial$[];
         expect(parts.length).toBe(3);
         parts.forEach((p, i) => {
@@ -1741,11 +1741,11 @@ const produce: PltApi = {
             { producerId: 4000000001n, producerEpoch: 3, baseSequence: 0, transactional: true, compression: compression === 'gzip' ? 1 : 0 },
           ]);
           expect(got.records).toEqual(
-            expected[i]!.map((m) => ({
+            expected[i].map((m) => ({
               key: m.key === null ? null : m.key.toString(),
               value: m.value.toString(),
               timestamp: m.timestamp,
-              headers: Object.fromEntries([...((m.headers as Map<Buffer, Buffer>) ?? new Map())].map(([k, x]) => [k.toString(), x.toString()])),
+              headers: Object.fromEntries([...((m.headers as Map<Buffer, Buffer> | undefined) ?? new Map())].map(([k, x]) => [k.toString(), x.toString()])),
             })),
           );
         });

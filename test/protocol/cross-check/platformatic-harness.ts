@@ -9,7 +9,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as plt from '@platformatic/kafka';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PltApi = ((connection: unknown, ...args: any[]) => void) & { key: number; version: number };
 
 export interface RoundTrip {
@@ -51,7 +50,7 @@ export class PlatformaticHarness {
   async stop(): Promise<void> {
     await this.connection?.close();
     const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   }
 
   /**
@@ -74,6 +73,8 @@ export class PlatformaticHarness {
       };
       api(this.connection, ...args, (error: unknown, result: unknown) => {
         if (!bytes) {
+          // The library's own error, passed on as it is.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           reject(error ?? new Error('the api answered without sending a request'));
           return;
         }

@@ -15,7 +15,6 @@ import { RecordBatchView } from '../../../src/protocol/records/record-batch.js';
 import type { Fixture } from './capture-fixtures.js';
 
 const dir = join(new URL('.', import.meta.url).pathname, 'fixtures');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
 function load(name: string): Fixture {

@@ -69,7 +69,7 @@ describe('buildRecordBatch', () => {
       const read = view.readRecords();
       expect(read.length).toBe(records.length);
       read.forEach((r, i) => {
-        const input = records[i]!;
+        const input = records[i];
         expect(r.offset).toBe(100n + BigInt(i));
         expect(r.offsetDelta).toBe(i);
         expect(r.timestamp).toBe(1_700_000_000_000n);
@@ -133,7 +133,7 @@ describe('buildRecordBatch', () => {
     expect(view.maxTimestamp).toBe(777n);
     expect(view.baseTimestamp).toBe(10n);
     expect(view.attributes).toBe(0x02 | 0x08 | 0x10);
-    expect(view.readRecords()[0]!.timestamp).toBe(777n);
+    expect(view.readRecords()[0].timestamp).toBe(777n);
   });
 
   it('uses the no-producer defaults of a plain producer', () => {
@@ -166,7 +166,7 @@ describe('buildRecordBatch', () => {
     const horizon = new RecordBatchView(buildRecordBatch([{ value: 'v', timestamp: 5000 }], { deleteHorizonMs: 4000 }));
     expect(horizon.hasDeleteHorizon).toBe(true);
     expect(horizon.deleteHorizonMs).toBe(4000n);
-    expect(horizon.readRecords()[0]!.timestamp).toBe(5000n);
+    expect(horizon.readRecords()[0].timestamp).toBe(5000n);
   });
 
   it('builds large batches in every codec', () => {
@@ -216,9 +216,9 @@ describe('buildEndTxnMarkerBatch', () => {
       expect(view.baseOffset).toBe(900n);
       expect(view.partitionLeaderEpoch).toBe(2);
       const [r] = view.readRecords();
-      expect(r!.timestamp).toBe(1234n);
-      expect(readControlRecordKey(r!.key).type).toBe(commit ? ControlRecordType.Commit : ControlRecordType.Abort);
-      expect(readEndTxnMarkerValue(r!.value).coordinatorEpoch).toBe(3);
+      expect(r.timestamp).toBe(1234n);
+      expect(readControlRecordKey(r.key).type).toBe(commit ? ControlRecordType.Commit : ControlRecordType.Abort);
+      expect(readEndTxnMarkerValue(r.value).coordinatorEpoch).toBe(3);
     }
   });
 });

@@ -8,6 +8,8 @@ import { jest } from '@jest/globals';
 export function largestAllocation(fn: () => void): number {
   let largest = 0;
   const spies = (['alloc', 'allocUnsafe', 'allocUnsafeSlow'] as const).map((name) => {
+    // Called below with Buffer as this.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const original = Buffer[name] as (size: number, ...rest: unknown[]) => Buffer;
     return jest.spyOn(Buffer, name).mockImplementation(((size: number, ...rest: unknown[]) => {
       if (size > largest) largest = size;

@@ -59,14 +59,14 @@ describe('legacy message sets: writing', () => {
     const records = [{ value: 'a', timestamp: 5 }, { value: 'b', timestamp: 9 }, { value: 'c', timestamp: 7 }];
     const v1 = buildLegacyMessageSet(records, { magic: 1, baseOffset: 100n, compression: CompressionCodec.Gzip });
     const [wrapper] = splitBatches(v1);
-    expect(wrapper!.baseOffset).toBe(102n);
+    expect(wrapper.baseOffset).toBe(102n);
     expect(v1[17]).toBe(CompressionCodec.Gzip);
     expect(v1.readBigInt64BE(18)).toBe(9n); // wrapper timestamp: the max
     const innerV1 = zlib.gunzipSync(v1.subarray(34)); // after key -1 and value length
     expect(splitBatches(innerV1).map((e) => e.baseOffset)).toEqual([0n, 1n, 2n]);
 
     const v0 = buildLegacyMessageSet(records, { magic: 0, baseOffset: 100n, compression: CompressionCodec.Gzip });
-    expect(splitBatches(v0)[0]!.baseOffset).toBe(102n);
+    expect(splitBatches(v0)[0].baseOffset).toBe(102n);
     const innerV0 = zlib.gunzipSync(v0.subarray(26));
     expect(splitBatches(innerV0).map((e) => e.baseOffset)).toEqual([100n, 101n, 102n]);
   });

@@ -114,7 +114,7 @@ describe('RecordBatchView', () => {
   it('is a view: key and value share the batch memory', () => {
     const bytes = goldenBatch();
     const [, second] = new RecordBatchView(bytes).readRecords();
-    expect(second!.value!.buffer).toBe(bytes.buffer);
+    expect(second.value!.buffer).toBe(bytes.buffer);
   });
 
   it('works on a batch in the middle of a larger buffer', () => {
@@ -283,8 +283,8 @@ describe('RecordBatchView', () => {
     expect(marker.isControl).toBe(true);
     expect(marker.isTransactional).toBe(true);
     const [record] = marker.readRecords();
-    expect(readControlRecordKey(record!.key)).toEqual({ version: 0, type: ControlRecordType.Commit });
-    expect(readEndTxnMarkerValue(record!.value)).toEqual({ version: 0, coordinatorEpoch: 17 });
+    expect(readControlRecordKey(record.key)).toEqual({ version: 0, type: ControlRecordType.Commit });
+    expect(readEndTxnMarkerValue(record.value)).toEqual({ version: 0, coordinatorEpoch: 17 });
     expect(() => readControlRecordKey(Buffer.alloc(3))).toThrow(ProtocolDecodeError);
     expect(() => readEndTxnMarkerValue(null)).toThrow(ProtocolDecodeError);
   });
@@ -337,7 +337,7 @@ describe('splitBatches / forEachBatch', () => {
     expect(entries[0]).toEqual({ start: 0, end: a.length, magic: 2, baseOffset: 0n });
     expect(entries[1]).toEqual({ start: a.length, end: a.length + b.length, magic: 2, baseOffset: 1n });
     expect(entries.map((e) => e.baseOffset)).toEqual([0n, 1n, 3n, 4n, 6n]); // the v1 wrapper holds its last offset
-    expect(entries[entries.length - 1]!.end).toBe(buf.length);
+    expect(entries[entries.length - 1].end).toBe(buf.length);
     for (const e of entries.slice(0, 2)) expect(new RecordBatchView(buf, e.start, e.end).verifyCrc()).toBe(true);
   });
 

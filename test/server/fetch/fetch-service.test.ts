@@ -47,7 +47,7 @@ function params(partitions: FetchPartitionRequest[], extra: Partial<FetchParams>
 
 const only = (r: FetchResult) => {
   expect(r.partitions).toHaveLength(1);
-  return r.partitions[0]!;
+  return r.partitions[0];
 };
 
 let topicCount = 0;
@@ -104,14 +104,14 @@ describe('FetchService reads', () => {
     const r = only(await service().fetch(params([p(t, 0, 0n, 100)], { maxBytes: 100 })));
     const batches = batchesOf(r.records);
     expect(batches).toHaveLength(1);
-    expect(batches[0]!.size).toBeGreaterThan(5000);
-    expect(r.records.length).toBe(batches[0]!.size);
+    expect(batches[0].size).toBeGreaterThan(5000);
+    expect(r.records.length).toBe(batches[0].size);
   });
 
   it('stops at whole batches within partitionMaxBytes', async () => {
     const t = await newTopic();
     for (let i = 0; i < 5; i++) await append(broker, t, 0, records(1, i));
-    const one = batchesOf(only(await service().fetch(params([p(t, 0, 0n, 1)]))).records)[0]!.size;
+    const one = batchesOf(only(await service().fetch(params([p(t, 0, 0n, 1)]))).records)[0].size;
     const r = only(await service().fetch(params([p(t, 0, 0n, one * 3 + 10)])));
     expect(batchesOf(r.records).map((b) => b.baseOffset)).toEqual([0n, 1n, 2n]);
   });
@@ -125,7 +125,7 @@ describe('FetchService reads', () => {
     expect(r.partitions.map((x) => batchesOf(x.records).length)).toEqual([0, 1, 0]);
     expect(r.partitions.map((x) => x.errorCode)).toEqual([0, 0, 0]);
     // Partition 2 still reports its offsets.
-    expect(r.partitions[2]!.highWatermark).toBe(1n);
+    expect(r.partitions[2].highWatermark).toBe(1n);
 
     // With room for both, both come back.
     const both = await service().fetch(params([p(t, 1, 0n), p(t, 2, 0n)], { maxBytes: 10_000 }));
@@ -159,7 +159,7 @@ describe('FetchService reads', () => {
       ['', unknownId, ErrorCode.UnknownTopicId],
       ['', topicId, ErrorCode.UnknownTopicOrPartition],
     ]);
-    expect(valuesOf(byId.partitions[0]!.records)).toEqual(['v0', 'v1']);
+    expect(valuesOf(byId.partitions[0].records)).toEqual(['v0', 'v1']);
   });
 
   it('fences currentLeaderEpoch other than 0', async () => {

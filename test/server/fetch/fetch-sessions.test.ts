@@ -35,7 +35,7 @@ function cache(options: { maxSlots?: number; evictionMs?: number } = {}): { cach
   const clock = new ManualClock(1_000_000);
   let n = 0;
   const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const random = (): number => (ids[n++]! - 1) / 0x7ffffffe;
+  const random = (): number => (ids[n++] - 1) / 0x7ffffffe;
   return { cache: new FetchSessionCache({ clock, random, ...options }), clock };
 }
 

@@ -57,7 +57,7 @@ describe('AlterConfigs', () => {
   it('validateOnly changes nothing; bad configs are INVALID_CONFIG', async () => {
     const harness = await start();
     const dry = await harness.call(ApiKey.AlterConfigs, 1, request([{ type: TOPIC, name: 't', configs: {} }], true));
-    expect(dry.responses[0]!.errorCode).toBe(0);
+    expect(dry.responses[0].errorCode).toBe(0);
     expect(harness.broker.services.metadata.topic('t')!.overrides.size).toBe(2);
     const bad = await harness.call(ApiKey.AlterConfigs, 2, request([{ type: TOPIC, name: 't', configs: { 'max.message.bytes': 'lots' } }]));
     expect(bad.responses[0]).toMatchObject({ errorCode: ErrorCode.InvalidConfig, errorMessage: expect.stringContaining('max.message.bytes') });
@@ -101,7 +101,7 @@ describe('AlterConfigs', () => {
     const services = harness.broker.services;
     await services.metadata.createTopic({ name: 'plain', numPartitions: 1, replicationFactor: 1, configs: new Map(), validateOnly: false });
     const r = await harness.call(ApiKey.AlterConfigs, 1, request([{ type: BROKER, name: '', configs: { 'log.retention.ms': '7200000', 'log.segment.bytes': '2097152' } }]));
-    expect(r.responses[0]!.errorCode).toBe(0);
+    expect(r.responses[0].errorCode).toBe(0);
     expect(services.metadata.topic('plain')!.config.retentionMs).toBe(7200000);
     expect(services.logs.get('plain', 0)!.config.segmentBytes).toBe(2097152);
     // The override still wins.

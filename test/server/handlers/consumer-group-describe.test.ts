@@ -40,7 +40,7 @@ const describeReq = (groupIds: string[], includeAuthorizedOperations = false) =>
 describe('ConsumerGroupDescribe', () => {
   it.each([0, 1])('v%i: state, epochs, assignor, members with their assignments', async (v) => {
     const r = await h.call(ApiKey.ConsumerGroupDescribe, v, describeReq(['cg'], true));
-    const g = r.groups[0]!;
+    const g = r.groups[0];
     expect(g).toMatchObject({ errorCode: 0, errorMessage: null, groupId: 'cg', groupState: 'Stable', groupEpoch: 1, assignmentEpoch: 1, assignorName: 'range', authorizedOperations: 328 });
     const tps = { topicPartitions: [{ topicId, topicName: 't', partitions: [0, 1], _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined };
     expect(g.members).toEqual([
@@ -68,7 +68,7 @@ describe('ConsumerGroupDescribe', () => {
       ['classic', ErrorCode.GroupIdNotFound, 'Group classic is not a consumer group.'],
       ['', ErrorCode.InvalidGroupId, null],
     ]);
-    expect(r.groups[0]!.authorizedOperations).toBe(-2147483648);
+    expect(r.groups[0].authorizedOperations).toBe(-2147483648);
   });
 });
 

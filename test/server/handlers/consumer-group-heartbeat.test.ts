@@ -68,7 +68,7 @@ describe('ConsumerGroupHeartbeat', () => {
         memberId,
         topics: [{ name: 't', topicId, partitions: [{ partitionIndex: 1, committedOffset: 9n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }],
       });
-    const code = (r: Awaited<ReturnType<typeof commit>>) => r.topics[0]!.partitions[0]!.errorCode;
+    const code = (r: Awaited<ReturnType<typeof commit>>) => r.topics[0].partitions[0].errorCode;
     expect(code(await commit(1))).toBe(0);
     expect(code(await commit(4))).toBe(ErrorCode.StaleMemberEpoch);
     expect(code(await commit(1, 'ghost'))).toBe(ErrorCode.UnknownMemberId);
@@ -80,10 +80,10 @@ describe('ConsumerGroupHeartbeat', () => {
         groups: [{ groupId: 'g', memberId, memberEpoch, topics: null, _unknownTaggedFields: undefined }],
       });
     const ok = await fetch('member-1', 1);
-    expect(ok.groups[0]!.errorCode).toBe(0);
-    expect(ok.groups[0]!.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset])).toEqual([[1, 9n]]);
-    expect((await fetch('member-1', 3)).groups[0]!.errorCode).toBe(ErrorCode.StaleMemberEpoch);
-    expect((await fetch(null, -1)).groups[0]!.errorCode).toBe(0);
+    expect(ok.groups[0].errorCode).toBe(0);
+    expect(ok.groups[0].topics[0].partitions.map((p) => [p.partitionIndex, p.committedOffset])).toEqual([[1, 9n]]);
+    expect((await fetch('member-1', 3)).groups[0].errorCode).toBe(ErrorCode.StaleMemberEpoch);
+    expect((await fetch(null, -1)).groups[0].errorCode).toBe(0);
   });
 
   it('leaving with epoch -1', async () => {

@@ -38,9 +38,9 @@ describe('CreatePartitions', () => {
       ['a', ErrorCode.PolicyViolation, 'Excessively large number of partitions per request.'],
       ['b', ErrorCode.PolicyViolation, 'Excessively large number of partitions per request.'],
     ]);
-    expect((await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 0x7fffffff }]))).results[0]!.errorCode).toBe(ErrorCode.PolicyViolation);
+    expect((await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 0x7fffffff }]))).results[0].errorCode).toBe(ErrorCode.PolicyViolation);
     expect(harness.broker.services.metadata.topic('a')!.partitions).toBe(2);
-    expect((await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 10_002 }], true))).results[0]!.errorCode).toBe(ErrorCode.None);
+    expect((await harness.call(ApiKey.CreatePartitions, 3, request([{ name: 'a', count: 10_002 }], true))).results[0].errorCode).toBe(ErrorCode.None);
   });
 
   it('adds partitions whose logs take the topic config', async () => {
@@ -54,7 +54,7 @@ describe('CreatePartitions', () => {
   it('validateOnly changes nothing', async () => {
     const harness = await start();
     const r = await harness.call(ApiKey.CreatePartitions, 1, request([{ name: 'a', count: 5 }], true));
-    expect(r.results[0]!.errorCode).toBe(0);
+    expect(r.results[0].errorCode).toBe(0);
     expect(harness.broker.services.metadata.topic('a')!.partitions).toBe(2);
   });
 
@@ -88,6 +88,6 @@ describe('CreatePartitions', () => {
     );
     expect(assign.results.map((x) => x.errorCode)).toEqual([ErrorCode.InvalidReplicaAssignment, ErrorCode.InvalidReplicaAssignment]);
     const ok = await harness.call(ApiKey.CreatePartitions, 2, request([{ name: 'b', count: 4, assignments: [[nodeId], [nodeId]] }]));
-    expect(ok.results[0]!.errorCode).toBe(0);
+    expect(ok.results[0].errorCode).toBe(0);
   });
 });

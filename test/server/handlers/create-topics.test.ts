@@ -46,7 +46,7 @@ describe('CreateTopics', () => {
       ['dflt', ErrorCode.PolicyViolation, 'Excessively large number of partitions per request.'],
       ['dup', ErrorCode.InvalidRequest, 'Duplicate topic name.'],
     ]);
-    expect((await h.call(ApiKey.CreateTopics, 7, request([{ name: 'huge', numPartitions: 0x7fffffff }]))).topics[0]!.errorCode).toBe(ErrorCode.PolicyViolation);
+    expect((await h.call(ApiKey.CreateTopics, 7, request([{ name: 'huge', numPartitions: 0x7fffffff }]))).topics[0].errorCode).toBe(ErrorCode.PolicyViolation);
     expect(h.broker.services.metadata.topic('big')).toBeUndefined();
     // Exactly 10,000 is allowed.
     const at = await h.call(ApiKey.CreateTopics, 7, request([{ name: 'big', numPartitions: 9_997 }, { name: 'dflt' }], { validateOnly: true }));
@@ -60,10 +60,10 @@ describe('CreateTopics', () => {
     const store = h.broker.services.metadata;
     expect(a).toMatchObject({ name: 'a', errorCode: 0, errorMessage: null, numPartitions: 2, replicationFactor: 1, topicId: store.topic('a')!.topicId });
     expect(b).toMatchObject({ name: 'b', errorCode: 0, numPartitions: 4, replicationFactor: 1, topicId: store.topic('b')!.topicId });
-    const retention = b!.configs!.find((c) => c.name === 'retention.ms');
+    const retention = b.configs!.find((c) => c.name === 'retention.ms');
     expect(retention).toMatchObject({ value: '1000', readOnly: false, configSource: 1, isSensitive: false });
-    expect(b!.configs!.find((c) => c.name === 'segment.bytes')).toMatchObject({ value: '1073741824', configSource: 5 });
-    const names = b!.configs!.map((c) => c.name);
+    expect(b.configs!.find((c) => c.name === 'segment.bytes')).toMatchObject({ value: '1073741824', configSource: 5 });
+    const names = b.configs!.map((c) => c.name);
     expect(names).toEqual([...names].sort());
     expect(store.topic('b')!.overrides.get('retention.ms')).toBe('1000');
     expect(h.broker.services.logs.get('b', 3)).toBeDefined();
@@ -75,7 +75,7 @@ describe('CreateTopics', () => {
     expect(r.topics[0]).toMatchObject({ name: 'v', errorCode: 0, numPartitions: 3 });
     expect(h.broker.services.metadata.topic('v')).toBeUndefined();
     const bad = await h.call(ApiKey.CreateTopics, 5, request([{ name: 'v', configs: { 'retention.ms': 'soon' } }], { validateOnly: true }));
-    expect(bad.topics[0]!.errorCode).toBe(ErrorCode.InvalidConfig);
+    expect(bad.topics[0].errorCode).toBe(ErrorCode.InvalidConfig);
   });
 
   it('answers Kafka error codes per topic, with messages from v1', async () => {
@@ -130,7 +130,7 @@ describe('CreateTopics', () => {
       ['solo', 0, null],
       ['dup', ErrorCode.InvalidRequest, 'Duplicate topic name.'],
     ]);
-    expect(r.topics[1]!.topicId).toBe(ZERO_UUID);
+    expect(r.topics[1].topicId).toBe(ZERO_UUID);
     expect(h.broker.services.metadata.topic('dup')).toBeUndefined();
   });
 

@@ -52,7 +52,7 @@ async function earliest(name: string): Promise<bigint> {
     replicaId: -1,
     topics: [{ name, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2n, maxNumOffsets: 1, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }],
   });
-  return r.topics[0]!.partitions[0]!.offset;
+  return r.topics[0].partitions[0].offset;
 }
 
 describe('DeleteRecords over the wire', () => {
@@ -60,7 +60,7 @@ describe('DeleteRecords over the wire', () => {
     const t = await filledTopic();
     for (const [version, offset] of [[0, 2n], [1, 5n], [2, 7n]] as const) {
       const r = await client.send(ApiKey.DeleteRecords, version, request(t, [{ partitionIndex: 0, offset }]));
-      expect(r.topics[0]!.partitions[0]).toMatchObject({ partitionIndex: 0, errorCode: 0, lowWatermark: offset });
+      expect(r.topics[0].partitions[0]).toMatchObject({ partitionIndex: 0, errorCode: 0, lowWatermark: offset });
       expect(await earliest(t)).toBe(offset);
     }
     const fetch = await client.send(ApiKey.Fetch, 11, {
@@ -74,27 +74,27 @@ describe('DeleteRecords over the wire', () => {
         },
       ],
     });
-    expect(fetch.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.OffsetOutOfRange);
+    expect(fetch.responses[0].partitions[0].errorCode).toBe(ErrorCode.OffsetOutOfRange);
   });
 
   it('-1 deletes up to the high watermark; beyond it is OFFSET_OUT_OF_RANGE', async () => {
     const t = await filledTopic(4);
     const beyond = await client.send(ApiKey.DeleteRecords, 1, request(t, [{ partitionIndex: 0, offset: 5n }]));
-    expect(beyond.topics[0]!.partitions[0]).toMatchObject({ errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n });
+    expect(beyond.topics[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n });
     const all = await client.send(ApiKey.DeleteRecords, 1, request(t, [{ partitionIndex: 0, offset: -1n }]));
-    expect(all.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 4n });
+    expect(all.topics[0].partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 4n });
     expect(await earliest(t)).toBe(4n);
   });
 
   it('answers unknown partitions and compacted topics', async () => {
     const compacted = await filledTopic(2, { 'cleanup.policy': 'compact' });
     const r = await client.send(ApiKey.DeleteRecords, 2, request(compacted, [{ partitionIndex: 0, offset: 1n }, { partitionIndex: 1, offset: 1n }]));
-    expect(r.topics[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode])).toEqual([
+    expect(r.topics[0].partitions.map((p) => [p.partitionIndex, p.errorCode])).toEqual([
       [0, ErrorCode.PolicyViolation],
       [1, ErrorCode.UnknownTopicOrPartition],
     ]);
     const missing = await client.send(ApiKey.DeleteRecords, 0, request('missing', [{ partitionIndex: 0, offset: 0n }]));
-    expect(missing.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UnknownTopicOrPartition);
+    expect(missing.topics[0].partitions[0].errorCode).toBe(ErrorCode.UnknownTopicOrPartition);
   });
 
   it('KafkaJS Broker.deleteRecords', async () => {

@@ -87,8 +87,8 @@ describe('DeleteTopics', () => {
   it('with delete.topic.enable=false answers TOPIC_DELETION_DISABLED (v3+) or INVALID_REQUEST (v0-2)', async () => {
     const harness = await start({ 'delete.topic.enable': false });
     await create(harness, 'a');
-    expect((await harness.call(ApiKey.DeleteTopics, 2, byNames('a'))).responses[0]!.errorCode).toBe(ErrorCode.InvalidRequest);
-    expect((await harness.call(ApiKey.DeleteTopics, 3, byNames('a'))).responses[0]!.errorCode).toBe(ErrorCode.TopicDeletionDisabled);
+    expect((await harness.call(ApiKey.DeleteTopics, 2, byNames('a'))).responses[0].errorCode).toBe(ErrorCode.InvalidRequest);
+    expect((await harness.call(ApiKey.DeleteTopics, 3, byNames('a'))).responses[0].errorCode).toBe(ErrorCode.TopicDeletionDisabled);
     expect(harness.broker.services.metadata.topic('a')).toBeDefined();
   });
 

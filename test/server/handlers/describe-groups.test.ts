@@ -19,19 +19,19 @@ const req = (groups: string[], includeAuthorizedOperations = false) => ({ groups
 describe('DescribeGroups', () => {
   it.each([0, 1, 2, 3, 4, 5, 6])('v%i: a stable group with its protocol and members\' metadata and assignments', async (v) => {
     const r = await h.call(ApiKey.DescribeGroups, v, req(['stable']));
-    const g = r.groups[0]!;
+    const g = r.groups[0];
     expect(g).toMatchObject({ errorCode: 0, errorMessage: null, groupId: 'stable', groupState: 'Stable', protocolType: 'consumer', protocolData: 'range', authorizedOperations: -2147483648 });
     expect(g.members).toHaveLength(1);
     expect(g.members[0]).toMatchObject({ clientId: 'harness', clientHost: '/test' });
-    expect(g.members[0]!.memberMetadata).toEqual(subscription(['t']));
-    expect(g.members[0]!.memberAssignment.toString()).toBe('my-assignment');
+    expect(g.members[0].memberMetadata).toEqual(subscription(['t']));
+    expect(g.members[0].memberAssignment.toString()).toBe('my-assignment');
   });
 
   it('a group that is not Stable: no protocol, no metadata or assignment; v4+ static ids', async () => {
-    const g = (await h.call(ApiKey.DescribeGroups, 4, req(['completing']))).groups[0]!;
+    const g = (await h.call(ApiKey.DescribeGroups, 4, req(['completing']))).groups[0];
     expect(g).toMatchObject({ groupState: 'CompletingRebalance', protocolData: '' });
     expect(g.members[0]).toMatchObject({ groupInstanceId: 'pod-7' });
-    expect(g.members[0]!.memberMetadata.length + g.members[0]!.memberAssignment.length).toBe(0);
+    expect(g.members[0].memberMetadata.length + g.members[0].memberAssignment.length).toBe(0);
   });
 
   it('a missing group: Dead before v6, GROUP_ID_NOT_FOUND with a message from v6', async () => {
@@ -52,7 +52,7 @@ describe('DescribeGroups', () => {
         ['stable', ErrorCode.CoordinatorLoadInProgress, ''],
         ['ghost', ErrorCode.CoordinatorLoadInProgress, ''],
       ]);
-      expect(r.groups[0]!.errorMessage).not.toBeNull();
+      expect(r.groups[0].errorMessage).not.toBeNull();
     } finally {
       h.broker.services.groups.groups.loading = false;
     }

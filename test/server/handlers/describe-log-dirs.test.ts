@@ -37,24 +37,24 @@ describe('DescribeLogDirs', () => {
     const r = await h.call(ApiKey.DescribeLogDirs, 4, request(null));
     expect(r.errorCode).toBe(0);
     expect(r.results).toHaveLength(1);
-    const d = r.results[0]!;
+    const d = r.results[0];
     expect(d).toMatchObject({ errorCode: 0, logDir: h.broker.services.logs.dirs[0] });
     expect(d.totalBytes).toBeGreaterThan(0n);
     expect(d.usableBytes).toBeGreaterThan(0n);
     expect(d.usableBytes).toBeLessThanOrEqual(d.totalBytes);
     const topics = Object.fromEntries(d.topics.map((t) => [t.name, t.partitions]));
     expect(Object.keys(topics).sort()).toEqual(['a', 'b']);
-    expect(topics.a!.map((p) => p.partitionIndex)).toEqual([0, 1]);
-    expect(topics.a![0]!.partitionSize).toBe(0n);
-    expect(topics.a![1]!.partitionSize).toBeGreaterThan(0n);
-    expect(topics.a!.every((p) => p.offsetLag === 0n && !p.isFutureKey)).toBe(true);
+    expect(topics.a.map((p) => p.partitionIndex)).toEqual([0, 1]);
+    expect(topics.a[0].partitionSize).toBe(0n);
+    expect(topics.a[1].partitionSize).toBeGreaterThan(0n);
+    expect(topics.a.every((p) => p.offsetLag === 0n && !p.isFutureKey)).toBe(true);
   });
 
   it('filters by the partitions named, leaving unknown ones out', async () => {
     h = await startHarness();
     await setup(h);
     const r = await h.call(ApiKey.DescribeLogDirs, 1, request({ a: [1, 7], missing: [0] }));
-    expect(r.results[0]!.topics).toEqual([expect.objectContaining({ name: 'a', partitions: [expect.objectContaining({ partitionIndex: 1 })] })]);
+    expect(r.results[0].topics).toEqual([expect.objectContaining({ name: 'a', partitions: [expect.objectContaining({ partitionIndex: 1 })] })]);
   });
 
   it('reports one pseudo directory for memory storage', async () => {
@@ -64,9 +64,9 @@ describe('DescribeLogDirs', () => {
       const r = await h.call(ApiKey.DescribeLogDirs, version, request(null));
       expect(r.results).toHaveLength(1);
       expect(r.results[0]).toMatchObject({ errorCode: 0, logDir: '(memory)' });
-      expect(r.results[0]!.topics.map((t) => t.name).sort()).toEqual(['a', 'b']);
-      if (version >= 4) expect(r.results[0]!.totalBytes).toBeGreaterThan(0n);
-      else expect(r.results[0]!.totalBytes).toBe(-1n);
+      expect(r.results[0].topics.map((t) => t.name).sort()).toEqual(['a', 'b']);
+      if (version >= 4) expect(r.results[0].totalBytes).toBeGreaterThan(0n);
+      else expect(r.results[0].totalBytes).toBe(-1n);
     }
   });
 });

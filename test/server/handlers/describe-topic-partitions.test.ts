@@ -91,7 +91,7 @@ describe('DescribeTopicPartitions', () => {
     const r = await harness.call(ApiKey.DescribeTopicPartitions, 0, request(['b', 'a', 'b'], 2000));
     expect(r.nextCursor).toBeNull();
     expect(r.topics.map((t) => t.name)).toEqual(['a', 'b']);
-    const b = r.topics[1]!;
+    const b = r.topics[1];
     expect(b).toMatchObject({ errorCode: 0, topicId: harness.broker.services.metadata.topic('b')!.topicId, isInternal: false, topicAuthorizedOperations: 3576 });
     expect(b.partitions[1]).toMatchObject({
       errorCode: 0,
@@ -150,10 +150,10 @@ describe('DescribeTopicPartitions', () => {
   it('caps the page at 2000 partitions and at least 1', async () => {
     const harness = await start({ big: 2500 });
     const r = await harness.call(ApiKey.DescribeTopicPartitions, 0, request(['big'], 5000));
-    expect(r.topics[0]!.partitions).toHaveLength(2000);
+    expect(r.topics[0].partitions).toHaveLength(2000);
     expect(r.nextCursor).toMatchObject({ topicName: 'big', partitionIndex: 2000 });
     const one = await harness.call(ApiKey.DescribeTopicPartitions, 0, request(['big'], 0));
-    expect(one.topics[0]!.partitions).toHaveLength(1);
+    expect(one.topics[0].partitions).toHaveLength(1);
   });
 
   it('refuses a cursor outside the topic list, or with a negative partition, with INVALID_REQUEST', async () => {

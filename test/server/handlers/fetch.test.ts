@@ -75,8 +75,8 @@ const fetchAt = (version: number, req: FetchRequest): Promise<FetchResponse> => 
 
 const onlyPartition = (r: FetchResponse) => {
   expect(r.responses).toHaveLength(1);
-  expect(r.responses[0]!.partitions).toHaveLength(1);
-  return r.responses[0]!.partitions[0]!;
+  expect(r.responses[0].partitions).toHaveLength(1);
+  return r.responses[0].partitions[0];
 };
 
 describe('Fetch over the wire', () => {
@@ -88,8 +88,8 @@ describe('Fetch over the wire', () => {
       const r = await fetchAt(version, request([{ topic: version >= 13 ? '' : t, topicId, partitions: [partition(0, 1n)] }]));
       const p = onlyPartition(r);
       expect({ version, errorCode: p.errorCode, hw: p.highWatermark }).toEqual({ version, errorCode: 0, hw: 3n });
-      if (version >= 13) expect(r.responses[0]!.topicId).toBe(topicId);
-      else expect(r.responses[0]!.topic).toBe(t);
+      if (version >= 13) expect(r.responses[0].topicId).toBe(topicId);
+      else expect(r.responses[0].topic).toBe(t);
       if (version <= 3) {
         const msgs = [...readLegacyMessages(p.records!)];
         expect(msgs.map((m) => [m.magic, m.offset, m.value?.toString()])).toEqual([
@@ -160,7 +160,7 @@ describe('Fetch over the wire', () => {
         { topic: '', topicId, partitions: [partition(0, 0n, 1 << 20, { currentLeaderEpoch: 4 })] },
       ]),
     );
-    expect(r.responses.map((x) => [x.topicId, x.partitions[0]!.errorCode])).toEqual([
+    expect(r.responses.map((x) => [x.topicId, x.partitions[0].errorCode])).toEqual([
       [unknownId, ErrorCode.UnknownTopicId],
       [topicId, ErrorCode.UnknownLeaderEpoch],
     ]);
@@ -265,7 +265,7 @@ describe('Fetch over the wire', () => {
     expect(wrong.errorCode).toBe(ErrorCode.FetchSessionTopicIdError);
     await append(broker, t, 0, records(1));
     const right = await fetchAt(13, request([], { sessionId: full.sessionId, sessionEpoch: 1 }));
-    expect(right.responses.map((x) => [x.topicId, valuesOf(x.partitions[0]!.records)])).toEqual([[topicId, ['v0']]]);
+    expect(right.responses.map((x) => [x.topicId, valuesOf(x.partitions[0].records)])).toEqual([[topicId, ['v0']]]);
   });
 
   it('reads from disk storage through the same path', async () => {
@@ -285,7 +285,7 @@ describe('Fetch over the wire', () => {
           const batches = batchesOf(p.records);
           expect(batches.length).toBeGreaterThan(0);
           all.push(...valuesOf(p.records));
-          offset = batches[batches.length - 1]!.lastOffset + 1n;
+          offset = batches[batches.length - 1].lastOffset + 1n;
         }
         expect(all).toHaveLength(100);
         expect(all[99]).toBe(`value-19-${'p'.repeat(100)}`);
@@ -418,10 +418,10 @@ describe('Fetch from @platformatic/kafka', () => {
         [],
         '',
       );
-      const p = r.responses[0]!.partitions[0]!;
-      expect(r.responses[0]!.topicId).toBe(topicId);
+      const p = r.responses[0].partitions[0];
+      expect(r.responses[0].topicId).toBe(topicId);
       expect([p.errorCode, p.highWatermark, p.logStartOffset]).toEqual([0, 1n, 0n]);
-      const rec = p.records![0]!.records[0]!;
+      const rec = p.records![0].records[0];
       expect([rec.key!.toString(), rec.value!.toString()]).toEqual(['k', 'hello']);
     } finally {
       await connection.close();

@@ -72,9 +72,9 @@ describe('IncrementalAlterConfigs', () => {
     );
     expect(r.responses[0]).toMatchObject({ errorCode: ErrorCode.InvalidConfig, errorMessage: "Can't APPEND to key retention.ms because its type is not LIST." });
     const bad = await harness.call(ApiKey.IncrementalAlterConfigs, 1, request([{ type: TOPIC, name: 't', ops: [['retention.ms', SET, '-5']] }]));
-    expect(bad.responses[0]!.errorCode).toBe(ErrorCode.InvalidConfig);
+    expect(bad.responses[0].errorCode).toBe(ErrorCode.InvalidConfig);
     const dry = await harness.call(ApiKey.IncrementalAlterConfigs, 1, request([{ type: TOPIC, name: 't', ops: [['retention.ms', SET, '2000']] }], true));
-    expect(dry.responses[0]!.errorCode).toBe(0);
+    expect(dry.responses[0].errorCode).toBe(0);
     expect(harness.broker.services.metadata.topic('t')!.overrides.get('retention.ms')).toBe('1000');
   });
 

@@ -71,7 +71,7 @@ describe('InitProducerId', () => {
       await producer.disconnect();
       const first = (await b.services.produce.producerState('pid', 0))!.activeProducers();
       expect(first.size).toBe(1);
-      const used = [...first.keys()][0]!;
+      const used = [...first.keys()][0];
       await b.stop();
       b = await Broker.start({ port: 0, dataDir: d.path });
       const c = await WireClient.connect(b.port);

@@ -37,7 +37,7 @@ describe('JoinGroup', () => {
     const r = await h.call(ApiKey.JoinGroup, 5, joinRequest({ groupId: group(), groupInstanceId: 'pod-1' }));
     expect(r.errorCode).toBe(0);
     expect(r.memberId).toMatch(/^pod-1-/);
-    expect(r.members[0]!.groupInstanceId).toBe('pod-1');
+    expect(r.members[0].groupInstanceId).toBe('pod-1');
   });
 
   it('errors: protocol name null from v7, empty before; the member id echoed', async () => {

@@ -7,7 +7,6 @@ import { createRequire } from 'node:module';
 import type { Broker } from '../../../src/broker.js';
 
 const requireCjs = createRequire(import.meta.url);
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const KafkaJsBroker = requireCjs('kafkajs/src/broker') as new (options: any) => any;
 const ConnectionPool = requireCjs('kafkajs/src/network/connectionPool') as new (options: any) => any;
 const socketFactory = requireCjs('kafkajs/src/network/socketFactory') as () => unknown;

@@ -26,7 +26,7 @@ describe('LeaveGroup', () => {
 
   it.each([3, 4, 5])('v%i: several members, by member id or group instance id, one result each', async (v) => {
     const groupId = `leave-batch-${v}`;
-    const a = await h.call(ApiKey.JoinGroup, 5, joinRequest({ groupId, groupInstanceId: 'a' }));
+    await h.call(ApiKey.JoinGroup, 5, joinRequest({ groupId, groupInstanceId: 'a' }));
     const r = await h.call(ApiKey.LeaveGroup, v, {
       ...defaultLeaveGroupRequest(),
       groupId,
@@ -35,7 +35,6 @@ describe('LeaveGroup', () => {
         { memberId: 'ghost', groupInstanceId: null, reason: null, _unknownTaggedFields: undefined },
       ],
     });
-    void a;
     expect(r.errorCode).toBe(0);
     expect(r.members).toEqual([
       { memberId: '', groupInstanceId: 'a', errorCode: 0, _unknownTaggedFields: undefined },

@@ -16,7 +16,7 @@ afterAll(async () => {
 
 const filters = (statesFilter: string[] = [], typesFilter: string[] = []) => ({ statesFilter, typesFilter, _unknownTaggedFields: undefined });
 const summary = (r: { groups: { groupId: string; protocolType: string; groupState: string; groupType: string }[] }) =>
-  r.groups.map((g) => [g.groupId, g.protocolType, g.groupState, g.groupType]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  r.groups.map((g) => [g.groupId, g.protocolType, g.groupState, g.groupType]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 
 describe('ListGroups', () => {
   it.each([0, 1, 2, 3])('v%i: every group with its protocol type', async (v) => {

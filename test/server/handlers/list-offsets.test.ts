@@ -67,7 +67,7 @@ const list = (version: number, req: ListOffsetsRequest): Promise<ListOffsetsResp
 
 async function one(version: number, timestamp: bigint, partitionIndex = 0, extra: { currentLeaderEpoch?: number } = {}) {
   const r = await list(version, request([{ name: topic, partitions: [{ partitionIndex, timestamp, ...extra }] }]));
-  return r.topics[0]!.partitions[0]!;
+  return r.topics[0].partitions[0];
 }
 
 describe('ListOffsets over the wire', () => {
@@ -85,7 +85,7 @@ describe('ListOffsets over the wire', () => {
         },
       ]),
     );
-    expect(r.topics[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode, p.oldStyleOffsets])).toEqual([
+    expect(r.topics[0].partitions.map((p) => [p.partitionIndex, p.errorCode, p.oldStyleOffsets])).toEqual([
       [0, 0, [4n]],
       [0, 0, [0n]],
       [1, 0, [0n]],
@@ -120,7 +120,7 @@ describe('ListOffsets over the wire', () => {
 
   it('read_committed sees the same offsets (no transactions)', async () => {
     const r = await list(2, request([{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }], { isolationLevel: 1 }));
-    expect(r.topics[0]!.partitions[0]!.offset).toBe(4n);
+    expect(r.topics[0].partitions[0].offset).toBe(4n);
   });
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST for a repeated partition, and leader epoch fencing', async () => {
@@ -223,7 +223,7 @@ describe('ListOffsets from clients', () => {
           ],
         },
       ]);
-      expect(r.topics[0]!.partitions.map((p) => [p.partitionIndex, p.offset, p.timestamp, p.leaderEpoch])).toEqual([
+      expect(r.topics[0].partitions.map((p) => [p.partitionIndex, p.offset, p.timestamp, p.leaderEpoch])).toEqual([
         [0, 2n, BigInt(T0 + 5000), 0],
         [1, -1n, -1n, -1],
       ]);

@@ -58,15 +58,15 @@ describe('Metadata', () => {
     const nodeId = harness.broker.services.nodeId;
     const r = await harness.call(ApiKey.Metadata, 10, request(['orders']));
     expect(r.topics).toHaveLength(1);
-    const t = r.topics[0]!;
+    const t = r.topics[0];
     expect(t).toMatchObject({ errorCode: 0, name: 'orders', topicId: id, isInternal: false, topicAuthorizedOperations: -2147483648 });
     expect(t.partitions).toEqual(
       [0, 1, 2].map((p) => expect.objectContaining({ errorCode: 0, partitionIndex: p, leaderId: nodeId, leaderEpoch: 0, replicaNodes: [nodeId], isrNodes: [nodeId], offlineReplicas: [] })),
     );
     // Before v7 the leader epoch is not on the wire; before v10 neither is the topic id.
     const v6 = await harness.call(ApiKey.Metadata, 6, request(['orders']));
-    expect(v6.topics[0]!.partitions[0]!.leaderEpoch).toBe(-1);
-    expect(v6.topics[0]!.topicId).toBe(ZERO_UUID);
+    expect(v6.topics[0].partitions[0].leaderEpoch).toBe(-1);
+    expect(v6.topics[0].topicId).toBe(ZERO_UUID);
   });
 
   it('answers a duplicated name once', async () => {
@@ -83,14 +83,14 @@ describe('Metadata', () => {
       expect(first.topics).toEqual([expect.objectContaining({ name: 'auto-1', errorCode: ErrorCode.LeaderNotAvailable, partitions: [] })]);
       const second = await harness.call(ApiKey.Metadata, 9, request(['auto-1']));
       expect(second.topics[0]).toMatchObject({ errorCode: 0, name: 'auto-1' });
-      expect(second.topics[0]!.partitions).toHaveLength(3);
+      expect(second.topics[0].partitions).toHaveLength(3);
       expect(harness.broker.services.logs.get('auto-1', 2)).toBeDefined();
     });
 
     it('always allows creation before v4, which cannot say otherwise', async () => {
       const harness = await start();
       const r = await harness.call(ApiKey.Metadata, 1, request(['auto-v1'], { allowAutoTopicCreation: false }));
-      expect(r.topics[0]!.errorCode).toBe(ErrorCode.LeaderNotAvailable);
+      expect(r.topics[0].errorCode).toBe(ErrorCode.LeaderNotAvailable);
       expect(harness.broker.services.metadata.topic('auto-v1')).toBeDefined();
     });
 
@@ -113,13 +113,13 @@ describe('Metadata', () => {
       const r = await harness.call(ApiKey.Metadata, 9, request(['bad name!', 'x'.repeat(250)]));
       expect(r.topics.map((t) => t.errorCode)).toEqual([ErrorCode.InvalidTopicException, ErrorCode.InvalidTopicException]);
       const r2 = await harness.call(ApiKey.Metadata, 9, request(['bad name!'], { allowAutoTopicCreation: false }));
-      expect(r2.topics[0]!.errorCode).toBe(ErrorCode.InvalidTopicException);
+      expect(r2.topics[0].errorCode).toBe(ErrorCode.InvalidTopicException);
     });
 
     it('answers the creation error when the topic cannot be created', async () => {
       const harness = await start({ 'default.replication.factor': 3 });
       const r = await harness.call(ApiKey.Metadata, 9, request(['rf3']));
-      expect(r.topics[0]!.errorCode).toBe(ErrorCode.InvalidReplicationFactor);
+      expect(r.topics[0].errorCode).toBe(ErrorCode.InvalidReplicationFactor);
       expect(harness.broker.services.metadata.topic('rf3')).toBeUndefined();
     });
 
@@ -136,7 +136,7 @@ describe('Metadata', () => {
       const unknown = '5c2a3b8e-0000-4000-8000-000000000001';
       const r = await harness.call(ApiKey.Metadata, 12, request([{ id }, { id: unknown }]));
       expect(r.topics[0]).toMatchObject({ name: 'by-id', topicId: id, errorCode: 0 });
-      expect(r.topics[0]!.partitions).toHaveLength(2);
+      expect(r.topics[0].partitions).toHaveLength(2);
       expect(r.topics[1]).toMatchObject({ name: null, topicId: unknown, errorCode: ErrorCode.UnknownTopicId });
     });
 
@@ -154,13 +154,13 @@ describe('Metadata', () => {
     const harness = await start();
     await create(harness, 't', 1);
     const asked = await harness.call(ApiKey.Metadata, 8, request(['t'], { includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true }));
-    expect(asked.topics[0]!.topicAuthorizedOperations).toBe(3576);
+    expect(asked.topics[0].topicAuthorizedOperations).toBe(3576);
     expect(asked.clusterAuthorizedOperations).toBe(8096);
     const notAsked = await harness.call(ApiKey.Metadata, 8, request(['t']));
-    expect(notAsked.topics[0]!.topicAuthorizedOperations).toBe(-2147483648);
+    expect(notAsked.topics[0].topicAuthorizedOperations).toBe(-2147483648);
     expect(notAsked.clusterAuthorizedOperations).toBe(-2147483648);
     const v11 = await harness.call(ApiKey.Metadata, 11, request(['t'], { includeTopicAuthorizedOperations: true }));
-    expect(v11.topics[0]!.topicAuthorizedOperations).toBe(3576);
+    expect(v11.topics[0].topicAuthorizedOperations).toBe(3576);
     expect(v11.clusterAuthorizedOperations).toBe(-2147483648);
   });
 

@@ -33,18 +33,18 @@ describe('OffsetFetch', () => {
     const r = await h.call(ApiKey.OffsetFetch, v, { ...defaultOffsetFetchRequest(), groupId: 'g', topics: [topic('orders', [0, 1])], requireStable: v >= 7 });
     expect(r.errorCode).toBe(0);
     expect(r.topics).toHaveLength(1);
-    expect(r.topics[0]!.partitions.map((x) => [x.partitionIndex, x.committedOffset, x.metadata, x.errorCode])).toEqual([
+    expect(r.topics[0].partitions.map((x) => [x.partitionIndex, x.committedOffset, x.metadata, x.errorCode])).toEqual([
       [0, 100n, 'm100', 0],
       [1, -1n, '', 0],
     ]);
-    if (v >= 5) expect(r.topics[0]!.partitions[0]!.committedLeaderEpoch).toBe(3);
+    if (v >= 5) expect(r.topics[0].partitions[0].committedLeaderEpoch).toBe(3);
   });
 
   it('v0: unknown topics and partitions are UNKNOWN_TOPIC_OR_PARTITION; from v1 they are just not committed', async () => {
     const v0 = await h.call(ApiKey.OffsetFetch, 0, { ...defaultOffsetFetchRequest(), groupId: 'g', topics: [topic('orders', [0, 7]), topic('nope', [0])] });
     expect(v0.topics.map((t) => t.partitions.map((x) => x.errorCode))).toEqual([[0, ErrorCode.UnknownTopicOrPartition], [ErrorCode.UnknownTopicOrPartition]]);
     const v1 = await h.call(ApiKey.OffsetFetch, 1, { ...defaultOffsetFetchRequest(), groupId: 'g', topics: [topic('nope', [0])] });
-    expect(v1.topics[0]!.partitions[0]).toMatchObject({ committedOffset: -1n, errorCode: 0 });
+    expect(v1.topics[0].partitions[0]).toMatchObject({ committedOffset: -1n, errorCode: 0 });
   });
 
   it('v2+: null topics fetch every committed partition of the group', async () => {
@@ -58,7 +58,7 @@ describe('OffsetFetch', () => {
     h.broker.services.groups.groups.loading = true;
     try {
       const v1 = await h.call(ApiKey.OffsetFetch, 1, { ...defaultOffsetFetchRequest(), groupId: 'g', topics: [topic('orders', [0, 1])] });
-      expect(v1.topics[0]!.partitions.map((x) => [x.errorCode, x.committedOffset])).toEqual([
+      expect(v1.topics[0].partitions.map((x) => [x.errorCode, x.committedOffset])).toEqual([
         [ErrorCode.CoordinatorLoadInProgress, -1n],
         [ErrorCode.CoordinatorLoadInProgress, -1n],
       ]);
@@ -105,10 +105,10 @@ describe('OffsetFetch', () => {
         { groupId: 'other', memberId: null, memberEpoch: -1, topics: null, _unknownTaggedFields: undefined },
       ],
     });
-    expect(r.groups[0]!.topics.map((t) => [t.topicId, t.partitions[0]!.committedOffset, t.partitions[0]!.errorCode])).toEqual([
+    expect(r.groups[0].topics.map((t) => [t.topicId, t.partitions[0].committedOffset, t.partitions[0].errorCode])).toEqual([
       [topicId, 100n, 0],
       [unknownId, -1n, ErrorCode.UnknownTopicId],
     ]);
-    expect(r.groups[1]!.topics.map((t) => t.topicId)).toEqual([topicId]);
+    expect(r.groups[1].topics.map((t) => t.topicId)).toEqual([topicId]);
   });
 });

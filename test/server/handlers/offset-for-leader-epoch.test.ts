@@ -48,7 +48,7 @@ describe('OffsetForLeaderEpoch over the wire', () => {
   it('v0-4: epoch 0 ends at the log end offset', async () => {
     for (let version = 0; version <= 4; version++) {
       const r = await client.send(ApiKey.OffsetForLeaderEpoch, version, request(topic, [{ partition: 0, leaderEpoch: 0, currentLeaderEpoch: 0 }]));
-      const p = r.topics[0]!.partitions[0]!;
+      const p = r.topics[0].partitions[0];
       expect({ version, errorCode: p.errorCode, endOffset: p.endOffset }).toEqual({ version, errorCode: 0, endOffset: 7n });
       if (version >= 1) expect(p.leaderEpoch).toBe(0);
     }
@@ -65,14 +65,14 @@ describe('OffsetForLeaderEpoch over the wire', () => {
         { partition: 0, leaderEpoch: 0, currentLeaderEpoch: 1 },
       ]),
     );
-    expect(r.topics[0]!.partitions.map((p) => [p.partition, p.errorCode, p.leaderEpoch, p.endOffset])).toEqual([
+    expect(r.topics[0].partitions.map((p) => [p.partition, p.errorCode, p.leaderEpoch, p.endOffset])).toEqual([
       [0, 0, -1, -1n],
       [0, 0, -1, -1n],
       [3, ErrorCode.UnknownTopicOrPartition, -1, -1n],
       [0, ErrorCode.UnknownLeaderEpoch, -1, -1n],
     ]);
     const missing = await client.send(ApiKey.OffsetForLeaderEpoch, 2, request('nope', [{ partition: 0, leaderEpoch: 0 }]));
-    expect(missing.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UnknownTopicOrPartition);
+    expect(missing.topics[0].partitions[0].errorCode).toBe(ErrorCode.UnknownTopicOrPartition);
   });
 
   it('@platformatic/kafka OffsetForLeaderEpoch v4', async () => {
@@ -82,7 +82,7 @@ describe('OffsetForLeaderEpoch over the wire', () => {
       const r = await offsetForLeaderEpochV4.api.async(connection, -1, [
         { name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: 0, leaderEpoch: 0 }] },
       ]);
-      expect(r.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderEpoch: 0, endOffset: 7n });
+      expect(r.topics[0].partitions[0]).toMatchObject({ errorCode: 0, leaderEpoch: 0, endOffset: 7n });
     } finally {
       await connection.close();
     }

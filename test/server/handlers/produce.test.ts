@@ -95,7 +95,7 @@ function request(topic: string, records: Buffer | null, extra: Partial<ProduceRe
 async function produce(version: number, topic: string, records: Buffer | null, extra: Partial<ProduceRequest> = {}, partition = 0, c = client): Promise<ProduceResponsePartitionProduceResponse> {
   const response = await c.send(ApiKey.Produce, version, request(topic, records, extra, partition));
   expect(response.responses).toHaveLength(1);
-  return response.responses[0]!.partitionResponses[0]!;
+  return response.responses[0].partitionResponses[0];
 }
 
 function values(n: number, from = 0): { value: string }[] {
@@ -165,11 +165,11 @@ describe('KafkaJS producers', () => {
       [0n, 0, 0],
       [2n, 2, 0],
     ]);
-    expect(p0[0]!.producerId).toBeGreaterThanOrEqual(0n);
-    expect(p0[1]!.producerId).toBe(p0[0]!.producerId);
-    expect((await stored(broker, topic, 1)).map((b) => [b.baseSequence, b.producerId])).toEqual([[0, p0[0]!.producerId]]);
+    expect(p0[0].producerId).toBeGreaterThanOrEqual(0n);
+    expect(p0[1].producerId).toBe(p0[0].producerId);
+    expect((await stored(broker, topic, 1)).map((b) => [b.baseSequence, b.producerId])).toEqual([[0, p0[0].producerId]]);
     const state = await broker.services.produce.producerState(topic, 0);
-    expect(state!.lastEntry(p0[0]!.producerId)).toMatchObject({ producerEpoch: 0, batches: [{ lastSeq: 1 }, { lastSeq: 4 }] });
+    expect(state!.lastEntry(p0[0].producerId)).toMatchObject({ producerEpoch: 0, batches: [{ lastSeq: 1 }, { lastSeq: 4 }] });
   });
 
   it('MESSAGE_TOO_LARGE for a message over max.message.bytes', async () => {
@@ -220,7 +220,7 @@ describe('@platformatic/kafka producer (flexible Produce versions)', () => {
       [0n, 0],
       [2n, 2],
     ]);
-    expect(batches[0]!.producerId).toBeGreaterThanOrEqual(0n);
+    expect(batches[0].producerId).toBeGreaterThanOrEqual(0n);
   });
 });
 
@@ -234,7 +234,7 @@ describe('Produce over the wire: errors', () => {
     const known = await client.send(ApiKey.Produce, 13, request('', buildRecordBatch(values(1)), {}, 0, id));
     expect(known.responses[0]).toMatchObject({ topicId: id, partitionResponses: [{ errorCode: ErrorCode.None, baseOffset: 0n }] });
     const unknown = await client.send(ApiKey.Produce, 13, request('', b, {}, 0, '11111111-2222-3333-4444-555555555555'));
-    expect(unknown.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.UnknownTopicId);
+    expect(unknown.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UnknownTopicId);
   });
 
   it('CORRUPT_MESSAGE for a batch with a flipped byte', async () => {
@@ -288,7 +288,7 @@ describe('Produce over the wire: errors', () => {
     const b = buildRecordBatch(values(1));
     expect((await produce(9, '__transaction_state', b)).errorCode).toBe(ErrorCode.InvalidTopicException);
     const admin = await client.send(ApiKey.Produce, 9, request('__transaction_state', b), '__admin_client');
-    expect(admin.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.None);
+    expect(admin.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.None);
   });
 });
 
@@ -306,7 +306,7 @@ describe('Produce over the wire: versions', () => {
       [1n, CompressionCodec.None, ['v1a', 'v1b']],
       [3n, CompressionCodec.Gzip, ['v2']],
     ]);
-    expect(batches[1]!.maxTimestamp).toBe(BigInt(now));
+    expect(batches[1].maxTimestamp).toBe(BigInt(now));
   });
 
   it('LogAppendTime topics stamp the broker time and return it (v2+)', async () => {
@@ -322,7 +322,7 @@ describe('Produce over the wire: versions', () => {
   it('acks=0 over the wire: no response frame; the append happens before later requests are answered', async () => {
     const topic = await newTopic();
     const socket = connect(broker.port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => { resolve(); }));
     const frames: Buffer[] = [];
     socket.on('data', (d: Buffer) => frames.push(d));
     const body = request(topic, buildRecordBatch(values(1)), { acks: 0 });

@@ -46,7 +46,7 @@ describe('ProduceService', () => {
       svc.produce(request('mixed', [idem(1n, 4, 1)]), { apiVersion: 9, clientId: null }),
     ];
     const results = await Promise.all(calls);
-    expect(results.map((r) => [r[0]!.partitionResponses[0]!.errorCode, r[0]!.partitionResponses[0]!.baseOffset])).toEqual([
+    expect(results.map((r) => [r[0].partitionResponses[0].errorCode, r[0].partitionResponses[0].baseOffset])).toEqual([
       [0, 0n],
       [0, 1n],
       [0, 3n],
@@ -58,12 +58,12 @@ describe('ProduceService', () => {
     broker = await Broker.start({ port: 0, storage: 'memory' });
     await createTopic(broker, 'broken', 1);
     const svc = broker.services.produce;
-    expect((await svc.produce(request('broken', [idem(5n, 0)]), { apiVersion: 9, clientId: null }))[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    expect((await svc.produce(request('broken', [idem(5n, 0)]), { apiVersion: 9, clientId: null }))[0].partitionResponses[0].errorCode).toBe(0);
     await broker.services.logs.get('broken', 0)!.close();
     const v9 = await svc.produce(request('broken', [idem(5n, 1)]), { apiVersion: 9, clientId: null });
-    expect(v9[0]!.partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.KafkaStorageError, baseOffset: -1n });
+    expect(v9[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.KafkaStorageError, baseOffset: -1n });
     const v3 = await svc.produce(request('broken', [idem(5n, 1)]), { apiVersion: 3, clientId: null });
-    expect(v3[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NotLeaderOrFollower);
+    expect(v3[0].partitionResponses[0].errorCode).toBe(ErrorCode.NotLeaderOrFollower);
     const state = await svc.producerState('broken', 0);
     expect(state!.inFlight).toBe(0);
     expect(state!.lastEntry(5n)!.batches.map((b) => b.lastSeq)).toEqual([0]);
@@ -80,7 +80,7 @@ describe('ProduceService', () => {
     await createTopic(broker, 'exp', 1);
     const svc = broker.services.produce;
     const send = (seq: number): Promise<number> =>
-      svc.produce(request('exp', [idem(9n, seq, 1, { now: clock.now() })]), { apiVersion: 9, clientId: null }).then((r) => r[0]!.partitionResponses[0]!.errorCode);
+      svc.produce(request('exp', [idem(9n, seq, 1, { now: clock.now() })]), { apiVersion: 9, clientId: null }).then((r) => r[0].partitionResponses[0].errorCode);
     expect(await send(0)).toBe(0);
     expect(await send(5)).toBe(ErrorCode.OutOfOrderSequenceNumber);
     await clock.advanceAsync(50_000);
@@ -99,7 +99,7 @@ describe('ProduceService', () => {
     expect((await broker.services.metadata.deleteTopic('again')).errorCode).toBe(0);
     await createTopic(broker, 'again', 1);
     const r = await svc.produce(request('again', [idem(3n, 0, 2)]), { apiVersion: 9, clientId: null });
-    expect(r[0]!.partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(r[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
     expect(broker.services.logs.get('again', 0)!.logEndOffset).toBe(2n);
   });
 

@@ -107,7 +107,7 @@ describe('initProducerId', () => {
     // Four blocks reserved, the last by the snapshot of generation 4.
     const file = join(d.path, 'producer-ids-00000000000000000004.snapshot');
     const bytes = await readFile(file);
-    bytes[bytes.length - 1]! ^= 0xff;
+    bytes[bytes.length - 1] ^= 0xff;
     await writeFile(file, bytes);
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });

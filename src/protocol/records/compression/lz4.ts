@@ -159,14 +159,14 @@ function decodeFrame(data: Buffer, frameStart: number, out: Output): number {
   const end = data.length;
   let pos = frameStart + 4;
   if (end - pos < 3) throw new ProtocolDecodeError('truncated LZ4 frame descriptor');
-  const flg = data[pos]!;
-  const bd = data[pos + 1]!;
+  const flg = data[pos];
+  const bd = data[pos + 1];
   if ((flg & FLG_VERSION_MASK) !== FLG_VERSION_01) throw new ProtocolDecodeError('unsupported LZ4 frame version');
   if ((flg & FLG_RESERVED) !== 0 || (bd & 0x8f) !== 0) {
     throw new ProtocolDecodeError('LZ4 frame descriptor has reserved bits set');
   }
   if ((flg & FLG_DICT_ID) !== 0) throw new ProtocolDecodeError('LZ4 frames with a dictionary are not supported');
-  const blockMax = BLOCK_MAX_SIZES[(bd >>> 4) & 0x07]!;
+  const blockMax = BLOCK_MAX_SIZES[(bd >>> 4) & 0x07];
   if (blockMax === 0) throw new ProtocolDecodeError('invalid LZ4 block max size');
   const independent = (flg & FLG_BLOCK_INDEPENDENCE) !== 0;
   const blockChecksum = (flg & FLG_BLOCK_CHECKSUM) !== 0;
@@ -182,7 +182,7 @@ function decodeFrame(data: Buffer, frameStart: number, out: Output): number {
     contentSize = Number(size);
     out.ensure(contentSize);
   }
-  const hc = data[descEnd]!;
+  const hc = data[descEnd];
   // The proper checksum covers FLG..end of descriptor; the KIP-57 legacy one starts at the magic.
   if (hc !== headerChecksum(data, pos, descEnd) && hc !== headerChecksum(data, frameStart, descEnd)) {
     throw new ProtocolDecodeError('LZ4 frame header checksum mismatch');
@@ -281,21 +281,21 @@ export function lz4DecodeBlock(
   if (sEnd === 0) return -1;
   for (;;) {
     if (s >= sEnd) return -1;
-    const token = src[s++]!;
+    const token = src[s++];
     let litLen = token >>> 4;
     if (litLen === 15) {
       let b: number;
       do {
         if (s >= sEnd) return -1;
-        b = src[s++]!;
+        b = src[s++];
         litLen += b;
       } while (b === 255);
     }
     if (litLen > sEnd - s || litLen > dstLimit - d) return -1;
-    for (let i = 0; i < litLen; i++) dst[d++] = src[s++]!;
+    for (let i = 0; i < litLen; i++) dst[d++] = src[s++];
     if (s === sEnd) return d - dstStart; // last sequence
     if (sEnd - s < 2) return -1;
-    const offset = src[s]! | (src[s + 1]! << 8);
+    const offset = src[s] | (src[s + 1] << 8);
     s += 2;
     if (offset === 0 || d - offset < windowStart) return -1;
     let matchLen = (token & 0x0f) + 4;
@@ -303,13 +303,13 @@ export function lz4DecodeBlock(
       let b: number;
       do {
         if (s >= sEnd) return -1;
-        b = src[s++]!;
+        b = src[s++];
         matchLen += b;
       } while (b === 255);
     }
     if (matchLen > dstLimit - d) return -1;
     let m = d - offset;
     // Byte by byte: the match may overlap the bytes it produces.
-    for (let i = 0; i < matchLen; i++) dst[d++] = dst[m++]!;
+    for (let i = 0; i < matchLen; i++) dst[d++] = dst[m++];
   }
 }

@@ -89,7 +89,7 @@ export function snappyDecompress(data: Buffer, maxBytes: number): Buffer {
     total += block.length;
     parts.push(block);
   }
-  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 1) return parts[0];
   return Buffer.concat(parts, total);
 }
 
@@ -100,7 +100,7 @@ export function rawUncompressedLength(block: Buffer): number {
   let value = 0;
   for (let i = 0; i < 5; i++) {
     if (i >= block.length) throw new ProtocolDecodeError('truncated snappy length varint');
-    const b = block[i]!;
+    const b = block[i];
     value += (b & 0x7f) * 2 ** (7 * i);
     if ((b & 0x80) === 0) {
       if (value > 0xffffffff) break;

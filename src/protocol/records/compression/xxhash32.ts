@@ -16,7 +16,7 @@ function rotl(x: number, r: number): number {
 }
 
 function readU32(buf: Uint8Array, p: number): number {
-  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
 }
 
 function round(acc: number, lane: number): number {
@@ -54,7 +54,7 @@ export function xxhash32(buf: Uint8Array, start = 0, end = buf.length, seed = 0)
     p += 4;
   }
   while (p < end) {
-    h = (h + Math.imul(buf[p]!, PRIME5)) | 0;
+    h = (h + Math.imul(buf[p], PRIME5)) | 0;
     h = Math.imul(rotl(h, 11), PRIME1);
     p++;
   }

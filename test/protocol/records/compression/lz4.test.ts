@@ -124,7 +124,7 @@ describe('lz4 frame codec', () => {
     const data = textBytes(700_000);
     expect(lz4Decompress(wasmLz4Compress(data), data.length).equals(data)).toBe(true);
     const checked = compressFrameSync(data, { contentChecksum: true, blockChecksums: true });
-    expect(checked[4]! & 0x14).toBe(0x14);
+    expect(checked[4] & 0x14).toBe(0x14);
     expect(lz4Decompress(checked, data.length).equals(data)).toBe(true);
   });
 
@@ -161,7 +161,7 @@ describe('lz4 frame codec', () => {
 
   it('rejects a header checksum that is neither the proper nor the legacy one', () => {
     const frame = Buffer.from(lz4Compress(textBytes(1000)));
-    const proper = frame[6]!;
+    const proper = frame[6];
     const legacy = (xxhash32(frame, 0, 6) >>> 8) & 0xff;
     let bad = 0;
     while (bad === proper || bad === legacy) bad++;
@@ -177,7 +177,7 @@ describe('lz4 frame codec', () => {
     expect(() => lz4Decompress(badContent, MiB)).toThrow(/content checksum/);
     const badBlock = Buffer.from(frame);
     // corrupt the first block's payload: its block checksum no longer matches
-    const descLen = 2 + ((frame[4]! & 0x08) !== 0 ? 8 : 0);
+    const descLen = 2 + ((frame[4] & 0x08) !== 0 ? 8 : 0);
     badBlock[4 + descLen + 1 + 4 + 10] ^= 0x01;
     expect(() => lz4Decompress(badBlock, MiB)).toThrow(/block checksum/);
   });
