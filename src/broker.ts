@@ -114,7 +114,7 @@ export class Broker {
     try {
       const logs = await openLogManager({ storage, ...(storage === 'disk' ? { dirs } : {}), clock, logger });
       opened.push(() => logs.close());
-      const stateLocation = storage === 'disk' ? join(dirs[0]!, '__gregor_metadata') : new MemoryStateLogStore();
+      const stateLocation = storage === 'disk' ? join(dirs[0], '__gregor_metadata') : new MemoryStateLogStore();
       const stateLog = await openStateLog(stateLocation, { name: 'metadata', logger });
       opened.push(() => stateLog.close());
       // Dynamic broker configs (AlterConfigs) are replayed over the static ones before anything reads them.
@@ -126,7 +126,7 @@ export class Broker {
       opened.push(() => producerIds.close());
       // Consumer groups and committed offsets: loaded before the listener opens.
       const groups = await GroupCoordinator.open({
-        location: storage === 'disk' ? join(dirs[0]!, '__gregor_groups') : stateLocation,
+        location: storage === 'disk' ? join(dirs[0], '__gregor_groups') : stateLocation,
         clock,
         logger,
         config: () => metadata.broker.config,
@@ -189,7 +189,7 @@ export class Broker {
       const retention = new RetentionScheduler({ logs: () => logs.all(), clock, intervalMs: config.logRetentionCheckIntervalMs, logger });
       retention.start();
       logStartSummary(logger, { host: bindHost, port, storage, dirs }, logs, groups, performance.now() - startedAt);
-      return new Broker(services, server, retention, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0]! : null);
+      return new Broker(services, server, retention, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0] : null);
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw err;

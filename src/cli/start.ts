@@ -53,7 +53,7 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
   }
   // Like kafka-server-start.sh, accept the properties file as a positional argument too.
   if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`, USAGE);
-  const configFile = values.config ?? positionals[0];
+  const configFile = values.config ?? positionals.at(0);
   const overrides: Record<string, string> = {};
   for (const o of values.override ?? []) {
     const eq = o.indexOf('=');
@@ -87,8 +87,8 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
       process.off('SIGTERM', onTerm);
       resolve();
     };
-    const onInt = (): void => stop('SIGINT');
-    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => { stop('SIGINT'); };
+    const onTerm = (): void => { stop('SIGTERM'); };
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
     // Only now: whoever waits for this line may signal at once, and must get a clean shutdown.

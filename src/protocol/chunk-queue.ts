@@ -19,14 +19,14 @@ export class ChunkQueue {
 
   /** The big-endian int32 at the front (length must be at least 4), without consuming it. */
   peekInt32(): number {
-    const first = this.chunks[0]!;
+    const first = this.chunks[0];
     if (first.length >= 4) return first.readInt32BE(0);
     return this.head(4).readInt32BE(0);
   }
 
   /** The big-endian int16 at the front (length must be at least 2), without consuming it. */
   peekInt16(): number {
-    const first = this.chunks[0]!;
+    const first = this.chunks[0];
     if (first.length >= 2) return first.readInt16BE(0);
     return this.head(2).readInt16BE(0);
   }
@@ -44,14 +44,14 @@ export class ChunkQueue {
 
   /** Whether the next n bytes (n <= length) sit in one chunk, so that take(n) returns a view. */
   isContiguous(n: number): boolean {
-    return n === 0 || this.chunks[0]!.length >= n;
+    return n === 0 || this.chunks[0].length >= n;
   }
 
   /** Removes and returns the next n bytes (n <= length): a view when they sit in one chunk. */
   take(n: number): Buffer {
     if (n === 0) return EMPTY;
     this.buffered -= n;
-    const first = this.chunks[0]!;
+    const first = this.chunks[0];
     if (first.length >= n) {
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
@@ -60,7 +60,7 @@ export class ChunkQueue {
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
-      const c = this.chunks[0]!;
+      const c = this.chunks[0];
       const k = Math.min(n - filled, c.length);
       c.copy(out, filled, 0, k);
       filled += k;
@@ -74,7 +74,7 @@ export class ChunkQueue {
   moveInto(target: Buffer, n: number): number {
     let filled = 0;
     while (filled < n && this.chunks.length > 0) {
-      const c = this.chunks[0]!;
+      const c = this.chunks[0];
       const k = Math.min(n - filled, c.length);
       c.copy(target, filled, 0, k);
       filled += k;

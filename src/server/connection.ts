@@ -137,8 +137,8 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     this.remoteAddress = `${this.remoteHost}:${socket.remotePort ?? '?'}`;
     this.lastActivityMs = options.clock.now();
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.updateFlow());
+    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
+    socket.on('drain', () => { this.updateFlow(); });
     socket.on('error', (err) => {
       this.options.logger.debug({ conn: this.remoteAddress, err: err.message }, 'connection error');
     });
@@ -264,7 +264,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
           this.release(slot);
           this.complete(slot, response);
         },
-        (err) => {
+        (err: unknown) => {
           this.release(slot);
           this.failFrame(err);
         },
@@ -318,8 +318,8 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     if (this.pending[0] !== slot) return;
     const socket = this.socket;
     socket.cork();
-    while (this.pending.length > 0 && this.pending[0]!.done) {
-      const s = this.pending.shift()!;
+    for (let s = this.pending.at(0); s?.done === true; s = this.pending.at(0)) {
+      this.pending.shift();
       if (s.response) for (const chunk of s.response) socket.write(chunk);
       if (s === this.closeAfter) {
         socket.uncork();
@@ -358,7 +358,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     const idleMs = this.options.connectionsMaxIdleMs;
     if (idleMs < 0 || this.closed) return;
     const due = this.lastActivityMs + idleMs;
-    this.idleTimer = this.options.clock.setTimeout(() => this.checkIdle(), due - this.options.clock.now(), { unref: true });
+    this.idleTimer = this.options.clock.setTimeout(() => { this.checkIdle(); }, due - this.options.clock.now(), { unref: true });
   }
 
   private checkIdle(): void {
@@ -379,7 +379,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     const timeoutMs = this.options.requestReceiveTimeoutMs;
     if (timeoutMs <= 0 || this.frameTimer !== null || this.frameStartMs < 0 || this.paused || this.closed) return;
     const due = this.frameStartMs + timeoutMs;
-    this.frameTimer = this.options.clock.setTimeout(() => this.checkFrame(), due - this.options.clock.now(), { unref: true });
+    this.frameTimer = this.options.clock.setTimeout(() => { this.checkFrame(); }, due - this.options.clock.now(), { unref: true });
   }
 
   private checkFrame(): void {
@@ -417,7 +417,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     if (this.closed || this.closeAfter !== undefined) return;
     this.socket.pause();
     this.stopping = true;
-    this.closeAfter = this.pending[this.pending.length - 1] ?? null;
+    this.closeAfter = this.pending.at(-1) ?? null;
     if (this.closeAfter === null) this.endSoon();
   }
 
@@ -446,6 +446,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
         });
       });
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the socket may have closed while pending responses drained
     if (!this.closed) {
       await new Promise<void>((resolve) => {
         this.socket.end(resolve);

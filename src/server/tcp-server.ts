@@ -43,7 +43,7 @@ export class TcpServer {
       frames: new FrameBufferPool({ apiKeys: options.reusableFrameApis ?? [] }),
       scavenger: new ReadScavenger(),
     };
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = createServer({ noDelay: true }, (socket) => { this.accept(socket); });
   }
 
   /** The request memory budget: bytes in use and connections waiting for room. */
@@ -69,12 +69,12 @@ export class TcpServer {
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
+      const onError = (err: Error): void => { reject(err); };
       this.server.once('error', onError);
       this.server.listen(this.options.port, this.options.host, () => {
         this.server.off('error', onError);
         // Failing to listen is the caller's to report (a port in use is one line, not a logged stack).
-        this.server.on('error', (err) => this.options.logger.error({ err }, 'listener error'));
+        this.server.on('error', (err) => { this.options.logger.error({ err }, 'listener error'); });
         resolve((this.server.address() as AddressInfo).port);
       });
     });
@@ -82,7 +82,7 @@ export class TcpServer {
 
   /** Stops accepting, finishes in-flight requests (up to timeoutMs), closes every connection. */
   async close(timeoutMs = 5000): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => { resolve(); }));
     await Promise.all([...this.connections].map((c) => c.shutdown(timeoutMs)));
     await closed;
     this.shared.warnings.close();

@@ -50,10 +50,10 @@ class BlockingFile implements StorageFile {
     return writevSync(this.fd, buffers, position);
   }
   truncate(length: number): Promise<void> {
-    return settle(() => ftruncateSync(this.fd, length));
+    return settle(() => { ftruncateSync(this.fd, length); });
   }
   sync(): Promise<void> {
-    return settle(() => fsyncSync(this.fd));
+    return settle(() => { fsyncSync(this.fd); });
   }
   stat(): Promise<{ size: number; mtimeMs: number }> {
     return settle(() => fstatSync(this.fd));
@@ -61,7 +61,7 @@ class BlockingFile implements StorageFile {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return settle(() => closeSync(this.fd));
+    return settle(() => { closeSync(this.fd); });
   }
 }
 

@@ -54,6 +54,7 @@ import { errorCode, openStorageFile, syncDir, writeLogStartOffset } from './segm
 import { sharedSyncWritePolicy, type SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
+import { present } from '../util/must-get.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -240,7 +241,7 @@ export class DiskPartitionLog implements PartitionLog {
     this.openFile = openFile;
     this.window = cache === null ? null : cache.window();
     this.syncWritePolicy = syncWritePolicy;
-    const active = this.segments[this.segments.length - 1]!;
+    const active = this.segments[this.segments.length - 1];
     this.asOpened = loaded.indexFilesCurrent ? { seg: active, size: active.size, truncations: 0 } : null;
   }
 
@@ -279,7 +280,7 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   private get active(): LogSegment {
-    return this.segments[this.segments.length - 1]!;
+    return this.segments[this.segments.length - 1];
   }
 
   updateConfig(config: LogConfig): void {
@@ -295,7 +296,7 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   private offlineError(): StorageError {
-    return new StorageError(`partition ${this.topic}-${this.partition} is offline after a disk error: ${this.failure!.message}`, this.failure);
+    return new StorageError(`partition ${this.topic}-${this.partition} is offline after a disk error: ${this.failure?.message ?? 'unknown'}`, this.failure);
   }
 
   private task<T>(name: string, run: () => Promise<T>, whenOffline = false): Promise<T> {
@@ -317,7 +318,7 @@ export class DiskPartitionLog implements PartitionLog {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
-        const head = this.queue[0]!;
+        const head = this.queue[0];
         if (head.kind === 'task') {
           this.queue.shift();
           if (this.failure !== null && !head.whenOffline) {
@@ -337,7 +338,7 @@ export class DiskPartitionLog implements PartitionLog {
         let n = 0;
         let bytes = 0;
         while (n < this.queue.length && n < MAX_GROUP_APPENDS) {
-          const q = this.queue[n]!;
+          const q = this.queue[n];
           if (q.kind !== 'append' || (n > 0 && bytes + q.buffer.length > MAX_GROUP_BYTES)) break;
           bytes += q.buffer.length;
           n++;
@@ -383,8 +384,8 @@ export class DiskPartitionLog implements PartitionLog {
     return {
       seg,
       writePosition: seg.writePosition,
-      offsetEntries: seg.offsetIndex!.entries,
-      timeEntries: seg.timeIndex!.entries,
+      offsetEntries: seg.loadedOffsetIndex.entries,
+      timeEntries: seg.loadedTimeIndex.entries,
       accounting: seg.accounting.clone(),
       firstBatchTimestamp: seg.firstBatchTimestamp,
     };
@@ -392,8 +393,8 @@ export class DiskPartitionLog implements PartitionLog {
 
   private restore(s: Snapshot): void {
     s.seg.writePosition = s.writePosition;
-    s.seg.offsetIndex!.truncateToEntries(s.offsetEntries);
-    s.seg.timeIndex!.truncateToEntries(s.timeEntries);
+    s.seg.loadedOffsetIndex.truncateToEntries(s.offsetEntries);
+    s.seg.loadedTimeIndex.truncateToEntries(s.timeEntries);
     s.seg.accounting.copyFrom(s.accounting);
     s.seg.firstBatchTimestamp = s.firstBatchTimestamp;
   }
@@ -408,13 +409,13 @@ export class DiskPartitionLog implements PartitionLog {
     const epoch = m.options.leaderEpoch;
     const lat = m.options.logAppendTimeMs;
     const interval = this.cfg.indexIntervalBytes;
-    const oi = seg.offsetIndex!;
-    const ti = seg.timeIndex!;
+    const oi = seg.loadedOffsetIndex;
+    const ti = seg.loadedTimeIndex;
     const acct = seg.accounting;
     let offset = nextOffset;
     for (let i = 0; i < m.starts.length; i++) {
-      const s = m.starts[i]!;
-      const e = m.ends[i]!;
+      const s = m.starts[i];
+      const e = m.ends[i];
       const last = stampBatch(buf, s, e, offset, epoch, lat);
       const ts = buf.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET);
       const position = seg.writePosition + s;
@@ -443,10 +444,11 @@ export class DiskPartitionLog implements PartitionLog {
       const shape = appendShape(m.buffer, m.starts, m.span, next, m.options.logAppendTimeMs);
       if (rollReason(this.active.rollState(), this.cfg, shape, this.clock()) !== null) {
         if (pending.length > 0) {
-          await this.commit(pending, snap!, next);
+          await this.commit(pending, present(snap, 'producer state snapshot'), next);
           pending = [];
           snap = null;
           next = this.endOffset;
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the awaited commit may have set it
           if (this.failure !== null) {
             m.reject(this.offlineError());
             continue;
@@ -472,7 +474,7 @@ export class DiskPartitionLog implements PartitionLog {
       next += m.span;
       pending.push(m);
     }
-    if (pending.length > 0) await this.commit(pending, snap!, next);
+    if (pending.length > 0) await this.commit(pending, present(snap, 'producer state snapshot'), next);
   }
 
   /** Writes stamped appends in one go, then publishes them (or undoes them on failure). */
@@ -520,8 +522,8 @@ export class DiskPartitionLog implements PartitionLog {
     for (const m of pending) {
       this.window?.add(m.buffer, m.starts, m.ends, m.baseOffsets, m.lastOffsets);
       m.resolve({
-        baseOffset: m.baseOffsets[0]!,
-        lastOffset: m.lastOffsets[m.lastOffsets.length - 1]!,
+        baseOffset: m.baseOffsets[0],
+        lastOffset: m.lastOffsets[m.lastOffsets.length - 1],
         logAppendTimeMs: m.options.logAppendTimeMs ?? -1n,
         logStartOffset: this.startOffset,
       });
@@ -543,8 +545,8 @@ export class DiskPartitionLog implements PartitionLog {
   // -------------------------------------------------------------------------------------------
 
   private async ensureIndexes(segments: LogSegment[], i: number): Promise<LogSegment> {
-    const seg = segments[i]!;
-    const next = segments[i + 1];
+    const seg = segments[i];
+    const next = segments.at(i + 1);
     await seg.ensureIndexes(this.cfg, next === undefined ? null : next.baseOffset - 1n);
     return seg;
   }
@@ -582,7 +584,7 @@ export class DiskPartitionLog implements PartitionLog {
     let size = 0;
     let next = offset;
     for (let i = floorSegment(segments, offset); i < segments.length; i++) {
-      const seg = segments[i]!;
+      const seg = segments[i];
       let startPosition = 0;
       let slack = 0;
       if (records.length === 0) {
@@ -590,7 +592,7 @@ export class DiskPartitionLog implements PartitionLog {
         if (hint !== undefined && hint.seg === seg && hint.position <= seg.size) startPosition = hint.position;
         else {
           await this.ensureIndexes(segments, i);
-          startPosition = seg.offsetIndex!.lookup(next).position;
+          startPosition = seg.loadedOffsetIndex.lookup(next).position;
           slack = this.cfg.indexIntervalBytes;
         }
       }
@@ -616,7 +618,10 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   private remember(offset: bigint, seg: LogSegment, position: number): void {
-    if (this.hints.size >= MAX_HINTS) this.hints.delete(this.hints.keys().next().value!);
+    if (this.hints.size >= MAX_HINTS) {
+      const oldest = this.hints.keys().next();
+      if (oldest.done !== true) this.hints.delete(oldest.value);
+    }
     this.hints.set(offset, { seg, position });
   }
 
@@ -628,9 +633,9 @@ export class DiskPartitionLog implements PartitionLog {
       for (let i = floorSegment(segments, start); i < segments.length; i++) {
         const seg = await this.ensureIndexes(segments, i);
         if (seg.maxTimestamp < timestamp) continue;
-        const entry = seg.timeIndex!.lookup(timestamp);
+        const entry = seg.loadedTimeIndex.lookup(timestamp);
         const from = entry.offset > start ? entry.offset : start;
-        const found = await this.scanSegment(seg, seg.offsetIndex!.lookup(from).position, (s) => {
+        const found = await this.scanSegment(seg, seg.loadedOffsetIndex.lookup(from).position, (s) => {
           if (s.lastOffset < start || s.maxTimestamp < timestamp) return undefined;
           return firstRecordAtOrAfter(s.view(), timestamp, start) ?? undefined;
         });
@@ -654,7 +659,7 @@ export class DiskPartitionLog implements PartitionLog {
       if (best === null) return null;
       const ts = best.maxTimestamp;
       const off = best.offsetOfMaxTimestamp;
-      const found = await this.scanSegment(best, best.offsetIndex!.lookup(off).position, (s) =>
+      const found = await this.scanSegment(best, best.loadedOffsetIndex.lookup(off).position, (s) =>
         s.lastOffset >= off && s.maxTimestamp === ts ? recordWithTimestamp(s.view(), ts) : undefined,
       );
       return found ?? { offset: off, timestamp: ts };
@@ -687,11 +692,11 @@ export class DiskPartitionLog implements PartitionLog {
     const from = fromOffset > this.startOffset ? fromOffset : this.startOffset;
     const first = floorSegment(segments, from);
     for (let i = first; i < segments.length; i++) {
-      const seg = segments[i]!;
+      const seg = segments[i];
       let position = 0;
       if (i === first) {
         await this.ensureIndexes(segments, i);
-        position = seg.offsetIndex!.lookup(from).position;
+        position = seg.loadedOffsetIndex.lookup(from).position;
       }
       seg.readers++;
       try {
@@ -758,7 +763,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.window?.clear();
       this.hints.clear();
       const segments = this.segments;
-      if (offset < segments[0]!.baseOffset) {
+      if (offset < segments[0].baseOffset) {
         await this.truncateFullyAndStartAt(offset);
         return;
       }
@@ -801,7 +806,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.startOffset = target;
       const segments = this.segments;
       let n = 0;
-      while (n < segments.length - 1 && segments[n + 1]!.baseOffset <= target) n++;
+      while (n < segments.length - 1 && segments[n + 1].baseOffset <= target) n++;
       if (n > 0) {
         const victims = segments.slice(0, n);
         this.segments = segments.slice(n);
@@ -816,7 +821,7 @@ export class DiskPartitionLog implements PartitionLog {
       const segments = this.segments;
       const last = segments.length - 1; // the active segment is never deleted
       let n = 0;
-      while (n < last && segments[n + 1]!.baseOffset <= this.startOffset) n++;
+      while (n < last && segments[n + 1].baseOffset <= this.startOffset) n++;
       if (this.cfg.retentionMs >= 0) {
         while (n < last) {
           const seg = await this.ensureIndexes(segments, n);
@@ -826,15 +831,15 @@ export class DiskPartitionLog implements PartitionLog {
       }
       if (this.cfg.retentionBytes >= 0) {
         let diff = this.size - this.cfg.retentionBytes;
-        for (let i = 0; i < n; i++) diff -= segments[i]!.size;
-        while (n < last && diff - segments[n]!.size >= 0) {
-          diff -= segments[n]!.size;
+        for (let i = 0; i < n; i++) diff -= segments[i].size;
+        while (n < last && diff - segments[n].size >= 0) {
+          diff -= segments[n].size;
           n++;
         }
       }
       if (n === 0) return 0;
       const victims = segments.slice(0, n);
-      const newStart = segments[n]!.baseOffset;
+      const newStart = segments[n].baseOffset;
       this.segments = segments.slice(n);
       await this.deleteSegments(victims);
       if (newStart > this.startOffset) {

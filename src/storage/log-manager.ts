@@ -48,6 +48,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { forEachBounded } from '../util/bounded.js';
 import { isTooManyOpenFiles, readOpenFileLimit, tooManyOpenFilesAdvice } from '../util/open-file-limit.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { mustGet } from '../util/must-get.js';
 import { blockingOpener, blockingReadText } from './blocking-file.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
@@ -154,6 +155,7 @@ export async function openLogManager(options: LogManagerOptions): Promise<LogMan
     const factory = options.newMemoryPartitionLog ?? defaultMemoryFactory;
     return new MemoryLogManager(factory, clock);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (options.storage !== 'disk') throw new TypeError(`unknown storage ${JSON.stringify(options.storage)}`);
   if (!options.dirs || options.dirs.length === 0) throw new TypeError('disk storage needs at least one log dir');
   const dirs = options.dirs.map((d) => path.resolve(d));
@@ -483,16 +485,16 @@ class DiskLogManager implements LogManager {
       if (made !== undefined) await rm(partitionDir, { recursive: true, force: true }).catch(() => undefined);
       throw err instanceof StorageError ? err : new StorageError(`cannot create partition ${key} in ${dir}`, err);
     } finally {
-      this.reserved.set(dir, this.reserved.get(dir)! - 1);
+      this.reserved.set(dir, mustGet(this.reserved, dir) - 1);
     }
   }
 
   /** The dir with the fewest partitions (the first listed on a tie). */
   private chooseDir(): string {
     const counts = new Map<string, number>(this.dirs.map((d) => [d, this.reserved.get(d) ?? 0]));
-    for (const e of this.logs.values()) counts.set(e.dir, counts.get(e.dir)! + 1);
-    let best = this.dirs[0]!;
-    for (const d of this.dirs) if (counts.get(d)! < counts.get(best)!) best = d;
+    for (const e of this.logs.values()) counts.set(e.dir, mustGet(counts, e.dir) + 1);
+    let best = this.dirs[0];
+    for (const d of this.dirs) if (mustGet(counts, d) < mustGet(counts, best)) best = d;
     return best;
   }
 
@@ -577,7 +579,7 @@ class DiskLogManager implements LogManager {
 
   private removeInBackground(dir: string): void {
     const removal: Promise<void> = rm(dir, { recursive: true, force: true, maxRetries: 3 })
-      .catch((err: unknown) => this.settings.logger.warn({ err, dir }, 'removing a deleted partition failed; retrying on the next start'))
+      .catch((err: unknown) => { this.settings.logger.warn({ err, dir }, 'removing a deleted partition failed; retrying on the next start'); })
       .finally(() => this.removals.delete(removal));
     this.removals.add(removal);
   }

@@ -558,6 +558,18 @@ export class LogSegment {
   /** Max timestamp of the first batch (-1: none or empty). */
   firstBatchTimestamp = -1n;
   createdMs: number;
+
+  /** The offset index, for callers that ran ensureIndexes (or hold the active segment): a bug otherwise. */
+  get loadedOffsetIndex(): OffsetIndex {
+    if (this.offsetIndex === null) throw new Error(`internal error: ${this.logPath} has no loaded offset index`);
+    return this.offsetIndex;
+  }
+
+  /** The time index, on the same terms as loadedOffsetIndex. */
+  get loadedTimeIndex(): TimeIndex {
+    if (this.timeIndex === null) throw new Error(`internal error: ${this.logPath} has no loaded time index`);
+    return this.timeIndex;
+  }
   mtimeMs: number;
   /** Reads in progress (a deleted segment's handle is closed when this drops to 0). */
   readers = 0;

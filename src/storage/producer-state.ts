@@ -56,6 +56,7 @@ import { crc32c } from '../protocol/records/crc32c.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { errorCode, offsetPrefix, replaceFileDurably } from './segment-files.js';
 import { StorageError, type BatchInfo, type PartitionLog } from './types.js';
+import { present } from '../util/must-get.js';
 
 /** Batches remembered per producer for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN). */
 const NUM_BATCHES_TO_RETAIN = 5;
@@ -169,7 +170,7 @@ export class AppendSlot {
   ) {}
 
   /** @internal */ original(): Promise<DuplicateBatch> {
-    if (this.state === 'done') return Promise.resolve(duplicateOf(this.meta!));
+    if (this.state === 'done') return Promise.resolve(duplicateOf(present(this.meta, 'metadata of a done append')));
     if (this.state === 'failed') return Promise.reject(this.error);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
@@ -216,7 +217,7 @@ export function encodeSnapshot(entries: Iterable<ProducerStateEntry>): Buffer {
   buf.writeInt32BE(list.length, 6);
   let pos = SNAPSHOT_HEADER_BYTES;
   for (const e of list) {
-    const last = e.batches[e.batches.length - 1];
+    const last = e.batches.at(-1);
     buf.writeBigInt64BE(e.producerId, pos);
     buf.writeInt16BE(e.producerEpoch, pos + 8);
     buf.writeInt32BE(last ? last.lastSeq : NO_SEQUENCE, pos + 10);
@@ -362,7 +363,7 @@ export class ProducerStateManager {
     if (live && live.epoch === batch.producerEpoch) {
       for (const lb of live.batches) {
         if (lb.firstSeq === batch.baseSequence && lb.lastSeq === batch.lastSequence) {
-          return { kind: 'duplicate', original: lb.slot ? lb.slot.original() : Promise.resolve(duplicateOf(lb.meta!)) };
+          return { kind: 'duplicate', original: lb.slot ? lb.slot.original() : Promise.resolve(duplicateOf(present(lb.meta, 'metadata of an applied batch'))) };
         }
       }
     }
@@ -391,7 +392,7 @@ export class ProducerStateManager {
         };
       }
     } else if (currentEpoch !== NO_PRODUCER_EPOCH) {
-      const lastSeq = live!.batches.length > 0 ? live!.batches[live!.batches.length - 1]!.lastSeq : NO_SEQUENCE;
+      const lastSeq = live?.batches.at(-1)?.lastSeq ?? NO_SEQUENCE;
       if (!inSequence(lastSeq, batch.baseSequence)) {
         return {
           kind: 'error',
@@ -440,13 +441,13 @@ export class ProducerStateManager {
 
   /** Applies settled appends from the head of the queue, in log order. */
   private drain(): void {
-    while (this.slots.length > 0 && this.slots[0]!.state !== 'pending') {
-      const s = this.slots.shift()!;
+    for (let s = this.slots.at(0); s !== undefined && s.state !== 'pending'; s = this.slots.at(0)) {
+      this.slots.shift();
       if (s.state !== 'done') continue;
       if (s.batch) {
         const pid = s.batch.producerId;
         const e = this.applied.get(pid) ?? emptyEntry(pid);
-        addBatch(e, s.batch.producerEpoch, s.meta!);
+        addBatch(e, s.batch.producerEpoch, present(s.meta, 'metadata of a done append'));
         this.applied.set(pid, e);
         // The live view now reads the applied metadata for this batch.
         const lb = this.live.get(pid)?.batches.find((b) => b.slot === s);
@@ -455,11 +456,12 @@ export class ProducerStateManager {
           lb.meta = s.meta;
         }
       }
-      if (s.appended!.lastOffset + 1n > this.endOffset) this.endOffset = s.appended!.lastOffset + 1n;
+      const appended = present(s.appended, 'offsets of a done append');
+      if (appended.lastOffset + 1n > this.endOffset) this.endOffset = appended.lastOffset + 1n;
       this.bytesSinceSnapshot += s.bytes;
     }
     if (this.bytesSinceSnapshot >= this.snapshotIntervalBytes && this.options.dir !== null && !this.snapshotting && !this.closed) {
-      void this.takeSnapshot().catch((err: unknown) => this.logger.warn({ err, topic: this.topic, partition: this.partition }, 'writing a producer state snapshot failed'));
+      void this.takeSnapshot().catch((err: unknown) => { this.logger.warn({ err, topic: this.topic, partition: this.partition }, 'writing a producer state snapshot failed'); });
     }
   }
 
@@ -532,7 +534,7 @@ export class ProducerStateManager {
     if (dir !== null) {
       const offsets = await this.listSnapshots(dir);
       for (let i = offsets.length - 1; i >= 0; i--) {
-        const offset = offsets[i]!;
+        const offset = offsets[i];
         const file = path.join(dir, snapshotFileName(offset));
         if (offset > logEnd) {
           // The log was cut back below it (recovery after a crash): it describes batches that are gone.
@@ -579,7 +581,7 @@ export class ProducerStateManager {
     );
     if (dir !== null && this.lastSnapOffset !== this.endOffset && this.endOffset > logStart) {
       // Spare the next start this scan.
-      void this.takeSnapshot().catch((err: unknown) => this.logger.warn({ err, topic: this.topic, partition: this.partition }, 'writing a producer state snapshot failed'));
+      void this.takeSnapshot().catch((err: unknown) => { this.logger.warn({ err, topic: this.topic, partition: this.partition }, 'writing a producer state snapshot failed'); });
     }
   }
 
@@ -599,7 +601,7 @@ export class ProducerStateManager {
         continue;
       }
       const m = /^(\d{20})\.snapshot$/.exec(name);
-      if (m) offsets.push(BigInt(m[1]!));
+      if (m) offsets.push(BigInt(m[1]));
     }
     return offsets.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
@@ -624,8 +626,8 @@ export class ProducerStateManager {
       }
       this.lastSnapOffset = offset;
       this.snapshotOffsets.push(offset);
-      while (this.snapshotOffsets.length > SNAPSHOTS_KEPT) {
-        const old = this.snapshotOffsets.shift()!;
+      for (let old = this.snapshotOffsets.at(0); this.snapshotOffsets.length > SNAPSHOTS_KEPT && old !== undefined; old = this.snapshotOffsets.at(0)) {
+        this.snapshotOffsets.shift();
         await unlink(path.join(dir, snapshotFileName(old))).catch(() => undefined);
       }
     };
@@ -634,8 +636,8 @@ export class ProducerStateManager {
     // The caller gets `next` and its failure; the tracking chain must never reject, or a failed
     // snapshot would also be an unhandled rejection (which ends a Node process by default).
     const tracked: Promise<void> = next.then(
-      () => this.settled(tracked),
-      () => this.settled(tracked),
+      () => { this.settled(tracked); },
+      () => { this.settled(tracked); },
     );
     this.snapshotting = tracked;
     return next;

@@ -125,7 +125,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     ? bases.map((b) => statSync(join(dir, segmentFileName(b, 'log'))))
     : await Promise.all(bases.map((b) => stat(join(dir, segmentFileName(b, 'log')))));
   const segments = bases.map((b, i) =>
-    LogSegment.existing(dir, b, stats[i]!.size, stats[i]!.mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
+    LogSegment.existing(dir, b, stats[i].size, stats[i].mtimeMs, config.segmentIndexBytes, options.openFile, options.nowMs),
   );
   let persistedStart: bigint | null = null;
   if (names.includes(LOG_START_OFFSET_FILE)) {
@@ -149,7 +149,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   // Sealed segments with a missing index: rebuild now (a corrupt one is caught on first load).
   const rebuiltIndexes: bigint[] = [];
   for (let i = 0; i < segments.length - 1; i++) {
-    const seg = segments[i]!;
+    const seg = segments[i];
     if (haveIndex.has(`${seg.baseOffset}.index`) && haveIndex.has(`${seg.baseOffset}.timeindex`)) continue;
     await seg.rebuildIndexes(config, false);
     await seg.writeIndexes(false, true);
@@ -157,10 +157,10 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     logger.info({ file: seg.logPath }, 'rebuilt the missing index files of a segment');
   }
 
-  const active = segments[segments.length - 1]!;
+  const active = segments[segments.length - 1];
   let recovery: LoadedLog['recovery'] = null;
   const indexesPresent = haveIndex.has(`${active.baseOffset}.index`) && haveIndex.has(`${active.baseOffset}.timeindex`);
-  let opened = false;
+  let opened: boolean;
   if (options.loadFile) active.useOpener(options.loadFile);
   try {
     opened = options.cleanShutdown && indexesPresent && (await active.openActive());
@@ -178,7 +178,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   }
 
   const logEndOffset = active.nextOffset;
-  let logStartOffset = segments[0]!.baseOffset;
+  let logStartOffset = segments[0].baseOffset;
   if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
   return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes, indexFilesCurrent: opened };

@@ -41,6 +41,8 @@ export async function forEachBounded<T>(
     }
   };
   const workers: Promise<void>[] = [];
+  // A worker runs synchronously up to its first await, so it may have exhausted the items already.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   for (let i = 0; i < limit && !exhausted; i++) workers.push(worker());
   await Promise.all(workers);
   return errors;

@@ -42,13 +42,13 @@ function gcFunction(): V8Gc | null {
 /** V8's full collection, or null when this runtime does not allow it. */
 export function fullCollector(): (() => void) | null {
   const gc = gcFunction();
-  return gc === null ? null : () => gc();
+  return gc === null ? null : () => { gc(); };
 }
 
 /** V8's young-generation collection (a scavenge), or null when this runtime does not allow it. */
 export function youngCollector(): (() => void) | null {
   const gc = gcFunction();
-  return gc === null ? null : () => gc({ type: 'minor' });
+  return gc === null ? null : () => { gc({ type: 'minor' }); };
 }
 
 export interface MemoryReclaimerOptions {
@@ -79,7 +79,7 @@ export class MemoryReclaimer {
     if (this.collect === null || bytes <= 0) return;
     this.abandonedBytes += bytes;
     if (this.abandonedBytes >= this.options.thresholdBytes && this.timer === null) {
-      this.timer = this.clock.setTimeout(() => this.run(), this.options.delayMs, { unref: true });
+      this.timer = this.clock.setTimeout(() => { this.run(); }, this.options.delayMs, { unref: true });
     }
   }
 

@@ -22,8 +22,8 @@ export function parseOpenFileLimit(limitsText: string): OpenFileLimit | undefine
   const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limitsText);
   if (m === null) return undefined;
   const value = (v: string): number | null => (v === 'unlimited' ? null : Number(v));
-  const soft = value(m[1]!);
-  const hard = value(m[2]!);
+  const soft = value(m[1]);
+  const hard = value(m[2]);
   if (Number.isNaN(soft) || Number.isNaN(hard)) return undefined;
   return { soft, hard };
 }

@@ -60,7 +60,7 @@ function startBroker(limit: number): Running {
   let stdout = '';
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => { resolve({ code, signal, stdout, stderr }); });
   });
   const listening = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -71,7 +71,7 @@ function startBroker(limit: number): Running {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString('utf8');
     });
-    void exited.then((e) => reject(new Error(`gregor start exited (${e.code ?? e.signal}) before listening: ${e.stderr}`)));
+    void exited.then((e) => { reject(new Error(`gregor start exited (${e.code ?? e.signal}) before listening: ${e.stderr}`)); });
   });
   // The test may end on the other branch: never leave this one unhandled.
   listening.catch(() => undefined);

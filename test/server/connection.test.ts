@@ -15,7 +15,7 @@ function echo(delayFor: (frame: Buffer) => number = () => 0): FrameHandler {
     frame.copy(out, 4);
     const delay = delayFor(frame);
     if (delay === 0) return [out];
-    return new Promise((resolve) => setTimeout(() => resolve([out]), delay));
+    return new Promise((resolve) => setTimeout(() => { resolve([out]); }, delay));
   };
 }
 
@@ -51,7 +51,7 @@ async function start(handler: FrameHandler, maxRequestBytes = 1024 * 1024, over:
 
 function client(port: number): Promise<Socket> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect(port, '127.0.0.1', () => { resolve(s); });
     // A server that closes on a client with bytes in flight resets it: that is a close here too.
     s.on('error', () => {});
     clients.push(s);
@@ -77,7 +77,10 @@ function readFrames(s: Socket, count: number): Promise<string[]> {
 }
 
 function closed(s: Socket): Promise<void> {
-  return new Promise((resolve) => (s.destroyed ? resolve() : s.on('close', () => resolve())));
+  return new Promise((resolve) => {
+    if (s.destroyed) resolve();
+    else s.on('close', () => { resolve(); });
+  });
 }
 
 afterEach(async () => {
@@ -172,9 +175,8 @@ describe('Connection', () => {
   it('stops reading from a client that never reads its responses, without buffering without bound', async () => {
     const big = Buffer.alloc(256 * 1024, 1);
     let handled = 0;
-    const port = await start((f) => {
+    const port = await start(() => {
       handled++;
-      void f;
       return [frame(big)];
     });
     const s = await client(port);
@@ -188,7 +190,7 @@ describe('Connection', () => {
     const got = readFrames(other, 1);
     other.write(frame('hello'));
     const [resp] = await got;
-    expect(resp!.length).toBe(big.length);
+    expect(resp.length).toBe(big.length);
   });
 
   it('finishes in-flight requests before closing on shutdown', async () => {
@@ -307,13 +309,13 @@ describe('Connection memory budget (queued.max.request.bytes)', () => {
     clock.advance(900);
     const got1 = readFrames(c1, 1);
     c1.write(f1.rest);
-    expect((await got1)[0]!.slice(0, 2)).toBe('c1');
+    expect((await got1)[0].slice(0, 2)).toBe('c1');
     await until(() => pool.waiting === 0);
     // 900 ms more: c2 has been read for less than its timeout, and is still served.
     clock.advance(900);
     const got2 = readFrames(c2, 1);
     c2.write(f2.rest);
-    expect((await got2)[0]!.slice(0, 2)).toBe('c2');
+    expect((await got2)[0].slice(0, 2)).toBe('c2');
   });
 });
 
@@ -322,7 +324,7 @@ describe('Connection timeouts', () => {
     const clock = new ManualClock(0);
     let finish: (() => void) | undefined;
     const port = await start(
-      (f, conn) => (f.toString() === 'slow' ? new Promise<Buffer[] | null>((resolve) => (finish = () => resolve(echo()(f, conn) as Buffer[]))) : echo()(f, conn)),
+      (f, conn) => (f.toString() === 'slow' ? new Promise<Buffer[] | null>((resolve) => (finish = () => { resolve(echo()(f, conn)); })) : echo()(f, conn)),
       1024,
       { connectionsMaxIdleMs: 10_000, clock },
     );
@@ -412,10 +414,10 @@ describe('Connection frame buffers', () => {
   function heldUntilAll(count: number): FrameHandler {
     let waiting: (() => void)[] = [];
     return (f) => {
-      const fill = f[2]!;
+      const fill = f[2];
       const copy = Buffer.from(f);
       return new Promise<Buffer[]>((resolve) => {
-        waiting.push(() => resolve([frame(`${f.equals(copy) && f.subarray(2).every((b) => b === fill) ? 'ok' : 'overwritten'} ${fill}`)]));
+        waiting.push(() => { resolve([frame(`${f.equals(copy) && f.subarray(2).every((b) => b === fill) ? 'ok' : 'overwritten'} ${fill}`)]); });
         if (waiting.length === count) {
           const all = waiting;
           waiting = [];

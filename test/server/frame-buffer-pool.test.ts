@@ -31,15 +31,15 @@ describe('FrameBufferPool', () => {
     });
     expect(new Set(leases.map((l) => l.backing)).size).toBe(4);
     // Each frame still holds what was written into it, after the others were written.
-    leases.forEach((l, i) => expect(l.frame.every((b) => b === i)).toBe(true));
+    leases.forEach((l, i) => { expect(l.frame.every((b) => b === i)).toBe(true); });
     expect(pool.lentBuffers).toBe(4);
     // Given back in any order, each is reused only after it came back.
-    pool.giveBack(leases[2]!.backing!);
+    pool.giveBack(leases[2].backing!);
     const next = pool.lend(PRODUCE, 150_000);
-    expect(next.backing).toBe(leases[2]!.backing);
+    expect(next.backing).toBe(leases[2].backing);
     next.frame.fill(9);
-    expect(leases[0]!.frame.every((b) => b === 0)).toBe(true);
-    expect(leases[3]!.frame.every((b) => b === 3)).toBe(true);
+    expect(leases[0].frame.every((b) => b === 0)).toBe(true);
+    expect(leases[3].frame.every((b) => b === 3)).toBe(true);
   });
 
   it('gives frames of other apis, and frames above the largest class, buffers of their own', () => {
@@ -83,8 +83,8 @@ describe('FrameBufferPool', () => {
     const pool = new FrameBufferPool({ apiKeys: [PRODUCE] });
     const lease = pool.lend(PRODUCE, 100_000);
     pool.giveBack(lease.backing!);
-    expect(() => pool.giveBack(lease.backing!)).toThrow(/not lent/);
-    expect(() => pool.giveBack(Buffer.alloc(1 << 17))).toThrow(/not lent/);
+    expect(() => { pool.giveBack(lease.backing!); }).toThrow(/not lent/);
+    expect(() => { pool.giveBack(Buffer.alloc(1 << 17)); }).toThrow(/not lent/);
     // The refused give-back left the free list as it was: one buffer, lent once.
     expect(pool.lend(PRODUCE, 100_000).backing).toBe(lease.backing);
     expect(pool.lend(PRODUCE, 100_000).backing).not.toBe(lease.backing);

@@ -29,6 +29,8 @@ describe('ReadScavenger', () => {
     let chunk: Buffer | null = Buffer.allocUnsafeSlow(16 << 20);
     chunk.fill(1);
     const withChunk = process.memoryUsage().arrayBuffers;
+    // Dropping the only reference is the point: the collection below must find the buffer dead.
+    // eslint-disable-next-line no-useless-assignment
     chunk = null;
     collect!();
     // V8 frees the memory of collected buffers on a helper thread: wait for it.

@@ -33,7 +33,7 @@ describe('forEachBounded', () => {
       await tick();
       expect(inFlight).toBeLessThanOrEqual(3);
       // Release the oldest call in flight.
-      const oldest = [...gates.keys()][0]!;
+      const oldest = [...gates.keys()][0];
       gates.get(oldest)!.open();
       gates.delete(oldest);
     }
@@ -55,7 +55,7 @@ describe('forEachBounded', () => {
   test('a synchronous throw is collected like a rejection', async () => {
     const errors = await forEachBounded([1], 1, (() => {
       throw new Error('sync');
-    }) as (i: number) => Promise<void>);
+    }));
     expect(errors.map((e) => (e as Error).message)).toEqual(['sync']);
   });
 

@@ -53,7 +53,7 @@ async function produceAndReadBack(b: Broker): Promise<void> {
     return client!.send(ApiKey.Produce, 9, r);
   });
   for (const response of await Promise.all(sent)) {
-    for (const p of response.responses[0]!.partitionResponses) expect(p.errorCode).toBe(ErrorCode.None);
+    for (const p of response.responses[0].partitionResponses) expect(p.errorCode).toBe(ErrorCode.None);
   }
   for (const partition of [0, 1]) {
     const log = b.services.logs.get(topic, partition)!;
@@ -69,7 +69,7 @@ async function produceAndReadBack(b: Broker): Promise<void> {
     expect(values).toHaveLength(expected.length);
     // Compared one by one, so a failure names the first record that differs rather than printing megabytes.
     const firstWrong = values.findIndex((v, i) => v !== expected[i]);
-    expect(firstWrong === -1 ? null : values[firstWrong]!.slice(0, 20)).toBeNull();
+    expect(firstWrong === -1 ? null : values[firstWrong].slice(0, 20)).toBeNull();
   }
 }
 
