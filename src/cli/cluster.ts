@@ -15,7 +15,7 @@
 import type { BrokerApiVersions } from '../client/admin.js';
 import { clientRange } from '../client/versions.js';
 import { API_TABLE, type ApiKey } from '../protocol/generated/api-table.js';
-import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, toJson, toolAdmin } from './tool-support.js';
+import { ADMIN_TOOL_FLAGS, checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, toJson, toolAdmin, printedHelp } from './tool-support.js';
 import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 import { gregorVersion } from './version.js';
@@ -48,18 +48,13 @@ export async function runCluster(argv: string[], io: CliIo = PROCESS_IO): Promis
   const { values } = parseToolFlags(
     argv,
     {
-      'bootstrap-server': { type: 'string' },
-      'command-config': { type: 'string' },
+      ...ADMIN_TOOL_FLAGS,
       'api-versions': { type: 'boolean' },
       format: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  if (printedHelp(values, USAGE, io)) return 0;
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
   const format = outputFormat(values.format, USAGE);
   const props = await loadProperties(values['command-config'], USAGE);

@@ -23,7 +23,7 @@ import { AlterConfigOpType, type Admin, type AlterConfigOp, type ConfigEntry } f
 import { KafkaProtocolError } from '../client/errors.js';
 import { ConfigResourceType, ConfigSource } from '../config/config-def.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, pickAction, toJson, toolAdmin } from './tool-support.js';
+import { ADMIN_TOOL_FLAGS, checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, pickAction, toJson, toolAdmin, printedHelp } from './tool-support.js';
 import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 import { present } from '../util/must-get.js';
@@ -84,8 +84,7 @@ export async function runConfigs(argv: string[], io: CliIo = PROCESS_IO): Promis
   const { values } = parseToolFlags(
     argv,
     {
-      'bootstrap-server': { type: 'string' },
-      'command-config': { type: 'string' },
+      ...ADMIN_TOOL_FLAGS,
       describe: { type: 'boolean' },
       alter: { type: 'boolean' },
       all: { type: 'boolean' },
@@ -99,14 +98,10 @@ export async function runConfigs(argv: string[], io: CliIo = PROCESS_IO): Promis
       'add-config-file': { type: 'string' },
       'delete-config': { type: 'string', multiple: true },
       format: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  if (printedHelp(values, USAGE, io)) return 0;
   const action = pickAction(values, ACTIONS, 'Command must include exactly one action: --describe, --alter', USAGE);
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
   const format = outputFormat(values.format, USAGE);

@@ -14,7 +14,7 @@
  * file or an unreachable broker exits 1.
  */
 import { readFile } from 'node:fs/promises';
-import { checkBootstrap, describeError, intValue, loadProperties, parseToolFlags, toolAdmin } from './tool-support.js';
+import { ADMIN_TOOL_FLAGS, checkBootstrap, describeError, intValue, loadProperties, parseToolFlags, toolAdmin, printedHelp } from './tool-support.js';
 import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 import { present } from '../util/must-get.js';
@@ -49,20 +49,15 @@ export async function runDeleteRecords(argv: string[], io: CliIo = PROCESS_IO): 
   const { values } = parseToolFlags(
     argv,
     {
-      'bootstrap-server': { type: 'string' },
-      'command-config': { type: 'string' },
+      ...ADMIN_TOOL_FLAGS,
       'offset-json-file': { type: 'string' },
       topic: { type: 'string' },
       partition: { type: 'string' },
       offset: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  if (printedHelp(values, USAGE, io)) return 0;
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
   const fromFile = values['offset-json-file'];
   if (fromFile !== undefined && (values.topic !== undefined || values.partition !== undefined || values.offset !== undefined)) {

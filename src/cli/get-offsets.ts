@@ -15,12 +15,14 @@
 import { OffsetSpec, type ListedOffset, type PartitionOutcome } from '../client/admin.js';
 import { isInternalTopic } from '../protocol/topic-name.js';
 import {
+  ADMIN_TOOL_FLAGS,
   checkBootstrap,
   describeError,
   includeListRegex,
   loadProperties,
   outputFormat,
   parseToolFlags,
+  printedHelp,
   toJson,
   toolAdmin,
 } from './tool-support.js';
@@ -60,22 +62,17 @@ export async function runGetOffsets(argv: string[], io: CliIo = PROCESS_IO): Pro
   const { values } = parseToolFlags(
     argv,
     {
-      'bootstrap-server': { type: 'string' },
-      'command-config': { type: 'string' },
+      ...ADMIN_TOOL_FLAGS,
       topic: { type: 'string' },
       partitions: { type: 'string' },
       'topic-partitions': { type: 'string' },
       time: { type: 'string' },
       'exclude-internal-topics': { type: 'boolean' },
       format: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  if (printedHelp(values, USAGE, io)) return 0;
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
   const format = outputFormat(values.format, USAGE);
   const props = await loadProperties(values['command-config'], USAGE);

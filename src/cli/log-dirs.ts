@@ -13,7 +13,7 @@
  */
 import type { LogDirDescription } from '../client/admin.js';
 import { javaHashMapOrder } from './java-hash-order.js';
-import { checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, toJson, toolAdmin } from './tool-support.js';
+import { ADMIN_TOOL_FLAGS, checkBootstrap, describeError, loadProperties, outputFormat, parseToolFlags, toJson, toolAdmin, printedHelp } from './tool-support.js';
 import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
@@ -39,20 +39,15 @@ export async function runLogDirs(argv: string[], io: CliIo = PROCESS_IO): Promis
   const { values } = parseToolFlags(
     argv,
     {
-      'bootstrap-server': { type: 'string' },
-      'command-config': { type: 'string' },
+      ...ADMIN_TOOL_FLAGS,
       describe: { type: 'boolean' },
       'topic-list': { type: 'string' },
       'broker-list': { type: 'string' },
       format: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     USAGE,
   );
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  if (printedHelp(values, USAGE, io)) return 0;
   const bootstrap = checkBootstrap(values['bootstrap-server'], USAGE);
   if (!values.describe) throw new UsageError('missing required option --describe', USAGE);
   const format = outputFormat(values.format, USAGE);

@@ -9,6 +9,7 @@ import { Admin } from '../client/admin.js';
 import { parseBootstrapServers } from '../client/cluster.js';
 import { ConnectionError, KafkaProtocolError, NoCommonVersionError, RequestTimeoutError } from '../client/errors.js';
 import { nearestName } from '../util/nearest-name.js';
+import type { CliIo } from './io.js';
 import { UsageError } from './usage.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -24,6 +25,20 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  *   (`gregor start server.properties`, as kafka-server-start.sh takes it);
  * - anything else (unknown flags, stray words, missing values) is a UsageError.
  */
+/** The flags every admin tool takes besides its own: Kafka's --bootstrap-server and --command-config, and --help. */
+export const ADMIN_TOOL_FLAGS = {
+  'bootstrap-server': { type: 'string' },
+  'command-config': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Prints the usage when --help was given; true then, and the tool is done (exit 0). */
+export function printedHelp(values: { help?: boolean | undefined }, usage: string, io: CliIo): boolean {
+  if (values.help !== true) return false;
+  io.stdout.write(usage);
+  return true;
+}
+
 export function parseToolFlags<T extends Options>(
   argv: readonly string[],
   options: T,
