@@ -166,7 +166,8 @@ export class FetchService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly waiting = new Set<() => void>();
-  private readonly readPool: FrameBufferPool;
+  /** Lends the buffers log reads go into (their use can be watched through it). */
+  readonly readPool: FrameBufferPool;
   private closed = false;
 
   constructor(options: FetchServiceOptions) {
