@@ -208,6 +208,49 @@ describe('fetch read buffers', () => {
     expect(pool.allocations).toBe(allocated);
   });
 
+  it('serves correct bytes after a consumer disconnects with responses unwritten', async () => {
+    const b = await start('disk');
+    await createTopic(b, 'gone', 4);
+    await fill(b, 'gone', 4, 3, 1000);
+    const pool = b.services.fetch.readPool;
+    const leaving = await client(b.port);
+    leaving.socket.pause();
+    for (let i = 0; i < 8; i++) leaving.send(fetchRequest('gone', i % 2, 0n, 4 << 20));
+    await until(() => pool.lentBuffers > 0);
+    leaving.close();
+
+    const other = await client(b.port);
+    for (let round = 0; round < 3; round++) {
+      for (let p = 0; p < 4; p++) other.send(fetchRequest('gone', p, 0n, 4 << 20));
+      const got = await other.values(4);
+      for (let p = 0; p < 4; p++) expect(got[p]!).toEqual(expected(p, 0, 3000));
+    }
+  });
+
+  it('gives back the buffers of a long poll\'s earlier read once it answers with a later one', async () => {
+    const b = await start('disk');
+    await createTopic(b, 'poll', 1);
+    await fill(b, 'poll', 1, 1, 50);
+    const pool = b.services.fetch.readPool;
+    const c = await client(b.port);
+    c.send({ ...fetchRequest('poll', 0, 0n, 1 << 20), minBytes: 200_000, maxWaitMs: 60_000 });
+    await until(() => b.services.fetch.waitingFetches === 1);
+    // The first read (one batch, short of minBytes) holds its buffer while the fetch waits.
+    expect(pool.lentBuffers).toBeGreaterThan(0);
+    for (let batch = 1; batch < 5; batch++) {
+      await append(
+        b,
+        'poll',
+        0,
+        Array.from({ length: 50 }, (_, j) => ({ value: valueOf(0, batch * 50 + j) })),
+      );
+    }
+    const [values] = await c.values(1);
+    expect(values!.length).toBeGreaterThanOrEqual(200);
+    expect(values).toEqual(expected(0, 0, values!.length));
+    await until(() => pool.lentBuffers === 0);
+  });
+
   it.each(['disk', 'memory'] as const)('answers many concurrent fetches with exactly the stored records (%s storage)', async (storage) => {
     const b = await start(storage);
     await createTopic(b, 'many', 4);
