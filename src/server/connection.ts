@@ -43,6 +43,7 @@ import type { Logger } from '../util/logger.js';
 import type { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import type { WarningLimiter } from '../util/warning-limiter.js';
 import type { FrameBufferPool } from './frame-buffer-pool.js';
+import { runReleases, takeReleases } from './release-after-write.js';
 import type { ReadScavenger } from './read-scavenger.js';
 import type { MemoryWaiter, RequestMemoryPool } from './request-memory-pool.js';
 
@@ -144,7 +145,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     });
     socket.on('close', () => {
       this.closed = true;
-      this.pending.length = 0;
+      this.dropUnwritten();
       this.releaseFrame();
       this.stopTimers();
       this.notifyDrained();
@@ -311,7 +312,11 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   }
 
   private complete(slot: Slot, response: Buffer[] | null): void {
-    if (this.closed) return;
+    if (this.closed) {
+      // Never handed to the socket: nothing else holds the response's buffers.
+      if (response !== null) runReleases(takeReleases(response));
+      return;
+    }
     slot.done = true;
     slot.response = response;
     // Write every response that is ready, in request order.
@@ -320,7 +325,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     socket.cork();
     for (let s = this.pending.at(0); s?.done === true; s = this.pending.at(0)) {
       this.pending.shift();
-      if (s.response) for (const chunk of s.response) socket.write(chunk);
+      if (s.response) this.write(s.response);
       if (s === this.closeAfter) {
         socket.uncork();
         this.endSoon();
@@ -331,6 +336,31 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     this.lastActivityMs = this.options.clock.now();
     this.updateFlow();
     if (this.pending.length === 0) this.notifyDrained();
+  }
+
+  /**
+   * Writes a response's chunks. Its releases run once the last chunk's write has completed (the
+   * socket writes in order, so all of it has then reached the kernel); a failed write keeps the
+   * buffers from the pool, as the socket may still hold them.
+   */
+  private write(response: Buffer[]): void {
+    const releases = takeReleases(response);
+    const last = response.length - 1;
+    if (releases === undefined || last < 0) {
+      for (const chunk of response) this.socket.write(chunk);
+      runReleases(releases);
+      return;
+    }
+    for (let i = 0; i < last; i++) this.socket.write(response[i]);
+    this.socket.write(response[last], (err) => {
+      if (err == null) runReleases(releases);
+    });
+  }
+
+  /** Responses answered but not written when the connection closes: their buffers are free again. */
+  private dropUnwritten(): void {
+    for (const s of this.pending) if (s.done && s.response !== null) runReleases(takeReleases(s.response));
+    this.pending.length = 0;
   }
 
   private updateFlow(): void {
@@ -423,7 +453,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
 
   private endSoon(): void {
     this.closed = true;
-    this.pending.length = 0;
+    this.dropUnwritten();
     this.releaseFrame();
     this.stopTimers();
     this.socket.end(() => this.socket.destroy());
@@ -465,7 +495,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending.length = 0;
+    this.dropUnwritten();
     this.releaseFrame();
     this.stopTimers();
     this.socket.destroy();

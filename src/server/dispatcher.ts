@@ -20,6 +20,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import type { ConnectionInfo } from './connection.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { ApiVersionRange, BrokerServices } from './services.js';
+import { releaseAfterWrite, runReleases } from './release-after-write.js';
 
 /** The version ranges ApiVersions advertises for a handler list, by api key. */
 export function advertisedVersions(handlers: readonly Handler[]): ApiVersionRange[] {
@@ -61,15 +62,24 @@ export class Dispatcher {
       throw new UnsupportedVersionError(header.apiKey, header.apiVersion, header.correlationId, header.clientId);
     }
     const request = info.decodeRequest(reader, header.apiVersion);
+    const releases: (() => void)[] = [];
     const ctx: RequestContext = {
       apiVersion: header.apiVersion,
       correlationId: header.correlationId,
       clientId: header.clientId,
       connection,
       services: this.services,
+      releaseAfterWrite: (release) => releases.push(release),
     };
-    const encode = (response: unknown): Buffer[] | null =>
-      response === null ? null : encodeResponseChunks({ correlationId: header.correlationId }, header.apiKey, header.apiVersion, response as never);
+    const encode = (response: unknown): Buffer[] | null => {
+      if (response === null) {
+        runReleases(releases);
+        return null;
+      }
+      const chunks = encodeResponseChunks({ correlationId: header.correlationId }, header.apiKey, header.apiVersion, response as never);
+      for (const release of releases) releaseAfterWrite(chunks, release);
+      return chunks;
+    };
     const fail = (err: unknown): Buffer[] => {
       this.services.logger.error({ err, api: info.name, version: header.apiVersion }, 'handler failed');
       return encode((info).errorResponse(request, ErrorCode.UnknownServerError)) as Buffer[];

@@ -15,6 +15,11 @@ export interface RequestContext {
   readonly clientId: string | null;
   readonly connection: ConnectionInfo;
   readonly services: BrokerServices;
+  /**
+   * Has `release` called once the response has been written to the socket (or will never be): for
+   * responses holding views of pooled buffers. Absent where no socket writes the response.
+   */
+  readonly releaseAfterWrite?: (release: () => void) => void;
 }
 
 export interface Handler<K extends ApiKey = ApiKey> {

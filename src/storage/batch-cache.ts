@@ -23,6 +23,8 @@
  * per-batch field in number arrays, so a cached batch costs no heap object of its own.
  */
 
+import type { ReadBufferSource } from './types.js';
+
 export interface BatchCacheOptions {
   /** Largest append kept (64 KiB); bigger ones are read back from the log. */
   maxAppendBytes?: number;
@@ -210,9 +212,9 @@ export class TailWindow {
   /**
    * Copies of the batches from the one holding `offset`, up to `maxBytes` (the first one whole
    * whatever its size), stopping before a batch whose last offset is >= `maxOffset`. Null when the
-   * window does not reach back to `offset`.
+   * window does not reach back to `offset`. The copies go into a buffer from `buffers` when given.
    */
-  read(offset: bigint, maxBytes: number, maxOffset: bigint | undefined): { batches: Buffer[]; bytes: number } | null {
+  read(offset: bigint, maxBytes: number, maxOffset: bigint | undefined, buffers?: ReadBufferSource): { batches: Buffer[]; bytes: number } | null {
     const n = this.baseOffsets.length;
     if (this.head >= n || offset > MAX_EXACT_OFFSET) return null;
     const want = Number(offset);
@@ -237,7 +239,7 @@ export class TailWindow {
     }
     const batches: Buffer[] = [];
     if (bytes === 0) return { batches, bytes };
-    const out = Buffer.allocUnsafe(bytes);
+    const out = buffers === undefined ? Buffer.allocUnsafe(bytes) : buffers.allocate(bytes);
     const ring = this.cache.buffer;
     let at = 0;
     for (let i = lo; i < end; i++) {

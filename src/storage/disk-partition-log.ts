@@ -61,6 +61,7 @@ import type {
   BatchInfo,
   LogConfig,
   PartitionLog,
+  ReadBufferSource,
   ReadOptions,
   ReadResult,
   TimestampOffset,
@@ -562,11 +563,11 @@ export class DiskPartitionLog implements PartitionLog {
       if (offset === end || (maxOffset !== undefined && offset >= maxOffset)) {
         return { records: [], size: 0, logStartOffset: start, logEndOffset: end };
       }
-      const cached = this.window?.read(offset, maxBytes, maxOffset);
+      const cached = this.window?.read(offset, maxBytes, maxOffset, options.buffers);
       if (cached != null) return { records: cached.batches, size: cached.bytes, logStartOffset: start, logEndOffset: end };
       const generation = this.truncations;
       try {
-        const r = await this.readSegments(offset, maxBytes, maxOffset);
+        const r = await this.readSegments(offset, maxBytes, maxOffset, options.buffers);
         if (generation !== this.truncations && attempt < 3) continue;
         return { records: r.records, size: r.size, logStartOffset: this.startOffset, logEndOffset: this.endOffset };
       } catch (e) {
@@ -578,7 +579,12 @@ export class DiskPartitionLog implements PartitionLog {
     }
   }
 
-  private async readSegments(offset: bigint, maxBytes: number, maxOffset: bigint | undefined): Promise<{ records: Buffer[]; size: number }> {
+  private async readSegments(
+    offset: bigint,
+    maxBytes: number,
+    maxOffset: bigint | undefined,
+    buffers: ReadBufferSource | undefined,
+  ): Promise<{ records: Buffer[]; size: number }> {
     const segments = this.segments;
     const records: Buffer[] = [];
     let size = 0;
@@ -599,7 +605,7 @@ export class DiskPartitionLog implements PartitionLog {
       seg.readers++;
       let r;
       try {
-        r = await seg.read(next, startPosition, seg.size, maxBytes - size, records.length === 0, maxOffset, slack);
+        r = await seg.read(next, startPosition, seg.size, maxBytes - size, records.length === 0, maxOffset, slack, buffers);
       } catch (e) {
         if (seg.deleted) throw Object.assign(toStorageError('read', e), { segmentDeleted: true });
         // Damage at the start of the next segment: the batches read so far are intact, serve them.

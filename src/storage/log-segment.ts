@@ -51,7 +51,7 @@ import type { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile, StorageFile } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
 import { CorruptRecordError } from './types.js';
-import type { BatchInfo, LogConfig, TimestampOffset } from './types.js';
+import type { BatchInfo, LogConfig, ReadBufferSource, TimestampOffset } from './types.js';
 
 /** Smallest valid batchLength of a v2 batch (61-byte header minus the 12-byte log overhead). */
 const MIN_BATCH_LENGTH = RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD;
@@ -915,6 +915,7 @@ export class LogSegment {
    * the returned buffers are slices of it. A batch header that cannot be right (headerDamage) ends
    * the read: the batches before it are returned (`limited`), and a read that would return nothing
    * else throws CorruptRecordError, its `firstReport` set only the first time that position is met.
+   * Reads go into buffers from `buffers` when given (the returned batches are views of them).
    */
   async read(
     fromOffset: bigint,
@@ -924,18 +925,19 @@ export class LogSegment {
     minOne: boolean,
     maxOffset: bigint | undefined,
     slack: number,
+    buffers?: ReadBufferSource,
   ): Promise<SegmentReadResult> {
     const file = await this.file();
     const out: Buffer[] = [];
     let total = 0;
     let pos = startPosition;
-    let chunk = Buffer.alloc(0);
+    let chunk: Buffer = Buffer.alloc(0);
     let chunkPos = pos;
     let next = fromOffset;
     let limited = false;
     const load = async (at: number, want: number, need: number): Promise<void> => {
       want = Math.min(Math.max(Math.min(want, MAX_READ_CHUNK), need), end - at);
-      const buf = Buffer.allocUnsafe(want);
+      const buf = buffers === undefined ? Buffer.allocUnsafe(want) : buffers.allocate(want);
       const n = await readFully(file, buf, 0, want, at);
       chunk = n < want ? buf.subarray(0, n) : buf;
       chunkPos = at;

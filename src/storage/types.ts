@@ -64,6 +64,17 @@ export interface ReadOptions {
   maxBytes: number;
   /** Never return batches at or beyond this offset (high watermark / last stable offset). */
   maxOffset?: bigint;
+  /**
+   * Where the read gets the buffers it reads into (the returned batches are views of them); by
+   * default fresh ones. The caller decides when their bytes may be overwritten (a fetch: once the
+   * socket has written them).
+   */
+  buffers?: ReadBufferSource;
+}
+
+/** Hands a read `size` bytes to fill; they are the read result's until the caller says otherwise. */
+export interface ReadBufferSource {
+  allocate(size: number): Buffer;
 }
 
 export interface ReadResult {

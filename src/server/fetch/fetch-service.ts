@@ -51,7 +51,9 @@ import { storageFailureCode } from '../storage-failure.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AppendEvents } from '../append-events.js';
+import type { FrameBufferPool } from '../frame-buffer-pool.js';
 import { checkCurrentLeaderEpoch } from '../leader-epoch.js';
+import { ReadBuffers, fetchReadPool } from './read-buffers.js';
 import {
   DEFAULT_SESSION_CACHE_SLOTS,
   FetchSessionCache,
@@ -106,6 +108,11 @@ export interface FetchResult {
   errorCode: number;
   sessionId: number;
   partitions: PartitionFetchResult[];
+  /**
+   * Gives the buffers the records were read into back to the pool: call it once the records have
+   * been written to the socket (or will never be), not before. Not calling it only costs the reuse.
+   */
+  release: () => void;
 }
 
 export interface FetchServiceOptions {
@@ -119,6 +126,8 @@ export interface FetchServiceOptions {
   /** max.incremental.fetch.session.cache.slots. */
   sessionCacheSlots?: number;
   sessionEvictionMs?: number;
+  /** The pool the log reads are lent buffers from (by default one of the service's own). */
+  readPool?: FrameBufferPool;
 }
 
 /** The fetch settings of a broker configuration. */
@@ -143,6 +152,8 @@ interface ReadRound {
   hasError: boolean;
   /** The response budget ran out: nothing more can be added by waiting. */
   full: boolean;
+  /** What the reads were read into: released when the round is dropped or its response written. */
+  buffers: ReadBuffers;
 }
 
 export class FetchService {
@@ -155,6 +166,8 @@ export class FetchService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly waiting = new Set<() => void>();
+  /** Lends the buffers log reads go into (their use can be watched through it). */
+  readonly readPool: FrameBufferPool;
   private closed = false;
 
   constructor(options: FetchServiceOptions) {
@@ -170,6 +183,7 @@ export class FetchService {
     };
     if (options.sessionEvictionMs !== undefined) sessionOptions.evictionMs = options.sessionEvictionMs;
     this.sessions = new FetchSessionCache(sessionOptions);
+    this.readPool = options.readPool ?? fetchReadPool();
   }
 
   /** Fetches waiting for data right now. */
@@ -195,7 +209,7 @@ export class FetchService {
       privileged: params.privileged === true,
     });
     if (context.errorCode !== ErrorCode.None) {
-      return { errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, partitions: [] };
+      return { errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, partitions: [], release: noop };
     }
     const partitions = context.partitions;
     const maxBytes = Math.max(0, Math.min(params.maxBytes, this.maxResponseBytes));
@@ -212,13 +226,16 @@ export class FetchService {
       recordsSize: r.size,
     }));
     const completion = context.complete(outcomes);
+    const buffers = round.buffers;
     if (completion.errorCode !== ErrorCode.None) {
-      return { errorCode: completion.errorCode, sessionId: completion.sessionId, partitions: [] };
+      buffers.release();
+      return { errorCode: completion.errorCode, sessionId: completion.sessionId, partitions: [], release: noop };
     }
     return {
       errorCode: ErrorCode.None,
       sessionId: completion.sessionId,
       partitions: round.reads.filter((_, i) => completion.include[i]).map((r) => r.result),
+      release: () => { buffers.release(); },
     };
   }
 
@@ -267,7 +284,12 @@ export class FetchService {
         read().then(
           (round) => {
             reading = false;
-            if (done) return;
+            // The round not answered is referenced by nothing else: its buffers can go back.
+            if (done) {
+              round.buffers.release();
+              return;
+            }
+            last.buffers.release();
             last = round;
             if (expired || enough(round)) finish(round);
             else if (again) reread();
@@ -306,9 +328,10 @@ export class FetchService {
     let bytes = 0;
     let hasError = false;
     let full = false;
+    const buffers = new ReadBuffers(this.readPool);
     for (const p of partitions) {
       const limit = Math.max(0, Math.min(p.partitionMaxBytes, remaining));
-      const r = await this.readPartition(p, params, limit, minOneMessage);
+      const r = await this.readPartition(p, params, limit, minOneMessage, buffers);
       reads.push(r);
       if (r.result.errorCode !== ErrorCode.None) hasError = true;
       if (r.size > 0) {
@@ -319,10 +342,16 @@ export class FetchService {
       }
       if (remaining === 0 && maxBytes > 0) full = true;
     }
-    return { reads, bytes, hasError, full };
+    return { reads, bytes, hasError, full, buffers };
   }
 
-  private async readPartition(p: FetchPartitionRequest, params: FetchParams, limit: number, minOneMessage: boolean): Promise<PartitionRead> {
+  private async readPartition(
+    p: FetchPartitionRequest,
+    params: FetchParams,
+    limit: number,
+    minOneMessage: boolean,
+    buffers: ReadBuffers,
+  ): Promise<PartitionRead> {
     const result: PartitionFetchResult = {
       topic: params.usesTopicIds ? '' : p.topic,
       topicId: params.usesTopicIds ? p.topicId : ZERO_UUID,
@@ -358,7 +387,7 @@ export class FetchService {
         size = 0;
         setOffsets(result, logStart, logEnd);
       } else {
-        const read = await log.read(p.fetchOffset, { maxBytes: limit });
+        const read = await log.read(p.fetchOffset, { maxBytes: limit, buffers });
         setOffsets(result, read.logStartOffset, read.logEndOffset);
         records = read.records;
         size = read.size;
@@ -400,6 +429,8 @@ export class FetchService {
     return { result, size: bytes.length, resolvedTopic: topic.name };
   }
 }
+
+function noop(): void {}
 
 function setOffsets(result: PartitionFetchResult, logStart: bigint, logEnd: bigint): void {
   // One broker: the high watermark is the log end offset; no transactions: the LSO is the HW.

@@ -72,6 +72,8 @@ export const fetch = defineHandler({
       allowZstd: version >= 10,
       privileged: replicaId >= 0,
     });
+    // The records are views of the read buffers: they go back to the pool only once written.
+    if (ctx.releaseAfterWrite !== undefined) ctx.releaseAfterWrite(result.release);
 
     const response = defaultFetchResponse();
     response.errorCode = result.errorCode;
