@@ -55,8 +55,8 @@ export interface ConnectionInfo {
    * requests. Kafka does this when an acks=0 produce fails, so the client refreshes its metadata.
    */
   closeAfterPendingResponses(): void;
-  /** A warning this peer caused: logged unless the peer has caused too many of this kind lately. */
-  warn(kind: string, fields: Record<string, unknown>, message: string): void;
+  /** A warning (or error) this peer caused: logged unless the peer has caused too many of this kind lately. */
+  warn(kind: string, fields: Record<string, unknown>, message: string, level?: 'warn' | 'error'): void;
 }
 
 /**
@@ -153,8 +153,8 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     this.armIdleTimer();
   }
 
-  warn(kind: string, fields: Record<string, unknown>, message: string): void {
-    this.shared.warnings.warn(this.remoteHost, kind, { conn: this.remoteAddress, ...fields }, message);
+  warn(kind: string, fields: Record<string, unknown>, message: string, level: 'warn' | 'error' = 'warn'): void {
+    this.shared.warnings.warn(this.remoteHost, kind, { conn: this.remoteAddress, ...fields }, message, level);
   }
 
   private onData(chunk: Buffer): void {

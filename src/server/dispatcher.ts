@@ -81,7 +81,8 @@ export class Dispatcher {
       return chunks;
     };
     const fail = (err: unknown): Buffer[] => {
-      this.services.logger.error({ err, api: info.name, version: header.apiVersion }, 'handler failed');
+      // A bug, but one a client can trigger in a loop: rate-limited per peer like the warnings it causes.
+      connection.warn('handler failed', { err, api: info.name, version: header.apiVersion }, 'handler failed', 'error');
       return encode((info).errorResponse(request, ErrorCode.UnknownServerError)) as Buffer[];
     };
     let result: unknown;

@@ -42,8 +42,11 @@ export class WarningLimiter {
     private readonly limits: WarningLimits = DEFAULT_WARNING_LIMITS,
   ) {}
 
-  /** Logs `message` at warn level with `fields`, `peer` and `kind`, unless the pair is over its limit. */
-  warn(peer: string, kind: string, fields: Record<string, unknown>, message: string): void {
+  /**
+   * Logs `message` with `fields`, `peer` and `kind`, unless the pair is over its limit: at warn level,
+   * or error for what is a broker bug a peer can trigger again and again (a handler that throws).
+   */
+  warn(peer: string, kind: string, fields: Record<string, unknown>, message: string, level: 'warn' | 'error' = 'warn'): void {
     const now = this.clock.now();
     let key = `${kind}\u0000${peer}`;
     let w = this.windows.get(key);
@@ -63,7 +66,7 @@ export class WarningLimiter {
     }
     if (w.logged < this.limits.perWindow) {
       w.logged++;
-      this.logger.warn({ ...fields, peer, kind }, message);
+      this.logger[level]({ ...fields, peer, kind }, message);
     } else {
       w.suppressed++;
     }

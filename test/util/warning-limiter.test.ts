@@ -11,6 +11,20 @@ function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
 }
 
 describe('WarningLimiter', () => {
+  it('logs at error level when asked, with the same limit (a handler bug a client can trigger in a loop)', () => {
+    const { lines, logger } = capture();
+    const clock = new ManualClock(1_000);
+    const limiter = new WarningLimiter(logger, clock, { perWindow: 2, windowMs: 60_000, maxKeys: 100 });
+    for (let i = 0; i < 50; i++) limiter.warn('10.0.0.1', 'handler failed', { api: 'Fetch' }, 'handler failed', 'error');
+    expect(lines.map((l) => [l.level, l.kind, l.api])).toEqual([
+      [50, 'handler failed', 'Fetch'],
+      [50, 'handler failed', 'Fetch'],
+    ]);
+    clock.advance(60_000);
+    expect(lines[2]).toMatchObject({ peer: '10.0.0.1', kind: 'handler failed', suppressed: 48 });
+    limiter.close();
+  });
+
   it('logs the first warnings of a window per peer and kind, then one line with the suppressed count', () => {
     const { lines, logger } = capture();
     const clock = new ManualClock(1_000);
