@@ -41,6 +41,7 @@
  * delete of the same partition to finish its rename, and a delete waits for a create in flight.
  */
 import { randomUUID } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isValidTopicName, topicNameProblem } from '../protocol/topic-name.js';
@@ -52,7 +53,7 @@ import { mustGet } from '../util/must-get.js';
 import { blockingOpener, blockingReadText } from './blocking-file.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
-import { PartitionMetadataError, readPartitionMetadata, writePartitionMetadata } from './partition-metadata-file.js';
+import { PARTITION_METADATA_FILE, PartitionMetadataError, readPartitionMetadata, writePartitionMetadata } from './partition-metadata-file.js';
 import { errorCode, parsePartitionDirName, partitionDirName, syncDir, type OpenFile } from './segment-files.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
@@ -423,7 +424,15 @@ class DiskLogManager implements LogManager {
       return (await readPartitionMetadata(partitionDir, blockingReadText)) ?? undefined;
     } catch (err) {
       if (!(err instanceof PartitionMetadataError)) throw err;
-      this.settings.logger.warn({ err, dir: partitionDir }, `${err.message}: the partition's topic id is unknown`);
+      // The metadata layer writes the file again when it knows the topic: keep what was there first.
+      const file = path.join(partitionDir, PARTITION_METADATA_FILE);
+      const keptAs = `${file}.damaged`;
+      try {
+        copyFileSync(file, keptAs);
+      } catch (copyErr) {
+        this.settings.logger.warn({ err: copyErr, file }, 'could not keep a copy of a malformed partition.metadata');
+      }
+      this.settings.logger.warn({ err, dir: partitionDir, keptAs }, `${err.message}: the partition's topic id is unknown`);
       return undefined;
     }
   }

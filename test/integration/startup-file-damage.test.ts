@@ -157,7 +157,7 @@ describe('damaged startup files', () => {
     expect(texts(await consume('orders', 30))).toEqual(expected('orders', 0, 30));
   }, 120_000);
 
-  it('partition.metadata with garbage: a warning naming file and line, the data is served, and the file is written again', async () => {
+  it('partition.metadata with garbage: a warning naming file and line, the data is served, the file is kept aside and written again', async () => {
     await start();
     const topicId = await createTopic('orders');
     await produce('orders', 30);
@@ -171,6 +171,9 @@ describe('damaged startup files', () => {
     expect(warning!.msg).toBe(`Malformed line in partition metadata file [${file}]: topic_id: #### not an id ####: the partition's topic id is unknown`);
     // The metadata knows the topic: its id goes back beside the data.
     expect(await readFile(file, 'utf8')).toBe(`version: 0\ntopic_id: ${uuidToKafkaString(topicId)}\n`);
+    // What was there is kept beside it, as the other damaged files are.
+    expect(warning!.keptAs).toBe(`${file}.damaged`);
+    expect(await readFile(`${file}.damaged`, 'utf8')).toBe('version: 0\ntopic_id: #### not an id ####\n');
     expect(texts(await consume('orders', 30))).toEqual(expected('orders', 0, 30));
   }, 120_000);
 });
