@@ -4,51 +4,20 @@
  * removed, and the broker says what it cut and what it restored. Committed group offsets (another
  * log) stay as they were.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { cp, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
 import { GroupAdmin } from '../../src/client/group-admin.js';
 import { Producer } from '../../src/client/producer.js';
-import type { Broker } from '../../src/broker.js';
-import { startBroker } from '../helpers/kafka.js';
+import { RestartableBroker, type LogLine } from '../helpers/restartable-broker.js';
 
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-let dir: string;
-let broker: Broker | undefined;
-let lines: LogLine[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gregor-metadata-damage-'));
-});
-afterEach(async () => {
-  await broker?.stop();
-  broker = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Starts the broker on `dir`, keeping its log lines (warnings and up) in `lines`. */
-async function start(): Promise<Broker> {
-  lines = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  broker = await startBroker({ dataDir: dir, logger, config: { 'num.partitions': 1 } });
-  return broker;
-}
-
-async function stop(): Promise<void> {
-  await broker!.stop();
-  broker = undefined;
-}
-
-const client = () => ({ bootstrapServers: broker!.bootstrap, retryTimeoutMs: 30_000 });
+const fx = new RestartableBroker('gregor-metadata-damage-');
+const client = () => fx.client();
+const start = () => fx.start();
+const stop = () => fx.stop();
 
 async function createTopic(name: string, partitions: number): Promise<string> {
   const admin = new Admin(client());
@@ -142,21 +111,21 @@ async function committed(group: string): Promise<string[]> {
   }
 }
 
-/** The metadata log files (the state log "metadata" under the first log dir). */
+/** The metadata log files (the state log "metadata" under the first log fx.dir). */
 async function metadataLogs(): Promise<string[]> {
-  const stateDir = join(dir, '__gregor_metadata');
+  const stateDir = join(fx.dir, '__gregor_metadata');
   return (await readdir(stateDir)).filter((f) => /^metadata-\d{20}\.log$/.test(f)).sort().map((f) => join(stateDir, f));
 }
 
-const warnings = (): string => lines.map((l) => l.msg).join('\n');
+const warnings = (): string => fx.lines.map((l) => l.msg).join('\n');
 
 /** The WARN line restoring topic orders (two partitions), whose reason names the damaged `file`. */
 function expectRestoreLine(file: string): LogLine {
-  const restored = lines.find((l) => /^restored topic orders/.test(l.msg));
+  const restored = fx.lines.find((l) => /^restored topic orders/.test(l.msg));
   expect(restored).toBeDefined();
   expect(restored!.level).toBe(40);
-  expect(restored!.msg).toContain(join(dir, 'orders-0'));
-  expect(restored!.msg).toContain(join(dir, 'orders-1'));
+  expect(restored!.msg).toContain(join(fx.dir, 'orders-0'));
+  expect(restored!.msg).toContain(join(fx.dir, 'orders-1'));
   expect(restored!.msg).toMatch(/2 partitions/);
   expect(restored!.msg).toContain(`the metadata log was damaged and cut back:`);
   expect(restored!.msg).toContain(file);
@@ -187,14 +156,14 @@ describe('a damaged metadata log does not cost record data', () => {
     expect(await committed('billing')).toEqual(['orders-0@7000', 'orders-1@9000']);
     // New records go after the old ones, not at offset 0 of an empty topic.
     await produce('orders', [0], 1, RECORDS);
-    expect(broker!.services.logs.get('orders', 0)!.logEndOffset).toBe(BigInt(RECORDS + 1));
+    expect(fx.running.services.logs.get('orders', 0)!.logEndOffset).toBe(BigInt(RECORDS + 1));
 
     // The restoration was recorded: the next start has nothing to restore.
     await stop();
     await start();
     expect(warnings()).not.toMatch(/restored/);
     expect(await describe1('orders')).toEqual({ topicId, partitions: 2 });
-    expect(broker!.services.logs.get('orders', 1)!.logEndOffset).toBe(BigInt(RECORDS));
+    expect(fx.running.services.logs.get('orders', 1)!.logEndOffset).toBe(BigInt(RECORDS));
   }
 
   it('survives its last 30 bytes being overwritten', async () => {
@@ -207,13 +176,13 @@ describe('a damaged metadata log does not cost record data', () => {
 
     await start();
     // The state log says what it cut, where, and where the bytes went.
-    const cut = lines.find((l) => l.file === file && typeof l.position === 'number');
+    const cut = fx.lines.find((l) => l.file === file && typeof l.position === 'number');
     expect(cut).toBeDefined();
     expect(cut!.level).toBe(50); // a complete frame that fails its CRC: damage, not a torn write
     expect(cut!.msg).toContain(`${file} has a frame failing its CRC at byte ${cut!.position as number}: truncating ${size - (cut!.position as number)} bytes`);
     const copy = `${file}.damaged-${cut!.position as number}`;
     expect((await readFile(copy)).subarray(-30)).toEqual(Buffer.alloc(30, 0x5a));
-    process.stderr.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    process.stderr.write(fx.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const restored = expectRestoreLine(file);
     expect(restored.msg).toContain(`topic id ${topicId}`);
     expect(restored.msg).toContain('with its topic id from partition.metadata');
@@ -228,7 +197,7 @@ describe('a damaged metadata log does not cost record data', () => {
     await truncate(file, size - 10);
 
     await start();
-    const cut = lines.find((l) => l.file === file && typeof l.position === 'number');
+    const cut = fx.lines.find((l) => l.file === file && typeof l.position === 'number');
     expect(cut).toBeDefined();
     expect(cut!.level).toBe(40); // a frame cut short at the end: what a crash leaves
     expect(cut!.msg).toMatch(/has a torn frame/);
@@ -284,20 +253,20 @@ describe('reconciling partition folders with the metadata on start', () => {
     await stop();
     // orders-0 holds the data of another incarnation of "orders" that the metadata never heard of.
     const strangerId = '0f0e0d0c-0b0a-4908-8706-050403020100';
-    await writeFile(join(dir, 'orders-0', 'partition.metadata'), `version: 0\ntopic_id: ${Buffer.from(strangerId.replaceAll('-', ''), 'hex').toString('base64url')}\n`);
+    await writeFile(join(fx.dir, 'orders-0', 'partition.metadata'), `version: 0\ntopic_id: ${Buffer.from(strangerId.replaceAll('-', ''), 'hex').toString('base64url')}\n`);
 
     await start();
-    process.stderr.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const stray = (await readdir(dir)).filter((f) => /^orders-0\.[0-9a-f]{32}-stray$/.test(f));
+    process.stderr.write(fx.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const stray = (await readdir(fx.dir)).filter((f) => /^orders-0\.[0-9a-f]{32}-stray$/.test(f));
     expect(stray).toHaveLength(1);
-    const strayDir = join(dir, stray[0]);
+    const strayDir = join(fx.dir, stray[0]);
     // The data is all there, with its own topic id beside it.
     expect((await readFile(join(strayDir, 'partition.metadata'), 'utf8'))).toContain(Buffer.from(strangerId.replaceAll('-', ''), 'hex').toString('base64url'));
     expect((await stat(join(strayDir, '00000000000000000000.log'))).size).toBeGreaterThan(0);
-    expect(warnings()).toContain(`set aside partition folder ${join(dir, 'orders-0')} as ${strayDir}: its partition.metadata names topic id ${strangerId}, but topic orders has id ${topicId}`);
+    expect(warnings()).toContain(`set aside partition folder ${join(fx.dir, 'orders-0')} as ${strayDir}: its partition.metadata names topic id ${strangerId}, but topic orders has id ${topicId}`);
     // The topic goes on with its own id; the partition set aside starts again empty.
     expect(await describe1('orders')).toEqual({ topicId, partitions: 2 });
-    expect(broker!.services.logs.get('orders', 0)!.logEndOffset).toBe(0n);
+    expect(fx.running.services.logs.get('orders', 0)!.logEndOffset).toBe(0n);
     expectAllRecords(await consume('orders', [1], 30), 'orders', 30);
 
     // Later starts leave it where it is and say so.
@@ -314,19 +283,19 @@ describe('reconciling partition folders with the metadata on start', () => {
     await stop();
     // Keep the old folder, as a crash between the deletion record and the rename would.
     const saved = join(await mkdtemp(join(tmpdir(), 'gregor-saved-')), 'orders-0');
-    await cp(join(dir, 'orders-0'), saved, { recursive: true });
+    await cp(join(fx.dir, 'orders-0'), saved, { recursive: true });
     await start();
     const admin = new Admin(client());
     await admin.deleteTopics(['orders']);
     await admin.close();
     await stop();
-    await cp(saved, join(dir, 'orders-0'), { recursive: true });
+    await cp(saved, join(fx.dir, 'orders-0'), { recursive: true });
     await rm(join(saved, '..'), { recursive: true, force: true });
 
     await start();
     expect(await topicNames()).toEqual([]);
     expect(warnings()).toContain('removing partition orders-0: the metadata log records the deletion of its topic');
-    expect((await readdir(dir)).filter((f) => f.startsWith('orders-0') && !f.endsWith('-delete'))).toEqual([]);
+    expect((await readdir(fx.dir)).filter((f) => f.startsWith('orders-0') && !f.endsWith('-delete'))).toEqual([]);
     // A topic created again under the name is new.
     expect(await createTopic('orders', 1)).not.toBe(oldId);
   }, 120_000);
@@ -347,15 +316,15 @@ describe('a damaged snapshot does not stop the broker', () => {
     await produce('orders', [0, 1], 500);
     await commitOffsets('billing', [{ topic: 'orders', partition: 1, offset: 400n }]);
     // 1000 metadata records make the store write a snapshot: the topic and 999 config changes.
-    for (let i = 0; i < 999; i++) await broker!.services.metadata.setTopicOverrides('orders', new Map([['retention.ms', String(86_400_000 + i)]]), false);
+    for (let i = 0; i < 999; i++) await fx.running.services.metadata.setTopicOverrides('orders', new Map([['retention.ms', String(86_400_000 + i)]]), false);
     const lateId = await createTopic('late', 1);
     await produce('late', [0], 20);
     await stop();
-    const snapshot = join(dir, '__gregor_metadata', 'metadata-00000000000000000001.snapshot');
+    const snapshot = join(fx.dir, '__gregor_metadata', 'metadata-00000000000000000001.snapshot');
     const damaged = await flipByte(snapshot, 40);
 
     await start();
-    const line = lines.find((l) => l.file === snapshot && l.level === 50);
+    const line = fx.lines.find((l) => l.file === snapshot && l.level === 50);
     expect(line).toBeDefined();
     expect(line).toMatchObject({ position: 0, bytes: damaged.length, copy: `${snapshot}.damaged-0`, stateLost: true });
     expect(line!.msg).toContain(`snapshot ${snapshot} has a frame failing its CRC (somewhere in its ${damaged.length} bytes) (${damaged.length} bytes from byte 0); it is set aside as ${snapshot}.damaged-0`);
@@ -375,7 +344,7 @@ describe('a damaged snapshot does not stop the broker', () => {
     // What was rebuilt is written down: the next start reports nothing.
     await stop();
     await start();
-    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(fx.lines.filter((l) => l.level >= 40)).toEqual([]);
     expect(await describe1('orders')).toEqual({ topicId: ordersId, partitions: 2 });
   }, 120_000);
 
@@ -385,18 +354,18 @@ describe('a damaged snapshot does not stop the broker', () => {
     await produce('orders', [0], 20);
     await commitOffsets('g-lost', [{ topic: 'orders', partition: 0, offset: 5n }]);
     await commitOffsets('g-partly', [{ topic: 'orders', partition: 0, offset: 7n }]);
-    await broker!.services.groups.snapshot();
+    await fx.running.services.groups.snapshot();
     await commitOffsets('g-partly', [{ topic: 'orders', partition: 0, offset: 9n }]);
     await commitOffsets('g-later', [{ topic: 'orders', partition: 0, offset: 3n }]);
     await stop();
-    const snapshot = join(dir, '__gregor_groups', 'groups-00000000000000000001.snapshot');
+    const snapshot = join(fx.dir, '__gregor_groups', 'groups-00000000000000000001.snapshot');
     // The last byte lies in the value of the snapshot's last record: the keys stay readable.
     const damaged = await flipByte(snapshot, -1);
 
     await start();
-    const cut = lines.find((l) => l.file === snapshot && l.level === 50);
+    const cut = fx.lines.find((l) => l.file === snapshot && l.level === 50);
     expect(cut).toMatchObject({ position: 0, bytes: damaged.length, copy: `${snapshot}.damaged-0` });
-    const report = lines.find((l) => /^group coordinator: committed offsets and group metadata in the damaged snapshot/.test(l.msg));
+    const report = fx.lines.find((l) => /^group coordinator: committed offsets and group metadata in the damaged snapshot/.test(l.msg));
     expect(report).toBeDefined();
     expect(report!.level).toBe(50);
     expect(report).toMatchObject({ groupsNotLoaded: ['g-lost'], groupsPartlyLoaded: ['g-partly'] });
@@ -411,7 +380,7 @@ describe('a damaged snapshot does not stop the broker', () => {
 
     await stop();
     await start();
-    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(fx.lines.filter((l) => l.level >= 40)).toEqual([]);
     expect(await committed('g-partly')).toEqual(['orders-0@9']);
   }, 120_000);
 });
@@ -422,7 +391,7 @@ describe('a damaged coordinator log', () => {
     await createTopic('orders', 1);
     await produce('orders', [0], 20);
     await commitOffsets('g-before', [{ topic: 'orders', partition: 0, offset: 4n }]);
-    const logFile = join(dir, '__gregor_groups', 'groups-00000000000000000000.log');
+    const logFile = join(fx.dir, '__gregor_groups', 'groups-00000000000000000000.log');
     const intact = (await stat(logFile)).size;
     await commitOffsets('g-cut', [{ topic: 'orders', partition: 0, offset: 6n }]);
     await commitOffsets('g-before', [{ topic: 'orders', partition: 0, offset: 8n }]);
@@ -433,7 +402,7 @@ describe('a damaged coordinator log', () => {
     await writeFile(logFile, bytes);
 
     await start();
-    const report = lines.find((l) => /^group coordinator: the records cut from/.test(l.msg));
+    const report = fx.lines.find((l) => /^group coordinator: the records cut from/.test(l.msg));
     expect(report).toBeDefined();
     expect(report).toMatchObject({ level: 50, file: logFile, position: intact, bytes: bytes.length - intact, groups: ['g-before', 'g-cut'] });
     expect(report!.msg).toContain(`the records cut from ${logFile} at byte ${intact} (${bytes.length - intact} bytes, kept in ${logFile}.damaged-${intact}) are lost: they name groups [g-before, g-cut]`);

@@ -1,55 +1,24 @@
 /**
- * The other files a start reads besides segments and state logs, damaged on a real data dir, and
+ * The other files a start reads besides segments and state logs, damaged on a real data fx.dir, and
  * what the broker does about each, as Kafka does: meta.properties refuses the start (naming the
  * file and line, touching nothing); a producer state snapshot is rebuilt from the log; the log start
  * offset file counts as missing, with a warning; partition.metadata counts as missing, with a
  * warning, and is written again from the metadata. Record data is never removed. (Gregor keeps no
  * leader-epoch checkpoint: every partition is in epoch 0.)
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from '@jest/globals';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
-import type { Broker } from '../../src/broker.js';
 import { uuidToKafkaString } from '../../src/storage/partition-metadata-file.js';
-import { startBroker } from '../helpers/kafka.js';
+import { RestartableBroker } from '../helpers/restartable-broker.js';
 
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-let dir: string;
-let broker: Broker | undefined;
-let lines: LogLine[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gregor-startup-files-'));
-});
-afterEach(async () => {
-  await broker?.stop();
-  broker = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function start(): Promise<Broker> {
-  lines = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  broker = await startBroker({ dataDir: dir, logger, config: { 'num.partitions': 1 } });
-  return broker;
-}
-
-async function stop(): Promise<void> {
-  await broker!.stop();
-  broker = undefined;
-}
-
-const client = () => ({ bootstrapServers: broker!.bootstrap, retryTimeoutMs: 30_000 });
+const fx = new RestartableBroker('gregor-startup-files-');
+const client = () => fx.client();
+const start = () => fx.start();
+const stop = () => fx.stop();
 
 async function createTopic(name: string): Promise<string> {
   const admin = new Admin(client());
@@ -93,18 +62,17 @@ describe('damaged startup files', () => {
     await createTopic('orders');
     await produce('orders', 30);
     await stop();
-    const meta = join(dir, 'meta.properties');
+    const meta = join(fx.dir, 'meta.properties');
     const good = await readFile(meta, 'utf8');
-    const segment = join(dir, 'orders-0', '00000000000000000000.log');
+    const segment = join(fx.dir, 'orders-0', '00000000000000000000.log');
     const segmentSize = (await stat(segment)).size;
     // Cut short in the middle of the cluster id.
     const cut = good.slice(0, good.indexOf('cluster.id=') + 'cluster.id='.length + 5);
     await writeFile(meta, cut);
 
     await expect(start()).rejects.toThrow(
-      new RegExp(`^Error while reading meta.properties file ${meta}: its cluster.id is not a cluster id .*\\(line 2: cluster.id=.{5}\\)\\. Encountered I/O error in log directory ${dir}\\. Cannot continue`),
+      new RegExp(`^Error while reading meta.properties file ${meta}: its cluster.id is not a cluster id .*\\(line 2: cluster.id=.{5}\\)\\. Encountered I/O error in log directory ${fx.dir}\\. Cannot continue`),
     );
-    broker = undefined;
     expect(await readFile(meta, 'utf8')).toBe(cut);
     expect((await stat(segment)).size).toBe(segmentSize);
 
@@ -119,7 +87,7 @@ describe('damaged startup files', () => {
     await createTopic('orders');
     await produce('orders', 40);
     await stop();
-    const partitionDir = join(dir, 'orders-0');
+    const partitionDir = join(fx.dir, 'orders-0');
     const [snapshotName] = (await readdir(partitionDir)).filter((f) => /^\d{20}\.snapshot$/.test(f));
     expect(snapshotName).toBeDefined();
     const snapshot = join(partitionDir, snapshotName);
@@ -130,7 +98,7 @@ describe('damaged startup files', () => {
     await start();
     // Producer state is loaded when the partition is first produced to.
     await produce('orders', 10, 40);
-    const warning = lines.find((l) => l.file === snapshot);
+    const warning = fx.lines.find((l) => l.file === snapshot);
     expect(warning).toBeDefined();
     expect(warning!.level).toBe(40);
     expect(warning!.msg).toContain(`producer state snapshot ${snapshot} is unreadable (Snapshot is corrupt (CRC is no longer valid).`);
@@ -142,18 +110,18 @@ describe('damaged startup files', () => {
     await start();
     await createTopic('orders');
     await produce('orders', 30);
-    expect(await broker!.services.logs.get('orders', 0)!.deleteRecordsBefore(10n)).toBe(10n);
+    expect(await fx.running.services.logs.get('orders', 0)!.deleteRecordsBefore(10n)).toBe(10n);
     await stop();
-    const file = join(dir, 'orders-0', 'log-start-offset');
+    const file = join(fx.dir, 'orders-0', 'log-start-offset');
     expect(await readFile(file, 'utf8')).toBe('0\n10\n');
     await writeFile(file, '0\n1x\n');
 
     await start();
-    const warning = lines.find((l) => l.file === file);
+    const warning = fx.lines.find((l) => l.file === file);
     expect(warning).toBeDefined();
     expect(warning!.level).toBe(40);
     expect(warning!.msg).toBe(`${file} line 2 (byte 2) holds "1x", not an offset: ignored, so the log starts at the base offset of its first segment (records below a DeleteRecords offset that were not yet removed are readable again until the next DeleteRecords)`);
-    expect(broker!.services.logs.get('orders', 0)!.logStartOffset).toBe(0n);
+    expect(fx.running.services.logs.get('orders', 0)!.logStartOffset).toBe(0n);
     expect(texts(await consume('orders', 30))).toEqual(expected('orders', 0, 30));
   }, 120_000);
 
@@ -162,11 +130,11 @@ describe('damaged startup files', () => {
     const topicId = await createTopic('orders');
     await produce('orders', 30);
     await stop();
-    const file = join(dir, 'orders-0', 'partition.metadata');
+    const file = join(fx.dir, 'orders-0', 'partition.metadata');
     await writeFile(file, 'version: 0\ntopic_id: #### not an id ####\n');
 
     await start();
-    const warning = lines.find((l) => l.dir === join(dir, 'orders-0'));
+    const warning = fx.lines.find((l) => l.dir === join(fx.dir, 'orders-0'));
     expect(warning).toBeDefined();
     expect(warning!.msg).toBe(`Malformed line in partition metadata file [${file}]: topic_id: #### not an id ####: the partition's topic id is unknown`);
     // The metadata knows the topic: its id goes back beside the data.
