@@ -7,7 +7,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { listenerShorthandFlags, loadBrokerConfig, withClusterId, type FlagValue } from './config/broker-config.js';
+import { loadBrokerConfig, withClusterId, type FlagValue } from './config/broker-config.js';
+import { listenerShorthandFlags } from './config/listeners.js';
 import { ensureClusterId, generateClusterId } from './config/meta-properties.js';
 import { GroupCoordinator } from './coordinator/group-coordinator.js';
 import { DynamicConfigStore } from './metadata/dynamic-config-store.js';

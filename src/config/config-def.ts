@@ -292,6 +292,11 @@ export function canonicalDefault(def: ConfigDefinition): string | null {
   return def.default === null ? null : formatTyped(def.type, parseAndValidate(def, def.default));
 }
 
+/** Kafka's Csv.parseCsvList: split on commas, trim, drop empty items. */
+export function parseCsvList(s: string | null): string[] {
+  return s === null ? [] : s.split(/\s*,\s*/).map((x) => x.trim()).filter((x) => x.length > 0);
+}
+
 /**
  * IncrementalAlterConfigs APPEND / SUBTRACT on a comma-separated LIST value. APPEND skips items
  * already present, as the controller stores lists without duplicates; SUBTRACT removes the first

@@ -4,6 +4,10 @@
  */
 export * from './properties.js';
 export * from './config-def.js';
+export * from './broker-config-defs.js';
 export * from './broker-config.js';
+export * from './listeners.js';
+export * from './broker-config-alter.js';
+export * from './broker-config-describe.js';
 export * from './topic-config.js';
 export * from './meta-properties.js';

@@ -20,17 +20,9 @@
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { LogConfig } from '../storage/types.js';
 import { mustGet } from '../util/must-get.js';
-import {
-  BROKER_CONFIG_DEFINITIONS,
-  COMPRESSION_TYPES,
-  LONG_MAX,
-  brokerConfigSynonyms,
-  gzipLevel,
-  lz4Level,
-  metadataVersion,
-  zstdLevel,
-  type ResolvedBrokerConfig,
-} from './broker-config.js';
+import { BROKER_CONFIG_DEFINITIONS, COMPRESSION_TYPES, LONG_MAX, gzipLevel, lz4Level, metadataVersion, zstdLevel } from './broker-config-defs.js';
+import type { ResolvedBrokerConfig } from './broker-config.js';
+import { brokerConfigSynonyms } from './broker-config-describe.js';
 import {
   ConfigException,
   ConfigResourceType,

@@ -17,13 +17,9 @@
  * Listeners hear every applied change (broker.ts points the services and the metadata store at the
  * new configuration, so topic defaults follow at once).
  */
-import {
-  alterBrokerConfigs,
-  brokerConfigDefinition,
-  type AlterBrokerConfigsResult,
-  type BrokerConfigChange,
-  type ResolvedBrokerConfig,
-} from '../config/broker-config.js';
+import type { ResolvedBrokerConfig } from '../config/broker-config.js';
+import { alterBrokerConfigs, type AlterBrokerConfigsResult, type BrokerConfigChange } from '../config/broker-config-alter.js';
+import { brokerConfigDefinition } from '../config/broker-config-defs.js';
 import { mergeListValue } from '../config/config-def.js';
 import { AlterConfigOp, type AlterConfigOperation } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';

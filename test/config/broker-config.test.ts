@@ -1,7 +1,6 @@
 /**
- * Broker configuration: Kafka's defaults, precedence of flags / GREGOR_* env / file / defaults,
- * Kafka's derived values, validation messages, Kafka's own server.properties, dynamic changes and
- * DescribeConfigs for BROKER resources.
+ * Broker configuration resolution: Kafka's defaults, precedence of flags / GREGOR_* env / file /
+ * defaults, Kafka's derived values, validation messages and Kafka's own server.properties.
  */
 import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,20 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import {
-  BROKER_CONFIG_DEFINITIONS,
   BrokerConfigError,
-  alterBrokerConfigs,
-  brokerConfigDefinition,
-  brokerSynonymNames,
   configFromEnv,
-  describeBrokerConfigs,
   envVarName,
-  listenerShorthandFlags,
   loadBrokerConfig,
-  parseListenerSecurityProtocolMap,
-  parseListeners,
   resolveBrokerConfig,
-  withClusterId,
   type BrokerConfigSources,
   type ResolvedBrokerConfig,
 } from '../../src/config/broker-config.js';
@@ -30,7 +20,7 @@ import { ConfigSource } from '../../src/config/config-def.js';
 import { parsePropertyEntries } from '../../src/config/properties.js';
 import { resolveTopicConfig, type EffectiveTopicConfig } from '../../src/config/topic-config.js';
 import type { Logger } from '../../src/util/logger.js';
-import { Broker } from '../../src/broker.js';
+
 
 /** What the broker does with the log.* keys: they are the defaults of a topic without overrides. */
 const topicDefaults = (r: ResolvedBrokerConfig): EffectiveTopicConfig => resolveTopicConfig({}, r);
@@ -56,89 +46,7 @@ function errorOf(sources: BrokerConfigSources): BrokerConfigError {
 }
 
 const entry = (r: ResolvedBrokerConfig, k: string) => r.entries.get(k)!;
-
-describe('definitions', () => {
-  it('have unique names, valid defaults and Kafka-documented update modes', () => {
-    const names = BROKER_CONFIG_DEFINITIONS.map((d) => d.name);
-    expect(new Set(names).size).toBe(names.length);
-    expect(brokerConfigDefinition('listeners')?.dynamic).toBe('per-broker');
-    expect(brokerConfigDefinition('advertised.listeners')?.dynamic).toBe('per-broker');
-    expect(brokerConfigDefinition('listener.security.protocol.map')?.dynamic).toBe('per-broker');
-    expect(brokerConfigDefinition('log.retention.ms')?.dynamic).toBe('cluster-wide');
-    expect(brokerConfigDefinition('message.max.bytes')?.dynamic).toBe('cluster-wide');
-    expect(brokerConfigDefinition('log.segment.bytes')?.dynamic).toBe('cluster-wide');
-    expect(brokerConfigDefinition('producer.id.expiration.ms')?.dynamic).toBe('cluster-wide');
-    expect(brokerConfigDefinition('log.retention.hours')?.dynamic).toBe('read-only');
-    expect(brokerConfigDefinition('log.dirs')?.dynamic).toBe('read-only');
-    expect(brokerConfigDefinition('num.partitions')?.dynamic).toBe('read-only');
-    expect(brokerConfigDefinition('log.message.format.version')?.dynamic).toBe('read-only');
-  });
-
-  it('carry Kafka types, defaults and importance', () => {
-    const expected: [string, string, string | null, string][] = [
-      ['message.max.bytes', 'int', '1048588', 'high'],
-      ['replica.fetch.max.bytes', 'int', '1048576', 'medium'],
-      ['num.partitions', 'int', '1', 'medium'],
-      ['default.replication.factor', 'int', '1', 'medium'],
-      ['auto.create.topics.enable', 'boolean', 'true', 'high'],
-      ['log.retention.hours', 'int', '168', 'high'],
-      ['log.retention.minutes', 'int', null, 'high'],
-      ['log.retention.ms', 'long', null, 'high'],
-      ['log.retention.bytes', 'long', '-1', 'high'],
-      ['log.segment.bytes', 'int', '1073741824', 'high'],
-      ['log.roll.ms', 'long', null, 'high'],
-      ['log.roll.hours', 'int', '168', 'high'],
-      ['log.retention.check.interval.ms', 'long', '300000', 'medium'],
-      ['log.index.interval.bytes', 'int', '4096', 'medium'],
-      ['log.index.size.max.bytes', 'int', '10485760', 'medium'],
-      ['log.flush.interval.messages', 'long', '9223372036854775807', 'high'],
-      ['log.flush.interval.ms', 'long', null, 'high'],
-      ['log.cleanup.policy', 'list', 'delete', 'medium'],
-      ['log.message.timestamp.type', 'string', 'CreateTime', 'medium'],
-      ['log.message.timestamp.before.max.ms', 'long', '9223372036854775807', 'medium'],
-      ['log.message.timestamp.after.max.ms', 'long', '9223372036854775807', 'medium'],
-      ['log.message.timestamp.difference.max.ms', 'long', '9223372036854775807', 'medium'],
-      ['compression.type', 'string', 'producer', 'high'],
-      ['min.insync.replicas', 'int', '1', 'high'],
-      ['socket.request.max.bytes', 'int', '104857600', 'high'],
-      ['socket.send.buffer.bytes', 'int', '102400', 'high'],
-      ['socket.receive.buffer.bytes', 'int', '102400', 'high'],
-      ['offsets.topic.num.partitions', 'int', '50', 'high'],
-      ['offsets.topic.replication.factor', 'short', '3', 'high'],
-      ['offsets.retention.minutes', 'int', '10080', 'high'],
-      ['offsets.retention.check.interval.ms', 'long', '600000', 'high'],
-      ['group.initial.rebalance.delay.ms', 'int', '3000', 'medium'],
-      ['group.min.session.timeout.ms', 'int', '6000', 'medium'],
-      ['group.max.session.timeout.ms', 'int', '1800000', 'medium'],
-      ['group.max.size', 'int', '2147483647', 'medium'],
-      ['transaction.state.log.replication.factor', 'short', '3', 'high'],
-      ['transaction.state.log.min.isr', 'int', '2', 'high'],
-      ['transactional.id.expiration.ms', 'int', '604800000', 'high'],
-      ['producer.id.expiration.ms', 'int', '86400000', 'low'],
-      ['delete.topic.enable', 'boolean', 'true', 'high'],
-      ['log.segment.delete.delay.ms', 'long', '60000', 'high'],
-      ['listeners', 'string', 'PLAINTEXT://:9092', 'high'],
-      ['advertised.listeners', 'string', null, 'high'],
-      ['listener.security.protocol.map', 'string', 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT', 'low'],
-      ['process.roles', 'list', '', 'high'],
-      ['log.dirs', 'string', null, 'high'],
-      ['log.cleaner.io.max.bytes.per.second', 'double', '1.7976931348623157E308', 'medium'],
-      ['log.cleaner.min.cleanable.ratio', 'double', '0.5', 'medium'],
-    ];
-    for (const [name, type, dflt, importance] of expected) {
-      const d = brokerConfigDefinition(name);
-      expect({ name, type: d?.type, default: d?.default, importance: d?.importance }).toEqual({ name, type, default: dflt, importance });
-    }
-  });
-
-  it('note where Gregor departs from Kafka\'s default', () => {
-    expect(brokerConfigDefinition('node.id')).toMatchObject({ default: '1', kafkaDefault: '-1' });
-    expect(brokerConfigDefinition('log.dir')).toMatchObject({ default: './data', kafkaDefault: '/tmp/kafka-logs' });
-    expect(brokerConfigDefinition('cluster.id')).toMatchObject({ internal: true, default: null });
-    expect(brokerConfigDefinition('queued.max.request.bytes')).toMatchObject({ type: 'long', default: '268435456', kafkaDefault: '-1' });
-    expect(brokerConfigDefinition('socket.request.receive.timeout.ms')).toMatchObject({ internal: true, default: '30000' });
-  });
-
+describe('connection limits', () => {
   it('read the connection limits, -1 meaning none', () => {
     expect(resolveBrokerConfig({}).config).toMatchObject({ queuedMaxRequestBytes: 268_435_456, connectionsMaxIdleMs: 600_000, socketRequestReceiveTimeoutMs: 30_000 });
     const off = resolveBrokerConfig({
@@ -397,156 +305,6 @@ describe('validation messages name the key', () => {
       { name: 'SSL', host: '127.0.0.1', port: 0, securityProtocol: 'SSL' },
     ]);
   });
-
-  it('exposes the listener parsers', () => {
-    expect(parseListenerSecurityProtocolMap(' a : ssl , B:PLAINTEXT ')).toEqual({ A: 'SSL', B: 'PLAINTEXT' });
-    expect(parseListeners('listeners', 'plaintext://h:1', { PLAINTEXT: 'PLAINTEXT' })).toEqual([{ name: 'PLAINTEXT', host: 'h', port: 1, securityProtocol: 'PLAINTEXT' }]);
-  });
-});
-
-describe('dynamic changes', () => {
-  const base = resolveBrokerConfig({ file: { 'log.retention.hours': '24' } });
-
-  it('sets and removes a cluster-wide value per broker', () => {
-    const set = alterBrokerConfigs(base, [{ name: 'log.retention.ms', value: '1000' }], { perBroker: true });
-    expect(set.ok).toBe(true);
-    if (!set.ok) return;
-    expect(topicDefaults(set.resolved).retentionMs).toBe(1000);
-    expect(entry(set.resolved, 'log.retention.ms').source).toBe(ConfigSource.DYNAMIC_BROKER_CONFIG);
-    const removed = alterBrokerConfigs(set.resolved, [{ name: 'log.retention.ms', value: null }], { perBroker: true });
-    expect(removed.ok && topicDefaults(removed.resolved).retentionMs).toBe(24 * 3600_000);
-  });
-
-  it('sets a cluster default', () => {
-    const r = alterBrokerConfigs(base, [{ name: 'message.max.bytes', value: '2000000' }], { perBroker: false });
-    expect(r.ok && entry(r.resolved, 'message.max.bytes').source).toBe(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
-  });
-
-  it('refuses read-only keys, per-broker keys at cluster level, and invalid values with INVALID_REQUEST, as Kafka does', () => {
-    expect(alterBrokerConfigs(base, [{ name: 'log.retention.hours', value: '1' }, { name: 'num.partitions', value: '3' }], { perBroker: true })).toEqual({
-      ok: false,
-      errorCode: 42,
-      errorMessage: 'Cannot update these configs dynamically: [log.retention.hours, num.partitions]',
-    });
-    expect(alterBrokerConfigs(base, [{ name: 'listeners', value: 'PLAINTEXT://:9093' }], { perBroker: false })).toEqual({
-      ok: false,
-      errorCode: 42,
-      errorMessage: 'Cannot update these configs at default cluster level, broker id must be specified: [listeners]',
-    });
-    expect(alterBrokerConfigs(base, [{ name: 'log.segment.bytes', value: '1' }], { perBroker: true })).toEqual({
-      ok: false,
-      errorCode: 42,
-      errorMessage: 'Invalid value 1 for configuration log.segment.bytes: Value must be at least 14',
-    });
-    expect(alterBrokerConfigs(base, [{ name: 'advertised.listeners', value: 'SSL://h:1' }], { perBroker: true })).toMatchObject({ ok: false, errorCode: 42 });
-  });
-
-  it('keeps the cluster id across changes', () => {
-    const withId = withClusterId(base, 'MkU3OEVBNTcwNTJENDM2Qg');
-    const r = alterBrokerConfigs(withId, [{ name: 'min.insync.replicas', value: '1' }], { perBroker: true });
-    expect(r.ok && r.resolved.config.clusterId).toBe('MkU3OEVBNTcwNTJENDM2Qg');
-  });
-});
-
-describe('DescribeConfigs (BROKER)', () => {
-  const r = resolveBrokerConfig({
-    file: { 'log.retention.hours': '24', 'log.segment.bytes': '1073741824', 'ssl.keystore.password': 'secret', 'custom.plugin.key': 'x', 'cluster.id': 'MkU3OEVBNTcwNTJENDM2Qg' },
-    dynamicDefault: { 'log.retention.ms': '5000' },
-    dynamicBroker: { 'log.retention.ms': '6000' },
-  });
-  const describeKeys = (keys: string[], resourceName = '1') =>
-    describeBrokerConfigs(r, { resourceName, configurationKeys: keys, includeSynonyms: true, includeDocumentation: true }).configs;
-
-  it('reports every source in Kafka\'s synonym order', () => {
-    const [retentionMs] = describeKeys(['log.retention.ms']);
-    expect(retentionMs).toEqual({
-      name: 'log.retention.ms',
-      value: '6000',
-      readOnly: false,
-      isDefault: false,
-      configSource: ConfigSource.DYNAMIC_BROKER_CONFIG,
-      isSensitive: false,
-      synonyms: [
-        { name: 'log.retention.ms', value: '6000', source: ConfigSource.DYNAMIC_BROKER_CONFIG },
-        { name: 'log.retention.ms', value: '5000', source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG },
-        { name: 'log.retention.hours', value: '24', source: ConfigSource.STATIC_BROKER_CONFIG },
-        { name: 'log.retention.hours', value: '168', source: ConfigSource.DEFAULT_CONFIG },
-      ],
-      configType: 5,
-      documentation: brokerConfigDefinition('log.retention.ms')!.doc,
-    });
-  });
-
-  it('drops synonyms before the first one of the described name (Kafka\'s dropWhile)', () => {
-    const [hours] = describeKeys(['log.retention.hours']);
-    expect(hours).toMatchObject({
-      value: '24',
-      readOnly: true,
-      configSource: ConfigSource.STATIC_BROKER_CONFIG,
-      synonyms: [
-        { name: 'log.retention.hours', value: '24', source: ConfigSource.STATIC_BROKER_CONFIG },
-        { name: 'log.retention.hours', value: '168', source: ConfigSource.DEFAULT_CONFIG },
-      ],
-    });
-    const plain = resolveBrokerConfig({ file: { 'log.retention.hours': '24' } });
-    const [ms] = describeBrokerConfigs(plain, { resourceName: '1', configurationKeys: ['log.retention.ms'], includeSynonyms: true }).configs;
-    expect(ms).toMatchObject({ value: null, configSource: ConfigSource.DEFAULT_CONFIG, synonyms: [], isDefault: true });
-  });
-
-  it('hides passwords and unknown keys, and never reports Gregor-only keys', () => {
-    const [password, unknown] = describeKeys(['ssl.keystore.password', 'custom.plugin.key']);
-    expect(password).toMatchObject({ value: null, isSensitive: true, configType: 9, readOnly: false, synonyms: [{ name: 'ssl.keystore.password', value: null, source: 4 }] });
-    expect(unknown).toMatchObject({ name: 'custom.plugin.key', value: null, isSensitive: true, readOnly: true, configType: 0, configSource: 4, documentation: null });
-    const all = describeBrokerConfigs(r, { resourceName: '1' }).configs;
-    expect(all.some((c) => c.name === 'cluster.id' || c.name === 'socket.request.receive.timeout.ms')).toBe(false);
-    // Every definition but the Gregor-only ones, and the unknown key.
-    expect(all.length).toBe(BROKER_CONFIG_DEFINITIONS.filter((d) => !d.internal).length + 1);
-    expect(all.every((c) => c.synonyms.length === 0 && c.documentation === null)).toBe(true);
-  });
-
-  it('reports read-only keys and types', () => {
-    const [listeners, numPartitions, ratio] = describeKeys(['listeners', 'num.partitions', 'log.cleaner.min.cleanable.ratio']);
-    expect(listeners).toMatchObject({ readOnly: false, configType: 2, value: 'PLAINTEXT://:9092', configSource: 5 });
-    expect(numPartitions).toMatchObject({ readOnly: true, configType: 3, value: '1' });
-    expect(ratio).toMatchObject({ readOnly: false, configType: 6, value: '0.5' });
-  });
-
-  it('describes the cluster defaults under the empty name', () => {
-    const result = describeBrokerConfigs(r, { resourceName: '', includeSynonyms: true });
-    expect(result.errorCode).toBe(0);
-    expect(result.configs).toEqual([
-      {
-        name: 'log.retention.ms',
-        value: '5000',
-        readOnly: false,
-        isDefault: false,
-        configSource: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
-        isSensitive: false,
-        synonyms: [{ name: 'log.retention.ms', value: '5000', source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }],
-        configType: 5,
-        documentation: null,
-      },
-    ]);
-  });
-
-  it('answers another broker id or a non-integer with INVALID_REQUEST', () => {
-    expect(describeBrokerConfigs(r, { resourceName: '2' })).toEqual({
-      errorCode: 42,
-      errorMessage: 'Unexpected broker id, expected 1 or empty string, but received 2',
-      resourceType: 4,
-      resourceName: '2',
-      configs: [],
-    });
-    expect(describeBrokerConfigs(r, { resourceName: 'one' }).errorMessage).toBe('Broker id must be an integer, but it is: one');
-  });
-
-  it('lists synonym families as Kafka does', () => {
-    expect(brokerSynonymNames('log.retention.hours')).toEqual(['log.retention.ms', 'log.retention.minutes', 'log.retention.hours']);
-    expect(brokerSynonymNames('log.roll.hours')).toEqual(['log.roll.ms', 'log.roll.hours']);
-    expect(brokerSynonymNames('log.flush.interval.ms')).toEqual(['log.flush.interval.ms', 'log.flush.scheduler.interval.ms']);
-    expect(brokerSynonymNames('log.flush.scheduler.interval.ms')).toEqual(['log.flush.scheduler.interval.ms']);
-    expect(brokerSynonymNames('num.partitions')).toEqual(['num.partitions']);
-  });
 });
 
 describe('loadBrokerConfig', () => {
@@ -563,28 +321,5 @@ describe('loadBrokerConfig', () => {
 
   it('works without a file', async () => {
     expect((await loadBrokerConfig({})).config.nodeId).toBe(1);
-  });
-});
-
-describe('the --port/--host shorthands', () => {
-  const kraft = (): string => join(fixtures, 'kraft-server.properties');
-
-  it('move only the client listener, and its port in a configured advertised.listeners', async () => {
-    const r = await loadBrokerConfig({ configFile: kraft() });
-    expect(listenerShorthandFlags(r, undefined, 9999)).toEqual({
-      listeners: 'PLAINTEXT://:9999,CONTROLLER://:9093',
-      'advertised.listeners': 'PLAINTEXT://localhost:9999,CONTROLLER://localhost:9093',
-    });
-    expect(listenerShorthandFlags(await loadBrokerConfig({}), '::1', undefined)).toEqual({ listeners: 'PLAINTEXT://[::1]:9092' });
-  });
-
-  it('a broker started on a free port from a server.properties with advertised.listeners tells clients that port', async () => {
-    const broker = await Broker.start({ configFile: kraft(), port: 0, storage: 'memory' });
-    try {
-      expect(broker.port).toBeGreaterThan(0);
-      expect(broker.bootstrap).toBe(`localhost:${broker.port}`);
-    } finally {
-      await broker.stop();
-    }
   });
 });
