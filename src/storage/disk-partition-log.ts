@@ -34,10 +34,9 @@
  */
 import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
+import { BatchScanner } from './batch-scanner.js';
 import {
-  BatchScanner,
   IndexAccounting,
-  LogSegment,
   appendShape,
   batchInfoOf,
   firstRecordAtOrAfter,
@@ -46,7 +45,8 @@ import {
   rollReason,
   splitForAppend,
   stampBatch,
-} from './log-segment.js';
+} from './log-rules.js';
+import { LogSegment } from './log-segment.js';
 import { loadLog } from './recovery.js';
 import type { LoadedLog, LoadOptions } from './recovery.js';
 import type { Logger } from '../util/logger.js';
