@@ -16,7 +16,7 @@
  * and with it every other connection. They are positional and sized to the request (one read of
  * about maxBytes; the returned batches are slices of it). Appends up to 1 MiB are written on the
  * event loop's thread while writes stay fast (SyncWritePolicy), bigger ones through the pool. The
- * last small appends of the log are also copied into a shared in-memory BatchCache, so a consumer
+ * last small appends of the log are also copied into the broker's in-memory BatchCache, so a consumer
  * keeping up with small produces is served without any I/O.
  *
  * **Durability.** An append resolves once its bytes are written to the OS (Kafka's meaning of
@@ -34,10 +34,9 @@
  */
 import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
+import { BatchScanner } from './batch-scanner.js';
 import {
-  BatchScanner,
   IndexAccounting,
-  LogSegment,
   appendShape,
   batchInfoOf,
   firstRecordAtOrAfter,
@@ -46,12 +45,13 @@ import {
   rollReason,
   splitForAppend,
   stampBatch,
-} from './log-segment.js';
+} from './log-rules.js';
+import { LogSegment } from './log-segment.js';
 import { loadLog } from './recovery.js';
 import type { LoadedLog, LoadOptions } from './recovery.js';
 import type { Logger } from '../util/logger.js';
 import { errorCode, openStorageFile, syncDir, writeLogStartOffset } from './segment-files.js';
-import { sharedSyncWritePolicy, type SyncWritePolicy } from './sync-write-policy.js';
+import { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
 import { present } from '../util/must-get.js';
@@ -67,21 +67,15 @@ import type {
   TimestampOffset,
 } from './types.js';
 
-/** Size of the process-wide cache of recently appended small batches (its ring). */
-const DEFAULT_BATCH_CACHE_BYTES = 32 * 1024 * 1024;
-let sharedCache: BatchCache | null = null;
-/** The process-wide BatchCache used when a log is opened without one. */
-function sharedBatchCache(): BatchCache {
-  sharedCache ??= new BatchCache(DEFAULT_BATCH_CACHE_BYTES);
-  return sharedCache;
-}
-
 export interface DiskPartitionLogOptions {
   /** True when the previous run closed every log (the log manager's clean-shutdown marker). */
   cleanShutdown: boolean;
   /** Milliseconds clock (segment.ms, flush.ms); defaults to Date.now. */
   clock?: () => number;
-  /** Cache of recently appended batches; null disables it. Defaults to sharedBatchCache(). */
+  /**
+   * Cache of recently appended batches, shared by the logs of one broker (the log manager owns it);
+   * null or absent: none.
+   */
   batchCache?: BatchCache | null;
   /** Opens files; tests wrap it to inject disk errors. */
   openFile?: OpenFile;
@@ -90,7 +84,10 @@ export interface DiskPartitionLogOptions {
    * Ignored when `openFile` is given, so that injected faults apply to loading too.
    */
   loadFile?: OpenFile;
-  /** Which appends are written synchronously; defaults to sharedSyncWritePolicy(). */
+  /**
+   * Which appends are written synchronously, shared by the logs of one broker (the log manager
+   * owns it); absent: a policy of this log's own.
+   */
   syncWritePolicy?: SyncWritePolicy;
   /** Where recovery reports what it cut (recovery.ts). Default: silent. */
   logger?: Logger;
@@ -170,8 +167,8 @@ export async function openDiskPartitionLog(
   } catch (e) {
     throw toStorageError(`opening ${partitionDir}`, e);
   }
-  const cache = options.batchCache === undefined ? sharedBatchCache() : options.batchCache;
-  const policy = options.syncWritePolicy ?? sharedSyncWritePolicy();
+  const cache = options.batchCache ?? null;
+  const policy = options.syncWritePolicy ?? new SyncWritePolicy();
   return new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache, policy);
 }
 

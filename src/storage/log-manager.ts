@@ -50,17 +50,26 @@ import { forEachBounded } from '../util/bounded.js';
 import { isTooManyOpenFiles, readOpenFileLimit, tooManyOpenFilesAdvice } from '../util/open-file-limit.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { mustGet } from '../util/must-get.js';
+import { BatchCache } from './batch-cache.js';
 import { blockingOpener, blockingReadText } from './blocking-file.js';
 import { openDiskPartitionLog } from './disk-partition-log.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PARTITION_METADATA_FILE, PartitionMetadataError, readPartitionMetadata, writePartitionMetadata } from './partition-metadata-file.js';
 import { errorCode, parsePartitionDirName, partitionDirName, syncDir, type OpenFile } from './segment-files.js';
+import { SyncWritePolicy } from './sync-write-policy.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
 export interface LogManager {
   readonly storage: 'disk' | 'memory';
   /** The data directories, absolute (none for memory storage). */
   readonly dirs: readonly string[];
+  /**
+   * @internal The cache of recently appended small batches the broker's disk logs share (one per
+   * log manager, never per process); null for memory storage.
+   */
+  readonly batchCache: BatchCache | null;
+  /** @internal Which appends of the broker's disk logs are written synchronously; null for memory storage. */
+  readonly syncWritePolicy: SyncWritePolicy | null;
 
   /**
    * Creates the partition's log, or returns it when it exists (then with `config` applied through
@@ -112,7 +121,14 @@ export type DiskPartitionLogOpener = (
   topic: string,
   partition: number,
   config: LogConfig,
-  options: { cleanShutdown: boolean; clock?: () => number; logger?: Logger; loadFile?: OpenFile },
+  options: {
+    cleanShutdown: boolean;
+    clock?: () => number;
+    logger?: Logger;
+    loadFile?: OpenFile;
+    batchCache?: BatchCache | null;
+    syncWritePolicy?: SyncWritePolicy;
+  },
 ) => Promise<PartitionLog>;
 
 /** Makes one in-memory partition log: `new MemoryPartitionLog(...)`. */
@@ -291,6 +307,9 @@ async function writeCleanShutdownMarker(dir: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Disk
 
+/** Size of the ring of recently appended small batches a disk log manager keeps (allocated on first use). */
+const BATCH_CACHE_BYTES = 32 * 1024 * 1024;
+
 interface DiskEntry {
   readonly topic: string;
   readonly partition: number;
@@ -311,6 +330,10 @@ interface DiskSettings {
 
 class DiskLogManager implements LogManager {
   readonly storage = 'disk' as const;
+  // One of each per broker: brokers sharing a process must not evict each other's cached batches
+  // or put each other's writes on the thread pool.
+  readonly batchCache = new BatchCache(BATCH_CACHE_BYTES);
+  readonly syncWritePolicy = new SyncWritePolicy();
   private readonly logs = new Map<string, DiskEntry>();
   private readonly creating = new Map<string, Promise<PartitionLog>>();
   private readonly deleting = new Map<string, Promise<void>>();
@@ -405,7 +428,14 @@ class DiskLogManager implements LogManager {
         const topicId = await this.readTopicId(path.join(dir, name));
         let log: PartitionLog;
         try {
-          log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), { cleanShutdown, clock: this.clockFn, logger, loadFile });
+          log = await opener(path.join(dir, name), topic, partition, configFor(topic, partition), {
+            cleanShutdown,
+            clock: this.clockFn,
+            logger,
+            loadFile,
+            batchCache: this.batchCache,
+            syncWritePolicy: this.syncWritePolicy,
+          });
         } catch (err) {
           const why = isTooManyOpenFiles(err) ? `: ${tooManyOpenFilesAdvice({ partitions: found.length, loading: concurrency * DESCRIPTORS_PER_OPEN })}` : '';
           throw new StorageError(`cannot open partition ${name} in ${dir}${why}`, err);
@@ -486,6 +516,8 @@ class DiskLogManager implements LogManager {
       const log = await this.settings.opener(partitionDir, topic, partition, config, {
         cleanShutdown: made !== undefined,
         clock: this.clockFn,
+        batchCache: this.batchCache,
+        syncWritePolicy: this.syncWritePolicy,
       });
       this.logs.set(key, { topic, partition, log, dir, topicId });
       return log;
@@ -640,6 +672,8 @@ class DiskLogManager implements LogManager {
 class MemoryLogManager implements LogManager {
   readonly storage = 'memory' as const;
   readonly dirs: readonly string[] = [];
+  readonly batchCache = null;
+  readonly syncWritePolicy = null;
   private readonly logs = new Map<string, PartitionLog>();
   private readonly topicIds = new Map<string, string>();
   private readonly clockFn: () => number;

@@ -3,7 +3,7 @@
  * against both): offsets, LogAppendTime stamping, reads of whole batches from the batch holding
  * the offset, time lookups at record precision, truncation at batch boundaries, DeleteRecords,
  * retention and rolls. Segments are simulated as groups of batches that roll by the same rules
- * (rollReason and IndexAccounting from log-segment.ts: segment.bytes, segment.ms, index entries
+ * (rollReason and IndexAccounting from log-rules.ts: segment.bytes, segment.ms, index entries
  * counted as the disk indexes would take them), so retention deletes the same groups.
  *
  * Nothing is persisted: close() drops the data. Used by unit tests and the in-process broker's
@@ -11,8 +11,8 @@
  * settled), which serializes them in call order; stored batches are copies of what was appended.
  */
 import { MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
-import { IndexAccounting, appendShape, batchInfoOf, firstRecordAtOrAfter, floorSegment, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-segment.js';
-import type { RollState } from './log-segment.js';
+import { IndexAccounting, appendShape, batchInfoOf, firstRecordAtOrAfter, floorSegment, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-rules.js';
+import type { RollState } from './log-rules.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { OffsetOutOfRangeError, StorageError } from './types.js';

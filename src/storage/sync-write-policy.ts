@@ -11,8 +11,10 @@
  * So appends up to `maxBytes` are written synchronously while writes stay fast; one that takes
  * longer than `slowMs` sends every write through the pool for the next `backoffMs`, after which
  * synchronous writes are tried again. The worst stall of the event loop is then one slow write
- * per back-off period. The harm of a stall is process-wide (one event loop), so one policy serves
- * every log of a process.
+ * per back-off period. One policy serves every log of a broker (its log manager owns it), so a
+ * slow write on one partition moves all of that broker's partitions to the pool. It is per broker,
+ * not per process, so that brokers sharing a process (tests, embedders) stay independent; their
+ * stalls still share the one event loop.
  */
 export interface SyncWritePolicyOptions {
   /** Largest write done synchronously (1 MiB). */
@@ -66,10 +68,3 @@ export class SyncWritePolicy {
 
 /** Never writes synchronously (tests of the thread-pool path, embedders who want full isolation). */
 export const THREAD_POOL_ONLY = new SyncWritePolicy({ maxBytes: -1 });
-
-let shared: SyncWritePolicy | null = null;
-/** The process-wide policy used when a log is opened without one. */
-export function sharedSyncWritePolicy(): SyncWritePolicy {
-  shared ??= new SyncWritePolicy();
-  return shared;
-}

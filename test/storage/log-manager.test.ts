@@ -493,6 +493,36 @@ describe('LogManager on disk', () => {
     await expect(manager.delete('t', 0)).rejects.toThrow(/closed/);
   });
 
+  it('gives every log it opens, created or found on disk, its own batch cache and sync-write policy, not another manager\'s', async () => {
+    const seen: { name: string; batchCache: unknown; syncWritePolicy: unknown }[] = [];
+    const opener: DiskPartitionLogOpener = (dir, topic, partition, config, options) => {
+      seen.push({ name: `${topic}-${partition}`, batchCache: options.batchCache, syncWritePolicy: options.syncWritePolicy });
+      return openDiskPartitionLog(dir, topic, partition, config, options);
+    };
+    const first = await openDisk({ openPartitionLog: opener });
+    await first.create('t', 0, DEFAULT_LOG_CONFIG);
+    await first.close();
+    const manager = await openDisk({ openPartitionLog: opener });
+    await manager.create('t', 1, DEFAULT_LOG_CONFIG);
+    expect(seen.map((s) => s.name)).toEqual(['t-0', 't-0', 't-1']);
+    for (const s of seen.slice(1)) {
+      expect(s.batchCache).toBe(manager.batchCache);
+      expect(s.syncWritePolicy).toBe(manager.syncWritePolicy);
+    }
+    expect(manager.batchCache).not.toBeNull();
+    expect(manager.batchCache).not.toBe(first.batchCache);
+    expect(manager.syncWritePolicy).not.toBe(first.syncWritePolicy);
+
+    // Small appends to both partitions land in the one cache, and are read back from it.
+    await append(manager.get('t', 0)!, 'zero');
+    await append(manager.get('t', 1)!, 'one');
+    const appended = batch('zero').length + batch('one').length;
+    expect(manager.batchCache!.size).toBe(appended);
+    expect(first.batchCache!.size).toBe(0);
+    const read = await manager.get('t', 1)!.read(0n, { maxBytes: 1 << 20 });
+    expect(Buffer.concat(read.records).includes('one')).toBe(true);
+  });
+
   it('needs at least one dir, each listed once', async () => {
     await expect(openLogManager({ storage: 'disk' })).rejects.toThrow(TypeError);
     await expect(openLogManager({ storage: 'disk', dirs: [tmp, `${tmp}/.`] })).rejects.toThrow(/listed twice/);
