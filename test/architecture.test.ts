@@ -19,8 +19,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   storage: ['protocol', 'util'],
   config: ['protocol', 'storage', 'util'],
   metadata: ['config', 'protocol', 'storage', 'util'],
+  partition: ['config', 'metadata', 'protocol', 'storage', 'util'],
   coordinator: ['config', 'metadata', 'protocol', 'storage', 'util'],
-  server: ['config', 'coordinator', 'metadata', 'protocol', 'storage', 'util'],
+  server: ['config', 'coordinator', 'metadata', 'partition', 'protocol', 'storage', 'util'],
   client: ['config', 'protocol', 'util'],
   cli: ['broker', 'client', 'config', 'metadata', 'protocol', 'storage', 'util'],
 };

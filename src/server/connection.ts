@@ -42,7 +42,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import type { WarningLimiter } from '../util/warning-limiter.js';
-import type { FrameBufferPool } from './frame-buffer-pool.js';
+import type { FrameBufferPool } from '../util/frame-buffer-pool.js';
 import { runReleases, takeReleases } from './release-after-write.js';
 import type { ReadScavenger } from './read-scavenger.js';
 import type { MemoryWaiter, RequestMemoryPool } from './request-memory-pool.js';

@@ -9,11 +9,11 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { AppendEvents } from './append-events.js';
-import type { ProduceService } from './produce/produce-service.js';
-import type { ProducerIdManager } from './produce/producer-ids.js';
+import type { AppendEvents } from '../partition/append-events.js';
+import type { ProduceService } from '../partition/produce-service.js';
+import type { ProducerIdManager } from '../metadata/producer-ids.js';
 import type { FetchService } from './fetch/fetch-service.js';
-import type { LogOffsetService } from './fetch/log-offsets.js';
+import type { LogOffsetService } from '../partition/log-offsets.js';
 
 /** One api's advertised range, as ApiVersions reports it. */
 export interface ApiVersionRange {

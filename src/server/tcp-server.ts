@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { MemoryReclaimer } from '../util/memory-reclaimer.js';
 import { WarningLimiter } from '../util/warning-limiter.js';
 import { Connection, type ConnectionOptions, type ConnectionShared, type FrameHandler } from './connection.js';
-import { FrameBufferPool } from './frame-buffer-pool.js';
+import { FrameBufferPool } from '../util/frame-buffer-pool.js';
 import { ReadScavenger } from './read-scavenger.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
 

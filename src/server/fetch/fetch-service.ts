@@ -47,13 +47,13 @@ import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
 import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { CorruptRecordError, OffsetOutOfRangeError, type PartitionLog } from '../../storage/types.js';
-import { storageFailureCode } from '../storage-failure.js';
+import { storageFailureCode } from '../../partition/storage-failure.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import type { AppendEvents } from '../append-events.js';
-import type { FrameBufferPool } from '../frame-buffer-pool.js';
-import { checkCurrentLeaderEpoch } from '../leader-epoch.js';
-import { ReadBuffers, fetchReadPool } from './read-buffers.js';
+import type { AppendEvents } from '../../partition/append-events.js';
+import type { FrameBufferPool } from '../../util/frame-buffer-pool.js';
+import { checkCurrentLeaderEpoch } from '../../partition/leader-epoch.js';
+import { ReadBuffers, fetchReadPool } from '../../partition/read-buffers.js';
 import {
   DEFAULT_SESSION_CACHE_SLOTS,
   FetchSessionCache,

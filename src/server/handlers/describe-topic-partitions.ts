@@ -29,7 +29,7 @@ import { ZERO_UUID } from '../../protocol/reader.js';
 import { isInternalTopic, topicNameProblem } from '../../protocol/topic-name.js';
 import { TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler } from '../handler.js';
-import { partitionLayouts } from '../topic-layout.js';
+import { partitionLayouts } from '../../partition/topic-layout.js';
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one response may hold. */
 export const MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000;

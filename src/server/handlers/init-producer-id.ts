@@ -1,5 +1,5 @@
 /**
- * InitProducerId v0-6: a producer gets a producer id and epoch (src/server/produce/producer-ids.ts).
+ * InitProducerId v0-6: a producer gets a producer id and epoch (src/metadata/producer-ids.ts).
  * - v0-1: transactionalId and transactionTimeoutMs; v1 only changes throttling behaviour.
  * - v2: flexible.
  * - v3: the client may send the producerId and producerEpoch it holds (KIP-360); with a null
@@ -19,7 +19,7 @@
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { defaultInitProducerIdResponse } from '../../protocol/generated/messages/init-producer-id.js';
-import { initProducerId } from '../produce/producer-ids.js';
+import { initProducerId } from '../../metadata/producer-ids.js';
 import { defineHandler } from '../handler.js';
 
 export const initProducerIdHandler = defineHandler({

@@ -38,7 +38,7 @@ import { isInternalTopic, topicNameProblem } from '../../protocol/topic-name.js'
 import type { Topic } from '../../metadata/metadata-store.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler, type RequestContext } from '../handler.js';
-import { partitionLayouts } from '../topic-layout.js';
+import { partitionLayouts } from '../../partition/topic-layout.js';
 
 function topicResult(errorCode: number, name: string | null, topicId: string): MetadataResponseTopic {
   return { ...defaultMetadataResponseTopic(), errorCode, name, topicId, isInternal: name !== null && isInternalTopic(name) };

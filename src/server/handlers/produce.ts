@@ -1,5 +1,5 @@
 /**
- * Produce v0-13 (ProduceService does the work; see src/server/produce/produce-service.ts).
+ * Produce v0-13 (ProduceService does the work; see src/partition/produce-service.ts).
  * - v0: message sets of magic 0/1 (converted to record batches v2 on append); v1 adds throttleTimeMs;
  *   v2 adds logAppendTimeMs to the response.
  * - v3: transactionalId; exactly one record batch v2 per partition (KIP-98).

@@ -5,7 +5,7 @@
  */
 import { Broker } from '../../../src/broker.js';
 import { buildRecordBatch, RecordBatchView, splitBatches, type RecordBatchOptions, type RecordInput } from '../../../src/protocol/records/index.js';
-import { LEADER_EPOCH } from '../../../src/server/leader-epoch.js';
+import { LEADER_EPOCH } from '../../../src/partition/leader-epoch.js';
 import type { AppendResult } from '../../../src/storage/types.js';
 
 export async function startMemoryBroker(config: Record<string, string | number | boolean> = {}): Promise<Broker> {

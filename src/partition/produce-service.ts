@@ -32,27 +32,27 @@
  * deleted, expired every producer.id.expiration.check.interval.ms, and snapshotted on close().
  */
 import path from 'node:path';
-import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
-import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
-import { ADMIN_CLIENT_ID, isInternalTopic } from '../../protocol/topic-name.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ResolvedBrokerConfig } from '../config/broker-config.js';
+import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
+import { ADMIN_CLIENT_ID, isInternalTopic } from '../protocol/topic-name.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
 import type {
   ProduceRequest,
   ProduceResponsePartitionProduceResponse,
   ProduceResponseTopicProduceResponse,
-} from '../../protocol/generated/messages/produce.js';
-import { defaultProduceResponseLeaderIdAndEpoch } from '../../protocol/generated/messages/produce.js';
-import type { LogManager } from '../../storage/log-manager.js';
-import { hasTransactionalBatch, validateRecords, type LogValidatorConfig, type ValidationResult } from '../../storage/log-validator.js';
-import { ProducerStateManager } from '../../storage/producer-state.js';
-import { partitionDirName } from '../../storage/segment-files.js';
-import { StorageError, type AppendResult, type PartitionLog } from '../../storage/types.js';
-import { forEachBounded } from '../../util/bounded.js';
-import type { Clock, TimerHandle } from '../../util/clock.js';
-import type { Logger } from '../../util/logger.js';
-import type { AppendEvents } from '../append-events.js';
-import { LEADER_EPOCH } from '../leader-epoch.js';
-import { storageFailureCode } from '../storage-failure.js';
+} from '../protocol/generated/messages/produce.js';
+import { defaultProduceResponseLeaderIdAndEpoch } from '../protocol/generated/messages/produce.js';
+import type { LogManager } from '../storage/log-manager.js';
+import { hasTransactionalBatch, validateRecords, type LogValidatorConfig, type ValidationResult } from '../storage/log-validator.js';
+import { ProducerStateManager } from '../storage/producer-state.js';
+import { partitionDirName } from '../storage/segment-files.js';
+import { StorageError, type AppendResult, type PartitionLog } from '../storage/types.js';
+import { forEachBounded } from '../util/bounded.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { AppendEvents } from './append-events.js';
+import { LEADER_EPOCH } from './leader-epoch.js';
+import { storageFailureCode } from './storage-failure.js';
 
 /** Producer state snapshots written at once on close (each holds a file and its directory open). */
 const SNAPSHOT_CONCURRENCY = 16;

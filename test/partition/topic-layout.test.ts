@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { partitionLayouts } from '../../src/server/topic-layout.js';
+import { partitionLayouts } from '../../src/partition/topic-layout.js';
 
 describe('topic layout', () => {
   it('makes this broker the leader, only replica and ISR of each partition, at leader epoch 0', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Broker } from '../../../src/broker.js';
-import { ErrorCode } from '../../../src/protocol/generated/errors.js';
+import type { Broker } from '../../src/broker.js';
+import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import {
   EARLIEST_LOCAL_TIMESTAMP,
   EARLIEST_PENDING_UPLOAD_TIMESTAMP,
@@ -8,8 +8,8 @@ import {
   LATEST_TIERED_TIMESTAMP,
   LATEST_TIMESTAMP,
   MAX_TIMESTAMP,
-} from '../../../src/server/fetch/log-offsets.js';
-import { append, createTopic, isSettled, records, startMemoryBroker } from './fixture.js';
+} from '../../src/partition/log-offsets.js';
+import { append, createTopic, isSettled, records, startMemoryBroker } from '../server/fetch/fixture.js';
 
 let broker: Broker;
 let topicCount = 0;

@@ -5,13 +5,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Broker } from '../../../src/broker.js';
-import { ErrorCode } from '../../../src/protocol/generated/errors.js';
-import { defaultProduceRequest, type ProduceRequest } from '../../../src/protocol/generated/messages/produce.js';
-import { buildRecordBatch, type RecordBatchOptions } from '../../../src/protocol/records/index.js';
-import { ManualClock } from '../../../src/util/clock.js';
-import { tempDir } from '../../storage/helpers.js';
-import { createTopic } from '../fetch/fixture.js';
+import { Broker } from '../../src/broker.js';
+import { ErrorCode } from '../../src/protocol/generated/errors.js';
+import { defaultProduceRequest, type ProduceRequest } from '../../src/protocol/generated/messages/produce.js';
+import { buildRecordBatch, type RecordBatchOptions } from '../../src/protocol/records/index.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { tempDir } from '../storage/helpers.js';
+import { createTopic } from '../server/fetch/fixture.js';
 
 let broker: Broker | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { FrameBufferPool } from '../../src/server/frame-buffer-pool.js';
+import { FrameBufferPool } from '../../src/util/frame-buffer-pool.js';
 
 const PRODUCE = 0;
 const JOIN_GROUP = 11;

@@ -10,9 +10,9 @@
  * A buffer asked for after the round was given back (a bug) is a fresh one, never a pooled one that
  * another fetch may be filling.
  */
-import { ApiKey } from '../../protocol/generated/api-table.js';
-import type { ReadBufferSource } from '../../storage/types.js';
-import { FrameBufferPool } from '../frame-buffer-pool.js';
+import { ApiKey } from '../protocol/generated/api-table.js';
+import type { ReadBufferSource } from '../storage/types.js';
+import { FrameBufferPool } from '../util/frame-buffer-pool.js';
 
 /** A pool for fetch reads: up to a segment read's largest chunk (16 MiB), 32 MiB kept idle. */
 export function fetchReadPool(): FrameBufferPool {

@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { ErrorCode } from '../../../src/protocol/generated/errors.js';
-import { initProducerId, PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from '../../../src/server/produce/producer-ids.js';
-import { MemoryStateLogStore, openStateLog } from '../../../src/storage/state-log.js';
-import { tempDir } from '../../storage/helpers.js';
+import { ErrorCode } from '../../src/protocol/generated/errors.js';
+import { initProducerId, PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from '../../src/metadata/producer-ids.js';
+import { MemoryStateLogStore, openStateLog } from '../../src/storage/state-log.js';
+import { tempDir } from '../storage/helpers.js';
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {

@@ -6,16 +6,16 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
-import { Broker } from '../../../src/broker.js';
-import { decodeResponse, encodeRequest } from '../../../src/protocol/codec.js';
-import { ApiKey } from '../../../src/protocol/generated/api-table.js';
-import { ErrorCode } from '../../../src/protocol/generated/errors.js';
-import { defaultFetchRequest, type FetchRequest } from '../../../src/protocol/generated/messages/fetch.js';
-import { ZERO_UUID } from '../../../src/protocol/reader.js';
-import { FrameBufferPool } from '../../../src/server/frame-buffer-pool.js';
-import { ReadBuffers } from '../../../src/server/fetch/read-buffers.js';
-import { tempDir } from '../../storage/helpers.js';
-import { append, createTopic, valuesOf } from './fixture.js';
+import { Broker } from '../../src/broker.js';
+import { decodeResponse, encodeRequest } from '../../src/protocol/codec.js';
+import { ApiKey } from '../../src/protocol/generated/api-table.js';
+import { ErrorCode } from '../../src/protocol/generated/errors.js';
+import { defaultFetchRequest, type FetchRequest } from '../../src/protocol/generated/messages/fetch.js';
+import { ZERO_UUID } from '../../src/protocol/reader.js';
+import { FrameBufferPool } from '../../src/util/frame-buffer-pool.js';
+import { ReadBuffers } from '../../src/partition/read-buffers.js';
+import { tempDir } from '../storage/helpers.js';
+import { append, createTopic, valuesOf } from '../server/fetch/fixture.js';
 
 const FETCH_VERSION = 12;
 const PAD = 'x'.repeat(1000);

@@ -14,9 +14,9 @@
  *
  * Concurrency: one event loop; callers arriving while a block is being reserved wait for it.
  */
-import { ErrorCode } from '../../protocol/generated/errors.js';
-import type { StateLog } from '../../storage/state-log.js';
-import type { Logger } from '../../util/logger.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
+import type { StateLog } from '../storage/state-log.js';
+import type { Logger } from '../util/logger.js';
 
 /** Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE. */
 export const PRODUCER_ID_BLOCK_SIZE = 1000;

@@ -8,15 +8,15 @@
  * the high watermark is the log end offset; with no transactions the last stable offset is the high
  * watermark, so read_committed and read_uncommitted see the same offsets.
  */
-import { ErrorCode } from '../../protocol/generated/errors.js';
-import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
-import { isInternalTopic } from '../../protocol/topic-name.js';
-import type { LogManager } from '../../storage/log-manager.js';
-import type { PartitionLog } from '../../storage/types.js';
-import type { Logger } from '../../util/logger.js';
-import type { AppendEvents } from '../append-events.js';
-import { checkCurrentLeaderEpoch, LEADER_EPOCH } from '../leader-epoch.js';
-import { storageFailureCode } from '../storage-failure.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
+import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
+import { isInternalTopic } from '../protocol/topic-name.js';
+import type { LogManager } from '../storage/log-manager.js';
+import type { PartitionLog } from '../storage/types.js';
+import type { Logger } from '../util/logger.js';
+import type { AppendEvents } from './append-events.js';
+import { checkCurrentLeaderEpoch, LEADER_EPOCH } from './leader-epoch.js';
+import { storageFailureCode } from './storage-failure.js';
 
 /** ListOffsets targets (Kafka's ListOffsetsRequest constants). */
 export const LATEST_TIMESTAMP = -1n;
