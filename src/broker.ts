@@ -15,7 +15,8 @@ import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
 import { MetadataStore } from './metadata/metadata-store.js';
 import { ApiKey } from './protocol/generated/api-table.js';
 import { AppendEvents } from './partition/append-events.js';
-import { FetchService, fetchSettingsFrom } from './server/fetch/fetch-service.js';
+import { FetchService, fetchSettingsFrom } from './partition/fetch-service.js';
+import { SessionFetchService, fetchSessionSettingsFrom } from './server/fetch/session-fetch-service.js';
 import { LogOffsetService } from './partition/log-offsets.js';
 import { ProduceService } from './partition/produce-service.js';
 import { ProducerIdManager } from './metadata/producer-ids.js';
@@ -175,7 +176,11 @@ export class Broker {
         metadata,
         logs,
         appends,
-        fetch: new FetchService({ metadata, logs, appends, clock, logger, ...fetchSettingsFrom(resolved) }),
+        fetch: new SessionFetchService({
+          reads: new FetchService({ metadata, logs, appends, clock, logger, ...fetchSettingsFrom(resolved) }),
+          clock,
+          ...fetchSessionSettingsFrom(resolved),
+        }),
         logOffsets: new LogOffsetService({ metadata, logs, appends, logger }),
         produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
         producerIds,

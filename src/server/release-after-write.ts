@@ -1,6 +1,6 @@
 /**
  * What a response's chunks must outlive: a response may carry views of pooled buffers (a fetch's
- * read buffers, fetch/read-buffers.ts), whose bytes may be overwritten once given back. The socket
+ * read buffers, partition/read-buffers.ts), whose bytes may be overwritten once given back. The socket
  * keeps the chunks by reference until the kernel has taken them, so they are given back only when
  * the write of the response's last chunk has completed; a response never written (its connection
  * closed first) gives them back at once, and one whose write failed keeps them for the collector

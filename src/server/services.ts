@@ -12,7 +12,7 @@ import type { Logger } from '../util/logger.js';
 import type { AppendEvents } from '../partition/append-events.js';
 import type { ProduceService } from '../partition/produce-service.js';
 import type { ProducerIdManager } from '../metadata/producer-ids.js';
-import type { FetchService } from './fetch/fetch-service.js';
+import type { SessionFetchService } from './fetch/session-fetch-service.js';
 import type { LogOffsetService } from '../partition/log-offsets.js';
 
 /** One api's advertised range, as ApiVersions reports it. */
@@ -45,7 +45,7 @@ export interface BrokerServices {
   /** Appends announce themselves here; long-polling fetches listen. */
   readonly appends: AppendEvents;
   /** Fetch reads, long polling and incremental fetch sessions. */
-  readonly fetch: FetchService;
+  readonly fetch: SessionFetchService;
   /** ListOffsets, OffsetForLeaderEpoch and DeleteRecords over the partition logs. */
   readonly logOffsets: LogOffsetService;
   /** The produce path: validation, idempotent producer state, appends. */

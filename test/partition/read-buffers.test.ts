@@ -177,7 +177,7 @@ describe('fetch read buffers', () => {
     await createTopic(b, 'slow', 6);
     // 3 MiB per partition, in 1 MiB batches: each fetch below answers about 3 MiB.
     await fill(b, 'slow', 6, 3, 1000);
-    const pool = b.services.fetch.readPool;
+    const pool = b.services.fetch.reads.readPool;
 
     const slow = await client(b.port);
     slow.socket.pause();
@@ -212,7 +212,7 @@ describe('fetch read buffers', () => {
     const b = await start('disk');
     await createTopic(b, 'gone', 4);
     await fill(b, 'gone', 4, 3, 1000);
-    const pool = b.services.fetch.readPool;
+    const pool = b.services.fetch.reads.readPool;
     const leaving = await client(b.port);
     leaving.socket.pause();
     for (let i = 0; i < 8; i++) leaving.send(fetchRequest('gone', i % 2, 0n, 4 << 20));
@@ -231,10 +231,10 @@ describe('fetch read buffers', () => {
     const b = await start('disk');
     await createTopic(b, 'poll', 1);
     await fill(b, 'poll', 1, 1, 50);
-    const pool = b.services.fetch.readPool;
+    const pool = b.services.fetch.reads.readPool;
     const c = await client(b.port);
     c.send({ ...fetchRequest('poll', 0, 0n, 1 << 20), minBytes: 200_000, maxWaitMs: 60_000 });
-    await until(() => b.services.fetch.waitingFetches === 1);
+    await until(() => b.services.fetch.reads.waitingFetches === 1);
     // The first read (one batch, short of minBytes) holds its buffer while the fetch waits.
     expect(pool.lentBuffers).toBeGreaterThan(0);
     for (let batch = 1; batch < 5; batch++) {
@@ -256,7 +256,7 @@ describe('fetch read buffers', () => {
     await createTopic(b, 'many', 4);
     // Small batches too, so that some reads are served from the batch cache's copies.
     await fill(b, 'many', 4, 20, 50);
-    const pool = b.services.fetch.readPool;
+    const pool = b.services.fetch.reads.readPool;
     const conns = await Promise.all([client(b.port), client(b.port), client(b.port)]);
     const perConnection = 30;
     const wanted: string[][][] = conns.map(() => []);

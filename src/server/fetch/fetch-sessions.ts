@@ -35,6 +35,7 @@
  * then), reads may wait (long polling), and `complete` updates the session with what is answered.
  */
 import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { FetchPartitionRequest } from '../../partition/fetch-service.js';
 import type { Clock } from '../../util/clock.js';
 
 export const INVALID_SESSION_ID = 0;
@@ -50,21 +51,6 @@ export function nextEpoch(epoch: number): number {
   if (epoch < 0) return FINAL_EPOCH;
   if (epoch === 0x7fffffff) return 1;
   return epoch + 1;
-}
-
-/** One partition as a fetch request names it. */
-export interface FetchPartitionRequest {
-  /** The topic name (empty when the request names topics by id). */
-  topic: string;
-  /** The topic id (the zero uuid when the request names topics by name). */
-  topicId: string;
-  partition: number;
-  fetchOffset: bigint;
-  partitionMaxBytes: number;
-  currentLeaderEpoch: number;
-  /** The fetcher's own log start offset (followers; -1 for consumers). */
-  logStartOffset: bigint;
-  lastFetchedEpoch: number;
 }
 
 /** What a read of one partition produced, as far as the session cares. */

@@ -1,5 +1,5 @@
 /**
- * DeleteRecords v0-2 (KIP-107): moves partitions' log start offset forward (fetch/log-offsets.ts).
+ * DeleteRecords v0-2 (KIP-107): moves partitions' log start offset forward (partition/log-offsets.ts).
  * - offset -1 means the high watermark; an offset beyond the high watermark, or negative, is
  *   OFFSET_OUT_OF_RANGE; the answer's lowWatermark is the new log start offset (-1 on error).
  * - cleanup.policy without delete: POLICY_VIOLATION; internal topics: INVALID_TOPIC_EXCEPTION (unless

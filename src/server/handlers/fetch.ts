@@ -1,5 +1,5 @@
 /**
- * Fetch v0-18: consumers read record batches (the read path lives in fetch/fetch-service.ts).
+ * Fetch v0-18: consumers read record batches (sessions in fetch/session-fetch-service.ts, the read path in partition/fetch-service.ts).
  * - v0-1: message format 0: stored batches are down-converted to magic 0 messages (v1 adds
  *   throttleTimeMs). v2-3: magic 1 (timestamps); v3 adds the response's maxBytes (KIP-74).
  * - v4: isolationLevel, lastStableOffset and abortedTransactions (null for read_uncommitted, an
@@ -28,7 +28,7 @@ import {
   type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
 } from '../../protocol/generated/messages/fetch.js';
-import type { FetchPartitionRequest } from '../fetch/fetch-sessions.js';
+import type { FetchPartitionRequest } from '../../partition/fetch-service.js';
 import { defineHandler } from '../handler.js';
 
 export const fetch = defineHandler({

@@ -1,5 +1,5 @@
 /**
- * ListOffsets v0-11: offsets of partitions by target or timestamp (fetch/log-offsets.ts answers).
+ * ListOffsets v0-11: offsets of partitions by target or timestamp (partition/log-offsets.ts answers).
  * - v0: per partition, up to maxNumOffsets offsets in descending order (oldStyleOffsets): latest (-1)
  *   gives the log end offset, earliest (-2) the log start offset, a timestamp the first offset at or
  *   after it (Kafka's v0 used segment file times; see log-offsets.ts).

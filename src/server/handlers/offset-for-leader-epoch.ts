@@ -1,7 +1,7 @@
 /**
  * OffsetForLeaderEpoch v0-4: where a leader epoch ends (KIP-101; consumers since KIP-320 use it to
  * check their position after a leader change). Every partition here has one epoch, 0
- * (leader-epoch.ts), so:
+ * (partition/leader-epoch.ts), so:
  * - epoch 0 ends at the log end offset: (0, log end);
  * - -1 and any epoch after 0 are unknown: (-1, -1) with no error, as Kafka's epoch cache answers;
  * - an epoch below 0 other than -1 precedes epoch 0: (that epoch, the log start offset).

@@ -4,10 +4,10 @@ import { ZERO_UUID } from '../../../src/protocol/reader.js';
 import {
   FetchSessionCache,
   nextEpoch,
-  type FetchPartitionRequest,
   type NewContextRequest,
   type SessionPartitionOutcome,
 } from '../../../src/server/fetch/fetch-sessions.js';
+import type { FetchPartitionRequest } from '../../../src/partition/fetch-service.js';
 import { ManualClock } from '../../../src/util/clock.js';
 
 function part(topic: string, partition: number, fetchOffset = 0n, topicId = ZERO_UUID): FetchPartitionRequest {

@@ -28,11 +28,12 @@
  * maxWaitMs <= 0, when it names no partition, or when any partition has an error. At expiry it
  * reads one last time. shutdown() answers every waiting fetch at once with what it has.
  *
- * **Sessions.** The FetchSessionCache (fetch-sessions.ts) decides what an incremental fetch reads
- * and which partitions its response carries; it is owned here.
+ * **Sessions.** Which partitions a fetch reads, and which of them its response carries, is the Fetch
+ * API's session bookkeeping (server/fetch/fetch-sessions.ts): this service reads the partitions it
+ * is given and reports every one.
  */
-import { ZERO_UUID } from '../../protocol/reader.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import { ZERO_UUID } from '../protocol/reader.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   ATTRIBUTES_OFFSET,
   COMPRESSION_CODEC_MASK,
@@ -42,51 +43,54 @@ import {
   MAGIC_OFFSET,
   UnsupportedCompressionError,
   type LegacyMagic,
-} from '../../protocol/records/index.js';
-import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
-import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
-import type { LogManager } from '../../storage/log-manager.js';
-import { CorruptRecordError, OffsetOutOfRangeError, type PartitionLog } from '../../storage/types.js';
-import { storageFailureCode } from '../../partition/storage-failure.js';
-import type { Clock, TimerHandle } from '../../util/clock.js';
-import type { Logger } from '../../util/logger.js';
-import type { AppendEvents } from '../../partition/append-events.js';
-import type { FrameBufferPool } from '../../util/frame-buffer-pool.js';
-import { checkCurrentLeaderEpoch } from '../../partition/leader-epoch.js';
-import { ReadBuffers, fetchReadPool } from '../../partition/read-buffers.js';
-import {
-  DEFAULT_SESSION_CACHE_SLOTS,
-  FetchSessionCache,
-  INVALID_SESSION_ID,
-  type FetchPartitionRequest,
-  type ForgottenTopic,
-  type SessionPartitionOutcome,
-} from './fetch-sessions.js';
+} from '../protocol/records/index.js';
+import type { ResolvedBrokerConfig } from '../config/broker-config.js';
+import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
+import type { LogManager } from '../storage/log-manager.js';
+import { CorruptRecordError, OffsetOutOfRangeError, type PartitionLog } from '../storage/types.js';
+import { storageFailureCode } from './storage-failure.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { AppendEvents } from './append-events.js';
+import type { FrameBufferPool } from '../util/frame-buffer-pool.js';
+import { checkCurrentLeaderEpoch } from './leader-epoch.js';
+import { ReadBuffers, fetchReadPool } from './read-buffers.js';
 
 /** Kafka's default for the broker's fetch.max.bytes: the cap on a consumer fetch response (55 MiB). */
 export const DEFAULT_FETCH_MAX_BYTES = 57_671_680;
 
 const EMPTY = Buffer.alloc(0);
 
-export interface FetchParams {
+/** One partition as a fetch request names it. */
+export interface FetchPartitionRequest {
+  /** The topic name (empty when the request names topics by id). */
+  topic: string;
+  /** The topic id (the zero uuid when the request names topics by name). */
+  topicId: string;
+  partition: number;
+  fetchOffset: bigint;
+  partitionMaxBytes: number;
+  currentLeaderEpoch: number;
+  /** The fetcher's own log start offset (followers; -1 for consumers). */
+  logStartOffset: bigint;
+  lastFetchedEpoch: number;
+}
+
+export interface ReadParams {
   maxWaitMs: number;
   minBytes: number;
   /** The response's byte budget (Fetch v3+; older versions have none: 2^31-1). */
   maxBytes: number;
   /** 0 read_uncommitted, 1 read_committed. */
   isolationLevel: number;
-  sessionId: number;
-  sessionEpoch: number;
   /** Fetch v13+: partitions are named by topic id. */
   usesTopicIds: boolean;
+  /** The partitions to read, in the order their budget is shared. */
   partitions: readonly FetchPartitionRequest[];
-  forgotten: readonly ForgottenTopic[];
   /** The message format the client reads: 0 (Fetch v0-1), 1 (v2-3) or 2. */
   recordMagic: 0 | 1 | 2;
   /** Whether the client can read zstd (Fetch v10+). */
   allowZstd: boolean;
-  /** A follower's fetch (its session is worth more). */
-  privileged?: boolean;
 }
 
 export interface PartitionFetchResult {
@@ -103,11 +107,11 @@ export interface PartitionFetchResult {
   records: Buffer;
 }
 
-export interface FetchResult {
-  /** A fetch-session error, answered at the top level. */
-  errorCode: number;
-  sessionId: number;
+export interface FetchRead {
+  /** One result per partition read, in the order they were given. */
   partitions: PartitionFetchResult[];
+  /** The record bytes each partition returned, in the same order. */
+  sizes: number[];
   /**
    * Gives the buffers the records were read into back to the pool: call it once the records have
    * been written to the socket (or will never be), not before. Not calling it only costs the reuse.
@@ -123,19 +127,13 @@ export interface FetchServiceOptions {
   logger: Logger;
   /** The broker's fetch.max.bytes. */
   maxResponseBytes?: number;
-  /** max.incremental.fetch.session.cache.slots. */
-  sessionCacheSlots?: number;
-  sessionEvictionMs?: number;
   /** The pool the log reads are lent buffers from (by default one of the service's own). */
   readPool?: FrameBufferPool;
 }
 
 /** The fetch settings of a broker configuration. */
-export function fetchSettingsFrom(config: ResolvedBrokerConfig): { maxResponseBytes: number; sessionCacheSlots: number } {
-  return {
-    maxResponseBytes: config.config.fetchMaxBytes,
-    sessionCacheSlots: config.config.maxIncrementalFetchSessionCacheSlots,
-  };
+export function fetchSettingsFrom(config: ResolvedBrokerConfig): { maxResponseBytes: number } {
+  return { maxResponseBytes: config.config.fetchMaxBytes };
 }
 
 /** One partition's read, with what the waiting logic needs. */
@@ -157,7 +155,6 @@ interface ReadRound {
 }
 
 export class FetchService {
-  readonly sessions: FetchSessionCache;
   /** The broker's fetch.max.bytes: a consumer's maxBytes is capped by it. */
   readonly maxResponseBytes: number;
   private readonly metadata: MetadataStore;
@@ -177,12 +174,6 @@ export class FetchService {
     this.clock = options.clock;
     this.logger = options.logger;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_FETCH_MAX_BYTES;
-    const sessionOptions: ConstructorParameters<typeof FetchSessionCache>[0] = {
-      clock: options.clock,
-      maxSlots: options.sessionCacheSlots ?? DEFAULT_SESSION_CACHE_SLOTS,
-    };
-    if (options.sessionEvictionMs !== undefined) sessionOptions.evictionMs = options.sessionEvictionMs;
-    this.sessions = new FetchSessionCache(sessionOptions);
     this.readPool = options.readPool ?? fetchReadPool();
   }
 
@@ -195,23 +186,11 @@ export class FetchService {
   shutdown(): void {
     this.closed = true;
     for (const wake of [...this.waiting]) wake();
-    this.sessions.clear();
   }
 
-  /** Serves one fetch request: session handling, reads, and waiting for minBytes. */
-  async fetch(params: FetchParams): Promise<FetchResult> {
-    const context = this.sessions.newContext({
-      sessionId: params.sessionId,
-      sessionEpoch: params.sessionEpoch,
-      usesTopicIds: params.usesTopicIds,
-      partitions: params.partitions,
-      forgotten: params.forgotten,
-      privileged: params.privileged === true,
-    });
-    if (context.errorCode !== ErrorCode.None) {
-      return { errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, partitions: [], release: noop };
-    }
-    const partitions = context.partitions;
+  /** Reads the partitions, waiting for minBytes up to maxWaitMs. */
+  async read(params: ReadParams): Promise<FetchRead> {
+    const partitions = params.partitions;
     const maxBytes = Math.max(0, Math.min(params.maxBytes, this.maxResponseBytes));
     const read = (): Promise<ReadRound> => this.readAll(partitions, params, maxBytes);
     let round = await read();
@@ -219,22 +198,10 @@ export class FetchService {
     if (!this.closed && params.maxWaitMs > 0 && partitions.length > 0 && !enough(round)) {
       round = await this.waitForData(round, params.maxWaitMs, params.minBytes, read, enough);
     }
-    const outcomes: SessionPartitionOutcome[] = round.reads.map((r) => ({
-      errorCode: r.result.errorCode,
-      highWatermark: r.result.highWatermark,
-      logStartOffset: r.result.logStartOffset,
-      recordsSize: r.size,
-    }));
-    const completion = context.complete(outcomes);
     const buffers = round.buffers;
-    if (completion.errorCode !== ErrorCode.None) {
-      buffers.release();
-      return { errorCode: completion.errorCode, sessionId: completion.sessionId, partitions: [], release: noop };
-    }
     return {
-      errorCode: ErrorCode.None,
-      sessionId: completion.sessionId,
-      partitions: round.reads.filter((_, i) => completion.include[i]).map((r) => r.result),
+      partitions: round.reads.map((r) => r.result),
+      sizes: round.reads.map((r) => r.size),
       release: () => { buffers.release(); },
     };
   }
@@ -321,7 +288,7 @@ export class FetchService {
   }
 
   /** Reads every partition in order, sharing the response budget (KIP-74). */
-  private async readAll(partitions: readonly FetchPartitionRequest[], params: FetchParams, maxBytes: number): Promise<ReadRound> {
+  private async readAll(partitions: readonly FetchPartitionRequest[], params: ReadParams, maxBytes: number): Promise<ReadRound> {
     const reads: PartitionRead[] = [];
     let remaining = maxBytes;
     let minOneMessage = true;
@@ -347,7 +314,7 @@ export class FetchService {
 
   private async readPartition(
     p: FetchPartitionRequest,
-    params: FetchParams,
+    params: ReadParams,
     limit: number,
     minOneMessage: boolean,
     buffers: ReadBuffers,
@@ -429,8 +396,6 @@ export class FetchService {
     return { result, size: bytes.length, resolvedTopic: topic.name };
   }
 }
-
-function noop(): void {}
 
 function setOffsets(result: PartitionFetchResult, logStart: bigint, logEnd: bigint): void {
   // One broker: the high watermark is the log end offset; no transactions: the LSO is the HW.
