@@ -11,6 +11,7 @@
  * doubles when the size passes 0.75 of it. A bucket reaching 9 entries in a table under 64 also
  * doubles it (in a larger table it would become a tree, which maps this small never reach).
  */
+import { javaStringHash } from '../util/java-string-hash.js';
 import { present } from '../util/must-get.js';
 
 const DEFAULT_CAPACITY = 16;
@@ -18,12 +19,6 @@ const LOAD_FACTOR = 0.75;
 const TREEIFY_THRESHOLD = 8;
 const MIN_TREEIFY_CAPACITY = 64;
 
-/** String.hashCode(): s[0]*31^(n-1) + ... + s[n-1] over UTF-16 code units, in 32-bit arithmetic. */
-export function javaStringHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
 
 function spread(h: number): number {
   return h ^ (h >>> 16);
