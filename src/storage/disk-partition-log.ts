@@ -55,7 +55,9 @@ import { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
 import { present } from '../util/must-get.js';
+import { checkAbortedTxn, collectAbortedTxns } from './transaction-index.js';
 import type {
+  AbortedTxn,
   AppendOptions,
   AppendResult,
   BatchInfo,
@@ -204,6 +206,8 @@ export class DiskPartitionLog implements PartitionLog {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout>();
   private readonly hints = new Map<bigint, { seg: LogSegment; position: number }>();
+  /** Aborted transactions by marker offset (kept in memory for now; see transaction-index.ts). */
+  private aborted: AbortedTxn[] = [];
   /**
    * The active segment as opened, when its files on disk were then exactly its state (a clean
    * shutdown before): close() has nothing to fsync or write while it stays so.
@@ -759,9 +763,34 @@ export class DiskPartitionLog implements PartitionLog {
     });
   }
 
+  appendAbortedTxn(txn: AbortedTxn): Promise<void> {
+    return this.task('appendAbortedTxn', () => {
+      checkAbortedTxn(txn, this.aborted.at(-1), this.endOffset);
+      // The marker's segment is already gone (retention or DeleteRecords overtook the caller).
+      if (txn.lastOffset >= this.segments[0].baseOffset) this.aborted.push({ ...txn });
+      return Promise.resolve();
+    });
+  }
+
+  abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]> {
+    this.checkUsable();
+    const segments = this.segments;
+    // The search starts at the first entry of the segment holding fromOffset, as Kafka's does.
+    const segmentBase = segments[floorSegment(segments, fromOffset)].baseOffset;
+    const entries = this.aborted.filter((t) => t.lastOffset >= segmentBase);
+    return Promise.resolve(collectAbortedTxns(entries, fromOffset, upperBoundOffset).txns);
+  }
+
+  /** Drops the aborted-transaction entries of segments that no longer exist. */
+  private dropAbortedBelowFirstSegment(): void {
+    const base = this.segments[0].baseOffset;
+    if (this.aborted.length > 0 && this.aborted[0].lastOffset < base) this.aborted = this.aborted.filter((t) => t.lastOffset >= base);
+  }
+
   truncateTo(offset: bigint): Promise<void> {
     return this.task('truncateTo', async () => {
       if (offset >= this.endOffset) return;
+      this.aborted = this.aborted.filter((t) => t.lastOffset < offset);
       this.truncations++;
       this.window?.clear();
       this.hints.clear();
@@ -813,6 +842,7 @@ export class DiskPartitionLog implements PartitionLog {
       if (n > 0) {
         const victims = segments.slice(0, n);
         this.segments = segments.slice(n);
+        this.dropAbortedBelowFirstSegment();
         await this.deleteSegments(victims);
       }
       return target;
@@ -844,6 +874,7 @@ export class DiskPartitionLog implements PartitionLog {
       const victims = segments.slice(0, n);
       const newStart = segments[n].baseOffset;
       this.segments = segments.slice(n);
+      this.dropAbortedBelowFirstSegment();
       await this.deleteSegments(victims);
       if (newStart > this.startOffset) {
         this.startOffset = newStart;
