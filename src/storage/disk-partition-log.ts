@@ -55,7 +55,7 @@ import { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
 import { present } from '../util/must-get.js';
-import { checkAbortedTxn, collectAbortedTxns } from './transaction-index.js';
+import { checkAbortedTxn } from './transaction-index.js';
 import type {
   AbortedTxn,
   AppendOptions,
@@ -206,8 +206,6 @@ export class DiskPartitionLog implements PartitionLog {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout>();
   private readonly hints = new Map<bigint, { seg: LogSegment; position: number }>();
-  /** Aborted transactions by marker offset (kept in memory for now; see transaction-index.ts). */
-  private aborted: AbortedTxn[] = [];
   /**
    * The active segment as opened, when its files on disk were then exactly its state (a clean
    * shutdown before): close() has nothing to fsync or write while it stays so.
@@ -755,6 +753,7 @@ export class DiskPartitionLog implements PartitionLog {
       }
       try {
         await this.active.sync();
+        await this.active.txnIndex.flush(this.openFile);
       } catch (e) {
         this.failure = toStorageError('fsync', e);
         throw this.failure;
@@ -764,33 +763,47 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   appendAbortedTxn(txn: AbortedTxn): Promise<void> {
-    return this.task('appendAbortedTxn', () => {
-      checkAbortedTxn(txn, this.aborted.at(-1), this.endOffset);
+    return this.task('appendAbortedTxn', async () => {
+      const segments = this.segments;
+      let previous: AbortedTxn | undefined;
+      for (let i = segments.length - 1; i >= 0 && previous === undefined; i--) previous = segments[i].txnIndex.last;
+      checkAbortedTxn(txn, previous, this.endOffset);
       // The marker's segment is already gone (retention or DeleteRecords overtook the caller).
-      if (txn.lastOffset >= this.segments[0].baseOffset) this.aborted.push({ ...txn });
-      return Promise.resolve();
+      if (txn.lastOffset < segments[0].baseOffset) return;
+      const i = floorSegment(segments, txn.lastOffset);
+      const seg = segments[i];
+      // A segment sealed since the marker was appended is not scanned by a crash recovery: its
+      // entry must be on disk before this resolves. The active segment's is rebuilt by recovery.
+      const sealed = i < segments.length - 1;
+      try {
+        await seg.txnIndex.append(txn, seg.opener, sealed);
+      } catch (e) {
+        if (sealed) this.failure = toStorageError('writing the transaction index', e);
+        throw e;
+      }
     });
   }
 
   abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]> {
-    this.checkUsable();
+    try {
+      this.checkUsable();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const segments = this.segments;
-    // The search starts at the first entry of the segment holding fromOffset, as Kafka's does.
-    const segmentBase = segments[floorSegment(segments, fromOffset)].baseOffset;
-    const entries = this.aborted.filter((t) => t.lastOffset >= segmentBase);
-    return Promise.resolve(collectAbortedTxns(entries, fromOffset, upperBoundOffset).txns);
-  }
-
-  /** Drops the aborted-transaction entries of segments that no longer exist. */
-  private dropAbortedBelowFirstSegment(): void {
-    const base = this.segments[0].baseOffset;
-    if (this.aborted.length > 0 && this.aborted[0].lastOffset < base) this.aborted = this.aborted.filter((t) => t.lastOffset >= base);
+    const out: AbortedTxn[] = [];
+    // From the segment holding fromOffset on, until an entry's last stable offset reaches the bound.
+    for (let i = floorSegment(segments, fromOffset); i < segments.length; i++) {
+      const r = segments[i].txnIndex.collect(fromOffset, upperBoundOffset);
+      for (const t of r.txns) out.push(t);
+      if (r.complete) break;
+    }
+    return Promise.resolve(out);
   }
 
   truncateTo(offset: bigint): Promise<void> {
     return this.task('truncateTo', async () => {
       if (offset >= this.endOffset) return;
-      this.aborted = this.aborted.filter((t) => t.lastOffset < offset);
       this.truncations++;
       this.window?.clear();
       this.hints.clear();
@@ -842,7 +855,6 @@ export class DiskPartitionLog implements PartitionLog {
       if (n > 0) {
         const victims = segments.slice(0, n);
         this.segments = segments.slice(n);
-        this.dropAbortedBelowFirstSegment();
         await this.deleteSegments(victims);
       }
       return target;
@@ -874,7 +886,6 @@ export class DiskPartitionLog implements PartitionLog {
       const victims = segments.slice(0, n);
       const newStart = segments[n].baseOffset;
       this.segments = segments.slice(n);
-      this.dropAbortedBelowFirstSegment();
       await this.deleteSegments(victims);
       if (newStart > this.startOffset) {
         this.startOffset = newStart;
@@ -925,6 +936,14 @@ export class DiskPartitionLog implements PartitionLog {
             await active.writeIndexes(false, true);
           } catch (e) {
             error = e;
+          }
+        }
+        if (this.failure === null) {
+          try {
+            // Entries written since the last fsync (a truncation can leave a sealed segment's dirty too).
+            for (const s of this.segments) await s.txnIndex.flush(this.openFile);
+          } catch (e) {
+            error ??= e;
           }
         }
         this.closed = true;

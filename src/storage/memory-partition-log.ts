@@ -288,11 +288,11 @@ export class MemoryPartitionLog implements PartitionLog {
   truncateTo(offset: bigint): Promise<void> {
     return this.now(() => {
       if (offset >= this.endOffset) return;
-      this.aborted = this.aborted.filter((t) => t.lastOffset < offset);
       if (offset < this.segments[0].baseOffset) {
         this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
         this.startOffset = offset;
         this.endOffset = offset;
+        this.aborted = [];
         return;
       }
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
@@ -304,6 +304,8 @@ export class MemoryPartitionLog implements PartitionLog {
       seg.mtimeMs = old.mtimeMs;
       this.segments[this.segments.length - 1] = seg;
       this.endOffset = kept.length === 0 ? seg.baseOffset : kept[kept.length - 1].lastOffset + 1n;
+      const end = this.endOffset;
+      this.aborted = this.aborted.filter((t) => t.lastOffset < end);
       if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     });
   }
