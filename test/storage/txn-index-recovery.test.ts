@@ -15,6 +15,7 @@ import { openStorageFile, segmentFileName, type OpenFile } from '../../src/stora
 import { encodeAbortedTxns } from '../../src/storage/transaction-index.js';
 import { OngoingTxns } from '../../src/storage/txn-index-recovery.js';
 import type { AbortedTxn } from '../../src/storage/types.js';
+import type { Logger } from '../../src/util/logger.js';
 import { config, decode, tempDir } from './helpers.js';
 
 const data = (baseOffset: bigint, pid: bigint, n = 1, transactional = true): Buffer =>
@@ -51,7 +52,7 @@ describe('rebuilding the transaction index on open', () => {
   }
   const write = (dir: string, base: bigint, kind: 'log' | 'txnindex', bytes: Buffer): Promise<void> => writeFile(join(dir, segmentFileName(base, kind)), bytes);
 
-  async function open(dir: string, cleanShutdown: boolean, extra: { openFile?: OpenFile; logger?: ReturnType<typeof pino> } = {}) {
+  async function open(dir: string, cleanShutdown: boolean, extra: { openFile?: OpenFile; logger?: Logger } = {}) {
     const log = await openDiskPartitionLog(dir, 't', 0, cfg, { cleanShutdown, batchCache: null, ...extra });
     cleanups.push(() => log.close().catch(() => undefined));
     return log;
