@@ -21,7 +21,8 @@
  *
  * **Durability.** An append resolves once its bytes are written to the OS (Kafka's meaning of
  * acknowledged). flush.messages / flush.ms add fsync; a rolled segment is fsynced before the next
- * one is created, so after a crash only the active segment needs a scan (recovery.ts). close()
+ * one is created, so after a crash only the active segment needs a scan (recovery.ts), which also
+ * rebuilds its aborted-transaction index (transaction-index.ts, txn-index-recovery.ts). close()
  * fsyncs and trims the index files; the caller records the clean shutdown.
  *
  * **Failures.** A failed write (ENOSPC, EIO, ...) rejects the appends it carried with StorageError

@@ -22,7 +22,10 @@
  * log rebuilds it from the batches (txn-index-recovery.ts). Appends to the active segment's file
  * are not fsynced (a crash rebuilds it from the log, as Kafka's recovery does); the file is fsynced
  * with its segment when that is sealed or the log closed, and at once when it belongs to a segment
- * sealed already.
+ * sealed already. Unlike Kafka, which indexes an abort inside the marker's append, the partition
+ * layer records it just after (PartitionLog.appendAbortedTxn): if appends queued in between roll
+ * the segment and the machine crashes before the entry is written, the entry is lost, since
+ * recovery scans only the active segment.
  *
  * The search rule (Kafka's TransactionIndex.collectAbortedTxns, applied segment after segment from
  * the one holding the fetch offset): an entry is returned when lastOffset >= fromOffset and
