@@ -14,9 +14,11 @@
  *   coordinator before it is appended. Its error is the partition's, mapped as Kafka's
  *   ReplicaManager does: INVALID_TXN_STATE as it is; COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
  *   COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS and NETWORK_EXCEPTION as
- *   NOT_ENOUGH_REPLICAS (retriable for every client, and no metadata refresh). A marker for the
- *   producer written while the verification ran makes the batch INVALID_TXN_STATE (Kafka's
- *   verification guard): the transaction it was verified for is over.
+ *   NOT_ENOUGH_REPLICAS (retriable for every client, and no metadata refresh). The verification is
+ *   part of the batch's input in the append queue, so the partition's later appends keep dispatch
+ *   order behind it (the coordinator answers from memory); it may start while earlier appends are
+ *   still queued, and a marker for the producer issued meanwhile makes the batch INVALID_TXN_STATE
+ *   (Kafka's verification guard): the transaction it was verified for is over.
  * - Unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION; Produce v13 names topics by id, and an
  *   unknown id is UNKNOWN_TOPIC_ID. Produce never creates topics (only Metadata does, in Kafka).
  * - acks other than -1, 0, 1: INVALID_REQUIRED_ACKS on every known partition.
