@@ -83,6 +83,8 @@ export class Partition {
   private producers: ProducerStateManager | null = null;
   private loading: Promise<ProducerStateManager> | null = null;
   private readonly listeners = new Set<OffsetsListener>();
+  /** The aborted-index appends, chained: the index takes markers in offset order only. */
+  private indexing: Promise<void> = Promise.resolve();
   /** Markers registered per producer id: a verification that saw a marker pass is stale. */
   private readonly markers = new Map<bigint, number>();
   private gone = false;
@@ -284,7 +286,7 @@ export class Partition {
     try {
       await this.appendSlot(producers, slot, records, undefined, view.maxTimestamp);
       const completed = await slot.whenApplied();
-      if (completed?.isAborted === true) await this.recordAbort(producers, completed);
+      if (completed?.isAborted === true) await this.recordAbort(completed);
     } catch (err) {
       return this.markerFailure(err);
     }
@@ -301,13 +303,11 @@ export class Partition {
     return this.markers.get(producerId) ?? 0;
   }
 
-  private recordAbort(producers: ProducerStateManager, completed: CompletedTxn): Promise<void> {
-    return this.log.appendAbortedTxn({
-      producerId: completed.producerId,
-      firstOffset: completed.firstOffset,
-      lastOffset: completed.lastOffset,
-      lastStableOffset: producers.lastStableOffsetAfter(completed),
-    });
+  private recordAbort(completed: CompletedTxn): Promise<void> {
+    const txn = { producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset: completed.lastStableOffset };
+    const next = this.indexing.catch(() => undefined).then(() => this.log.appendAbortedTxn(txn));
+    this.indexing = next;
+    return next;
   }
 
   private markerFailure(err: unknown): number {

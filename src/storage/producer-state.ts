@@ -148,6 +148,8 @@ export interface CompletedTxn {
   firstOffset: bigint;
   lastOffset: bigint;
   isAborted: boolean;
+  /** The last stable offset right after it ended (lastStableOffsetAfter, as of the marker). */
+  lastStableOffset: bigint;
 }
 
 /** A transaction still open in the partition (DescribeProducers, find-hanging). */
@@ -436,7 +438,7 @@ export class ProducerStateManager {
    * the first offset of the oldest other ongoing transaction, else the offset after the marker.
    * Recorded with an aborted transaction, so a fetch knows where the aborted range's effect ends.
    */
-  lastStableOffsetAfter(completed: CompletedTxn): bigint {
+  lastStableOffsetAfter(completed: Pick<CompletedTxn, 'producerId' | 'lastOffset'>): bigint {
     let min: bigint | null = null;
     for (const [pid, first] of this.ongoing) if (pid !== completed.producerId && (min === null || first < min)) min = first;
     return min ?? completed.lastOffset + 1n;
@@ -663,8 +665,7 @@ export class ProducerStateManager {
     const pid = marker.producerId;
     const e = this.applied.get(pid) ?? emptyEntry(pid);
     // Only a transaction with data completes: an empty one moves no LSO and indexes nothing.
-    const completed: CompletedTxn | null =
-      e.currentTxnFirstOffset >= 0n ? { producerId: pid, firstOffset: e.currentTxnFirstOffset, lastOffset: offset, isAborted: !marker.committed } : null;
+    const firstOffset = e.currentTxnFirstOffset;
     if (e.producerEpoch !== marker.producerEpoch) {
       e.producerEpoch = marker.producerEpoch;
       e.batches = [];
@@ -674,6 +675,9 @@ export class ProducerStateManager {
     e.lastTimestamp = timestamp;
     this.applied.set(pid, e);
     this.ongoing.delete(pid);
+    if (firstOffset < 0n) return null;
+    const completed = { producerId: pid, firstOffset, lastOffset: offset, isAborted: !marker.committed, lastStableOffset: -1n };
+    completed.lastStableOffset = this.lastStableOffsetAfter(completed);
     return completed;
   }
 

@@ -65,7 +65,7 @@ describe('ProducerStateManager: transactions', () => {
     expect(m.hasOngoingTransaction(1n)).toBe(true);
     expect(m.ongoingTransactions()).toEqual([{ producerId: 1n, producerEpoch: 0, coordinatorEpoch: -1, firstOffset: 2n, lastTimestamp: BigInt(NOW) }]);
 
-    expect(await mark(m, log, commit(1n, 0, 3))).toEqual({ errorCode: 0, offset: 6n, completed: { producerId: 1n, firstOffset: 2n, lastOffset: 6n, isAborted: false } });
+    expect(await mark(m, log, commit(1n, 0, 3))).toEqual({ errorCode: 0, offset: 6n, completed: { producerId: 1n, firstOffset: 2n, lastOffset: 6n, isAborted: false, lastStableOffset: 7n } });
     expect(m.firstUnstableOffset()).toBeNull();
     expect(m.hasOngoingTransaction(1n)).toBe(false);
     expect(m.lastEntry(1n)).toMatchObject({ coordinatorEpoch: 3, currentTxnFirstOffset: -1n });
@@ -79,7 +79,7 @@ describe('ProducerStateManager: transactions', () => {
     await produce(m, log, data(1n, 0, 0)); // 0
     await produce(m, log, data(2n, 0, 0)); // 1
     const r = await mark(m, log, abort(1n)); // 2
-    expect(r.completed).toEqual({ producerId: 1n, firstOffset: 0n, lastOffset: 2n, isAborted: true });
+    expect(r.completed).toEqual({ producerId: 1n, firstOffset: 0n, lastOffset: 2n, isAborted: true, lastStableOffset: 1n });
     expect(m.lastStableOffsetAfter(r.completed!)).toBe(1n);
     expect(m.firstUnstableOffset()).toBe(1n);
     const r2 = await mark(m, log, abort(2n)); // 3
@@ -135,7 +135,7 @@ describe('ProducerStateManager: transactions', () => {
     const [r1, r2] = await Promise.all(appends);
     m.complete(c.slot, { baseOffset: r1.baseOffset, lastOffset: r1.lastOffset, maxTimestamp: v.maxTimestamp });
     m.complete(mc.slot, { baseOffset: r2.baseOffset, lastOffset: r2.lastOffset, maxTimestamp: BigInt(NOW) });
-    expect(await applied).toEqual({ producerId: 1n, firstOffset: 0n, lastOffset: 1n, isAborted: true });
+    expect(await applied).toEqual({ producerId: 1n, firstOffset: 0n, lastOffset: 1n, isAborted: true, lastStableOffset: 2n });
     expect(m.firstUnstableOffset()).toBeNull();
   });
 
@@ -180,7 +180,7 @@ describe('ProducerStateManager: transactions', () => {
       expect(m.latestSnapshotOffset).toBe(5n);
       expect(m.ongoingTransactions()).toEqual([{ producerId: 7n, producerEpoch: 1, coordinatorEpoch: -1, firstOffset: 2n, lastTimestamp: BigInt(NOW) }]);
       expect(m.firstUnstableOffset()).toBe(2n);
-      expect((await mark(m, log, commit(7n, 1))).completed).toEqual({ producerId: 7n, firstOffset: 2n, lastOffset: 5n, isAborted: false });
+      expect((await mark(m, log, commit(7n, 1))).completed).toEqual({ producerId: 7n, firstOffset: 2n, lastOffset: 5n, isAborted: false, lastStableOffset: 6n });
       await m.close();
       await log.close();
     });
