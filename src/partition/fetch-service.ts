@@ -12,7 +12,9 @@
  * A read_committed answer also lists the aborted transactions that overlap the batches it returns
  * (producer id and first offset, from the log's aborted-transaction index, Kafka's
  * collectAbortedTransactions up to the offset after the last batch returned), so the consumer can
- * drop their records; with nothing returned the list is empty. A fetch offset outside [log start, log end] is
+ * drop their records; with nothing returned the list is empty. A read_uncommitted fetch of a
+ * partition whose producer state was never loaded (nothing produced to it or read read_committed
+ * since the start) reports the high watermark as its LSO rather than scan the log for it. A fetch offset outside [log start, log end] is
  * OFFSET_OUT_OF_RANGE (with -1 offsets, as Kafka answers errors). Damaged bytes in a segment (a
  * batch header that cannot be right) end the read: the intact batches before them are served, and a
  * fetch that starts at the damage answers CORRUPT_MESSAGE (Kafka's CorruptRecordException), logged
@@ -354,9 +356,12 @@ export class FetchService {
     let size: number;
     const seen = part.highWatermark;
     try {
-      // The last stable offset needs the producer state (loaded once, on first use).
-      const producers = part.producerState();
-      if (producers instanceof Promise) await producers;
+      // read_committed needs the last stable offset, hence the producer state (loaded once, on first
+      // use: it may scan the log). A read_uncommitted fetch does not load it for an LSO it does not use.
+      if (committed) {
+        const producers = part.producerState();
+        if (producers instanceof Promise) await producers;
+      }
       const logStart = part.logStartOffset;
       const logEnd = part.logEndOffset;
       const highWatermark = part.highWatermark;
