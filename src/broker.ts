@@ -126,6 +126,8 @@ export class Broker {
       const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
       const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }), { logger });
       opened.push(() => producerIds.close());
+      // The partitions (producer state, high watermark, LSO, markers) over the logs, made on first use.
+      const partitions = new PartitionManager({ metadata, logs, clock, logger, brokerConfig: () => metadata.broker });
       // Consumer groups and committed offsets: loaded before the listener opens.
       const groups = await GroupCoordinator.open({
         location: storage === 'disk' ? join(dirs[0], '__gregor_groups') : stateLocation,
@@ -164,7 +166,6 @@ export class Broker {
         listenerName: listener.name,
         securityProtocol: listener.securityProtocol,
       };
-      const partitions = new PartitionManager({ metadata, logs, clock, logger, brokerConfig: () => services.brokerConfig });
       const services: BrokerServices = {
         logger,
         clock,
