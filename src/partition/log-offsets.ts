@@ -4,9 +4,11 @@
  * OffsetForLeaderEpoch, and DeleteRecords (which moves the log start offset).
  *
  * Facts of this broker that shape the answers: one leader epoch (LEADER_EPOCH, 0) for every
- * partition since it was created, so its leader epoch cache holds the single entry (0, log start);
- * the high watermark is the log end offset; with no transactions the last stable offset is the high
- * watermark, so read_committed and read_uncommitted see the same offsets.
+ * partition since it was created, so its leader epoch cache holds the single entry (0, log start).
+ * Offsets a client may read end at the partition's high watermark (read_uncommitted) or its last
+ * stable offset (read_committed, partition.ts): ListOffsets answers LATEST with that bound and never
+ * answers a timestamp or max-timestamp lookup with an offset at or past it (Kafka's
+ * lastFetchableOffset). DeleteRecords goes up to the high watermark.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
