@@ -11,10 +11,11 @@
  * - Transaction verification (KIP-890 part 1): with transaction.partition.verification.enable and a
  *   `verifyTransaction` option, the first transactional batch of a producer's transaction in a
  *   partition (no transaction of that producer ongoing there) is checked with the transaction
- *   coordinator before it is appended. Its error is the partition's, mapped as Kafka's
- *   ReplicaManager does: INVALID_TXN_STATE as it is; COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
- *   COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS and NETWORK_EXCEPTION as
- *   NOT_ENOUGH_REPLICAS (retriable for every client, and no metadata refresh). The verification is
+ *   coordinator before it is appended. Its error is the partition's, mapped as Kafka 3.9 does: a
+ *   partition not in the transaction is TRANSACTION_ABORTABLE for Produce v11+ and
+ *   INVALID_TXN_STATE below; PRODUCER_FENCED is INVALID_PRODUCER_EPOCH; COORDINATOR_NOT_AVAILABLE,
+ *   NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS and NETWORK_EXCEPTION
+ *   are NOT_ENOUGH_REPLICAS (retriable for every client, and no metadata refresh). The verification is
  *   part of the batch's input in the append queue, so the partition's later appends keep dispatch
  *   order behind it (the coordinator answers from memory); it may start while earlier appends are
  *   still queued, and a marker for the producer issued meanwhile makes the batch INVALID_TXN_STATE
@@ -102,9 +103,20 @@ function failed(errorCode: number, errorMessage: string | null = null, recordErr
   return { errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage };
 }
 
-/** Kafka's translation of a verification error into one every Produce client retries. */
-function verificationErrorCode(code: number): number {
+/**
+ * Kafka's translation of a verification error into the partition's produce error
+ * (ReplicaManager and AddPartitionsToTxnManager): a partition outside the transaction is
+ * TRANSACTION_ABORTABLE for Produce v11+ and INVALID_TXN_STATE for older clients, a fenced producer
+ * INVALID_PRODUCER_EPOCH, and the coordinator's retriable errors NOT_ENOUGH_REPLICAS, which every
+ * client retries without refreshing its metadata.
+ */
+function verificationErrorCode(code: number, apiVersion: number): number {
   switch (code) {
+    case ErrorCode.InvalidTxnState:
+    case ErrorCode.TransactionAbortable:
+      return apiVersion > 10 ? ErrorCode.TransactionAbortable : ErrorCode.InvalidTxnState;
+    case ErrorCode.ProducerFenced:
+      return ErrorCode.InvalidProducerEpoch;
     case ErrorCode.CoordinatorNotAvailable:
     case ErrorCode.NotCoordinator:
     case ErrorCode.CoordinatorLoadInProgress:
@@ -240,10 +252,13 @@ export class ProduceService {
       return Promise.resolve({ errorCode: ErrorCode.None, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: p.logStartOffset, recordErrors: [], errorMessage: null });
     }
     if (verified !== null) {
-      const code = verified.errorCode !== ErrorCode.None ? verificationErrorCode(verified.errorCode) : p.markersWritten(v.batch.producerId) !== verified.markersBefore ? ErrorCode.InvalidTxnState : ErrorCode.None;
-      if (code !== ErrorCode.None) {
+      if (verified.errorCode !== ErrorCode.None) {
+        const code = verificationErrorCode(verified.errorCode, apiVersion);
         this.options.logger.debug({ partition: tp, errorCode: code, verificationError: verified.errorCode }, 'transactional produce failed verification');
         return Promise.resolve(failed(code, code === ErrorCode.InvalidTxnState ? 'Partition was not added to the transaction' : null));
+      }
+      if (p.markersWritten(v.batch.producerId) !== verified.markersBefore) {
+        return Promise.resolve(failed(ErrorCode.InvalidTxnState, 'Record was not part of an ongoing transaction'));
       }
     }
     return p.appendAsLeader(manager, v.records, v.batch, v.logAppendTimeMs).then(

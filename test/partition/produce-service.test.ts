@@ -159,10 +159,16 @@ describe('ProduceService: transaction verification (KIP-890 part 1)', () => {
     expect(asked).toHaveLength(2);
   });
 
-  it('a partition not in the transaction is INVALID_TXN_STATE and nothing is appended', async () => {
+  it('a partition not in the transaction is INVALID_TXN_STATE (Produce v10-) or TRANSACTION_ABORTABLE (v11+), and nothing is appended', async () => {
     const { send } = await serviceWith(() => ErrorCode.InvalidTxnState);
-    expect(await send(txnBatch(7n, 0))).toBe(ErrorCode.InvalidTxnState);
+    expect(await send(txnBatch(7n, 0), 10)).toBe(ErrorCode.InvalidTxnState);
+    expect(await send(txnBatch(7n, 0), 11)).toBe(ErrorCode.TransactionAbortable);
     expect(broker!.services.logs.get('verified', 0)!.logEndOffset).toBe(0n);
+  });
+
+  it('a fenced producer is INVALID_PRODUCER_EPOCH', async () => {
+    const { send } = await serviceWith(() => ErrorCode.ProducerFenced);
+    expect(await send(txnBatch(7n, 0))).toBe(ErrorCode.InvalidProducerEpoch);
   });
 
   it("coordinator errors become NOT_ENOUGH_REPLICAS, which every client retries (Kafka's translation)", async () => {
