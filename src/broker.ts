@@ -14,7 +14,7 @@ import { GroupCoordinator } from './coordinator/group-coordinator.js';
 import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
 import { MetadataStore } from './metadata/metadata-store.js';
 import { ApiKey } from './protocol/generated/api-table.js';
-import { AppendEvents } from './partition/append-events.js';
+import { PartitionManager } from './partition/partition-manager.js';
 import { FetchService, fetchSettingsFrom } from './partition/fetch-service.js';
 import { SessionFetchService, fetchSessionSettingsFrom } from './server/fetch/session-fetch-service.js';
 import { LogOffsetService } from './partition/log-offsets.js';
@@ -126,6 +126,8 @@ export class Broker {
       const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
       const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }), { logger });
       opened.push(() => producerIds.close());
+      // The partitions (producer state, high watermark, LSO, markers) over the logs, made on first use.
+      const partitions = new PartitionManager({ metadata, logs, clock, logger, brokerConfig: () => metadata.broker });
       // Consumer groups and committed offsets: loaded before the listener opens.
       const groups = await GroupCoordinator.open({
         location: storage === 'disk' ? join(dirs[0], '__gregor_groups') : stateLocation,
@@ -164,7 +166,6 @@ export class Broker {
         listenerName: listener.name,
         securityProtocol: listener.securityProtocol,
       };
-      const appends = new AppendEvents();
       const services: BrokerServices = {
         logger,
         clock,
@@ -175,14 +176,14 @@ export class Broker {
         dynamicConfig,
         metadata,
         logs,
-        appends,
+        partitions,
         fetch: new SessionFetchService({
-          reads: new FetchService({ metadata, logs, appends, clock, logger, ...fetchSettingsFrom(resolved) }),
+          reads: new FetchService({ metadata, partitions, clock, logger, ...fetchSettingsFrom(resolved) }),
           clock,
           ...fetchSessionSettingsFrom(resolved),
         }),
-        logOffsets: new LogOffsetService({ metadata, logs, appends, logger }),
-        produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
+        logOffsets: new LogOffsetService({ metadata, partitions, logger }),
+        produce: new ProduceService({ metadata, partitions, clock, logger, brokerConfig: () => services.brokerConfig }),
         producerIds,
         groups,
         apiVersions: advertisedVersions(HANDLERS),
@@ -215,7 +216,7 @@ export class Broker {
         () => this.server.close(),
         () => this.services.groups.close(),
         // Producer state snapshots go into the partition folders before the logs close.
-        () => this.services.produce.close(),
+        () => this.services.partitions.close(),
         () => this.services.producerIds.close(),
         () => this.retention.stop(),
         () => this.stateLog.close(),

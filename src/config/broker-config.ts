@@ -99,6 +99,8 @@ export interface BrokerConfig {
   defaultReplicationFactor: number;
   autoCreateTopicsEnable: boolean;
   deleteTopicEnable: boolean;
+  /** transaction.partition.verification.enable (KIP-890 part 1). */
+  transactionPartitionVerificationEnable: boolean;
   messageMaxBytes: number;
   fetchMaxBytes: number;
   maxIncrementalFetchSessionCacheSlots: number;
@@ -439,6 +441,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     defaultReplicationFactor: int('default.replication.factor'),
     autoCreateTopicsEnable: bool('auto.create.topics.enable'),
     deleteTopicEnable: bool('delete.topic.enable'),
+    transactionPartitionVerificationEnable: bool('transaction.partition.verification.enable'),
     messageMaxBytes: int('message.max.bytes'),
     fetchMaxBytes: int('fetch.max.bytes'),
     maxIncrementalFetchSessionCacheSlots: int('max.incremental.fetch.session.cache.slots'),

@@ -9,7 +9,7 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { AppendEvents } from '../partition/append-events.js';
+import type { PartitionManager } from '../partition/partition-manager.js';
 import type { ProduceService } from '../partition/produce-service.js';
 import type { ProducerIdManager } from '../metadata/producer-ids.js';
 import type { SessionFetchService } from './fetch/session-fetch-service.js';
@@ -42,8 +42,8 @@ export interface BrokerServices {
   readonly dynamicConfig: DynamicConfigStore;
   readonly metadata: MetadataStore;
   readonly logs: LogManager;
-  /** Appends announce themselves here; long-polling fetches listen. */
-  readonly appends: AppendEvents;
+  /** The partitions this broker holds: producer state, high watermark, LSO, fetch waiters, transaction markers. */
+  readonly partitions: PartitionManager;
   /** Fetch reads, long polling and incremental fetch sessions. */
   readonly fetch: SessionFetchService;
   /** ListOffsets, OffsetForLeaderEpoch and DeleteRecords over the partition logs. */
