@@ -11,6 +11,9 @@ import { loadBrokerConfig, withClusterId, type FlagValue } from './config/broker
 import { listenerShorthandFlags } from './config/listeners.js';
 import { ensureClusterId, generateClusterId } from './config/meta-properties.js';
 import { GroupCoordinator } from './coordinator/group-coordinator.js';
+import { TransactionCoordinator } from './coordinator/transaction/transaction-coordinator.js';
+import { ErrorCode } from './protocol/generated/errors.js';
+import { TxnMarkerRouter } from './server/txn-marker-router.js';
 import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
 import { MetadataStore } from './metadata/metadata-store.js';
 import { ApiKey } from './protocol/generated/api-table.js';
@@ -135,6 +138,26 @@ export class Broker {
         metadata,
       });
       opened.push(() => groups.close());
+      // Markers go to the partitions' logs and to the group coordinator's pending offsets.
+      const txnMarkers = new TxnMarkerRouter({
+        // TO CONNECT (lead, at merge): the partition layer's writeTxnMarker(topic, partition, marker).
+        // Until then a marker cannot be written, and a transaction with partitions stays completing.
+        writePartitionMarker: () => Promise.resolve(ErrorCode.UnknownServerError),
+        // TO CONNECT (lead, at merge): groups.completeTxnOffsets(producerId, producerEpoch, committed).
+        // Until then no transactional offset commit exists to complete.
+        completeGroupOffsets: () => Promise.resolve(),
+        logger,
+      });
+      // Transactional ids: loaded, and transactions left half complete resumed, before the listener opens.
+      const transactions = await TransactionCoordinator.open({
+        location: storage === 'disk' ? join(dirs[0], '__gregor_transactions') : stateLocation,
+        clock,
+        logger,
+        config: () => metadata.broker.config,
+        producerIds,
+        markers: txnMarkers,
+      });
+      opened.push(() => transactions.close());
 
       const server = new TcpServer(
         // Set once the dispatcher exists; connections arrive only after listen().
@@ -185,6 +208,8 @@ export class Broker {
         produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
         producerIds,
         groups,
+        transactions,
+        txnMarkers,
         apiVersions: advertisedVersions(HANDLERS),
       };
       dynamicConfig.onChange((next) => {
@@ -213,6 +238,8 @@ export class Broker {
       // clean-shutdown marker depends only on them.
       const steps: (() => Promise<void>)[] = [
         () => this.server.close(),
+        // Completions under way stop before the group coordinator they complete offsets in.
+        () => this.services.transactions.close(),
         () => this.services.groups.close(),
         // Producer state snapshots go into the partition folders before the logs close.
         () => this.services.produce.close(),
