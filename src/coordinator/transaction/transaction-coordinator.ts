@@ -37,6 +37,8 @@ import { isExpirationAllowed, txnStateByName, type TxnState } from './txn-state.
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 const COORDINATOR_EPOCH = 0;
+/** The transaction.version feature level this broker finalizes (none): what its own aborts use. */
+const SERVER_TRANSACTION_VERSION = 0;
 /** Kafka's retry.backoff.ms default, between rounds of markers that failed with a retriable error. */
 const DEFAULT_MARKER_RETRY_BACKOFF_MS = 100;
 
@@ -302,13 +304,15 @@ export class TransactionCoordinator {
     );
   }
 
-  /** Aborts an ongoing transaction with a bumped epoch (fencing its producer), then writes its markers. */
+  /**
+   * Aborts an ongoing transaction with a bumped epoch (fencing its producer), then writes its
+   * markers. The coordinator aborts at the server's transaction version, as Kafka does; this
+   * broker finalizes no transaction.version feature, so that is version 0: the abort is logged
+   * with the fenced epoch.
+   */
   private async fenceAndAbort(txn: TransactionMetadata): Promise<number> {
-    // With the top epoch nothing can be bumped: the abort is written with the epoch as it is.
-    const canBump = txn.producerEpoch < MAX_PRODUCER_EPOCH;
-    const fenceEpoch = canBump ? txn.prepareFenceProducerEpoch() : undefined;
-    const version = canBump ? txn.clientTransactionVersion : Math.min(txn.clientTransactionVersion, 1);
-    const value = txn.prepareAbortOrCommit('PrepareAbort', version, NO_PRODUCER_ID, this.clock.now(), false, fenceEpoch);
+    const fenceEpoch = txn.prepareFenceProducerEpoch();
+    const value = txn.prepareAbortOrCommit('PrepareAbort', SERVER_TRANSACTION_VERSION, NO_PRODUCER_ID, this.clock.now(), false, fenceEpoch);
     const error = await this.logTransition(txn, value);
     if (error === ErrorCode.None) this.startCompletion(txn);
     return error;

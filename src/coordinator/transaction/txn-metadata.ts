@@ -104,12 +104,16 @@ export class TransactionMetadata {
     };
   }
 
-  /** Marks the transition to `value` as under way, after checking it is legal. */
+  /**
+   * Marks the transition to `value` as under way, after checking it is legal. As in Kafka, every
+   * transition records the producer id it leaves as the last one (so after a rotation it names the
+   * old id, and otherwise the current one).
+   */
   private transitTo(value: TxnLogValue): TxnLogValue {
     if (this.pendingState !== null) throw new Error(`transactional id ${this.transactionalId}: a transition to ${this.pendingState} is already under way`);
     if (!isLegalTransition(this.state, value.state)) throw new IllegalTxnTransitionError(this.transactionalId, this.state, value.state);
     this.pendingState = value.state;
-    return value;
+    return { ...value, lastProducerId: this.producerId };
   }
 
   /**
@@ -143,7 +147,6 @@ export class TransactionMetadata {
     return this.transitTo({
       ...this.idle(now),
       producerId: newProducerId,
-      lastProducerId: this.producerId,
       producerEpoch: 0,
       lastProducerEpoch: recordLastEpoch ? this.producerEpoch : NO_PRODUCER_EPOCH,
       txnTimeoutMs,
@@ -158,13 +161,12 @@ export class TransactionMetadata {
   /**
    * An ongoing transaction is fenced (a new producer's InitProducerId, or its timeout): the epoch
    * is bumped in memory only, and the abort logged with it (Kafka's prepareFenceProducerEpoch).
-   * Returns the epoch the abort is to be written with. (Kafka keeps a fence whose abort failed to
-   * log in memory and reuses its epoch; here the epoch changes only once logged, so a second fence
-   * computes the same epoch.)
+   * Returns the epoch the abort is to be written with: the top epoch stays as it is, so that it
+   * cannot overflow. (Kafka keeps a fence whose abort failed to log in memory and reuses its epoch;
+   * here the epoch changes only once logged, so a second fence computes the same epoch.)
    */
   prepareFenceProducerEpoch(): number {
-    if (this.producerEpoch >= MAX_PRODUCER_EPOCH) throw new Error(`transactional id ${this.transactionalId}: cannot fence the top epoch ${this.producerEpoch}`);
-    const epoch = this.producerEpoch + 1;
+    const epoch = this.producerEpoch >= MAX_PRODUCER_EPOCH ? this.producerEpoch : this.producerEpoch + 1;
     this.transitTo({ ...this.current(), producerEpoch: epoch, lastProducerEpoch: NO_PRODUCER_EPOCH, state: 'PrepareEpochFence' });
     return epoch;
   }
@@ -205,7 +207,8 @@ export class TransactionMetadata {
     let epoch = this.producerEpoch;
     let lastEpoch = this.lastProducerEpoch;
     if (clientTransactionVersion >= 2) {
-      epoch = this.producerEpoch + 1;
+      // An abort at the top epoch goes through without a bump, so that a broken producer can recover.
+      if (!(this.producerEpoch >= MAX_PRODUCER_EPOCH && state === 'PrepareAbort')) epoch = this.producerEpoch + 1;
       lastEpoch = this.producerEpoch;
     } else if (fenceEpoch !== undefined) {
       epoch = fenceEpoch;
@@ -231,7 +234,6 @@ export class TransactionMetadata {
       ...this.current(),
       state: this.state === 'PrepareCommit' ? 'CompleteCommit' : 'CompleteAbort',
       producerId: rotate ? this.nextProducerId : this.producerId,
-      lastProducerId: rotate ? this.producerId : this.lastProducerId,
       nextProducerId: NO_PRODUCER_ID,
       producerEpoch: rotate ? 0 : this.producerEpoch,
       partitions: [],

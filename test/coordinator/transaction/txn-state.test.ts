@@ -118,6 +118,18 @@ describe('TransactionMetadata transitions', () => {
     for (const s of ['Empty', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'Dead'] as const) expect(() => meta(s).prepareFenceProducerEpoch()).toThrow(IllegalTxnTransitionError);
   });
 
+  it('at the top epoch a fence keeps it, and a transaction version 2 abort does not bump it', () => {
+    const m = meta('Ongoing', { producerEpoch: MAX_PRODUCER_EPOCH });
+    expect(m.prepareFenceProducerEpoch()).toBe(MAX_PRODUCER_EPOCH);
+    const tv2 = meta('Ongoing', { producerEpoch: MAX_PRODUCER_EPOCH });
+    expect(tv2.prepareAbortOrCommit('PrepareAbort', 2, -1n, 9, false)).toMatchObject({ producerEpoch: MAX_PRODUCER_EPOCH, lastProducerEpoch: MAX_PRODUCER_EPOCH });
+  });
+
+  it('every transition records the producer id it leaves as the last one', () => {
+    const m = meta('Empty', { lastProducerId: 3n });
+    expect(m.prepareIncrementProducerEpoch(1, undefined, 0)).toMatchObject({ producerId: 10n, lastProducerId: 10n });
+  });
+
   it('completion leaves Prepare* only, drops the partitions, and rotates a transaction version 2 id given a next id', () => {
     expect(meta('PrepareCommit').prepareComplete(7)).toMatchObject({ state: 'CompleteCommit', partitions: [], txnLastUpdateTimestamp: 7 });
     expect(meta('PrepareAbort').prepareComplete(7)).toMatchObject({ state: 'CompleteAbort' });
