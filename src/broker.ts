@@ -205,6 +205,8 @@ export class Broker {
           ...fetchSessionSettingsFrom(resolved),
         }),
         logOffsets: new LogOffsetService({ metadata, logs, appends, logger }),
+        // TO CONNECT (lead, at merge): the partition layer's transactional produce verification,
+        // `verifyTransaction: txnVerifier(transactions)` (server/txn-verifier.ts).
         produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
         producerIds,
         groups,

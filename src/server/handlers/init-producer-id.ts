@@ -16,7 +16,8 @@
  *   clients that do not know it. v5: TRANSACTION_ABORTABLE may be returned (KIP-890).
  * - v6: enable2Pc and keepPreparedTxn (KIP-939); ongoingTxnProducerId/Epoch in the response are
  *   -1. Two-phase commit is off (transaction.two.phase.commit.enable is not supported), so
- *   enable2Pc is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers it then.
+ *   enable2Pc is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers it then;
+ *   keepPreparedTxn, which only means something with two-phase commit, is not looked at.
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
