@@ -125,6 +125,10 @@ export interface BrokerConfig {
   consumerGroupMaxSize: number;
   consumerGroupAssignors: string[];
   transactionMaxTimeoutMs: number;
+  transactionalIdExpirationMs: number;
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number;
+  transactionRemoveExpiredTransactionCleanupIntervalMs: number;
+  offsetsTopicNumPartitions: number;
   producerIdExpirationMs: number;
   producerIdExpirationCheckIntervalMs: number;
 }
@@ -462,6 +466,10 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     consumerGroupMaxSize: int('group.consumer.max.size'),
     consumerGroupAssignors: list('group.consumer.assignors'),
     transactionMaxTimeoutMs: int('transaction.max.timeout.ms'),
+    transactionalIdExpirationMs: int('transactional.id.expiration.ms'),
+    transactionAbortTimedOutTransactionCleanupIntervalMs: int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    transactionRemoveExpiredTransactionCleanupIntervalMs: int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+    offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
     producerIdExpirationMs: int('producer.id.expiration.ms'),
     producerIdExpirationCheckIntervalMs: int('producer.id.expiration.check.interval.ms'),
   };

@@ -4,6 +4,8 @@
  */
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
+import type { TxnMarkerWriter } from '../coordinator/transaction/txn-marker-writer.js';
 import type { DynamicConfigStore } from '../metadata/dynamic-config-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -54,6 +56,10 @@ export interface BrokerServices {
   readonly producerIds: ProducerIdManager;
   /** Classic consumer groups and committed offsets (FindCoordinator through DeleteGroups). */
   readonly groups: GroupCoordinator;
+  /** Transactional ids and their transactions (InitProducerId with a transactional id through ListTransactions). */
+  readonly transactions: TransactionCoordinator;
+  /** Writes transaction markers to this broker's partitions (WriteTxnMarkers; the coordinator's completion). */
+  readonly txnMarkers: TxnMarkerWriter;
   /** What ApiVersions advertises: the registered handlers' ranges. */
   readonly apiVersions: readonly ApiVersionRange[];
 }

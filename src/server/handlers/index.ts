@@ -34,6 +34,12 @@ import { listGroups } from './list-groups.js';
 import { describeGroups } from './describe-groups.js';
 import { consumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 import { consumerGroupDescribe } from './consumer-group-describe.js';
+import { addPartitionsToTxn } from './add-partitions-to-txn.js';
+import { addOffsetsToTxn } from './add-offsets-to-txn.js';
+import { endTxn } from './end-txn.js';
+import { writeTxnMarkers } from './write-txn-markers.js';
+import { describeTransactions } from './describe-transactions.js';
+import { listTransactions } from './list-transactions.js';
 
 export const HANDLERS: readonly Handler[] = [
   apiVersions,
@@ -67,4 +73,10 @@ export const HANDLERS: readonly Handler[] = [
   describeGroups,
   consumerGroupHeartbeat,
   consumerGroupDescribe,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  writeTxnMarkers,
+  describeTransactions,
+  listTransactions,
 ];
