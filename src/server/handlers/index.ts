@@ -33,6 +33,7 @@ import { listGroups } from './list-groups.js';
 import { describeGroups } from './describe-groups.js';
 import { consumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 import { consumerGroupDescribe } from './consumer-group-describe.js';
+import { txnOffsetCommit } from './txn-offset-commit.js';
 
 export const HANDLERS: readonly Handler[] = [
   apiVersions,
@@ -65,4 +66,5 @@ export const HANDLERS: readonly Handler[] = [
   describeGroups,
   consumerGroupHeartbeat,
   consumerGroupDescribe,
+  txnOffsetCommit,
 ];
