@@ -125,6 +125,9 @@ export interface BrokerConfig {
   transactionMaxTimeoutMs: number;
   producerIdExpirationMs: number;
   producerIdExpirationCheckIntervalMs: number;
+  /** offsets.topic.num.partitions: places groups on __consumer_offsets partitions (transaction verification). */
+  offsetsTopicNumPartitions: number;
+  transactionPartitionVerificationEnable: boolean;
 }
 
 export interface ResolvedBrokerConfig {
@@ -461,6 +464,8 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     transactionMaxTimeoutMs: int('transaction.max.timeout.ms'),
     producerIdExpirationMs: int('producer.id.expiration.ms'),
     producerIdExpirationCheckIntervalMs: int('producer.id.expiration.check.interval.ms'),
+    offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
+    transactionPartitionVerificationEnable: bool('transaction.partition.verification.enable'),
   };
 }
 
