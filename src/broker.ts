@@ -143,9 +143,7 @@ export class Broker {
       // Markers go to the partitions' logs and to the group coordinator's pending offsets.
       const txnMarkers = new TxnMarkerRouter({
         writePartitionMarker: (topic, partition, marker) => partitions.writeTxnMarker(topic, partition, marker),
-        // TO CONNECT (lead, at merge): groups.completeTxnOffsets(producerId, producerEpoch, committed).
-        // Until then no transactional offset commit exists to complete.
-        completeGroupOffsets: () => Promise.resolve(),
+        completeGroupOffsets: (producerId, producerEpoch, committed) => groups.completeTxnOffsets(producerId, producerEpoch, committed),
         logger,
       });
       // Transactional ids: loaded, and transactions left half complete resumed, before the listener opens.
@@ -158,6 +156,8 @@ export class Broker {
         markers: txnMarkers,
       });
       opened.push(() => transactions.close());
+      // TxnOffsetCommit asks the transaction coordinator, as the produce path does (KIP-890 part 1).
+      groups.verifyTransaction = txnVerifier(transactions);
 
       const server = new TcpServer(
         // Set once the dispatcher exists; connections arrive only after listen().

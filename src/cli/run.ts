@@ -25,6 +25,7 @@ const COMMANDS: Partial<Record<string, (argv: string[], io: CliIo) => Promise<nu
   'delete-records': async (argv, io) => (await import('./delete-records.js')).runDeleteRecords(argv, io),
   'log-dirs': async (argv, io) => (await import('./log-dirs.js')).runLogDirs(argv, io),
   cluster: async (argv, io) => (await import('./cluster.js')).runCluster(argv, io),
+  transactions: async (argv, io) => (await import('./transactions.js')).runTransactions(argv, io),
 };
 
 const USAGE = `Usage: gregor <command> [options]
@@ -41,6 +42,8 @@ Commands:
   log-dirs        print log directories and each partition's size, as kafka-log-dirs
   cluster         cluster id, controller, brokers and their api versions, as rpk cluster info
                   and kafka-broker-api-versions
+  transactions    list and describe transactions and producers, find and abort hanging
+                  transactions, as kafka-transactions
 
 Run 'gregor <command> --help' for a command's options; 'gregor --version' prints the version.
 `;

@@ -11,6 +11,7 @@
  *   consumer.ts    assign or subscribe, fetch, offsets reset, read_committed, auto-commit
  *   group.ts       classic group membership, committed offsets, the range assignor
  *   group-admin.ts consumer group administration: list, describe (classic and KIP-848), offsets, delete
+ *   transaction-admin.ts transactions: list, describe, producers of partitions, abort a hanging one
  */
 export * from './errors.js';
 export * from './versions.js';
@@ -21,4 +22,5 @@ export * from './producer.js';
 export * from './consumer.js';
 export * from './group.js';
 export * from './group-admin.js';
+export * from './transaction-admin.js';
 export * from './partitioner.js';

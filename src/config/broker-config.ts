@@ -128,6 +128,7 @@ export interface BrokerConfig {
   transactionalIdExpirationMs: number;
   transactionAbortTimedOutTransactionCleanupIntervalMs: number;
   transactionRemoveExpiredTransactionCleanupIntervalMs: number;
+  /** offsets.topic.num.partitions: places groups on __consumer_offsets partitions (transaction verification). */
   offsetsTopicNumPartitions: number;
   producerIdExpirationMs: number;
   producerIdExpirationCheckIntervalMs: number;

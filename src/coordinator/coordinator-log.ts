@@ -8,13 +8,22 @@
  * CoordinatorShard `replay`). A write hands `apply` the records it encoded, so they are not decoded
  * again; at start they are decoded from the bytes.
  *
+ * Frames (records.ts describes the batch layout):
  * The records are the group coordinator's by default; the transaction coordinator keeps its own
  * records (transaction/txn-log-records.ts) in a log of its own, with its decoder and builder.
  *
- * Frames (records.ts describes the batch layout):
  *   record   = { b: batch }          one write: the records of one request, atomically
+ *   txn      = { b: batch, p: producerId, e: producerEpoch }
+ *                                    a transactional write (TxnOffsetCommit): Kafka's batch with the
+ *                                    producer id and the transactional flag; its offsets stay pending
+ *   marker   = { c: 1 | 0, p: producerId, e: producerEpoch }
+ *                                    the end of that producer's transaction: Kafka's control batch with
+ *                                    a COMMIT (1) or ABORT (0) control record
  *   snapshot = { v: 1, b: batch }    the live keys at the time, then the records of writes still in
  *                                    flight (appended before the snapshot, not yet applied), in order
+ *   snapshot = { v: 2, f: [frame] }  the same as a list of record, txn and marker frames, replayed in
+ *                                    order: written when transactional offsets are pending or in
+ *                                    flight, whose producer ids a single batch cannot carry
  *
  * Snapshots: after a write is applied, when the log has grown past `snapshotMinBytes` (default
  * 64 MiB, after offsets.topic.segment.bytes: Kafka's offsets log also holds up to a segment of
@@ -30,9 +39,15 @@ import { readDamagedLogPayloads, readDamagedSnapshotPayload, type StateLog } fro
 import type { Logger } from '../util/logger.js';
 import { decodeBatch, groupIdsInDamagedBatch, type CoordinatorRecord } from './records.js';
 
-interface Frame {
-  v?: number;
-  b: Uint8Array;
+/** The producer of a transactional write. */
+export interface TxnProducer {
+  producerId: bigint;
+  producerEpoch: number;
+}
+
+/** The end of a producer's transaction in the coordinator log (Kafka's COMMIT/ABORT control batch). */
+export interface TxnEnd extends TxnProducer {
+  committed: boolean;
 }
 
 /** The records of one write or snapshot, as bytes and (for a write) as the records to apply. */
@@ -41,15 +56,37 @@ export interface CoordinatorBatch<R> {
   readonly records: readonly R[];
 }
 
+/** Transactional records of one producer, for a snapshot. */
+export interface TxnBatch<R = CoordinatorRecord> extends TxnProducer {
+  batch: CoordinatorBatch<R>;
+}
+
+interface Frame {
+  v?: number;
+  b?: Uint8Array;
+  /** A bigint as written; a number if some writer encoded a small id compactly. */
+  p?: bigint | number;
+  e?: number;
+  c?: number;
+  f?: Frame[];
+}
+
 export interface CoordinatorLogOptions<R = CoordinatorRecord> {
-  /** Applies records to the coordinator's state: on replay and after each write. */
-  apply: (records: readonly R[]) => void;
+  /** Applies records to the coordinator's state: on replay and after each write; `txn` for a transactional write. */
+  apply: (records: readonly R[], txn: TxnProducer | null) => void;
+  /** Applies the end of a transaction: on replay and after each marker written. */
+  applyTxnEnd?: (end: TxnEnd) => void;
   /** Every live key of the state, for a snapshot; `sizeHint` is the previous snapshot's size in bytes. */
   snapshot: (sizeHint: number) => CoordinatorBatch<R>;
   /** Reads a batch's bytes back into records. Default: the group coordinator's decodeBatch. */
   decode?: (bytes: Uint8Array) => R[];
   /** Who owns the log, for its messages. Default 'group coordinator'. */
   name?: string;
+  /**
+   * Pending transactional records for a snapshot: those to replay before the state's records and
+   * those to replay after them (see TxnOffsetStore on ordering).
+   */
+  snapshotPendingTxn?: () => { before: TxnBatch<R>[]; after: TxnBatch<R>[] };
   logger: Logger;
   /** Do not snapshot before the log holds this many bytes since the last one. Default 64 MiB. */
   snapshotMinBytes?: number;
@@ -60,7 +97,7 @@ const DEFAULT_SNAPSHOT_MIN_BYTES = 64 * 1024 * 1024;
 const CLOSE_SNAPSHOT_MIN_BYTES = 1024 * 1024;
 
 interface InFlight {
-  bytes: Buffer;
+  frame: Frame;
 }
 
 export class CoordinatorLog<R = CoordinatorRecord> {
@@ -86,12 +123,27 @@ export class CoordinatorLog<R = CoordinatorRecord> {
   async load(): Promise<{ records: number }> {
     let records = 0;
     for await (const entry of this.stateLog.replay()) {
-      const batch = this.decode((entry.value as Frame).b);
-      if (entry.kind === 'snapshot') this.lastSnapshotBytes = (entry.value as Frame).b.length;
-      else records += batch.length;
-      this.options.apply(batch);
+      const frame = entry.value as Frame;
+      if (entry.kind === 'snapshot') {
+        this.lastSnapshotBytes = frameBytes(frame);
+        for (const f of frame.f ?? [frame]) this.replayFrame(f);
+      } else {
+        records += this.replayFrame(frame);
+      }
     }
     return { records };
+  }
+
+  /** Applies one record, txn or marker frame; resolves to the number of records it held. */
+  private replayFrame(frame: Frame): number {
+    if (frame.c !== undefined) {
+      this.options.applyTxnEnd?.({ producerId: BigInt(frame.p ?? -1n), producerEpoch: frame.e ?? -1, committed: frame.c === 1 });
+      return 1;
+    }
+    if (frame.b === undefined) return 0;
+    const batch = this.decode(frame.b);
+    this.options.apply(batch, frame.p === undefined ? null : { producerId: BigInt(frame.p), producerEpoch: frame.e ?? -1 });
+    return batch.length;
   }
 
   /**
@@ -116,18 +168,33 @@ export class CoordinatorLog<R = CoordinatorRecord> {
     return groups;
   }
 
-  /** Appends the batch as one frame; once written, applies its records. Rejects (unapplied) when the append fails. */
-  async write(batch: CoordinatorBatch<R>): Promise<void> {
-    const item: InFlight = { bytes: batch.finish() };
+  /**
+   * Appends the batch as one frame (transactional when `txn` is given); once written, applies its
+   * records. Rejects (unapplied) when the append fails.
+   */
+  async write(batch: CoordinatorBatch<R>, txn: TxnProducer | null = null): Promise<void> {
+    const frame: Frame = txn === null ? { b: batch.finish() } : { b: batch.finish(), p: txn.producerId, e: txn.producerEpoch };
+    await this.append(frame);
+    this.options.apply(batch.records, txn);
+    this.maybeSnapshot();
+  }
+
+  /** Appends the end of a producer's transaction; once written, applies it. Rejects (unapplied) when the append fails. */
+  async writeTxnEnd(end: TxnEnd): Promise<void> {
+    await this.append({ c: end.committed ? 1 : 0, p: end.producerId, e: end.producerEpoch });
+    this.options.applyTxnEnd?.(end);
+    this.maybeSnapshot();
+  }
+
+  private async append(frame: Frame): Promise<void> {
+    const item: InFlight = { frame };
     this.inFlight.push(item);
     try {
-      await this.stateLog.append({ b: item.bytes } satisfies Frame);
+      await this.stateLog.append(frame);
     } finally {
       const i = this.inFlight.indexOf(item);
       if (i >= 0) this.inFlight.splice(i, 1);
     }
-    this.options.apply(batch.records);
-    this.maybeSnapshot();
   }
 
   /** Writes a snapshot now (tests; tools). */
@@ -155,28 +222,48 @@ export class CoordinatorLog<R = CoordinatorRecord> {
       // Taken synchronously: the applied state, then the writes still in flight, which the state
       // log writes before the snapshot and then drops with the old generation.
       const state = this.options.snapshot(this.lastSnapshotBytes).finish();
-      const b = this.inFlight.length === 0 ? state : Buffer.concat([state, ...this.inFlight.map((w) => w.bytes)]);
-      this.lastSnapshotBytes = b.length;
+      const pending = this.options.snapshotPendingTxn?.() ?? { before: [], after: [] };
+      const inFlight = this.inFlight.map((w) => w.frame);
+      let snapshot: Frame;
+      if (pending.before.length === 0 && pending.after.length === 0 && inFlight.every((f) => f.p === undefined && f.b !== undefined)) {
+        // Plain records only: one batch, as before transactional offsets existed.
+        const plain = inFlight.map((f) => f.b ?? new Uint8Array(0));
+        snapshot = { v: 1, b: plain.length === 0 ? state : Buffer.concat([state, ...plain]) };
+      } else {
+        const txnFrame = (t: TxnBatch<R>): Frame => ({ b: t.batch.finish(), p: t.producerId, e: t.producerEpoch });
+        snapshot = { v: 2, f: [...pending.before.map(txnFrame), { b: state }, ...pending.after.map(txnFrame), ...inFlight] };
+      }
+      this.lastSnapshotBytes = frameBytes(snapshot);
       const built = performance.now();
-      await this.stateLog.writeSnapshot({ v: 1, b } satisfies Frame);
-      this.options.logger.debug({ bytes: b.length, buildMs: +(built - started).toFixed(2), totalMs: +(performance.now() - started).toFixed(2) }, `wrote a snapshot of the ${this.name} log`);
+      await this.stateLog.writeSnapshot(snapshot);
+      this.options.logger.debug({ bytes: this.lastSnapshotBytes, buildMs: +(built - started).toFixed(2), totalMs: +(performance.now() - started).toFixed(2) }, `wrote a snapshot of the ${this.name} log`);
     } finally {
       this.snapshotting = false;
     }
   }
 }
 
-/** The group ids in one frame's payload ({ v?, b: batch }), read as far as it goes. */
+/** The record bytes a frame holds (a snapshot's size, for the next snapshot's buffer and threshold). */
+function frameBytes(frame: Frame): number {
+  let n = frame.b?.length ?? 0;
+  for (const f of frame.f ?? []) n += frameBytes(f);
+  return n;
+}
+
+/** The group ids in one frame's payload ({ v?, b: batch } or { v: 2, f: [frame] }), read as far as it goes. */
 function groupsInFramePayload(payload: Buffer): Set<string> {
-  let batch: Uint8Array | undefined;
+  const batches: Uint8Array[] = [];
   try {
-    const frame = msgpackDecode(payload) as Partial<Frame> | null;
-    if (frame && frame.b instanceof Uint8Array) batch = frame.b;
+    const frame = msgpackDecode(payload, { useBigInt64: true }) as Frame | null;
+    for (const f of frame?.f ?? (frame ? [frame] : [])) if (f.b instanceof Uint8Array) batches.push(f.b);
   } catch {
-    // Cut short or garbled: the batch starts after the "b" key and its bin header.
-    batch = binAfterKeyB(payload);
+    // Cut short or garbled: the (first) batch starts after the "b" key and its bin header.
+    const b = binAfterKeyB(payload);
+    if (b !== undefined) batches.push(b);
   }
-  return batch === undefined ? new Set() : groupIdsInDamagedBatch(batch);
+  const groups = new Set<string>();
+  for (const b of batches) for (const g of groupIdsInDamagedBatch(b)) groups.add(g);
+  return groups;
 }
 
 /** The bytes of the msgpack bin value under the key "b" of an encoded Frame, as far as they go. */

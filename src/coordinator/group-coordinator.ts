@@ -14,6 +14,13 @@
  * the group between protocols; Gregor does not). An empty consumer group is replaced by a classic
  * group on JoinGroup, as in Kafka.
  *
+ * Transactional offset commits (TxnOffsetCommit) are written as transactional batches and stay
+ * pending per producer until `completeTxnOffsets` writes the transaction's COMMIT or ABORT marker
+ * (offsets/txn-offset-manager.ts); OffsetFetch with requireStable answers UNSTABLE_OFFSET_COMMIT for
+ * a partition with pending offsets. Offsets with pending transactional offsets do not expire, and a
+ * group with any is not removed by expiry; OffsetDelete, DeleteGroups and topic deletion drop them
+ * with the committed ones, as Kafka's tombstones do.
+ *
  * Durable state changes only by `apply`, the replay function: it is how the log is read at start
  * and how every write takes effect once written. Applying an offset record for a group that does
  * not exist creates it as an empty "simple" group, at start and later alike, so the state after a
@@ -31,7 +38,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { MemoryStateLogStore, openStateLog, type StateLog } from '../storage/state-log.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { CoordinatorLog } from './coordinator-log.js';
+import { CoordinatorLog, type TxnBatch, type TxnEnd, type TxnProducer } from './coordinator-log.js';
 import {
   ConsumerGroupManager,
   DEFAULT_CONSUMER_GROUP_CONFIG,
@@ -57,6 +64,8 @@ import {
 import { joinError, type JoinGroupResult, type SyncGroupResult } from './group/member.js';
 import { OffsetManager, type CommitOffsetsParams, type FetchedOffset } from './offsets/offset-manager.js';
 import { OffsetStore, type TopicPartitionRef } from './offsets/offset-store.js';
+import { TxnOffsetManager, type TransactionVerifier, type TxnOffsetCommitParams, type TxnOffsetConfig } from './offsets/txn-offset-manager.js';
+import { TxnOffsetStore } from './offsets/txn-offset-store.js';
 import { RecordBatchBuilder, type CoordinatorRecord, type OffsetAndMetadata } from './records.js';
 
 export interface GroupCoordinatorOptions {
@@ -65,20 +74,32 @@ export interface GroupCoordinatorOptions {
   clock: Clock;
   logger: Logger;
   /** The broker settings, read on every use (dynamic config changes apply at once). */
-  config: () => GroupConfig & Partial<ConsumerGroupConfig>;
+  config: () => CoordinatorConfig;
   /** Topics (consumer groups assign their partitions) and topic deletions to follow: the metadata store. */
   metadata?: Partial<TopicMetadataView> & { onTopicDeleted?(listener: (topic: { name: string }) => void): void };
   /** Snapshot threshold of the coordinator log (tests). */
   snapshotMinBytes?: number;
   /** fsync each write of the state log. Default false (like the offsets topic's default flush settings). */
   fsync?: boolean;
+  /** Checks TxnOffsetCommit against the transaction coordinator (also settable later: `verifyTransaction`). */
+  verifyTransaction?: TransactionVerifier;
 }
+
+export type CoordinatorConfig = GroupConfig & Partial<ConsumerGroupConfig> & TxnOffsetConfig;
 
 export class GroupCoordinator {
   readonly groups: GroupManager;
   readonly consumerGroups: ConsumerGroupManager;
   readonly offsets = new OffsetStore();
+  /** Transactional offset commits waiting for their transaction's marker. */
+  readonly txnOffsets = new TxnOffsetStore();
+  /**
+   * The transaction coordinator's answer to "is this group's offsets partition in the producer's
+   * transaction" (KIP-890 verification); TxnOffsetCommit is not verified while unset.
+   */
+  verifyTransaction: TransactionVerifier | undefined;
   private readonly offsetManager: OffsetManager;
+  private readonly txnOffsetManager: TxnOffsetManager;
   /** Each group's last stored record: what a restart brings back. */
   private readonly storedGroups = new Map<string, GroupMetadataValue>();
   private readonly log: CoordinatorLog;
@@ -91,7 +112,7 @@ export class GroupCoordinator {
     private readonly stateLog: StateLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly config: () => GroupConfig & Partial<ConsumerGroupConfig>,
+    private readonly config: () => CoordinatorConfig,
     snapshotMinBytes: number | undefined,
     metadata: TopicMetadataView,
   ) {
@@ -120,12 +141,15 @@ export class GroupCoordinator {
       removeEmptyClassicGroup: (groupId, batch) => { this.removeEmptyClassicGroup(groupId, batch); },
     });
     this.log = new CoordinatorLog(stateLog, {
-      apply: (records) => { this.apply(records); },
+      apply: (records, txn) => { this.apply(records, txn); },
+      applyTxnEnd: (end) => { this.applyTxnEnd(end); },
       snapshot: (sizeHint) => this.snapshotRecords(sizeHint),
+      snapshotPendingTxn: () => this.snapshotPendingTxn(),
       logger,
       ...(snapshotMinBytes !== undefined ? { snapshotMinBytes } : {}),
     });
-    this.offsetManager = new OffsetManager(this.groups, this.offsets, this.log, clock, config, this.consumerGroups);
+    this.offsetManager = new OffsetManager(this.groups, this.offsets, this.log, clock, config, this.consumerGroups, this.txnOffsets);
+    this.txnOffsetManager = new TxnOffsetManager(this.groups, this.consumerGroups, this.txnOffsets, this.log, clock, config, () => this.verifyTransaction);
   }
 
   /** Opens the state log, replays it, and starts the offset expiry timer. */
@@ -138,6 +162,7 @@ export class GroupCoordinator {
       topics: () => m?.topics?.() ?? NO_TOPICS.topics(),
     };
     const coordinator = new GroupCoordinator(stateLog, options.clock, options.logger, options.config, options.snapshotMinBytes, topics);
+    coordinator.verifyTransaction = options.verifyTransaction;
     try {
       await coordinator.load();
     } catch (err) {
@@ -157,7 +182,7 @@ export class GroupCoordinator {
     for (const [groupId, value] of this.storedGroups) {
       if (!this.consumerGroups.groups.has(groupId)) this.groups.addLoadedGroup(ClassicGroup.fromRecord(groupId, value, now));
     }
-    for (const groupId of this.offsets.groups()) {
+    for (const groupId of [...this.offsets.groups(), ...this.txnOffsets.groups()]) {
       if (!this.groups.groups.has(groupId) && !this.consumerGroups.groups.has(groupId)) this.groups.createGroup(groupId);
     }
     this.consumerGroups.onLoaded();
@@ -202,7 +227,11 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------
   // Replay: the only place durable state changes
 
-  private apply(records: readonly CoordinatorRecord[]): void {
+  private apply(records: readonly CoordinatorRecord[], txn: TxnProducer | null = null): void {
+    if (txn !== null) {
+      this.applyTxnOffsets(records, txn);
+      return;
+    }
     // A commit's records share their group and mostly their topic: look their map up once.
     let lastGroup: string | null = null;
     let lastTopic: string | null = null;
@@ -211,6 +240,7 @@ export class GroupCoordinator {
       if (r.type === 'offset') {
         if (r.value === null) {
           this.offsets.delete(r.group, r.topic, r.partition);
+          this.txnOffsets.remove(r.group, r.topic, r.partition);
           partitions = null;
         } else {
           if (partitions === null || r.group !== lastGroup || r.topic !== lastTopic) {
@@ -220,6 +250,8 @@ export class GroupCoordinator {
             lastTopic = r.topic;
           }
           partitions.set(r.partition, r.value);
+          // A commit written after pending transactional offsets wins over them at COMMIT.
+          this.txnOffsets.supersede(r.group, r.topic, r.partition);
         }
       } else if (r.type === 'group') {
         if (r.value === null) this.storedGroups.delete(r.group);
@@ -230,6 +262,27 @@ export class GroupCoordinator {
         const simple = this.groups.groups.get(r.group);
         if (simple && this.consumerGroups.groups.has(r.group) && simple.is('Empty') && !this.storedGroups.has(r.group)) this.groups.removeGroup(simple);
       }
+    }
+  }
+
+  /** A transactional batch: its offsets wait for the producer's marker. */
+  private applyTxnOffsets(records: readonly CoordinatorRecord[], txn: TxnProducer): void {
+    for (const r of records) {
+      if (r.type !== 'offset' || r.value === null) continue;
+      if (this.loaded && !this.groups.groups.has(r.group) && !this.consumerGroups.groups.has(r.group)) this.groups.createGroup(r.group);
+      this.txnOffsets.add(txn.producerId, txn.producerEpoch, r.group, r.topic, r.partition, r.value);
+    }
+  }
+
+  /** Kafka's replayEndTransactionMarker: COMMIT materializes the producer's pending offsets, unless a later commit superseded them. */
+  private applyTxnEnd(end: TxnEnd): void {
+    const pending = this.txnOffsets.complete(end.producerId);
+    if (!end.committed) return;
+    for (const o of pending) {
+      if (o.superseded) continue;
+      if (this.loaded && !this.groups.groups.has(o.group) && !this.consumerGroups.groups.has(o.group)) this.groups.createGroup(o.group);
+      this.offsets.put(o.group, o.topic, o.partition, o.value);
+      this.txnOffsets.supersede(o.group, o.topic, o.partition, o.seq);
     }
   }
 
@@ -262,6 +315,23 @@ export class GroupCoordinator {
     this.consumerGroups.snapshot(out);
     this.offsets.forEach((group, topic, partition, o) => out.offset(group, topic, partition, o));
     return out;
+  }
+
+  /** Pending transactional offsets in runs of one producer: superseded ones before the committed offsets, the others after. */
+  private snapshotPendingTxn(): { before: TxnBatch[]; after: TxnBatch[] } {
+    type Run = TxnBatch & { batch: RecordBatchBuilder };
+    const before: Run[] = [];
+    const after: Run[] = [];
+    for (const o of this.txnOffsets.all()) {
+      const runs = o.superseded ? before : after;
+      let last = runs.at(-1);
+      if (last?.producerId !== o.producerId) {
+        last = { producerId: o.producerId, producerEpoch: this.txnOffsets.epochOf(o.producerId) ?? -1, batch: new RecordBatchBuilder(256, false) };
+        runs.push(last);
+      }
+      last.batch.offset(o.group, o.topic, o.partition, o.value);
+    }
+    return { before, after };
   }
 
   /** The last stored record of a group (tests: what a restart would load). */
@@ -348,13 +418,31 @@ export class GroupCoordinator {
     return this.offsetManager.commitOffsets(p);
   }
 
-  /** `member`: OffsetFetch v9+'s member id and epoch, checked for consumer groups. */
+  /**
+   * `member`: OffsetFetch v9+'s member id and epoch, checked for consumer groups. `requireStable`
+   * (v7+): partitions with pending transactional offsets answer UNSTABLE_OFFSET_COMMIT.
+   */
   fetchOffsets(
     groupId: string,
     partitions: readonly TopicPartitionRef[] | null,
     member?: { memberId: string | null; memberEpoch: number },
+    requireStable = false,
   ): { errorCode: number; offsets: FetchedOffset[] } {
-    return this.offsetManager.fetchOffsets(groupId, partitions, member);
+    return this.offsetManager.fetchOffsets(groupId, partitions, member, requireStable);
+  }
+
+  /** TxnOffsetCommit: one error code per partition; the offsets stay pending until completeTxnOffsets. */
+  txnOffsetCommit(p: TxnOffsetCommitParams): Promise<number[]> {
+    return this.txnOffsetManager.commit(p);
+  }
+
+  /**
+   * The transaction marker for this coordinator's offsets (WriteTxnMarkers to __consumer_offsets):
+   * commits (makes visible) or aborts (drops) the producer's pending transactional offsets, durably.
+   * Rejects with a TxnMarkerError carrying Kafka's WriteTxnMarkers error code.
+   */
+  completeTxnOffsets(producerId: bigint, producerEpoch: number, committed: boolean): Promise<void> {
+    return this.txnOffsetManager.complete(producerId, producerEpoch, committed);
   }
 
   /**
@@ -416,7 +504,7 @@ export class GroupCoordinator {
         results.set(groupId, code);
         if (code === ErrorCode.None) {
           consumer.push(groupId);
-          for (const [topic, partition] of this.offsets.offsetsOf(groupId)) records.offset(groupId, topic, partition, null);
+          this.tombstoneAllOffsets(groupId, records);
           this.logger.info({ group: groupId }, 'deleted consumer group');
         }
         continue;
@@ -432,7 +520,7 @@ export class GroupCoordinator {
     if (eligible.length === 0 && consumer.length === 0) return results;
     for (const group of eligible) {
       this.groups.removeGroup(group);
-      for (const [topic, partition] of this.offsets.offsetsOf(group.groupId)) records.offset(group.groupId, topic, partition, null);
+      this.tombstoneAllOffsets(group.groupId, records);
       if (this.storedGroups.has(group.groupId)) records.group(group.groupId, null);
       this.logger.info({ group: group.groupId }, 'deleted group');
     }
@@ -448,9 +536,18 @@ export class GroupCoordinator {
     return results;
   }
 
+  /** Kafka's deleteAllOffsets: tombstones for every committed offset and every partition with only pending transactional ones. */
+  private tombstoneAllOffsets(groupId: string, records: RecordBatchBuilder): void {
+    for (const [topic, partition] of this.offsets.offsetsOf(groupId)) records.offset(groupId, topic, partition, null);
+    for (const { topic, partition } of this.txnOffsets.partitionsOf(groupId)) {
+      if (!this.offsets.get(groupId, topic, partition)) records.offset(groupId, topic, partition, null);
+    }
+  }
+
   /**
-   * Writes tombstones for the given offsets (those that exist), and deletes groups left Empty
-   * without offsets (Kafka's cleanupGroupMetadata). Resolves to the number of offsets removed.
+   * Writes tombstones for the given offsets (those committed or pending in a transaction, whose
+   * pending offsets the tombstone drops), and deletes groups left Empty without offsets, committed
+   * or pending (Kafka's cleanupGroupMetadata). Resolves to the number of offsets removed.
    */
   private async removeOffsets(selection: ReadonlyMap<string, readonly TopicPartitionRef[]>): Promise<number> {
     const records = new RecordBatchBuilder();
@@ -459,20 +556,29 @@ export class GroupCoordinator {
       let remaining = 0;
       for (const _ of this.offsets.offsetsOf(groupId)) remaining++;
       const seen = new Set<string>();
+      const pendingRemoved = new Set<string>();
       for (const { topic, partition } of partitions) {
         const k = `${topic}\0${partition}`;
-        if (seen.has(k) || !this.offsets.get(groupId, topic, partition)) continue;
+        const committed = this.offsets.get(groupId, topic, partition) !== undefined;
+        const pendingTxn = this.txnOffsets.hasPending(groupId, topic, partition);
+        if (seen.has(k) || (!committed && !pendingTxn)) continue;
         seen.add(k);
         records.offset(groupId, topic, partition, null);
-        removed++;
-        remaining--;
+        if (pendingTxn) pendingRemoved.add(k);
+        if (committed) {
+          removed++;
+          remaining--;
+        }
       }
+      let pendingLeft = false;
+      for (const { topic, partition } of this.txnOffsets.partitionsOf(groupId)) if (!pendingRemoved.has(`${topic}\0${partition}`)) pendingLeft = true;
+      const inUse = this.offsets.hasPending(groupId) || pendingLeft;
       const group = this.groups.groups.get(groupId);
-      if (group && group.is('Empty') && remaining === 0 && !this.offsets.hasPending(groupId)) {
+      if (group && group.is('Empty') && remaining === 0 && !inUse) {
         this.groups.removeGroup(group);
         if (this.storedGroups.has(groupId)) records.group(groupId, null);
         this.logger.info({ group: groupId }, 'removed an empty group without offsets');
-      } else if (this.consumerGroups.groups.has(groupId) && remaining === 0 && !this.offsets.hasPending(groupId) && this.consumerGroups.isEmpty(groupId)) {
+      } else if (this.consumerGroups.groups.has(groupId) && remaining === 0 && !inUse && this.consumerGroups.isEmpty(groupId)) {
         this.consumerGroups.deleteGroup(groupId, records);
         this.logger.info({ group: groupId }, 'removed an empty consumer group without offsets');
       }
@@ -500,23 +606,29 @@ export class GroupCoordinator {
         // Offsets of topics no member subscribes to any more.
         expired = this.offsets.expired(group.groupId, now, retentionMs, commitTime, group.subscribedTopics);
       }
-      if (expired.length > 0 || group.is('Empty')) selection.set(group.groupId, expired);
+      if (expired.length > 0 || group.is('Empty')) selection.set(group.groupId, this.withoutPendingTxn(group.groupId, expired));
     }
     for (const groupId of this.consumerGroups.groups.keys()) {
       // Kafka's ConsumerGroup: each offset expires a retention period after its commit, unless a
       // member subscribes to its topic; an empty group left without offsets is deleted.
       const expired = this.offsets.expired(groupId, now, retentionMs, (o) => o.commitTimestamp, this.consumerGroups.subscribedTopics(groupId));
-      if (expired.length > 0 || this.consumerGroups.isEmpty(groupId)) selection.set(groupId, expired);
+      if (expired.length > 0 || this.consumerGroups.isEmpty(groupId)) selection.set(groupId, this.withoutPendingTxn(groupId, expired));
     }
     const removed = await this.removeOffsets(selection);
     if (removed > 0) this.logger.info({ removed }, 'removed expired offsets');
     return removed;
   }
 
-  /** A deleted topic takes its committed offsets with it. */
+  /** Kafka does not expire an offset while transactional offsets of its partition are pending. */
+  private withoutPendingTxn(groupId: string, expired: TopicPartitionRef[]): TopicPartitionRef[] {
+    if (!this.txnOffsets.hasPending(groupId)) return expired;
+    return expired.filter((tp) => !this.txnOffsets.hasPending(groupId, tp.topic, tp.partition));
+  }
+
+  /** A deleted topic takes its committed and pending transactional offsets with it. */
   async onTopicDeleted(topic: string): Promise<void> {
     const selection = new Map<string, TopicPartitionRef[]>();
-    for (const [group, partition] of this.offsets.partitionsOfTopic(topic)) {
+    for (const [group, partition] of [...this.offsets.partitionsOfTopic(topic), ...this.txnOffsets.partitionsOfTopic(topic)]) {
       let list = selection.get(group);
       if (!list) selection.set(group, (list = []));
       list.push({ topic, partition });

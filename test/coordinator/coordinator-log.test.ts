@@ -96,3 +96,37 @@ describe('CoordinatorLog', () => {
     }
   });
 });
+
+describe('CoordinatorLog transactional frames', () => {
+  it('replays transactional writes with their producer and markers in order, also from a snapshot taken with a transactional write in flight', async () => {
+    const store = new MemoryStateLogStore();
+    const events: string[] = [];
+    const openTxn = async () => {
+      const stateLog = await openStateLog(store, { name: 'groups' });
+      const log = new CoordinatorLog(stateLog, {
+        apply: (r, txn) => { for (const x of r) if (x.type === 'offset') events.push(`${txn === null ? 'offset' : `txn ${txn.producerId}/${txn.producerEpoch}`} ${x.partition}`); },
+        applyTxnEnd: (end) => events.push(`${end.committed ? 'commit' : 'abort'} ${end.producerId}/${end.producerEpoch}`),
+        snapshot: () => new RecordBatchBuilder().offset('g', 't', 0, offset(0)),
+        snapshotPendingTxn: () => ({ before: [{ producerId: 4n, producerEpoch: 1, batch: new RecordBatchBuilder().offset('g', 't', 9, offset(9)) }], after: [] }),
+        logger: silentLogger,
+      });
+      await log.load();
+      return { log, stateLog };
+    };
+    const first = await openTxn();
+    await first.log.write(new RecordBatchBuilder().offset('g', 't', 1, offset(1)), { producerId: 7n, producerEpoch: 2 });
+    await first.log.writeTxnEnd({ producerId: 7n, producerEpoch: 2, committed: true });
+    await first.stateLog.close();
+    events.length = 0;
+    const second = await openTxn();
+    expect(events).toEqual(['txn 7/2 1', 'commit 7/2']);
+    const inFlight = second.log.write(new RecordBatchBuilder().offset('g', 't', 2, offset(2)), { producerId: 8n, producerEpoch: 0 });
+    await second.log.snapshotNow();
+    await inFlight;
+    await second.stateLog.close();
+    events.length = 0;
+    await (await openTxn()).stateLog.close();
+    // The snapshot: the pending batch meant to come first, the state, then the write in flight.
+    expect(events).toEqual(['txn 4/1 9', 'offset 0', 'txn 8/0 2']);
+  });
+});

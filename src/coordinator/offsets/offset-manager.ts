@@ -19,6 +19,7 @@ import type { GroupConfig, GroupManager } from '../group/group-manager.js';
 import type { ConsumerGroupManager } from '../consumer/consumer-group-manager.js';
 import { RecordBatchBuilder } from '../records.js';
 import type { OffsetStore, TopicPartitionRef } from './offset-store.js';
+import type { TxnOffsetStore } from './txn-offset-store.js';
 
 export interface CommitPartition {
   topic: string;
@@ -61,6 +62,7 @@ export class OffsetManager {
     private readonly clock: Clock,
     private readonly config: () => GroupConfig,
     private readonly consumerGroups?: ConsumerGroupManager,
+    private readonly txnOffsets?: TxnOffsetStore,
   ) {}
 
   /** One error code per partition, in request order. */
@@ -148,12 +150,15 @@ export class OffsetManager {
 
   /**
    * Committed offsets of a group: of the given partitions, or all (null). Partitions without a
-   * commit (or a group that does not exist) answer offset -1 with empty metadata.
+   * commit (or a group that does not exist) answer offset -1 with empty metadata. With
+   * `requireStable`, a partition with transactional offsets pending answers UNSTABLE_OFFSET_COMMIT
+   * (offset -1) until its transaction ends; without it, the last committed offset.
    */
   fetchOffsets(
     groupId: string,
     partitions: readonly TopicPartitionRef[] | null,
     member?: { memberId: string | null; memberEpoch: number },
+    requireStable = false,
   ): { errorCode: number; offsets: FetchedOffset[] } {
     const status = this.groups.validateGroupStatus(groupId, true);
     if (status !== null) return { errorCode: status, offsets: [] };
@@ -161,7 +166,11 @@ export class OffsetManager {
       const invalid = this.consumerGroups.validateOffsetFetch(groupId, member.memberId, member.memberEpoch);
       if (invalid !== null) return { errorCode: invalid, offsets: [] };
     }
+    const pending = requireStable && this.txnOffsets !== undefined && this.txnOffsets.hasPending(groupId) ? this.txnOffsets : null;
     const fetched = (topic: string, partition: number): FetchedOffset => {
+      if (pending !== null && pending.hasPending(groupId, topic, partition)) {
+        return { topic, partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UnstableOffsetCommit };
+      }
       const o = this.offsets.get(groupId, topic, partition);
       return o
         ? { topic, partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.None }

@@ -40,6 +40,7 @@ import { endTxn } from './end-txn.js';
 import { writeTxnMarkers } from './write-txn-markers.js';
 import { describeTransactions } from './describe-transactions.js';
 import { listTransactions } from './list-transactions.js';
+import { txnOffsetCommit } from './txn-offset-commit.js';
 
 export const HANDLERS: readonly Handler[] = [
   apiVersions,
@@ -79,4 +80,5 @@ export const HANDLERS: readonly Handler[] = [
   writeTxnMarkers,
   describeTransactions,
   listTransactions,
+  txnOffsetCommit,
 ];

@@ -6,8 +6,9 @@
  * - v1: same layout. v2: topics may be null (every committed partition of the group); a top-level
  *   error code (group errors move there, with no topics). v3: throttle time. v4: same.
  * - v5: committedLeaderEpoch. v6: flexible.
- * - v7: requireStable: nothing is ever pending here (no transactional commits yet), so it changes
- *   nothing.
+ * - v7: requireStable: a partition with transactional offsets pending (TxnOffsetCommit before its
+ *   transaction's marker) answers UNSTABLE_OFFSET_COMMIT with offset -1, as Kafka's group
+ *   coordinator; without it, the last committed offset.
  * - v8: several groups per request, one result each. v9: memberId and memberEpoch (KIP-848): for a
  *   consumer group, a member with another epoch gets STALE_MEMBER_EPOCH and an unknown member
  *   UNKNOWN_MEMBER_ID (group level); a null member id with epoch -1 (admin tools) always reads; not
@@ -49,12 +50,13 @@ function fetchGroup(
   groupId: string,
   topics: RequestedTopic[] | null,
   byId: boolean,
-  member?: { memberId: string | null; memberEpoch: number },
+  member: { memberId: string | null; memberEpoch: number } | undefined,
+  requireStable: boolean,
 ): { errorCode: number; topics: OffsetFetchResponseTopics[] } {
   const { groups, metadata } = ctx.services;
   const v = ctx.apiVersion;
   if (topics === null) {
-    const result = groups.fetchOffsets(groupId, null, member);
+    const result = groups.fetchOffsets(groupId, null, member, requireStable);
     if (result.errorCode !== ErrorCode.None) return { errorCode: result.errorCode, topics: [] };
     const byTopic = new Map<string, OffsetFetchResponseTopics>();
     for (const o of result.offsets) {
@@ -64,7 +66,7 @@ function fetchGroup(
         if (topicId === undefined) continue;
         byTopic.set(o.topic, (t = { name: o.topic, topicId, partitions: [], _unknownTaggedFields: undefined }));
       }
-      t.partitions.push(partitionOf(o.partition, ErrorCode.None, o));
+      t.partitions.push(o.errorCode === ErrorCode.None ? partitionOf(o.partition, ErrorCode.None, o) : partitionOf(o.partition, o.errorCode));
     }
     return { errorCode: ErrorCode.None, topics: [...byTopic.values()] };
   }
@@ -85,7 +87,7 @@ function fetchGroup(
     if (r.name === null) return;
     for (const p of topics[i].partitionIndexes) if (r.check(p) === ErrorCode.None) wanted.push({ topic: r.name, partition: p });
   });
-  const result = groups.fetchOffsets(groupId, wanted, member);
+  const result = groups.fetchOffsets(groupId, wanted, member, requireStable);
   if (result.errorCode !== ErrorCode.None) return { errorCode: result.errorCode, topics: [] };
   const found = new Map<string, FetchedOffset>();
   for (const o of result.offsets) found.set(`${o.topic}\0${o.partition}`, o);
@@ -98,7 +100,9 @@ function fetchGroup(
         topicId: t.topicId,
         partitions: t.partitionIndexes.map((p) => {
           const err = r.check(p);
-          return err !== ErrorCode.None ? partitionOf(p, err) : partitionOf(p, ErrorCode.None, found.get(`${r.name}\0${p}`));
+          if (err !== ErrorCode.None) return partitionOf(p, err);
+          const o = found.get(`${r.name}\0${p}`);
+          return o && o.errorCode !== ErrorCode.None ? partitionOf(p, o.errorCode) : partitionOf(p, ErrorCode.None, o);
         }),
         _unknownTaggedFields: undefined,
       };
@@ -117,13 +121,13 @@ export const offsetFetch = defineHandler({
       response.groups = request.groups.map((g) => {
         const topics = g.topics === null ? null : g.topics.map((t) => ({ name: t.name, topicId: t.topicId, partitionIndexes: t.partitionIndexes }));
         const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
-        const result = fetchGroup(ctx, g.groupId, topics, v >= 10, member);
+        const result = fetchGroup(ctx, g.groupId, topics, v >= 10, member, request.requireStable);
         return { groupId: g.groupId, topics: result.topics, errorCode: result.errorCode, _unknownTaggedFields: undefined };
       });
       return response;
     }
     const topics = request.topics === null ? null : request.topics.map((t) => ({ name: t.name, topicId: ZERO_UUID, partitionIndexes: t.partitionIndexes }));
-    const result = fetchGroup(ctx, request.groupId, topics, false);
+    const result = fetchGroup(ctx, request.groupId, topics, false, undefined, v >= 7 && request.requireStable);
     if (result.errorCode !== ErrorCode.None && v < 2) {
       // No top-level error code before v2: every partition carries the group's error.
       response.topics = (request.topics ?? []).map((t) => ({

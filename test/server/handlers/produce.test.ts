@@ -274,14 +274,19 @@ describe('Produce over the wire: errors', () => {
     expect((await produce(7, topic, b)).errorCode).toBe(ErrorCode.InvalidRecord);
   });
 
-  it('transactional batches: TRANSACTIONAL_ID_AUTHORIZATION_FAILED without a transactionalId; a non-transactional batch inside a transaction INVALID_TXN_STATE', async () => {
+  it('transactional batches: TRANSACTIONAL_ID_AUTHORIZATION_FAILED without a transactionalId; INVALID_TXN_STATE before the partition joins the transaction and for a non-transactional batch inside it', async () => {
     const topic = await newTopic();
-    const b = idem(77n, 0, 0, 1, { transactional: true });
+    const txn = await initProducerId(4, client, 'tx-produce');
+    expect(txn.errorCode).toBe(ErrorCode.None);
+    const b = idem(txn.producerId, txn.producerEpoch, 0, 1, { transactional: true });
     expect((await produce(9, topic, b, { transactionalId: null })).errorCode).toBe(ErrorCode.TransactionalIdAuthorizationFailed);
+    // The coordinator verifies the first batch of the transaction in a partition (KIP-890): not added yet.
+    expect((await produce(9, topic, b, { transactionalId: 'tx-produce' })).errorCode).toBe(ErrorCode.InvalidTxnState);
     expect(broker.services.logs.get(topic, 0)!.logEndOffset).toBe(0n);
-    // No transaction coordinator verifies this broker's transactional produce: the batch opens a transaction.
-    expect((await produce(9, topic, b, { transactionalId: 'tx' })).errorCode).toBe(ErrorCode.None);
-    expect((await produce(9, topic, idem(77n, 0, 1))).errorCode).toBe(ErrorCode.InvalidTxnState);
+    const producer = { transactionalId: 'tx-produce', producerId: txn.producerId, producerEpoch: txn.producerEpoch };
+    expect(await broker.services.transactions.addPartitions(producer, [{ topic, partition: 0 }])).toBe(ErrorCode.None);
+    expect((await produce(9, topic, b, { transactionalId: 'tx-produce' })).errorCode).toBe(ErrorCode.None);
+    expect((await produce(9, topic, idem(txn.producerId, txn.producerEpoch, 1))).errorCode).toBe(ErrorCode.InvalidTxnState);
     expect(broker.services.logs.get(topic, 0)!.logEndOffset).toBe(1n);
   });
 
