@@ -12,9 +12,9 @@ import { describePartitionProducers, type ProducerStateLookup } from '../../part
 import type { BrokerServices } from '../services.js';
 import { defineHandler } from '../handler.js';
 
-/** Where a partition's producer state lives. */
+/** Where a partition's producer state lives: its Partition, loading the state on first use. */
 function producerStateOf(services: BrokerServices): ProducerStateLookup {
-  return (topic, partition) => services.produce.producerState(topic, partition);
+  return async (topic, partition) => services.partitions.get(topic, partition)?.producerState();
 }
 
 export const describeProducers = defineHandler({
