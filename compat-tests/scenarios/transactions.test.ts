@@ -13,8 +13,13 @@
  *   offsets stay. The next round resumes from the committed offsets and commits the remaining 25.
  *   read_committed sees the 40 transformed messages exactly once; read_uncommitted also the 15
  *   aborted copies.
+ *
+ * As with Kafka, EndTxn answers once the outcome is decided and the markers follow: the checks of
+ * what a commit or abort left wait for the transaction to be complete (committed offsets to show;
+ * every output partition's last stable offset back at its high watermark).
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { Admin as GregorAdmin } from '../../src/client/admin.js';
 import { CLIENTS, kafkajs } from '../clients/index.js';
 import { createTopicInProcess } from '../lib/broker.js';
 import { assertConsumed } from '../lib/messages.js';
@@ -34,6 +39,45 @@ async function groupOffsets(bootstrap: string, group: string, topic: string): Pr
     return new Map(t.partitions.map((p) => [p.partition, Number(p.offset)]));
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Waits until no transaction is open or completing on `topic`: read_committed and read_uncommitted ends agree. */
+async function settled(bootstrap: string, topic: string, partitions: number): Promise<void> {
+  const admin = new GregorAdmin({ bootstrapServers: bootstrap, clientId: 'gregor-compat-observer' });
+  try {
+    const ps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition, timestamp: -1n }));
+    const ends = async (isolationLevel: 0 | 1): Promise<string> =>
+      [...(await admin.listOffsets(ps, { isolationLevel })).values()].map((o) => (o.ok ? String(o.value.offset) : 'error')).join(',');
+    await until(async () => (await ends(1)) === (await ends(0)), `${topic}: the transaction to complete`);
+  } finally {
+    await admin.close();
+  }
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits for the group's committed offsets to be `expected`; fails with what they are after `timeoutMs`. */
+async function expectGroupOffsets(bootstrap: string, group: string, topic: string, expected: Map<number, number>, what: string): Promise<void> {
+  let last = new Map<number, number>();
+  try {
+    await until(async () => {
+      last = await groupOffsets(bootstrap, group, topic);
+      try {
+        expectOffsets(last, expected, what);
+        return true;
+      } catch {
+        return false;
+      }
+    }, what);
+  } catch {
+    expectOffsets(last, expected, what);
   }
 }
 
@@ -92,15 +136,16 @@ test.each(CLIENTS.map((c) => [c.name, c] as const))('%s: consume-transform-produ
     const firstRound = await client.transform(b.bootstrap, { ...request, count: 15, end: 'commit' });
     const sum = (m: Map<number, number>): number => [...m.values()].reduce((a, x) => a + x, 0);
     if (sum(firstRound.offsets) !== 15) throw new Error(`the first round sent offsets ${show(firstRound.offsets)} for 15 records read from the beginning`);
-    expectOffsets(await groupOffsets(b.bootstrap, group, input), firstRound.offsets, 'after the committed round');
+    await expectGroupOffsets(b.bootstrap, group, input, firstRound.offsets, 'after the committed round');
 
     const abortedRound = await client.transform(b.bootstrap, { ...request, count: 15, end: 'abort' });
+    await settled(b.bootstrap, output, 2);
     expectOffsets(await groupOffsets(b.bootstrap, group, input), firstRound.offsets, `after the aborted round (which sent ${show(abortedRound.offsets)})`);
 
     const lastRound = await client.transform(b.bootstrap, { ...request, count: 25, end: 'commit' });
     const ends = await client.listOffsets(b.bootstrap, input, [0, 1], 'latest');
     expectOffsets(lastRound.offsets, ends, 'the last round resumed from the committed offsets and read to the end');
-    expectOffsets(await groupOffsets(b.bootstrap, group, input), ends, 'after the last round');
+    await expectGroupOffsets(b.bootstrap, group, input, ends, 'after the last round');
 
     const transformed: OutMessage[] = messages.map((m) => ({ key: m.key, value: Buffer.concat([Buffer.from(prefix), m.value]), headers: [] }));
     const committed = await readBack(client, b.bootstrap, output, 40, { isolation: 'read_committed' });
