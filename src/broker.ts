@@ -11,10 +11,13 @@ import { loadBrokerConfig, withClusterId, type FlagValue } from './config/broker
 import { listenerShorthandFlags } from './config/listeners.js';
 import { ensureClusterId, generateClusterId } from './config/meta-properties.js';
 import { GroupCoordinator } from './coordinator/group-coordinator.js';
+import { TransactionCoordinator } from './coordinator/transaction/transaction-coordinator.js';
+import { txnVerifier } from './server/txn-verifier.js';
+import { TxnMarkerRouter } from './server/txn-marker-router.js';
 import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
 import { MetadataStore } from './metadata/metadata-store.js';
 import { ApiKey } from './protocol/generated/api-table.js';
-import { AppendEvents } from './partition/append-events.js';
+import { PartitionManager } from './partition/partition-manager.js';
 import { FetchService, fetchSettingsFrom } from './partition/fetch-service.js';
 import { SessionFetchService, fetchSessionSettingsFrom } from './server/fetch/session-fetch-service.js';
 import { LogOffsetService } from './partition/log-offsets.js';
@@ -126,6 +129,8 @@ export class Broker {
       const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
       const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }), { logger });
       opened.push(() => producerIds.close());
+      // The partitions (producer state, high watermark, LSO, markers) over the logs, made on first use.
+      const partitions = new PartitionManager({ metadata, logs, clock, logger, brokerConfig: () => metadata.broker });
       // Consumer groups and committed offsets: loaded before the listener opens.
       const groups = await GroupCoordinator.open({
         location: storage === 'disk' ? join(dirs[0], '__gregor_groups') : stateLocation,
@@ -135,6 +140,24 @@ export class Broker {
         metadata,
       });
       opened.push(() => groups.close());
+      // Markers go to the partitions' logs and to the group coordinator's pending offsets.
+      const txnMarkers = new TxnMarkerRouter({
+        writePartitionMarker: (topic, partition, marker) => partitions.writeTxnMarker(topic, partition, marker),
+        // TO CONNECT (lead, at merge): groups.completeTxnOffsets(producerId, producerEpoch, committed).
+        // Until then no transactional offset commit exists to complete.
+        completeGroupOffsets: () => Promise.resolve(),
+        logger,
+      });
+      // Transactional ids: loaded, and transactions left half complete resumed, before the listener opens.
+      const transactions = await TransactionCoordinator.open({
+        location: storage === 'disk' ? join(dirs[0], '__gregor_transactions') : stateLocation,
+        clock,
+        logger,
+        config: () => metadata.broker.config,
+        producerIds,
+        markers: txnMarkers,
+      });
+      opened.push(() => transactions.close());
 
       const server = new TcpServer(
         // Set once the dispatcher exists; connections arrive only after listen().
@@ -164,7 +187,6 @@ export class Broker {
         listenerName: listener.name,
         securityProtocol: listener.securityProtocol,
       };
-      const appends = new AppendEvents();
       const services: BrokerServices = {
         logger,
         clock,
@@ -175,16 +197,18 @@ export class Broker {
         dynamicConfig,
         metadata,
         logs,
-        appends,
+        partitions,
         fetch: new SessionFetchService({
-          reads: new FetchService({ metadata, logs, appends, clock, logger, ...fetchSettingsFrom(resolved) }),
+          reads: new FetchService({ metadata, partitions, clock, logger, ...fetchSettingsFrom(resolved) }),
           clock,
           ...fetchSessionSettingsFrom(resolved),
         }),
-        logOffsets: new LogOffsetService({ metadata, logs, appends, logger }),
-        produce: new ProduceService({ metadata, logs, appends, clock, logger, brokerConfig: () => services.brokerConfig }),
+        logOffsets: new LogOffsetService({ metadata, partitions, logger }),
+        produce: new ProduceService({ metadata, partitions, clock, logger, brokerConfig: () => services.brokerConfig, verifyTransaction: txnVerifier(transactions) }),
         producerIds,
         groups,
+        transactions,
+        txnMarkers,
         apiVersions: advertisedVersions(HANDLERS),
       };
       dynamicConfig.onChange((next) => {
@@ -213,9 +237,11 @@ export class Broker {
       // clean-shutdown marker depends only on them.
       const steps: (() => Promise<void>)[] = [
         () => this.server.close(),
+        // Completions under way stop before the group coordinator they complete offsets in.
+        () => this.services.transactions.close(),
         () => this.services.groups.close(),
         // Producer state snapshots go into the partition folders before the logs close.
-        () => this.services.produce.close(),
+        () => this.services.partitions.close(),
         () => this.services.producerIds.close(),
         () => this.retention.stop(),
         () => this.stateLog.close(),

@@ -99,6 +99,8 @@ export interface BrokerConfig {
   defaultReplicationFactor: number;
   autoCreateTopicsEnable: boolean;
   deleteTopicEnable: boolean;
+  /** transaction.partition.verification.enable (KIP-890 part 1). */
+  transactionPartitionVerificationEnable: boolean;
   messageMaxBytes: number;
   fetchMaxBytes: number;
   maxIncrementalFetchSessionCacheSlots: number;
@@ -123,6 +125,10 @@ export interface BrokerConfig {
   consumerGroupMaxSize: number;
   consumerGroupAssignors: string[];
   transactionMaxTimeoutMs: number;
+  transactionalIdExpirationMs: number;
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number;
+  transactionRemoveExpiredTransactionCleanupIntervalMs: number;
+  offsetsTopicNumPartitions: number;
   producerIdExpirationMs: number;
   producerIdExpirationCheckIntervalMs: number;
 }
@@ -439,6 +445,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     defaultReplicationFactor: int('default.replication.factor'),
     autoCreateTopicsEnable: bool('auto.create.topics.enable'),
     deleteTopicEnable: bool('delete.topic.enable'),
+    transactionPartitionVerificationEnable: bool('transaction.partition.verification.enable'),
     messageMaxBytes: int('message.max.bytes'),
     fetchMaxBytes: int('fetch.max.bytes'),
     maxIncrementalFetchSessionCacheSlots: int('max.incremental.fetch.session.cache.slots'),
@@ -459,6 +466,10 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     consumerGroupMaxSize: int('group.consumer.max.size'),
     consumerGroupAssignors: list('group.consumer.assignors'),
     transactionMaxTimeoutMs: int('transaction.max.timeout.ms'),
+    transactionalIdExpirationMs: int('transactional.id.expiration.ms'),
+    transactionAbortTimedOutTransactionCleanupIntervalMs: int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    transactionRemoveExpiredTransactionCleanupIntervalMs: int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+    offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
     producerIdExpirationMs: int('producer.id.expiration.ms'),
     producerIdExpirationCheckIntervalMs: int('producer.id.expiration.check.interval.ms'),
   };

@@ -8,6 +8,9 @@
  * CoordinatorShard `replay`). A write hands `apply` the records it encoded, so they are not decoded
  * again; at start they are decoded from the bytes.
  *
+ * The records are the group coordinator's by default; the transaction coordinator keeps its own
+ * records (transaction/txn-log-records.ts) in a log of its own, with its decoder and builder.
+ *
  * Frames (records.ts describes the batch layout):
  *   record   = { b: batch }          one write: the records of one request, atomically
  *   snapshot = { v: 1, b: batch }    the live keys at the time, then the records of writes still in
@@ -25,18 +28,28 @@
 import { decode as msgpackDecode } from '@msgpack/msgpack';
 import { readDamagedLogPayloads, readDamagedSnapshotPayload, type StateLog } from '../storage/state-log.js';
 import type { Logger } from '../util/logger.js';
-import { decodeBatch, groupIdsInDamagedBatch, type CoordinatorRecord, type RecordBatchBuilder } from './records.js';
+import { decodeBatch, groupIdsInDamagedBatch, type CoordinatorRecord } from './records.js';
 
 interface Frame {
   v?: number;
   b: Uint8Array;
 }
 
-export interface CoordinatorLogOptions {
+/** The records of one write or snapshot, as bytes and (for a write) as the records to apply. */
+export interface CoordinatorBatch<R> {
+  finish(): Buffer;
+  readonly records: readonly R[];
+}
+
+export interface CoordinatorLogOptions<R = CoordinatorRecord> {
   /** Applies records to the coordinator's state: on replay and after each write. */
-  apply: (records: readonly CoordinatorRecord[]) => void;
+  apply: (records: readonly R[]) => void;
   /** Every live key of the state, for a snapshot; `sizeHint` is the previous snapshot's size in bytes. */
-  snapshot: (sizeHint: number) => RecordBatchBuilder;
+  snapshot: (sizeHint: number) => CoordinatorBatch<R>;
+  /** Reads a batch's bytes back into records. Default: the group coordinator's decodeBatch. */
+  decode?: (bytes: Uint8Array) => R[];
+  /** Who owns the log, for its messages. Default 'group coordinator'. */
+  name?: string;
   logger: Logger;
   /** Do not snapshot before the log holds this many bytes since the last one. Default 64 MiB. */
   snapshotMinBytes?: number;
@@ -50,25 +63,30 @@ interface InFlight {
   bytes: Buffer;
 }
 
-export class CoordinatorLog {
+export class CoordinatorLog<R = CoordinatorRecord> {
   /** Writes appended and not yet applied, in append order. */
   private readonly inFlight: InFlight[] = [];
   private snapshotting = false;
   private lastSnapshotBytes = 0;
   private readonly snapshotMinBytes: number;
+  private readonly decode: (bytes: Uint8Array) => R[];
+  private readonly name: string;
 
   constructor(
     private readonly stateLog: StateLog,
-    private readonly options: CoordinatorLogOptions,
+    private readonly options: CoordinatorLogOptions<R>,
   ) {
     this.snapshotMinBytes = options.snapshotMinBytes ?? DEFAULT_SNAPSHOT_MIN_BYTES;
+    // Without a decoder R is the group coordinator's record type (the default type argument).
+    this.decode = options.decode ?? (decodeBatch as unknown as (bytes: Uint8Array) => R[]);
+    this.name = options.name ?? 'group coordinator';
   }
 
   /** Replays the snapshot and the records after it through `apply`. Call once, before any write. */
   async load(): Promise<{ records: number }> {
     let records = 0;
     for await (const entry of this.stateLog.replay()) {
-      const batch = decodeBatch((entry.value as Frame).b);
+      const batch = this.decode((entry.value as Frame).b);
       if (entry.kind === 'snapshot') this.lastSnapshotBytes = (entry.value as Frame).b.length;
       else records += batch.length;
       this.options.apply(batch);
@@ -99,7 +117,7 @@ export class CoordinatorLog {
   }
 
   /** Appends the batch as one frame; once written, applies its records. Rejects (unapplied) when the append fails. */
-  async write(batch: RecordBatchBuilder): Promise<void> {
+  async write(batch: CoordinatorBatch<R>): Promise<void> {
     const item: InFlight = { bytes: batch.finish() };
     this.inFlight.push(item);
     try {
@@ -120,14 +138,14 @@ export class CoordinatorLog {
   /** Before a clean shutdown: a snapshot if the log has grown, so that the next start is quick. */
   async snapshotBeforeClose(): Promise<void> {
     if (this.snapshotting || this.stateLog.bytesSinceSnapshot < CLOSE_SNAPSHOT_MIN_BYTES) return;
-    await this.takeSnapshot().catch((err: unknown) => { this.options.logger.warn({ err }, 'group coordinator: writing a snapshot at shutdown failed'); });
+    await this.takeSnapshot().catch((err: unknown) => { this.options.logger.warn({ err }, `${this.name}: writing a snapshot at shutdown failed`); });
   }
 
   private maybeSnapshot(): void {
     if (this.snapshotting) return;
     const bytes = this.stateLog.bytesSinceSnapshot;
     if (bytes < this.snapshotMinBytes || bytes < 2 * this.lastSnapshotBytes) return;
-    void this.takeSnapshot().catch((err: unknown) => { this.options.logger.warn({ err }, 'group coordinator: writing a snapshot failed'); });
+    void this.takeSnapshot().catch((err: unknown) => { this.options.logger.warn({ err }, `${this.name}: writing a snapshot failed`); });
   }
 
   private async takeSnapshot(): Promise<void> {
@@ -141,7 +159,7 @@ export class CoordinatorLog {
       this.lastSnapshotBytes = b.length;
       const built = performance.now();
       await this.stateLog.writeSnapshot({ v: 1, b } satisfies Frame);
-      this.options.logger.debug({ bytes: b.length, buildMs: +(built - started).toFixed(2), totalMs: +(performance.now() - started).toFixed(2) }, 'wrote a snapshot of the group coordinator log');
+      this.options.logger.debug({ bytes: b.length, buildMs: +(built - started).toFixed(2), totalMs: +(performance.now() - started).toFixed(2) }, `wrote a snapshot of the ${this.name} log`);
     } finally {
       this.snapshotting = false;
     }

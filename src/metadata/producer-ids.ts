@@ -118,21 +118,12 @@ const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, pro
 
 /**
  * InitProducerId as Kafka answers it (KafkaApis.handleInitProducerIdRequest, then
- * TransactionCoordinator.handleInitProducerId), for idempotent producers:
+ * TransactionCoordinator.handleInitProducerId):
  * - a producerId / producerEpoch pair with exactly one of them -1: INVALID_REQUEST;
  * - transactionalId null: a fresh producer id with epoch 0, always, even when the client sends the
  *   id and epoch it had (KIP-360: Kafka "blindly accepts" and hands out a new id);
- * - transactionalId "": INVALID_REQUEST; a transactionTimeoutMs not in (0, transaction.max.timeout.ms]:
- *   INVALID_TRANSACTION_TIMEOUT;
- * - any other transactionalId: INVALID_REQUEST until transactions exist, with a warning in the
- *   broker's log. Kafka's answer while its transaction state topic cannot be served,
- *   COORDINATOR_NOT_AVAILABLE, is retriable: the Java producer then blocks in initTransactions()
- *   for max.block.ms (60 s) and KafkaJS for its whole retry budget, and neither says why.
- *   INVALID_REQUEST is fatal at once in both (Java's InitProducerIdHandler and KafkaJS's eosManager
- *   retry only coordinator errors), and its standard message sends the user to the broker's log,
- *   which names the cause. No code says "unsupported feature" better: UNSUPPORTED_VERSION,
- *   INVALID_TXN_STATE and UNSUPPORTED_FOR_MESSAGE_FORMAT all describe something else, and the
- *   response has no error message field.
+ * - any other transactionalId: the transaction coordinator's answer (`transactional`), given the
+ *   id and epoch the client holds when it sent them (v3+);
  * - a block of ids that cannot be recorded (disk failure): COORDINATOR_LOAD_IN_PROGRESS, Kafka's
  *   answer when its producer id manager has no block (retriable).
  */
@@ -140,10 +131,9 @@ export async function initProducerId(
   ids: ProducerIdManager,
   input: InitProducerIdInput,
   options: {
-    transactionMaxTimeoutMs: number;
+    /** InitProducerId for a transactional id: the transaction coordinator. */
+    transactional: (transactionalId: string, transactionTimeoutMs: number, expected: { producerId: bigint; producerEpoch: number } | undefined) => Promise<InitProducerIdResult>;
     logger?: Logger;
-    /** Where a refused transactional producer is reported (the connection's rate-limited warnings). */
-    warn?: (kind: string, fields: Record<string, unknown>, message: string) => void;
   },
 ): Promise<InitProducerIdResult> {
   const noId = input.producerId === -1n;
@@ -157,14 +147,5 @@ export async function initProducerId(
       return initError(ErrorCode.CoordinatorLoadInProgress);
     }
   }
-  if (input.transactionalId === '') return initError(ErrorCode.InvalidRequest);
-  if (input.transactionTimeoutMs <= 0 || input.transactionTimeoutMs > options.transactionMaxTimeoutMs) {
-    return initError(ErrorCode.InvalidTransactionTimeout);
-  }
-  options.warn?.(
-    'transactional producer refused',
-    { transactionalId: input.transactionalId },
-    'a transactional producer was refused (INVALID_REQUEST): transactions are not supported by this broker yet; use an idempotent producer without transactional.id',
-  );
-  return initError(ErrorCode.InvalidRequest);
+  return options.transactional(input.transactionalId, input.transactionTimeoutMs, noId ? undefined : { producerId: input.producerId, producerEpoch: input.producerEpoch });
 }

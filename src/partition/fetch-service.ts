@@ -7,9 +7,14 @@
  * partition's byte limit is min(partitionMaxBytes, what is left of the response's maxBytes). As in
  * Kafka (KIP-74), the first partition that has data returns at least its first batch whole, even if
  * that batch is larger than both limits, so an oversized batch never blocks a consumer; later
- * partitions return only batches that fit. On this single broker the high watermark is the log end
- * offset, and with no transactions the last stable offset is the high watermark, so read_committed
- * and read_uncommitted read the same bytes. A fetch offset outside [log start, log end] is
+ * partitions return only batches that fit. read_uncommitted reads stop at the partition's high
+ * watermark, read_committed ones at its last stable offset (partition.ts); every answer carries both.
+ * A read_committed answer also lists the aborted transactions that overlap the batches it returns
+ * (producer id and first offset, from the log's aborted-transaction index, Kafka's
+ * collectAbortedTransactions up to the offset after the last batch returned), so the consumer can
+ * drop their records; with nothing returned the list is empty. A read_uncommitted fetch of a
+ * partition whose producer state was never loaded (nothing produced to it or read read_committed
+ * since the start) reports the high watermark as its LSO rather than scan the log for it. A fetch offset outside [log start, log end] is
  * OFFSET_OUT_OF_RANGE (with -1 offsets, as Kafka answers errors). Damaged bytes in a segment (a
  * batch header that cannot be right) end the read: the intact batches before them are served, and a
  * fetch that starts at the damage answers CORRUPT_MESSAGE (Kafka's CorruptRecordException), logged
@@ -23,7 +28,7 @@
  * UNSUPPORTED_COMPRESSION_TYPE to older versions.
  *
  * **Waiting.** When less than minBytes is available the fetch waits up to maxWaitMs, woken by
- * AppendEvents for its partitions; after each append it reads again and answers as soon as minBytes
+ * its partitions (Partition.onOffsetsMoved: appends, markers, moves of the log start); after each append it reads again and answers as soon as minBytes
  * are there (or the response is full, or a partition has an error). A fetch answers at once when
  * maxWaitMs <= 0, when it names no partition, or when any partition has an error. At expiry it
  * reads one last time. shutdown() answers every waiting fetch at once with what it has.
@@ -44,14 +49,15 @@ import {
   UnsupportedCompressionError,
   type LegacyMagic,
 } from '../protocol/records/index.js';
+import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET } from '../protocol/records/record-batch.js';
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
-import type { LogManager } from '../storage/log-manager.js';
-import { CorruptRecordError, OffsetOutOfRangeError, type PartitionLog } from '../storage/types.js';
+import { CorruptRecordError, OffsetOutOfRangeError } from '../storage/types.js';
 import { storageFailureCode } from './storage-failure.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { AppendEvents } from './append-events.js';
+import type { Partition } from './partition.js';
+import type { PartitionManager } from './partition-manager.js';
 import type { FrameBufferPool } from '../util/frame-buffer-pool.js';
 import { checkCurrentLeaderEpoch } from './leader-epoch.js';
 import { ReadBuffers, fetchReadPool } from './read-buffers.js';
@@ -103,6 +109,8 @@ export interface PartitionFetchResult {
   highWatermark: bigint;
   lastStableOffset: bigint;
   logStartOffset: bigint;
+  /** read_committed: the aborted transactions overlapping the records returned; null otherwise. */
+  abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
   /** The record bytes to send (empty when none). */
   records: Buffer;
 }
@@ -121,8 +129,7 @@ export interface FetchRead {
 
 export interface FetchServiceOptions {
   metadata: MetadataStore;
-  logs: LogManager;
-  appends: AppendEvents;
+  partitions: PartitionManager;
   clock: Clock;
   logger: Logger;
   /** The broker's fetch.max.bytes. */
@@ -140,8 +147,10 @@ export function fetchSettingsFrom(config: ResolvedBrokerConfig): { maxResponseBy
 interface PartitionRead {
   result: PartitionFetchResult;
   size: number;
-  /** The topic name resolved (for append subscriptions), or null when the topic is unknown. */
-  resolvedTopic: string | null;
+  /** The partition read (for append subscriptions), or null when it is unknown. */
+  target: Partition | null;
+  /** Its high watermark when the read began: a move before the wait subscribed is not missed. */
+  seen: bigint;
 }
 
 interface ReadRound {
@@ -158,8 +167,7 @@ export class FetchService {
   /** The broker's fetch.max.bytes: a consumer's maxBytes is capped by it. */
   readonly maxResponseBytes: number;
   private readonly metadata: MetadataStore;
-  private readonly logs: LogManager;
-  private readonly appends: AppendEvents;
+  private readonly partitions: PartitionManager;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly waiting = new Set<() => void>();
@@ -169,8 +177,7 @@ export class FetchService {
 
   constructor(options: FetchServiceOptions) {
     this.metadata = options.metadata;
-    this.logs = options.logs;
-    this.appends = options.appends;
+    this.partitions = options.partitions;
     this.clock = options.clock;
     this.logger = options.logger;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_FETCH_MAX_BYTES;
@@ -226,13 +233,11 @@ export class FetchService {
       /** Bytes appended since the read in `last` began: no read is worth it before `minBytes` may be met. */
       let appended = 0;
       const unsubscribe: (() => void)[] = [];
-      const seen = new Set<string>();
+      const seen = new Set<Partition>();
       for (const r of first.reads) {
-        if (r.resolvedTopic === null) continue;
-        const key = `${r.resolvedTopic}\u0000${r.result.partition}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        unsubscribe.push(this.appends.subscribe(r.resolvedTopic, r.result.partition, (_t, _p, bytes) => { onAppend(bytes); }));
+        if (r.target === null || seen.has(r.target)) continue;
+        seen.add(r.target);
+        unsubscribe.push(r.target.onOffsetsMoved((bytes) => { onAppend(bytes); }));
       }
       const settle = (outcome: () => void): void => {
         if (done) return;
@@ -284,6 +289,8 @@ export class FetchService {
         // else: the read in flight answers when it completes.
       }, maxWaitMs);
       this.waiting.add(wake);
+      // Appends that landed between the first read and the subscriptions above were not seen by either.
+      if (first.reads.some((r) => r.target !== null && r.target.highWatermark !== r.seen)) onAppend(null);
     });
   }
 
@@ -327,35 +334,47 @@ export class FetchService {
       highWatermark: -1n,
       lastStableOffset: -1n,
       logStartOffset: -1n,
+      abortedTransactions: null,
       records: EMPTY,
     };
-    const failed = (errorCode: number, resolvedTopic: string | null): PartitionRead => {
+    const failed = (errorCode: number, target: Partition | null): PartitionRead => {
       result.errorCode = errorCode;
-      return { result, size: 0, resolvedTopic };
+      return { result, size: 0, target, seen: target?.highWatermark ?? -1n };
     };
 
     const topic: Topic | undefined = params.usesTopicIds ? this.metadata.topicById(p.topicId) : this.metadata.topic(p.topic);
     if (!topic) return failed(params.usesTopicIds ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition, null);
-    const log: PartitionLog | undefined =
-      p.partition >= 0 && p.partition < topic.partitions ? this.logs.get(topic.name, p.partition) : undefined;
-    if (!log) return failed(ErrorCode.UnknownTopicOrPartition, null);
+    const part: Partition | undefined =
+      p.partition >= 0 && p.partition < topic.partitions ? this.partitions.get(topic.name, p.partition) : undefined;
+    if (!part) return failed(ErrorCode.UnknownTopicOrPartition, null);
     const epochError = checkCurrentLeaderEpoch(p.currentLeaderEpoch);
-    if (epochError !== ErrorCode.None) return failed(epochError, topic.name);
-    if (!params.allowZstd && topic.config.compressionType === 'zstd') return failed(ErrorCode.UnsupportedCompressionType, topic.name);
+    if (epochError !== ErrorCode.None) return failed(epochError, part);
+    if (!params.allowZstd && topic.config.compressionType === 'zstd') return failed(ErrorCode.UnsupportedCompressionType, part);
+    const committed = params.isolationLevel === 1;
 
     let records: Buffer[];
     let size: number;
+    const seen = part.highWatermark;
     try {
-      const logStart = log.logStartOffset;
-      const logEnd = log.logEndOffset;
-      if (p.fetchOffset < logStart || p.fetchOffset > logEnd) return failed(ErrorCode.OffsetOutOfRange, topic.name);
+      // read_committed needs the last stable offset, hence the producer state (loaded once, on first
+      // use: it may scan the log). A read_uncommitted fetch does not load it for an LSO it does not use.
+      if (committed) {
+        const producers = part.producerState();
+        if (producers instanceof Promise) await producers;
+      }
+      const logStart = part.logStartOffset;
+      const logEnd = part.logEndOffset;
+      const highWatermark = part.highWatermark;
+      const lastStable = part.lastStableOffset;
+      if (p.fetchOffset < logStart || p.fetchOffset > logEnd) return failed(ErrorCode.OffsetOutOfRange, part);
+      if (committed) result.abortedTransactions = [];
       if (limit === 0 && !minOneMessage) {
         records = [];
         size = 0;
-        setOffsets(result, logStart, logEnd);
+        setOffsets(result, logStart, highWatermark, lastStable);
       } else {
-        const read = await log.read(p.fetchOffset, { maxBytes: limit, buffers });
-        setOffsets(result, read.logStartOffset, read.logEndOffset);
+        const read = await part.log.read(p.fetchOffset, { maxBytes: limit, buffers, maxOffset: committed ? lastStable : highWatermark });
+        setOffsets(result, read.logStartOffset, highWatermark, lastStable);
         records = read.records;
         size = read.size;
         if (!minOneMessage && records.length > 0 && records[0].length > limit) {
@@ -364,8 +383,12 @@ export class FetchService {
           size = 0;
         }
       }
+      if (committed && size > 0) {
+        const aborted = await part.abortedTransactions(p.fetchOffset, nextOffsetAfter(records));
+        result.abortedTransactions = aborted.map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+      }
     } catch (err) {
-      if (err instanceof OffsetOutOfRangeError) return failed(ErrorCode.OffsetOutOfRange, topic.name);
+      if (err instanceof OffsetOutOfRangeError) return failed(ErrorCode.OffsetOutOfRange, part);
       if (err instanceof CorruptRecordError) {
         // A consumer retries this fetch: say it once per damage, not once per try.
         if (err.firstReport) {
@@ -374,44 +397,59 @@ export class FetchService {
             'fetch met a damaged batch: answering CORRUPT_MESSAGE',
           );
         }
-        return failed(ErrorCode.CorruptMessage, topic.name);
+        return failed(ErrorCode.CorruptMessage, part);
       }
-      return failed(storageFailureCode(err, this.logger, { topic: topic.name, partition: p.partition }, 'fetch read failed'), topic.name);
+      return failed(storageFailureCode(err, this.logger, { topic: topic.name, partition: p.partition }, 'fetch read failed'), part);
     }
-    if (size === 0) return { result, size: 0, resolvedTopic: topic.name };
+    if (size === 0) return { result, size: 0, target: part, seen };
 
     let bytes = joinBuffers(records, size);
-    if (!params.allowZstd && hasZstdBatch(bytes)) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, topic.name);
+    if (!params.allowZstd && hasZstdBatch(bytes)) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, part, seen);
     if (params.recordMagic < 2) {
-      if (!topic.config.messageDownconversionEnable) return failedKeepingOffsets(result, ErrorCode.UnsupportedVersion, topic.name);
+      if (!topic.config.messageDownconversionEnable) return failedKeepingOffsets(result, ErrorCode.UnsupportedVersion, part, seen);
       try {
         bytes = trimLegacy(downConvert(bytes, params.recordMagic as LegacyMagic, { allowPartialTail: true }), p.fetchOffset, limit, minOneMessage);
       } catch (err) {
-        if (err instanceof UnsupportedCompressionError) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, topic.name);
+        if (err instanceof UnsupportedCompressionError) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, part, seen);
         this.logger.error({ err, topic: topic.name, partition: p.partition }, 'down-conversion failed');
-        return failedKeepingOffsets(result, ErrorCode.UnknownServerError, topic.name);
+        return failedKeepingOffsets(result, ErrorCode.UnknownServerError, part, seen);
       }
     }
     result.records = bytes;
-    return { result, size: bytes.length, resolvedTopic: topic.name };
+    return { result, size: bytes.length, target: part, seen };
   }
 }
 
-function setOffsets(result: PartitionFetchResult, logStart: bigint, logEnd: bigint): void {
-  // One broker: the high watermark is the log end offset; no transactions: the LSO is the HW.
-  result.highWatermark = logEnd;
-  result.lastStableOffset = logEnd;
+function setOffsets(result: PartitionFetchResult, logStart: bigint, highWatermark: bigint, lastStable: bigint): void {
+  result.highWatermark = highWatermark;
+  result.lastStableOffset = lastStable;
   result.logStartOffset = logStart;
 }
 
+/** The offset after the last batch of stored v2 batches. */
+function nextOffsetAfter(records: readonly Buffer[]): bigint {
+  let next = -1n;
+  for (const buf of records) {
+    forEachBatch(
+      buf,
+      (start) => {
+        next = buf.readBigInt64BE(start + BASE_OFFSET_OFFSET) + BigInt(buf.readInt32BE(start + LAST_OFFSET_DELTA_OFFSET)) + 1n;
+      },
+      { allowPartialTail: true },
+    );
+  }
+  return next;
+}
+
 /** An error found after the read: Kafka answers it with the -1 offsets of an error response. */
-function failedKeepingOffsets(result: PartitionFetchResult, errorCode: number, resolvedTopic: string): PartitionRead {
+function failedKeepingOffsets(result: PartitionFetchResult, errorCode: number, target: Partition, seen: bigint): PartitionRead {
   result.errorCode = errorCode;
   result.highWatermark = -1n;
   result.lastStableOffset = -1n;
   result.logStartOffset = -1n;
+  result.abortedTransactions = null;
   result.records = EMPTY;
-  return { result, size: 0, resolvedTopic };
+  return { result, size: 0, target, seen };
 }
 
 /**

@@ -4,17 +4,18 @@
  * OffsetForLeaderEpoch, and DeleteRecords (which moves the log start offset).
  *
  * Facts of this broker that shape the answers: one leader epoch (LEADER_EPOCH, 0) for every
- * partition since it was created, so its leader epoch cache holds the single entry (0, log start);
- * the high watermark is the log end offset; with no transactions the last stable offset is the high
- * watermark, so read_committed and read_uncommitted see the same offsets.
+ * partition since it was created, so its leader epoch cache holds the single entry (0, log start).
+ * Offsets a client may read end at the partition's high watermark (read_uncommitted) or its last
+ * stable offset (read_committed, partition.ts): ListOffsets answers LATEST with that bound and never
+ * answers a timestamp or max-timestamp lookup with an offset at or past it (Kafka's
+ * lastFetchableOffset). DeleteRecords goes up to the high watermark.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
 import { isInternalTopic } from '../protocol/topic-name.js';
-import type { LogManager } from '../storage/log-manager.js';
-import type { PartitionLog } from '../storage/types.js';
 import type { Logger } from '../util/logger.js';
-import type { AppendEvents } from './append-events.js';
+import type { Partition } from './partition.js';
+import type { PartitionManager } from './partition-manager.js';
 import { checkCurrentLeaderEpoch, LEADER_EPOCH } from './leader-epoch.js';
 import { storageFailureCode } from './storage-failure.js';
 
@@ -62,48 +63,55 @@ const found = (offset: bigint, timestamp: bigint, leaderEpoch: number): ListOffs
 
 export interface LogOffsetServiceOptions {
   metadata: MetadataStore;
-  logs: LogManager;
-  appends: AppendEvents;
+  partitions: PartitionManager;
   logger: Logger;
 }
 
+/** ListOffsets isolation levels. */
+export const READ_UNCOMMITTED = 0;
+export const READ_COMMITTED = 1;
+
 export class LogOffsetService {
   private readonly metadata: MetadataStore;
-  private readonly logs: LogManager;
-  private readonly appends: AppendEvents;
+  private readonly partitions: PartitionManager;
   private readonly logger: Logger;
 
   constructor(options: LogOffsetServiceOptions) {
     this.metadata = options.metadata;
-    this.logs = options.logs;
-    this.appends = options.appends;
+    this.partitions = options.partitions;
     this.logger = options.logger;
   }
 
-  /** The log of a partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION. */
-  private partitionLog(topicName: string, partition: number): { topic: Topic; log: PartitionLog } | number {
+  /** A partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION. */
+  private partitionOf(topicName: string, partition: number): { topic: Topic; part: Partition } | number {
     const topic = this.metadata.topic(topicName);
     if (!topic || partition < 0 || partition >= topic.partitions) return ErrorCode.UnknownTopicOrPartition;
-    const log = this.logs.get(topic.name, partition);
-    if (!log) return ErrorCode.UnknownTopicOrPartition;
-    return { topic, log };
+    const part = this.partitions.get(topic.name, partition);
+    if (!part) return ErrorCode.UnknownTopicOrPartition;
+    return { topic, part };
   }
 
   /**
    * ListOffsets v1+ for one partition. `timestamp` is a target (-1 latest, -2 earliest, -3 max
    * timestamp, -4 earliest local, -5 latest tiered, -6 earliest pending upload) or a time in ms: the
    * first offset whose record timestamp is at or after it, or -1 when every record is older.
-   * `isolationLevel` caps offsets at the last stable offset (read_committed) or the high watermark;
-   * both are the log end offset here.
+   * `isolationLevel` caps offsets at the last stable offset (read_committed) or the high watermark.
    */
-  async listOffset(topicName: string, partition: number, timestamp: bigint, currentLeaderEpoch = -1): Promise<ListOffsetResult> {
-    const target = this.partitionLog(topicName, partition);
+  async listOffset(topicName: string, partition: number, timestamp: bigint, currentLeaderEpoch = -1, isolationLevel = READ_UNCOMMITTED): Promise<ListOffsetResult> {
+    const target = this.partitionOf(topicName, partition);
     if (typeof target === 'number') return listError(target);
     const epochError = checkCurrentLeaderEpoch(currentLeaderEpoch);
     if (epochError !== ErrorCode.None) return listError(epochError);
-    const { log } = target;
+    const { part } = target;
+    const log = part.log;
     try {
-      const lastFetchable = log.logEndOffset;
+      let lastFetchable = part.highWatermark;
+      if (isolationLevel === READ_COMMITTED) {
+        // The last stable offset needs the producer state.
+        const producers = part.producerState();
+        if (producers instanceof Promise) await producers;
+        lastFetchable = part.lastStableOffset;
+      }
       switch (timestamp) {
         case LATEST_TIMESTAMP:
           return found(lastFetchable, -1n, LEADER_EPOCH);
@@ -138,13 +146,13 @@ export class LogOffsetService {
    * where a consumer starting from that time begins either way.
    */
   async legacyOffsets(topicName: string, partition: number, timestamp: bigint, maxNumOffsets: number): Promise<{ errorCode: number; offsets: bigint[] }> {
-    const target = this.partitionLog(topicName, partition);
+    const target = this.partitionOf(topicName, partition);
     if (typeof target === 'number') return { errorCode: target, offsets: [] };
-    const { log } = target;
+    const log = target.part.log;
     let offsets: bigint[];
     try {
       const start = log.logStartOffset;
-      const end = log.logEndOffset;
+      const end = target.part.highWatermark;
       if (timestamp === LATEST_TIMESTAMP) offsets = end > start ? [end, start] : [end];
       else if (timestamp === EARLIEST_TIMESTAMP) offsets = [start];
       else {
@@ -164,11 +172,11 @@ export class LogOffsetService {
    * starts. A currentLeaderEpoch other than 0 is fenced as in Fetch.
    */
   endOffsetForEpoch(topicName: string, partition: number, leaderEpoch: number, currentLeaderEpoch = -1): EpochEndOffsetResult {
-    const target = this.partitionLog(topicName, partition);
+    const target = this.partitionOf(topicName, partition);
     if (typeof target === 'number') return { errorCode: target, leaderEpoch: -1, endOffset: -1n };
     const epochError = checkCurrentLeaderEpoch(currentLeaderEpoch);
     if (epochError !== ErrorCode.None) return { errorCode: epochError, leaderEpoch: -1, endOffset: -1n };
-    const { log } = target;
+    const log = target.part.log;
     if (leaderEpoch === LEADER_EPOCH) return { errorCode: ErrorCode.None, leaderEpoch, endOffset: log.logEndOffset };
     if (leaderEpoch === -1 || leaderEpoch > LEADER_EPOCH) return { errorCode: ErrorCode.None, leaderEpoch: -1, endOffset: -1n };
     return { errorCode: ErrorCode.None, leaderEpoch, endOffset: log.logStartOffset };
@@ -181,22 +189,21 @@ export class LogOffsetService {
    * topics are INVALID_TOPIC_EXCEPTION unless `allowInternal` (Kafka's own admin client id).
    */
   async deleteRecords(topicName: string, partition: number, offset: bigint, allowInternal = false): Promise<DeleteRecordsResult> {
-    const target = this.partitionLog(topicName, partition);
+    const target = this.partitionOf(topicName, partition);
     if (typeof target === 'number') return { errorCode: target, lowWatermark: -1n };
-    const { topic, log } = target;
+    const { topic, part } = target;
     if (isInternalTopic(topic.name) && !allowInternal) return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };
     if (!topic.config.delete) return { errorCode: ErrorCode.PolicyViolation, lowWatermark: -1n };
-    const highWatermark = log.logEndOffset;
+    const highWatermark = part.highWatermark;
     const to = offset === DELETE_TO_HIGH_WATERMARK ? highWatermark : offset;
     if (to < 0n || to > highWatermark) return { errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n };
     let lowWatermark: bigint;
     try {
-      lowWatermark = await log.deleteRecordsBefore(to);
+      // The partition tells fetch sessions and waiting fetches that the log start offset moved.
+      lowWatermark = await part.deleteRecordsBefore(to);
     } catch (err) {
       return { errorCode: storageFailureCode(err, this.logger, { topic: topicName, partition }, 'DeleteRecords failed'), lowWatermark: -1n };
     }
-    // Fetch sessions and waiting fetches see the log start offset move.
-    this.appends.notify(topic.name, partition);
     return { errorCode: ErrorCode.None, lowWatermark };
   }
 }

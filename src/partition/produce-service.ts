@@ -1,14 +1,25 @@
 /**
- * The produce path (Kafka's KafkaApis.handleProduceRequest, ReplicaManager.appendRecords and
- * UnifiedLog.appendAsLeader on one broker): per partition, look the topic up, check acks and
- * min.insync.replicas, validate the records (log-validator.ts), check them against the producer
- * state (producer-state.ts), append them with the partition's log, update the producer state and
- * wake waiting fetches (services.appends).
+ * The produce path (Kafka's KafkaApis.handleProduceRequest and ReplicaManager.appendRecords on one
+ * broker): per partition, look the topic up, check acks and min.insync.replicas, validate the
+ * records (log-validator.ts), verify a transaction's first batch (KIP-890) and hand the batch to its
+ * Partition (partition.ts), which checks it against the producer state, appends it, moves the high
+ * watermark and wakes waiting fetches.
  *
  * Request-level rules, Kafka's:
  * - Transactional batches with a null transactionalId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED on
- *   every partition (Kafka's check before anything else). With a transactionalId they reach the
- *   producer state, which answers INVALID_TXN_STATE until transactions exist (see producer-state.ts).
+ *   every partition (Kafka's check before anything else).
+ * - Transaction verification (KIP-890 part 1): with transaction.partition.verification.enable and a
+ *   `verifyTransaction` option, the first transactional batch of a producer's transaction in a
+ *   partition (no transaction of that producer ongoing there) is checked with the transaction
+ *   coordinator before it is appended. Its error is the partition's, mapped as Kafka 3.9 does: a
+ *   partition not in the transaction is TRANSACTION_ABORTABLE for Produce v11+ and
+ *   INVALID_TXN_STATE below; PRODUCER_FENCED is INVALID_PRODUCER_EPOCH; COORDINATOR_NOT_AVAILABLE,
+ *   NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS and NETWORK_EXCEPTION
+ *   are NOT_ENOUGH_REPLICAS (retriable for every client, and no metadata refresh). The verification is
+ *   part of the batch's input in the append queue, so the partition's later appends keep dispatch
+ *   order behind it (the coordinator answers from memory); it may start while earlier appends are
+ *   still queued, and a marker for the producer issued meanwhile makes the batch INVALID_TXN_STATE
+ *   (Kafka's verification guard): the transaction it was verified for is over.
  * - Unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION; Produce v13 names topics by id, and an
  *   unknown id is UNKNOWN_TOPIC_ID. Produce never creates topics (only Metadata does, in Kafka).
  * - acks other than -1, 0, 1: INVALID_REQUIRED_ACKS on every known partition.
@@ -28,10 +39,9 @@
  * issues the append synchronously in the handler's first tick; when validation must decode or the
  * partition's producer state is still loading, later requests for the partition queue behind it.
  *
- * Producer state is loaded per partition on the first produce to it, kept until the partition is
- * deleted, expired every producer.id.expiration.check.interval.ms, and snapshotted on close().
+ * Producer state belongs to the partitions (partition-manager.ts): loaded on first use, expired,
+ * and snapshotted when the manager closes.
  */
-import path from 'node:path';
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
 import { ADMIN_CLIENT_ID, isInternalTopic } from '../protocol/topic-name.js';
@@ -42,20 +52,13 @@ import type {
   ProduceResponseTopicProduceResponse,
 } from '../protocol/generated/messages/produce.js';
 import { defaultProduceResponseLeaderIdAndEpoch } from '../protocol/generated/messages/produce.js';
-import type { LogManager } from '../storage/log-manager.js';
 import { hasTransactionalBatch, validateRecords, type LogValidatorConfig, type ValidationResult } from '../storage/log-validator.js';
-import { ProducerStateManager } from '../storage/producer-state.js';
-import { partitionDirName } from '../storage/segment-files.js';
-import { StorageError, type AppendResult, type PartitionLog } from '../storage/types.js';
-import { forEachBounded } from '../util/bounded.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { ProducerStateManager } from '../storage/producer-state.js';
+import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { AppendEvents } from './append-events.js';
-import { LEADER_EPOCH } from './leader-epoch.js';
+import type { Partition } from './partition.js';
+import type { PartitionManager } from './partition-manager.js';
 import { storageFailureCode } from './storage-failure.js';
-
-/** Producer state snapshots written at once on close (each holds a file and its directory open). */
-const SNAPSHOT_CONCURRENCY = 16;
 
 export interface PartitionProduceResult {
   errorCode: number;
@@ -66,21 +69,34 @@ export interface PartitionProduceResult {
   errorMessage: string | null;
 }
 
+/** What a transactional batch's verification asks the transaction coordinator (KIP-890). */
+export interface TransactionVerification {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  topic: string;
+  partition: number;
+}
+
 export interface ProduceServiceOptions {
   metadata: MetadataStore;
-  logs: LogManager;
-  appends: AppendEvents;
+  partitions: PartitionManager;
   clock: Clock;
   logger: Logger;
   /** The broker's configuration, read on use (it changes with dynamic AlterConfigs). */
   brokerConfig: () => ResolvedBrokerConfig;
-  /** Producer state snapshot interval in appended bytes (see producer-state.ts). */
-  snapshotIntervalBytes?: number;
+  /**
+   * Whether the partition is part of the producer's ongoing transaction: ErrorCode.None when it is,
+   * the coordinator's error otherwise. Without it nothing is verified.
+   */
+  verifyTransaction?: (p: TransactionVerification) => Promise<number>;
 }
 
 export interface ProduceContext {
   apiVersion: number;
   clientId: string | null;
+  /** The request's transactionalId (null for non-transactional producers). */
+  transactionalId?: string | null;
 }
 
 function failed(errorCode: number, errorMessage: string | null = null, recordErrors: PartitionProduceResult['recordErrors'] = []): PartitionProduceResult {
@@ -88,59 +104,41 @@ function failed(errorCode: number, errorMessage: string | null = null, recordErr
 }
 
 /**
- * Issues a partition's appends in call order. A task runs synchronously when nothing is queued and
- * its input is ready; otherwise it waits for its input and for every earlier task to have issued.
+ * Kafka's translation of a verification error into the partition's produce error
+ * (ReplicaManager and AddPartitionsToTxnManager): a partition outside the transaction is
+ * TRANSACTION_ABORTABLE for Produce v11+ and INVALID_TXN_STATE for older clients, a fenced producer
+ * INVALID_PRODUCER_EPOCH, and the coordinator's retriable errors NOT_ENOUGH_REPLICAS, which every
+ * client retries without refreshing its metadata.
  */
-class IssueQueue {
-  private tail: Promise<void> | null = null;
-  private queued = 0;
-
-  run<T, R>(ready: T | Promise<T>, issue: (value: T) => Promise<R>, onError: (err: unknown) => R): Promise<R> {
-    if (this.queued === 0 && !(ready instanceof Promise)) return issue(ready);
-    this.queued++;
-    const previous = this.tail;
-    let issued!: () => void;
-    this.tail = new Promise<void>((resolve) => {
-      issued = resolve;
-    });
-    return (async (): Promise<R> => {
-      let value: T | undefined;
-      let error: unknown;
-      let ok = true;
-      try {
-        value = await ready;
-      } catch (err) {
-        ok = false;
-        error = err;
-      }
-      if (previous) await previous;
-      this.queued--;
-      try {
-        // Not awaited: `issued` marks the hand-off to the log, which the next request waits for, not its completion.
-        // eslint-disable-next-line @typescript-eslint/return-await
-        return ok ? issue(value as T) : Promise.resolve(onError(error));
-      } finally {
-        issued();
-      }
-    })();
+function verificationErrorCode(code: number, apiVersion: number): number {
+  switch (code) {
+    case ErrorCode.InvalidTxnState:
+    case ErrorCode.TransactionAbortable:
+      return apiVersion > 10 ? ErrorCode.TransactionAbortable : ErrorCode.InvalidTxnState;
+    case ErrorCode.ProducerFenced:
+      return ErrorCode.InvalidProducerEpoch;
+    case ErrorCode.CoordinatorNotAvailable:
+    case ErrorCode.NotCoordinator:
+    case ErrorCode.CoordinatorLoadInProgress:
+    case ErrorCode.ConcurrentTransactions:
+    case ErrorCode.NetworkException:
+      return ErrorCode.NotEnoughReplicas;
+    default:
+      return code;
   }
 }
 
-interface PartitionEntry {
-  readonly log: PartitionLog;
-  manager: ProducerStateManager | null;
-  loading: Promise<ProducerStateManager> | null;
-  readonly queue: IssueQueue;
+/** A validated batch and the producer state, ready to issue; `verified` carries a verification's outcome. */
+type Ready = [ValidationResult, ProducerStateManager, Verified | null];
+
+interface Verified {
+  errorCode: number;
+  /** Markers the producer had had when the verification began (Kafka's verification guard). */
+  markersBefore: number;
 }
 
 export class ProduceService {
-  private readonly partitions = new Map<PartitionLog, PartitionEntry>();
-  private expiryTimer: TimerHandle | undefined;
-  private closing: Promise<void> | undefined;
-
-  constructor(private readonly options: ProduceServiceOptions) {
-    options.metadata.onTopicDeleted((topic) => { this.forgetTopic(topic.name); });
-  }
+  constructor(private readonly options: ProduceServiceOptions) {}
 
   /** Handles a whole Produce request; resolves once every partition has its answer. */
   async produce(request: ProduceRequest, ctx: ProduceContext): Promise<ProduceResponseTopicProduceResponse[]> {
@@ -148,6 +146,7 @@ export class ProduceService {
     if (request.transactionalId === null && request.topicData.some((t) => t.partitionData.some((p) => hasTransactionalBatch(p.records)))) {
       return this.everyPartition(request, failed(ErrorCode.TransactionalIdAuthorizationFailed));
     }
+    const partitionCtx: ProduceContext = { ...ctx, transactionalId: request.transactionalId };
     const validAcks = request.acks === -1 || request.acks === 0 || request.acks === 1;
     const topics = request.topicData.map((t) => {
       const topic = apiVersion >= 13 ? this.options.metadata.topicById(t.topicId) : this.options.metadata.topic(t.name);
@@ -155,7 +154,7 @@ export class ProduceService {
         if (!topic) return failed(apiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition);
         if (p.index < 0 || p.index >= topic.partitions) return failed(ErrorCode.UnknownTopicOrPartition);
         if (!validAcks) return failed(ErrorCode.InvalidRequiredAcks);
-        return this.producePartition(topic, p.index, p.records, request.acks, ctx);
+        return this.producePartition(topic, p.index, p.records, request.acks, partitionCtx);
       });
       return { t, partitions };
     });
@@ -188,14 +187,14 @@ export class ProduceService {
    * every failure is a Kafka error code.
    */
   producePartition(topic: Topic, partition: number, records: Buffer | null, acks: number, ctx: ProduceContext): Promise<PartitionProduceResult> | PartitionProduceResult {
-    const { logs, logger, clock } = this.options;
+    const { logger, clock } = this.options;
     const { apiVersion } = ctx;
     const tp = `${topic.name}-${partition}`;
     if (isInternalTopic(topic.name) && ctx.clientId !== ADMIN_CLIENT_ID) {
       return failed(ErrorCode.InvalidTopicException);
     }
-    const log = logs.get(topic.name, partition);
-    if (!log) return failed(ErrorCode.UnknownTopicOrPartition);
+    const p = this.options.partitions.get(topic.name, partition);
+    if (!p) return failed(ErrorCode.UnknownTopicOrPartition);
     const config = topic.config;
     if (acks === -1 && config.minInsyncReplicas > 1) {
       logger.debug({ partition: tp, minIsr: config.minInsyncReplicas }, 'NOT_ENOUGH_REPLICAS: one broker cannot satisfy min.insync.replicas');
@@ -211,70 +210,70 @@ export class ProduceService {
       compact: config.compact,
     };
     const validation = validateRecords(records, { apiVersion, config: validatorConfig, nowMs: clock.now(), partitionName: tp });
-    const entry = this.entryFor(log);
-    const manager = entry.manager ?? this.load(entry);
-    const ready: [ValidationResult, ProducerStateManager] | Promise<[ValidationResult, ProducerStateManager]> =
-      validation instanceof Promise || manager instanceof Promise ? Promise.all([validation, manager]) : [validation, manager];
-    return entry.queue.run(
+    const manager = p.producerState();
+    let ready: Ready | Promise<Ready> =
+      validation instanceof Promise || manager instanceof Promise
+        ? Promise.all([validation, manager]).then(([v, m]): Ready => [v, m, null])
+        : [validation, manager, null];
+    ready = this.maybeVerify(p, ready, ctx);
+    return p.appendQueue.run(
       ready,
-      ([v, m]) => this.issue(log, m, v, apiVersion),
+      ([v, m, verified]) => this.issue(p, m, v, verified, apiVersion),
       (err) => this.failureOf(err, apiVersion, tp),
     );
   }
 
-  /** Checks the validated batch against the producer state and hands it to the log (synchronously). */
-  private issue(log: PartitionLog, manager: ProducerStateManager, v: ValidationResult, apiVersion: number): Promise<PartitionProduceResult> {
-    const tp = `${log.topic}-${log.partition}`;
+  /**
+   * Adds the transaction verification a batch needs (KIP-890 part 1): only a transactional batch
+   * whose producer has no transaction ongoing in the partition, and only when enabled.
+   */
+  private maybeVerify(p: Partition, ready: Ready | Promise<Ready>, ctx: ProduceContext): Ready | Promise<Ready> {
+    const verify = this.options.verifyTransaction;
+    const transactionalId = ctx.transactionalId ?? null;
+    if (verify === undefined || transactionalId === null || !this.options.brokerConfig().config.transactionPartitionVerificationEnable) return ready;
+    const check = ([v, m]: Ready): Ready | Promise<Ready> => {
+      if (!v.ok || v.batch === null || !v.batch.isTransactional || m.hasOngoingTransaction(v.batch.producerId)) return [v, m, null];
+      const { producerId, producerEpoch } = v.batch;
+      const markersBefore = p.markersWritten(producerId);
+      return verify({ transactionalId, producerId, producerEpoch, topic: p.topic, partition: p.partition }).then((errorCode): Ready => [v, m, { errorCode, markersBefore }]);
+    };
+    return ready instanceof Promise ? ready.then(check) : check(ready);
+  }
+
+  /** Hands the validated batch to its partition (synchronously) and maps the outcome. */
+  private issue(p: Partition, manager: ProducerStateManager, v: ValidationResult, verified: Verified | null, apiVersion: number): Promise<PartitionProduceResult> {
+    const tp = `${p.topic}-${p.partition}`;
     if (!v.ok) {
       this.options.logger.debug({ partition: tp, errorCode: v.errorCode, reason: v.message }, 'produce rejected');
       return Promise.resolve(failed(v.errorCode, v.errorMessage, v.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }))));
     }
     if (v.records === null || v.batch === null) {
       // Produce v0-2 with an empty message set: nothing appended, as in Kafka.
-      return Promise.resolve({ errorCode: ErrorCode.None, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset, recordErrors: [], errorMessage: null });
+      return Promise.resolve({ errorCode: ErrorCode.None, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: p.logStartOffset, recordErrors: [], errorMessage: null });
     }
-    const batch = v.batch;
-    const check = manager.tryAppend(
-      batch.producerId >= 0n
-        ? {
-            producerId: batch.producerId,
-            producerEpoch: batch.producerEpoch,
-            baseSequence: batch.baseSequence,
-            lastSequence: batch.lastSequence,
-            isTransactional: batch.isTransactional,
-          }
-        : null,
-      v.records.length,
-    );
-    if (check.kind === 'error') {
-      this.options.logger.debug({ partition: tp, errorCode: check.errorCode, reason: check.message }, 'produce rejected by producer state');
-      return Promise.resolve(failed(check.errorCode));
+    if (verified !== null) {
+      if (verified.errorCode !== ErrorCode.None) {
+        const code = verificationErrorCode(verified.errorCode, apiVersion);
+        this.options.logger.debug({ partition: tp, errorCode: code, verificationError: verified.errorCode }, 'transactional produce failed verification');
+        return Promise.resolve(failed(code, code === ErrorCode.InvalidTxnState ? 'Partition was not added to the transaction' : null));
+      }
+      if (p.markersWritten(v.batch.producerId) !== verified.markersBefore) {
+        return Promise.resolve(failed(ErrorCode.InvalidTxnState, 'Record was not part of an ongoing transaction'));
+      }
     }
-    if (check.kind === 'duplicate') {
-      return check.original.then(
-        (d) => ({ errorCode: ErrorCode.None, baseOffset: d.firstOffset, logAppendTimeMs: d.timestamp, logStartOffset: log.logStartOffset, recordErrors: [], errorMessage: null }),
-        (err: unknown) => this.failureOf(err, apiVersion, tp),
-      );
-    }
-    const slot = check.slot;
-    const records = v.records;
-    let appending: Promise<AppendResult>;
-    try {
-      appending = log.append(v.records, v.logAppendTimeMs === undefined ? { leaderEpoch: LEADER_EPOCH } : { leaderEpoch: LEADER_EPOCH, logAppendTimeMs: v.logAppendTimeMs });
-    } catch (err) {
-      manager.fail(slot, err);
-      return Promise.resolve(this.failureOf(err, apiVersion, tp));
-    }
-    return appending.then(
-      (r) => {
-        manager.complete(slot, { baseOffset: r.baseOffset, lastOffset: r.lastOffset, maxTimestamp: r.logAppendTimeMs >= 0n ? r.logAppendTimeMs : batch.maxTimestamp });
-        this.options.appends.notify(log.topic, log.partition, records.length);
-        return { errorCode: ErrorCode.None, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs, logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: null };
+    return p.appendAsLeader(manager, v.records, v.batch, v.logAppendTimeMs).then(
+      (r): PartitionProduceResult => {
+        switch (r.kind) {
+          case 'rejected':
+            this.options.logger.debug({ partition: tp, errorCode: r.errorCode, reason: r.message }, 'produce rejected by producer state');
+            return failed(r.errorCode);
+          case 'duplicate':
+            return { errorCode: ErrorCode.None, baseOffset: r.original.firstOffset, logAppendTimeMs: r.original.timestamp, logStartOffset: p.logStartOffset, recordErrors: [], errorMessage: null };
+          case 'appended':
+            return { errorCode: ErrorCode.None, baseOffset: r.result.baseOffset, logAppendTimeMs: r.result.logAppendTimeMs, logStartOffset: r.result.logStartOffset, recordErrors: [], errorMessage: null };
+        }
       },
-      (err: unknown) => {
-        manager.fail(slot, err);
-        return this.failureOf(err, apiVersion, tp);
-      },
+      (err: unknown) => this.failureOf(err, apiVersion, tp),
     );
   }
 
@@ -284,107 +283,9 @@ export class ProduceService {
     return failed(code === ErrorCode.KafkaStorageError && apiVersion <= 3 ? ErrorCode.NotLeaderOrFollower : code);
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Producer state per partition
-
-  private entryFor(log: PartitionLog): PartitionEntry {
-    let entry = this.partitions.get(log);
-    if (!entry) {
-      entry = { log, manager: null, loading: null, queue: new IssueQueue() };
-      this.partitions.set(log, entry);
-    }
-    return entry;
-  }
-
-  private load(entry: PartitionEntry): Promise<ProducerStateManager> {
-    if (entry.loading) return entry.loading;
-    const { logs, clock, logger } = this.options;
-    const { topic, partition } = entry.log;
-    const dataDir = logs.storage === 'disk' ? logs.dirOf(topic, partition) : undefined;
-    const loading = ProducerStateManager.load(entry.log, {
-      producerIdExpirationMs: this.options.brokerConfig().config.producerIdExpirationMs,
-      clock: () => clock.now(),
-      dir: dataDir === undefined ? null : path.join(dataDir, partitionDirName(topic, partition)),
-      logger,
-      ...(this.options.snapshotIntervalBytes === undefined ? {} : { snapshotIntervalBytes: this.options.snapshotIntervalBytes }),
-    }).then(
-      (m) => {
-        entry.manager = m;
-        // Expiry runs once there is producer state to expire.
-        if (this.expiryTimer === undefined) this.scheduleExpiry();
-        return m;
-      },
-      (err: unknown) => {
-        entry.loading = null;
-        throw err instanceof StorageError ? err : new StorageError(`loading the producer state of ${topic}-${partition}`, err);
-      },
-    );
-    entry.loading = loading;
-    return loading;
-  }
-
   /** The producer state of a partition, loading it if needed (DescribeProducers, tests). */
   async producerState(topic: string, partition: number): Promise<ProducerStateManager | undefined> {
-    const log = this.options.logs.get(topic, partition);
-    if (!log) return undefined;
-    const entry = this.entryFor(log);
-    return entry.manager ?? this.load(entry);
-  }
-
-  private forgetTopic(name: string): void {
-    for (const [log, entry] of this.partitions) {
-      if (log.topic !== name) continue;
-      entry.manager?.abandon();
-      this.partitions.delete(log);
-    }
-  }
-
-  private scheduleExpiry(): void {
-    if (this.closing) return;
-    const interval = this.options.brokerConfig().config.producerIdExpirationCheckIntervalMs;
-    this.expiryTimer = this.options.clock.setTimeout(
-      () => {
-        this.expireProducers();
-        this.scheduleExpiry();
-      },
-      interval,
-      { unref: true },
-    );
-  }
-
-  /** Removes idle producer ids from every loaded partition (producer.id.expiration.ms). */
-  expireProducers(): void {
-    const { logs, clock, logger } = this.options;
-    const now = clock.now();
-    const expirationMs = this.options.brokerConfig().config.producerIdExpirationMs;
-    for (const [log, entry] of this.partitions) {
-      if (logs.get(log.topic, log.partition) !== log) {
-        entry.manager?.abandon();
-        this.partitions.delete(log);
-        continue;
-      }
-      const removed = entry.manager?.removeExpiredProducers(now, expirationMs) ?? 0;
-      if (removed > 0) logger.debug({ topic: log.topic, partition: log.partition, removed }, 'expired idle producer ids');
-    }
-  }
-
-  /** Stops expiry and writes every loaded partition's producer state snapshot (before the logs close). */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.expiryTimer !== undefined) this.options.clock.clearTimeout(this.expiryTimer);
-      const { logs, logger } = this.options;
-      // Bounded: with thousands of partitions, writing every snapshot at once runs out of file descriptors.
-      await forEachBounded([...this.partitions.values()], SNAPSHOT_CONCURRENCY, async (entry) => {
-        const manager = entry.manager ?? (await entry.loading?.catch(() => null)) ?? null;
-        if (!manager || logs.get(entry.log.topic, entry.log.partition) !== entry.log) return;
-        try {
-          await manager.close();
-        } catch (err) {
-          logger.warn({ err, topic: entry.log.topic, partition: entry.log.partition }, 'writing the producer state snapshot on close failed');
-        }
-      });
-    })();
-    return this.closing;
+    return this.options.partitions.get(topic, partition)?.producerState();
   }
 }
 

@@ -4,12 +4,14 @@
  */
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
+import type { TxnMarkerWriter } from '../coordinator/transaction/txn-marker-writer.js';
 import type { DynamicConfigStore } from '../metadata/dynamic-config-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { AppendEvents } from '../partition/append-events.js';
+import type { PartitionManager } from '../partition/partition-manager.js';
 import type { ProduceService } from '../partition/produce-service.js';
 import type { ProducerIdManager } from '../metadata/producer-ids.js';
 import type { SessionFetchService } from './fetch/session-fetch-service.js';
@@ -42,8 +44,8 @@ export interface BrokerServices {
   readonly dynamicConfig: DynamicConfigStore;
   readonly metadata: MetadataStore;
   readonly logs: LogManager;
-  /** Appends announce themselves here; long-polling fetches listen. */
-  readonly appends: AppendEvents;
+  /** The partitions this broker holds: producer state, high watermark, LSO, fetch waiters, transaction markers. */
+  readonly partitions: PartitionManager;
   /** Fetch reads, long polling and incremental fetch sessions. */
   readonly fetch: SessionFetchService;
   /** ListOffsets, OffsetForLeaderEpoch and DeleteRecords over the partition logs. */
@@ -54,6 +56,10 @@ export interface BrokerServices {
   readonly producerIds: ProducerIdManager;
   /** Classic consumer groups and committed offsets (FindCoordinator through DeleteGroups). */
   readonly groups: GroupCoordinator;
+  /** Transactional ids and their transactions (InitProducerId with a transactional id through ListTransactions). */
+  readonly transactions: TransactionCoordinator;
+  /** Writes transaction markers to this broker's partitions (WriteTxnMarkers; the coordinator's completion). */
+  readonly txnMarkers: TxnMarkerWriter;
   /** What ApiVersions advertises: the registered handlers' ranges. */
   readonly apiVersions: readonly ApiVersionRange[];
 }

@@ -11,12 +11,14 @@
  * settled), which serializes them in call order; stored batches are copies of what was appended.
  */
 import { MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
+import { checkAbortedTxn, collectAbortedTxns } from './transaction-index.js';
 import { IndexAccounting, appendShape, batchInfoOf, firstRecordAtOrAfter, floorSegment, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-rules.js';
 import type { RollState } from './log-rules.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { OffsetOutOfRangeError, StorageError } from './types.js';
 import type {
+  AbortedTxn,
   AppendOptions,
   AppendResult,
   BatchInfo,
@@ -98,6 +100,11 @@ export class MemoryPartitionLog implements PartitionLog {
   private startOffset = 0n;
   private endOffset = 0n;
   private closed = false;
+  /**
+   * Aborted transactions by marker offset, oldest first: the segments' .txnindex entries in one
+   * array (an entry belongs to the segment holding its lastOffset and goes with it).
+   */
+  private aborted: AbortedTxn[] = [];
 
   constructor(topic: string, partition: number, config: LogConfig, clock: () => number = Date.now) {
     this.topic = topic;
@@ -254,6 +261,30 @@ export class MemoryPartitionLog implements PartitionLog {
     }
   }
 
+  appendAbortedTxn(txn: AbortedTxn): Promise<void> {
+    return this.now(() => {
+      checkAbortedTxn(txn, this.aborted.at(-1), this.endOffset);
+      // The marker's segment is already gone (retention or DeleteRecords overtook the caller).
+      if (txn.lastOffset < this.segments[0].baseOffset) return;
+      this.aborted.push({ ...txn });
+    });
+  }
+
+  abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]> {
+    return this.now(() => {
+      // The search starts at the first entry of the segment holding fromOffset, as Kafka's does.
+      const segmentBase = this.segments[floorSegment(this.segments, fromOffset)].baseOffset;
+      const entries = this.aborted.filter((t) => t.lastOffset >= segmentBase);
+      return collectAbortedTxns(entries, fromOffset, upperBoundOffset).txns;
+    });
+  }
+
+  /** Drops the aborted-transaction entries of segments that no longer exist. */
+  private dropAbortedBelowFirstSegment(): void {
+    const base = this.segments[0].baseOffset;
+    if (this.aborted.length > 0 && this.aborted[0].lastOffset < base) this.aborted = this.aborted.filter((t) => t.lastOffset >= base);
+  }
+
   truncateTo(offset: bigint): Promise<void> {
     return this.now(() => {
       if (offset >= this.endOffset) return;
@@ -261,6 +292,7 @@ export class MemoryPartitionLog implements PartitionLog {
         this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
         this.startOffset = offset;
         this.endOffset = offset;
+        this.aborted = [];
         return;
       }
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
@@ -272,6 +304,8 @@ export class MemoryPartitionLog implements PartitionLog {
       seg.mtimeMs = old.mtimeMs;
       this.segments[this.segments.length - 1] = seg;
       this.endOffset = kept.length === 0 ? seg.baseOffset : kept[kept.length - 1].lastOffset + 1n;
+      const end = this.endOffset;
+      this.aborted = this.aborted.filter((t) => t.lastOffset < end);
       if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     });
   }
@@ -284,6 +318,7 @@ export class MemoryPartitionLog implements PartitionLog {
       let n = 0;
       while (n < this.segments.length - 1 && this.segments[n + 1].baseOffset <= target) n++;
       this.segments = this.segments.slice(n);
+      this.dropAbortedBelowFirstSegment();
       return target;
     });
   }
@@ -321,6 +356,7 @@ export class MemoryPartitionLog implements PartitionLog {
       }
       if (n === 0) return 0;
       this.segments = segments.slice(n);
+      this.dropAbortedBelowFirstSegment();
       const newStart = this.segments[0].baseOffset;
       if (newStart > this.startOffset) this.startOffset = newStart;
       return n;
@@ -335,6 +371,7 @@ export class MemoryPartitionLog implements PartitionLog {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.segments = [new MemorySegment(this.endOffset, this.cfg, this.clock())];
+    this.aborted = [];
     return Promise.resolve();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Per-partition state of idempotent (and, later, transactional) producers: Kafka's
- * ProducerStateManager, ProducerStateEntry and ProducerAppendInfo.
+ * Per-partition state of idempotent and transactional producers: Kafka's ProducerStateManager,
+ * ProducerStateEntry and ProducerAppendInfo.
  *
  * For each producer id the partition keeps the producer epoch and the metadata of its last 5
  * batches (sequence range, offsets, max timestamp). With it the produce path:
@@ -12,6 +12,17 @@
  *   sequence after 2147483647 is 0), and to a non-zero first sequence of a new epoch;
  * - accepts ANY sequence from a producer id it does not know, as current Kafka does (KIP-360: the
  *   state may have expired or been deleted with the log; UNKNOWN_PRODUCER_ID is no longer sent).
+ *
+ * **Transactions.** A producer's first transactional batch starts its transaction at the batch's
+ * base offset (currentTxnFirstOffset); its COMMIT or ABORT marker (a control batch, `tryAppendMarker`)
+ * ends it. Kafka's checks, in its order: the epoch (INVALID_PRODUCER_EPOCH), the sequence, then a
+ * non-transactional batch while the producer's transaction is ongoing is INVALID_TXN_STATE. A
+ * marker with an epoch below the producer's is INVALID_PRODUCER_EPOCH, one from an older
+ * coordinator epoch TRANSACTION_COORDINATOR_FENCED; a marker for a producer with no ongoing
+ * transaction is written all the same (it may be a retry) and completes nothing. The first offset
+ * of the ongoing transactions is the partition's first unstable offset (the last stable offset's
+ * bound); a completed transaction is reported to the caller (CompletedTxn) once its marker is
+ * applied, for the aborted-transaction index.
  *
  * **In-flight appends.** A partition log serializes appends in call order, but resolves them later.
  * The check and the registration of a batch (`tryAppend`) happen synchronously right before the
@@ -33,7 +44,9 @@
  * ```
  *
  * As in Kafka, a snapshot keeps only the last batch of each producer, so after a restart only the
- * last batch of each producer is recognized as a duplicate. Snapshots are written on close (clean
+ * last batch of each producer is recognized as a duplicate. currentTxnFirstOffset carries an open
+ * transaction across restarts; batches replayed after the snapshot start and end transactions as
+ * they did when appended (a crash rebuilds the same ongoing transactions, hence the same LSO). Snapshots are written on close (clean
  * shutdown), after every `snapshotIntervalBytes` appended, and after a load that had to scan; each
  * replaces its file durably (replaceFileDurably), and only the newest two are kept.
  *
@@ -121,6 +134,34 @@ export interface ProducerBatch {
   isTransactional: boolean;
 }
 
+/** A COMMIT or ABORT marker about to be appended (Kafka's EndTransactionMarker with its batch's producer fields). */
+export interface TxnMarker {
+  producerId: bigint;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  committed: boolean;
+}
+
+/** A transaction ended by a marker (Kafka's CompletedTxn): lastOffset is the marker's offset. */
+export interface CompletedTxn {
+  producerId: bigint;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  isAborted: boolean;
+  /** The last stable offset right after it ended (lastStableOffsetAfter, as of the marker). */
+  lastStableOffset: bigint;
+}
+
+/** A transaction still open in the partition (DescribeProducers, find-hanging). */
+export interface OngoingTxn {
+  producerId: bigint;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  firstOffset: bigint;
+  /** Max timestamp of the producer's last batch. */
+  lastTimestamp: bigint;
+}
+
 /** Where an append landed. */
 export interface AppendedBatch {
   baseOffset: bigint;
@@ -154,6 +195,9 @@ interface LiveBatch {
 interface LiveEntry {
   epoch: number;
   batches: LiveBatch[];
+  /** A transaction is ongoing once its first batch is registered, until its marker is. */
+  txnOngoing: boolean;
+  coordinatorEpoch: number;
 }
 
 /** An append registered by tryAppend; settle it with complete() or fail(). */
@@ -163,11 +207,25 @@ export class AppendSlot {
   /** @internal */ appended: AppendedBatch | null = null;
   /** @internal */ error: unknown = null;
   /** @internal */ waiters: { resolve: (d: DuplicateBatch) => void; reject: (e: unknown) => void }[] = [];
+  /** @internal */ completedTxn: CompletedTxn | null = null;
+  /** @internal */ applied = false;
+  /** @internal */ appliedWaiters: { resolve: (t: CompletedTxn | null) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(
     /** @internal */ readonly batch: ProducerBatch | null,
     /** @internal */ readonly bytes: number,
+    /** @internal */ readonly marker: TxnMarker | null = null,
   ) {}
+
+  /**
+   * Settles once the append is applied to the producer state (every earlier append settled): with
+   * the transaction a marker completed (null for data, or a marker that found none ongoing).
+   */
+  whenApplied(): Promise<CompletedTxn | null> {
+    if (this.state === 'failed') return Promise.reject(this.error);
+    if (this.applied) return Promise.resolve(this.completedTxn);
+    return new Promise((resolve, reject) => this.appliedWaiters.push({ resolve, reject }));
+  }
 
   /** @internal */ original(): Promise<DuplicateBatch> {
     if (this.state === 'done') return Promise.resolve(duplicateOf(present(this.meta, 'metadata of a done append')));
@@ -282,7 +340,7 @@ function addBatch(e: ProducerStateEntry, epoch: number, m: BatchMetadata): void 
 }
 
 function addLive(le: LiveEntry | undefined, epoch: number, b: LiveBatch): LiveEntry {
-  if (!le || le.epoch !== epoch) le = { epoch, batches: [] };
+  if (!le || le.epoch !== epoch) le = { epoch, batches: [], txnOngoing: le?.txnOngoing ?? false, coordinatorEpoch: le?.coordinatorEpoch ?? -1 };
   le.batches.push(b);
   if (le.batches.length > NUM_BATCHES_TO_RETAIN) le.batches.shift();
   return le;
@@ -291,6 +349,8 @@ function addLive(le: LiveEntry | undefined, epoch: number, b: LiveBatch): LiveEn
 export class ProducerStateManager {
   private readonly applied = new Map<bigint, ProducerStateEntry>();
   private readonly live = new Map<bigint, LiveEntry>();
+  /** First offset of each applied ongoing transaction, by producer id. */
+  private readonly ongoing = new Map<bigint, bigint>();
   /** Appends not yet applied, in log order. */
   private readonly slots: AppendSlot[] = [];
   private endOffset = 0n;
@@ -345,6 +405,46 @@ export class ProducerStateManager {
   }
 
   /**
+   * The smallest first offset of the applied ongoing transactions, or null when none (Kafka's
+   * firstUnstableOffset); the last stable offset is the smaller of it and the high watermark.
+   */
+  firstUnstableOffset(): bigint | null {
+    let min: bigint | null = null;
+    for (const first of this.ongoing.values()) if (min === null || first < min) min = first;
+    return min;
+  }
+
+  /** The applied ongoing transactions, oldest first. */
+  ongoingTransactions(): OngoingTxn[] {
+    const out: OngoingTxn[] = [];
+    for (const [producerId, firstOffset] of this.ongoing) {
+      const e = this.applied.get(producerId);
+      if (!e) continue;
+      out.push({ producerId, producerEpoch: e.producerEpoch, coordinatorEpoch: e.coordinatorEpoch, firstOffset, lastTimestamp: e.lastTimestamp });
+    }
+    return out.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+  }
+
+  /**
+   * Whether the producer has a transaction ongoing here, counting appends still in flight (KIP-890:
+   * only a producer's first transactional batch in a partition needs verification).
+   */
+  hasOngoingTransaction(producerId: bigint): boolean {
+    return this.live.get(producerId)?.txnOngoing ?? false;
+  }
+
+  /**
+   * The last stable offset right after `completed` ended (Kafka's lastStableOffset(CompletedTxn)):
+   * the first offset of the oldest other ongoing transaction, else the offset after the marker.
+   * Recorded with an aborted transaction, so a fetch knows where the aborted range's effect ends.
+   */
+  lastStableOffsetAfter(completed: Pick<CompletedTxn, 'producerId' | 'lastOffset'>): bigint {
+    let min: bigint | null = null;
+    for (const [pid, first] of this.ongoing) if (pid !== completed.producerId && (min === null || first < min)) min = first;
+    return min ?? completed.lastOffset + 1n;
+  }
+
+  /**
    * Checks a batch about to be appended against the producer's state and, when it may be appended,
    * registers it (in log order: call the log's append right after, in the same tick). `batch` is
    * null for a batch without a producer id (only registered, for the snapshot offsets).
@@ -376,11 +476,6 @@ export class ProducerStateManager {
         message: `Epoch of producer ${pid} in ${tp} is ${batch.producerEpoch}, which is smaller than the last seen epoch ${currentEpoch}`,
       };
     }
-    if (batch.isTransactional) {
-      // No transaction can be ongoing yet: Kafka's answer when the partition was not added to one
-      // (transaction verification, KIP-890). The transactions work replaces this check.
-      return { kind: 'error', errorCode: ErrorCode.InvalidTxnState, message: 'Record was not part of an ongoing transaction' };
-    }
     if (batch.producerEpoch !== currentEpoch) {
       if (batch.baseSequence !== 0 && currentEpoch !== NO_PRODUCER_EPOCH) {
         return {
@@ -404,9 +499,47 @@ export class ProducerStateManager {
       }
     }
 
+    if (live?.txnOngoing === true && !batch.isTransactional) {
+      return { kind: 'error', errorCode: ErrorCode.InvalidTxnState, message: `Expected transactional write from producer ${pid} in partition ${tp}` };
+    }
+
     const slot = new AppendSlot(batch, bytes);
     this.slots.push(slot);
-    this.live.set(pid, addLive(live, batch.producerEpoch, { firstSeq: batch.baseSequence, lastSeq: batch.lastSequence, slot, meta: null }));
+    const next = addLive(live, batch.producerEpoch, { firstSeq: batch.baseSequence, lastSeq: batch.lastSequence, slot, meta: null });
+    if (batch.isTransactional) next.txnOngoing = true;
+    this.live.set(pid, next);
+    return { kind: 'append', slot };
+  }
+
+  /**
+   * Checks a COMMIT/ABORT marker about to be appended (Kafka's appendEndTxnMarker from the
+   * coordinator) and registers it, like tryAppend: call the log's append right after.
+   */
+  tryAppendMarker(marker: TxnMarker, bytes: number): { kind: 'append'; slot: AppendSlot } | { kind: 'error'; errorCode: number; message: string } {
+    const pid = marker.producerId;
+    const live = this.live.get(pid);
+    const tp = `${this.topic}-${this.partition}`;
+    if (live && marker.producerEpoch < live.epoch) {
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.InvalidProducerEpoch,
+        message: `Epoch of producer ${pid} in ${tp} is ${marker.producerEpoch}, which is smaller than the last seen epoch ${live.epoch}`,
+      };
+    }
+    if (live && live.coordinatorEpoch > marker.coordinatorEpoch) {
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.TransactionCoordinatorFenced,
+        message: `Invalid coordinator epoch for producer ${pid} in partition ${tp}: ${marker.coordinatorEpoch} (zombie), ${live.coordinatorEpoch} (current)`,
+      };
+    }
+    const slot = new AppendSlot(null, bytes, marker);
+    this.slots.push(slot);
+    // Kafka's maybeUpdateProducerEpoch: a new epoch forgets the batches of the old one.
+    const next: LiveEntry = live && live.epoch === marker.producerEpoch ? live : { epoch: marker.producerEpoch, batches: [], txnOngoing: false, coordinatorEpoch: -1 };
+    next.txnOngoing = false;
+    next.coordinatorEpoch = marker.coordinatorEpoch;
+    this.live.set(pid, next);
     return { kind: 'append', slot };
   }
 
@@ -435,7 +568,10 @@ export class ProducerStateManager {
     slot.error = err;
     for (const w of slot.waiters) w.reject(err);
     slot.waiters = [];
+    for (const w of slot.appliedWaiters) w.reject(err);
+    slot.appliedWaiters = [];
     if (slot.batch) this.rebuildLive(slot.batch.producerId);
+    if (slot.marker) this.rebuildLive(slot.marker.producerId);
     this.drain();
   }
 
@@ -444,10 +580,17 @@ export class ProducerStateManager {
     for (let s = this.slots.at(0); s !== undefined && s.state !== 'pending'; s = this.slots.at(0)) {
       this.slots.shift();
       if (s.state !== 'done') continue;
-      if (s.batch) {
+      const appended = present(s.appended, 'offsets of a done append');
+      if (s.marker) {
+        s.completedTxn = this.applyMarker(s.marker, appended.lastOffset, appended.maxTimestamp);
+      } else if (s.batch) {
         const pid = s.batch.producerId;
         const e = this.applied.get(pid) ?? emptyEntry(pid);
         addBatch(e, s.batch.producerEpoch, present(s.meta, 'metadata of a done append'));
+        if (s.batch.isTransactional && e.currentTxnFirstOffset < 0n) {
+          e.currentTxnFirstOffset = appended.baseOffset;
+          this.ongoing.set(pid, appended.baseOffset);
+        }
         this.applied.set(pid, e);
         // The live view now reads the applied metadata for this batch.
         const lb = this.live.get(pid)?.batches.find((b) => b.slot === s);
@@ -456,9 +599,11 @@ export class ProducerStateManager {
           lb.meta = s.meta;
         }
       }
-      const appended = present(s.appended, 'offsets of a done append');
       if (appended.lastOffset + 1n > this.endOffset) this.endOffset = appended.lastOffset + 1n;
       this.bytesSinceSnapshot += s.bytes;
+      s.applied = true;
+      for (const w of s.appliedWaiters) w.resolve(s.completedTxn);
+      s.appliedWaiters = [];
     }
     if (this.bytesSinceSnapshot >= this.snapshotIntervalBytes && this.options.dir !== null && !this.snapshotting && !this.closed) {
       void this.takeSnapshot().catch((err: unknown) => { this.logger.warn({ err, topic: this.topic, partition: this.partition }, 'writing a producer state snapshot failed'); });
@@ -469,11 +614,24 @@ export class ProducerStateManager {
   private rebuildLive(pid: bigint): void {
     const e = this.applied.get(pid);
     let le: LiveEntry | undefined = e
-      ? { epoch: e.producerEpoch, batches: e.batches.map((m) => ({ firstSeq: firstSeqOf(m), lastSeq: m.lastSeq, slot: null, meta: m })) }
+      ? {
+          epoch: e.producerEpoch,
+          batches: e.batches.map((m) => ({ firstSeq: firstSeqOf(m), lastSeq: m.lastSeq, slot: null, meta: m })),
+          txnOngoing: e.currentTxnFirstOffset >= 0n,
+          coordinatorEpoch: e.coordinatorEpoch,
+        }
       : undefined;
     for (const s of this.slots) {
-      if (s.batch === null || s.batch.producerId !== pid || s.state === 'failed') continue;
+      if (s.state === 'failed') continue;
+      if (s.marker !== null && s.marker.producerId === pid) {
+        if (!le || le.epoch !== s.marker.producerEpoch) le = { epoch: s.marker.producerEpoch, batches: [], txnOngoing: false, coordinatorEpoch: -1 };
+        le.txnOngoing = false;
+        le.coordinatorEpoch = s.marker.coordinatorEpoch;
+        continue;
+      }
+      if (s.batch === null || s.batch.producerId !== pid) continue;
       le = addLive(le, s.batch.producerEpoch, { firstSeq: s.batch.baseSequence, lastSeq: s.batch.lastSequence, slot: s, meta: null });
+      if (s.batch.isTransactional) le.txnOngoing = true;
     }
     if (le) this.live.set(pid, le);
     else this.live.delete(pid);
@@ -500,6 +658,27 @@ export class ProducerStateManager {
       if (b.isTransactional && e.currentTxnFirstOffset < 0n) e.currentTxnFirstOffset = b.baseOffset;
     }
     this.applied.set(b.producerId, e);
+  }
+
+  /** Ends the producer's transaction at the marker's offset (Kafka's appendEndTxnMarker, applied). */
+  private applyMarker(marker: TxnMarker, offset: bigint, timestamp: bigint): CompletedTxn | null {
+    const pid = marker.producerId;
+    const e = this.applied.get(pid) ?? emptyEntry(pid);
+    // Only a transaction with data completes: an empty one moves no LSO and indexes nothing.
+    const firstOffset = e.currentTxnFirstOffset;
+    if (e.producerEpoch !== marker.producerEpoch) {
+      e.producerEpoch = marker.producerEpoch;
+      e.batches = [];
+    }
+    e.currentTxnFirstOffset = -1n;
+    e.coordinatorEpoch = marker.coordinatorEpoch;
+    e.lastTimestamp = timestamp;
+    this.applied.set(pid, e);
+    this.ongoing.delete(pid);
+    if (firstOffset < 0n) return null;
+    const completed = { producerId: pid, firstOffset, lastOffset: offset, isAborted: !marker.committed, lastStableOffset: -1n };
+    completed.lastStableOffset = this.lastStableOffsetAfter(completed);
+    return completed;
   }
 
   private isExpired(e: ProducerStateEntry, nowMs: number, expirationMs = this.options.producerIdExpirationMs): boolean {
@@ -574,7 +753,10 @@ export class ProducerStateManager {
       }
     }
     if (this.endOffset < logEnd) this.endOffset = logEnd;
-    for (const pid of this.applied.keys()) this.rebuildLive(pid);
+    for (const [pid, e] of this.applied) {
+      if (e.currentTxnFirstOffset >= 0n) this.ongoing.set(pid, e.currentTxnFirstOffset);
+      this.rebuildLive(pid);
+    }
     this.logger.debug(
       { topic: this.topic, partition: this.partition, producers: this.applied.size, snapshot: this.lastSnapOffset.toString(), scannedFrom: from.toString() },
       'loaded producer state',

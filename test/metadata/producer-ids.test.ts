@@ -54,7 +54,13 @@ describe('ProducerIdManager', () => {
 });
 
 describe('initProducerId', () => {
-  const opts = { transactionMaxTimeoutMs: 900_000 };
+  const asked: [string, number, unknown][] = [];
+  const opts = {
+    transactional: (id: string, timeoutMs: number, expected: unknown) => {
+      asked.push([id, timeoutMs, expected]);
+      return Promise.resolve({ errorCode: ErrorCode.ConcurrentTransactions, producerId: -1n, producerEpoch: -1 });
+    },
+  };
   const req = (over: Partial<Parameters<typeof initProducerId>[1]> = {}): Parameters<typeof initProducerId>[1] => ({
     transactionalId: null,
     transactionTimeoutMs: 60_000,
@@ -77,16 +83,16 @@ describe('initProducerId', () => {
     await ids.close();
   });
 
-  it('transactional ids: INVALID_REQUEST for "", INVALID_TRANSACTION_TIMEOUT, else INVALID_REQUEST with a warning (no transactions yet)', async () => {
+  it('transactional ids: the transaction coordinator answers, given the id and epoch the client holds (v3+)', async () => {
     const ids = await open(new MemoryStateLogStore());
-    const warnings: [string, Record<string, unknown>, string][] = [];
-    const withWarn = { ...opts, warn: (kind: string, fields: Record<string, unknown>, message: string) => void warnings.push([kind, fields, message]) };
-    expect((await initProducerId(ids, req({ transactionalId: '' }), withWarn)).errorCode).toBe(ErrorCode.InvalidRequest);
-    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 0 }), withWarn)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
-    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 900_001 }), withWarn)).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
-    expect(warnings).toEqual([]);
-    expect(await initProducerId(ids, req({ transactionalId: 'tx' }), withWarn)).toEqual({ errorCode: ErrorCode.InvalidRequest, producerId: -1n, producerEpoch: -1 });
-    expect(warnings).toEqual([['transactional producer refused', { transactionalId: 'tx' }, expect.stringContaining('transactions are not supported by this broker yet')]]);
+    asked.length = 0;
+    expect(await initProducerId(ids, req({ transactionalId: 'tx' }), opts)).toEqual({ errorCode: ErrorCode.ConcurrentTransactions, producerId: -1n, producerEpoch: -1 });
+    expect((await initProducerId(ids, req({ transactionalId: 'tx', transactionTimeoutMs: 5000, producerId: 7n, producerEpoch: 2 }), opts)).errorCode).toBe(ErrorCode.ConcurrentTransactions);
+    expect((await initProducerId(ids, req({ transactionalId: 'tx', producerId: 7n }), opts)).errorCode).toBe(ErrorCode.InvalidRequest);
+    expect(asked).toEqual([
+      ['tx', 60_000, undefined],
+      ['tx', 5000, { producerId: 7n, producerEpoch: 2 }],
+    ]);
     expect(ids.peekNext).toBe(0n);
     await ids.close();
   });

@@ -19,8 +19,8 @@ afterAll(async () => {
 });
 
 function service(clock = new ManualClock(0), options: { maxResponseBytes?: number } = {}): FetchService {
-  const { metadata, logs, appends } = broker.services;
-  return new FetchService({ metadata, logs, appends, clock, logger: silentLogger, ...options });
+  const { metadata, partitions } = broker.services;
+  return new FetchService({ metadata, partitions, clock, logger: silentLogger, ...options });
 }
 
 function p(topic: string, partition: number, fetchOffset: bigint, partitionMaxBytes = 1 << 20, extra: Partial<FetchPartitionRequest> = {}): FetchPartitionRequest {

@@ -1,6 +1,7 @@
 /**
  * ProduceService driven directly (no socket): ordering of a partition's appends, storage failures,
- * producer-id expiry on the broker clock, topic deletion, and snapshots on close.
+ * producer-id expiry on the broker clock, topic deletion, snapshots on close, and the KIP-890
+ * verification of a transaction's first batch.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { defaultProduceRequest, type ProduceRequest } from '../../src/protocol/generated/messages/produce.js';
 import { buildRecordBatch, type RecordBatchOptions } from '../../src/protocol/records/index.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { ProduceService, type TransactionVerification } from '../../src/partition/produce-service.js';
 import { tempDir } from '../storage/helpers.js';
 import { createTopic } from '../server/fetch/fixture.js';
 
@@ -117,5 +119,101 @@ describe('ProduceService', () => {
     } finally {
       await d.remove();
     }
+  });
+});
+
+describe('ProduceService: transaction verification (KIP-890 part 1)', () => {
+  const txnBatch = (pid: bigint, seq: number): Buffer => idem(pid, seq, 1, { transactional: true });
+  const txnRequest = (topic: string, records: Buffer[]): ProduceRequest => ({ ...request(topic, records), transactionalId: 'tx-1' });
+
+  async function serviceWith(answer: (p: TransactionVerification) => number, config: Record<string, string | number | boolean> = {}) {
+    broker = await Broker.start({ port: 0, storage: 'memory', config });
+    await createTopic(broker, 'verified', 1);
+    const asked: TransactionVerification[] = [];
+    const { metadata, partitions, clock, logger } = broker.services;
+    const b = broker;
+    const svc = new ProduceService({
+      metadata,
+      partitions,
+      clock,
+      logger,
+      brokerConfig: () => b.services.brokerConfig,
+      verifyTransaction: (p) => {
+        asked.push(p);
+        return Promise.resolve(answer(p));
+      },
+    });
+    const send = (records: Buffer, apiVersion = 9): Promise<number> =>
+      svc.produce(txnRequest('verified', [records]), { apiVersion, clientId: null }).then((r) => r[0].partitionResponses[0].errorCode);
+    return { svc, asked, send };
+  }
+
+  it('asks the coordinator for the first batch of a transaction only, with the request transactional id', async () => {
+    const { asked, send } = await serviceWith(() => ErrorCode.None);
+    expect(await send(txnBatch(7n, 0))).toBe(ErrorCode.None);
+    expect(await send(txnBatch(7n, 1))).toBe(ErrorCode.None);
+    expect(asked).toEqual([{ transactionalId: 'tx-1', producerId: 7n, producerEpoch: 0, topic: 'verified', partition: 0 }]);
+    // Once the marker ends the transaction, the next one is verified again.
+    expect(await broker!.services.partitions.writeTxnMarker('verified', 0, { producerId: 7n, producerEpoch: 0, committed: true, coordinatorEpoch: 0 })).toBe(0);
+    expect(await send(txnBatch(7n, 2))).toBe(ErrorCode.None);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('a partition not in the transaction is INVALID_TXN_STATE (Produce v10-) or TRANSACTION_ABORTABLE (v11+), and nothing is appended', async () => {
+    const { send } = await serviceWith(() => ErrorCode.InvalidTxnState);
+    expect(await send(txnBatch(7n, 0), 10)).toBe(ErrorCode.InvalidTxnState);
+    expect(await send(txnBatch(7n, 0), 11)).toBe(ErrorCode.TransactionAbortable);
+    expect(broker!.services.logs.get('verified', 0)!.logEndOffset).toBe(0n);
+  });
+
+  it('a fenced producer is INVALID_PRODUCER_EPOCH', async () => {
+    const { send } = await serviceWith(() => ErrorCode.ProducerFenced);
+    expect(await send(txnBatch(7n, 0))).toBe(ErrorCode.InvalidProducerEpoch);
+  });
+
+  it("coordinator errors become NOT_ENOUGH_REPLICAS, which every client retries (Kafka's translation)", async () => {
+    for (const code of [ErrorCode.NotCoordinator, ErrorCode.CoordinatorNotAvailable, ErrorCode.CoordinatorLoadInProgress, ErrorCode.ConcurrentTransactions]) {
+      const { send } = await serviceWith(() => code);
+      expect(await send(txnBatch(7n, 0))).toBe(ErrorCode.NotEnoughReplicas);
+      await broker!.stop();
+      broker = undefined;
+    }
+  });
+
+  it('a marker issued while a verification ran makes its batch INVALID_TXN_STATE (the transaction it was verified for is over)', async () => {
+    broker = await Broker.start({ port: 0, storage: 'memory' });
+    await createTopic(broker, 'guarded', 1);
+    const { metadata, partitions, clock, logger } = broker.services;
+    const b = broker;
+    // The coordinator answers each producer when the test says so.
+    const gates = new Map<bigint, () => void>();
+    const svc = new ProduceService({
+      metadata,
+      partitions,
+      clock,
+      logger,
+      brokerConfig: () => b.services.brokerConfig,
+      verifyTransaction: (p) => new Promise((resolve) => gates.set(p.producerId, () => { resolve(ErrorCode.None); })),
+    });
+    const send = (pid: bigint) => svc.produce(txnRequest('guarded', [txnBatch(pid, 0)]), { apiVersion: 9, clientId: null }).then((r) => r[0].partitionResponses[0].errorCode);
+    await partitions.get('guarded', 0)!.producerState();
+    // Producer 1's batch holds the partition's queue while it is verified; the marker for producer 2 waits behind it...
+    const first = send(1n);
+    const markerWritten = partitions.writeTxnMarker('guarded', 0, { producerId: 2n, producerEpoch: 0, committed: false, coordinatorEpoch: 0 });
+    // ...and producer 2's batch is verified meanwhile, for the transaction that marker ends.
+    const late = send(2n);
+    while (gates.size < 2) await new Promise((resolve) => setImmediate(resolve));
+    gates.get(1n)!();
+    expect(await first).toBe(ErrorCode.None);
+    expect(await markerWritten).toBe(ErrorCode.None);
+    gates.get(2n)!();
+    expect(await late).toBe(ErrorCode.InvalidTxnState);
+    expect(partitions.get('guarded', 0)!.logEndOffset).toBe(2n);
+  });
+
+  it('transaction.partition.verification.enable=false verifies nothing', async () => {
+    const { asked, send } = await serviceWith(() => ErrorCode.InvalidTxnState, { 'transaction.partition.verification.enable': false });
+    expect(await send(txnBatch(7n, 0))).toBe(ErrorCode.None);
+    expect(asked).toEqual([]);
   });
 });

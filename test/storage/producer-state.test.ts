@@ -168,11 +168,12 @@ describe('ProducerStateManager: checks', () => {
     expect(await produce(m2, log2, idem(5n, 0, 2, 1))).toEqual({ kind: 'appended', baseOffset: 5n });
   });
 
-  it('transactional batches: INVALID_TXN_STATE (no transaction is ongoing), or INVALID_PRODUCER_EPOCH when fenced', async () => {
+  it('transactional batches: the first starts a transaction; an older epoch is INVALID_PRODUCER_EPOCH', async () => {
     const { log, m } = await memory();
-    expect(await produce(m, log, idem(1n, 0, 0, 1, { transactional: true }))).toEqual({ kind: 'error', errorCode: ErrorCode.InvalidTxnState });
     await produce(m, log, idem(1n, 2, 0));
-    expect(await produce(m, log, idem(1n, 1, 0, 1, { transactional: true }))).toEqual({ kind: 'error', errorCode: ErrorCode.InvalidProducerEpoch });
+    expect(await produce(m, log, idem(1n, 2, 1, 1, { transactional: true }))).toEqual({ kind: 'appended', baseOffset: 1n });
+    expect(m.firstUnstableOffset()).toBe(1n);
+    expect(await produce(m, log, idem(1n, 1, 2, 1, { transactional: true }))).toEqual({ kind: 'error', errorCode: ErrorCode.InvalidProducerEpoch });
   });
 
   it('batches without a producer id are only registered', async () => {

@@ -2,8 +2,9 @@
  * Fetch v0-18: consumers read record batches (sessions in fetch/session-fetch-service.ts, the read path in partition/fetch-service.ts).
  * - v0-1: message format 0: stored batches are down-converted to magic 0 messages (v1 adds
  *   throttleTimeMs). v2-3: magic 1 (timestamps); v3 adds the response's maxBytes (KIP-74).
- * - v4: isolationLevel, lastStableOffset and abortedTransactions (null for read_uncommitted, an
- *   empty list for read_committed: no transactions are ever aborted here); record batches as stored.
+ * - v4: isolationLevel (read_committed reads stop at the last stable offset), lastStableOffset and
+ *   abortedTransactions (null for read_uncommitted; for read_committed the aborted transactions
+ *   overlapping the records returned, possibly none); record batches as stored.
  * - v5: logStartOffset. v6: KAFKA_STORAGE_ERROR may be answered (older versions get
  *   NOT_LEADER_OR_FOLLOWER instead, as Kafka does).
  * - v7: incremental fetch sessions (KIP-227, fetch/fetch-sessions.ts) and the top-level errorCode.
@@ -95,7 +96,10 @@ export const fetch = defineHandler({
         divergingEpoch: defaultFetchResponseEpochEndOffset(),
         currentLeader: defaultFetchResponseLeaderIdAndEpoch(),
         snapshotId: defaultFetchResponseSnapshotId(),
-        abortedTransactions: request.isolationLevel === 1 ? [] : null,
+        abortedTransactions:
+          request.isolationLevel === 1
+            ? (r.abortedTransactions ?? []).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset, _unknownTaggedFields: undefined }))
+            : null,
         preferredReadReplica: -1,
         records: r.records,
         _unknownTaggedFields: undefined,

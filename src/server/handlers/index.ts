@@ -15,6 +15,7 @@ import { describeTopicPartitions } from './describe-topic-partitions.js';
 import { incrementalAlterConfigs } from './incremental-alter-configs.js';
 import { metadata } from './metadata.js';
 import { deleteRecords } from './delete-records.js';
+import { describeProducers } from './describe-producers.js';
 import { fetch } from './fetch.js';
 import { listOffsets } from './list-offsets.js';
 import { offsetForLeaderEpoch } from './offset-for-leader-epoch.js';
@@ -33,6 +34,12 @@ import { listGroups } from './list-groups.js';
 import { describeGroups } from './describe-groups.js';
 import { consumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 import { consumerGroupDescribe } from './consumer-group-describe.js';
+import { addPartitionsToTxn } from './add-partitions-to-txn.js';
+import { addOffsetsToTxn } from './add-offsets-to-txn.js';
+import { endTxn } from './end-txn.js';
+import { writeTxnMarkers } from './write-txn-markers.js';
+import { describeTransactions } from './describe-transactions.js';
+import { listTransactions } from './list-transactions.js';
 
 export const HANDLERS: readonly Handler[] = [
   apiVersions,
@@ -52,6 +59,7 @@ export const HANDLERS: readonly Handler[] = [
   listOffsets,
   offsetForLeaderEpoch,
   deleteRecords,
+  describeProducers,
   findCoordinator,
   joinGroup,
   syncGroup,
@@ -65,4 +73,10 @@ export const HANDLERS: readonly Handler[] = [
   describeGroups,
   consumerGroupHeartbeat,
   consumerGroupDescribe,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  writeTxnMarkers,
+  describeTransactions,
+  listTransactions,
 ];

@@ -1,23 +1,26 @@
 /**
- * InitProducerId v0-6: a producer gets a producer id and epoch (src/metadata/producer-ids.ts).
+ * InitProducerId v0-6: a producer gets a producer id and epoch.
+ * - Idempotent producers (null transactionalId, src/metadata/producer-ids.ts): a fresh id, epoch 0,
+ *   never reused across restarts on disk, in every version.
+ * - Transactional producers (src/coordinator/transaction): the id's producer id with its epoch
+ *   bumped, fencing older producers of the same id; an ongoing transaction is aborted first and
+ *   CONCURRENT_TRANSACTIONS answered until its markers are written; an exhausted epoch gets a new
+ *   producer id. "" is INVALID_REQUEST, a timeout above transaction.max.timeout.ms
+ *   INVALID_TRANSACTION_TIMEOUT.
  * - v0-1: transactionalId and transactionTimeoutMs; v1 only changes throttling behaviour.
  * - v2: flexible.
- * - v3: the client may send the producerId and producerEpoch it holds (KIP-360); with a null
- *   transactionalId Kafka still hands out a new id, and so do we. Exactly one of them -1 is
- *   INVALID_REQUEST.
- * - v4: PRODUCER_FENCED may be returned; v5: TRANSACTION_ABORTABLE (KIP-890); v6: enable2Pc and
- *   keepPreparedTxn (KIP-939), and ongoingTxnProducerId/Epoch in the response (always -1 here).
- * - Idempotent producers (null transactionalId) work in every version: a fresh id, epoch 0, never
- *   reused across restarts on disk.
- * - Not implemented: transactions. A non-null transactionalId is checked ("" is INVALID_REQUEST, a
- *   bad timeout INVALID_TRANSACTION_TIMEOUT) and then answered INVALID_REQUEST with a warning in
- *   the broker's log naming the cause, so that transactional clients fail at once instead of
- *   retrying for a minute (producer-ids.ts says why this code). FindCoordinator still names this
- *   broker for a transactional id: KafkaJS would turn an error there into "Failed to find group
- *   coordinator", which says less than the standard INVALID_REQUEST message ("... sent to an
- *   incompatible broker. See the broker logs for more details").
+ * - v3: the client may send the producerId and producerEpoch it holds (KIP-360): the retry of a
+ *   bump whose answer was lost gets the same epoch; an epoch the id has moved past is fenced.
+ *   Exactly one of them -1 is INVALID_REQUEST.
+ * - v4: PRODUCER_FENCED; below v4 it is answered INVALID_PRODUCER_EPOCH, as Kafka does for
+ *   clients that do not know it. v5: TRANSACTION_ABORTABLE may be returned (KIP-890).
+ * - v6: enable2Pc and keepPreparedTxn (KIP-939); ongoingTxnProducerId/Epoch in the response are
+ *   -1. Two-phase commit is off (transaction.two.phase.commit.enable is not supported), so
+ *   enable2Pc is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers it then;
+ *   keepPreparedTxn, which only means something with two-phase commit, is not looked at.
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
+import { ErrorCode } from '../../protocol/generated/errors.js';
 import { defaultInitProducerIdResponse } from '../../protocol/generated/messages/init-producer-id.js';
 import { initProducerId } from '../../metadata/producer-ids.js';
 import { defineHandler } from '../handler.js';
@@ -27,17 +30,23 @@ export const initProducerIdHandler = defineHandler({
   minVersion: 0,
   maxVersion: 6,
   async handle(request, ctx) {
-    const result = await initProducerId(ctx.services.producerIds, request, {
-      transactionMaxTimeoutMs: ctx.services.brokerConfig.config.transactionMaxTimeoutMs,
-      logger: ctx.services.logger,
-      warn: (kind, fields, message) => { ctx.connection.warn(kind, fields, message); },
-    });
+    const { producerIds, transactions, logger } = ctx.services;
     const response = defaultInitProducerIdResponse();
-    response.errorCode = result.errorCode;
-    response.producerId = result.producerId;
-    response.producerEpoch = result.producerEpoch;
     response.ongoingTxnProducerId = -1n;
     response.ongoingTxnProducerEpoch = -1;
+    if (request.enable2Pc && request.transactionalId !== null) {
+      response.errorCode = ErrorCode.TransactionalIdAuthorizationFailed;
+      response.producerId = -1n;
+      response.producerEpoch = -1;
+      return response;
+    }
+    const result = await initProducerId(producerIds, request, {
+      transactional: (id, timeoutMs, expected) => transactions.initProducerId(id, timeoutMs, expected),
+      logger,
+    });
+    response.errorCode = ctx.apiVersion < 4 && result.errorCode === ErrorCode.ProducerFenced ? ErrorCode.InvalidProducerEpoch : result.errorCode;
+    response.producerId = result.producerId;
+    response.producerEpoch = result.producerEpoch;
     return response;
   },
 });

@@ -5,8 +5,8 @@
  *   after it (Kafka's v0 used segment file times; see log-offsets.ts).
  * - v1: one offset and its timestamp per partition: -1 latest, -2 earliest (timestamp -1), a time
  *   in ms: the first offset whose timestamp is >= it, or offset -1 / timestamp -1 when none is.
- * - v2: isolationLevel (read_committed caps at the last stable offset; equal to the high watermark
- *   here: no transactions). v3: same.
+ * - v2: isolationLevel: read_committed answers LATEST with the last stable offset and never a
+ *   timestamp lookup at or past it; read_uncommitted is bounded by the high watermark. v3: same.
  * - v4: currentLeaderEpoch fencing (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH) and the answer's
  *   leaderEpoch (0 for every found offset, -1 when none). v5: same. v6: flexible.
  * - v7: -3, the offset of the largest timestamp (KIP-734). v8: -4, earliest local = earliest here.
@@ -59,7 +59,7 @@ export const listOffsets = defineHandler({
         } else if (duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) {
           out.errorCode = ErrorCode.InvalidRequest;
         } else {
-          const r = await offsets.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch);
+          const r = await offsets.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, version >= 2 ? request.isolationLevel : 0);
           out.errorCode = r.errorCode;
           out.offset = r.offset;
           out.timestamp = r.timestamp;

@@ -9,14 +9,15 @@
  * - v8: recordErrors and errorMessage in the response (KIP-467).
  * - v9: flexible. v10: currentLeader / nodeEndpoints tagged fields (sent only with
  *   NOT_LEADER_OR_FOLLOWER for a moved leader, which cannot happen on one broker: left empty).
- * - v11: TRANSACTION_ABORTABLE may be returned; v12: same wire format (KIP-890 part 2).
+ * - v11: TRANSACTION_ABORTABLE may be returned: a transactional batch for a partition its
+ *   transaction does not hold (KIP-890 verification), INVALID_TXN_STATE below v11 (the mapping is
+ *   ProduceService's, next to the verification); v12: same wire format (KIP-890 part 2).
  * - v13: topics named by topicId (KIP-516): an unknown id is UNKNOWN_TOPIC_ID.
  * - acks=0: no response is written (null). When any partition failed, the connection is closed
  *   after the responses due before it, as Kafka does, so the client refreshes its metadata.
  * - timeoutMs is not used: with one replica an append is acknowledged as soon as it is written.
- * - Not implemented: transactions (a transactional batch answers INVALID_TXN_STATE, or
- *   TRANSACTIONAL_ID_AUTHORIZATION_FAILED with a null transactionalId, as Kafka does), quotas
- *   (throttleTimeMs is always 0).
+ * - Transactional batches with a null transactionalId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+ * - Not implemented: quotas (throttleTimeMs is always 0).
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';

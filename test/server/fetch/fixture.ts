@@ -1,11 +1,10 @@
 /**
  * Shared set-up of the read-path tests: an in-process memory broker, topics made through the
- * metadata store, and batches appended straight to the partition logs (as the produce path does,
- * with the broker's leader epoch, followed by an append notification).
+ * metadata store, and batches appended through their Partition (the produce path's ordered append,
+ * producer-state checks, high watermark and fetch wake-ups, without the Produce request around it).
  */
 import { Broker } from '../../../src/broker.js';
 import { buildRecordBatch, RecordBatchView, splitBatches, type RecordBatchOptions, type RecordInput } from '../../../src/protocol/records/index.js';
-import { LEADER_EPOCH } from '../../../src/partition/leader-epoch.js';
 import type { AppendResult } from '../../../src/storage/types.js';
 
 export async function startMemoryBroker(config: Record<string, string | number | boolean> = {}): Promise<Broker> {
@@ -35,13 +34,10 @@ export async function append(
   partition: number,
   recs: RecordInput[],
   options: RecordBatchOptions = {},
-  notify = true,
 ): Promise<AppendResult> {
-  const log = broker.services.logs.get(topic, partition);
-  if (!log) throw new Error(`no log ${topic}-${partition}`);
-  const result = await log.append(buildRecordBatch(recs, options), { leaderEpoch: LEADER_EPOCH });
-  if (notify) broker.services.appends.notify(topic, partition);
-  return result;
+  const p = broker.services.partitions.get(topic, partition);
+  if (!p) throw new Error(`no partition ${topic}-${partition}`);
+  return p.append(buildRecordBatch(recs, options));
 }
 
 export interface BatchSummary {

@@ -19,8 +19,8 @@ afterAll(async () => {
 });
 
 function service(clock = new ManualClock(0)): SessionFetchService {
-  const { metadata, logs, appends } = broker.services;
-  return new SessionFetchService({ reads: new FetchService({ metadata, logs, appends, clock, logger: silentLogger }), clock });
+  const { metadata, partitions } = broker.services;
+  return new SessionFetchService({ reads: new FetchService({ metadata, partitions, clock, logger: silentLogger }), clock });
 }
 
 function p(topic: string, partition: number, fetchOffset: bigint): FetchPartitionRequest {

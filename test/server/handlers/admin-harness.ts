@@ -12,6 +12,7 @@ import { decodeResponse, encodeRequest } from '../../../src/protocol/codec.js';
 import type { ApiKey, RequestBodies, ResponseBodies } from '../../../src/protocol/generated/api-table.js';
 import { Dispatcher } from '../../../src/server/dispatcher.js';
 import { HANDLERS } from '../../../src/server/handlers/index.js';
+import type { BrokerServices } from '../../../src/server/services.js';
 
 export interface AdminHarness {
   broker: Broker;
@@ -19,7 +20,8 @@ export interface AdminHarness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: BrokerOptions = {}): Promise<AdminHarness> {
+/** `services`: replaces some of the broker's services for the handlers (fakes of what a test watches). */
+export async function startHarness(options: BrokerOptions = {}, services: Partial<BrokerServices> = {}): Promise<AdminHarness> {
   const errors: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -28,7 +30,7 @@ export async function startHarness(options: BrokerOptions = {}): Promise<AdminHa
     },
   });
   const broker = await Broker.start({ port: 0, logger: pino({ level: 'error' }, sink), ...options });
-  const dispatcher = new Dispatcher(HANDLERS, broker.services);
+  const dispatcher = new Dispatcher(HANDLERS, Object.keys(services).length === 0 ? broker.services : { ...broker.services, ...services });
   let correlationId = 1;
   return {
     broker,

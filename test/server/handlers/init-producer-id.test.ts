@@ -54,10 +54,29 @@ describe('InitProducerId', () => {
     });
   });
 
-  it('transactional ids: INVALID_REQUEST (no transactions yet, fatal in clients); bad ones are checked first', async () => {
-    expect(await client.send(ApiKey.InitProducerId, 1, req({ transactionalId: 'tx' }))).toMatchObject({ errorCode: ErrorCode.InvalidRequest, producerId: -1n });
+  it('transactional ids: an id and epoch bumped on each init; bad ids and timeouts refused', async () => {
+    const first = await client.send(ApiKey.InitProducerId, 1, req({ transactionalId: 'tx' }));
+    expect(first).toMatchObject({ errorCode: ErrorCode.None, producerEpoch: 0 });
+    for (let v = 0; v <= 6; v++) {
+      expect(await client.send(ApiKey.InitProducerId, v, req({ transactionalId: 'tx' }))).toMatchObject({ errorCode: ErrorCode.None, producerId: first.producerId, producerEpoch: v + 1 });
+    }
     expect((await client.send(ApiKey.InitProducerId, 2, req({ transactionalId: '' }))).errorCode).toBe(ErrorCode.InvalidRequest);
     expect((await client.send(ApiKey.InitProducerId, 5, req({ transactionalId: 'tx', transactionTimeoutMs: 3_600_000 }))).errorCode).toBe(ErrorCode.InvalidTransactionTimeout);
+  });
+
+  it('v3+ (KIP-360): a retry of a bump gets the same epoch; a stale epoch is PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before', async () => {
+    const first = await client.send(ApiKey.InitProducerId, 4, req({ transactionalId: 'kip360' }));
+    const held = { producerId: first.producerId, producerEpoch: first.producerEpoch };
+    const bumped = await client.send(ApiKey.InitProducerId, 4, req({ transactionalId: 'kip360', ...held }));
+    expect(bumped).toMatchObject({ errorCode: ErrorCode.None, producerId: first.producerId, producerEpoch: 1 });
+    expect(await client.send(ApiKey.InitProducerId, 4, req({ transactionalId: 'kip360', ...held }))).toMatchObject({ errorCode: ErrorCode.None, producerEpoch: 1 });
+    const stale = { producerId: first.producerId, producerEpoch: 9 };
+    expect((await client.send(ApiKey.InitProducerId, 3, req({ transactionalId: 'kip360', ...stale }))).errorCode).toBe(ErrorCode.InvalidProducerEpoch);
+    expect((await client.send(ApiKey.InitProducerId, 4, req({ transactionalId: 'kip360', ...stale }))).errorCode).toBe(ErrorCode.ProducerFenced);
+  });
+
+  it('v6: two-phase commit (enable2Pc) is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED', async () => {
+    expect(await client.send(ApiKey.InitProducerId, 6, req({ transactionalId: 'tx-2pc', enable2Pc: true }))).toMatchObject({ errorCode: ErrorCode.TransactionalIdAuthorizationFailed, producerId: -1n, ongoingTxnProducerId: -1n });
   });
 
   it('KafkaJS idempotent producer (InitProducerId v1) and ids not reused after a restart on disk', async () => {

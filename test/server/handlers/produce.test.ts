@@ -274,12 +274,15 @@ describe('Produce over the wire: errors', () => {
     expect((await produce(7, topic, b)).errorCode).toBe(ErrorCode.InvalidRecord);
   });
 
-  it('transactional batches: TRANSACTIONAL_ID_AUTHORIZATION_FAILED without a transactionalId, INVALID_TXN_STATE with one', async () => {
+  it('transactional batches: TRANSACTIONAL_ID_AUTHORIZATION_FAILED without a transactionalId; a non-transactional batch inside a transaction INVALID_TXN_STATE', async () => {
     const topic = await newTopic();
     const b = idem(77n, 0, 0, 1, { transactional: true });
     expect((await produce(9, topic, b, { transactionalId: null })).errorCode).toBe(ErrorCode.TransactionalIdAuthorizationFailed);
-    expect((await produce(9, topic, b, { transactionalId: 'tx' })).errorCode).toBe(ErrorCode.InvalidTxnState);
     expect(broker.services.logs.get(topic, 0)!.logEndOffset).toBe(0n);
+    // No transaction coordinator verifies this broker's transactional produce: the batch opens a transaction.
+    expect((await produce(9, topic, b, { transactionalId: 'tx' })).errorCode).toBe(ErrorCode.None);
+    expect((await produce(9, topic, idem(77n, 0, 1))).errorCode).toBe(ErrorCode.InvalidTxnState);
+    expect(broker.services.logs.get(topic, 0)!.logEndOffset).toBe(1n);
   });
 
   it('internal topics take writes only from __admin_client: INVALID_TOPIC_EXCEPTION', async () => {
