@@ -42,6 +42,8 @@ const ROWS: { title: string; scenario: string; variant?: string; prefix?: string
   { title: 'Offsets for times', scenario: 'list-offsets', variant: 'by-time' },
   { title: 'Idempotent producer', scenario: 'idempotent-producer', variant: '' },
   { title: 'Consumer group: join, commit, resume', scenario: 'consumer-group', variant: '' },
+  { title: 'Transactions: commit, abort; read_committed / read_uncommitted', scenario: 'transactions', variant: 'commit-abort' },
+  { title: 'Consume-transform-produce: offsets in the transaction', scenario: 'transactions', variant: 'send-offsets' },
   { title: 'Restart (same data dir), read back', scenario: 'restart', variant: '' },
   { title: '900 KB message round trip', scenario: 'large-messages', variant: '900KB' },
   { title: '1.1 MB message refused: MESSAGE_TOO_LARGE', scenario: 'large-messages', variant: 'over-limit' },

@@ -12,6 +12,12 @@ Commands (field "op"):
   produce      topic messages codec acks idempotent max_message_bytes
   consume      topic count timeout_ms [group] [max_bytes]   assign() from the beginning, or subscribe
   list_offsets topic partitions spec            spec: "earliest", "latest" or {"timestamp": ms}
+  txn_produce  topic transactional_id steps     one transactional producer: per step begin_transaction,
+               produce the step's messages, then commit_transaction or abort_transaction
+  txn_transform input output group transactional_id count prefix end
+               consume-transform-produce: a consumer in the group (read_committed) reads count
+               records, one transaction produces them transformed and sends the group's offsets
+               (send_offsets_to_transaction), then commits or aborts; returns the offsets sent
   produce_stream topic partitions seconds value_bytes     steady acks=all load for the kill -9 test:
                prints one line per acknowledged message ("A partition offset index") as it is
                acknowledged, and "E index error" for a failed one; runs until killed or time is up
@@ -180,6 +186,8 @@ def consume(cmd):
     })
     if group:
         conf['session.timeout.ms'] = 10000
+    if cmd.get('isolation'):
+        conf['isolation.level'] = cmd['isolation']
     if cmd.get('max_bytes'):
         conf['max.partition.fetch.bytes'] = cmd['max_bytes']
     consumer = Consumer(conf)
@@ -232,6 +240,89 @@ def list_offsets(cmd):
         consumer.close()
 
 
+def transactional_producer(cmd):
+    conf = base_config(cmd)
+    conf.update({'transactional.id': cmd['transactional_id'], 'enable.idempotence': True, 'acks': 'all', 'linger.ms': 5})
+    producer = Producer(conf)
+    producer.init_transactions(30)
+    return producer
+
+
+def end_transaction(producer, end):
+    if end == 'commit':
+        producer.commit_transaction(30)
+    else:
+        # abort_transaction purges what is still queued; flushing first puts the records in the log,
+        # where the abort marker then has something to abort.
+        producer.flush(30)
+        producer.abort_transaction(30)
+
+
+def txn_produce(cmd):
+    producer = transactional_producer(cmd)
+    errors = []
+
+    def on_delivery(err, _msg):
+        if err is not None:
+            errors.append(kafka_error(err, 'broker'))
+
+    for step in cmd['steps']:
+        producer.begin_transaction()
+        for m in step['messages']:
+            kwargs = dict(key=unb64(m.get('key')), value=unb64(m.get('value')),
+                          headers=[(h['key'], unb64(h['value'])) for h in m.get('headers', [])], on_delivery=on_delivery)
+            if m.get('partition') is not None:
+                kwargs['partition'] = m['partition']
+            producer.produce(cmd['topic'], **kwargs)
+            producer.poll(0)
+        end_transaction(producer, step['end'])
+        if errors and step['end'] == 'commit':
+            return {'ok': False, 'error': errors[0]}
+    return {}
+
+
+def txn_transform(cmd):
+    conf = base_config(cmd)
+    conf.update({
+        'group.id': cmd['group'],
+        'enable.auto.commit': False,
+        'auto.offset.reset': 'earliest',
+        'isolation.level': 'read_committed',
+        'fetch.wait.max.ms': 100,
+        'session.timeout.ms': 10000,
+    })
+    consumer = Consumer(conf)
+    try:
+        consumer.subscribe([cmd['input']])
+        got = []
+        deadline = time.time() + cmd.get('timeout_ms', 60000) / 1000
+        while len(got) < cmd['count'] and time.time() < deadline:
+            for msg in consumer.consume(num_messages=cmd['count'] - len(got), timeout=0.2):
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        continue
+                    return {'ok': False, 'error': kafka_error(msg.error(), 'broker')}
+                got.append(msg)
+        if len(got) < cmd['count']:
+            return {'ok': False, 'error': {'code': None, 'name': 'CONSUME_TIMEOUT', 'where': 'local',
+                                           'message': f'read {len(got)} of {cmd["count"]} input records'}}
+        producer = transactional_producer(cmd)
+        producer.begin_transaction()
+        prefix = cmd['prefix'].encode('utf8')
+        for msg in got:
+            producer.produce(cmd['output'], key=msg.key(), value=prefix + (msg.value() or b''), partition=msg.partition())
+            producer.poll(0)
+        nxt = {}
+        for msg in got:
+            nxt[msg.partition()] = max(nxt.get(msg.partition(), 0), msg.offset() + 1)
+        producer.send_offsets_to_transaction([TopicPartition(cmd['input'], p, o) for p, o in sorted(nxt.items())],
+                                             consumer.consumer_group_metadata(), 30)
+        end_transaction(producer, cmd['end'])
+        return {'offsets': [{'partition': p, 'offset': o} for p, o in sorted(nxt.items())]}
+    finally:
+        consumer.close()
+
+
 def produce_stream(cmd):
     """A steady acks=all load; every acknowledged message is printed the moment it is acknowledged."""
     conf = producer_config({**cmd, 'acks': -1})
@@ -279,6 +370,8 @@ OPS = {
     'consume': consume,
     'list_offsets': list_offsets,
     'produce_stream': produce_stream,
+    'txn_produce': txn_produce,
+    'txn_transform': txn_transform,
 }
 
 

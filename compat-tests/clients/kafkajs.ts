@@ -20,6 +20,9 @@ import {
   type OutMessage,
   type ProduceOptions,
   type ProduceResult,
+  type TransactionStep,
+  type TransformRequest,
+  type TransformResult,
 } from '../lib/types.js';
 
 const VERSION = (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version;
@@ -199,6 +202,7 @@ export class KafkaJsDriver implements ClientDriver {
       heartbeatInterval: 1000,
       maxWaitTimeInMs: 100,
       ...(options.maxBytes ? { maxBytesPerPartition: options.maxBytes } : {}),
+      ...(options.isolation ? { readUncommitted: options.isolation === 'read_uncommitted' } : {}),
       retry: { retries: 3 },
     });
     const got: InMessage[] = [];
@@ -262,4 +266,89 @@ export class KafkaJsDriver implements ClientDriver {
       }
     });
   }
+
+  /** producer.transaction() per step: send, then commit() or abort(). */
+  async produceTransactions(bootstrap: string, topic: string, transactionalId: string, steps: TransactionStep[]): Promise<void> {
+    const producer = kafka(bootstrap).producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await guarded('transactions', 90_000, async () => {
+      await producer.connect();
+      try {
+        for (const step of steps) {
+          const txn = await producer.transaction();
+          await txn.send({ topic, messages: step.messages.map(messageOut) });
+          if (step.end === 'commit') await txn.commit();
+          else await txn.abort();
+        }
+      } finally {
+        await producer.disconnect();
+      }
+    });
+  }
+
+  /**
+   * KafkaJS's consume-transform-produce: a consumer group running eachBatch without auto-commit;
+   * once `count` records arrived, a transaction sends the transformed records and the group's next
+   * offsets (sendOffsets) and ends, inside the batch handler, as KafkaJS's documentation shows.
+   */
+  async transform(bootstrap: string, request: TransformRequest): Promise<TransformResult> {
+    const client = kafka(bootstrap);
+    const producer = client.producer({ transactionalId: request.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const consumer = client.consumer({ groupId: request.group, readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
+    return guarded('transform', 90_000, async () => {
+      await producer.connect();
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [request.input], fromBeginning: true });
+        const got: { partition: number; offset: string; key: Buffer | null; value: Buffer | null }[] = [];
+        let started = false;
+        return await new Promise<TransformResult>((resolve, reject) => {
+          consumer
+            .run({
+              autoCommit: false,
+              eachBatchAutoResolve: false,
+              eachBatch: async ({ batch }) => {
+                for (const m of batch.messages) {
+                  if (got.length >= request.count) break;
+                  got.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value });
+                }
+                if (got.length < request.count || started) return;
+                started = true;
+                try {
+                  const next = new Map<number, number>();
+                  for (const m of got) next.set(m.partition, Math.max(next.get(m.partition) ?? 0, Number(m.offset) + 1));
+                  const txn = await producer.transaction();
+                  await txn.send({
+                    topic: request.output,
+                    messages: got.map((m) => ({ partition: m.partition, key: m.key, value: Buffer.concat([Buffer.from(request.prefix), m.value ?? Buffer.alloc(0)]) })),
+                  });
+                  await txn.sendOffsets({
+                    consumerGroupId: request.group,
+                    topics: [{ topic: request.input, partitions: [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })) }],
+                  });
+                  if (request.end === 'commit') await txn.commit();
+                  else await txn.abort();
+                  resolve({ offsets: next });
+                } catch (err) {
+                  reject(err);
+                }
+              },
+            })
+            .catch(reject);
+        });
+      } finally {
+        await consumer.disconnect();
+        await producer.disconnect();
+      }
+    });
+  }
+}
+
+function messageOut(m: OutMessage): Message {
+  return {
+    key: m.key,
+    value: m.value,
+    headers: headersOut(m.headers),
+    ...(m.partition !== undefined ? { partition: m.partition } : {}),
+    ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
+  };
 }

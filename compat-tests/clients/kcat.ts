@@ -114,6 +114,10 @@ export class KcatDriver implements ClientDriver {
         return 'kcat sets headers per run (-H), not per message';
       case 'explicit-timestamps':
         return 'kcat -P has no option to set a message timestamp';
+      case 'transactions':
+        return 'kcat -P -X transactional.id=... puts a whole run in one transaction that commits at the end of input (or aborts on Ctrl-C), not transactions chosen step by step';
+      case 'transactional-offsets':
+        return 'kcat has no consume-transform-produce (no send_offsets_to_transaction)';
       default:
         return null; // every codec (builtin.features has gzip,snappy,lz4,zstd), idempotence, -Q, -G
     }
@@ -218,6 +222,7 @@ export class KcatDriver implements ClientDriver {
         ]
       : [...common(bootstrap), '-C', '-t', topic, '-o', 'beginning', '-e', '-f', FORMAT];
     if (options.maxBytes) args.push('-X', `fetch.message.max.bytes=${options.maxBytes}`);
+    if (options.isolation) args.push('-X', `isolation.level=${options.isolation}`);
     const r = await run(KCAT, args, { timeoutMs: options.timeoutMs ?? 60_000 });
     if (r.timedOut && !options.group) fail('kcat -C', r);
     if (!r.timedOut && r.code !== 0) fail(options.group ? 'kcat -G' : 'kcat -C', r);

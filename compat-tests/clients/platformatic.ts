@@ -4,11 +4,13 @@
  * consumer group, or, for reading without a group, the public Consumer.fetch() from the
  * partition's leader at explicit offsets. It speaks flexible versions only (Metadata >= 9,
  * Fetch >= 12 with topic ids). Its zstd codec uses node:zlib's zstd, which Node 20 lacks.
+ * Transactions: Producer.beginTransaction() with a transactionalId, Transaction.send/commit/abort,
+ * and addConsumer/addOffset for offsets committed through the transaction.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
-import { Admin, Consumer, Producer, type Message, type MessageToProduce } from '@platformatic/kafka';
+import { Admin, Consumer, FetchIsolationLevels, IS_CONTROL, Producer, type Message, type MessageToProduce } from '@platformatic/kafka';
 import { REPO_ROOT } from '../lib/broker.js';
 import { withTimeout } from '../lib/process.js';
 import {
@@ -24,6 +26,9 @@ import {
   type OutMessage,
   type ProduceOptions,
   type ProduceResult,
+  type TransactionStep,
+  type TransformRequest,
+  type TransformResult,
 } from '../lib/types.js';
 
 // The typings give close(true) the void result of close(force, callback); without a callback it
@@ -36,6 +41,20 @@ const VERSION = (
 ).version;
 let counter = 0;
 const clientId = (): string => `gregor-compat-platformatic-${++counter}`;
+
+const isolationLevel = (isolation: ConsumeOptions['isolation']): { isolationLevel?: number } =>
+  isolation === undefined ? {} : { isolationLevel: isolation === 'read_committed' ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED };
+
+function messageOut(topic: string, m: OutMessage): MessageToProduce {
+  return {
+    topic,
+    ...(m.key !== null ? { key: m.key } : {}),
+    value: m.value,
+    headers: new Map(m.headers.map((h) => [Buffer.from(h.key), h.value])),
+    ...(m.partition !== undefined ? { partition: m.partition } : {}),
+    ...(m.timestamp !== undefined ? { timestamp: BigInt(m.timestamp) } : {}),
+  };
+}
 
 interface PltError {
   code?: string;
@@ -153,15 +172,7 @@ export class PlatformaticDriver implements ClientDriver {
     });
     return guarded('produce', options.timeoutMs ?? 60_000, async () => {
       try {
-        const out: MessageToProduce[] = messages.map((m) => ({
-          topic,
-          ...(m.key !== null ? { key: m.key } : {}),
-          value: m.value,
-          headers: new Map(m.headers.map((h) => [Buffer.from(h.key), h.value])),
-          ...(m.partition !== undefined ? { partition: m.partition } : {}),
-          ...(m.timestamp !== undefined ? { timestamp: BigInt(m.timestamp) } : {}),
-        }));
-        const r = await producer.send({ messages: out });
+        const r = await producer.send({ messages: messages.map((m) => messageOut(topic, m)) });
         return {
           acked: messages.length,
           offsets: (r.offsets ?? []).map((o) => ({ partition: o.partition, offset: Number(o.offset) })),
@@ -186,6 +197,7 @@ export class PlatformaticDriver implements ClientDriver {
       heartbeatInterval: 1000,
       maxWaitTime: 100,
       ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+      ...isolationLevel(options.isolation),
       retries: 3,
     });
     const got: InMessage[] = [];
@@ -237,7 +249,7 @@ export class PlatformaticDriver implements ClientDriver {
 
   /** Without a group: Consumer.fetch() from each partition's leader, from offset 0 up. */
   private async consumeAssigned(bootstrap: string, topic: string, options: ConsumeOptions): Promise<InMessage[]> {
-    const consumer = new Consumer({ clientId: clientId(), groupId: `unused-${clientId()}`, bootstrapBrokers: [bootstrap], retries: 2 });
+    const consumer = new Consumer({ clientId: clientId(), groupId: `unused-${clientId()}`, bootstrapBrokers: [bootstrap], retries: 2, ...isolationLevel(options.isolation) });
     const got: InMessage[] = [];
     const timeoutMs = options.timeoutMs ?? 60_000;
     return guarded('fetch', timeoutMs + 15_000, async () => {
@@ -274,7 +286,10 @@ export class PlatformaticDriver implements ClientDriver {
               for (const rp of rt.partitions) {
                 if (rp.errorCode !== 0) throw Object.assign(new Error(`fetch ${topic}[${rp.partitionIndex}] error ${rp.errorCode}`), { apiCode: rp.errorCode });
                 for (const batch of rp.records ?? []) {
-                  for (const r of batch.records) {
+                  // Transaction markers are for the client, not the application (the consume()
+                  // stream skips them the same way).
+                  const control = (batch.attributes & IS_CONTROL) !== 0;
+                  for (const r of control ? [] : batch.records) {
                     const offset = batch.firstOffset + BigInt(r.offsetDelta);
                     if (offset < next[rp.partitionIndex]) continue; // a batch starting below the fetch offset
                     got.push({
@@ -313,6 +328,88 @@ export class PlatformaticDriver implements ClientDriver {
         return new Map(partitions.map((p) => [p, offsets.at(p) === undefined ? -1 : Number(offsets.at(p))]));
       } finally {
         await forceClose(consumer);
+      }
+    });
+  }
+
+  /** beginTransaction() per step: send, then commit() or abort(). */
+  async produceTransactions(bootstrap: string, topic: string, transactionalId: string, steps: TransactionStep[]): Promise<void> {
+    const producer = new Producer({ clientId: clientId(), bootstrapBrokers: [bootstrap], transactionalId, idempotent: true, acks: -1, retries: 3, autocreateTopics: false });
+    await guarded('transactions', 90_000, async () => {
+      try {
+        for (const step of steps) {
+          const txn = await producer.beginTransaction();
+          await txn.send({ messages: step.messages.map((m) => messageOut(topic, m)) });
+          if (step.end === 'commit') await txn.commit();
+          else await txn.abort();
+        }
+      } finally {
+        await producer.close();
+      }
+    });
+  }
+
+  /**
+   * consume() in the group (read_committed, from the committed offsets), then one transaction:
+   * send the transformed records, addConsumer(consumer), addOffset(message) for the last record of
+   * each partition (the client commits its offset + 1), and commit or abort, while the consumer is
+   * still a member of the group (addOffset sends its generation and member id).
+   */
+  async transform(bootstrap: string, request: TransformRequest): Promise<TransformResult> {
+    const consumer = new Consumer({
+      clientId: clientId(),
+      groupId: request.group,
+      bootstrapBrokers: [bootstrap],
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      maxWaitTime: 100,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      retries: 3,
+    });
+    const producer = new Producer({
+      clientId: clientId(),
+      bootstrapBrokers: [bootstrap],
+      transactionalId: request.transactionalId,
+      idempotent: true,
+      acks: -1,
+      retries: 3,
+      autocreateTopics: false,
+    });
+    return guarded('transform', 90_000, async () => {
+      try {
+        const stream = await consumer.consume({ topics: [request.input], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+        const got: Message[] = [];
+        await new Promise<void>((resolve, reject) => {
+          stream.on('error', reject);
+          stream.on('data', (m: Message) => {
+            if (got.length >= request.count) return;
+            got.push(m);
+            if (got.length >= request.count) resolve();
+          });
+        });
+        const last = new Map<number, Message>();
+        for (const m of got) if ((last.get(m.partition)?.offset ?? -1n) < m.offset) last.set(m.partition, m);
+        const txn = await producer.beginTransaction();
+        await txn.send({
+          messages: got.map((m) => ({
+            topic: request.output,
+            partition: m.partition,
+            // The typings say Buffer; a record without a key or value has null or undefined.
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+            ...(m.key ? { key: m.key } : {}),
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+            value: Buffer.concat([Buffer.from(request.prefix), m.value ?? Buffer.alloc(0)]),
+          })),
+        });
+        await txn.addConsumer(consumer);
+        for (const m of last.values()) await txn.addOffset(m);
+        if (request.end === 'commit') await txn.commit();
+        else await txn.abort();
+        await stream.close();
+        return { offsets: new Map([...last].map(([partition, m]) => [partition, Number(m.offset) + 1])) };
+      } finally {
+        await forceClose(consumer);
+        await producer.close();
       }
     });
   }

@@ -22,6 +22,9 @@ import {
   type OutMessage,
   type ProduceOptions,
   type ProduceResult,
+  type TransactionStep,
+  type TransformRequest,
+  type TransformResult,
 } from '../lib/types.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -155,7 +158,16 @@ abstract class PythonDriver implements ClientDriver {
   async consume(bootstrap: string, topic: string, options: ConsumeOptions): Promise<InMessage[]> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const r = await this.call(
-      { op: 'consume', bootstrap, topic, count: options.count, timeout_ms: timeoutMs, group: options.group ?? null, max_bytes: options.maxBytes ?? null },
+      {
+        op: 'consume',
+        bootstrap,
+        topic,
+        count: options.count,
+        timeout_ms: timeoutMs,
+        group: options.group ?? null,
+        max_bytes: options.maxBytes ?? null,
+        isolation: options.isolation ?? null,
+      },
       timeoutMs + 30_000,
     );
     return (r.messages as PyMessage[]).map((m) => ({
@@ -189,6 +201,11 @@ export class KafkaPythonDriver extends PythonDriver {
     switch (feature.kind) {
       case 'idempotence':
         return 'kafka-python 2.0.2 has no idempotent producer (enable_idempotence arrived in 2.1)';
+      case 'transactions':
+      case 'transactional-offsets':
+        return 'kafka-python 2.0.2 has no transactional producer (transactions arrived in 2.1)';
+      case 'isolation-level':
+        return 'kafka-python 2.0.2 always fetches read_uncommitted (no isolation_level setting before 2.1)';
       case 'consume-codec':
         if (feature.codec === 'zstd') {
           return 'kafka-python 2.0.2 fetches with Fetch v4 and zstd needs Fetch v10+ (KIP-110): the broker answers UNSUPPORTED_COMPRESSION_TYPE, as Kafka does';
@@ -219,6 +236,46 @@ export class ConfluentKafkaDriver extends PythonDriver {
 
   async unsupported(_feature: Feature): Promise<string | null> {
     return null;
+  }
+
+  async produceTransactions(bootstrap: string, topic: string, transactionalId: string, steps: TransactionStep[]): Promise<void> {
+    await this.call(
+      {
+        op: 'txn_produce',
+        bootstrap,
+        topic,
+        transactional_id: transactionalId,
+        steps: steps.map((s) => ({
+          end: s.end,
+          messages: s.messages.map((m) => ({
+            key: b64(m.key),
+            value: b64(m.value),
+            headers: m.headers.map((h) => ({ key: h.key, value: b64(h.value) })),
+            partition: m.partition ?? null,
+          })),
+        })),
+      },
+      120_000,
+    );
+  }
+
+  async transform(bootstrap: string, request: TransformRequest): Promise<TransformResult> {
+    const r = await this.call(
+      {
+        op: 'txn_transform',
+        bootstrap,
+        input: request.input,
+        output: request.output,
+        group: request.group,
+        transactional_id: request.transactionalId,
+        count: request.count,
+        prefix: request.prefix,
+        end: request.end,
+        timeout_ms: 60_000,
+      },
+      120_000,
+    );
+    return { offsets: new Map((r.offsets as { partition: number; offset: number }[]).map((o) => [o.partition, o.offset])) };
   }
 
   /** Where the kill -9 scenario finds the script and interpreter for a long-running load. */

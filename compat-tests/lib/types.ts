@@ -22,7 +22,13 @@ export type Feature =
   | { kind: 'assign' }
   | { kind: 'group' }
   | { kind: 'per-message-headers' }
-  | { kind: 'explicit-timestamps' };
+  | { kind: 'explicit-timestamps' }
+  /** A transactional producer: begin, produce, commit or abort. */
+  | { kind: 'transactions' }
+  /** Offsets committed through a transaction (consume-transform-produce). */
+  | { kind: 'transactional-offsets' }
+  /** A consumer that reads with isolation.level=read_committed (or read_uncommitted). */
+  | { kind: 'isolation-level' };
 
 export interface Header {
   key: string;
@@ -76,6 +82,37 @@ export interface ConsumeOptions {
   group?: string;
   /** Read at most this many bytes per partition fetch where the client has such a knob. */
   maxBytes?: number;
+  /** isolation.level; the client's own default when absent. */
+  isolation?: Isolation;
+}
+
+export type Isolation = 'read_committed' | 'read_uncommitted';
+
+/** One transaction of a transactional producer: its messages (with partitions), then its end. */
+export interface TransactionStep {
+  messages: OutMessage[];
+  end: 'commit' | 'abort';
+}
+
+/**
+ * One round of consume-transform-produce: a consumer in `group` reads `count` records of `input`
+ * (read_committed, from the group's committed offsets, else the beginning); one transaction writes
+ * each record's value prefixed with `prefix` to `output`, on the record's partition, adds the
+ * group's next offsets (send_offsets_to_transaction), and commits or aborts.
+ */
+export interface TransformRequest {
+  input: string;
+  output: string;
+  group: string;
+  transactionalId: string;
+  count: number;
+  prefix: string;
+  end: 'commit' | 'abort';
+}
+
+/** What a transform round sent: the offsets (partition -> next offset) it put in the transaction. */
+export interface TransformResult {
+  offsets: Map<number, number>;
 }
 
 export interface TopicMetadata {
@@ -114,6 +151,10 @@ export interface ClientDriver {
   consume(bootstrap: string, topic: string, options: ConsumeOptions): Promise<InMessage[]>;
   /** Offsets per partition (partition index -> offset; -1 where the client reports none). */
   listOffsets(bootstrap: string, topic: string, partitions: number[], spec: OffsetSpec): Promise<Map<number, number>>;
+  /** One transactional producer (`transactionalId`) running `steps` in order. Where 'transactions' is supported. */
+  produceTransactions?(bootstrap: string, topic: string, transactionalId: string, steps: TransactionStep[]): Promise<void>;
+  /** One consume-transform-produce round. Where 'transactional-offsets' is supported. */
+  transform?(bootstrap: string, request: TransformRequest): Promise<TransformResult>;
 }
 
 /**
