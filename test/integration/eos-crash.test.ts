@@ -54,7 +54,7 @@ function random(seed: number): () => number {
 
 function kafkaAt(bootstrap: string): Kafka {
   // Short retries: once the broker is killed the old clients must give up quickly.
-  return new Kafka({ clientId: 'eos-crash', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 } });
+  return new Kafka({ clientId: 'eos-crash', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 } });
 }
 
 interface Loop {
@@ -70,6 +70,7 @@ interface Loop {
  */
 async function startLoop(kafka: Kafka): Promise<Loop> {
   const producer: Producer = kafka.producer({ transactionalId: TRANSACTIONAL_ID, idempotent: true, maxInFlightRequests: 1 });
+  let stopped = false;
   const consumer: Consumer = kafka.consumer({
     groupId: GROUP,
     readUncommitted: false,
@@ -77,10 +78,14 @@ async function startLoop(kafka: Kafka): Promise<Loop> {
     heartbeatInterval: 300,
     rebalanceTimeout: 10_000,
     maxWaitTimeInMs: 100,
+    // KafkaJS restarts a crashed consumer on a timer, even after disconnect(): once stopped, a
+    // crash against the killed broker must end it, not start it again.
+    retry: { restartOnFailure: () => Promise.resolve(!stopped) },
   });
   const loop: Loop = {
     committed: 0,
     stop: async () => {
+      stopped = true;
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
     },
