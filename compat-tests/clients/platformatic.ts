@@ -42,6 +42,15 @@ const VERSION = (
 let counter = 0;
 const clientId = (): string => `gregor-compat-platformatic-${++counter}`;
 
+/**
+ * InitProducerId (v3+) carries the producer id and epoch the producer holds (KIP-360); a new
+ * producer holds none and sends -1, -1. This client sends its producerId and producerEpoch options,
+ * defaulting to 0 and 0, which Kafka reads as a producer holding id 0: once the transactional id
+ * has another producer id (its previous run got one), Kafka and Gregor answer PRODUCER_FENCED. A
+ * transactional application started again with the same transactional id passes -1 and -1.
+ */
+const RESTARTED_PRODUCER = { producerId: -1n, producerEpoch: -1 } as const;
+
 const isolationLevel = (isolation: ConsumeOptions['isolation']): { isolationLevel?: number } =>
   isolation === undefined ? {} : { isolationLevel: isolation === 'read_committed' ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED };
 
@@ -101,6 +110,8 @@ const headersIn = (hs: Iterable<[Buffer | string | null, Buffer | string | null]
 
 export class PlatformaticDriver implements ClientDriver {
   readonly name = 'platformatic' as const;
+  readonly transactionCaveat =
+    'a transactional producer started again with the same transactional id needs producerId: -1n, producerEpoch: -1 (the client sends 0 and 0 by default, which Kafka fences)';
 
   async describe(): Promise<string> {
     return `@platformatic/kafka ${VERSION}`;
@@ -370,6 +381,7 @@ export class PlatformaticDriver implements ClientDriver {
       clientId: clientId(),
       bootstrapBrokers: [bootstrap],
       transactionalId: request.transactionalId,
+      ...RESTARTED_PRODUCER,
       idempotent: true,
       acks: -1,
       retries: 3,

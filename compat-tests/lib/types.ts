@@ -153,6 +153,8 @@ export interface ClientDriver {
   listOffsets(bootstrap: string, topic: string, partitions: number[], spec: OffsetSpec): Promise<Map<number, number>>;
   /** One transactional producer (`transactionalId`) running `steps` in order. Where 'transactions' is supported. */
   produceTransactions?(bootstrap: string, topic: string, transactionalId: string, steps: TransactionStep[]): Promise<void>;
+  /** What a user of this client must do beyond the obvious for transactions to work, noted in the table. */
+  readonly transactionCaveat?: string;
   /** One consume-transform-produce round. Where 'transactional-offsets' is supported. */
   transform?(bootstrap: string, request: TransformRequest): Promise<TransformResult>;
 }
