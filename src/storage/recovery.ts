@@ -15,10 +15,11 @@
  *     after it are cut off; both indexes are rebuilt. A batch whose write completed before the crash
  *     is whole in the page cache and survives; a partial one is never served. Every cut is logged
  *     (a warning: file, position, bytes, the offsets kept and those the cut bytes still name).
- * - Nothing else is written: the active segment's offset and time indexes live in memory and reach their files when it is
- *   rolled or the log is closed (a crash rebuilds them anyway), and its log file is closed again
- *   and reopened on first use, so a broker of thousands of idle partitions holds no descriptor for
- *   them and a clean start costs a listing, a stat and a few small reads per partition.
+ * - Nothing else is written: the active segment's offset and time indexes live in memory and
+ *   reach their files when it is rolled or the log is closed (a crash rebuilds them anyway), and
+ *   its log file is closed again and reopened on first use, so a broker of thousands of idle
+ *   partitions holds no descriptor for them and a clean start costs a listing, a stat and a few
+ *   small reads per partition.
  * - Transaction indexes (`.txnindex`, transaction-index.ts) are read whole when present (a segment
  *   without aborted transactions has none). One that is damaged is rebuilt from its segment's
  *   batches, with a warning; the active segment's is rebuilt whenever the segment is scanned (a crash
