@@ -232,7 +232,7 @@ export class ProduceService {
     const transactionalId = ctx.transactionalId ?? null;
     if (verify === undefined || transactionalId === null || !this.options.brokerConfig().config.transactionPartitionVerificationEnable) return ready;
     const check = ([v, m]: Ready): Ready | Promise<Ready> => {
-      if (!v.ok || v.batch === null || !v.batch.isTransactional || m.hasOngoingTransaction(v.batch.producerId)) return [v, m, null];
+      if (!v.ok || v.batch === null || !v.batch.isTransactional || m.hasOngoingTransaction(v.batch.producerId, v.batch.producerEpoch)) return [v, m, null];
       const { producerId, producerEpoch } = v.batch;
       const markersBefore = p.markersWritten(producerId);
       return verify({ transactionalId, producerId, producerEpoch, topic: p.topic, partition: p.partition }).then((errorCode): Ready => [v, m, { errorCode, markersBefore }]);

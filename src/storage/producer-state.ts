@@ -426,11 +426,12 @@ export class ProducerStateManager {
   }
 
   /**
-   * Whether the producer has a transaction ongoing here, counting appends still in flight (KIP-890:
-   * only a producer's first transactional batch in a partition needs verification).
+   * Whether the producer has a transaction ongoing here in this epoch, counting appends still in
+   * flight (KIP-890: only a producer's first transactional batch in a partition needs verification).
    */
-  hasOngoingTransaction(producerId: bigint): boolean {
-    return this.live.get(producerId)?.txnOngoing ?? false;
+  hasOngoingTransaction(producerId: bigint, producerEpoch: number): boolean {
+    const live = this.live.get(producerId);
+    return live !== undefined && live.txnOngoing && live.epoch === producerEpoch;
   }
 
   /**
