@@ -692,7 +692,10 @@ export class ProducerStateManager {
    */
   removeExpiredProducers(nowMs: number, producerIdExpirationMs = this.options.producerIdExpirationMs): number {
     const busy = new Set<bigint>();
-    for (const s of this.slots) if (s.batch) busy.add(s.batch.producerId);
+    for (const s of this.slots) {
+      if (s.batch) busy.add(s.batch.producerId);
+      if (s.marker) busy.add(s.marker.producerId);
+    }
     let removed = 0;
     for (const [pid, e] of this.applied) {
       if (busy.has(pid) || !this.isExpired(e, nowMs, producerIdExpirationMs)) continue;
