@@ -541,8 +541,9 @@ export class TransactionCoordinator {
     if (this.unavailable) return { ...described, errorCode: ErrorCode.CoordinatorNotAvailable };
     if (transactionalId === '') return { ...described, errorCode: ErrorCode.InvalidRequest };
     const txn = this.txns.get(transactionalId);
-    // Dead is an id being removed; a new id whose first InitProducerId is not yet logged is not known yet.
-    if (!txn || txn.state === 'Dead' || txn.pendingState === 'Dead' || txn.producerEpoch === NO_PRODUCER_EPOCH) return { ...described, errorCode: ErrorCode.TransactionalIdNotFound };
+    // A new id whose first InitProducerId is not yet logged is not known yet. (An id being removed
+    // is described until its tombstone is written, as in Kafka.)
+    if (!txn || txn.state === 'Dead' || txn.producerEpoch === NO_PRODUCER_EPOCH) return { ...described, errorCode: ErrorCode.TransactionalIdNotFound };
     return {
       transactionalId,
       errorCode: ErrorCode.None,
