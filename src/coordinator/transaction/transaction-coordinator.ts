@@ -469,9 +469,12 @@ export class TransactionCoordinator {
 
   /** Writes the markers of a transaction in PrepareCommit/PrepareAbort, then logs its completion, in the background. */
   private startCompletion(txn: TransactionMetadata): void {
-    const run = this.complete(txn)
+    const run: Promise<void> = this.complete(txn)
       .catch((err: unknown) => { this.logger.error({ err, transactionalId: txn.transactionalId }, 'transaction coordinator: completing a transaction failed'); })
-      .finally(() => { this.completions.delete(txn.transactionalId); });
+      .finally(() => {
+        // The id's next transaction may already be completing.
+        if (this.completions.get(txn.transactionalId) === run) this.completions.delete(txn.transactionalId);
+      });
     this.completions.set(txn.transactionalId, run);
   }
 
