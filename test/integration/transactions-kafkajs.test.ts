@@ -1,49 +1,49 @@
 /**
- * Transactions do not exist yet: a transactional KafkaJS producer must fail at once with an error
- * pointing at the broker's log, and the log must say why, instead of retrying for its whole budget.
+ * A transactional KafkaJS producer against the transaction coordinator: it initializes (no longer
+ * refused), a second producer of the same transactional id fences it (the zombie's next
+ * AddPartitionsToTxn is refused with the non-retriable INVALID_PRODUCER_EPOCH KafkaJS knows), and
+ * the coordinator shows the new producer's epoch. What is produced inside a transaction is the
+ * partition layer's part and is tested with it.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
 import type { Producer } from 'kafkajs';
 import type { Broker } from '../../src/broker.js';
-import type { Logger } from '../../src/util/logger.js';
+import { createTopic } from '../server/fetch/fixture.js';
 import { kafkaFor, startBroker } from '../helpers/kafka.js';
 
 let broker: Broker | undefined;
-let producer: Producer | undefined;
+const producers: Producer[] = [];
 afterEach(async () => {
-  await producer?.disconnect();
+  for (const p of producers.splice(0)) await p.disconnect();
   await broker?.stop();
-  producer = undefined;
   broker = undefined;
 });
 
 describe('a transactional KafkaJS producer', () => {
-  it('fails at once with INVALID_REQUEST, and the broker logs that transactions are not supported', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const logger: Logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-    broker = await startBroker({ logger });
-    // A retry budget of many minutes: a retriable answer would outlast the test's timeout.
-    const kafka = kafkaFor(broker, { retry: { retries: 1000, initialRetryTime: 1000, maxRetryTime: 30_000 } });
-    producer = kafka.producer({ transactionalId: 'payments-tx', idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+  it('initializes, and is fenced by a newer producer of the same transactional id', async () => {
+    broker = await startBroker();
+    await createTopic(broker, 'payments', 2);
+    const kafka = kafkaFor(broker, { retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 200 } });
+    const zombie = kafka.producer({ transactionalId: 'payments-tx', idempotent: true, maxInFlightRequests: 1 });
+    const successor = kafka.producer({ transactionalId: 'payments-tx', idempotent: true, maxInFlightRequests: 1 });
+    producers.push(zombie, successor);
+    await zombie.connect();
+    await successor.connect();
 
-    const failure = await producer.transaction().then(
+    const zombieTxn = await zombie.transaction();
+    const first = broker.services.transactions.describe('payments-tx');
+    expect(first).toMatchObject({ errorCode: 0, state: 'Empty', producerEpoch: 0 });
+
+    const successorTxn = await successor.transaction();
+    expect(broker.services.transactions.describe('payments-tx')).toMatchObject({ state: 'Empty', producerId: first.producerId, producerEpoch: 1 });
+
+    const failure = await zombieTxn.send({ topic: 'payments', messages: [{ value: 'late' }] }).then(
       () => null,
       (err: unknown) => err as Error & { type?: string; retriable?: boolean },
     );
-    expect(failure).not.toBeNull();
-    expect(failure!.retriable).toBe(false);
-    expect(failure!.message).toContain('incompatible broker. See the broker logs');
-
-    expect(lines).toContainEqual(
-      expect.objectContaining({
-        level: 40,
-        kind: 'transactional producer refused',
-        peer: '127.0.0.1',
-        transactionalId: 'payments-tx',
-        msg: expect.stringContaining('transactions are not supported by this broker yet'),
-      }),
-    );
+    expect(failure).toMatchObject({ type: 'INVALID_PRODUCER_EPOCH', retriable: false });
+    expect(broker.services.transactions.describe('payments-tx')).toMatchObject({ state: 'Empty', producerEpoch: 1, partitions: [] });
+    // Nothing was added, so KafkaJS ends the successor's transaction without asking the broker.
+    await successorTxn.abort();
   });
 });
