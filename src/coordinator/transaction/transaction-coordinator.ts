@@ -12,9 +12,10 @@
  * Completion: once PrepareCommit or PrepareAbort is logged, the producer gets its answer and the
  * markers are written through the TxnMarkerWriter (Kafka's TransactionMarkerChannelManager):
  * partitions answering a retriable error are retried after a backoff, partitions that no longer
- * exist are given up. Only when every partition has its marker is CompleteCommit or CompleteAbort
- * logged. A restart finds the transactions left in PrepareCommit/PrepareAbort and writes their
- * markers again (a partition takes a repeated marker as Kafka's does).
+ * exist (or cannot take the marker, GIVE_UP_MARKER_ERRORS) are given up. Only when every
+ * partition has its marker is CompleteCommit or CompleteAbort logged. A restart finds the
+ * transactions left in PrepareCommit/PrepareAbort and writes their markers again (a partition
+ * takes a repeated marker as Kafka's does).
  *
  * Housekeeping, on the injected clock: every
  * transaction.abort.timed.out.transaction.cleanup.interval.ms, ongoing transactions older than
@@ -119,7 +120,13 @@ export interface ListedTransaction {
 const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 const endError = (errorCode: number): EndTxnResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
-/** Marker errors after which a partition is given up rather than retried (Kafka's TransactionMarkerRequestCompletionHandler). */
+/**
+ * Marker errors after which a partition is given up rather than retried, after Kafka's
+ * TransactionMarkerRequestCompletionHandler: a deleted partition, a log that cannot take markers,
+ * and a producer or coordinator epoch the partition has seen pass (Kafka then leaves the
+ * transaction to the coordinator that fenced it; with one coordinator there is none, so the
+ * partition is left out and the transaction completes).
+ */
 const GIVE_UP_MARKER_ERRORS = new Set<number>([ErrorCode.UnknownTopicOrPartition, ErrorCode.UnsupportedForMessageFormat, ErrorCode.UnsupportedVersion, ErrorCode.InvalidProducerEpoch, ErrorCode.TransactionCoordinatorFenced]);
 
 export class TransactionCoordinator {
