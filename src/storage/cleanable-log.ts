@@ -8,8 +8,7 @@
  * the log changed under the cleaner in a way that makes the cleaned segment wrong: a truncation
  * since the view was taken, or any of the group's segments gone (retention, DeleteRecords).
  */
-import type { AbortedTxn } from './cleaned-txn-state.js';
-import type { PartitionLog } from './types.js';
+import type { AbortedTxn, PartitionLog } from './types.js';
 
 export interface CleanerSegment {
   readonly baseOffset: bigint;
@@ -42,6 +41,8 @@ export interface CleanedSegmentWriter {
   append(batches: readonly Buffer[]): Promise<void>;
   /** Bytes written so far. */
   readonly size: number;
+  /** The aborted transactions whose ABORT markers it holds (its transaction index). */
+  setAbortedTxns(txns: readonly AbortedTxn[]): void;
   /** Drops what was written. */
   abort(): Promise<void>;
 }
@@ -61,16 +62,7 @@ export interface CleanableLog {
   replaceSegments(view: CleanerView, group: readonly CleanerSegment[], cleaned: CleanedSegmentWriter): Promise<boolean>;
 }
 
-/** The aborted-transaction index a partition log may offer (Kafka's collectAbortedTransactions). */
-export interface AbortedTxnSource {
-  abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]>;
-}
-
 export function isCleanable(log: PartitionLog): log is PartitionLog & CleanableLog {
   const l = log as Partial<CleanableLog>;
   return typeof l.cleanerView === 'function' && typeof l.replaceSegments === 'function';
-}
-
-export function hasAbortedTxns(log: PartitionLog): log is PartitionLog & AbortedTxnSource {
-  return typeof (log as Partial<AbortedTxnSource>).abortedTxns === 'function';
 }

@@ -19,10 +19,12 @@ import { OffsetIndex } from './offset-index.js';
 import { segmentFileName, writeFully, type OpenFile, type SegmentFileKind, type StorageFile } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
 import type { CleanedSegmentWriter } from './cleanable-log.js';
+import { encodeAbortedTxns } from './transaction-index.js';
+import type { AbortedTxn } from './types.js';
 
 export const CLEANED_SUFFIX = '.cleaned';
 export const SWAP_SUFFIX = '.swap';
-const KINDS: readonly SegmentFileKind[] = ['log', 'index', 'timeindex'];
+const KINDS: readonly SegmentFileKind[] = ['log', 'index', 'timeindex', 'txnindex'];
 
 export class DiskCleanedSegment implements CleanedSegmentWriter {
   size = 0;
@@ -34,6 +36,8 @@ export class DiskCleanedSegment implements CleanedSegmentWriter {
   nextOffset: bigint;
   private file: StorageFile | null = null;
   private aborted = false;
+  /** The aborted transactions whose markers it holds: its `.txnindex` (none: no file). */
+  abortedTxns: AbortedTxn[] = [];
 
   private constructor(
     readonly dir: string,
@@ -62,6 +66,10 @@ export class DiskCleanedSegment implements CleanedSegmentWriter {
   }
   get offsetOfMaxTimestamp(): bigint {
     return this.accounting.offsetOfMaxTimestamp;
+  }
+
+  setAbortedTxns(txns: readonly AbortedTxn[]): void {
+    this.abortedTxns = txns.map((t) => ({ ...t }));
   }
 
   async append(batches: readonly Buffer[]): Promise<void> {
@@ -100,13 +108,25 @@ export class DiskCleanedSegment implements CleanedSegmentWriter {
         await fh.close();
       }
     }
+    if (this.abortedTxns.length > 0) {
+      const fh = await this.openFile(this.path('txnindex', CLEANED_SUFFIX), 'w');
+      try {
+        await writeFully(fh, [encodeAbortedTxns(this.abortedTxns)], 0);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
     const seconds = lastModifiedMs / 1000;
     await utimes(this.path('log', CLEANED_SUFFIX), seconds, seconds).catch(() => undefined);
   }
 
-  /** Renames the three files from one suffix to another ('' for the final names). */
+  /** Renames its files (the `.txnindex` only when it has one) from one suffix to another ('' for the final names). */
   async renameAll(from: string, to: string): Promise<void> {
-    for (const kind of KINDS) await rename(this.path(kind, from), this.path(kind, to));
+    for (const kind of KINDS) {
+      if (kind === 'txnindex' && this.abortedTxns.length === 0) continue;
+      await rename(this.path(kind, from), this.path(kind, to));
+    }
   }
 
   async abort(): Promise<void> {

@@ -10,14 +10,7 @@
  * such clean (the delete horizon), as it does for tombstones.
  */
 import { ControlRecordType, RecordBatchView, readControlRecordKey } from '../protocol/records/index.js';
-
-/** An aborted transaction of the log's aborted-transaction index (Kafka's AbortedTxn). */
-export interface AbortedTxn {
-  producerId: bigint;
-  firstOffset: bigint;
-  lastOffset: bigint;
-  lastStableOffset: bigint;
-}
+import type { AbortedTxn } from './types.js';
 
 /** The type of a control batch's record: ControlRecordType.Abort or Commit, or -1 when unreadable. */
 export function controlTypeOf(view: RecordBatchView): number {

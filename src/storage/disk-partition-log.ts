@@ -57,7 +57,9 @@ import { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
 import { present } from '../util/must-get.js';
+import { checkAbortedTxn, TransactionIndex } from './transaction-index.js';
 import type {
+  AbortedTxn,
   AppendOptions,
   AppendResult,
   BatchInfo,
@@ -773,12 +775,52 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       }
       try {
         await this.active.sync();
+        await this.active.txnIndex.flush(this.openFile);
       } catch (e) {
         this.failure = toStorageError('fsync', e);
         throw this.failure;
       }
       this.unflushedMessages = 0;
     });
+  }
+
+  appendAbortedTxn(txn: AbortedTxn): Promise<void> {
+    return this.task('appendAbortedTxn', async () => {
+      const segments = this.segments;
+      let previous: AbortedTxn | undefined;
+      for (let i = segments.length - 1; i >= 0 && previous === undefined; i--) previous = segments[i].txnIndex.last;
+      checkAbortedTxn(txn, previous, this.endOffset);
+      // The marker's segment is already gone (retention or DeleteRecords overtook the caller).
+      if (txn.lastOffset < segments[0].baseOffset) return;
+      const i = floorSegment(segments, txn.lastOffset);
+      const seg = segments[i];
+      // A segment sealed since the marker was appended is not scanned by a crash recovery: its
+      // entry must be on disk before this resolves. The active segment's is rebuilt by recovery.
+      const sealed = i < segments.length - 1;
+      try {
+        await seg.txnIndex.append(txn, seg.opener, sealed);
+      } catch (e) {
+        if (sealed) this.failure = toStorageError('writing the transaction index', e);
+        throw e;
+      }
+    });
+  }
+
+  abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]> {
+    try {
+      this.checkUsable();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const segments = this.segments;
+    const out: AbortedTxn[] = [];
+    // From the segment holding fromOffset on, until an entry's last stable offset reaches the bound.
+    for (let i = floorSegment(segments, fromOffset); i < segments.length; i++) {
+      const r = segments[i].txnIndex.collect(fromOffset, upperBoundOffset);
+      for (const t of r.txns) out.push(t);
+      if (r.complete) break;
+    }
+    return Promise.resolve(out);
   }
 
   truncateTo(offset: bigint): Promise<void> {
@@ -988,6 +1030,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       seg.offsetOfMaxTimestamp = cleaned.offsetOfMaxTimestamp;
       seg.firstBatchTimestamp = cleaned.firstBatchTimestamp;
       seg.nextOffset = cleaned.nextOffset;
+      seg.txnIndex = new TransactionIndex(seg.txnIndexPath, seg.baseOffset, cleaned.abortedTxns);
       this.segments = [...segments.slice(0, at), seg, ...segments.slice(at + olds.length)];
       this.hints.clear();
       this.scheduleRemoval(olds);
@@ -1017,6 +1060,14 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
             await active.writeIndexes(false, true);
           } catch (e) {
             error = e;
+          }
+        }
+        if (this.failure === null) {
+          try {
+            // Entries written since the last fsync (a truncation can leave a sealed segment's dirty too).
+            for (const s of this.segments) await s.txnIndex.flush(this.openFile);
+          } catch (e) {
+            error ??= e;
           }
         }
         this.closed = true;

@@ -28,12 +28,12 @@
 import { RecordBatchView } from '../protocol/records/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { hasAbortedTxns, isCleanable, type CleanableLog, type CleanerSegment, type CleanerView } from './cleanable-log.js';
-import { CleanedTxnState, type AbortedTxn } from './cleaned-txn-state.js';
+import { isCleanable, type CleanableLog, type CleanerSegment, type CleanerView } from './cleanable-log.js';
+import { CleanedTxnState } from './cleaned-txn-state.js';
 import { checkpointKey, readCleanerCheckpoint, writeCleanerCheckpoint, type CheckpointEntry } from './cleaner-checkpoint.js';
 import { cleanBatch, newCleanStats, type CleanContext, type CleanStats, type ProducerLastRecord } from './cleaner-rewrite.js';
 import { OffsetMap } from './offset-map.js';
-import type { CompactionConfig, PartitionLog } from './types.js';
+import type { AbortedTxn, CompactionConfig, PartitionLog } from './types.js';
 
 const DEFAULT_BACKOFF_MS = 15_000;
 const DEFAULT_DEDUPE_BUFFER_SIZE = 128 * 1024 * 1024;
@@ -318,10 +318,6 @@ export class LogCleaner {
     };
   }
 
-  private async abortedTxns(log: PartitionLog, from: bigint, upper: bigint): Promise<AbortedTxn[]> {
-    return hasAbortedTxns(log) ? log.abortedTxns(from, upper) : [];
-  }
-
   private async activeProducers(log: PartitionLog): Promise<ReadonlyMap<bigint, ProducerLastRecord>> {
     const given = await this.options.producers?.(log);
     if (given !== undefined) return given;
@@ -401,7 +397,7 @@ export class LogCleaner {
       if (next > start && s.baseOffset < end) dirty.push({ seg: s, nextStart: next < end ? next : end });
     }
     const txns = new CleanedTxnState();
-    txns.addAborted(await this.abortedTxns(log, start, end));
+    txns.addAborted(await log.abortedTxns(start, end));
     for (const { seg, nextStart } of dirty) {
       for await (const chunk of log.segmentBatches(seg)) {
         for (const bytes of chunk) {
@@ -427,11 +423,12 @@ export class LogCleaner {
   /** Cleans one group of segments into one and swaps it in; false when the log refused the swap. */
   private async cleanGroup(log: PartitionLog & CleanableLog, view: CleanerView, group: readonly CleanerSegment[], ctx: CleanContext, stats: CleanStats): Promise<boolean> {
     const writer = await log.newCleanedSegment(group[0].baseOffset);
+    const retainedBefore = ctx.txns.retainedAborted.length;
     try {
       for (const seg of group) {
         const i = view.segments.indexOf(seg);
         const upper = view.segments[i + 1].baseOffset;
-        ctx.txns.addAborted(await this.abortedTxns(log, seg.baseOffset, upper));
+        ctx.txns.addAborted(await log.abortedTxns(seg.baseOffset, upper));
         for await (const chunk of log.segmentBatches(seg)) {
           const out: Buffer[] = [];
           for (const bytes of chunk) {
@@ -442,6 +439,7 @@ export class LogCleaner {
           await turn();
         }
       }
+      writer.setAbortedTxns(ctx.txns.retainedAborted.slice(retainedBefore));
       const swapped = await log.replaceSegments(view, group, writer);
       if (!swapped) await writer.abort();
       return swapped;

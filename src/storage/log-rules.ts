@@ -21,6 +21,7 @@ import {
   TIMESTAMP_TYPE_MASK,
   crc32c,
   forEachBatch,
+  readControlRecordKey,
 } from '../protocol/records/index.js';
 import { ProtocolDecodeError } from '../protocol/decode-error.js';
 import type { BatchInfo, LogConfig, TimestampOffset } from './types.js';
@@ -194,7 +195,25 @@ export function batchInfoOf(v: RecordBatchView): BatchInfo {
     baseSequence: v.baseSequence,
     isTransactional: v.isTransactional,
     isControl: v.isControl,
+    controlType: v.isControl ? controlTypeOf(v) : -1,
   };
+}
+
+/**
+ * The type of a control batch's control record (its first record's key: version int16, type
+ * int16; 0 ABORT, 1 COMMIT, as Kafka's ControlRecordType). -1 when the batch has no record or its
+ * key cannot be read: nothing then treats it as a transaction marker.
+ */
+export function controlTypeOf(v: RecordBatchView): number {
+  try {
+    for (const r of v.records()) {
+      const { version, type } = readControlRecordKey(r.key);
+      return version < 0 ? -1 : type;
+    }
+  } catch {
+    // Undecodable records: not a marker anyone can act on.
+  }
+  return -1;
 }
 
 

@@ -1,14 +1,14 @@
 /**
- * One segment of a partition log: `<base offset>.log` with its `.index` and `.timeindex`
- * (Kafka's LogSegment).
+ * One segment of a partition log: `<base offset>.log` with its `.index` and `.timeindex`, and a
+ * `.txnindex` once a transaction was aborted in it (Kafka's LogSegment).
  *
  * On disk the `.log` file is the record batches (v2, magic 2) exactly as stored, back to back, with
  * their base offsets assigned: no file header, no padding, nothing between batches. Each batch is
  * `baseOffset int64 | batchLength int32 | ...` (record-batch.ts), so the file can be walked by its
  * length fields alone and every batch checked by its CRC32C. The base offset in the file name is the
  * offset of the segment's first record (or the offset the segment was created at, while empty); a
- * segment holds offsets [base, next segment's base). The indexes are described in offset-index.ts
- * and time-index.ts.
+ * segment holds offsets [base, next segment's base). The indexes are described in offset-index.ts,
+ * time-index.ts and transaction-index.ts.
  *
  * Writes are positional (`pwrite` at the segment's logical end, `size`), so a failed or torn write
  * is undone by truncating the file back to `size`. Two sizes are kept: `writePosition` (bytes
@@ -48,6 +48,7 @@ import { DELETED_SUFFIX, readFully, segmentFileName, writeFully, writeFullySync 
 import type { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile, StorageFile } from './segment-files.js';
 import { TimeIndex } from './time-index.js';
+import { TransactionIndex } from './transaction-index.js';
 import { CorruptRecordError } from './types.js';
 import type { LogConfig, ReadBufferSource } from './types.js';
 
@@ -94,6 +95,8 @@ export class LogSegment {
   nextOffset: bigint;
   offsetIndex: OffsetIndex | null = null;
   timeIndex: TimeIndex | null = null;
+  /** Aborted transactions whose marker is in this segment (loaded with the log, see recovery.ts). */
+  txnIndex: TransactionIndex;
   /** Working bookkeeping of the active segment (appends in flight included). */
   readonly accounting = new IndexAccounting();
   /** Largest max timestamp of published batches (-1 none) and the last offset of the first batch with it. */
@@ -137,6 +140,7 @@ export class LogSegment {
     this.openFile = openFile;
     this.createdMs = nowMs;
     this.mtimeMs = mtimeMs;
+    this.txnIndex = new TransactionIndex(this.txnIndexPath, baseOffset);
   }
 
   get logPath(): string {
@@ -147,6 +151,17 @@ export class LogSegment {
   }
   get timeIndexPath(): string {
     return join(this.dir, segmentFileName(this.baseOffset, 'timeindex'));
+  }
+  get txnIndexPath(): string {
+    return join(this.dir, segmentFileName(this.baseOffset, 'txnindex'));
+  }
+  /** Every file of the segment (the .txnindex may not exist). */
+  private get paths(): string[] {
+    return [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath];
+  }
+  /** The opener the segment's files are opened with. */
+  get opener(): OpenFile {
+    return this.openFile;
   }
 
   /** Creates an empty segment (the new active one): a fresh log file and preallocated indexes. */
@@ -267,9 +282,10 @@ export class LogSegment {
    * `verifyCrc` (recovery of the active segment) the scan stops at the first torn or corrupt batch
    * and the file is cut there; without it (rebuilding a sealed segment's index) it stops at the
    * first malformed batch, leaves the file alone, and ends the time index with the segment's
-   * largest timestamp as seal() does.
+   * largest timestamp as seal() does. `visit` sees each batch kept (the transaction index rebuild
+   * collects its transactional batches).
    */
-  async rebuildIndexes(config: LogConfig, verifyCrc: boolean): Promise<RecoveryResult> {
+  async rebuildIndexes(config: LogConfig, verifyCrc: boolean, visit?: (s: BatchScanner) => void): Promise<RecoveryResult> {
     const file = await this.file();
     const { size: fileSize } = await file.stat();
     const offsetIndex = new OffsetIndex(this.baseOffset, this.maxIndexBytes);
@@ -294,6 +310,7 @@ export class LogSegment {
           }
           const ts = scanner.maxTimestamp;
           if (scanner.batchPosition === 0) first = ts;
+          visit?.(scanner);
           if (acct.add(scanner.size, last, ts, config.indexIntervalBytes)) {
             if (!offsetIndex.isFull) offsetIndex.append(last, scanner.batchPosition);
             if (!timeIndex.isFull) timeIndex.maybeAppend(acct.maxTimestamp, acct.offsetOfMaxTimestamp);
@@ -449,6 +466,7 @@ export class LogSegment {
     if (this.timeIndex !== null && this.maxTimestamp >= 0n) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
     await this.sync();
     await this.writeIndexes(false, true);
+    await this.txnIndex.flush(this.openFile);
   }
 
   /**
@@ -593,6 +611,7 @@ export class LogSegment {
     }
     const file = await this.file();
     await file.truncate(newSize);
+    await this.txnIndex.truncateTo(newNext, this.openFile);
     this.size = newSize;
     this.writePosition = newSize;
     this.nextOffset = newNext;
@@ -611,7 +630,7 @@ export class LogSegment {
   async markDeleted(): Promise<void> {
     this.deleted = true;
     await Promise.all(
-      [this.logPath, this.indexPath, this.timeIndexPath].map((p) =>
+      this.paths.map((p) =>
         rename(p, p + DELETED_SUFFIX).catch((e: unknown) => {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         }),
@@ -621,7 +640,7 @@ export class LogSegment {
 
   /** Closes the handle (now, or when the last read finishes) and removes the `.deleted` files. */
   async destroy(): Promise<void> {
-    await Promise.all([this.logPath, this.indexPath, this.timeIndexPath].map((p) => unlink(p + DELETED_SUFFIX).catch(() => undefined)));
+    await Promise.all(this.paths.map((p) => unlink(p + DELETED_SUFFIX).catch(() => undefined)));
     if (this.readers > 0) this.closeWhenIdle = true;
     else await this.closeHandle();
   }

@@ -11,6 +11,7 @@
  * settled), which serializes them in call order; stored batches are copies of what was appended.
  */
 import { MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
+import { checkAbortedTxn, collectAbortedTxns } from './transaction-index.js';
 import { IndexAccounting, appendShape, batchInfoOf, firstRecordAtOrAfter, floorSegment, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-rules.js';
 import type { RollState } from './log-rules.js';
 import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
@@ -18,6 +19,7 @@ import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { OffsetOutOfRangeError, StorageError } from './types.js';
 import type {
+  AbortedTxn,
   AppendOptions,
   AppendResult,
   BatchInfo,
@@ -114,7 +116,11 @@ class MemoryCleanerSegment implements CleanerSegment {
 class MemoryCleanedSegment implements CleanedSegmentWriter {
   readonly batches: StoredBatch[] = [];
   size = 0;
+  abortedTxns: AbortedTxn[] = [];
   constructor(readonly baseOffset: bigint) {}
+  setAbortedTxns(txns: readonly AbortedTxn[]): void {
+    this.abortedTxns = txns.map((t) => ({ ...t }));
+  }
   append(batches: readonly Buffer[]): Promise<void> {
     for (const bytes of batches) {
       const view = new RecordBatchView(bytes);
@@ -139,6 +145,11 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
   private endOffset = 0n;
   private closed = false;
   private truncations = 0;
+  /**
+   * Aborted transactions by marker offset, oldest first: the segments' .txnindex entries in one
+   * array (an entry belongs to the segment holding its lastOffset and goes with it).
+   */
+  private aborted: AbortedTxn[] = [];
 
   constructor(topic: string, partition: number, config: LogConfig, clock: () => number = Date.now) {
     this.topic = topic;
@@ -295,6 +306,30 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
     }
   }
 
+  appendAbortedTxn(txn: AbortedTxn): Promise<void> {
+    return this.now(() => {
+      checkAbortedTxn(txn, this.aborted.at(-1), this.endOffset);
+      // The marker's segment is already gone (retention or DeleteRecords overtook the caller).
+      if (txn.lastOffset < this.segments[0].baseOffset) return;
+      this.aborted.push({ ...txn });
+    });
+  }
+
+  abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]> {
+    return this.now(() => {
+      // The search starts at the first entry of the segment holding fromOffset, as Kafka's does.
+      const segmentBase = this.segments[floorSegment(this.segments, fromOffset)].baseOffset;
+      const entries = this.aborted.filter((t) => t.lastOffset >= segmentBase);
+      return collectAbortedTxns(entries, fromOffset, upperBoundOffset).txns;
+    });
+  }
+
+  /** Drops the aborted-transaction entries of segments that no longer exist. */
+  private dropAbortedBelowFirstSegment(): void {
+    const base = this.segments[0].baseOffset;
+    if (this.aborted.length > 0 && this.aborted[0].lastOffset < base) this.aborted = this.aborted.filter((t) => t.lastOffset >= base);
+  }
+
   truncateTo(offset: bigint): Promise<void> {
     return this.now(() => {
       if (offset >= this.endOffset) return;
@@ -303,6 +338,7 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
         this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
         this.startOffset = offset;
         this.endOffset = offset;
+        this.aborted = [];
         return;
       }
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
@@ -314,6 +350,8 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       seg.mtimeMs = old.mtimeMs;
       this.segments[this.segments.length - 1] = seg;
       this.endOffset = kept.length === 0 ? seg.baseOffset : kept[kept.length - 1].lastOffset + 1n;
+      const end = this.endOffset;
+      this.aborted = this.aborted.filter((t) => t.lastOffset < end);
       if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     });
   }
@@ -326,6 +364,7 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       let n = 0;
       while (n < this.segments.length - 1 && this.segments[n + 1].baseOffset <= target) n++;
       this.segments = this.segments.slice(n);
+      this.dropAbortedBelowFirstSegment();
       return target;
     });
   }
@@ -365,6 +404,7 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       }
       if (n === 0) return 0;
       this.segments = segments.slice(n);
+      this.dropAbortedBelowFirstSegment();
       const newStart = this.segments[0].baseOffset;
       if (newStart > this.startOffset) this.startOffset = newStart;
       return n;
@@ -417,6 +457,12 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       const seg = new MemorySegment(cleaned.baseOffset, this.cfg, last.createdMs);
       for (const b of cleaned.batches) seg.account(b, this.cfg.indexIntervalBytes);
       seg.mtimeMs = last.mtimeMs;
+      // The replaced segments' index entries give way to the cleaned segment's (markers kept).
+      const end = segments[at + olds.length].baseOffset;
+      const inside = (t: AbortedTxn): boolean => t.lastOffset >= cleaned.baseOffset && t.lastOffset < end;
+      const before = this.aborted.filter((t) => t.lastOffset < cleaned.baseOffset);
+      const after = this.aborted.filter((t) => !inside(t) && t.lastOffset >= end);
+      this.aborted = [...before, ...cleaned.abortedTxns, ...after];
       this.segments = [...segments.slice(0, at), seg, ...segments.slice(at + olds.length)];
       return true;
     });
@@ -430,6 +476,7 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.segments = [new MemorySegment(this.endOffset, this.cfg, this.clock())];
+    this.aborted = [];
     return Promise.resolve();
   }
 }

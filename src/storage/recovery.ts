@@ -19,10 +19,16 @@
  *     after it are cut off; both indexes are rebuilt. A batch whose write completed before the crash
  *     is whole in the page cache and survives; a partial one is never served. Every cut is logged
  *     (a warning: file, position, bytes, the offsets kept and those the cut bytes still name).
- * - Nothing is written: the active segment's indexes live in memory and reach their files when it is
+ * - Nothing else is written: the active segment's offset and time indexes live in memory and reach their files when it is
  *   rolled or the log is closed (a crash rebuilds them anyway), and its log file is closed again
  *   and reopened on first use, so a broker of thousands of idle partitions holds no descriptor for
  *   them and a clean start costs a listing, a stat and a few small reads per partition.
+ * - Transaction indexes (`.txnindex`, transaction-index.ts) are read whole when present (a segment
+ *   without aborted transactions has none). One that is damaged is rebuilt from its segment's
+ *   batches, with a warning; the active segment's is rebuilt whenever the segment is scanned (a crash
+ *   may have lost or torn its unsynced entries, and a cut tail takes its entries with it). How the
+ *   transactions begun in earlier segments are found is in txn-index-recovery.ts. Record data is
+ *   never deleted for a damaged index.
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
@@ -37,7 +43,10 @@ import { LogSegment } from './log-segment.js';
 import type { RecoveryResult } from './log-segment.js';
 import { inspectLogStartOffset, LOG_START_OFFSET_FILE, parseSegmentFileName, segmentFileName, syncDir } from './segment-files.js';
 import type { OpenFile } from './segment-files.js';
-import type { LogConfig } from './types.js';
+import { DamagedTxnIndexError, TransactionIndex } from './transaction-index.js';
+import { ongoingTxnsBefore, scanTxnBatches, TxnBatchCollector, txnBatchAt } from './txn-index-recovery.js';
+import type { TxnBatch } from './txn-index-recovery.js';
+import type { AbortedTxn, LogConfig } from './types.js';
 
 export interface LoadOptions {
   cleanShutdown: boolean;
@@ -89,6 +98,36 @@ function reportRecovery(logger: Logger, file: string, baseOffset: bigint, r: Rec
   );
 }
 
+const SNAPSHOT_RE = /^(\d{20})\.snapshot$/;
+
+/**
+ * Reads the `.txnindex` of `segments[i]` into it; a damaged one is rebuilt from the segment's
+ * batches (warning), never by touching the log.
+ */
+async function loadTxnIndex(
+  ctx: { dir: string; segments: LogSegment[]; snapshotOffsets: bigint[]; logger: Logger; readFile: OpenFile },
+  i: number,
+): Promise<void> {
+  const seg = ctx.segments[i];
+  let entries: AbortedTxn[];
+  try {
+    entries = await TransactionIndex.read(seg.txnIndexPath, seg.baseOffset, ctx.readFile);
+  } catch (e) {
+    if (!(e instanceof DamagedTxnIndexError)) throw e;
+    const collector = new TxnBatchCollector();
+    const scan = (visit: (b: TxnBatch) => void): Promise<void> => scanTxnBatches(seg, seg.size, visit);
+    await scan((b) => { collector.add(b); });
+    const rebuilt = await collector.entries(() => ongoingTxnsBefore(ctx.dir, ctx.segments, i, ctx.snapshotOffsets), scan);
+    await seg.txnIndex.replace(rebuilt, seg.opener);
+    ctx.logger.warn(
+      { file: seg.txnIndexPath, problem: e.message, entries: rebuilt.length },
+      `the transaction index ${seg.txnIndexPath} is damaged (${e.message}): rebuilt from its segment with ${rebuilt.length} entries`,
+    );
+    return;
+  }
+  seg.txnIndex = new TransactionIndex(seg.txnIndexPath, seg.baseOffset, entries);
+}
+
 /** Loads (creating it if needed) the partition directory `dir`. */
 export async function loadLog(dir: string, config: LogConfig, options: LoadOptions): Promise<LoadedLog> {
   const logger = options.logger ?? silentLogger;
@@ -107,7 +146,8 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     names = await readdir(dir);
   }
   const logs = new Map<bigint, boolean>();
-  const indexFiles: { name: string; baseOffset: bigint; kind: 'index' | 'timeindex' }[] = [];
+  const indexFiles: { name: string; baseOffset: bigint; kind: 'index' | 'timeindex' | 'txnindex' }[] = [];
+  const snapshotOffsets: bigint[] = [];
   const removals: Promise<void>[] = [];
   for (const name of names) {
     if (name === LOG_START_OFFSET_FILE + '.tmp') {
@@ -115,7 +155,11 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
       continue;
     }
     const parsed = parseSegmentFileName(name);
-    if (parsed === null) continue;
+    if (parsed === null) {
+      const snapshot = SNAPSHOT_RE.exec(name);
+      if (snapshot !== null) snapshotOffsets.push(BigInt(snapshot[1]));
+      continue;
+    }
     if (parsed.deleted) {
       removals.push(unlink(join(dir, name)).catch(() => undefined));
       continue;
@@ -167,15 +211,25 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     logger.info({ file: seg.logPath }, 'rebuilt the missing index files of a segment');
   }
 
+  const readFile = options.loadFile ?? options.openFile;
+  const txnIndexes = { dir, segments, snapshotOffsets, logger, readFile };
+  for (let i = 0; i < segments.length - 1; i++) {
+    if (haveIndex.has(`${segments[i].baseOffset}.txnindex`)) await loadTxnIndex(txnIndexes, i);
+  }
+
   const active = segments[segments.length - 1];
   let recovery: LoadedLog['recovery'] = null;
+  const activeTxns = new TxnBatchCollector();
   const indexesPresent = haveIndex.has(`${active.baseOffset}.index`) && haveIndex.has(`${active.baseOffset}.timeindex`);
   let opened: boolean;
   if (options.loadFile) active.useOpener(options.loadFile);
   try {
     opened = options.cleanShutdown && indexesPresent && (await active.openActive());
     if (!opened) {
-      const result = await active.rebuildIndexes(config, true);
+      const result = await active.rebuildIndexes(config, true, (s) => {
+        const b = txnBatchAt(s);
+        if (b !== null) activeTxns.add(b);
+      });
       recovery = { ...result, segment: active.baseOffset };
       reportRecovery(logger, active.logPath, active.baseOffset, result, options.cleanShutdown);
     }
@@ -185,6 +239,16 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     // opened again on first use, so that thousands of idle partitions hold no descriptors.
     await active.closeHandle();
     active.useOpener(options.openFile);
+  }
+  const activeIndex = segments.length - 1;
+  if (!opened) {
+    const entries = await activeTxns.entries(
+      () => ongoingTxnsBefore(dir, segments, activeIndex, snapshotOffsets),
+      (visit) => scanTxnBatches(active, active.size, visit),
+    );
+    if (entries.length > 0 || haveIndex.has(`${active.baseOffset}.txnindex`)) await active.txnIndex.replace(entries, options.openFile);
+  } else if (haveIndex.has(`${active.baseOffset}.txnindex`)) {
+    await loadTxnIndex(txnIndexes, activeIndex);
   }
 
   const logEndOffset = active.nextOffset;
@@ -214,7 +278,6 @@ async function completeSwaps(dir: string, names: readonly string[], openFile: Op
     for (const other of names) {
       const p = parseSegmentFileName(other);
       if (p === null || p.deleted || p.baseOffset < base || p.baseOffset >= next) continue;
-      if (p.baseOffset === base && p.kind !== 'log') continue; // replaced by its own .swap below, or rebuilt
       await unlink(join(dir, other)).catch(() => undefined);
       logger.info({ file: join(dir, other), replacedBy: join(dir, name) }, 'completing a cleaner swap: removed a replaced segment file');
     }

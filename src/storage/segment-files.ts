@@ -6,6 +6,8 @@
  *   00000000000000000000.log          record batches exactly as stored (LogSegment)
  *   00000000000000000000.index        sparse offset index (OffsetIndex)
  *   00000000000000000000.timeindex    sparse time index (TimeIndex)
+ *   00000000000000000000.txnindex     aborted transactions whose marker is in the segment
+ *                                     (TransactionIndex; only once the segment has one)
  *   00000000000000012345.log ...      the next segment: its name is its base offset, 20 digits
  *   00000000000000000000.log.deleted  a deleted segment waiting out file.delete.delay.ms
  *   log-start-offset                  the log start offset (DeleteRecords), see below
@@ -25,16 +27,18 @@ import { join } from 'node:path';
 const LOG_SUFFIX = '.log';
 const INDEX_SUFFIX = '.index';
 const TIME_INDEX_SUFFIX = '.timeindex';
+const TXN_INDEX_SUFFIX = '.txnindex';
 /** Appended to a segment's file names when it is deleted; the files are removed after file.delete.delay.ms. */
 export const DELETED_SUFFIX = '.deleted';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
 
-export type SegmentFileKind = 'log' | 'index' | 'timeindex';
+export type SegmentFileKind = 'log' | 'index' | 'timeindex' | 'txnindex';
 
 const KIND_SUFFIX: Record<SegmentFileKind, string> = {
   log: LOG_SUFFIX,
   index: INDEX_SUFFIX,
   timeindex: TIME_INDEX_SUFFIX,
+  txnindex: TXN_INDEX_SUFFIX,
 };
 
 /** The 20-digit, zero-padded decimal form of a base offset (Kafka's `filenamePrefixFromOffset`). */
@@ -55,7 +59,7 @@ export interface ParsedSegmentFileName {
   deleted: boolean;
 }
 
-const NAME_RE = /^(\d{20})\.(log|index|timeindex)(\.deleted)?$/;
+const NAME_RE = /^(\d{20})\.(log|index|timeindex|txnindex)(\.deleted)?$/;
 
 /** Parses a segment file name; null for anything else (the log start offset file, temp files, ...). */
 export function parseSegmentFileName(name: string): ParsedSegmentFileName | null {

@@ -173,6 +173,22 @@ export interface BatchInfo {
   baseSequence: number;
   isTransactional: boolean;
   isControl: boolean;
+  /** For a control batch, the type of its control record: 0 ABORT, 1 COMMIT; -1 otherwise. */
+  controlType: number;
+}
+
+/**
+ * A transaction aborted by the marker at `lastOffset` (Kafka's AbortedTxn, one entry of a segment's
+ * .txnindex). A read_committed consumer drops the producer's records in [firstOffset, lastOffset].
+ */
+export interface AbortedTxn {
+  producerId: bigint;
+  /** Offset of the transaction's first batch. */
+  firstOffset: bigint;
+  /** Offset of the ABORT marker. */
+  lastOffset: bigint;
+  /** The last stable offset once the marker was written: the search stops at an entry past the fetch range. */
+  lastStableOffset: bigint;
 }
 
 export interface PartitionLog {
@@ -210,6 +226,18 @@ export interface PartitionLog {
 
   /** Batch headers from `fromOffset` to the end, in order (producer-state rebuild). */
   batches(fromOffset: bigint): AsyncIterable<BatchInfo>;
+
+  /**
+   * Records the transaction aborted by the marker at txn.lastOffset (Kafka's .txnindex of that
+   * offset's segment). Call after the marker's append resolved.
+   */
+  appendAbortedTxn(txn: AbortedTxn): Promise<void>;
+
+  /**
+   * Aborted transactions with lastOffset >= fromOffset and firstOffset < upperBoundOffset, oldest
+   * first (Kafka's collectAbortedTransactions).
+   */
+  abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]>;
 
   /** Removes everything at or after `offset`. */
   truncateTo(offset: bigint): Promise<void>;

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { buildEndTxnMarkerBatch, buildRecordBatch, CompressionCodec, RecordBatchView, type RecordBatchOptions } from '../../src/protocol/records/index.js';
-import type { AbortedTxn } from '../../src/storage/cleaned-txn-state.js';
 import { openDiskPartitionLog } from '../../src/storage/disk-partition-log.js';
 import { LogCleaner } from '../../src/storage/log-cleaner.js';
 import { MemoryPartitionLog } from '../../src/storage/memory-partition-log.js';
-import { DEFAULT_COMPACTION_CONFIG, type CompactionConfig, type LogConfig, type PartitionLog } from '../../src/storage/types.js';
+import { DEFAULT_COMPACTION_CONFIG, type AbortedTxn, type CompactionConfig, type LogConfig, type PartitionLog } from '../../src/storage/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { config, tempDir } from './helpers.js';
 
@@ -165,12 +164,11 @@ describe.each(engines)('LogCleaner on the $name log', (engine) => {
       kbatch([['a', 'plain']], 1000), // 5
     ]);
     const aborted: AbortedTxn[] = [{ producerId: 7n, firstOffset: 0n, lastOffset: 2n, lastStableOffset: 3n }];
-    Object.assign(log, {
-      abortedTxns: (from: bigint, upper: bigint) => Promise.resolve(aborted.filter((t) => t.lastOffset >= from && t.firstOffset < upper)),
-    });
+    await log.appendAbortedTxn(aborted[0]);
     const cleaner = cleanerFor(log, clock);
     const [first] = await cleaner.cleanNow();
     expect(first.retainedAbortedTxns).toEqual(aborted);
+    expect(await log.abortedTxns(0n, 100n)).toEqual(aborted);
     let { batches, records } = await readAll(log);
     expect(records.filter((r) => !batches.find((b) => b.isControl && b.baseOffset === r.offset))).toEqual([
       { offset: 3n, key: 'b', value: 'committed' },
@@ -196,6 +194,8 @@ describe.each(engines)('LogCleaner on the $name log', (engine) => {
     await cleaner.cleanNow();
     ({ batches, records } = await readAll(log));
     expect(batches.filter((b) => b.isControl)).toEqual([]);
+    // The transaction index forgets the transaction with its marker.
+    expect(await log.abortedTxns(0n, 100n)).toEqual([]);
     expect(records.map((r) => `${r.offset}:${r.key ?? ''}=${r.value ?? ''}`)).toEqual(['5:a=plain', '6:b=b2', '7:c=c1', '8:d=d1']);
     await log.close();
   });

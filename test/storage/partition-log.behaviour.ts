@@ -4,9 +4,9 @@
  * (test/storage/memory-partition-log.test.ts) pass the same cases.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
+import { buildEndTxnMarkerBatch, buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import { TimestampType } from '../../src/protocol/records/record-batch.js';
-import { OffsetOutOfRangeError, type BatchInfo, type LogConfig, type PartitionLog } from '../../src/storage/types.js';
+import { OffsetOutOfRangeError, type AbortedTxn, type BatchInfo, type LogConfig, type PartitionLog } from '../../src/storage/types.js';
 import { bases, batch, config, decode, sizedBatch, TestClock, views } from './helpers.js';
 
 export interface PartitionLogFactory {
@@ -202,9 +202,123 @@ export function partitionLogBehaviour(name: string, factory: PartitionLogFactory
           baseSequence: 4,
           isTransactional: false,
           isControl: false,
+          controlType: -1,
         });
         expect((await collect(log.batches(0n))).length).toBe(10);
         expect(await collect(log.batches(20n))).toEqual([]);
+      });
+    });
+
+    describe('aborted transactions', () => {
+      const txnBatch = (pid: bigint, values: string[]): Buffer => batch(values, 1000, { producerId: pid, producerEpoch: 0, baseSequence: 0, transactional: true });
+      const marker = (pid: bigint, commit: boolean): Buffer => buildEndTxnMarkerBatch({ producerId: pid, producerEpoch: 0, commit, coordinatorEpoch: 3, timestamp: 1000 });
+      const txn = (producerId: bigint, firstOffset: bigint, lastOffset: bigint, lastStableOffset = lastOffset + 1n): AbortedTxn => ({ producerId, firstOffset, lastOffset, lastStableOffset });
+
+      /** Appends a transaction of pid (one batch of `n` records) and its marker; returns [first, marker]. */
+      const transaction = async (log: PartitionLog, pid: bigint, n: number, commit: boolean): Promise<[bigint, bigint]> => {
+        const data = await log.append(txnBatch(pid, Array.from({ length: n }, (_, i) => `t${i}`)), { leaderEpoch: 0 });
+        const m = await log.append(marker(pid, commit), { leaderEpoch: 0 });
+        return [data.baseOffset, m.baseOffset];
+      };
+
+      it('tells control batches apart by their control record type (batches())', async () => {
+        const log = await open();
+        await transaction(log, 5n, 2, false);
+        await transaction(log, 5n, 1, true);
+        await log.append(batch(['plain']), { leaderEpoch: 0 });
+        const infos = await collect(log.batches(0n));
+        expect(infos.map((b) => [b.baseOffset, b.isTransactional, b.isControl, b.controlType])).toEqual([
+          [0n, true, false, -1],
+          [2n, true, true, 0],
+          [3n, true, false, -1],
+          [4n, true, true, 1],
+          [5n, false, false, -1],
+        ]);
+      });
+
+      it('answers the aborted transactions overlapping a range, oldest first', async () => {
+        const log = await open();
+        const [f1, m1] = await transaction(log, 1n, 3, false); // 0..2, marker 3
+        await transaction(log, 2n, 2, true); // 4..5, commit 6
+        const [f3, m3] = await transaction(log, 3n, 2, false); // 7..8, marker 9
+        await log.appendAbortedTxn(txn(1n, f1, m1));
+        await log.appendAbortedTxn(txn(3n, f3, m3));
+        expect(await log.abortedTxns(0n, log.logEndOffset)).toEqual([txn(1n, 0n, 3n), txn(3n, 7n, 9n)]);
+        // lastOffset >= fromOffset: the first one ended before offset 4.
+        expect(await log.abortedTxns(4n, log.logEndOffset)).toEqual([txn(3n, 7n, 9n)]);
+        expect(await log.abortedTxns(3n, 7n)).toEqual([txn(1n, 0n, 3n)]);
+        // firstOffset < upperBoundOffset.
+        expect(await log.abortedTxns(4n, 7n)).toEqual([]);
+        expect(await log.abortedTxns(8n, 9n)).toEqual([txn(3n, 7n, 9n)]);
+      });
+
+      it('stops at the first entry whose last stable offset reaches the upper bound', async () => {
+        const log = await open();
+        await log.append(txnBatch(1n, ['a']), { leaderEpoch: 0 }); // 0
+        await log.append(txnBatch(2n, ['b']), { leaderEpoch: 0 }); // 1
+        await log.append(marker(1n, false), { leaderEpoch: 0 }); // 2: pid 2 still open, LSO 1
+        await log.append(marker(2n, false), { leaderEpoch: 0 }); // 3
+        await log.appendAbortedTxn(txn(1n, 0n, 2n, 1n));
+        await log.appendAbortedTxn(txn(2n, 1n, 3n, 4n));
+        // Upper bound 1: the first entry's LSO reaches it, so the search ends there.
+        expect(await log.abortedTxns(0n, 1n)).toEqual([txn(1n, 0n, 2n, 1n)]);
+        expect(await log.abortedTxns(0n, 2n)).toEqual([txn(1n, 0n, 2n, 1n), txn(2n, 1n, 3n, 4n)]);
+      });
+
+      it('refuses entries out of marker order or past the log end', async () => {
+        const log = await open();
+        const [f, m] = await transaction(log, 1n, 2, false);
+        await log.appendAbortedTxn(txn(1n, f, m));
+        await expect(log.appendAbortedTxn(txn(1n, f, m))).rejects.toThrow();
+        await expect(log.appendAbortedTxn(txn(1n, f, log.logEndOffset))).rejects.toThrow();
+        expect(await log.abortedTxns(0n, log.logEndOffset)).toEqual([txn(1n, f, m)]);
+      });
+
+      it('keeps the entries across segments, and truncation cuts those whose marker it removes', async () => {
+        const size = txnBatch(1n, ['t0', 't1']).length;
+        const log = await open({ segmentBytes: size * 2 });
+        const markers: [bigint, bigint][] = [];
+        for (let i = 0; i < 6; i++) {
+          const [f, m] = await transaction(log, BigInt(i), 2, false);
+          await log.appendAbortedTxn(txn(BigInt(i), f, m));
+          markers.push([f, m]);
+        }
+        expect(segmentBases(log).length).toBeGreaterThan(2);
+        const all = markers.map(([f, m], i) => txn(BigInt(i), f, m));
+        expect(await log.abortedTxns(0n, log.logEndOffset)).toEqual(all);
+        expect(await log.abortedTxns(markers[3][0], log.logEndOffset)).toEqual(all.slice(3));
+        // Cut at the marker of the fourth: it and later ones go, the data before stays.
+        await log.truncateTo(markers[3][1]);
+        expect(await log.abortedTxns(0n, log.logEndOffset)).toEqual(all.slice(0, 3));
+        await log.truncateTo(markers[1][0]);
+        expect(await log.abortedTxns(0n, log.logEndOffset)).toEqual(all.slice(0, 1));
+        // The log continues: new markers are indexed again.
+        const [f, m] = await transaction(log, 9n, 1, false);
+        await log.appendAbortedTxn(txn(9n, f, m));
+        expect(await log.abortedTxns(0n, log.logEndOffset)).toEqual([all[0], txn(9n, f, m)]);
+      });
+
+      it('drops the entries of segments deleted by DeleteRecords and retention', async () => {
+        const size = txnBatch(1n, ['t0', 't1']).length;
+        const log = await open({ segmentBytes: size * 2, retentionMs: -1 });
+        const all: AbortedTxn[] = [];
+        for (let i = 0; i < 6; i++) {
+          const [f, m] = await transaction(log, BigInt(i), 2, false);
+          await log.appendAbortedTxn(txn(BigInt(i), f, m));
+          all.push(txn(BigInt(i), f, m));
+        }
+        const bases0 = segmentBases(log);
+        // DeleteRecords inside the second segment: the first segment goes, and with it its entries.
+        await log.deleteRecordsBefore(bases0[1] + 1n);
+        const first = segmentBases(log)[0];
+        expect(first).toBe(bases0[1]);
+        const kept = all.filter((t) => t.lastOffset >= first);
+        expect(kept.length).toBeLessThan(all.length);
+        expect(await log.abortedTxns(log.logStartOffset, log.logEndOffset)).toEqual(kept.filter((t) => t.lastOffset >= log.logStartOffset));
+        log.updateConfig({ ...log.config, retentionBytes: 0 });
+        await log.applyRetention(clock.now());
+        const active = segmentBases(log)[0];
+        expect(await log.abortedTxns(active, log.logEndOffset)).toEqual(all.filter((t) => t.lastOffset >= active));
       });
     });
 
