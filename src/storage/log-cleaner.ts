@@ -53,8 +53,11 @@ export interface LogCleanerOptions {
   /** log.cleaner.io.buffer.load.factor. */
   loadFactor?: number;
   logger?: Logger;
-  /** The partition's last stable offset (never cleaned past); default: the log end offset. */
-  lastStableOffset?: (log: PartitionLog) => bigint;
+  /**
+   * The partition's last stable offset (never cleaned past: an open transaction may still abort).
+   * Default: read from the log's batch headers (the first batch of a transaction without its marker).
+   */
+  lastStableOffset?: (log: PartitionLog) => bigint | Promise<bigint>;
   /**
    * The partition's active producers and their last batch (Kafka's lastRecordsOfActiveProducers),
    * whose batches are kept at least as empty headers. Default: read from the log's batch headers.
@@ -277,7 +280,7 @@ export class LogCleaner {
     }
     const segments = view.segments;
     const active = segments[segments.length - 1];
-    const lso = this.options.lastStableOffset?.(log) ?? view.logEndOffset;
+    const lso = this.options.lastStableOffset !== undefined ? await this.options.lastStableOffset(log) : (await scanProducers(log)).lastStableOffset;
     let uncleanable = byOffset(lso, active.baseOffset);
     const nonActiveDirty = segments.slice(0, -1).filter((_, i) => segments[i + 1].baseOffset > firstDirty);
     if (config.minCompactionLagMs > 0) {
@@ -319,15 +322,7 @@ export class LogCleaner {
   }
 
   private async activeProducers(log: PartitionLog): Promise<ReadonlyMap<bigint, ProducerLastRecord>> {
-    const given = await this.options.producers?.(log);
-    if (given !== undefined) return given;
-    const out = new Map<bigint, ProducerLastRecord>();
-    for await (const b of log.batches(log.logStartOffset)) {
-      if (b.producerId < 0n) continue;
-      const prev = out.get(b.producerId);
-      out.set(b.producerId, { lastDataOffset: b.isControl ? (prev?.lastDataOffset ?? null) : b.lastOffset, producerEpoch: b.producerEpoch });
-    }
-    return out;
+    return (await this.options.producers?.(log)) ?? (await scanProducers(log)).producers;
   }
 
   /** Cleans one log (Kafka's Cleaner.doClean). */
@@ -448,6 +443,26 @@ export class LogCleaner {
       throw err;
     }
   }
+}
+
+/**
+ * What the batch headers say of a log's producers, for a cleaner given no producer state: each
+ * producer's last data batch and epoch, and the last stable offset (the first offset of the
+ * earliest transaction with no marker yet, else the log end).
+ */
+async function scanProducers(log: PartitionLog): Promise<{ producers: Map<bigint, ProducerLastRecord>; lastStableOffset: bigint }> {
+  const producers = new Map<bigint, ProducerLastRecord>();
+  const open = new Map<bigint, bigint>();
+  for await (const b of log.batches(log.logStartOffset)) {
+    if (b.producerId < 0n) continue;
+    const prev = producers.get(b.producerId);
+    producers.set(b.producerId, { lastDataOffset: b.isControl ? (prev?.lastDataOffset ?? null) : b.lastOffset, producerEpoch: b.producerEpoch });
+    if (b.isControl) open.delete(b.producerId);
+    else if (b.isTransactional && !open.has(b.producerId)) open.set(b.producerId, b.baseOffset);
+  }
+  let lastStableOffset = log.logEndOffset;
+  for (const first of open.values()) if (first < lastStableOffset) lastStableOffset = first;
+  return { producers, lastStableOffset };
 }
 
 /**
