@@ -94,9 +94,17 @@ function byOffset(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 
-/** Yields to the event loop so that produce and fetch run between slices of cleaning. */
-function turn(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
+/** The longest the cleaner keeps the event loop before letting produce and fetch run. */
+const SLICE_MS = 1;
+
+/** Yields to the event loop once a slice of cleaning work has taken SLICE_MS. */
+class Slices {
+  private start = performance.now();
+  async next(): Promise<void> {
+    if (performance.now() - this.start < SLICE_MS) return;
+    await new Promise((r) => setImmediate(r));
+    this.start = performance.now();
+  }
 }
 
 export class LogCleaner {
@@ -393,9 +401,11 @@ export class LogCleaner {
     }
     const txns = new CleanedTxnState();
     txns.addAborted(await log.abortedTxns(start, end));
+    const slices = new Slices();
     for (const { seg, nextStart } of dirty) {
       for await (const chunk of log.segmentBatches(seg)) {
         for (const bytes of chunk) {
+          await slices.next();
           const batch = new RecordBatchView(bytes);
           const last = batch.lastOffset;
           if (last < start) continue;
@@ -409,7 +419,6 @@ export class LogCleaner {
           }
           map.updateLatestOffset(last);
         }
-        await turn();
       }
       map.updateLatestOffset(nextStart - 1n);
     }
@@ -419,6 +428,7 @@ export class LogCleaner {
   private async cleanGroup(log: PartitionLog & CleanableLog, view: CleanerView, group: readonly CleanerSegment[], ctx: CleanContext, stats: CleanStats): Promise<boolean> {
     const writer = await log.newCleanedSegment(group[0].baseOffset);
     const retainedBefore = ctx.txns.retainedAborted.length;
+    const slices = new Slices();
     try {
       for (const seg of group) {
         const i = view.segments.indexOf(seg);
@@ -427,11 +437,11 @@ export class LogCleaner {
         for await (const chunk of log.segmentBatches(seg)) {
           const out: Buffer[] = [];
           for (const bytes of chunk) {
+            await slices.next();
             const kept = cleanBatch(new RecordBatchView(bytes), ctx, stats);
             if (kept !== null) out.push(kept);
           }
           if (out.length > 0) await writer.append(out);
-          await turn();
         }
       }
       writer.setAbortedTxns(ctx.txns.retainedAborted.slice(retainedBefore));
