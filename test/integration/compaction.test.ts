@@ -166,3 +166,36 @@ describe('log compaction through the broker', () => {
     expect(reread.latest.get(key(KEYS - 1))).toBe('final-0');
   }, 300_000);
 });
+
+describe('log compaction on an in-memory broker', () => {
+  it('starts compacting a topic once its cleanup.policy is changed to compact', async () => {
+    const memory = await startBroker({ config: { 'log.cleaner.backoff.ms': 20 } });
+    const wire = await WireClient.connect(memory.port);
+    try {
+      const { metadata } = memory.services;
+      await metadata.createTopic({ name: 'switched', numPartitions: 1, replicationFactor: 1, configs: new Map(), validateOnly: false });
+      const send = async (records: Buffer): Promise<void> => {
+        const r = defaultProduceRequest();
+        r.acks = 1;
+        r.timeoutMs = 30_000;
+        r.topicData = [{ name: 'switched', topicId: '00000000-0000-0000-0000-000000000000', partitionData: [{ index: 0, records, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }];
+        expect((await wire.send(ApiKey.Produce, 9, r)).responses[0].partitionResponses[0].errorCode).toBe(0);
+      };
+      for (let round = 0; round < 5; round++) await send(buildRecordBatch(Array.from({ length: 50 }, (_, i) => ({ key: key(i), value: `r${round}` }))));
+      const l = memory.services.logs.get('switched', 0);
+      if (l === undefined || memory.logCleaner === null) throw new Error('no log or no cleaner');
+      await l.roll();
+      // A delete-policy topic is left alone.
+      expect(await memory.logCleaner.cleanNow()).toEqual([]);
+      expect(await memory.logCleaner.firstDirtyOffset('switched', 0)).toBe(-1n);
+      expect((await metadata.setTopicOverrides('switched', new Map([['cleanup.policy', 'compact'], ['min.cleanable.dirty.ratio', '0.01']]), false)).errorCode).toBe(0);
+      await memory.logCleaner.awaitCleaned('switched', 0, 250n);
+      const r = await l.read(0n, { maxBytes: 1 << 20 });
+      const values = r.records.flatMap((b) => [...new RecordBatchView(b).records()].map((rec) => rec.value?.toString()));
+      expect(values).toEqual(Array.from({ length: 50 }, () => 'r4'));
+    } finally {
+      wire.close();
+      await memory.stop();
+    }
+  });
+});
