@@ -119,6 +119,12 @@ export class LogCleaner {
   private readonly checkpoints = new Map<string, Map<string, bigint>>();
   private readonly checkpointsLoaded = new Map<string, Promise<void>>();
   private readonly waiters = new Set<{ key: string; offset: bigint; resolve: () => void }>();
+  /**
+   * The log each checkpoint entry was last used with: a partition deleted and created again is a
+   * new log object, whose offsets the old entry says nothing about (Kafka drops the entry when it
+   * deletes the partition).
+   */
+  private readonly owners = new Map<string, PartitionLog>();
   private stopRequested = false;
 
   constructor(private readonly options: LogCleanerOptions) {
@@ -212,10 +218,21 @@ export class LogCleaner {
     return map;
   }
 
+  /** Forgets the checkpoint entry of a partition when it was last used with another log object. */
+  private async claimCheckpoint(log: PartitionLog): Promise<void> {
+    const key = checkpointKey(log.topic, log.partition);
+    const owner = this.owners.get(key);
+    this.owners.set(key, log);
+    if (owner === undefined || owner === log) return;
+    const map = await this.checkpointsOf(this.options.dirOf?.(log.topic, log.partition) ?? '');
+    if (map.delete(key)) this.logger.info({ topic: log.topic, partition: log.partition }, 'the partition was created again: its cleaner checkpoint is dropped');
+  }
+
   private async updateCheckpoint(log: PartitionLog, offset: bigint): Promise<void> {
     const where = this.options.dirOf?.(log.topic, log.partition) ?? '';
     const map = await this.checkpointsOf(where);
     const key = checkpointKey(log.topic, log.partition);
+    this.owners.set(key, log);
     map.set(key, offset);
     if (where !== '') {
       const entries: CheckpointEntry[] = [];
@@ -278,6 +295,7 @@ export class LogCleaner {
   async toClean(log: PartitionLog & CleanableLog, config: CompactionConfig, now: number): Promise<LogToClean> {
     const view = await log.cleanerView();
     const start = view.logStartOffset;
+    await this.claimCheckpoint(log);
     const checkpoint = await this.firstDirtyOffset(log.topic, log.partition);
     let firstDirty = checkpoint < 0n ? start : checkpoint;
     if (firstDirty < start || firstDirty > view.logEndOffset) {

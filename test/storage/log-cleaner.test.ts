@@ -310,3 +310,61 @@ describe.each(engines)('LogCleaner on the $name log', (engine) => {
     await log.close();
   });
 });
+
+describe('LogCleaner checkpoints', () => {
+  it('a partition created again is cleaned from its start, not from the old partition\'s checkpoint', async () => {
+    const clock = new ManualClock(1_000_000);
+    const open = (): MemoryPartitionLog => new MemoryPartitionLog('t', 0, compactConfig(), () => clock.now());
+    let log = open();
+    const cleaner = new LogCleaner({ logs: () => [log], clock, producers: () => Promise.resolve(new Map()) });
+    await segments(log, [kbatch([['a', '1']], 1000), kbatch([['a', '2']], 1000), kbatch([['a', '3']], 1000)]);
+    await cleaner.cleanNow();
+    expect(await cleaner.firstDirtyOffset('t', 0)).toBe(3n);
+    await log.close();
+    log = open();
+    await segments(log, [kbatch([['b', '1']], 1000), kbatch([['b', '2']], 1000), kbatch([['b', '3']], 1000), kbatch([['b', '4']], 1000)]);
+    await cleaner.cleanNow();
+    expect((await readAll(log)).records.map((r) => r.value)).toEqual(['4']);
+  });
+
+  it('keeps the checkpoint in each log dir across restarts', async () => {
+    const d = await tempDir('gregor-cleaner-');
+    dirs.push(d);
+    const clock = new ManualClock(1_000_000);
+    const dir = join(d.path, 't-0');
+    let log = await openDiskPartitionLog(dir, 't', 0, compactConfig(), { cleanShutdown: true, clock: () => clock.now() });
+    await segments(log, [kbatch([['a', '1']], 1000), kbatch([['a', '2']], 1000)]);
+    await cleanerFor(log, clock, { dirOf: () => d.path }).cleanNow();
+    await log.close();
+    log = await openDiskPartitionLog(dir, 't', 0, compactConfig(), { cleanShutdown: true, clock: () => clock.now() });
+    const again = cleanerFor(log, clock, { dirOf: () => d.path });
+    expect(await again.firstDirtyOffset('t', 0)).toBe(2n);
+    // Nothing new: nothing to clean.
+    expect(await again.cleanNow()).toEqual([]);
+    await log.close();
+  });
+});
+
+describe('LogCleaner and transactions in progress', () => {
+  it('never cleans past the first batch of an open transaction', async () => {
+    const clock = new ManualClock(1_000_000);
+    const log = new MemoryPartitionLog('t', 0, compactConfig(), () => clock.now());
+    await segments(log, [
+      kbatch([['a', 'committed']], 1000),
+      kbatch([['a', 'open']], 1000, { producerId: 3n, producerEpoch: 0, baseSequence: 0, transactional: true }),
+      kbatch([['b', 'b1']], 1000),
+    ]);
+    // Default producer facts come from the batch headers: the transaction of producer 3 has no marker.
+    const cleaner = new LogCleaner({ logs: () => [log], clock });
+    await cleaner.cleanNow();
+    expect((await readAll(log)).records.map((r) => r.value)).toEqual(['committed', 'open', 'b1']);
+    await log.append(buildEndTxnMarkerBatch({ commit: false, coordinatorEpoch: 0, producerId: 3n, producerEpoch: 0, timestamp: 1000 }), { leaderEpoch: 0 });
+    await log.appendAbortedTxn({ producerId: 3n, firstOffset: 1n, lastOffset: 3n, lastStableOffset: 4n });
+    await log.roll();
+    await cleaner.cleanNow();
+    // The abort came: the aborted value is gone, and the committed one is again the latest of its key.
+    const { records, batches } = await readAll(log);
+    const data = records.filter((r) => !batches.some((b) => b.isControl && b.baseOffset === r.offset));
+    expect(data.map((r) => r.value)).toEqual(['committed', 'b1']);
+  });
+});
