@@ -36,6 +36,8 @@ export class DiskCleanedSegment implements CleanedSegmentWriter {
   nextOffset: bigint;
   private file: StorageFile | null = null;
   private aborted = false;
+  /** Set once its files are `.swap`: from then on they are the truth, and only opening may settle them. */
+  swapped = false;
   /** The aborted transactions whose markers it holds: its `.txnindex` (none: no file). */
   abortedTxns: AbortedTxn[] = [];
 
@@ -135,8 +137,7 @@ export class DiskCleanedSegment implements CleanedSegmentWriter {
     const file = this.file;
     this.file = null;
     await file?.close().catch(() => undefined);
-    for (const kind of KINDS) {
-      for (const suffix of [CLEANED_SUFFIX, SWAP_SUFFIX]) await unlink(this.path(kind, suffix)).catch(() => undefined);
-    }
+    if (this.swapped) return;
+    for (const kind of KINDS) await unlink(this.path(kind, CLEANED_SUFFIX)).catch(() => undefined);
   }
 }

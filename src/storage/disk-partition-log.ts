@@ -1019,10 +1019,19 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         await this.ensureIndexes(segments, at + i);
       }
       await cleaned.renameAll(CLEANED_SUFFIX, SWAP_SUFFIX);
-      await syncDir(this.dir);
-      const results = await Promise.allSettled(olds.map((s) => s.markDeleted()));
-      await cleaned.renameAll(SWAP_SUFFIX, '');
-      await syncDir(this.dir);
+      cleaned.swapped = true;
+      let results: PromiseSettledResult<void>[];
+      try {
+        await syncDir(this.dir);
+        results = await Promise.allSettled(olds.map((s) => s.markDeleted()));
+        await cleaned.renameAll(SWAP_SUFFIX, '');
+        await syncDir(this.dir);
+      } catch (e) {
+        // Half swapped: the files on disk no longer match the segments in memory. Offline until
+        // reopened, when recovery completes the swap from the `.swap` files.
+        this.failure = toStorageError('swapping in a cleaned segment', e);
+        throw this.failure;
+      }
       const seg = LogSegment.existing(this.dir, cleaned.baseOffset, cleaned.size, last.lastModifiedMs, this.cfg.segmentIndexBytes, this.openFile, this.clock());
       seg.offsetIndex = cleaned.offsetIndex;
       seg.timeIndex = cleaned.timeIndex;
