@@ -5,26 +5,27 @@
  *   4096 keys, 8 MiB segments, compacted by one LogCleaner round: MB of log per second of the
  *   round (building the key map over the dirty section and rewriting every segment), uncompressed
  *   and lz4;
- * - latency: an in-process broker (the cleaner shares its event loop, as in production) and a
- *   producer (Gregor's client, acks=1, linger 0, one 1 KiB record at a time, awaited) on another
- *   topic: p50/p99/max of the send latency with no cleaning, then while the broker's cleaner
- *   compacts a dirty compacted topic of the same shape as above. The client runs in the same
- *   process in both phases, so the ratio compares like with like.
+ * - latency: a broker in this process (its cleaner shares its event loop, as in production) and a
+ *   producer in a process of its own (produce-load.ts: Gregor's client, acks=1, linger 0, one 1 KiB
+ *   record at a time, awaited) on another topic: p50/p99/max of the send latency with no cleaning,
+ *   then while the broker's cleaner compacts a dirty compacted topic of the same shape as above
+ *   (the sends made while this process fills that topic are not counted).
  *
  * `npm run bench -- cleaner [--quick]`: --quick uses a quarter of the data.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Broker } from '../../dist/broker.js';
-import { Producer } from '../../dist/client/producer.js';
 import { buildRecordBatch } from '../../dist/protocol/records/batch-builder.js';
 import { CompressionCodec } from '../../dist/protocol/records/compression/index.js';
 import { openDiskPartitionLog } from '../../dist/storage/disk-partition-log.js';
 import { LogCleaner } from '../../dist/storage/log-cleaner.js';
 import { DEFAULT_COMPACTION_CONFIG, DEFAULT_LOG_CONFIG, type PartitionLog } from '../../dist/storage/types.js';
-import { percentile, report } from './harness.js';
+import { report, spawnUntilReady } from './harness.js';
 
 const QUICK = process.argv.includes('--quick') || process.env.GREGOR_BENCH_QUICK === '1';
 const MiB = 1024 * 1024;
@@ -33,6 +34,9 @@ const RECORD = 1024;
 const PER_BATCH = 16;
 const KEYS = 4096;
 const CLEAN_ROUNDS = QUICK ? 2 : 4;
+const IDLE_MS = QUICK ? 1500 : 4000;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
 /** Random bytes the record values are cut from: data that compresses about as little as real payloads. */
 const NOISE = randomBytes(4 * MiB);
 
@@ -72,23 +76,23 @@ async function throughput(compression: CompressionCodec): Promise<{ bytes: numbe
   }
 }
 
-async function sendLatencies(producer: Producer, topic: string, until: () => boolean, minSends: number): Promise<number[]> {
-  const value = Buffer.alloc(RECORD, 0x62);
-  const out: number[] = [];
-  while (out.length < minSends || !until()) {
-    const t0 = performance.now();
-    await producer.send({ topic, partition: 0, value });
-    out.push(performance.now() - t0);
-    if (out.length > 1_000_000) break;
-  }
-  return out.sort((a, b) => a - b);
+/** Sends a command line to the load process. */
+function tell(child: ChildProcess, line: string): void {
+  child.stdin?.write(line + '\n');
 }
 
-async function latency(): Promise<{ idle: number[]; cleaning: number[]; cleanMs: number; bytes: number }> {
+interface Latencies {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanMs: number; bytes: number }> {
   const dir = await mkdtemp(join(os.tmpdir(), 'gregor-bench-cleaner-'));
   // The cleaner is started by hand below: a long backoff keeps its own rounds out of the way.
   const broker = await Broker.start({ port: 0, dataDir: dir, logLevel: 'warn', config: { 'log.cleaner.backoff.ms': 3_600_000 } });
-  const producer = new Producer({ bootstrapServers: broker.bootstrap }, { acks: 1, lingerMs: 0, idempotent: false });
+  let load: ChildProcess | undefined;
   try {
     const { metadata } = broker.services;
     await metadata.createTopic({ name: 'bench-latency', numPartitions: 1, replicationFactor: 1, configs: new Map(), validateOnly: false });
@@ -101,29 +105,36 @@ async function latency(): Promise<{ idle: number[]; cleaning: number[]; cleanMs:
     });
     const log = broker.services.logs.get('bench-compacted', 0);
     if (log === undefined || broker.logCleaner === null) throw new Error('no compacted log or no cleaner');
+    const started = await spawnUntilReady(process.execPath, ['--import', 'tsx', join(here, 'produce-load.ts'), String(broker.port), 'bench-latency'], /ready/, { cwd: root, stdin: 'pipe', label: 'the producer' });
+    load = started.child;
+    let out = '';
+    load.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((r) => load?.once('close', () => { r(); }));
     // Warm-up, then the baseline.
-    await sendLatencies(producer, 'bench-latency', () => true, 2000);
-    const idle = await sendLatencies(producer, 'bench-latency', () => true, QUICK ? 3000 : 10_000);
-    // Rounds of cleaning (each after a fill of dirty data, sends paused), sends timed while each runs.
-    const during: number[] = [];
+    await new Promise((r) => setTimeout(r, 1000));
+    tell(load, 'phase idle');
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    // Rounds of cleaning, each after a fill of dirty data (its sends not counted), sends timed while each runs.
     let cleanMs = 0;
     let bytes = 0;
     for (let round = 0; round < CLEAN_ROUNDS; round++) {
+      tell(load, 'phase fill');
       bytes += await fill(log, CompressionCodec.None);
-      let done = false;
+      tell(load, 'phase cleaning');
       const t0 = performance.now();
-      const cleaning = broker.logCleaner.cleanNow().then((r) => {
-        done = true;
-        return r;
-      });
-      for (const x of await sendLatencies(producer, 'bench-latency', () => done, 1)) during.push(x);
-      const results = await cleaning;
+      const results = await broker.logCleaner.cleanNow();
       cleanMs += performance.now() - t0;
       if (results.length !== 1) throw new Error('the broker\'s cleaner did not clean the topic');
     }
-    return { idle, cleaning: during.sort((a, b) => a - b), cleanMs, bytes };
+    tell(load, 'stop');
+    await exited;
+    const summary = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, Latencies | undefined>;
+    const idle = summary.idle;
+    const cleaning = summary.cleaning;
+    if (idle === undefined || cleaning === undefined) throw new Error(`the producer reported no sends for a phase: ${out}`);
+    return { idle, cleaning, cleanMs, bytes };
   } finally {
-    await producer.close();
+    load?.kill();
     await broker.stop();
     await rm(dir, { recursive: true, force: true });
   }
@@ -140,11 +151,11 @@ export async function run(): Promise<void> {
     ['lz4 batches', `${mbs(lz4.bytes, lz4.ms)} (${lz4.ms.toFixed(0)} ms; ${(lz4.kept / MiB).toFixed(1)} MiB kept)`],
   ]);
   const l = await latency();
-  const p99Idle = percentile(l.idle, 99);
-  const p99Cleaning = percentile(l.cleaning, 99);
-  report(`cleaner: produce latency (1 KiB records, acks=1, one at a time) with and without the broker's cleaner compacting (${CLEAN_ROUNDS} rounds, ${(l.bytes / MiB).toFixed(0)} MiB read)`, [
-    ['without cleaning', `p50 ${ms(percentile(l.idle, 50))}, p99 ${ms(p99Idle)}, max ${ms(l.idle[l.idle.length - 1])} (${l.idle.length} sends)`],
-    ['while cleaning', `p50 ${ms(percentile(l.cleaning, 50))}, p99 ${ms(p99Cleaning)}, max ${ms(l.cleaning[l.cleaning.length - 1])} (${l.cleaning.length} sends)`],
+  const p99Idle = l.idle.p99;
+  const p99Cleaning = l.cleaning.p99;
+  report(`cleaner: produce latency (producer in its own process, 1 KiB records, acks=1, one at a time) with and without the broker's cleaner compacting (${CLEAN_ROUNDS} rounds, ${(l.bytes / MiB).toFixed(0)} MiB read)`, [
+    ['without cleaning', `p50 ${ms(l.idle.p50)}, p99 ${ms(p99Idle)}, max ${ms(l.idle.max)} (${l.idle.count} sends)`],
+    ['while cleaning', `p50 ${ms(l.cleaning.p50)}, p99 ${ms(p99Cleaning)}, max ${ms(l.cleaning.max)} (${l.cleaning.count} sends)`],
     ['p99 ratio', `${(p99Cleaning / p99Idle).toFixed(2)}x (target <= 2x: ${p99Cleaning <= 2 * p99Idle ? 'met' : 'NOT met'})`],
     ['the clean under produce load', `${mbs(l.bytes, l.cleanMs)} (${l.cleanMs.toFixed(0)} ms)`],
   ]);

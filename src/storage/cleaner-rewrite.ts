@@ -40,7 +40,8 @@ import {
   type RecordInput,
 } from '../protocol/records/index.js';
 import type { CleanedTxnState } from './cleaned-txn-state.js';
-import type { OffsetMap } from './offset-map.js';
+import { OffsetMap } from './offset-map.js';
+import { walkRecordKeys } from './record-keys.js';
 
 /** What the cleaner knows of an active producer (Kafka's LastRecord). */
 export interface ProducerLastRecord {
@@ -133,35 +134,42 @@ export function cleanBatch(view: RecordBatchView, ctx: CleanContext, stats: Clea
   const retainEmpty = (view.hasProducerId && isLastOfProducer(view, ctx.producers)) || view.nextOffset === ctx.upperBoundOffset;
   const markerForEmptyTxn = canDiscardBatch && isControl;
 
-  const retained: BatchRecord[] = [];
-  let allRetained = true;
-  let containsTombstones = false;
+  // Judged from the record bytes; records are decoded into objects only when the batch is rebuilt.
+  const count = Math.max(0, view.recordCount);
+  const keep = new Uint8Array(count);
+  const found = { retained: 0, tombstones: false };
   if (!discardRecords) {
-    const latest = ctx.map.latestOffset;
+    const latest = Number(ctx.map.latestOffset);
+    const base = Number(view.baseOffset);
     const retainDeletes = horizon === null || now < horizon;
-    for (const r of view.records(ctx.maxRecordsBytes)) {
-      stats.recordsRead++;
-      let keep: boolean;
-      if (isControl) keep = true;
-      else if (r.offset > latest) keep = true;
-      else if (r.key === null) keep = false;
-      else keep = r.offset >= ctx.map.get(r.key) && (r.value !== null || retainDeletes);
-      if (keep) {
-        retained.push(r);
-        if (r.value === null) containsTombstones = true;
-      } else allRetained = false;
-    }
-  } else {
-    stats.recordsRead += Math.max(0, view.recordCount);
-    allRetained = view.recordCount === 0;
+    let i = 0;
+    walkRecordKeys(view, ctx.maxRecordsBytes, (delta, buf, keyStart, keyLength, valueIsNull) => {
+      const offset = base + delta;
+      let kept: boolean;
+      if (isControl || offset > latest) kept = true;
+      else if (keyLength < 0) kept = false;
+      else kept = offset >= ctx.map.get(OffsetMap.keyOf(buf, keyStart, keyLength)) && (!valueIsNull || retainDeletes);
+      if (kept) {
+        keep[i] = 1;
+        found.retained++;
+        if (valueIsNull) found.tombstones = true;
+      }
+      i++;
+      return true;
+    });
   }
+  stats.recordsRead += count;
+  const retained = found.retained;
 
-  if (retained.length > 0) {
-    const needHorizon = (containsTombstones || markerForEmptyTxn) && horizon === null;
+  if (retained > 0) {
+    const needHorizon = (found.tombstones || markerForEmptyTxn) && horizon === null;
     let out: Buffer;
-    if (allRetained && !needHorizon) out = view.buffer.subarray(view.start, view.end);
-    else out = rebuild(view, retained, needHorizon ? now + BigInt(ctx.deleteRetentionMs) : horizon);
-    stats.recordsRetained += retained.length;
+    if (retained === count && !needHorizon) out = view.buffer.subarray(view.start, view.end);
+    else {
+      const records = view.readRecords(ctx.maxRecordsBytes).filter((_, i) => keep[i] === 1);
+      out = rebuild(view, records, needHorizon ? now + BigInt(ctx.deleteRetentionMs) : horizon);
+    }
+    stats.recordsRetained += retained;
     stats.bytesRetained += out.length;
     return out;
   }

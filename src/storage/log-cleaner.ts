@@ -33,6 +33,7 @@ import { CleanedTxnState } from './cleaned-txn-state.js';
 import { checkpointKey, readCleanerCheckpoint, writeCleanerCheckpoint, type CheckpointEntry } from './cleaner-checkpoint.js';
 import { cleanBatch, newCleanStats, type CleanContext, type CleanStats, type ProducerLastRecord } from './cleaner-rewrite.js';
 import { OffsetMap } from './offset-map.js';
+import { walkRecordKeys } from './record-keys.js';
 import type { AbortedTxn, CompactionConfig, PartitionLog } from './types.js';
 
 const DEFAULT_BACKOFF_MS = 15_000;
@@ -95,7 +96,7 @@ function byOffset(a: bigint, b: bigint): bigint {
 }
 
 /** The longest the cleaner keeps the event loop before letting produce and fetch run. */
-const SLICE_MS = 1;
+const SLICE_MS = 0.2;
 
 /** Yields to the event loop once a slice of cleaning work has taken SLICE_MS. */
 class Slices {
@@ -420,6 +421,7 @@ export class LogCleaner {
     const txns = new CleanedTxnState();
     txns.addAborted(await log.abortedTxns(start, end));
     const slices = new Slices();
+    const from = Number(start);
     for (const { seg, nextStart } of dirty) {
       for await (const chunk of log.segmentBatches(seg)) {
         for (const bytes of chunk) {
@@ -430,10 +432,14 @@ export class LogCleaner {
           if (batch.baseOffset >= end) break;
           if (batch.isControl) txns.onControlBatch(batch);
           else if (!txns.onBatch(batch)) {
-            for (const r of batch.records(DEFAULT_MAX_RECORDS_BYTES)) {
-              if (r.key === null || r.offset < start) continue;
-              if (!map.put(r.key, r.offset)) return;
-            }
+            const base = Number(batch.baseOffset);
+            // The walk stops only when the map is full.
+            const whole = walkRecordKeys(batch, DEFAULT_MAX_RECORDS_BYTES, (delta, buf, keyStart, keyLength) => {
+              const offset = base + delta;
+              if (keyLength < 0 || offset < from) return true;
+              return map.put(OffsetMap.keyOf(buf, keyStart, keyLength), offset);
+            });
+            if (!whole) return;
           }
           map.updateLatestOffset(last);
         }

@@ -17,8 +17,9 @@ const SLOT_BYTES = 16 + 8;
 const INLINE_KEY_BYTES = 32;
 
 export class OffsetMap {
-  private readonly map = new Map<string, bigint>();
-  private latest = -1n;
+  /** Offsets as numbers (exact below 2^53), so that a lookup allocates no bigint. */
+  private readonly map = new Map<string, number>();
+  private latest = -1;
   /** Entries the map takes before it is full. */
   readonly capacity: number;
 
@@ -28,9 +29,10 @@ export class OffsetMap {
     this.capacity = Math.max(1, Math.floor(slots * loadFactor));
   }
 
-  private static keyOf(key: Buffer): string {
-    if (key.length <= INLINE_KEY_BYTES) return 'k' + key.toString('latin1');
-    return 'h' + createHash('md5').update(key).digest('base64');
+  /** The map's key for the key bytes `buf[start, start + length)`. */
+  static keyOf(buf: Buffer, start: number, length: number): string {
+    if (length <= INLINE_KEY_BYTES) return 'k' + buf.toString('latin1', start, start + length);
+    return 'h' + createHash('md5').update(buf.subarray(start, start + length)).digest('base64');
   }
 
   get size(): number {
@@ -42,27 +44,26 @@ export class OffsetMap {
     return this.map.size >= this.capacity;
   }
 
-  /** Records `offset` as the latest of `key`; returns false (and records nothing) when a new key does not fit. */
-  put(key: Buffer, offset: bigint): boolean {
-    const k = OffsetMap.keyOf(key);
-    if (!this.map.has(k) && this.map.size >= this.capacity) return false;
-    this.map.set(k, offset);
+  /** Records `offset` as the latest of `key` (from keyOf); returns false (and records nothing) when a new key does not fit. */
+  put(key: string, offset: number): boolean {
+    if (this.map.size >= this.capacity && !this.map.has(key)) return false;
+    this.map.set(key, offset);
     if (offset > this.latest) this.latest = offset;
     return true;
   }
 
-  /** The latest offset of `key`, or -1n when the map does not hold it. */
-  get(key: Buffer): bigint {
-    return this.map.get(OffsetMap.keyOf(key)) ?? -1n;
+  /** The latest offset of `key` (from keyOf), or -1 when the map does not hold it. */
+  get(key: string): number {
+    return this.map.get(key) ?? -1;
   }
 
   /** The last offset the map covers: records beyond it were not looked at, so they are kept. */
   get latestOffset(): bigint {
-    return this.latest;
+    return BigInt(this.latest);
   }
 
   updateLatestOffset(offset: bigint): void {
-    if (offset > this.latest) this.latest = offset;
+    if (offset > BigInt(this.latest)) this.latest = Number(offset);
   }
 
   /** Fraction of the capacity in use (Kafka's buffer utilization statistic). */
@@ -72,6 +73,6 @@ export class OffsetMap {
 
   clear(): void {
     this.map.clear();
-    this.latest = -1n;
+    this.latest = -1;
   }
 }
