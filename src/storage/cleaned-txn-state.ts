@@ -9,19 +9,9 @@
  * the walk (cleaned away earlier). The caller then keeps it until delete.retention.ms after its first
  * such clean (the delete horizon), as it does for tombstones.
  */
-import { ControlRecordType, RecordBatchView, readControlRecordKey } from '../protocol/records/index.js';
+import { ControlRecordType, type RecordBatchView } from '../protocol/records/index.js';
+import { controlTypeOf } from './log-rules.js';
 import type { AbortedTxn } from './types.js';
-
-/** The type of a control batch's record: ControlRecordType.Abort or Commit, or -1 when unreadable. */
-export function controlTypeOf(view: RecordBatchView): number {
-  if (view.recordCount < 1) return -1;
-  try {
-    for (const r of view.records()) return readControlRecordKey(r.key).type;
-  } catch {
-    return -1;
-  }
-  return -1;
-}
 
 export class CleanedTxnState {
   /** Aborted transactions not yet reached, by first offset. */

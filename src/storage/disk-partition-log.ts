@@ -21,7 +21,8 @@
  *
  * **Durability.** An append resolves once its bytes are written to the OS (Kafka's meaning of
  * acknowledged). flush.messages / flush.ms add fsync; a rolled segment is fsynced before the next
- * one is created, so after a crash only the active segment needs a scan (recovery.ts). close()
+ * one is created, so after a crash only the active segment needs a scan (recovery.ts), which also
+ * rebuilds its aborted-transaction index (transaction-index.ts, txn-index-recovery.ts). close()
  * fsyncs and trims the index files; the caller records the clean shutdown.
  *
  * **Failures.** A failed write (ENOSPC, EIO, ...) rejects the appends it carried with StorageError
@@ -32,13 +33,14 @@
  * skips recovery, so damage written after it is found only then) end the read after the intact
  * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
-import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
+import { ATTRIBUTES_OFFSET, CONTROL_FLAG, MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
 import { BatchScanner } from './batch-scanner.js';
 import {
   IndexAccounting,
   appendShape,
   batchInfoOf,
+  controlTypeOf,
   firstRecordAtOrAfter,
   floorSegment,
   recordWithTimestamp,
@@ -58,6 +60,7 @@ import type { OpenFile } from './segment-files.js';
 import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
 import { present } from '../util/must-get.js';
 import { checkAbortedTxn, TransactionIndex } from './transaction-index.js';
+import { removeTxnRecoveryPoint, writeTxnRecoveryPoint } from './txn-index-recovery.js';
 import type {
   AbortedTxn,
   AppendOptions,
@@ -97,6 +100,8 @@ export interface DiskPartitionLogOptions {
   logger?: Logger;
 }
 
+const ABORT = 0;
+
 /** A group write never exceeds this (more waits for the next group) nor 1024 appends. */
 const MAX_GROUP_BYTES = 8 * 1024 * 1024;
 const MAX_GROUP_APPENDS = 1024;
@@ -114,6 +119,8 @@ interface PendingAppend {
   /** Filled when stamped. */
   baseOffsets: bigint[];
   lastOffsets: bigint[];
+  /** Offsets given to ABORT markers among the batches. */
+  abortMarkers: bigint[];
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -228,6 +235,10 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout>();
   private readonly hints = new Map<bigint, { seg: LogSegment; position: number }>();
+  /** ABORT markers appended whose index entry was not yet recorded (appendAbortedTxn), in offset order. */
+  private unindexedAborts: bigint[] = [];
+  /** The offset in the transaction index recovery point file, null when there is none (txn-index-recovery.ts). */
+  private txnRecoveryPoint: bigint | null = null;
   /**
    * The active segment as opened, when its files on disk were then exactly its state (a clean
    * shutdown before): close() has nothing to fsync or write while it stays so.
@@ -397,7 +408,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         return;
       }
       const { starts, ends, span } = split;
-      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, baseOffsets: [], lastOffsets: [], resolve, reject });
+      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
       this.kick();
     });
   }
@@ -448,6 +459,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       }
       m.baseOffsets.push(offset);
       m.lastOffsets.push(last);
+      if ((buf.readInt16BE(s + ATTRIBUTES_OFFSET) & CONTROL_FLAG) !== 0 && controlTypeOf(new RecordBatchView(buf, s, e)) === ABORT) m.abortMarkers.push(offset);
       offset = last + 1n;
     }
     seg.writePosition += buf.length;
@@ -542,6 +554,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       this.scheduleFlush();
     }
     for (const m of pending) {
+      for (const o of m.abortMarkers) this.unindexedAborts.push(o);
       this.window?.add(m.buffer, m.starts, m.ends, m.baseOffsets, m.lastOffsets);
       m.resolve({
         baseOffset: m.baseOffsets[0],
@@ -762,6 +775,13 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       throw this.failure;
     }
     await old.seal();
+    // An abort whose entry is still to come now sits in a segment recovery will not scan: say so
+    // on disk before the new segment exists.
+    const oldest = this.unindexedAborts.at(0);
+    if (oldest !== undefined && (this.txnRecoveryPoint === null || oldest < this.txnRecoveryPoint)) {
+      await writeTxnRecoveryPoint(this.dir, oldest, this.openFile);
+      this.txnRecoveryPoint = oldest;
+    }
     const seg = await LogSegment.create(this.dir, this.endOffset, this.cfg.segmentIndexBytes, this.openFile, this.clock());
     this.segments = [...this.segments, seg];
     await syncDir(this.dir);
@@ -803,7 +823,21 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         if (sealed) this.failure = toStorageError('writing the transaction index', e);
         throw e;
       }
+      this.unindexedAborts = this.unindexedAborts.filter((o) => o !== txn.lastOffset);
+      await this.settleTxnRecoveryPoint();
     });
+  }
+
+  /**
+   * Removes the transaction index recovery point once no sealed segment holds an ABORT marker
+   * without its entry, after the markers it covered were indexed, truncated away or deleted.
+   */
+  private async settleTxnRecoveryPoint(): Promise<void> {
+    if (this.txnRecoveryPoint === null) return;
+    const activeBase = this.active.baseOffset;
+    if (this.unindexedAborts.some((o) => o < activeBase)) return;
+    await removeTxnRecoveryPoint(this.dir);
+    this.txnRecoveryPoint = null;
   }
 
   abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]> {
@@ -845,6 +879,8 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       seg.createdMs = seg.size === 0 ? this.clock() : seg.createdMs;
       await seg.writeIndexes(true, false);
       this.endOffset = newEnd;
+      this.unindexedAborts = this.unindexedAborts.filter((o) => o < newEnd);
+      await this.settleTxnRecoveryPoint();
       if (this.startOffset > newEnd) {
         this.startOffset = newEnd;
         await writeLogStartOffset(this.dir, newEnd, this.openFile);
@@ -862,6 +898,8 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     await syncDir(this.dir);
     this.startOffset = offset;
     this.endOffset = offset;
+    this.unindexedAborts = [];
+    await this.settleTxnRecoveryPoint();
   }
 
   deleteRecordsBefore(offset: bigint): Promise<bigint> {
@@ -924,6 +962,11 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
    * file.delete.delay.ms, so reads that still hold them finish undisturbed.
    */
   private async deleteSegments(victims: LogSegment[]): Promise<void> {
+    const first = this.segments[0].baseOffset;
+    if (this.unindexedAborts.length > 0 && this.unindexedAborts[0] < first) {
+      this.unindexedAborts = this.unindexedAborts.filter((o) => o >= first);
+      await this.settleTxnRecoveryPoint();
+    }
     const results = await Promise.allSettled(victims.map((s) => s.markDeleted()));
     this.scheduleRemoval(victims);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -22,7 +22,10 @@
  * log rebuilds it from the batches (txn-index-recovery.ts). Appends to the active segment's file
  * are not fsynced (a crash rebuilds it from the log, as Kafka's recovery does); the file is fsynced
  * with its segment when that is sealed or the log closed, and at once when it belongs to a segment
- * sealed already.
+ * sealed already. Unlike Kafka, which indexes an abort inside the marker's append, the partition
+ * layer records it just after (PartitionLog.appendAbortedTxn), so appends queued in between may
+ * roll the segment first; the log then leaves a recovery point on disk until the entry is written
+ * (txn-index-recovery.ts), so that a crash meanwhile rebuilds that segment's index too.
  *
  * The search rule (Kafka's TransactionIndex.collectAbortedTxns, applied segment after segment from
  * the one holding the fetch offset): an entry is returned when lastOffset >= fromOffset and

@@ -5,16 +5,19 @@
  * directly, batch by batch, as a crashed broker would have left them.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildEndTxnMarkerBatch, buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import { openDiskPartitionLog } from '../../src/storage/disk-partition-log.js';
+import { openLogManager } from '../../src/storage/log-manager.js';
 import { encodeSnapshot, snapshotFileName } from '../../src/storage/producer-state.js';
 import { openStorageFile, segmentFileName, type OpenFile } from '../../src/storage/segment-files.js';
 import { encodeAbortedTxns } from '../../src/storage/transaction-index.js';
 import { OngoingTxns } from '../../src/storage/txn-index-recovery.js';
 import type { AbortedTxn } from '../../src/storage/types.js';
+import type { Logger } from '../../src/util/logger.js';
+import { DEFAULT_LOG_CONFIG } from '../../src/storage/types.js';
 import { config, decode, tempDir } from './helpers.js';
 
 const data = (baseOffset: bigint, pid: bigint, n = 1, transactional = true): Buffer =>
@@ -51,7 +54,7 @@ describe('rebuilding the transaction index on open', () => {
   }
   const write = (dir: string, base: bigint, kind: 'log' | 'txnindex', bytes: Buffer): Promise<void> => writeFile(join(dir, segmentFileName(base, kind)), bytes);
 
-  async function open(dir: string, cleanShutdown: boolean, extra: { openFile?: OpenFile; logger?: ReturnType<typeof pino> } = {}) {
+  async function open(dir: string, cleanShutdown: boolean, extra: { openFile?: OpenFile; logger?: Logger } = {}) {
     const log = await openDiskPartitionLog(dir, 't', 0, cfg, { cleanShutdown, batchCache: null, ...extra });
     cleanups.push(() => log.close().catch(() => undefined));
     return log;
@@ -147,6 +150,39 @@ describe('rebuilding the transaction index on open', () => {
     const warnings = lines.filter((l) => l.level === 40).map((l) => l.file);
     expect(warnings).toEqual([sealed, join(dir, segmentFileName(6n, 'txnindex'))]);
     expect((await readdir(dir)).filter((f) => f.endsWith('.log'))).toEqual([segmentFileName(0n, 'log'), segmentFileName(6n, 'log')]);
+  });
+});
+
+describe('a broker crash, through the log manager', () => {
+  it('finds the aborted transactions again after the clean-shutdown marker and the index files are lost', async () => {
+    const d = await tempDir();
+    try {
+      const dirs = [join(d.path, 'data')];
+      const manager = await openLogManager({ storage: 'disk', dirs });
+      const cfg = { ...DEFAULT_LOG_CONFIG, segmentBytes: 4 * SEGMENT_0[0].length };
+      const log = await manager.create('t', 0, cfg);
+      for (const b of [...SEGMENT_0, ...SEGMENT_6]) await log.append(b, { leaderEpoch: 0 });
+      for (const t of [...SEGMENT_0_ENTRIES, ...SEGMENT_6_ENTRIES]) await log.appendAbortedTxn(t);
+      const bases = (log as unknown as { segmentBaseOffsets(): bigint[] }).segmentBaseOffsets();
+      expect(bases.length).toBeGreaterThan(1);
+      await manager.close();
+      // As after a crash: no clean-shutdown marker, and the active segment's index never written.
+      const partitionDir = join(dirs[0], 't-0');
+      await unlink(join(dirs[0], '.kafka_cleanshutdown'));
+      const active = bases[bases.length - 1];
+      await unlink(join(partitionDir, segmentFileName(active, 'txnindex'))).catch(() => undefined);
+      const again = await openLogManager({ storage: 'disk', dirs });
+      try {
+        const reopened = again.get('t', 0);
+        if (reopened === undefined) throw new Error('the partition was not found again');
+        expect(reopened.recovered).toMatchObject({ segments: 1 });
+        expect(await reopened.abortedTxns(0n, reopened.logEndOffset)).toEqual([...SEGMENT_0_ENTRIES, ...SEGMENT_6_ENTRIES]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await d.remove();
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import { describeTopicPartitions } from './describe-topic-partitions.js';
 import { incrementalAlterConfigs } from './incremental-alter-configs.js';
 import { metadata } from './metadata.js';
 import { deleteRecords } from './delete-records.js';
+import { describeProducers } from './describe-producers.js';
 import { fetch } from './fetch.js';
 import { listOffsets } from './list-offsets.js';
 import { offsetForLeaderEpoch } from './offset-for-leader-epoch.js';
@@ -52,6 +53,7 @@ export const HANDLERS: readonly Handler[] = [
   listOffsets,
   offsetForLeaderEpoch,
   deleteRecords,
+  describeProducers,
   findCoordinator,
   joinGroup,
   syncGroup,
