@@ -279,6 +279,28 @@ describe.each(engines)('LogCleaner on the $name log', (engine) => {
     await log.close();
   });
 
+  it('appends, reads and retention carry on while a clean runs', async () => {
+    const clock = new ManualClock(1_000_000);
+    const log = await engine.open(compactConfig({ delete: true }, { retentionMs: -1 }), clock);
+    const keys = (round: number): KV[] => Array.from({ length: 200 }, (_, i): KV => [`k${i}`, `r${round}`]);
+    for (let round = 0; round < 10; round++) await segments(log, [kbatch(keys(round), 1000)]);
+    const cleaning = cleanerFor(log, clock).cleanNow();
+    const appends: Promise<unknown>[] = [];
+    const reads: Promise<unknown>[] = [];
+    for (let i = 0; i < 50; i++) {
+      appends.push(log.append(kbatch([[`new${i}`, 'v']], 1000), { leaderEpoch: 0 }));
+      reads.push(log.read(0n, { maxBytes: 1 << 20 }));
+    }
+    appends.push(log.applyRetention(clock.now()));
+    const [results] = await Promise.all([cleaning, Promise.all(appends), Promise.all(reads)]);
+    expect(results).toHaveLength(1);
+    const { records } = await readAll(log);
+    expect(records.filter((r) => r.key?.startsWith('k') === true).map((r) => r.value)).toEqual(keys(9).map(([, v]) => v));
+    expect(records.filter((r) => r.key?.startsWith('new') === true)).toHaveLength(50);
+    expect(log.logEndOffset).toBe(2050n);
+    await log.close();
+  });
+
   it('awaitCleaned resolves once the partition is cleaned up to the offset', async () => {
     const clock = new ManualClock(1_000_000);
     const log = await engine.open(compactConfig(), clock);
