@@ -143,7 +143,7 @@ export class LogCleaner {
     this.arm(0);
   }
 
-  /** Stops the rounds and waits for the one in progress (it stops between two groups). */
+  /** Stops the rounds and waits for the one in progress (it stops between two groups); cleanNow() then cleans nothing. */
   async stop(): Promise<void> {
     this.started = false;
     this.stopRequested = true;
@@ -360,6 +360,9 @@ export class LogCleaner {
     const map = this.map;
     const upper = ltc.firstUncleanableOffset;
     await this.buildOffsetMap(log, view, ltc.firstDirtyOffset, upper);
+    if (this.stopRequested) {
+      return { topic: log.topic, partition: log.partition, endOffset: ltc.firstDirtyOffset, abandoned: true, stats, retainedAbortedTxns: [] };
+    }
     const mapped = map.latestOffset + 1n;
     const endOffset = mapped > ltc.firstDirtyOffset ? mapped : ltc.firstDirtyOffset;
     const producers = await this.activeProducers(log);
