@@ -152,6 +152,11 @@ export class LogCleaner {
     await this.running?.catch(() => undefined);
   }
 
+  /** Read through a call: it changes while a clean awaits. */
+  private stopping(): boolean {
+    return this.stopRequested;
+  }
+
   private arm(delayMs: number): void {
     this.timer = this.clock.setTimeout(() => { this.onTimer(); }, delayMs, { unref: true });
   }
@@ -360,7 +365,7 @@ export class LogCleaner {
     const map = this.map;
     const upper = ltc.firstUncleanableOffset;
     await this.buildOffsetMap(log, view, ltc.firstDirtyOffset, upper);
-    if (this.stopRequested) {
+    if (this.stopping()) {
       return { topic: log.topic, partition: log.partition, endOffset: ltc.firstDirtyOffset, abandoned: true, stats, retainedAbortedTxns: [] };
     }
     const mapped = map.latestOffset + 1n;
@@ -380,7 +385,7 @@ export class LogCleaner {
     const groups = groupSegmentsBySize(segments, log.config.segmentBytes, log.config.segmentIndexBytes, upper, view);
     const result: CleanResult = { topic: log.topic, partition: log.partition, endOffset, abandoned: false, stats, retainedAbortedTxns: txns.retainedAborted };
     for (const group of groups) {
-      if (this.stopRequested) {
+      if (this.stopping()) {
         result.abandoned = true;
         return result;
       }
