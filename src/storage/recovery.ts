@@ -4,6 +4,10 @@
  *
  * - `*.deleted` files (segments deleted before a restart) and `log-start-offset.tmp` are removed;
  *   an index without its `.log` is removed.
+ * - A log cleaner's swap interrupted by a crash (cleaned-segment.ts) is settled first, as Kafka's
+ *   LogLoader does: `*.cleaned` files are removed (the swap had not begun); a `*.log.swap` replaces
+ *   every segment whose base offset lies in the offsets it covers, and the `.swap` files take their
+ *   final names.
  * - Sealed segments (all but the last) were fsynced when they were rolled, so they are trusted and
  *   opened lazily: a stat each, nothing read. A sealed segment whose index file is missing gets it
  *   rebuilt now; a corrupt one is rebuilt when first loaded (log-segment.ts).
@@ -32,10 +36,12 @@
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { blockingReadText } from './blocking-file.js';
+import { BatchScanner } from './batch-scanner.js';
+import { CLEANED_SUFFIX, SWAP_SUFFIX } from './cleaned-segment.js';
 import { LogSegment } from './log-segment.js';
 import type { RecoveryResult } from './log-segment.js';
 import { inspectLogStartOffset, LOG_START_OFFSET_FILE, parseSegmentFileName, segmentFileName, syncDir } from './segment-files.js';
@@ -146,6 +152,10 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     await mkdir(dir, { recursive: true });
     names = [];
+  }
+  if (names.some((n) => n.endsWith(CLEANED_SUFFIX) || n.endsWith(SWAP_SUFFIX))) {
+    await completeSwaps(dir, names, options.openFile, logger);
+    names = await readdir(dir);
   }
   const logs = new Map<bigint, boolean>();
   const indexFiles: { name: string; baseOffset: bigint; kind: 'index' | 'timeindex' | 'txnindex' }[] = [];
@@ -284,4 +294,59 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
   return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes, indexFilesCurrent: opened };
+}
+
+/**
+ * Settles what the log cleaner left half done: `.cleaned` files go; each `.log.swap` replaces the
+ * segments whose base offsets fall in [its base, its next offset), then every `.swap` file is
+ * renamed to its final name. Everything it does is logged.
+ */
+async function completeSwaps(dir: string, names: readonly string[], openFile: OpenFile, logger: Logger): Promise<void> {
+  for (const name of names) {
+    if (!name.endsWith(CLEANED_SUFFIX)) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+    logger.info({ file: join(dir, name) }, 'removed a cleaned segment whose swap never began');
+  }
+  const swaps = names.filter((n) => n.endsWith(SWAP_SUFFIX));
+  for (const name of swaps) {
+    const parsed = parseSegmentFileName(name.slice(0, -SWAP_SUFFIX.length));
+    if (parsed?.kind !== 'log' || parsed.deleted) continue;
+    const base = parsed.baseOffset;
+    const next = await nextOffsetOf(join(dir, name), base, openFile);
+    for (const other of names) {
+      const p = parseSegmentFileName(other);
+      if (p === null || p.deleted || p.baseOffset < base || p.baseOffset >= next) continue;
+      await unlink(join(dir, other)).catch(() => undefined);
+      logger.info({ file: join(dir, other), replacedBy: join(dir, name) }, 'completing a cleaner swap: removed a replaced segment file');
+    }
+  }
+  for (const name of swaps) {
+    const final = name.slice(0, -SWAP_SUFFIX.length);
+    const parsed = parseSegmentFileName(final);
+    if (parsed === null || parsed.deleted) continue;
+    if (parsed.kind !== 'log' && !swaps.includes(segmentFileName(parsed.baseOffset, 'log') + SWAP_SUFFIX) && !names.includes(segmentFileName(parsed.baseOffset, 'log'))) {
+      await unlink(join(dir, name)).catch(() => undefined);
+      continue;
+    }
+    await rename(join(dir, name), join(dir, final));
+    logger.info({ file: join(dir, final) }, 'completed a cleaner swap');
+  }
+  await syncDir(dir);
+}
+
+/** The offset after the last whole batch of a segment file (its base when it holds none). */
+async function nextOffsetOf(path: string, base: bigint, openFile: OpenFile): Promise<bigint> {
+  const file = await openFile(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const scanner = new BatchScanner(file, 0, size, 1 << 20, false);
+    let next = base;
+    while (await scanner.fill()) {
+      while (scanner.next()) next = scanner.lastOffset + 1n;
+      if (scanner.stop !== null) break;
+    }
+    return next;
+  } finally {
+    await file.close();
+  }
 }
