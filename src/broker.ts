@@ -280,7 +280,8 @@ export class Broker {
  */
 function newLogCleaner(services: BrokerServices, clock: Clock, logger: Logger): LogCleaner {
   const config = services.brokerConfig.config;
-  const producerState = (log: PartitionLog) => services.produce.producerState(log.topic, log.partition);
+  const partitionOf = (log: PartitionLog) => services.partitions.get(log.topic, log.partition);
+  const producerState = async (log: PartitionLog) => partitionOf(log)?.producerState();
   return new LogCleaner({
     logs: () => services.logs.all(),
     dirOf: (topic, partition) => services.logs.dirOf(topic, partition),
@@ -297,11 +298,11 @@ function newLogCleaner(services: BrokerServices, clock: Clock, logger: Logger): 
       return out;
     },
     lastStableOffset: async (log) => {
-      const end = log.logEndOffset;
-      const state = await producerState(log);
-      let lso = end;
-      for (const entry of state?.activeProducers().values() ?? []) if (entry.currentTxnFirstOffset >= 0n && entry.currentTxnFirstOffset < lso) lso = entry.currentTxnFirstOffset;
-      return lso;
+      const partition = partitionOf(log);
+      if (partition === undefined) return log.logEndOffset;
+      // Loaded first: the last stable offset counts open transactions only once their state is known.
+      await partition.producerState();
+      return partition.lastStableOffset;
     },
   });
 }

@@ -19,12 +19,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Broker } from '../../dist/broker.js';
-import { buildRecordBatch } from '../../dist/protocol/records/batch-builder.js';
-import { CompressionCodec } from '../../dist/protocol/records/compression/index.js';
-import { openDiskPartitionLog } from '../../dist/storage/disk-partition-log.js';
-import { LogCleaner } from '../../dist/storage/log-cleaner.js';
-import { DEFAULT_COMPACTION_CONFIG, DEFAULT_LOG_CONFIG, type PartitionLog } from '../../dist/storage/types.js';
+import { Broker } from '../../src/broker.js';
+import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
+import { CompressionCodec } from '../../src/protocol/records/compression/index.js';
+import { openDiskPartitionLog } from '../../src/storage/disk-partition-log.js';
+import { LogCleaner } from '../../src/storage/log-cleaner.js';
+import { DEFAULT_COMPACTION_CONFIG, DEFAULT_LOG_CONFIG, type PartitionLog } from '../../src/storage/types.js';
 import { report, spawnUntilReady } from './harness.js';
 
 const QUICK = process.argv.includes('--quick') || process.env.GREGOR_BENCH_QUICK === '1';

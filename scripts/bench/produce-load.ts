@@ -9,7 +9,7 @@
  * { NAME: { count, p50, p99, max } } in milliseconds.
  */
 import { createInterface } from 'node:readline';
-import { Producer } from '../../dist/client/producer.js';
+import { Producer } from '../../src/client/producer.js';
 import { percentile } from './harness.js';
 
 if (process.argv.length < 4) throw new Error('usage: produce-load.ts PORT TOPIC');
