@@ -29,6 +29,9 @@ import type { AdvertisedEndpoint, BrokerServices } from './server/services.js';
 import type { RequestMemoryPool } from './server/request-memory-pool.js';
 import { TcpServer } from './server/tcp-server.js';
 import { openLogManager, type LogManager } from './storage/log-manager.js';
+import type { PartitionLog } from './storage/types.js';
+import { LogCleaner } from './storage/log-cleaner.js';
+import type { ProducerLastRecord } from './storage/cleaner-rewrite.js';
 import { RetentionScheduler } from './storage/retention-scheduler.js';
 import { MemoryStateLogStore, openStateLog, type StateLog } from './storage/state-log.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -67,6 +70,8 @@ export class Broker {
     readonly services: BrokerServices,
     private readonly server: TcpServer,
     private readonly retention: RetentionScheduler,
+    /** The log cleaner (compaction), null when log.cleaner.enable is false; exposed for tests and tools. */
+    readonly logCleaner: LogCleaner | null,
     private readonly stateLog: StateLog,
     private readonly logs: LogManager,
     /** The bound address. */
@@ -218,8 +223,11 @@ export class Broker {
       const dispatcher = new Dispatcher(HANDLERS, services);
       const retention = new RetentionScheduler({ logs: () => logs.all(), clock, intervalMs: config.logRetentionCheckIntervalMs, logger });
       retention.start();
+      const logCleaner = config.logCleanerEnable ? newLogCleaner(services, clock, logger) : null;
+      logCleaner?.start();
+      opened.push(async () => { await logCleaner?.stop(); });
       logStartSummary(logger, { host: bindHost, port, storage, dirs }, logs, groups, performance.now() - startedAt);
-      return new Broker(services, server, retention, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0] : null);
+      return new Broker(services, server, retention, logCleaner, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0] : null);
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw err;
@@ -244,6 +252,8 @@ export class Broker {
         () => this.services.partitions.close(),
         () => this.services.producerIds.close(),
         () => this.retention.stop(),
+        // Before the logs close: a clean in progress stops between two groups of segments.
+        async () => { await this.logCleaner?.stop(); },
         () => this.stateLog.close(),
         () => this.services.dynamicConfig.close(),
         () => this.logs.close(),
@@ -261,6 +271,40 @@ export class Broker {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * The broker's log cleaner: every compacted partition of the log manager, with each partition's
+ * producer state (the producers whose last batch it keeps, and the last stable offset it never
+ * cleans past). Topic config changes reach it through each log's config, read every round.
+ */
+function newLogCleaner(services: BrokerServices, clock: Clock, logger: Logger): LogCleaner {
+  const config = services.brokerConfig.config;
+  const partitionOf = (log: PartitionLog) => services.partitions.get(log.topic, log.partition);
+  const producerState = async (log: PartitionLog) => partitionOf(log)?.producerState();
+  return new LogCleaner({
+    logs: () => services.logs.all(),
+    dirOf: (topic, partition) => services.logs.dirOf(topic, partition),
+    clock,
+    logger,
+    backoffMs: config.logCleanerBackoffMs,
+    dedupeBufferSize: config.logCleanerDedupeBufferSize,
+    loadFactor: config.logCleanerIoBufferLoadFactor,
+    producers: async (log) => {
+      const state = await producerState(log);
+      if (state === undefined) return undefined;
+      const out = new Map<bigint, ProducerLastRecord>();
+      for (const [id, entry] of state.activeProducers()) out.set(id, { lastDataOffset: entry.batches.at(-1)?.lastOffset ?? null, producerEpoch: entry.producerEpoch });
+      return out;
+    },
+    lastStableOffset: async (log) => {
+      const partition = partitionOf(log);
+      if (partition === undefined) return log.logEndOffset;
+      // Loaded first: the last stable offset counts open transactions only once their state is known.
+      await partition.producerState();
+      return partition.lastStableOffset;
+    },
+  });
 }
 
 /** Thrown when a log directory cannot be used; `dir` is the one named in the configuration. */

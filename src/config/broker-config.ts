@@ -105,6 +105,14 @@ export interface BrokerConfig {
   fetchMaxBytes: number;
   maxIncrementalFetchSessionCacheSlots: number;
   logRetentionCheckIntervalMs: number;
+  /** log.cleaner.enable: run the log cleaner (compaction of cleanup.policy=compact topics). */
+  logCleanerEnable: boolean;
+  /** log.cleaner.backoff.ms: pause between cleaner rounds that found nothing to clean. */
+  logCleanerBackoffMs: number;
+  /** log.cleaner.dedupe.buffer.size: memory for the cleaner's key map (bounds the keys of one round). */
+  logCleanerDedupeBufferSize: number;
+  /** log.cleaner.io.buffer.load.factor: how full the key map is filled. */
+  logCleanerIoBufferLoadFactor: number;
   socketRequestMaxBytes: number;
   /** queued.max.request.bytes; 0 or less: no limit. */
   queuedMaxRequestBytes: number;
@@ -451,6 +459,10 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     fetchMaxBytes: int('fetch.max.bytes'),
     maxIncrementalFetchSessionCacheSlots: int('max.incremental.fetch.session.cache.slots'),
     logRetentionCheckIntervalMs: long('log.retention.check.interval.ms'),
+    logCleanerEnable: bool('log.cleaner.enable'),
+    logCleanerBackoffMs: long('log.cleaner.backoff.ms'),
+    logCleanerDedupeBufferSize: long('log.cleaner.dedupe.buffer.size'),
+    logCleanerIoBufferLoadFactor: get('log.cleaner.io.buffer.load.factor') as number,
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     queuedMaxRequestBytes: long('queued.max.request.bytes'),
     connectionsMaxIdleMs: long('connections.max.idle.ms'),

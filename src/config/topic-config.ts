@@ -388,7 +388,7 @@ export function resolveTopicConfig(overrides: TopicConfigInput, broker?: Resolve
  * compacted topic a positive max.compaction.lag.ms shortens it.
  */
 export function toLogConfig(c: EffectiveTopicConfig): LogConfig {
-  return {
+  const config: LogConfig = {
     segmentBytes: c.segmentBytes,
     segmentMs: c.compact && c.maxCompactionLagMs > 0 ? Math.min(c.maxCompactionLagMs, c.segmentMs) : c.segmentMs,
     segmentIndexBytes: c.segmentIndexBytes,
@@ -399,6 +399,16 @@ export function toLogConfig(c: EffectiveTopicConfig): LogConfig {
     flushMs: c.flushMs,
     fileDeleteDelayMs: c.fileDeleteDelayMs,
   };
+  if (c.compact) {
+    config.compaction = {
+      delete: c.delete,
+      deleteRetentionMs: c.deleteRetentionMs,
+      minCleanableDirtyRatio: c.minCleanableDirtyRatio,
+      minCompactionLagMs: c.minCompactionLagMs,
+      maxCompactionLagMs: c.maxCompactionLagMs,
+    };
+  }
+  return config;
 }
 
 // ------------------------------------------------------------------------------------------------

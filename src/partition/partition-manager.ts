@@ -44,7 +44,8 @@ export interface TxnMarkerRequest {
 }
 
 export class PartitionManager {
-  private readonly partitions = new Map<string, Partition>();
+  /** By log: a log replaced (its topic deleted and created again) is a new partition. */
+  private readonly partitions = new Map<PartitionLog, Partition>();
   private expiryTimer: TimerHandle | undefined;
   private closing: Promise<void> | undefined;
 
@@ -52,24 +53,14 @@ export class PartitionManager {
     options.metadata.onTopicDeleted((topic) => { this.forgetTopic(topic.name); });
   }
 
-  private static key(topic: string, partition: number): string {
-    return `${topic}\u0000${partition}`;
-  }
-
   /** The partition, or undefined when this broker has no log for it. */
   get(topic: string, partition: number): Partition | undefined {
-    const key = PartitionManager.key(topic, partition);
     const log = this.options.logs.get(topic, partition);
-    let p = this.partitions.get(key);
-    if (p && p.log !== log) {
-      p.abandon();
-      this.partitions.delete(key);
-      p = undefined;
-    }
     if (!log) return undefined;
+    let p = this.partitions.get(log);
     if (!p) {
       p = this.create(log);
-      this.partitions.set(key, p);
+      this.partitions.set(log, p);
     }
     return p;
   }
@@ -111,10 +102,10 @@ export class PartitionManager {
 
   /** Drops a deleted topic's partitions: their producer state is not snapshotted. */
   forgetTopic(name: string): void {
-    for (const [key, p] of this.partitions) {
+    for (const [log, p] of this.partitions) {
       if (p.topic !== name) continue;
       p.abandon();
-      this.partitions.delete(key);
+      this.partitions.delete(log);
     }
   }
 
@@ -136,10 +127,10 @@ export class PartitionManager {
     const { logs, clock, logger } = this.options;
     const now = clock.now();
     const expirationMs = this.options.brokerConfig().config.producerIdExpirationMs;
-    for (const [key, p] of this.partitions) {
-      if (logs.get(p.topic, p.partition) !== p.log) {
+    for (const [log, p] of this.partitions) {
+      if (logs.get(p.topic, p.partition) !== log) {
         p.abandon();
-        this.partitions.delete(key);
+        this.partitions.delete(log);
         continue;
       }
       const removed = p.removeExpiredProducers(now, expirationMs);

@@ -40,6 +40,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { IssueQueue } from './issue-queue.js';
 import { LEADER_EPOCH } from './leader-epoch.js';
+import { storageFailureCode } from './storage-failure.js';
 
 /** Told when the partition's offsets moved: the bytes an append added, or null for anything else. */
 export type OffsetsListener = (bytes: number | null) => void;
@@ -310,9 +311,9 @@ export class Partition {
     return next;
   }
 
+  /** KAFKA_STORAGE_ERROR for a disk failure, UNKNOWN_SERVER_ERROR otherwise (the coordinator retries both). */
   private markerFailure(err: unknown): number {
-    this.options.logger.warn({ err, topic: this.topic, partition: this.partition }, 'writing a transaction marker failed');
-    return ErrorCode.KafkaStorageError;
+    return storageFailureCode(err, this.options.logger, { topic: this.topic, partition: this.partition }, 'writing a transaction marker failed');
   }
 
   // -------------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@
  * - A failed write (StorageError) is KAFKA_STORAGE_ERROR, or NOT_LEADER_OR_FOLLOWER for Produce
  *   v0-3, whose clients may not know that code (Kafka's ProduceResponse does the same).
  * - Failed partitions answer baseOffset -1, logAppendTimeMs -1, logStartOffset -1 (Kafka's
- *   PartitionResponse(error)); errorMessage is set only with record errors, as in Kafka.
+ *   PartitionResponse(error)); errorMessage is set only with record errors and the verification
+ *   failures Kafka rewords, with Kafka's messages.
  * - A duplicate of one of the producer's last 5 batches answers NONE with the original base offset,
  *   and (a quirk kept from Kafka) logAppendTimeMs set to the original batch's max timestamp.
  *
@@ -45,7 +46,7 @@
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
 import { ADMIN_CLIENT_ID, isInternalTopic } from '../protocol/topic-name.js';
-import { ErrorCode } from '../protocol/generated/errors.js';
+import { ErrorCode, errorInfo } from '../protocol/generated/errors.js';
 import type {
   ProduceRequest,
   ProduceResponsePartitionProduceResponse,
@@ -126,6 +127,15 @@ function verificationErrorCode(code: number, apiVersion: number): number {
     default:
       return code;
   }
+}
+
+/** Kafka's own messages for the verification failures it rewords (null: the error's default). */
+function verificationMessage(code: number, coordinatorError: number): string | null {
+  if (code === ErrorCode.InvalidTxnState) return 'Partition was not added to the transaction';
+  if (code === ErrorCode.NotEnoughReplicas) {
+    return `Unable to verify the partition has been added to the transaction. Underlying error: ${errorInfo(coordinatorError)?.name ?? String(coordinatorError)}`;
+  }
+  return null;
 }
 
 /** A validated batch and the producer state, ready to issue; `verified` carries a verification's outcome. */
@@ -232,7 +242,7 @@ export class ProduceService {
     const transactionalId = ctx.transactionalId ?? null;
     if (verify === undefined || transactionalId === null || !this.options.brokerConfig().config.transactionPartitionVerificationEnable) return ready;
     const check = ([v, m]: Ready): Ready | Promise<Ready> => {
-      if (!v.ok || v.batch === null || !v.batch.isTransactional || m.hasOngoingTransaction(v.batch.producerId)) return [v, m, null];
+      if (!v.ok || v.batch === null || !v.batch.isTransactional || m.hasOngoingTransaction(v.batch.producerId, v.batch.producerEpoch)) return [v, m, null];
       const { producerId, producerEpoch } = v.batch;
       const markersBefore = p.markersWritten(producerId);
       return verify({ transactionalId, producerId, producerEpoch, topic: p.topic, partition: p.partition }).then((errorCode): Ready => [v, m, { errorCode, markersBefore }]);
@@ -255,10 +265,10 @@ export class ProduceService {
       if (verified.errorCode !== ErrorCode.None) {
         const code = verificationErrorCode(verified.errorCode, apiVersion);
         this.options.logger.debug({ partition: tp, errorCode: code, verificationError: verified.errorCode }, 'transactional produce failed verification');
-        return Promise.resolve(failed(code, code === ErrorCode.InvalidTxnState ? 'Partition was not added to the transaction' : null));
+        return Promise.resolve(failed(code, verificationMessage(code, verified.errorCode)));
       }
       if (p.markersWritten(v.batch.producerId) !== verified.markersBefore) {
-        return Promise.resolve(failed(ErrorCode.InvalidTxnState, 'Record was not part of an ongoing transaction'));
+        return Promise.resolve(failed(ErrorCode.InvalidTxnState));
       }
     }
     return p.appendAsLeader(manager, v.records, v.batch, v.logAppendTimeMs).then(

@@ -12,6 +12,7 @@
  * Never rejects: a function that throws is logged and answered UNKNOWN_SERVER_ERROR, which the
  * coordinator retries; it gives up on UNKNOWN_TOPIC_OR_PARTITION (a partition deleted meanwhile).
  */
+import { TxnMarkerError } from '../coordinator/offsets/txn-offset-manager.js';
 import { OFFSETS_TOPIC } from '../coordinator/transaction/transaction-coordinator.js';
 import type { TxnMarker, TxnMarkerPartitionResult, TxnMarkerWriter } from '../coordinator/transaction/txn-marker-writer.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -57,6 +58,8 @@ export class TxnMarkerRouter implements TxnMarkerWriter {
       await this.options.completeGroupOffsets(marker.producerId, marker.producerEpoch, marker.committed);
       return ErrorCode.None;
     } catch (err) {
+      // The group coordinator's refusals carry Kafka's code (a fenced epoch, a storage failure).
+      if (err instanceof TxnMarkerError) return err.errorCode;
       this.options.logger.error({ err, producerId: marker.producerId.toString() }, 'completing transactional offset commits failed');
       return ErrorCode.UnknownServerError;
     }

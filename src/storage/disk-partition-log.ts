@@ -33,13 +33,14 @@
  * skips recovery, so damage written after it is found only then) end the read after the intact
  * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
-import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/index.js';
+import { ATTRIBUTES_OFFSET, CONTROL_FLAG, MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
 import { BatchScanner } from './batch-scanner.js';
 import {
   IndexAccounting,
   appendShape,
   batchInfoOf,
+  controlTypeOf,
   firstRecordAtOrAfter,
   floorSegment,
   recordWithTimestamp,
@@ -48,6 +49,8 @@ import {
   stampBatch,
 } from './log-rules.js';
 import { LogSegment } from './log-segment.js';
+import { CLEANED_SUFFIX, DiskCleanedSegment, SWAP_SUFFIX } from './cleaned-segment.js';
+import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
 import { loadLog } from './recovery.js';
 import type { LoadedLog, LoadOptions } from './recovery.js';
 import type { Logger } from '../util/logger.js';
@@ -56,7 +59,8 @@ import { SyncWritePolicy } from './sync-write-policy.js';
 import type { OpenFile } from './segment-files.js';
 import { CorruptRecordError, OffsetOutOfRangeError, StorageError } from './types.js';
 import { present } from '../util/must-get.js';
-import { checkAbortedTxn } from './transaction-index.js';
+import { checkAbortedTxn, TransactionIndex } from './transaction-index.js';
+import { removeTxnRecoveryPoint, writeTxnRecoveryPoint } from './txn-index-recovery.js';
 import type {
   AbortedTxn,
   AppendOptions,
@@ -96,6 +100,8 @@ export interface DiskPartitionLogOptions {
   logger?: Logger;
 }
 
+const ABORT = 0;
+
 /** A group write never exceeds this (more waits for the next group) nor 1024 appends. */
 const MAX_GROUP_BYTES = 8 * 1024 * 1024;
 const MAX_GROUP_APPENDS = 1024;
@@ -113,6 +119,8 @@ interface PendingAppend {
   /** Filled when stamped. */
   baseOffsets: bigint[];
   lastOffsets: bigint[];
+  /** Offsets given to ABORT markers among the batches. */
+  abortMarkers: bigint[];
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -175,7 +183,27 @@ export async function openDiskPartitionLog(
   return new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache, policy);
 }
 
-export class DiskPartitionLog implements PartitionLog {
+/** A segment as the cleaner sees it, tied to the segment object it was taken from. */
+class DiskCleanerSegment implements CleanerSegment {
+  readonly baseOffset: bigint;
+  readonly size: number;
+  readonly offsetIndexBytes: number;
+  readonly timeIndexBytes: number;
+  readonly largestTimestamp: number;
+  readonly firstBatchTimestamp: bigint;
+  readonly lastModifiedMs: number;
+  constructor(readonly seg: LogSegment) {
+    this.baseOffset = seg.baseOffset;
+    this.size = seg.size;
+    this.offsetIndexBytes = seg.loadedOffsetIndex.entries * 8;
+    this.timeIndexBytes = seg.loadedTimeIndex.entries * 12;
+    this.largestTimestamp = seg.largestTimestampForRetention();
+    this.firstBatchTimestamp = seg.firstBatchTimestamp;
+    this.lastModifiedMs = seg.mtimeMs;
+  }
+}
+
+export class DiskPartitionLog implements PartitionLog, CleanableLog {
   readonly topic: string;
   readonly partition: number;
   /** The partition directory. */
@@ -207,6 +235,10 @@ export class DiskPartitionLog implements PartitionLog {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout>();
   private readonly hints = new Map<bigint, { seg: LogSegment; position: number }>();
+  /** ABORT markers appended whose index entry was not yet recorded (appendAbortedTxn), in offset order. */
+  private unindexedAborts: bigint[] = [];
+  /** The offset in the transaction index recovery point file, null when there is none (txn-index-recovery.ts). */
+  private txnRecoveryPoint: bigint | null = null;
   /**
    * The active segment as opened, when its files on disk were then exactly its state (a clean
    * shutdown before): close() has nothing to fsync or write while it stays so.
@@ -376,7 +408,7 @@ export class DiskPartitionLog implements PartitionLog {
         return;
       }
       const { starts, ends, span } = split;
-      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, baseOffsets: [], lastOffsets: [], resolve, reject });
+      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
       this.kick();
     });
   }
@@ -427,6 +459,7 @@ export class DiskPartitionLog implements PartitionLog {
       }
       m.baseOffsets.push(offset);
       m.lastOffsets.push(last);
+      if ((buf.readInt16BE(s + ATTRIBUTES_OFFSET) & CONTROL_FLAG) !== 0 && controlTypeOf(new RecordBatchView(buf, s, e)) === ABORT) m.abortMarkers.push(offset);
       offset = last + 1n;
     }
     seg.writePosition += buf.length;
@@ -521,6 +554,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.scheduleFlush();
     }
     for (const m of pending) {
+      for (const o of m.abortMarkers) this.unindexedAborts.push(o);
       this.window?.add(m.buffer, m.starts, m.ends, m.baseOffsets, m.lastOffsets);
       m.resolve({
         baseOffset: m.baseOffsets[0],
@@ -741,6 +775,13 @@ export class DiskPartitionLog implements PartitionLog {
       throw this.failure;
     }
     await old.seal();
+    // An abort whose entry is still to come now sits in a segment recovery will not scan: say so
+    // on disk before the new segment exists.
+    const oldest = this.unindexedAborts.at(0);
+    if (oldest !== undefined && (this.txnRecoveryPoint === null || oldest < this.txnRecoveryPoint)) {
+      await writeTxnRecoveryPoint(this.dir, oldest, this.openFile);
+      this.txnRecoveryPoint = oldest;
+    }
     const seg = await LogSegment.create(this.dir, this.endOffset, this.cfg.segmentIndexBytes, this.openFile, this.clock());
     this.segments = [...this.segments, seg];
     await syncDir(this.dir);
@@ -782,7 +823,21 @@ export class DiskPartitionLog implements PartitionLog {
         if (sealed) this.failure = toStorageError('writing the transaction index', e);
         throw e;
       }
+      this.unindexedAborts = this.unindexedAborts.filter((o) => o !== txn.lastOffset);
+      await this.settleTxnRecoveryPoint();
     });
+  }
+
+  /**
+   * Removes the transaction index recovery point once no sealed segment holds an ABORT marker
+   * without its entry, after the markers it covered were indexed, truncated away or deleted.
+   */
+  private async settleTxnRecoveryPoint(): Promise<void> {
+    if (this.txnRecoveryPoint === null) return;
+    const activeBase = this.active.baseOffset;
+    if (this.unindexedAborts.some((o) => o < activeBase)) return;
+    await removeTxnRecoveryPoint(this.dir);
+    this.txnRecoveryPoint = null;
   }
 
   abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]> {
@@ -824,6 +879,8 @@ export class DiskPartitionLog implements PartitionLog {
       seg.createdMs = seg.size === 0 ? this.clock() : seg.createdMs;
       await seg.writeIndexes(true, false);
       this.endOffset = newEnd;
+      this.unindexedAborts = this.unindexedAborts.filter((o) => o < newEnd);
+      await this.settleTxnRecoveryPoint();
       if (this.startOffset > newEnd) {
         this.startOffset = newEnd;
         await writeLogStartOffset(this.dir, newEnd, this.openFile);
@@ -841,6 +898,8 @@ export class DiskPartitionLog implements PartitionLog {
     await syncDir(this.dir);
     this.startOffset = offset;
     this.endOffset = offset;
+    this.unindexedAborts = [];
+    await this.settleTxnRecoveryPoint();
   }
 
   deleteRecordsBefore(offset: bigint): Promise<bigint> {
@@ -868,14 +927,16 @@ export class DiskPartitionLog implements PartitionLog {
       const last = segments.length - 1; // the active segment is never deleted
       let n = 0;
       while (n < last && segments[n + 1].baseOffset <= this.startOffset) n++;
-      if (this.cfg.retentionMs >= 0) {
+      // A compact-only log keeps its segments whatever their age or size (Kafka: only cleanup.policy=delete retains by time and size).
+      const byTimeAndSize = this.cfg.compaction === undefined || this.cfg.compaction.delete;
+      if (byTimeAndSize && this.cfg.retentionMs >= 0) {
         while (n < last) {
           const seg = await this.ensureIndexes(segments, n);
           if (nowMs - seg.largestTimestampForRetention() > this.cfg.retentionMs) n++;
           else break;
         }
       }
-      if (this.cfg.retentionBytes >= 0) {
+      if (byTimeAndSize && this.cfg.retentionBytes >= 0) {
         let diff = this.size - this.cfg.retentionBytes;
         for (let i = 0; i < n; i++) diff -= segments[i].size;
         while (n < last && diff - segments[n].size >= 0) {
@@ -901,7 +962,19 @@ export class DiskPartitionLog implements PartitionLog {
    * file.delete.delay.ms, so reads that still hold them finish undisturbed.
    */
   private async deleteSegments(victims: LogSegment[]): Promise<void> {
+    const first = this.segments[0].baseOffset;
+    if (this.unindexedAborts.length > 0 && this.unindexedAborts[0] < first) {
+      this.unindexedAborts = this.unindexedAborts.filter((o) => o >= first);
+      await this.settleTxnRecoveryPoint();
+    }
     const results = await Promise.allSettled(victims.map((s) => s.markDeleted()));
+    this.scheduleRemoval(victims);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw toStorageError('deleting segments', failed.reason);
+  }
+
+  /** Removes segments renamed to `.deleted` once file.delete.delay.ms has passed. */
+  private scheduleRemoval(victims: readonly LogSegment[]): void {
     for (const s of victims) {
       const timer = setTimeout(
         () => {
@@ -913,8 +986,110 @@ export class DiskPartitionLog implements PartitionLog {
       timer.unref();
       this.pendingDeletes.set(s, timer);
     }
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw toStorageError('deleting segments', failed.reason);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Compaction (cleanable-log.ts): the log cleaner reads segments like any reader and swaps its
+  // cleaned segments in through the queue.
+  // -------------------------------------------------------------------------------------------
+
+  async cleanerView(): Promise<CleanerView> {
+    this.checkUsable();
+    const segments = this.segments;
+    const generation = this.truncations;
+    for (let i = 0; i < segments.length; i++) await this.ensureIndexes(segments, i);
+    if (segments.length > 1 && segments[0].firstBatchTimestamp < 0n) {
+      // A sealed segment opened lazily does not know its first batch's timestamp (max.compaction.lag.ms needs it).
+      for (const seg of segments.slice(0, -1)) if (seg.firstBatchTimestamp < 0n && seg.size > 0) await this.loadFirstBatchTimestamp(seg);
+    }
+    return {
+      segments: segments.map((s) => new DiskCleanerSegment(s)),
+      logStartOffset: this.startOffset,
+      logEndOffset: this.endOffset,
+      generation,
+    };
+  }
+
+  private async loadFirstBatchTimestamp(seg: LogSegment): Promise<void> {
+    await this.scanSegment(seg, 0, (s) => {
+      seg.firstBatchTimestamp = s.maxTimestamp;
+      return true;
+    });
+  }
+
+  async *segmentBatches(segment: CleanerSegment): AsyncIterable<Buffer[]> {
+    if (!(segment instanceof DiskCleanerSegment)) throw new Error('internal error: not a segment of a disk log');
+    const seg = segment.seg;
+    seg.readers++;
+    try {
+      const scanner = new BatchScanner(await seg.file(), 0, segment.size, 1 << 20, false);
+      while (await scanner.fill()) {
+        const chunk: Buffer[] = [];
+        while (scanner.next()) chunk.push(scanner.buffer.subarray(scanner.start, scanner.end));
+        if (chunk.length > 0) yield chunk;
+        if (scanner.stop !== null) break;
+      }
+      if (scanner.stop !== 'end') throw new StorageError(`cleaning ${seg.logPath}: the segment's batches end at byte ${scanner.position} of ${segment.size} (${scanner.stop ?? 'unknown'})`);
+    } finally {
+      seg.release();
+    }
+  }
+
+  async newCleanedSegment(baseOffset: bigint): Promise<CleanedSegmentWriter> {
+    this.checkUsable();
+    return DiskCleanedSegment.create(this.dir, baseOffset, this.cfg.indexIntervalBytes, this.cfg.segmentIndexBytes, this.openFile);
+  }
+
+  replaceSegments(view: CleanerView, group: readonly CleanerSegment[], cleaned: CleanedSegmentWriter): Promise<boolean> {
+    if (!(cleaned instanceof DiskCleanedSegment)) return Promise.reject(new Error('internal error: not a cleaned segment of a disk log'));
+    const olds: LogSegment[] = [];
+    for (const g of group) {
+      if (!(g instanceof DiskCleanerSegment)) return Promise.reject(new Error('internal error: not a segment of a disk log'));
+      olds.push(g.seg);
+    }
+    if (olds.length === 0) return Promise.resolve(false);
+    const last = group[group.length - 1];
+    return this.task('replaceSegments', async () => {
+      const segments = this.segments;
+      const at = segments.indexOf(olds[0]);
+      if (view.generation !== this.truncations || at < 0 || at + olds.length >= segments.length) return false;
+      for (let i = 0; i < olds.length; i++) if (segments[at + i] !== olds[i] || olds[i].size !== group[i].size) return false;
+      await cleaned.finish(last.lastModifiedMs);
+      // Readers holding the old segments keep reading them: their handles and indexes are taken
+      // now, before the new files take their names.
+      for (let i = 0; i < olds.length; i++) {
+        await olds[i].file();
+        await this.ensureIndexes(segments, at + i);
+      }
+      await cleaned.renameAll(CLEANED_SUFFIX, SWAP_SUFFIX);
+      cleaned.swapped = true;
+      let results: PromiseSettledResult<void>[];
+      try {
+        await syncDir(this.dir);
+        results = await Promise.allSettled(olds.map((s) => s.markDeleted()));
+        await cleaned.renameAll(SWAP_SUFFIX, '');
+        await syncDir(this.dir);
+      } catch (e) {
+        // Half swapped: the files on disk no longer match the segments in memory. Offline until
+        // reopened, when recovery completes the swap from the `.swap` files.
+        this.failure = toStorageError('swapping in a cleaned segment', e);
+        throw this.failure;
+      }
+      const seg = LogSegment.existing(this.dir, cleaned.baseOffset, cleaned.size, last.lastModifiedMs, this.cfg.segmentIndexBytes, this.openFile, this.clock());
+      seg.offsetIndex = cleaned.offsetIndex;
+      seg.timeIndex = cleaned.timeIndex;
+      seg.maxTimestamp = cleaned.maxTimestamp;
+      seg.offsetOfMaxTimestamp = cleaned.offsetOfMaxTimestamp;
+      seg.firstBatchTimestamp = cleaned.firstBatchTimestamp;
+      seg.nextOffset = cleaned.nextOffset;
+      seg.txnIndex = new TransactionIndex(seg.txnIndexPath, seg.baseOffset, cleaned.abortedTxns);
+      this.segments = [...segments.slice(0, at), seg, ...segments.slice(at + olds.length)];
+      this.hints.clear();
+      this.scheduleRemoval(olds);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw toStorageError('deleting cleaned segments', failed.reason);
+      return true;
+    });
   }
 
   close(): Promise<void> {

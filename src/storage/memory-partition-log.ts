@@ -14,6 +14,7 @@ import { MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index
 import { checkAbortedTxn, collectAbortedTxns } from './transaction-index.js';
 import { IndexAccounting, appendShape, batchInfoOf, firstRecordAtOrAfter, floorSegment, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-rules.js';
 import type { RollState } from './log-rules.js';
+import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { OffsetOutOfRangeError, StorageError } from './types.js';
@@ -91,7 +92,50 @@ class MemorySegment {
   }
 }
 
-export class MemoryPartitionLog implements PartitionLog {
+/** A segment as the cleaner sees it, tied to the simulated segment it was taken from. */
+class MemoryCleanerSegment implements CleanerSegment {
+  readonly baseOffset: bigint;
+  readonly size: number;
+  readonly offsetIndexBytes: number;
+  readonly timeIndexBytes: number;
+  readonly largestTimestamp: number;
+  readonly firstBatchTimestamp: bigint;
+  readonly lastModifiedMs: number;
+  constructor(readonly seg: MemorySegment) {
+    this.baseOffset = seg.baseOffset;
+    this.size = seg.size;
+    this.offsetIndexBytes = seg.offsetEntries * OffsetIndex.ENTRY_SIZE;
+    this.timeIndexBytes = seg.timeEntries * TimeIndex.ENTRY_SIZE;
+    this.largestTimestamp = seg.maxTimestamp >= 0n ? Number(seg.maxTimestamp) : seg.mtimeMs;
+    this.firstBatchTimestamp = seg.firstBatchTimestamp;
+    this.lastModifiedMs = seg.mtimeMs;
+  }
+}
+
+/** A cleaned segment collected in memory. */
+class MemoryCleanedSegment implements CleanedSegmentWriter {
+  readonly batches: StoredBatch[] = [];
+  size = 0;
+  abortedTxns: AbortedTxn[] = [];
+  constructor(readonly baseOffset: bigint) {}
+  setAbortedTxns(txns: readonly AbortedTxn[]): void {
+    this.abortedTxns = txns.map((t) => ({ ...t }));
+  }
+  append(batches: readonly Buffer[]): Promise<void> {
+    for (const bytes of batches) {
+      const view = new RecordBatchView(bytes);
+      this.batches.push({ bytes, baseOffset: view.baseOffset, lastOffset: view.lastOffset, maxTimestamp: view.maxTimestamp });
+      this.size += bytes.length;
+    }
+    return Promise.resolve();
+  }
+  abort(): Promise<void> {
+    this.batches.length = 0;
+    return Promise.resolve();
+  }
+}
+
+export class MemoryPartitionLog implements PartitionLog, CleanableLog {
   readonly topic: string;
   readonly partition: number;
   private cfg: LogConfig;
@@ -100,6 +144,7 @@ export class MemoryPartitionLog implements PartitionLog {
   private startOffset = 0n;
   private endOffset = 0n;
   private closed = false;
+  private truncations = 0;
   /**
    * Aborted transactions by marker offset, oldest first: the segments' .txnindex entries in one
    * array (an entry belongs to the segment holding its lastOffset and goes with it).
@@ -288,6 +333,7 @@ export class MemoryPartitionLog implements PartitionLog {
   truncateTo(offset: bigint): Promise<void> {
     return this.now(() => {
       if (offset >= this.endOffset) return;
+      this.truncations++;
       if (offset < this.segments[0].baseOffset) {
         this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
         this.startOffset = offset;
@@ -338,7 +384,9 @@ export class MemoryPartitionLog implements PartitionLog {
       const last = segments.length - 1;
       let n = 0;
       while (n < last && segments[n + 1].baseOffset <= this.startOffset) n++;
-      if (this.cfg.retentionMs >= 0) {
+      // A compact-only log keeps its segments whatever their age or size (Kafka: only cleanup.policy=delete retains by time and size).
+      const byTimeAndSize = this.cfg.compaction === undefined || this.cfg.compaction.delete;
+      if (byTimeAndSize && this.cfg.retentionMs >= 0) {
         while (n < last) {
           const seg = segments[n];
           const largest = seg.maxTimestamp >= 0n ? Number(seg.maxTimestamp) : seg.mtimeMs;
@@ -346,7 +394,7 @@ export class MemoryPartitionLog implements PartitionLog {
           else break;
         }
       }
-      if (this.cfg.retentionBytes >= 0) {
+      if (byTimeAndSize && this.cfg.retentionBytes >= 0) {
         let diff = this.size - this.cfg.retentionBytes;
         for (let i = 0; i < n; i++) diff -= segments[i].size;
         while (n < last && diff - segments[n].size >= 0) {
@@ -360,6 +408,63 @@ export class MemoryPartitionLog implements PartitionLog {
       const newStart = this.segments[0].baseOffset;
       if (newStart > this.startOffset) this.startOffset = newStart;
       return n;
+    });
+  }
+
+  cleanerView(): Promise<CleanerView> {
+    return this.now(() => ({
+      segments: this.segments.map((s) => new MemoryCleanerSegment(s)),
+      logStartOffset: this.startOffset,
+      logEndOffset: this.endOffset,
+      generation: this.truncations,
+    }));
+  }
+
+  async *segmentBatches(segment: CleanerSegment): AsyncIterable<Buffer[]> {
+    if (!(segment instanceof MemoryCleanerSegment)) throw new Error('internal error: not a segment of a memory log');
+    const batches = segment.seg.batches;
+    // Slices of about a megabyte, as the disk log reads them, so the cleaner yields as often.
+    let chunk: Buffer[] = [];
+    let bytes = 0;
+    for (const b of batches) {
+      chunk.push(b.bytes);
+      bytes += b.bytes.length;
+      if (bytes >= 1 << 20) {
+        yield chunk;
+        chunk = [];
+        bytes = 0;
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  newCleanedSegment(baseOffset: bigint): Promise<CleanedSegmentWriter> {
+    return this.now(() => new MemoryCleanedSegment(baseOffset));
+  }
+
+  replaceSegments(view: CleanerView, group: readonly CleanerSegment[], cleaned: CleanedSegmentWriter): Promise<boolean> {
+    return this.now(() => {
+      if (!(cleaned instanceof MemoryCleanedSegment)) throw new Error('internal error: not a cleaned segment of a memory log');
+      const olds = group.map((g) => {
+        if (!(g instanceof MemoryCleanerSegment)) throw new Error('internal error: not a segment of a memory log');
+        return g.seg;
+      });
+      const segments = this.segments;
+      const at = olds.length === 0 ? -1 : segments.indexOf(olds[0]);
+      if (view.generation !== this.truncations || at < 0 || at + olds.length >= segments.length) return false;
+      for (let i = 0; i < olds.length; i++) if (segments[at + i] !== olds[i] || olds[i].size !== group[i].size) return false;
+      const last = olds[olds.length - 1];
+      const seg = new MemorySegment(cleaned.baseOffset, this.cfg, last.createdMs);
+      for (const b of cleaned.batches) seg.account(b, this.cfg.indexIntervalBytes);
+      seg.mtimeMs = last.mtimeMs;
+      // The replaced segments' index entries give way to the cleaned segment's (markers kept).
+      const end = segments[at + olds.length].baseOffset;
+      const inside = (t: AbortedTxn): boolean => t.lastOffset >= cleaned.baseOffset && t.lastOffset < end;
+      const before = this.aborted.filter((t) => t.lastOffset < cleaned.baseOffset);
+      const after = this.aborted.filter((t) => !inside(t) && t.lastOffset >= end);
+      this.aborted = [...before, ...cleaned.abortedTxns, ...after];
+      this.segments = [...segments.slice(0, at), seg, ...segments.slice(at + olds.length)];
+      return true;
     });
   }
 

@@ -426,11 +426,12 @@ export class ProducerStateManager {
   }
 
   /**
-   * Whether the producer has a transaction ongoing here, counting appends still in flight (KIP-890:
-   * only a producer's first transactional batch in a partition needs verification).
+   * Whether the producer has a transaction ongoing here in this epoch, counting appends still in
+   * flight (KIP-890: only a producer's first transactional batch in a partition needs verification).
    */
-  hasOngoingTransaction(producerId: bigint): boolean {
-    return this.live.get(producerId)?.txnOngoing ?? false;
+  hasOngoingTransaction(producerId: bigint, producerEpoch: number): boolean {
+    const live = this.live.get(producerId);
+    return live !== undefined && live.txnOngoing && live.epoch === producerEpoch;
   }
 
   /**
@@ -691,7 +692,10 @@ export class ProducerStateManager {
    */
   removeExpiredProducers(nowMs: number, producerIdExpirationMs = this.options.producerIdExpirationMs): number {
     const busy = new Set<bigint>();
-    for (const s of this.slots) if (s.batch) busy.add(s.batch.producerId);
+    for (const s of this.slots) {
+      if (s.batch) busy.add(s.batch.producerId);
+      if (s.marker) busy.add(s.marker.producerId);
+    }
     let removed = 0;
     for (const [pid, e] of this.applied) {
       if (busy.has(pid) || !this.isExpired(e, nowMs, producerIdExpirationMs)) continue;

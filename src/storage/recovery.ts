@@ -4,6 +4,10 @@
  *
  * - `*.deleted` files (segments deleted before a restart) and `log-start-offset.tmp` are removed;
  *   an index without its `.log` is removed.
+ * - A log cleaner's swap interrupted by a crash (cleaned-segment.ts) is settled first, as Kafka's
+ *   LogLoader does: `*.cleaned` files are removed (the swap had not begun); a `*.log.swap` replaces
+ *   every segment whose base offset lies in the offsets it covers, and the `.swap` files take their
+ *   final names.
  * - Sealed segments (all but the last) were fsynced when they were rolled, so they are trusted and
  *   opened lazily: a stat each, nothing read. A sealed segment whose index file is missing gets it
  *   rebuilt now; a corrupt one is rebuilt when first loaded (log-segment.ts).
@@ -15,31 +19,45 @@
  *     after it are cut off; both indexes are rebuilt. A batch whose write completed before the crash
  *     is whole in the page cache and survives; a partial one is never served. Every cut is logged
  *     (a warning: file, position, bytes, the offsets kept and those the cut bytes still name).
- * - Nothing else is written: the active segment's offset and time indexes live in memory and reach their files when it is
- *   rolled or the log is closed (a crash rebuilds them anyway), and its log file is closed again
- *   and reopened on first use, so a broker of thousands of idle partitions holds no descriptor for
- *   them and a clean start costs a listing, a stat and a few small reads per partition.
+ * - Nothing else is written: the active segment's offset and time indexes live in memory and
+ *   reach their files when it is rolled or the log is closed (a crash rebuilds them anyway), and
+ *   its log file is closed again and reopened on first use, so a broker of thousands of idle
+ *   partitions holds no descriptor for them and a clean start costs a listing, a stat and a few
+ *   small reads per partition.
  * - Transaction indexes (`.txnindex`, transaction-index.ts) are read whole when present (a segment
  *   without aborted transactions has none). One that is damaged is rebuilt from its segment's
  *   batches, with a warning; the active segment's is rebuilt whenever the segment is scanned (a crash
  *   may have lost or torn its unsynced entries, and a cut tail takes its entries with it). How the
  *   transactions begun in earlier segments are found is in txn-index-recovery.ts. Record data is
- *   never deleted for a damaged index.
+ *   never deleted for a damaged index. While `transaction-index-recovery-point` exists (a segment
+ *   was rolled before one of its aborts was indexed), the indexes of the sealed segments from that
+ *   offset on are rebuilt too, clean shutdown or not, and the file is removed.
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { blockingReadText } from './blocking-file.js';
+import { BatchScanner } from './batch-scanner.js';
+import { CLEANED_SUFFIX, SWAP_SUFFIX } from './cleaned-segment.js';
 import { LogSegment } from './log-segment.js';
 import type { RecoveryResult } from './log-segment.js';
 import { inspectLogStartOffset, LOG_START_OFFSET_FILE, parseSegmentFileName, segmentFileName, syncDir } from './segment-files.js';
 import type { OpenFile } from './segment-files.js';
 import { DamagedTxnIndexError, TransactionIndex } from './transaction-index.js';
-import { ongoingTxnsBefore, scanTxnBatches, TxnBatchCollector, txnBatchAt } from './txn-index-recovery.js';
-import type { TxnBatch } from './txn-index-recovery.js';
+import {
+  ongoingTxnsBefore,
+  readTxnRecoveryPoint,
+  removeTxnRecoveryPoint,
+  scanTxnBatches,
+  TXN_RECOVERY_POINT_FILE,
+  TxnBatchCollector,
+  txnBatchAt,
+} from './txn-index-recovery.js';
+import type { OngoingTxns, TxnBatch } from './txn-index-recovery.js';
+import { floorSegment } from './log-rules.js';
 import type { AbortedTxn, LogConfig } from './types.js';
 
 export interface LoadOptions {
@@ -135,12 +153,16 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     await mkdir(dir, { recursive: true });
     names = [];
   }
+  if (names.some((n) => n.endsWith(CLEANED_SUFFIX) || n.endsWith(SWAP_SUFFIX))) {
+    await completeSwaps(dir, names, options.openFile, logger);
+    names = await readdir(dir);
+  }
   const logs = new Map<bigint, boolean>();
   const indexFiles: { name: string; baseOffset: bigint; kind: 'index' | 'timeindex' | 'txnindex' }[] = [];
   const snapshotOffsets: bigint[] = [];
   const removals: Promise<void>[] = [];
   for (const name of names) {
-    if (name === LOG_START_OFFSET_FILE + '.tmp') {
+    if (name === LOG_START_OFFSET_FILE + '.tmp' || name === TXN_RECOVERY_POINT_FILE + '.tmp') {
       removals.push(unlink(join(dir, name)).catch(() => undefined));
       continue;
     }
@@ -203,11 +225,36 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
 
   const readFile = options.loadFile ?? options.openFile;
   const txnIndexes = { dir, segments, snapshotOffsets, logger, readFile };
-  for (let i = 0; i < segments.length - 1; i++) {
+  const activeIndex = segments.length - 1;
+  const active = segments[activeIndex];
+  // Sealed segments from the transaction index recovery point on may lack entries: rebuilt.
+  let rebuildFrom = activeIndex;
+  const recoveryPointFile = names.includes(TXN_RECOVERY_POINT_FILE);
+  if (recoveryPointFile) {
+    const point = await readTxnRecoveryPoint(dir, blocking ? blockingReadText : undefined);
+    if (point === 'unreadable') logger.warn({ dir, file: TXN_RECOVERY_POINT_FILE }, 'the transaction index recovery point cannot be read: every transaction index is rebuilt');
+    const from = point === 'unreadable' || point === null ? segments[0].baseOffset : point;
+    if (from < active.baseOffset) rebuildFrom = floorSegment(segments, from);
+  }
+  for (let i = 0; i < rebuildFrom; i++) {
     if (haveIndex.has(`${segments[i].baseOffset}.txnindex`)) await loadTxnIndex(txnIndexes, i);
   }
+  let ongoingAtActive: OngoingTxns | null = null;
+  if (rebuildFrom < activeIndex) {
+    const ongoing = await ongoingTxnsBefore(dir, segments, rebuildFrom, snapshotOffsets);
+    for (let i = rebuildFrom; i < activeIndex; i++) {
+      const seg = segments[i];
+      const entries: AbortedTxn[] = [];
+      await scanTxnBatches(seg, seg.size, (b) => {
+        const t = ongoing.apply(b);
+        if (t !== null) entries.push(t);
+      });
+      if (entries.length > 0 || haveIndex.has(`${seg.baseOffset}.txnindex`)) await seg.txnIndex.replace(entries, seg.opener);
+    }
+    ongoingAtActive = ongoing;
+    logger.info({ dir, from: segments[rebuildFrom].baseOffset }, 'rebuilt the transaction indexes of segments rolled before an abort was indexed');
+  }
 
-  const active = segments[segments.length - 1];
   let recovery: LoadedLog['recovery'] = null;
   const activeTxns = new TxnBatchCollector();
   const indexesPresent = haveIndex.has(`${active.baseOffset}.index`) && haveIndex.has(`${active.baseOffset}.timeindex`);
@@ -230,20 +277,76 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
     await active.closeHandle();
     active.useOpener(options.openFile);
   }
-  const activeIndex = segments.length - 1;
   if (!opened) {
+    const known = ongoingAtActive;
     const entries = await activeTxns.entries(
-      () => ongoingTxnsBefore(dir, segments, activeIndex, snapshotOffsets),
+      () => (known === null ? ongoingTxnsBefore(dir, segments, activeIndex, snapshotOffsets) : Promise.resolve(known)),
       (visit) => scanTxnBatches(active, active.size, visit),
     );
     if (entries.length > 0 || haveIndex.has(`${active.baseOffset}.txnindex`)) await active.txnIndex.replace(entries, options.openFile);
   } else if (haveIndex.has(`${active.baseOffset}.txnindex`)) {
     await loadTxnIndex(txnIndexes, activeIndex);
   }
+  if (recoveryPointFile) await removeTxnRecoveryPoint(dir);
 
   const logEndOffset = active.nextOffset;
   let logStartOffset = segments[0].baseOffset;
   if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
   return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes, indexFilesCurrent: opened };
+}
+
+/**
+ * Settles what the log cleaner left half done: `.cleaned` files go; each `.log.swap` replaces the
+ * segments whose base offsets fall in [its base, its next offset), then every `.swap` file is
+ * renamed to its final name. Everything it does is logged.
+ */
+async function completeSwaps(dir: string, names: readonly string[], openFile: OpenFile, logger: Logger): Promise<void> {
+  for (const name of names) {
+    if (!name.endsWith(CLEANED_SUFFIX)) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+    logger.info({ file: join(dir, name) }, 'removed a cleaned segment whose swap never began');
+  }
+  const swaps = names.filter((n) => n.endsWith(SWAP_SUFFIX));
+  for (const name of swaps) {
+    const parsed = parseSegmentFileName(name.slice(0, -SWAP_SUFFIX.length));
+    if (parsed?.kind !== 'log' || parsed.deleted) continue;
+    const base = parsed.baseOffset;
+    const next = await nextOffsetOf(join(dir, name), base, openFile);
+    for (const other of names) {
+      const p = parseSegmentFileName(other);
+      if (p === null || p.deleted || p.baseOffset < base || p.baseOffset >= next) continue;
+      await unlink(join(dir, other)).catch(() => undefined);
+      logger.info({ file: join(dir, other), replacedBy: join(dir, name) }, 'completing a cleaner swap: removed a replaced segment file');
+    }
+  }
+  for (const name of swaps) {
+    const final = name.slice(0, -SWAP_SUFFIX.length);
+    const parsed = parseSegmentFileName(final);
+    if (parsed === null || parsed.deleted) continue;
+    if (parsed.kind !== 'log' && !swaps.includes(segmentFileName(parsed.baseOffset, 'log') + SWAP_SUFFIX) && !names.includes(segmentFileName(parsed.baseOffset, 'log'))) {
+      await unlink(join(dir, name)).catch(() => undefined);
+      continue;
+    }
+    await rename(join(dir, name), join(dir, final));
+    logger.info({ file: join(dir, final) }, 'completed a cleaner swap');
+  }
+  await syncDir(dir);
+}
+
+/** The offset after the last whole batch of a segment file (its base when it holds none). */
+async function nextOffsetOf(path: string, base: bigint, openFile: OpenFile): Promise<bigint> {
+  const file = await openFile(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const scanner = new BatchScanner(file, 0, size, 1 << 20, false);
+    let next = base;
+    while (await scanner.fill()) {
+      while (scanner.next()) next = scanner.lastOffset + 1n;
+      if (scanner.stop !== null) break;
+    }
+    return next;
+  } finally {
+    await file.close();
+  }
 }

@@ -11,6 +11,8 @@
  *   00000000000000012345.log ...      the next segment: its name is its base offset, 20 digits
  *   00000000000000000000.log.deleted  a deleted segment waiting out file.delete.delay.ms
  *   log-start-offset                  the log start offset (DeleteRecords), see below
+ *   transaction-index-recovery-point  only while a rolled segment awaits an abort's index entry
+ *                                     (txn-index-recovery.ts)
  * ```
  *
  * `log-start-offset` is a text file in the style of Kafka's checkpoint files: a version line (`0`)

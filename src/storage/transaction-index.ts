@@ -23,9 +23,9 @@
  * are not fsynced (a crash rebuilds it from the log, as Kafka's recovery does); the file is fsynced
  * with its segment when that is sealed or the log closed, and at once when it belongs to a segment
  * sealed already. Unlike Kafka, which indexes an abort inside the marker's append, the partition
- * layer records it just after (PartitionLog.appendAbortedTxn): if appends queued in between roll
- * the segment and the machine crashes before the entry is written, the entry is lost, since
- * recovery scans only the active segment.
+ * layer records it just after (PartitionLog.appendAbortedTxn), so appends queued in between may
+ * roll the segment first; the log then leaves a recovery point on disk until the entry is written
+ * (txn-index-recovery.ts), so that a crash meanwhile rebuilds that segment's index too.
  *
  * The search rule (Kafka's TransactionIndex.collectAbortedTxns, applied segment after segment from
  * the one holding the fetch offset): an entry is returned when lastOffset >= fromOffset and

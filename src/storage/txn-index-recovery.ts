@@ -20,7 +20,7 @@
  * below the log start then counts from its first batch still in the log). That walk is only made
  * when the segment holds an ABORT marker: without one there is nothing to index.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ATTRIBUTES_OFFSET,
@@ -32,6 +32,8 @@ import { BatchScanner } from './batch-scanner.js';
 import { controlTypeOf } from './log-rules.js';
 import type { LogSegment } from './log-segment.js';
 import { decodeSnapshot, snapshotFileName } from './producer-state.js';
+import { errorCode, replaceFileDurably, syncDir } from './segment-files.js';
+import type { OpenFile, ReadText } from './segment-files.js';
 import type { AbortedTxn } from './types.js';
 
 const ABORT = 0;
@@ -165,4 +167,43 @@ export class TxnBatchCollector {
     else for (const b of this.batches) visit(b);
     return out;
   }
+}
+
+/**
+ * `transaction-index-recovery-point` in the partition directory: the offset of the oldest ABORT
+ * marker in a sealed segment whose index entry was not yet written when the segment was rolled
+ * (the partition records an abort just after its marker's append, and appends queued meanwhile may
+ * roll the segment). Kafka indexes an abort inside the marker's append, so its recovery point
+ * covers this; here the file does. While it exists, opening the log rebuilds the transaction
+ * indexes from the segment holding that offset on, clean shutdown or not, and then removes it. It
+ * is written in the style of Kafka's checkpoint files, a version line (`0`) and the offset, and
+ * replaced durably; the log removes it once those entries are written.
+ */
+export const TXN_RECOVERY_POINT_FILE = 'transaction-index-recovery-point';
+
+export function writeTxnRecoveryPoint(dir: string, offset: bigint, openFile: OpenFile): Promise<void> {
+  return replaceFileDurably(dir, TXN_RECOVERY_POINT_FILE, Buffer.from(`0\n${offset}\n`), openFile);
+}
+
+export async function removeTxnRecoveryPoint(dir: string): Promise<void> {
+  try {
+    await unlink(join(dir, TXN_RECOVERY_POINT_FILE));
+  } catch (e) {
+    if (errorCode(e) !== 'ENOENT') throw e;
+    return;
+  }
+  await syncDir(dir);
+}
+
+/** The recovery point's offset; null when there is none; 'unreadable' when the file is damaged. */
+export async function readTxnRecoveryPoint(dir: string, readText: ReadText = (f) => readFile(f, 'utf8')): Promise<bigint | null | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readText(join(dir, TXN_RECOVERY_POINT_FILE));
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return null;
+    return 'unreadable';
+  }
+  const m = /^0\n(\d+)\n$/.exec(text);
+  return m === null ? 'unreadable' : BigInt(m[1]);
 }

@@ -28,7 +28,31 @@ export interface LogConfig {
   flushMs: number;
   /** file.delete.delay.ms: how long deleted segments linger renamed before removal (default 60 s). */
   fileDeleteDelayMs: number;
+  /** Present when cleanup.policy contains compact: the log cleaner keeps the latest record per key. */
+  compaction?: CompactionConfig;
 }
+
+/** The settings of a compacted log (cleanup.policy=compact or compact,delete), Kafka's topic configs. */
+export interface CompactionConfig {
+  /** cleanup.policy also contains delete: retention.ms and retention.bytes apply too. */
+  delete: boolean;
+  /** delete.retention.ms: how long tombstones and transaction markers outlive their first clean (default 1 day). */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio (default 0.5). */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: records at least this old only are compacted (default 0). */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty record this old makes the log due for cleaning whatever its ratio. */
+  maxCompactionLagMs: number;
+}
+
+export const DEFAULT_COMPACTION_CONFIG: CompactionConfig = {
+  delete: false,
+  deleteRetentionMs: 86_400_000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+};
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
   segmentBytes: 1024 * 1024 * 1024,

@@ -13,6 +13,8 @@ import { AppendRejectedError } from '../../src/partition/partition.js';
 import type { TxnMarkerRequest } from '../../src/partition/partition-manager.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { tempDir } from '../storage/helpers.js';
 import { append, createTopic, isSettled, startMemoryBroker, valuesOf } from '../server/fetch/fixture.js';
 
@@ -277,5 +279,28 @@ describe('open transactions across a restart on disk', () => {
     expect(await partitions.writeTxnMarker('txn', 0, marker(false, 4n))).toBe(ErrorCode.None);
     expect(p.lastStableOffset).toBe(4n);
     expect(await p.abortedTransactions(0n, 4n)).toEqual([{ producerId: 4n, firstOffset: 1n, lastOffset: 3n, lastStableOffset: 4n }]);
+  });
+
+  it('without the producer snapshots (lost in a crash), are rebuilt from the log with the same LSO', async () => {
+    dir = await tempDir('gregor-partition-');
+    disk = await Broker.start({ port: 0, dataDir: dir.path });
+    await createTopic(disk, 'replay', 1);
+    await txn(disk, 'replay', 1n, 0, ['a']); // 0, aborted below
+    await txn(disk, 'replay', 2n, 0, ['b']); // 1, stays open
+    expect(await disk.services.partitions.writeTxnMarker('replay', 0, marker(false, 1n))).toBe(0); // 2
+    await plain(disk, 'replay', ['c']); // 3
+    await disk.stop();
+    disk = undefined;
+    const folder = join(dir.path, 'replay-0');
+    for (const name of await readdir(folder)) if (name.endsWith('.snapshot')) await unlink(join(folder, name));
+
+    disk = await Broker.start({ port: 0, dataDir: dir.path });
+    expect(await disk.services.logOffsets.listOffset('replay', 0, LATEST_TIMESTAMP, -1, READ_COMMITTED)).toMatchObject({ offset: 1n });
+    const p = disk.services.partitions.get('replay', 0)!;
+    expect((await p.ongoingTransactions()).map((x) => [x.producerId, x.firstOffset])).toEqual([[2n, 1n]]);
+    const r = (await new FetchService({ metadata: disk.services.metadata, partitions: disk.services.partitions, clock: new ManualClock(0), logger: silentLogger }).read(params('replay', 0n, { isolationLevel: READ_COMMITTED }))).partitions[0];
+    // The aborted-transaction index across restarts is the log's (its .txnindex); here only the LSO is looked at.
+    expect(r).toMatchObject({ highWatermark: 4n, lastStableOffset: 1n });
+    expect(valuesOf(r.records)).toEqual(['a']);
   });
 });

@@ -173,8 +173,10 @@ describe('ProduceService: transaction verification (KIP-890 part 1)', () => {
 
   it("coordinator errors become NOT_ENOUGH_REPLICAS, which every client retries (Kafka's translation)", async () => {
     for (const code of [ErrorCode.NotCoordinator, ErrorCode.CoordinatorNotAvailable, ErrorCode.CoordinatorLoadInProgress, ErrorCode.ConcurrentTransactions]) {
-      const { send } = await serviceWith(() => code);
+      const { send, svc } = await serviceWith(() => code);
       expect(await send(txnBatch(7n, 0))).toBe(ErrorCode.NotEnoughReplicas);
+      const r = await svc.produce(txnRequest('verified', [txnBatch(7n, 0)]), { apiVersion: 9, clientId: null });
+      expect(r[0].partitionResponses[0].errorMessage).toMatch(/^Unable to verify the partition has been added to the transaction\. Underlying error: [A-Z_]+$/);
       await broker!.stop();
       broker = undefined;
     }

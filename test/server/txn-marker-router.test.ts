@@ -3,6 +3,7 @@
  * group coordinator (once per marker), failures turned into error codes, never a rejection.
  */
 import { describe, expect, it } from '@jest/globals';
+import { TxnMarkerError } from '../../src/coordinator/offsets/txn-offset-manager.js';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { TxnMarkerRouter, type PartitionMarker } from '../../src/server/txn-marker-router.js';
 import { txnVerifier } from '../../src/server/txn-verifier.js';
@@ -48,6 +49,17 @@ describe('TxnMarkerRouter', () => {
     expect(await router.writeMarkers(marker([{ topic: 't', partition: 0 }, { topic: '__consumer_offsets', partition: 0 }]))).toEqual([
       { topic: 't', partition: 0, errorCode: ErrorCode.UnknownServerError },
       { topic: '__consumer_offsets', partition: 0, errorCode: ErrorCode.UnknownServerError },
+    ]);
+  });
+
+  it("a group coordinator's refusal keeps its Kafka error code", async () => {
+    const router = new TxnMarkerRouter({
+      writePartitionMarker: () => Promise.resolve(ErrorCode.None),
+      completeGroupOffsets: () => Promise.reject(new TxnMarkerError('older epoch', ErrorCode.InvalidProducerEpoch)),
+      logger: silentLogger,
+    });
+    expect(await router.writeMarkers(marker([{ topic: '__consumer_offsets', partition: 2 }]))).toEqual([
+      { topic: '__consumer_offsets', partition: 2, errorCode: ErrorCode.InvalidProducerEpoch },
     ]);
   });
 });

@@ -131,3 +131,49 @@ describe('DiskPartitionLog transaction index files', () => {
     expect((await stat(join(log.dir, name(bases[2], 'txnindex')))).size).toBe(68);
   });
 });
+
+describe('an abort indexed after its segment was rolled', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const POINT = 'transaction-index-recovery-point';
+
+  async function rolledBeforeIndexing(): Promise<{ log: DiskPartitionLog; entry: AbortedTxn }> {
+    const d = await tempDir();
+    cleanups.push(d.remove);
+    const log = await openDiskPartitionLog(join(d.path, 'topic-0'), 'topic', 0, config(), { cleanShutdown: true, batchCache: null });
+    cleanups.push(() => log.close().catch(() => undefined));
+    const data = await log.append(txnBatch(4n, ['x', 'y']), { leaderEpoch: 0 });
+    const m = await log.append(abortMarker(4n), { leaderEpoch: 0 });
+    // Appends queued behind the marker roll the segment before its entry is recorded.
+    await log.roll();
+    await log.append(batch(['later']), { leaderEpoch: 0 });
+    return { log, entry: txn(4n, data.baseOffset, m.baseOffset) };
+  }
+
+  it('leaves a recovery point on disk until the entry is written, then removes it', async () => {
+    const { log, entry } = await rolledBeforeIndexing();
+    expect(await readFile(join(log.dir, POINT), 'utf8')).toBe(`0\n${entry.lastOffset}\n`);
+    await log.appendAbortedTxn(entry);
+    expect(await readdir(log.dir)).not.toContain(POINT);
+    expect(await entriesIn(log.dir, 0n)).toEqual([entry]);
+  });
+
+  it.each([true, false])('rebuilds the rolled segment\'s index when the entry never came (clean shutdown: %s)', async (cleanShutdown) => {
+    const { log, entry } = await rolledBeforeIndexing();
+    await log.close();
+    const again = await openDiskPartitionLog(log.dir, 'topic', 0, config(), { cleanShutdown, batchCache: null });
+    cleanups.push(() => again.close().catch(() => undefined));
+    expect(await again.abortedTxns(0n, again.logEndOffset)).toEqual([entry]);
+    expect(await entriesIn(again.dir, 0n)).toEqual([entry]);
+    expect(await readdir(again.dir)).not.toContain(POINT);
+  });
+
+  it('drops the recovery point when truncation removes the marker', async () => {
+    const { log, entry } = await rolledBeforeIndexing();
+    await log.truncateTo(entry.lastOffset);
+    expect(await readdir(log.dir)).not.toContain(POINT);
+    expect(await log.abortedTxns(0n, log.logEndOffset)).toEqual([]);
+  });
+});

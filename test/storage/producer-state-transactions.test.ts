@@ -62,12 +62,13 @@ describe('ProducerStateManager: transactions', () => {
     expect(await produce(m, log, data(1n, 0, 0, 3))).toEqual({ kind: 'appended', baseOffset: 2n }); // 2-4
     expect(await produce(m, log, data(1n, 0, 3, 1))).toEqual({ kind: 'appended', baseOffset: 5n });
     expect(m.firstUnstableOffset()).toBe(2n);
-    expect(m.hasOngoingTransaction(1n)).toBe(true);
+    expect(m.hasOngoingTransaction(1n, 0)).toBe(true);
+    expect(m.hasOngoingTransaction(1n, 1)).toBe(false);
     expect(m.ongoingTransactions()).toEqual([{ producerId: 1n, producerEpoch: 0, coordinatorEpoch: -1, firstOffset: 2n, lastTimestamp: BigInt(NOW) }]);
 
     expect(await mark(m, log, commit(1n, 0, 3))).toEqual({ errorCode: 0, offset: 6n, completed: { producerId: 1n, firstOffset: 2n, lastOffset: 6n, isAborted: false, lastStableOffset: 7n } });
     expect(m.firstUnstableOffset()).toBeNull();
-    expect(m.hasOngoingTransaction(1n)).toBe(false);
+    expect(m.hasOngoingTransaction(1n, 0)).toBe(false);
     expect(m.lastEntry(1n)).toMatchObject({ coordinatorEpoch: 3, currentTxnFirstOffset: -1n });
     // The next transaction of the same producer continues its sequence.
     expect(await produce(m, log, data(1n, 0, 4))).toEqual({ kind: 'appended', baseOffset: 7n });
@@ -125,11 +126,11 @@ describe('ProducerStateManager: transactions', () => {
     const v = new RecordBatchView(b);
     const c = m.tryAppend({ producerId: 1n, producerEpoch: 0, baseSequence: 0, lastSequence: 0, isTransactional: true }, b.length);
     if (c.kind !== 'append') throw new Error('not appended');
-    expect(m.hasOngoingTransaction(1n)).toBe(true);
+    expect(m.hasOngoingTransaction(1n, 0)).toBe(true);
     const markerBytes = buildEndTxnMarkerBatch({ commit: false, coordinatorEpoch: 0, producerId: 1n, producerEpoch: 0, timestamp: NOW });
     const mc = m.tryAppendMarker(abort(1n), markerBytes.length);
     if (mc.kind !== 'append') throw new Error('marker not appended');
-    expect(m.hasOngoingTransaction(1n)).toBe(false);
+    expect(m.hasOngoingTransaction(1n, 0)).toBe(false);
     const appends = [log.append(b, { leaderEpoch: 0 }), log.append(markerBytes, { leaderEpoch: 0 })];
     const applied = mc.slot.whenApplied();
     const [r1, r2] = await Promise.all(appends);

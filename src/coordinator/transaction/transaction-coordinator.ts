@@ -12,9 +12,10 @@
  * Completion: once PrepareCommit or PrepareAbort is logged, the producer gets its answer and the
  * markers are written through the TxnMarkerWriter (Kafka's TransactionMarkerChannelManager):
  * partitions answering a retriable error are retried after a backoff, partitions that no longer
- * exist are given up. Only when every partition has its marker is CompleteCommit or CompleteAbort
- * logged. A restart finds the transactions left in PrepareCommit/PrepareAbort and writes their
- * markers again (a partition takes a repeated marker as Kafka's does).
+ * exist (or cannot take the marker, GIVE_UP_MARKER_ERRORS) are given up. Only when every
+ * partition has its marker is CompleteCommit or CompleteAbort logged. A restart finds the
+ * transactions left in PrepareCommit/PrepareAbort and writes their markers again (a partition
+ * takes a repeated marker as Kafka's does).
  *
  * Housekeeping, on the injected clock: every
  * transaction.abort.timed.out.transaction.cleanup.interval.ms, ongoing transactions older than
@@ -119,7 +120,13 @@ export interface ListedTransaction {
 const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 const endError = (errorCode: number): EndTxnResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
-/** Marker errors after which a partition is given up rather than retried (Kafka's TransactionMarkerRequestCompletionHandler). */
+/**
+ * Marker errors after which a partition is given up rather than retried, after Kafka's
+ * TransactionMarkerRequestCompletionHandler: a deleted partition, a log that cannot take markers,
+ * and a producer or coordinator epoch the partition has seen pass (Kafka then leaves the
+ * transaction to the coordinator that fenced it; with one coordinator there is none, so the
+ * partition is left out and the transaction completes).
+ */
 const GIVE_UP_MARKER_ERRORS = new Set<number>([ErrorCode.UnknownTopicOrPartition, ErrorCode.UnsupportedForMessageFormat, ErrorCode.UnsupportedVersion, ErrorCode.InvalidProducerEpoch, ErrorCode.TransactionCoordinatorFenced]);
 
 export class TransactionCoordinator {
@@ -469,9 +476,12 @@ export class TransactionCoordinator {
 
   /** Writes the markers of a transaction in PrepareCommit/PrepareAbort, then logs its completion, in the background. */
   private startCompletion(txn: TransactionMetadata): void {
-    const run = this.complete(txn)
+    const run: Promise<void> = this.complete(txn)
       .catch((err: unknown) => { this.logger.error({ err, transactionalId: txn.transactionalId }, 'transaction coordinator: completing a transaction failed'); })
-      .finally(() => { this.completions.delete(txn.transactionalId); });
+      .finally(() => {
+        // The id's next transaction may already be completing.
+        if (this.completions.get(txn.transactionalId) === run) this.completions.delete(txn.transactionalId);
+      });
     this.completions.set(txn.transactionalId, run);
   }
 
@@ -541,8 +551,9 @@ export class TransactionCoordinator {
     if (this.unavailable) return { ...described, errorCode: ErrorCode.CoordinatorNotAvailable };
     if (transactionalId === '') return { ...described, errorCode: ErrorCode.InvalidRequest };
     const txn = this.txns.get(transactionalId);
-    // Dead is an id being removed; a new id whose first InitProducerId is not yet logged is not known yet.
-    if (!txn || txn.state === 'Dead' || txn.pendingState === 'Dead' || txn.producerEpoch === NO_PRODUCER_EPOCH) return { ...described, errorCode: ErrorCode.TransactionalIdNotFound };
+    // A new id whose first InitProducerId is not yet logged is not known yet. (An id being removed
+    // is described until its tombstone is written, as in Kafka.)
+    if (!txn || txn.state === 'Dead' || txn.producerEpoch === NO_PRODUCER_EPOCH) return { ...described, errorCode: ErrorCode.TransactionalIdNotFound };
     return {
       transactionalId,
       errorCode: ErrorCode.None,

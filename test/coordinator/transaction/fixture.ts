@@ -64,7 +64,7 @@ export interface TxnFixture {
   restart(markers?: FakeMarkerWriter): Promise<TransactionCoordinator>;
 }
 
-export async function openTxnFixture(over: Partial<TxnCoordinatorConfig> = {}): Promise<TxnFixture> {
+export async function openTxnFixture(over: Partial<TxnCoordinatorConfig> = {}, snapshotMinBytes?: number): Promise<TxnFixture> {
   const clock = new ManualClock(T0);
   const store = new MemoryStateLogStore();
   const config = { ...CONFIG, ...over };
@@ -78,6 +78,7 @@ export async function openTxnFixture(over: Partial<TxnCoordinatorConfig> = {}): 
       producerIds: { generate: () => Promise.resolve(nextProducerId.value++) },
       markers,
       markerRetryBackoffMs: 100,
+      ...(snapshotMinBytes !== undefined ? { snapshotMinBytes } : {}),
     });
   const markers = new FakeMarkerWriter();
   const f: TxnFixture = {

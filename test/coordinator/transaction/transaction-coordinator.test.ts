@@ -265,6 +265,23 @@ describe('restart', () => {
     expect(await c().endTxn(p, true, 0)).toMatchObject({ errorCode: ErrorCode.None });
   });
 
+  it('snapshots keep the log from growing with the number of transactions', async () => {
+    await f.coordinator.close();
+    f = await openTxnFixture({}, 4096);
+    const p = await ongoing('busy');
+    for (let i = 0; i < 300; i++) {
+      expect((await init(`id-${i % 10}`)).errorCode).toBe(ErrorCode.None);
+      expect(await c().addPartitions(p, [tp('t', i)])).toBe(ErrorCode.None);
+    }
+    const log = f.store.logs.get('transactions');
+    expect(log?.snapshot).toBeDefined();
+    // 600 writes of some 60 bytes or more each, but only those since the last snapshot are kept.
+    expect(log?.records.length).toBeLessThan(300);
+    await f.restart();
+    expect(c().describe('busy').partitions).toHaveLength(300);
+    expect(c().describe('id-9')).toMatchObject({ state: 'Empty', producerEpoch: 29 });
+  });
+
   it('a transaction left in PrepareCommit has its markers written again, then completes', async () => {
     const p = await ongoing();
     f.markers.answer('t', 0, ...Array<number>(1000).fill(ErrorCode.NotEnoughReplicas));

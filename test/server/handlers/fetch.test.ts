@@ -106,6 +106,25 @@ describe('Fetch over the wire', () => {
     }
   });
 
+  it('read_committed (v4+): stops at the last stable offset and lists the aborted transactions in every version', async () => {
+    const t = await newTopic();
+    const txn = { producerId: 11n, producerEpoch: 0, transactional: true };
+    await append(broker, t, 0, records(2), { ...txn, baseSequence: 0 }); // 0-1
+    expect(await broker.services.partitions.writeTxnMarker(t, 0, { producerId: 11n, producerEpoch: 0, committed: false, coordinatorEpoch: 0 })).toBe(0); // 2
+    await append(broker, t, 0, records(1, 2)); // 3
+    await append(broker, t, 0, records(1, 4), { producerId: 12n, producerEpoch: 0, baseSequence: 0, transactional: true }); // 4, open
+    for (const version of [4, 11, 12, 16]) {
+      const topicId = broker.services.metadata.topic(t)!.topicId;
+      const p = onlyPartition(await fetchAt(version, request([{ topic: version >= 13 ? '' : t, topicId, partitions: [partition(0, 0n)] }], { isolationLevel: 1 })));
+      expect({ version, hw: p.highWatermark, lso: p.lastStableOffset }).toEqual({ version, hw: 5n, lso: 4n });
+      expect(p.abortedTransactions).toEqual([{ producerId: 11n, firstOffset: 0n, _unknownTaggedFields: undefined }]);
+      expect(batchesOf(p.records).map((b) => b.baseOffset)).toEqual([0n, 2n, 3n]);
+      const uncommitted = onlyPartition(await fetchAt(version, request([{ topic: version >= 13 ? '' : t, topicId, partitions: [partition(0, 0n)] }], { isolationLevel: 0 })));
+      expect({ lso: uncommitted.lastStableOffset, aborted: uncommitted.abortedTransactions }).toEqual({ lso: 4n, aborted: null });
+      expect(batchesOf(uncommitted.records).map((b) => b.baseOffset)).toEqual([0n, 2n, 3n, 4n]);
+    }
+  });
+
   it('sends abortedTransactions as null for read_uncommitted and empty for read_committed', async () => {
     const t = await newTopic();
     await append(broker, t, 0, records(1));

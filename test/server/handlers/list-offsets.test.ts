@@ -118,9 +118,24 @@ describe('ListOffsets over the wire', () => {
     expect(await one(11, -6n)).toMatchObject({ errorCode: 0, offset: -1n, timestamp: -1n, leaderEpoch: -1 });
   });
 
-  it('read_committed sees the same offsets (no transactions)', async () => {
+  it('read_committed sees the same offsets when no transaction is open', async () => {
     const r = await list(2, request([{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }], { isolationLevel: 1 }));
     expect(r.topics[0].partitions[0].offset).toBe(4n);
+  });
+
+  it('read_committed (v2+) answers latest with the last stable offset of an open transaction; v1 has no isolation level', async () => {
+    const t = 'list-offsets-txn';
+    await createTopic(broker, t, 1);
+    await append(broker, t, 0, [{ value: 'a', timestamp: T0 }]);
+    await append(broker, t, 0, [{ value: 'b', timestamp: T0 + 1000 }], { producerId: 42n, producerEpoch: 0, baseSequence: 0, transactional: true });
+    const latest = async (version: number, isolationLevel: number) =>
+      (await list(version, request([{ name: t, partitions: [{ partitionIndex: 0, timestamp: -1n }] }], { isolationLevel }))).topics[0].partitions[0].offset;
+    expect(await latest(2, 1)).toBe(1n);
+    expect(await latest(11, 1)).toBe(1n);
+    expect(await latest(2, 0)).toBe(2n);
+    expect(await latest(1, 1)).toBe(2n);
+    expect(await broker.services.partitions.writeTxnMarker(t, 0, { producerId: 42n, producerEpoch: 0, committed: true, coordinatorEpoch: 0 })).toBe(ErrorCode.None);
+    expect(await latest(2, 1)).toBe(3n);
   });
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST for a repeated partition, and leader epoch fencing', async () => {

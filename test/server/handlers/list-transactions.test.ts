@@ -35,10 +35,11 @@ describe('ListTransactions', () => {
     expect((await list(1, { stateFilters: ['Ongoing'], durationFilter: -1n })).ids).toEqual(['app-open:Ongoing']);
   });
 
-  it('v2: transactionalIdPattern matches whole ids; a pattern that does not compile is INVALID_REQUEST', async () => {
+  it('v2: transactionalIdPattern matches whole ids; a pattern that does not compile is INVALID_REGULAR_EXPRESSION', async () => {
     expect((await list(2, { transactionalIdPattern: 'app-.*' })).ids).toEqual(['app-idle:Empty', 'app-open:Ongoing']);
     expect((await list(2, { transactionalIdPattern: 'open' })).ids).toEqual([]);
     expect((await list(2, { transactionalIdPattern: '.*open' })).ids).toEqual(['app-open:Ongoing']);
-    expect((await list(2, { transactionalIdPattern: '(' })).errorCode).toBe(ErrorCode.InvalidRequest);
+    expect((await list(2, { transactionalIdPattern: '(?i)APP-IDLE' })).ids).toEqual(['app-idle:Empty']);
+    expect((await list(2, { transactionalIdPattern: '(ab(cd' })).errorCode).toBe(ErrorCode.InvalidRegularExpression);
   });
 });

@@ -1,0 +1,162 @@
+/**
+ * The log cleaner (issue 11, "Speed": at least 50 MB/s of 1 KiB records compacted, produce latency
+ * p99 within 2x of its value without cleaning):
+ * - throughput: a disk log of 1 KiB records (16 to a batch, as a producer's 16 KiB batches) over
+ *   4096 keys, 8 MiB segments, compacted by one LogCleaner round: MB of log per second of the
+ *   round (building the key map over the dirty section and rewriting every segment), uncompressed
+ *   and lz4;
+ * - latency: a broker in this process (its cleaner shares its event loop, as in production) and a
+ *   producer in a process of its own (produce-load.ts: Gregor's client, acks=1, linger 0, one 1 KiB
+ *   record at a time, awaited) on another topic: p50/p99/max of the send latency with no cleaning,
+ *   then while the broker's cleaner compacts a dirty compacted topic of the same shape as above
+ *   (the sends made while this process fills that topic are not counted).
+ *
+ * `npm run bench -- cleaner [--quick]`: --quick uses a quarter of the data.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Broker } from '../../src/broker.js';
+import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
+import { CompressionCodec } from '../../src/protocol/records/compression/index.js';
+import { openDiskPartitionLog } from '../../src/storage/disk-partition-log.js';
+import { LogCleaner } from '../../src/storage/log-cleaner.js';
+import { DEFAULT_COMPACTION_CONFIG, DEFAULT_LOG_CONFIG, type PartitionLog } from '../../src/storage/types.js';
+import { report, spawnUntilReady } from './harness.js';
+
+const QUICK = process.argv.includes('--quick') || process.env.GREGOR_BENCH_QUICK === '1';
+const MiB = 1024 * 1024;
+const TOTAL = (QUICK ? 32 : 128) * MiB;
+const RECORD = 1024;
+const PER_BATCH = 16;
+const KEYS = 4096;
+const CLEAN_ROUNDS = QUICK ? 2 : 4;
+const IDLE_MS = QUICK ? 1500 : 4000;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+/** Random bytes the record values are cut from: data that compresses about as little as real payloads. */
+const NOISE = randomBytes(4 * MiB);
+
+/** Appends TOTAL bytes of 1 KiB records over KEYS keys to `log` and rolls it, so all of it is cleanable. */
+async function fill(log: PartitionLog, compression: CompressionCodec): Promise<number> {
+  const size = RECORD - 32;
+  const batches = TOTAL / (RECORD * PER_BATCH);
+  let n = 0;
+  for (let b = 0; b < batches; b++) {
+    const records = Array.from({ length: PER_BATCH }, () => {
+      const k = n++ % KEYS;
+      const at = (n * 4099) % (NOISE.length - size);
+      return { key: `key-${k}`, value: NOISE.subarray(at, at + size) };
+    });
+    await log.append(buildRecordBatch(records, { compression }), { leaderEpoch: 0 });
+  }
+  await log.roll();
+  return log.size;
+}
+
+async function throughput(compression: CompressionCodec): Promise<{ bytes: number; ms: number; kept: number }> {
+  const dir = await mkdtemp(join(os.tmpdir(), 'gregor-bench-cleaner-'));
+  try {
+    const config = { ...DEFAULT_LOG_CONFIG, segmentBytes: 8 * MiB, compaction: { ...DEFAULT_COMPACTION_CONFIG, minCleanableDirtyRatio: 0.01 } };
+    const log = await openDiskPartitionLog(join(dir, 'bench-0'), 'bench', 0, config, { cleanShutdown: true });
+    const bytes = await fill(log, compression);
+    const cleaner = new LogCleaner({ logs: () => [log], producers: () => Promise.resolve(new Map()), lastStableOffset: (l) => l.logEndOffset });
+    const t0 = performance.now();
+    const results = await cleaner.cleanNow();
+    const ms = performance.now() - t0;
+    if (results.length !== 1 || results[0].abandoned) throw new Error('the clean did not complete');
+    const kept = log.size;
+    await log.close();
+    return { bytes, ms, kept };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sends a command line to the load process. */
+function tell(child: ChildProcess, line: string): void {
+  child.stdin?.write(line + '\n');
+}
+
+interface Latencies {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanMs: number; bytes: number }> {
+  const dir = await mkdtemp(join(os.tmpdir(), 'gregor-bench-cleaner-'));
+  // The cleaner is started by hand below: a long backoff keeps its own rounds out of the way.
+  const broker = await Broker.start({ port: 0, dataDir: dir, logLevel: 'warn', config: { 'log.cleaner.backoff.ms': 3_600_000 } });
+  let load: ChildProcess | undefined;
+  try {
+    const { metadata } = broker.services;
+    await metadata.createTopic({ name: 'bench-latency', numPartitions: 1, replicationFactor: 1, configs: new Map(), validateOnly: false });
+    await metadata.createTopic({
+      name: 'bench-compacted',
+      numPartitions: 1,
+      replicationFactor: 1,
+      configs: new Map([['cleanup.policy', 'compact'], ['segment.bytes', String(8 * MiB)], ['min.cleanable.dirty.ratio', '0.01']]),
+      validateOnly: false,
+    });
+    const log = broker.services.logs.get('bench-compacted', 0);
+    if (log === undefined || broker.logCleaner === null) throw new Error('no compacted log or no cleaner');
+    const started = await spawnUntilReady(process.execPath, ['--import', 'tsx', join(here, 'produce-load.ts'), String(broker.port), 'bench-latency'], /ready/, { cwd: root, stdin: 'pipe', label: 'the producer' });
+    load = started.child;
+    let out = '';
+    load.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((r) => load?.once('close', () => { r(); }));
+    // Warm-up, then the baseline.
+    await new Promise((r) => setTimeout(r, 1000));
+    tell(load, 'phase idle');
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    // Rounds of cleaning, each after a fill of dirty data (its sends not counted), sends timed while each runs.
+    let cleanMs = 0;
+    let bytes = 0;
+    for (let round = 0; round < CLEAN_ROUNDS; round++) {
+      tell(load, 'phase fill');
+      bytes += await fill(log, CompressionCodec.None);
+      tell(load, 'phase cleaning');
+      const t0 = performance.now();
+      const results = await broker.logCleaner.cleanNow();
+      cleanMs += performance.now() - t0;
+      if (results.length !== 1) throw new Error('the broker\'s cleaner did not clean the topic');
+    }
+    tell(load, 'stop');
+    await exited;
+    const summary = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, Latencies | undefined>;
+    const idle = summary.idle;
+    const cleaning = summary.cleaning;
+    if (idle === undefined || cleaning === undefined) throw new Error(`the producer reported no sends for a phase: ${out}`);
+    return { idle, cleaning, cleanMs, bytes };
+  } finally {
+    load?.kill();
+    await broker.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const mbs = (bytes: number, ms: number): string => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
+const ms = (x: number): string => `${x.toFixed(2)} ms`;
+
+export async function run(): Promise<void> {
+  const plain = await throughput(CompressionCodec.None);
+  const lz4 = await throughput(CompressionCodec.Lz4);
+  report(`cleaner: one round over ${TOTAL / MiB} MiB of 1 KiB records, ${KEYS} keys, 8 MiB segments (disk, page cache)`, [
+    ['uncompressed', `${mbs(plain.bytes, plain.ms)} (${plain.ms.toFixed(0)} ms; ${(plain.kept / MiB).toFixed(1)} MiB kept) (target >= 50 MB/s: ${plain.bytes / 1e6 / (plain.ms / 1000) >= 50 ? 'met' : 'NOT met'})`],
+    ['lz4 batches', `${mbs(lz4.bytes, lz4.ms)} (${lz4.ms.toFixed(0)} ms; ${(lz4.kept / MiB).toFixed(1)} MiB kept)`],
+  ]);
+  const l = await latency();
+  const p99Idle = l.idle.p99;
+  const p99Cleaning = l.cleaning.p99;
+  report(`cleaner: produce latency (producer in its own process, 1 KiB records, acks=1, one at a time) with and without the broker's cleaner compacting (${CLEAN_ROUNDS} rounds, ${(l.bytes / MiB).toFixed(0)} MiB read)`, [
+    ['without cleaning', `p50 ${ms(l.idle.p50)}, p99 ${ms(p99Idle)}, max ${ms(l.idle.max)} (${l.idle.count} sends)`],
+    ['while cleaning', `p50 ${ms(l.cleaning.p50)}, p99 ${ms(p99Cleaning)}, max ${ms(l.cleaning.max)} (${l.cleaning.count} sends)`],
+    ['p99 ratio', `${(p99Cleaning / p99Idle).toFixed(2)}x (target <= 2x: ${p99Cleaning <= 2 * p99Idle ? 'met' : 'NOT met'})`],
+    ['the clean under produce load', `${mbs(l.bytes, l.cleanMs)} (${l.cleanMs.toFixed(0)} ms)`],
+  ]);
+}
