@@ -22,6 +22,12 @@
  * The headline ratio is that of the client whose idempotent produce is fastest: the load that
  * leaves the broker the least room. Every client's own ratio is listed too.
  *
+ * Retry backoff: a transaction begun while the markers of the previous one are still being written
+ * is answered CONCURRENT_TRANSACTIONS (AddPartitionsToTxn), by Kafka as by Gregor, and the client
+ * retries. The Java producer retries that after 20 ms; KafkaJS's default backoff is 300 ms and
+ * @platformatic/kafka's 1 s, which would make the figure measure the clients' backoff rather than
+ * the broker. Both get the Java producer's 20 ms here (librdkafka's own handling is left as is).
+ *
  * `npm run bench -- transactions [--quick]`: --quick produces a fifth of the records, one round.
  * GREGOR_BENCH_ROUNDS=N sets the number of rounds (3).
  */
@@ -43,6 +49,8 @@ const COUNT = QUICK ? 4_000 : 20_000;
 const SIZE = 1024;
 const PER_TXN = 100;
 const PARTITIONS = 3;
+/** The Java producer's backoff for CONCURRENT_TRANSACTIONS on AddPartitionsToTxn. */
+const RETRY_BACKOFF_MS = 20;
 
 type Mode = 'idempotent' | 'transactional';
 
@@ -60,7 +68,7 @@ const kafkajsClient: LoadClient = {
   name: 'KafkaJS',
   unavailable: async () => null,
   async run(bootstrap, topic, mode, transactionalId) {
-    const kafka = new Kafka({ clientId: 'gregor-bench-txn', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'gregor-bench-txn', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { initialRetryTime: RETRY_BACKOFF_MS } });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, ...(mode === 'transactional' ? { transactionalId } : {}) });
     await producer.connect();
     try {
@@ -100,6 +108,7 @@ const platformaticClient: LoadClient = {
       idempotent: true,
       acks: -1,
       autocreateTopics: false,
+      retryDelay: RETRY_BACKOFF_MS,
       ...(mode === 'transactional' ? { transactionalId } : {}),
     });
     try {
@@ -205,7 +214,10 @@ export async function run(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) clients.forEach((_, c) => { for (const m of modes) topics.push(topicOf(c, m, r)); });
     await createTopics(bootstrap, topics);
 
-    const best = new Map<string, { ms: number; cpuS: number }>();
+    const best = new Map<string, { ms: number }>();
+    // The broker's CPU seconds over every round of a client and mode: one run is too short for
+    // /proc's 10 ms ticks.
+    const cpuTotal = new Map<string, number>();
     for (let r = 0; r < ROUNDS; r++) {
       for (const [c, client] of clients.entries()) {
         for (const mode of modes) {
@@ -214,7 +226,8 @@ export async function run(): Promise<void> {
           const cpuS = cpuSeconds(child.pid!) - cpu0;
           const key = `${client.name}|${mode}`;
           const prev = best.get(key);
-          if (!prev || ms < prev.ms) best.set(key, { ms, cpuS });
+          if (!prev || ms < prev.ms) best.set(key, { ms });
+          cpuTotal.set(key, (cpuTotal.get(key) ?? 0) + cpuS);
         }
       }
     }
@@ -224,7 +237,7 @@ export async function run(): Promise<void> {
     for (const client of clients) {
       const idem = rate(client.name, 'idempotent');
       const txn = rate(client.name, 'transactional');
-      const cpu = (mode: Mode): string => (best.get(`${client.name}|${mode}`)!.cpuS / ((COUNT * SIZE) / 1e9)).toFixed(1);
+      const cpu = (mode: Mode): string => ((cpuTotal.get(`${client.name}|${mode}`) ?? 0) / ((ROUNDS * COUNT * SIZE) / 1e9)).toFixed(1);
       rows.push([
         client.name,
         `idempotent ${int(idem)} rec/s (${int((idem * SIZE) / 1e6)} MB/s, broker ${cpu('idempotent')} CPU s/GB), ` +
