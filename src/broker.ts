@@ -223,7 +223,7 @@ export class Broker {
       const dispatcher = new Dispatcher(HANDLERS, services);
       const retention = new RetentionScheduler({ logs: () => logs.all(), clock, intervalMs: config.logRetentionCheckIntervalMs, logger });
       retention.start();
-      const logCleaner = config.logCleanerEnable ? newLogCleaner(services, clock, logger) : null;
+      const logCleaner = config.logCleanerEnable && config.logCleanerThreads > 0 ? newLogCleaner(services, clock, logger) : null;
       logCleaner?.start();
       opened.push(async () => { await logCleaner?.stop(); });
       logStartSummary(logger, { host: bindHost, port, storage, dirs }, logs, groups, performance.now() - startedAt);
@@ -290,6 +290,9 @@ function newLogCleaner(services: BrokerServices, clock: Clock, logger: Logger): 
     backoffMs: config.logCleanerBackoffMs,
     dedupeBufferSize: config.logCleanerDedupeBufferSize,
     loadFactor: config.logCleanerIoBufferLoadFactor,
+    threads: config.logCleanerThreads,
+    // Read at every throttle check: AlterConfigs on the broker changes it without a restart.
+    ioMaxBytesPerSecond: () => services.brokerConfig.config.logCleanerIoMaxBytesPerSecond,
     producers: async (log) => {
       const state = await producerState(log);
       if (state === undefined) return undefined;

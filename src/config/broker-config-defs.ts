@@ -176,8 +176,8 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
 
   // ---- Log cleaner
   def('log.cleaner.enable', 'boolean', 'true', 'medium', 'Run the log cleaner (compaction).'),
-  def('log.cleaner.threads', 'int', '1', 'medium', 'Log cleaner threads (Kafka).', { validator: atLeast(0) }),
-  def('log.cleaner.io.max.bytes.per.second', 'double', '1.7976931348623157E308', 'medium', 'Cleaner I/O throttle.'),
+  def('log.cleaner.threads', 'int', '1', 'medium', 'Logs the cleaner cleans at once, each with its share of the dedupe buffer (0: no cleaning); read at start.', { validator: atLeast(0) }),
+  def('log.cleaner.io.max.bytes.per.second', 'double', '1.7976931348623157E308', 'medium', 'Bytes per second the cleaner may read and write, all threads together.'),
   def('log.cleaner.dedupe.buffer.size', 'long', '134217728', 'medium', 'Memory for cleaner deduplication.'),
   def('log.cleaner.io.buffer.size', 'int', '524288', 'medium', 'Memory for cleaner I/O buffers.', { validator: atLeast(0) }),
   def('log.cleaner.io.buffer.load.factor', 'double', '0.9', 'medium', 'Load factor of the cleaner dedupe buffer.'),

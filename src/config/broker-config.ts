@@ -113,6 +113,10 @@ export interface BrokerConfig {
   logCleanerDedupeBufferSize: number;
   /** log.cleaner.io.buffer.load.factor: how full the key map is filled. */
   logCleanerIoBufferLoadFactor: number;
+  /** log.cleaner.threads: logs cleaned at once; 0 runs no cleaner. */
+  logCleanerThreads: number;
+  /** log.cleaner.io.max.bytes.per.second: the cleaner's read and write throttle. */
+  logCleanerIoMaxBytesPerSecond: number;
   socketRequestMaxBytes: number;
   /** queued.max.request.bytes; 0 or less: no limit. */
   queuedMaxRequestBytes: number;
@@ -463,6 +467,8 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     logCleanerBackoffMs: long('log.cleaner.backoff.ms'),
     logCleanerDedupeBufferSize: long('log.cleaner.dedupe.buffer.size'),
     logCleanerIoBufferLoadFactor: get('log.cleaner.io.buffer.load.factor') as number,
+    logCleanerThreads: int('log.cleaner.threads'),
+    logCleanerIoMaxBytesPerSecond: get('log.cleaner.io.max.bytes.per.second') as number,
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     queuedMaxRequestBytes: long('queued.max.request.bytes'),
     connectionsMaxIdleMs: long('connections.max.idle.ms'),

@@ -22,6 +22,11 @@
  * swap the log refuses (a truncation or a retention ran meanwhile) abandons the round; the next
  * round starts afresh.
  *
+ * **Threads and throttle.** log.cleaner.threads logs are cleaned at once in a round, each with its own
+ * key map of log.cleaner.dedupe.buffer.size / threads bytes (Kafka divides the buffer the same
+ * way); all of them share one Throttler of log.cleaner.io.max.bytes.per.second, fed with the bytes
+ * read and written, as Kafka's cleaner threads share theirs.
+ *
  * **State for tests and tools**: `cleanNow()` cleans every log that is due, now; `awaitCleaned()`
  * waits until a partition has been cleaned up to an offset.
  */
@@ -33,6 +38,7 @@ import { CleanedTxnState } from './cleaned-txn-state.js';
 import { checkpointKey, readCleanerCheckpoint, writeCleanerCheckpoint, type CheckpointEntry } from './cleaner-checkpoint.js';
 import { cleanBatch, newCleanStats, type CleanContext, type CleanStats, type ProducerLastRecord } from './cleaner-rewrite.js';
 import { OffsetMap } from './offset-map.js';
+import { Throttler } from './throttler.js';
 import { walkRecordKeys } from './record-keys.js';
 import type { AbortedTxn, CompactionConfig, PartitionLog } from './types.js';
 
@@ -53,6 +59,10 @@ export interface LogCleanerOptions {
   dedupeBufferSize?: number;
   /** log.cleaner.io.buffer.load.factor. */
   loadFactor?: number;
+  /** log.cleaner.threads: logs cleaned at once (at least 1). */
+  threads?: number;
+  /** log.cleaner.io.max.bytes.per.second, read at every throttle check. Default: no limit. */
+  ioMaxBytesPerSecond?: () => number;
   logger?: Logger;
   /**
    * The partition's last stable offset (never cleaned past: an open transaction may still abort).
@@ -112,7 +122,11 @@ export class LogCleaner {
   private readonly clock: Clock;
   private readonly logger: Logger;
   readonly backoffMs: number;
-  private readonly map: OffsetMap;
+  /** One key map per cleaner thread; a map in use is out of this list. */
+  private readonly freeMaps: OffsetMap[] = [];
+  private readonly allMaps: readonly OffsetMap[];
+  readonly threads: number;
+  private readonly throttler: Throttler;
   private started = false;
   private timer: TimerHandle | undefined;
   private running: Promise<CleanResult[]> | undefined;
@@ -132,7 +146,12 @@ export class LogCleaner {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
-    this.map = new OffsetMap(options.dedupeBufferSize ?? DEFAULT_DEDUPE_BUFFER_SIZE, options.loadFactor ?? 0.9);
+    this.threads = Math.max(1, Math.floor(options.threads ?? 1));
+    const perThread = Math.floor((options.dedupeBufferSize ?? DEFAULT_DEDUPE_BUFFER_SIZE) / this.threads);
+    for (let i = 0; i < this.threads; i++) this.freeMaps.push(new OffsetMap(perThread, options.loadFactor ?? 0.9));
+    this.allMaps = [...this.freeMaps];
+    const limit = options.ioMaxBytesPerSecond ?? (() => Number.MAX_VALUE);
+    this.throttler = new Throttler(limit, this.clock);
   }
 
   /** Starts the background rounds. */
@@ -259,18 +278,33 @@ export class LogCleaner {
   private async round(): Promise<CleanResult[]> {
     const results: CleanResult[] = [];
     const done = new Set<PartitionLog>();
-    for (;;) {
-      if (this.stopRequested) break;
-      const next = await this.grabFilthiest(done);
-      if (next === null) break;
-      done.add(next.log);
-      try {
-        const r = await this.clean(next);
-        results.push(r);
-      } catch (err) {
-        // Kafka marks the partition uncleanable; here it is retried next round, and said each time.
-        this.logger.error({ err, topic: next.log.topic, partition: next.log.partition }, 'cleaning a partition failed');
+    // One pick at a time, so that two threads never take the same log.
+    let picking: Promise<unknown> = Promise.resolve();
+    const pick = (): Promise<LogToClean | null> => {
+      const next = picking.then(async () => {
+        if (this.stopRequested) return null;
+        const ltc = await this.grabFilthiest(done);
+        if (ltc !== null) done.add(ltc.log);
+        return ltc;
+      });
+      picking = next.catch(() => undefined);
+      return next;
+    };
+    const thread = async (map: OffsetMap): Promise<void> => {
+      for (let next = await pick(); next !== null; next = await pick()) {
+        try {
+          results.push(await this.clean(next, map));
+        } catch (err) {
+          // Kafka marks the partition uncleanable; here it is retried next round, and said each time.
+          this.logger.error({ err, topic: next.log.topic, partition: next.log.partition }, 'cleaning a partition failed');
+        }
       }
+    };
+    const maps = this.freeMaps.splice(0);
+    try {
+      await Promise.all(maps.map(thread));
+    } finally {
+      this.freeMaps.push(...maps);
     }
     return results;
   }
@@ -358,13 +392,12 @@ export class LogCleaner {
   }
 
   /** Cleans one log (Kafka's Cleaner.doClean). */
-  async clean(ltc: LogToClean): Promise<CleanResult> {
+  async clean(ltc: LogToClean, map: OffsetMap = this.borrowMap()): Promise<CleanResult> {
     const { log, view, config } = ltc;
     const now = this.clock.now();
     const stats = newCleanStats();
-    const map = this.map;
     const upper = ltc.firstUncleanableOffset;
-    await this.buildOffsetMap(log, view, ltc.firstDirtyOffset, upper);
+    await this.buildOffsetMap(log, view, map, ltc.firstDirtyOffset, upper);
     if (this.stopping()) {
       return { topic: log.topic, partition: log.partition, endOffset: ltc.firstDirtyOffset, abandoned: true, stats, retainedAbortedTxns: [] };
     }
@@ -415,9 +448,13 @@ export class LogCleaner {
     return now === null || now.generation !== view.generation || now.logStartOffset !== view.logStartOffset;
   }
 
+  /** The key map of a clean called outside a round (tests and tools call clean() directly, not during rounds). */
+  private borrowMap(): OffsetMap {
+    return this.allMaps[0];
+  }
+
   /** Kafka's buildOffsetMap: fills the map from `start`, up to `end` or until it is full. */
-  private async buildOffsetMap(log: PartitionLog & CleanableLog, view: CleanerView, start: bigint, end: bigint): Promise<void> {
-    const map = this.map;
+  private async buildOffsetMap(log: PartitionLog & CleanableLog, view: CleanerView, map: OffsetMap, start: bigint, end: bigint): Promise<void> {
     map.clear();
     const segs = view.segments;
     const dirty: { seg: CleanerSegment; nextStart: bigint }[] = [];
@@ -432,6 +469,7 @@ export class LogCleaner {
     const from = Number(start);
     for (const { seg, nextStart } of dirty) {
       for await (const chunk of log.segmentBatches(seg)) {
+        await this.throttler.maybeThrottle(chunkBytes(chunk));
         for (const bytes of chunk) {
           await slices.next();
           const batch = new RecordBatchView(bytes);
@@ -474,6 +512,7 @@ export class LogCleaner {
             if (kept !== null) out.push(kept);
           }
           if (out.length > 0) await writer.append(out);
+          await this.throttler.maybeThrottle(chunkBytes(chunk) + chunkBytes(out));
         }
       }
       writer.setAbortedTxns(ctx.txns.retainedAborted.slice(retainedBefore));
@@ -485,6 +524,12 @@ export class LogCleaner {
       throw err;
     }
   }
+}
+
+function chunkBytes(chunk: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of chunk) n += b.length;
+  return n;
 }
 
 /**

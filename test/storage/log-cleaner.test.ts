@@ -390,3 +390,37 @@ describe('LogCleaner and transactions in progress', () => {
     expect(data.map((r) => r.value)).toEqual(['committed', 'b1']);
   });
 });
+
+describe('LogCleaner threads and throttle', () => {
+  it('log.cleaner.threads cleans that many logs in one round, each with its own key map', async () => {
+    const clock = new ManualClock(1_000_000);
+    const logs = [0, 1, 2].map((p) => new MemoryPartitionLog('t', p, compactConfig(), () => clock.now()));
+    for (const log of logs) {
+      await segments(log, [kbatch([['a', 'a1'], ['b', 'b1']], 1000), kbatch([['a', 'a2']], 1001)]);
+    }
+    const cleaner = new LogCleaner({ logs: () => logs, clock, threads: 2, dedupeBufferSize: 2 * 24 * 100, producers: () => Promise.resolve(new Map()) });
+    expect(cleaner.threads).toBe(2);
+    const results = await cleaner.cleanNow();
+    expect(results.map((r) => r.partition).sort()).toEqual([0, 1, 2]);
+    for (const log of logs) expect((await readAll(log)).records.map((r) => r.value)).toEqual(['b1', 'a2']);
+  });
+
+  it('log.cleaner.io.max.bytes.per.second holds a clean back until its bytes fit the rate', async () => {
+    const clock = new ManualClock(1_000_000);
+    const log = new MemoryPartitionLog('t', 0, compactConfig(), () => clock.now());
+    await segments(log, [kbatch([['a', 'x'.repeat(2000)]], 1000), kbatch([['a', 'y'.repeat(2000)]], 1001)]);
+    const cleaner = new LogCleaner({ logs: () => [log], clock, ioMaxBytesPerSecond: () => 1000, producers: () => Promise.resolve(new Map()) });
+    // The first throttle check comes 300 ms after the cleaner was made.
+    clock.advance(300);
+    const state = { done: false };
+    const cleaning = cleaner.cleanNow().then((r) => { state.done = true; return r; });
+    // Thousands of bytes read at 1,000 B/s: the clean waits on the clock, several seconds of it.
+    for (let i = 0; i < 50 && clock.pendingTimers === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(clock.pendingTimers).toBeGreaterThan(0);
+    expect(state.done).toBe(false);
+    for (let i = 0; i < 100 && !state.done; i++) await clock.advanceAsync(1000);
+    const [r] = await cleaning;
+    expect(r.endOffset).toBe(2n);
+    expect((await readAll(log)).records.map((x) => x.value)).toEqual(['y'.repeat(2000)]);
+  });
+});
