@@ -12,6 +12,7 @@
  *   group.ts       classic group membership, committed offsets, the range assignor
  *   group-admin.ts consumer group administration: list, describe (classic and KIP-848), offsets, delete
  *   transaction-admin.ts transactions: list, describe, producers of partitions, abort a hanging one
+ *   partition-leaders.ts what the admin clients share to ask each partition's leader
  */
 export * from './errors.js';
 export * from './versions.js';
