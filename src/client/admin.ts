@@ -13,8 +13,9 @@ import { ConfigResourceType, ConfigSource } from '../config/config-def.js';
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { BrokerConnection } from './connection.js';
-import { KafkaClient, topicErrorMessage, type BrokerNode, type ClientOptions } from './cluster.js';
+import { topicErrorMessage, type BrokerNode } from './cluster.js';
 import { KafkaProtocolError } from './errors.js';
+import { OwnedClient } from './owned-client.js';
 import { byLeader, groupByTopic, partitionKey, type PartitionOutcome } from './partition-leaders.js';
 import { mustGet } from '../util/must-get.js';
 
@@ -127,19 +128,7 @@ export interface CreatedTopic {
   replicationFactor: number;
 }
 
-export class Admin {
-  readonly client: KafkaClient;
-  private readonly ownsClient: boolean;
-
-  constructor(clientOrOptions: KafkaClient | ClientOptions) {
-    this.ownsClient = !(clientOrOptions instanceof KafkaClient);
-    this.client = clientOrOptions instanceof KafkaClient ? clientOrOptions : new KafkaClient(clientOrOptions);
-  }
-
-  async close(): Promise<void> {
-    if (this.ownsClient) await this.client.close();
-  }
-
+export class Admin extends OwnedClient {
   /** Every topic (internal ones only with listInternal), sorted by name. */
   async listTopics(options: { listInternal?: boolean } = {}): Promise<TopicListing[]> {
     const md = await this.client.metadata(null);

@@ -18,8 +18,9 @@
  */
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { KafkaClient, type BrokerNode, type ClientOptions } from './cluster.js';
+import type { BrokerNode } from './cluster.js';
 import { KafkaProtocolError } from './errors.js';
+import { OwnedClient } from './owned-client.js';
 import { byLeader, groupByTopic, partitionKey, type PartitionOutcome } from './partition-leaders.js';
 
 /** FindCoordinator's key type for transactional ids. */
@@ -82,19 +83,7 @@ export interface AbortTransactionSpec extends TopicPartitionRef {
 
 export { partitionKey };
 
-export class TransactionAdmin {
-  readonly client: KafkaClient;
-  private readonly ownsClient: boolean;
-
-  constructor(clientOrOptions: KafkaClient | ClientOptions) {
-    this.ownsClient = !(clientOrOptions instanceof KafkaClient);
-    this.client = clientOrOptions instanceof KafkaClient ? clientOrOptions : new KafkaClient(clientOrOptions);
-  }
-
-  async close(): Promise<void> {
-    if (this.ownsClient) await this.client.close();
-  }
-
+export class TransactionAdmin extends OwnedClient {
   /** The transactions every broker coordinates, by broker id (Kafka's allByBrokerId), brokers in id order. */
   async listTransactions(filters: ListTransactionsFilters = {}): Promise<Map<number, TransactionListing[]>> {
     const md = await this.client.metadata([]);
