@@ -8,35 +8,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtAt, newestSourceMtime } from './helpers/dist-build.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 /** What `npm install` does to a clone (its prepare script): both builds, when src/ is newer. */
 function ensureBuilt(): void {
-  const built = (path: string): number => {
-    try {
-      return statSync(join(REPO, path)).mtimeMs;
-    } catch {
-      return 0;
-    }
-  };
-  const newest = newestMtime(join(REPO, 'src'));
-  if (built('dist/index.js') >= newest && built('dist/cjs/index.js') >= newest && built('dist/cjs/package.json') > 0) return;
+  const newest = newestSourceMtime();
+  if (builtAt('dist/index.js') >= newest && builtAt('dist/cjs/index.js') >= newest && builtAt('dist/cjs/package.json') > 0) return;
   const r = spawnSync('npm', ['run', 'build'], { cwd: REPO, encoding: 'utf8' });
-  if (built('dist/cjs/index.js') < newest) throw new Error(`npm run build did not build dist/ and dist/cjs/:\n${r.stdout}\n${r.stderr}`);
+  if (builtAt('dist/cjs/index.js') < newest) throw new Error(`npm run build did not build dist/ and dist/cjs/:\n${r.stdout}\n${r.stderr}`);
 }
 
 // Shared by both scripts: start, one ApiVersions round trip with the codec, stop; one JSON line out.

@@ -13,8 +13,10 @@ import { ConfigResourceType, ConfigSource } from '../config/config-def.js';
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { BrokerConnection } from './connection.js';
-import { KafkaClient, topicErrorMessage, type BrokerNode, type ClientOptions } from './cluster.js';
+import { topicErrorMessage, type BrokerNode } from './cluster.js';
 import { KafkaProtocolError } from './errors.js';
+import { OwnedClient } from './owned-client.js';
+import { byLeader, groupByTopic, partitionKey, type PartitionOutcome } from './partition-leaders.js';
 import { mustGet } from '../util/must-get.js';
 
 export interface TopicListing {
@@ -90,8 +92,7 @@ export interface ListedOffset {
 /** ListOffsets targets, as Kafka's ListOffsetsRequest names them. */
 export const OffsetSpec = { LATEST: -1n, EARLIEST: -2n, MAX_TIMESTAMP: -3n, EARLIEST_LOCAL: -4n, LATEST_TIERED: -5n } as const;
 
-/** A partition's answer: the value the broker gave, or its error. */
-export type PartitionOutcome<T> = { ok: true; value: T } | { ok: false; error: KafkaProtocolError };
+export type { PartitionOutcome } from './partition-leaders.js';
 
 export interface LogDirDescription {
   logDir: string;
@@ -127,19 +128,7 @@ export interface CreatedTopic {
   replicationFactor: number;
 }
 
-export class Admin {
-  readonly client: KafkaClient;
-  private readonly ownsClient: boolean;
-
-  constructor(clientOrOptions: KafkaClient | ClientOptions) {
-    this.ownsClient = !(clientOrOptions instanceof KafkaClient);
-    this.client = clientOrOptions instanceof KafkaClient ? clientOrOptions : new KafkaClient(clientOrOptions);
-  }
-
-  async close(): Promise<void> {
-    if (this.ownsClient) await this.client.close();
-  }
-
+export class Admin extends OwnedClient {
   /** Every topic (internal ones only with listInternal), sorted by name. */
   async listTopics(options: { listInternal?: boolean } = {}): Promise<TopicListing[]> {
     const md = await this.client.metadata(null);
@@ -374,8 +363,8 @@ export class Admin {
     options: { isolationLevel?: 0 | 1 } = {},
   ): Promise<Map<string, PartitionOutcome<ListedOffset>>> {
     const out = new Map<string, PartitionOutcome<ListedOffset>>();
-    const byLeader = await this.byLeader(requests, out);
-    for (const [node, list] of byLeader) {
+    const leaders = await byLeader(this.client, requests, out);
+    for (const [node, list] of leaders) {
       const conn = await this.client.retrying(() => this.client.nodeConnection(node));
       const { version, body } = await conn.request(ApiKey.ListOffsets, () => ({
         replicaId: -1,
@@ -390,7 +379,7 @@ export class Admin {
       }));
       for (const t of body.topics) {
         for (const p of t.partitions) {
-          const key = `${t.name}:${p.partitionIndex}`;
+          const key = partitionKey(t.name, p.partitionIndex);
           if (p.errorCode) out.set(key, { ok: false, error: new KafkaProtocolError(p.errorCode) });
           else out.set(key, { ok: true, value: { offset: version === 0 ? (p.oldStyleOffsets[0] ?? -1n) : p.offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch } });
         }
@@ -405,8 +394,8 @@ export class Admin {
    */
   async deleteRecords(requests: readonly { topic: string; partition: number; offset: bigint }[]): Promise<Map<string, PartitionOutcome<bigint>>> {
     const out = new Map<string, PartitionOutcome<bigint>>();
-    const byLeader = await this.byLeader(requests, out);
-    for (const [node, list] of byLeader) {
+    const leaders = await byLeader(this.client, requests, out);
+    for (const [node, list] of leaders) {
       const conn = await this.client.retrying(() => this.client.nodeConnection(node));
       const { body } = await conn.request(ApiKey.DeleteRecords, () => ({
         topics: groupByTopic(list).map(([name, ps]) => ({
@@ -419,7 +408,7 @@ export class Admin {
       }));
       for (const t of body.topics) {
         for (const p of t.partitions) {
-          const key = `${t.name}:${p.partitionIndex}`;
+          const key = partitionKey(t.name, p.partitionIndex);
           if (p.errorCode) out.set(key, { ok: false, error: new KafkaProtocolError(p.errorCode) });
           else out.set(key, { ok: true, value: p.lowWatermark });
         }
@@ -470,27 +459,6 @@ export class Admin {
     return out;
   }
 
-  /** Requests grouped by their partition's leader; partitions without one are answered in `out`. */
-  private async byLeader<R extends { topic: string; partition: number }, T>(requests: readonly R[], out: Map<string, PartitionOutcome<T>>): Promise<Map<number, R[]>> {
-    const { topics } = await this.client.metadata([...new Set(requests.map((r) => r.topic))]);
-    const byNode = new Map<number, R[]>();
-    for (const r of requests) {
-      const t = topics.get(r.topic);
-      const p = t?.partitions.find((x) => x.partition === r.partition);
-      if (!t || t.errorCode || !p) {
-        out.set(`${r.topic}:${r.partition}`, { ok: false, error: new KafkaProtocolError(t?.errorCode || ErrorCode.UnknownTopicOrPartition) });
-        continue;
-      }
-      if (p.leader < 0) {
-        out.set(`${r.topic}:${r.partition}`, { ok: false, error: new KafkaProtocolError(ErrorCode.LeaderNotAvailable) });
-        continue;
-      }
-      let list = byNode.get(p.leader);
-      if (!list) byNode.set(p.leader, (list = []));
-      list.push(r);
-    }
-    return byNode;
-  }
 }
 
 /** The node a config resource must be asked of: a broker's own id, else -1 (any broker). */
@@ -498,12 +466,3 @@ function brokerResourceNode(r: ConfigResourceRef): number {
   return (r.type === ConfigResourceType.BROKER || r.type === ConfigResourceType.BROKER_LOGGER) && /^\d+$/.test(r.name) ? Number(r.name) : -1;
 }
 
-function groupByTopic<R extends { topic: string }>(list: readonly R[]): [string, R[]][] {
-  const m = new Map<string, R[]>();
-  for (const r of list) {
-    let l = m.get(r.topic);
-    if (!l) m.set(r.topic, (l = []));
-    l.push(r);
-  }
-  return [...m];
-}

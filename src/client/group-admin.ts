@@ -18,9 +18,10 @@
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { ZERO_UUID } from '../protocol/reader.js';
-import { KafkaClient, type BrokerNode, type ClientOptions } from './cluster.js';
+import type { BrokerNode } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
 import { ConnectionError, KafkaProtocolError, RequestTimeoutError } from './errors.js';
+import { OwnedClient } from './owned-client.js';
 import { decodeAssignment, type TopicPartition } from './group.js';
 
 export interface ListedGroupInfo {
@@ -75,19 +76,8 @@ const COORDINATOR_ERRORS = new Set<number>([ErrorCode.CoordinatorNotAvailable, E
 
 export const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`;
 
-export class GroupAdmin {
-  readonly client: KafkaClient;
-  private readonly ownsClient: boolean;
+export class GroupAdmin extends OwnedClient {
   private readonly coordinators = new Map<string, BrokerNode>();
-
-  constructor(clientOrOptions: KafkaClient | ClientOptions) {
-    this.ownsClient = !(clientOrOptions instanceof KafkaClient);
-    this.client = clientOrOptions instanceof KafkaClient ? clientOrOptions : new KafkaClient(clientOrOptions);
-  }
-
-  async close(): Promise<void> {
-    if (this.ownsClient) await this.client.close();
-  }
 
   /** Runs `fn` against the group's coordinator, finding it again after coordinator errors. */
   private async withCoordinator<T>(groupId: string, fn: (conn: BrokerConnection) => Promise<T>): Promise<T> {

@@ -12,6 +12,8 @@
  *   group.ts       classic group membership, committed offsets, the range assignor
  *   group-admin.ts consumer group administration: list, describe (classic and KIP-848), offsets, delete
  *   transaction-admin.ts transactions: list, describe, producers of partitions, abort a hanging one
+ *   partition-leaders.ts what the admin clients share to ask each partition's leader
+ *   owned-client.ts the admin clients' KafkaClient: given and shared, or their own to close
  */
 export * from './errors.js';
 export * from './versions.js';

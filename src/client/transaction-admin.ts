@@ -18,9 +18,10 @@
  */
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import type { PartitionOutcome } from './admin.js';
-import { KafkaClient, type BrokerNode, type ClientOptions } from './cluster.js';
+import type { BrokerNode } from './cluster.js';
 import { KafkaProtocolError } from './errors.js';
+import { OwnedClient } from './owned-client.js';
+import { byLeader, groupByTopic, partitionKey, type PartitionOutcome } from './partition-leaders.js';
 
 /** FindCoordinator's key type for transactional ids. */
 const TRANSACTION_KEY_TYPE = 1;
@@ -80,21 +81,9 @@ export interface AbortTransactionSpec extends TopicPartitionRef {
   coordinatorEpoch: number;
 }
 
-export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+export { partitionKey };
 
-export class TransactionAdmin {
-  readonly client: KafkaClient;
-  private readonly ownsClient: boolean;
-
-  constructor(clientOrOptions: KafkaClient | ClientOptions) {
-    this.ownsClient = !(clientOrOptions instanceof KafkaClient);
-    this.client = clientOrOptions instanceof KafkaClient ? clientOrOptions : new KafkaClient(clientOrOptions);
-  }
-
-  async close(): Promise<void> {
-    if (this.ownsClient) await this.client.close();
-  }
-
+export class TransactionAdmin extends OwnedClient {
   /** The transactions every broker coordinates, by broker id (Kafka's allByBrokerId), brokers in id order. */
   async listTransactions(filters: ListTransactionsFilters = {}): Promise<Map<number, TransactionListing[]>> {
     const md = await this.client.metadata([]);
@@ -167,7 +156,7 @@ export class TransactionAdmin {
     if (options.brokerId !== undefined) {
       byNode = new Map([[options.brokerId, [...partitions]]]);
     } else {
-      byNode = await this.byLeader(partitions, out);
+      byNode = await byLeader(this.client, partitions, out);
     }
     for (const [node, list] of byNode) {
       const conn = await this.client.retrying(() => this.client.nodeConnection(node));
@@ -206,10 +195,10 @@ export class TransactionAdmin {
   async abortTransaction(spec: AbortTransactionSpec): Promise<void> {
     await this.client.retrying(async () => {
       const outcome = new Map<string, PartitionOutcome<never>>();
-      const byLeader = await this.byLeader([spec], outcome);
+      const leaders = await byLeader(this.client, [spec], outcome);
       const failed = outcome.get(partitionKey(spec.topic, spec.partition));
       if (failed && !failed.ok) throw failed.error;
-      const [leader] = [...byLeader.keys()];
+      const [leader] = [...leaders.keys()];
       const conn = await this.client.nodeConnection(leader);
       const { body } = await conn.request(ApiKey.WriteTxnMarkers, () => ({
         markers: [
@@ -230,36 +219,5 @@ export class TransactionAdmin {
       if (code !== ErrorCode.None) throw new KafkaProtocolError(code);
     });
   }
-
-  /** Partitions grouped by their leader; partitions without one are answered in `out`. */
-  private async byLeader<T>(partitions: readonly TopicPartitionRef[], out: Map<string, PartitionOutcome<T>>): Promise<Map<number, TopicPartitionRef[]>> {
-    const { topics } = await this.client.metadata([...new Set(partitions.map((r) => r.topic))]);
-    const byNode = new Map<number, TopicPartitionRef[]>();
-    for (const r of partitions) {
-      const t = topics.get(r.topic);
-      const p = t?.partitions.find((x) => x.partition === r.partition);
-      if (!t || t.errorCode || !p) {
-        out.set(partitionKey(r.topic, r.partition), { ok: false, error: new KafkaProtocolError(t?.errorCode || ErrorCode.UnknownTopicOrPartition) });
-        continue;
-      }
-      if (p.leader < 0) {
-        out.set(partitionKey(r.topic, r.partition), { ok: false, error: new KafkaProtocolError(ErrorCode.LeaderNotAvailable) });
-        continue;
-      }
-      let list = byNode.get(p.leader);
-      if (!list) byNode.set(p.leader, (list = []));
-      list.push(r);
-    }
-    return byNode;
-  }
 }
 
-function groupByTopic(list: readonly TopicPartitionRef[]): [string, TopicPartitionRef[]][] {
-  const m = new Map<string, TopicPartitionRef[]>();
-  for (const r of list) {
-    let l = m.get(r.topic);
-    if (!l) m.set(r.topic, (l = []));
-    l.push(r);
-  }
-  return [...m];
-}

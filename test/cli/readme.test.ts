@@ -23,9 +23,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDistBuilt } from '../helpers/dist-build.js';
 import { REPO, freePort } from './helpers.js';
 
 interface Block {
@@ -43,30 +44,6 @@ function readmeBlocks(): Block[] {
     blocks.push({ lang: m[1], name: m[2] || undefined, body: m[3], line: text.slice(0, m.index).split('\n').length });
   }
   return blocks;
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** What `npm install` does to an installed clone: its prepare script builds dist/. */
-function ensureDistBuilt(): void {
-  const main = join(REPO, 'dist/cli/main.js');
-  let built: number;
-  try {
-    built = statSync(main).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  if (built >= newestMtime(join(REPO, 'src'))) return;
-  // Type errors elsewhere do not stop tsc from emitting; `npm run typecheck` is their judge.
-  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
-  if (statSync(main).mtimeMs < newestMtime(join(REPO, 'src'))) throw new Error('dist/ could not be built from src/');
 }
 
 function python3WithKafka(): string | undefined {

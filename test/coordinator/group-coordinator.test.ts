@@ -16,15 +16,10 @@ import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { MemoryStateLogStore } from '../../src/storage/state-log.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { assignment, flush, joinParams, openFixture, settle, subscription, T0, testConfig, track, type Fixture } from './helpers.js';
+import { fixturePerTest } from './fixture-per-test.js';
+import { assignment, flush, joinParams, settle, subscription, T0, testConfig, track } from './helpers.js';
 
-let f: Fixture;
-beforeEach(async () => {
-  f = await openFixture({ offsetsRetentionCheckIntervalMs: 3600_000 });
-});
-afterEach(async () => {
-  await f.coordinator.close();
-});
+const f = fixturePerTest({ offsetsRetentionCheckIntervalMs: 3600_000 });
 const c = () => f.coordinator;
 
 async function commit(groupId: string, topic: string, partition: number, offset: number, as: { generationId: number; memberId: string } = { generationId: -1, memberId: '' }, metadata: string | null = null) {

@@ -6,6 +6,7 @@ import { GroupCoordinator, type GroupCoordinatorOptions } from '../../src/coordi
 import type { ConsumerGroupConfig, TopicInfo, TopicMetadataView } from '../../src/coordinator/consumer/consumer-group-manager.js';
 import type { GroupConfig, JoinGroupParams } from '../../src/coordinator/group/group-manager.js';
 import type { JoinGroupResult, SyncGroupResult } from '../../src/coordinator/group/member.js';
+import type { CommitPartition } from '../../src/coordinator/offsets/offset-manager.js';
 import { encodeConsumerProtocolAssignment, encodeConsumerProtocolSubscription } from '../../src/protocol/generated/records/consumer-protocol.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { MemoryStateLogStore } from '../../src/storage/state-log.js';
@@ -175,3 +176,24 @@ export async function settle<T>(t: Tracked<T>): Promise<T> {
 
 export type Join = Tracked<JoinGroupResult>;
 export type Sync = Tracked<SyncGroupResult>;
+
+/** One partition of an offset commit, with no leader epoch, metadata or timestamp unless given. */
+export function commitPart(topic: string, partition: number, offset: number, extra: Partial<CommitPartition> = {}): CommitPartition {
+  return { topic, partition, offset: BigInt(offset), leaderEpoch: -1, metadata: null, commitTimestamp: -1, ...extra };
+}
+
+/** A classic group of one member, stable, assigned partition 0 of the first of `topics`. */
+export async function stableMember(
+  f: Fixture,
+  { groupId = 'g', topics = ['t'], sessionTimeoutMs = 10_000, groupInstanceId = null }: { groupId?: string; topics?: string[]; sessionTimeoutMs?: number; groupInstanceId?: string | null } = {},
+): Promise<JoinGroupResult> {
+  const j = track(f.coordinator.joinGroup(joinParams({ groupId, groupInstanceId, sessionTimeoutMs, protocols: [{ name: 'range', metadata: subscription(topics) }] })));
+  f.clock.advance(0);
+  const r = await settle(j);
+  await settle(
+    track(
+      f.coordinator.syncGroup({ groupId, generationId: r.generationId, memberId: r.memberId, groupInstanceId, protocolType: null, protocolName: null, assignments: [{ memberId: r.memberId, assignment: assignment(topics[0], [0]) }] }),
+    ),
+  );
+  return r;
+}

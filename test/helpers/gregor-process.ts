@@ -2,38 +2,14 @@
  * The `gregor` bin (dist/cli/main.js, as `npm install` builds it) started as a child process on a
  * data dir, for tests that kill the broker with SIGKILL and start it again on the same dir.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(REPO, 'dist', 'cli', 'main.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function builtAt(): number {
-  try {
-    return statSync(MAIN).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-/** Builds dist/ when src/ is newer, as an installed clone's prepare script would. */
-export function ensureDistBuilt(): void {
-  if (builtAt() >= newestMtime(join(REPO, 'src'))) return;
-  // Type errors elsewhere do not stop tsc from emitting; `npm run typecheck` is their judge.
-  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
-  if (builtAt() < newestMtime(join(REPO, 'src'))) throw new Error('dist/ could not be built from src/');
-}
+export { ensureDistBuilt } from './dist-build.js';
 
 export class GregorProcess {
   private stderr = '';

@@ -11,6 +11,7 @@ import { ApiKey } from '../../src/protocol/generated/api-table.js';
 import { defaultProduceRequest } from '../../src/protocol/generated/messages/produce.js';
 import { buildRecordBatch, CompressionCodec, RecordBatchView } from '../../src/protocol/records/index.js';
 import type { PartitionLog } from '../../src/storage/types.js';
+import { produceAcked } from '../helpers/produce-acked.js';
 import { WireClient } from '../helpers/wire-client.js';
 import { kafkaFor, startBroker } from '../helpers/kafka.js';
 import { tempDir } from '../storage/helpers.js';
@@ -37,14 +38,7 @@ afterAll(async () => {
 
 const key = (i: number): string => `key-${String(i).padStart(5, '0')}`;
 
-async function produce(records: Buffer): Promise<void> {
-  const r = defaultProduceRequest();
-  r.acks = -1;
-  r.timeoutMs = 30_000;
-  r.topicData = [{ name: TOPIC, topicId: '00000000-0000-0000-0000-000000000000', partitionData: [{ index: 0, records, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }];
-  const response = await client.send(ApiKey.Produce, 9, r);
-  expect(response.responses[0].partitionResponses[0].errorCode).toBe(0);
-}
+const produce = (records: Buffer): Promise<void> => produceAcked(client, TOPIC, records);
 
 function log(): PartitionLog {
   const l = broker.services.logs.get(TOPIC, 0);

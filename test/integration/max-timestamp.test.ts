@@ -8,9 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Broker } from '../../src/broker.js';
 import { GroupAdmin, tpKey } from '../../src/client/group-admin.js';
-import { ApiKey } from '../../src/protocol/generated/api-table.js';
-import { defaultProduceRequest } from '../../src/protocol/generated/messages/produce.js';
 import { buildRecordBatch, CompressionCodec, MAX_TIMESTAMP_OFFSET, RecordBatchView, splitBatches } from '../../src/protocol/records/index.js';
+import { produceAcked } from '../helpers/produce-acked.js';
 import { WireClient } from '../helpers/wire-client.js';
 import { tempDir } from '../storage/helpers.js';
 import { createTopic } from '../server/fetch/fixture.js';
@@ -45,14 +44,7 @@ function saramaBatch(timestamps: number[], compression: CompressionCodec): Buffe
   return b;
 }
 
-async function produce(topic: string, records: Buffer): Promise<void> {
-  const r = defaultProduceRequest();
-  r.acks = -1;
-  r.timeoutMs = 30_000;
-  r.topicData = [{ name: topic, topicId: '00000000-0000-0000-0000-000000000000', partitionData: [{ index: 0, records, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }];
-  const response = await client.send(ApiKey.Produce, 9, r);
-  expect(response.responses[0].partitionResponses[0].errorCode).toBe(0);
-}
+const produce = (topic: string, records: Buffer): Promise<void> => produceAcked(client, topic, records);
 
 const offsetAt = async (topic: string, timestamp: bigint): Promise<bigint> =>
   (await admin.listOffsets([{ topic, partition: 0 }], timestamp)).get(tpKey(topic, 0))!;

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import type { Broker } from '../../src/broker.js';
 import { kafkaFor, startBroker } from '../helpers/kafka.js';
 import { consumeUntil, failureOf, kafkaErrorName, readToEnd, until, values, type Seen } from '../helpers/kafkajs-txn.js';
@@ -142,14 +142,18 @@ describe('KafkaJS transactions', () => {
     const inputRecords = await consumeUntil(kafka, ['in'], { readUncommitted: false, done: (got) => got.length === 20 });
     const upTo = (partition: number, count: number): Seen[] => inputRecords.filter((r) => r.partition === partition).slice(0, count);
     const producer = await transactional(kafka, 'transformer-tx');
+    /** One turn of the loop: the input records before `to` (from `from` on) of each partition, transformed, and the group's offsets after them. */
+    const transform = async (txn: Transaction, [from0, to0]: [number, number], [from1, to1]: [number, number]): Promise<void> => {
+      const batch = [...upTo(0, to0).slice(from0), ...upTo(1, to1).slice(from1)];
+      await txn.send({ topic: 'out', messages: batch.map((r) => ({ partition: r.partition, value: `t(${r.value})` })) });
+      await txn.sendOffsets({
+        consumerGroupId: group,
+        topics: [{ topic: 'in', partitions: [{ partition: 0, offset: String(to0) }, { partition: 1, offset: String(to1) }] }],
+      });
+    };
 
     const first = await producer.transaction();
-    const firstBatch = [...upTo(0, 4), ...upTo(1, 3)];
-    await first.send({ topic: 'out', messages: firstBatch.map((r) => ({ partition: r.partition, value: `t(${r.value})` })) });
-    await first.sendOffsets({
-      consumerGroupId: group,
-      topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '4' }, { partition: 1, offset: '3' }] }],
-    });
+    await transform(first, [0, 4], [0, 3]);
     // Pending until the commit: the group still shows nothing committed.
     expect(await groupOffsets()).toEqual({ 0: '-1', 1: '-1' });
     await first.commit();
@@ -158,11 +162,7 @@ describe('KafkaJS transactions', () => {
     await until(async () => JSON.stringify(await groupOffsets()) === JSON.stringify({ 0: '4', 1: '3' }), 'the committed offsets 4 and 3');
 
     const second = await producer.transaction();
-    await second.send({ topic: 'out', messages: [...upTo(0, 9).slice(4), ...upTo(1, 7).slice(3)].map((r) => ({ partition: r.partition, value: `t(${r.value})` })) });
-    await second.sendOffsets({
-      consumerGroupId: group,
-      topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '9' }, { partition: 1, offset: '7' }] }],
-    });
+    await transform(second, [4, 9], [3, 7]);
     await second.abort();
 
     // The same range again after the abort, as a restarted loop would redo it: committed once.
@@ -170,11 +170,7 @@ describe('KafkaJS transactions', () => {
     // coordinator answers CONCURRENT_TRANSACTIONS, which KafkaJS retries): then the aborted offsets
     // are gone for good.
     const third = await producer.transaction();
-    await third.send({ topic: 'out', messages: [...upTo(0, 9).slice(4), ...upTo(1, 7).slice(3)].map((r) => ({ partition: r.partition, value: `t(${r.value})` })) });
-    await third.sendOffsets({
-      consumerGroupId: group,
-      topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '9' }, { partition: 1, offset: '7' }] }],
-    });
+    await transform(third, [4, 9], [3, 7]);
     expect(await groupOffsets()).toEqual({ 0: '4', 1: '3' });
     await third.commit();
     await until(async () => JSON.stringify(await groupOffsets()) === JSON.stringify({ 0: '9', 1: '7' }), 'the committed offsets 9 and 7');

@@ -1,25 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Broker } from '../../src/broker.js';
+import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { ZERO_UUID } from '../../src/protocol/reader.js';
 import { CompressionCodec, readLegacyMessages } from '../../src/protocol/records/index.js';
 import { FetchService, type FetchPartitionRequest, type FetchRead, type ReadParams } from '../../src/partition/fetch-service.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { append, batchesOf, createTopic, isSettled, records, startMemoryBroker, valuesOf } from '../server/fetch/fixture.js';
+import { memoryBrokerPerFile } from '../server/fetch/memory-broker-per-file.js';
+import { append, batchesOf, isSettled, records, startMemoryBroker, valuesOf } from '../server/fetch/fixture.js';
 
-let broker: Broker;
-
-beforeAll(async () => {
-  broker = await startMemoryBroker();
-});
-
-afterAll(async () => {
-  await broker.stop();
-});
+const shared = memoryBrokerPerFile('svc');
+const { newTopic } = shared;
 
 function service(clock = new ManualClock(0), options: { maxResponseBytes?: number } = {}): FetchService {
-  const { metadata, partitions } = broker.services;
+  const { metadata, partitions } = shared.broker.services;
   return new FetchService({ metadata, partitions, clock, logger: silentLogger, ...options });
 }
 
@@ -46,18 +39,11 @@ const only = (r: FetchRead) => {
   return r.partitions[0];
 };
 
-let topicCount = 0;
-const newTopic = async (partitions = 1, configs: Record<string, string> = {}): Promise<string> => {
-  const name = `svc-${++topicCount}`;
-  await createTopic(broker, name, partitions, configs);
-  return name;
-};
-
 describe('FetchService reads', () => {
   it('returns the whole batch holding the fetch offset, with high watermark, LSO and log start', async () => {
     const t = await newTopic();
-    await append(broker, t, 0, records(5)); // offsets 0-4
-    await append(broker, t, 0, records(5, 5)); // 5-9
+    await append(shared.broker, t, 0, records(5)); // offsets 0-4
+    await append(shared.broker, t, 0, records(5, 5)); // 5-9
     const r = only(await service().read(params([p(t, 0, 7n)])));
     expect(r.errorCode).toBe(ErrorCode.None);
     expect(batchesOf(r.records).map((b) => [b.baseOffset, b.lastOffset])).toEqual([[5n, 9n]]);
@@ -70,7 +56,7 @@ describe('FetchService reads', () => {
 
   it('at the log end returns no records and no error; past it OFFSET_OUT_OF_RANGE with -1 offsets', async () => {
     const t = await newTopic();
-    await append(broker, t, 0, records(3));
+    await append(shared.broker, t, 0, records(3));
     const atEnd = only(await service().read(params([p(t, 0, 3n)])));
     expect(atEnd.errorCode).toBe(ErrorCode.None);
     expect(atEnd.records.length).toBe(0);
@@ -83,9 +69,9 @@ describe('FetchService reads', () => {
 
   it('below the log start offset is OFFSET_OUT_OF_RANGE', async () => {
     const t = await newTopic();
-    await append(broker, t, 0, records(3));
-    await append(broker, t, 0, records(3, 3));
-    await broker.services.logs.get(t, 0)!.deleteRecordsBefore(3n);
+    await append(shared.broker, t, 0, records(3));
+    await append(shared.broker, t, 0, records(3, 3));
+    await shared.broker.services.logs.get(t, 0)!.deleteRecordsBefore(3n);
     expect(only(await service().read(params([p(t, 0, 2n)]))).errorCode).toBe(ErrorCode.OffsetOutOfRange);
     const ok = only(await service().read(params([p(t, 0, 3n)])));
     expect(ok.logStartOffset).toBe(3n);
@@ -95,8 +81,8 @@ describe('FetchService reads', () => {
   it('returns a batch larger than partitionMaxBytes and maxBytes whole when it comes first', async () => {
     const t = await newTopic();
     const big = 'x'.repeat(5000);
-    await append(broker, t, 0, [{ value: big }]);
-    await append(broker, t, 0, records(2, 1));
+    await append(shared.broker, t, 0, [{ value: big }]);
+    await append(shared.broker, t, 0, records(2, 1));
     const r = only(await service().read(params([p(t, 0, 0n, 100)], { maxBytes: 100 })));
     const batches = batchesOf(r.records);
     expect(batches).toHaveLength(1);
@@ -106,7 +92,7 @@ describe('FetchService reads', () => {
 
   it('stops at whole batches within partitionMaxBytes', async () => {
     const t = await newTopic();
-    for (let i = 0; i < 5; i++) await append(broker, t, 0, records(1, i));
+    for (let i = 0; i < 5; i++) await append(shared.broker, t, 0, records(1, i));
     const one = batchesOf(only(await service().read(params([p(t, 0, 0n, 1)]))).records)[0].size;
     const r = only(await service().read(params([p(t, 0, 0n, one * 3 + 10)])));
     expect(batchesOf(r.records).map((b) => b.baseOffset)).toEqual([0n, 1n, 2n]);
@@ -114,8 +100,8 @@ describe('FetchService reads', () => {
 
   it('shares maxBytes across partitions; only the first partition with data may exceed the limits (KIP-74)', async () => {
     const t = await newTopic(3);
-    await append(broker, t, 1, [{ value: 'y'.repeat(3000) }]);
-    await append(broker, t, 2, [{ value: 'z'.repeat(3000) }]);
+    await append(shared.broker, t, 1, [{ value: 'y'.repeat(3000) }]);
+    await append(shared.broker, t, 2, [{ value: 'z'.repeat(3000) }]);
     // Partition 0 is empty; 1 is the first with data and goes over the 1000-byte budget; 2 gets nothing.
     const r = await service().read(params([p(t, 0, 0n), p(t, 1, 0n), p(t, 2, 0n)], { maxBytes: 1000 }));
     expect(r.partitions.map((x) => batchesOf(x.records).length)).toEqual([0, 1, 0]);
@@ -130,22 +116,22 @@ describe('FetchService reads', () => {
 
   it("caps the response at the broker's fetch.max.bytes", async () => {
     const t = await newTopic(2);
-    await append(broker, t, 0, [{ value: 'a'.repeat(2000) }]);
-    await append(broker, t, 1, [{ value: 'b'.repeat(2000) }]);
+    await append(shared.broker, t, 0, [{ value: 'a'.repeat(2000) }]);
+    await append(shared.broker, t, 1, [{ value: 'b'.repeat(2000) }]);
     const r = await service(new ManualClock(0), { maxResponseBytes: 3000 }).read(params([p(t, 0, 0n), p(t, 1, 0n)]));
     expect(r.partitions.map((x) => batchesOf(x.records).length)).toEqual([1, 0]);
   });
 
   it('answers unknown topics and partitions, by name and by id', async () => {
     const t = await newTopic(1);
-    const topicId = broker.services.metadata.topic(t)!.topicId;
+    const topicId = shared.broker.services.metadata.topic(t)!.topicId;
     const byName = await service().read(params([p('no-such-topic', 0, 0n), p(t, 5, 0n), p(t, -1, 0n)]));
     expect(byName.partitions.map((x) => x.errorCode)).toEqual([
       ErrorCode.UnknownTopicOrPartition,
       ErrorCode.UnknownTopicOrPartition,
       ErrorCode.UnknownTopicOrPartition,
     ]);
-    await append(broker, t, 0, records(2));
+    await append(shared.broker, t, 0, records(2));
     const unknownId = '11111111-2222-4333-8444-555555555555';
     const byId = await service().read(
       params([p('', 0, 0n, 1 << 20, { topicId }), p('', 0, 0n, 1 << 20, { topicId: unknownId }), p('', 3, 0n, 1 << 20, { topicId })], { usesTopicIds: true }),
@@ -172,7 +158,7 @@ describe('FetchService reads', () => {
       ErrorCode.UnsupportedCompressionType,
     );
     const t = await newTopic();
-    await append(broker, t, 0, records(3), { compression: CompressionCodec.Zstd });
+    await append(shared.broker, t, 0, records(3), { compression: CompressionCodec.Zstd });
     expect(only(await service().read(params([p(t, 0, 0n)], { allowZstd: false }))).errorCode).toBe(ErrorCode.UnsupportedCompressionType);
     const modern = only(await service().read(params([p(t, 0, 0n)], { allowZstd: true })));
     expect(valuesOf(modern.records)).toEqual(['v0', 'v1', 'v2']);
@@ -184,7 +170,7 @@ describe('FetchService reads', () => {
 describe('FetchService down-conversion (Fetch v0-3)', () => {
   it('converts to magic 1 messages with offsets, keys, values and timestamps, from the fetch offset on', async () => {
     const t = await newTopic();
-    await append(broker, t, 0, records(4, 0, { timestamp: 1_700_000_000_000 }));
+    await append(shared.broker, t, 0, records(4, 0, { timestamp: 1_700_000_000_000 }));
     const r = only(await service().read(params([p(t, 0, 2n)], { recordMagic: 1, allowZstd: false })));
     const msgs = [...readLegacyMessages(r.records)];
     expect(msgs.map((m) => [m.magic, m.offset, m.key?.toString(), m.value?.toString(), m.timestamp])).toEqual([
@@ -196,7 +182,7 @@ describe('FetchService down-conversion (Fetch v0-3)', () => {
 
   it('converts to magic 0 (no timestamps), keeping compressed batches compressed', async () => {
     const t = await newTopic();
-    await append(broker, t, 0, records(3), { compression: CompressionCodec.Gzip });
+    await append(shared.broker, t, 0, records(3), { compression: CompressionCodec.Gzip });
     const r = only(await service().read(params([p(t, 0, 0n)], { recordMagic: 0, allowZstd: false })));
     const msgs = [...readLegacyMessages(r.records)];
     expect(msgs.map((m) => [m.magic, m.offset, m.value?.toString(), m.compression])).toEqual([
@@ -208,7 +194,7 @@ describe('FetchService down-conversion (Fetch v0-3)', () => {
 
   it('cuts converted messages at partitionMaxBytes, keeping at least one', async () => {
     const t = await newTopic();
-    await append(broker, t, 0, records(10));
+    await append(shared.broker, t, 0, records(10));
     const all = [...readLegacyMessages(only(await service().read(params([p(t, 0, 0n)], { recordMagic: 1 }))).records)];
     expect(all).toHaveLength(10);
     const one = only(await service().read(params([p(t, 0, 0n, 1)], { recordMagic: 1 })));
@@ -219,12 +205,12 @@ describe('FetchService down-conversion (Fetch v0-3)', () => {
 
   it('answers UNSUPPORTED_COMPRESSION_TYPE for zstd batches and UNSUPPORTED_VERSION when down-conversion is off', async () => {
     const z = await newTopic();
-    await append(broker, z, 0, records(2), { compression: CompressionCodec.Zstd });
+    await append(shared.broker, z, 0, records(2), { compression: CompressionCodec.Zstd });
     expect(only(await service().read(params([p(z, 0, 0n)], { recordMagic: 1, allowZstd: false }))).errorCode).toBe(
       ErrorCode.UnsupportedCompressionType,
     );
     const off = await newTopic(1, { 'message.downconversion.enable': 'false' });
-    await append(broker, off, 0, records(2));
+    await append(shared.broker, off, 0, records(2));
     expect(only(await service().read(params([p(off, 0, 0n)], { recordMagic: 1, allowZstd: false }))).errorCode).toBe(
       ErrorCode.UnsupportedVersion,
     );
@@ -256,7 +242,7 @@ describe('FetchService long polling', () => {
     const svc = service(clock);
     const pending = svc.read(params([p(t, 0, 0n)], { maxWaitMs: 10_000, minBytes: 1 }));
     expect(await isSettled(pending)).toBe(false);
-    await append(broker, t, 0, records(2));
+    await append(shared.broker, t, 0, records(2));
     expect(await isSettled(pending)).toBe(true);
     expect(valuesOf(only(await pending).records)).toEqual(['v0', 'v1']);
     expect(clock.pendingTimers).toBe(0);
@@ -268,11 +254,11 @@ describe('FetchService long polling', () => {
     const svc = service(clock);
     const value = 'x'.repeat(400);
     const pending = svc.read(params([p(t, 0, 0n), p(t, 1, 0n)], { maxWaitMs: 10_000, minBytes: 1000 }));
-    await append(broker, t, 0, [{ value }]);
+    await append(shared.broker, t, 0, [{ value }]);
     expect(await isSettled(pending)).toBe(false);
-    await append(broker, t, 1, [{ value }]);
+    await append(shared.broker, t, 1, [{ value }]);
     expect(await isSettled(pending)).toBe(false);
-    await append(broker, t, 1, [{ value }]);
+    await append(shared.broker, t, 1, [{ value }]);
     expect(await isSettled(pending)).toBe(true);
     const r = await pending;
     expect(r.partitions.map((x) => batchesOf(x.records).length)).toEqual([1, 2]);
@@ -283,7 +269,7 @@ describe('FetchService long polling', () => {
     const clock = new ManualClock(0);
     const svc = service(clock);
     const pending = svc.read(params([p(t, 0, 0n)], { maxWaitMs: 1000, minBytes: 1 }));
-    await append(broker, t, 1, records(1));
+    await append(shared.broker, t, 1, records(1));
     expect(await isSettled(pending)).toBe(false);
     clock.advance(1000);
     expect(only(await pending).records.length).toBe(0);
@@ -297,7 +283,7 @@ describe('FetchService long polling', () => {
     expect(await isSettled(svc.read(params([p(t, 0, 0n), p('missing', 0, 0n)], { maxWaitMs: 5000, minBytes: 1 })))).toBe(true);
     expect(await isSettled(svc.read(params([p(t, 0, 99n)], { maxWaitMs: 5000, minBytes: 1 })))).toBe(true);
     expect(await isSettled(svc.read(params([], { maxWaitMs: 5000, minBytes: 1 })))).toBe(true);
-    await append(broker, t, 0, records(1));
+    await append(shared.broker, t, 0, records(1));
     expect(await isSettled(svc.read(params([p(t, 0, 0n)], { maxWaitMs: 5000, minBytes: 1 })))).toBe(true);
   });
 
@@ -334,7 +320,7 @@ describe('joinBuffers', () => {
 describe('fetchSettingsFrom', () => {
   it("reads Kafka's fetch.max.bytes, with Kafka's default", async () => {
     const { fetchSettingsFrom, DEFAULT_FETCH_MAX_BYTES } = await import('../../src/partition/fetch-service.js');
-    expect(fetchSettingsFrom(broker.services.brokerConfig)).toEqual({ maxResponseBytes: DEFAULT_FETCH_MAX_BYTES });
+    expect(fetchSettingsFrom(shared.broker.services.brokerConfig)).toEqual({ maxResponseBytes: DEFAULT_FETCH_MAX_BYTES });
     const configured = await startMemoryBroker({ 'fetch.max.bytes': 1234 });
     try {
       expect(fetchSettingsFrom(configured.services.brokerConfig)).toEqual({ maxResponseBytes: 1234 });

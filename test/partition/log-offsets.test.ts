@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Broker } from '../../src/broker.js';
+import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import {
   EARLIEST_LOCAL_TIMESTAMP,
@@ -9,46 +8,33 @@ import {
   LATEST_TIMESTAMP,
   MAX_TIMESTAMP,
 } from '../../src/partition/log-offsets.js';
-import { append, createTopic, isSettled, records, startMemoryBroker } from '../server/fetch/fixture.js';
+import { memoryBrokerPerFile } from '../server/fetch/memory-broker-per-file.js';
+import { append, isSettled, records } from '../server/fetch/fixture.js';
 
-let broker: Broker;
-let topicCount = 0;
-
-beforeAll(async () => {
-  broker = await startMemoryBroker();
-});
-
-afterAll(async () => {
-  await broker.stop();
-});
-
-const newTopic = async (partitions = 1, configs: Record<string, string> = {}): Promise<string> => {
-  const name = `offsets-${++topicCount}`;
-  await createTopic(broker, name, partitions, configs);
-  return name;
-};
+const shared = memoryBrokerPerFile('offsets');
+const { newTopic } = shared;
 
 const T0 = 1_700_000_000_000;
 
 /** Three batches: offsets 0-1 at T0, 2-3 at T0+1000 (the max at offset 3: T0+5000), 4 at T0+2000. */
 async function filled(): Promise<string> {
   const t = await newTopic();
-  await append(broker, t, 0, [
+  await append(shared.broker, t, 0, [
     { value: 'a', timestamp: T0 },
     { value: 'b', timestamp: T0 },
   ]);
-  await append(broker, t, 0, [
+  await append(shared.broker, t, 0, [
     { value: 'c', timestamp: T0 + 1000 },
     { value: 'd', timestamp: T0 + 5000 },
   ]);
-  await append(broker, t, 0, [{ value: 'e', timestamp: T0 + 2000 }]);
+  await append(shared.broker, t, 0, [{ value: 'e', timestamp: T0 + 2000 }]);
   return t;
 }
 
 describe('LogOffsetService.listOffset', () => {
   it('answers earliest, latest, max timestamp and timestamps', async () => {
     const t = await filled();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     expect(await lo.listOffset(t, 0, EARLIEST_TIMESTAMP)).toEqual({ errorCode: 0, offset: 0n, timestamp: -1n, leaderEpoch: 0 });
     expect(await lo.listOffset(t, 0, LATEST_TIMESTAMP)).toEqual({ errorCode: 0, offset: 5n, timestamp: -1n, leaderEpoch: 0 });
     expect(await lo.listOffset(t, 0, MAX_TIMESTAMP)).toEqual({ errorCode: 0, offset: 3n, timestamp: BigInt(T0 + 5000), leaderEpoch: 0 });
@@ -61,7 +47,7 @@ describe('LogOffsetService.listOffset', () => {
 
   it('answers the tiered-storage targets as a broker without tiered storage does', async () => {
     const t = await filled();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     expect(await lo.listOffset(t, 0, EARLIEST_LOCAL_TIMESTAMP)).toEqual({ errorCode: 0, offset: 0n, timestamp: -1n, leaderEpoch: 0 });
     expect(await lo.listOffset(t, 0, LATEST_TIERED_TIMESTAMP)).toEqual({ errorCode: 0, offset: -1n, timestamp: -1n, leaderEpoch: -1 });
     expect(await lo.listOffset(t, 0, EARLIEST_PENDING_UPLOAD_TIMESTAMP)).toEqual({ errorCode: 0, offset: -1n, timestamp: -1n, leaderEpoch: -1 });
@@ -69,7 +55,7 @@ describe('LogOffsetService.listOffset', () => {
 
   it('on an empty partition: earliest = latest = 0, no max timestamp', async () => {
     const t = await newTopic();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     expect((await lo.listOffset(t, 0, EARLIEST_TIMESTAMP)).offset).toBe(0n);
     expect((await lo.listOffset(t, 0, LATEST_TIMESTAMP)).offset).toBe(0n);
     expect(await lo.listOffset(t, 0, MAX_TIMESTAMP)).toEqual({ errorCode: 0, offset: -1n, timestamp: -1n, leaderEpoch: -1 });
@@ -78,7 +64,7 @@ describe('LogOffsetService.listOffset', () => {
 
   it('answers unknown partitions and fences leader epochs', async () => {
     const t = await newTopic();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     const unknown = { errorCode: ErrorCode.UnknownTopicOrPartition, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
     expect(await lo.listOffset('nope', 0, LATEST_TIMESTAMP)).toEqual(unknown);
     expect(await lo.listOffset(t, 1, LATEST_TIMESTAMP)).toEqual(unknown);
@@ -90,7 +76,7 @@ describe('LogOffsetService.listOffset', () => {
 describe('LogOffsetService.legacyOffsets (ListOffsets v0)', () => {
   it('answers up to maxNumOffsets offsets, newest first', async () => {
     const t = await filled();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     expect(await lo.legacyOffsets(t, 0, LATEST_TIMESTAMP, 1)).toEqual({ errorCode: 0, offsets: [5n] });
     expect(await lo.legacyOffsets(t, 0, LATEST_TIMESTAMP, 10)).toEqual({ errorCode: 0, offsets: [5n, 0n] });
     expect(await lo.legacyOffsets(t, 0, EARLIEST_TIMESTAMP, 1)).toEqual({ errorCode: 0, offsets: [0n] });
@@ -104,7 +90,7 @@ describe('LogOffsetService.legacyOffsets (ListOffsets v0)', () => {
 describe('LogOffsetService.endOffsetForEpoch', () => {
   it('epoch 0 ends at the log end; -1 and later epochs are unknown', async () => {
     const t = await filled();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     expect(lo.endOffsetForEpoch(t, 0, 0)).toEqual({ errorCode: 0, leaderEpoch: 0, endOffset: 5n });
     expect(lo.endOffsetForEpoch(t, 0, -1)).toEqual({ errorCode: 0, leaderEpoch: -1, endOffset: -1n });
     expect(lo.endOffsetForEpoch(t, 0, 7)).toEqual({ errorCode: 0, leaderEpoch: -1, endOffset: -1n });
@@ -116,7 +102,7 @@ describe('LogOffsetService.endOffsetForEpoch', () => {
 describe('LogOffsetService.deleteRecords', () => {
   it('moves the log start offset, -1 meaning the high watermark, and earliest follows', async () => {
     const t = await filled();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     expect(await lo.deleteRecords(t, 0, 2n)).toEqual({ errorCode: 0, lowWatermark: 2n });
     expect((await lo.listOffset(t, 0, EARLIEST_TIMESTAMP)).offset).toBe(2n);
     // Moving backwards does nothing.
@@ -128,7 +114,7 @@ describe('LogOffsetService.deleteRecords', () => {
 
   it('answers OFFSET_OUT_OF_RANGE beyond the high watermark or below 0, and checks the topic', async () => {
     const t = await filled();
-    const lo = broker.services.logOffsets;
+    const lo = shared.broker.services.logOffsets;
     expect(await lo.deleteRecords(t, 0, 6n)).toEqual({ errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n });
     expect(await lo.deleteRecords(t, 0, -2n)).toEqual({ errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n });
     expect(await lo.deleteRecords('nope', 0, 0n)).toEqual({ errorCode: ErrorCode.UnknownTopicOrPartition, lowWatermark: -1n });
@@ -140,8 +126,8 @@ describe('LogOffsetService.deleteRecords', () => {
 
   it('a waiting incremental fetch reports the moved log start offset', async () => {
     const t = await newTopic();
-    await append(broker, t, 0, records(3));
-    const fetch = broker.services.fetch;
+    await append(shared.broker, t, 0, records(3));
+    const fetch = shared.broker.services.fetch;
     const full = await fetch.fetch({
       maxWaitMs: 0,
       minBytes: 0,
@@ -171,7 +157,7 @@ describe('LogOffsetService.deleteRecords', () => {
       allowZstd: true,
     });
     expect(await isSettled(pending)).toBe(false);
-    await broker.services.logOffsets.deleteRecords(t, 0, 2n);
+    await shared.broker.services.logOffsets.deleteRecords(t, 0, 2n);
     const r = await pending;
     expect(r.partitions.map((x) => [x.partition, x.logStartOffset])).toEqual([[0, 2n]]);
   });

@@ -3,7 +3,7 @@
  * markers (producer state, LSO, aborted-transaction index), what read_committed consumers get from
  * Fetch and ListOffsets, and open transactions across a restart on disk.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { Broker } from '../../src/broker.js';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { ZERO_UUID } from '../../src/protocol/reader.js';
@@ -16,24 +16,11 @@ import { silentLogger } from '../../src/util/logger.js';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../storage/helpers.js';
-import { append, createTopic, isSettled, startMemoryBroker, valuesOf } from '../server/fetch/fixture.js';
+import { memoryBrokerPerFile } from '../server/fetch/memory-broker-per-file.js';
+import { append, createTopic, isSettled, valuesOf } from '../server/fetch/fixture.js';
 
-let broker: Broker;
-let topicCount = 0;
-
-beforeAll(async () => {
-  broker = await startMemoryBroker();
-});
-
-afterAll(async () => {
-  await broker.stop();
-});
-
-const newTopic = async (partitions = 1): Promise<string> => {
-  const name = `part-${++topicCount}`;
-  await createTopic(broker, name, partitions);
-  return name;
-};
+const shared = memoryBrokerPerFile('part');
+const { newTopic } = shared;
 
 const T0 = 1_700_000_000_000;
 /** The value of a marker's control record (version 0, coordinator epoch 0), as valuesOf reads it. */
@@ -46,7 +33,7 @@ const plain = (b: Broker, topic: string, values: string[], timestamp = T0) => ap
 const marker = (committed: boolean, producerId: bigint, producerEpoch = 0, coordinatorEpoch = 0): TxnMarkerRequest => ({ producerId, producerEpoch, committed, coordinatorEpoch });
 
 function fetchService(clock = new ManualClock(0)): FetchService {
-  const { metadata, partitions } = broker.services;
+  const { metadata, partitions } = shared.broker.services;
   return new FetchService({ metadata, partitions, clock, logger: silentLogger });
 }
 
@@ -63,37 +50,37 @@ async function fetchOne(topic: string, fetchOffset: bigint, isolationLevel: numb
 describe('Partition', () => {
   it('moves its high watermark with every append and tells its listeners how many bytes came', async () => {
     const t = await newTopic();
-    const p = broker.services.partitions.get(t, 0)!;
-    expect(broker.services.partitions.get(t, 0)).toBe(p);
+    const p = shared.broker.services.partitions.get(t, 0)!;
+    expect(shared.broker.services.partitions.get(t, 0)).toBe(p);
     const heard: (number | null)[] = [];
     const stop = p.onOffsetsMoved((bytes) => heard.push(bytes));
     expect(p.highWatermark).toBe(0n);
-    await plain(broker, t, ['a', 'b']);
+    await plain(shared.broker, t, ['a', 'b']);
     expect(p.highWatermark).toBe(2n);
     expect(p.lastStableOffset).toBe(2n);
     expect(heard).toHaveLength(1);
     expect(heard[0]).toBeGreaterThan(0);
     stop();
-    await plain(broker, t, ['c']);
+    await plain(shared.broker, t, ['c']);
     expect(heard).toHaveLength(1);
   });
 
   it('refuses through append what the producer state refuses', async () => {
     const t = await newTopic();
-    await txn(broker, t, 5n, 0, ['x']);
-    await expect(append(broker, t, 0, [{ value: 'y' }], { producerId: 5n, producerEpoch: 0, baseSequence: 1 })).rejects.toEqual(
+    await txn(shared.broker, t, 5n, 0, ['x']);
+    await expect(append(shared.broker, t, 0, [{ value: 'y' }], { producerId: 5n, producerEpoch: 0, baseSequence: 1 })).rejects.toEqual(
       expect.objectContaining({ name: AppendRejectedError.name, errorCode: ErrorCode.InvalidTxnState }),
     );
   });
 
   it('is forgotten with its topic: a partition of the same name created again starts empty', async () => {
     const t = await newTopic();
-    const before = broker.services.partitions.get(t, 0)!;
-    await txn(broker, t, 6n, 0, ['x']);
-    expect((await broker.services.metadata.deleteTopic(t)).errorCode).toBe(0);
-    expect(broker.services.partitions.get(t, 0)).toBeUndefined();
-    await createTopic(broker, t, 1);
-    const after = broker.services.partitions.get(t, 0)!;
+    const before = shared.broker.services.partitions.get(t, 0)!;
+    await txn(shared.broker, t, 6n, 0, ['x']);
+    expect((await shared.broker.services.metadata.deleteTopic(t)).errorCode).toBe(0);
+    expect(shared.broker.services.partitions.get(t, 0)).toBeUndefined();
+    await createTopic(shared.broker, t, 1);
+    const after = shared.broker.services.partitions.get(t, 0)!;
     expect(after).not.toBe(before);
     expect(await after.ongoingTransactions()).toEqual([]);
   });
@@ -102,11 +89,11 @@ describe('Partition', () => {
 describe('writeTxnMarker', () => {
   it('COMMIT: the control batch is appended and the last stable offset moves to the high watermark', async () => {
     const t = await newTopic();
-    const partitions = broker.services.partitions;
+    const partitions = shared.broker.services.partitions;
     const p = partitions.get(t, 0)!;
-    await plain(broker, t, ['a']); // 0
-    await txn(broker, t, 1n, 0, ['b', 'c']); // 1-2
-    await plain(broker, t, ['d']); // 3
+    await plain(shared.broker, t, ['a']); // 0
+    await txn(shared.broker, t, 1n, 0, ['b', 'c']); // 1-2
+    await plain(shared.broker, t, ['d']); // 3
     expect(p.highWatermark).toBe(4n);
     expect(p.lastStableOffset).toBe(1n);
     expect((await p.ongoingTransactions()).map((x) => [x.producerId, x.firstOffset])).toEqual([[1n, 1n]]);
@@ -125,11 +112,11 @@ describe('writeTxnMarker', () => {
 
   it('ABORT: the aborted transaction goes into the log index with the LSO after it', async () => {
     const t = await newTopic();
-    const partitions = broker.services.partitions;
+    const partitions = shared.broker.services.partitions;
     const p = partitions.get(t, 0)!;
-    await txn(broker, t, 1n, 0, ['a']); // 0
-    await txn(broker, t, 2n, 0, ['b']); // 1
-    await txn(broker, t, 1n, 1, ['c']); // 2
+    await txn(shared.broker, t, 1n, 0, ['a']); // 0
+    await txn(shared.broker, t, 2n, 0, ['b']); // 1
+    await txn(shared.broker, t, 1n, 1, ['c']); // 2
     expect(await partitions.writeTxnMarker(t, 0, marker(false, 1n, 0, 7))).toBe(ErrorCode.None); // 3
     expect(await p.abortedTransactions(0n, 4n)).toEqual([{ producerId: 1n, firstOffset: 0n, lastOffset: 3n, lastStableOffset: 1n }]);
     expect(p.lastStableOffset).toBe(1n);
@@ -143,10 +130,10 @@ describe('writeTxnMarker', () => {
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION, INVALID_PRODUCER_EPOCH and TRANSACTION_COORDINATOR_FENCED as Kafka does, writing nothing', async () => {
     const t = await newTopic();
-    const partitions = broker.services.partitions;
+    const partitions = shared.broker.services.partitions;
     expect(await partitions.writeTxnMarker('no-such-topic', 0, marker(true, 1n))).toBe(ErrorCode.UnknownTopicOrPartition);
     expect(await partitions.writeTxnMarker(t, 3, marker(true, 1n))).toBe(ErrorCode.UnknownTopicOrPartition);
-    await append(broker, t, 0, [{ value: 'a' }], { producerId: 1n, producerEpoch: 2, baseSequence: 0, transactional: true });
+    await append(shared.broker, t, 0, [{ value: 'a' }], { producerId: 1n, producerEpoch: 2, baseSequence: 0, transactional: true });
     expect(await partitions.writeTxnMarker(t, 0, marker(true, 1n, 1))).toBe(ErrorCode.InvalidProducerEpoch);
     expect(await partitions.writeTxnMarker(t, 0, marker(true, 1n, 2, 4))).toBe(ErrorCode.None);
     expect(await partitions.writeTxnMarker(t, 0, marker(true, 1n, 2, 3))).toBe(ErrorCode.TransactionCoordinatorFenced);
@@ -155,8 +142,8 @@ describe('writeTxnMarker', () => {
 
   it('writes a marker for a producer with no ongoing transaction (a retry) without touching the index', async () => {
     const t = await newTopic();
-    const p = broker.services.partitions.get(t, 0)!;
-    expect(await broker.services.partitions.writeTxnMarker(t, 0, marker(false, 9n))).toBe(ErrorCode.None);
+    const p = shared.broker.services.partitions.get(t, 0)!;
+    expect(await shared.broker.services.partitions.writeTxnMarker(t, 0, marker(false, 9n))).toBe(ErrorCode.None);
     expect(p.logEndOffset).toBe(1n);
     expect(p.lastStableOffset).toBe(1n);
     expect(await p.abortedTransactions(0n, 1n)).toEqual([]);
@@ -164,11 +151,11 @@ describe('writeTxnMarker', () => {
 
   it('wakes a read_committed fetch waiting at the LSO once the marker commits the records', async () => {
     const t = await newTopic();
-    await txn(broker, t, 1n, 0, ['a', 'b']);
+    await txn(shared.broker, t, 1n, 0, ['a', 'b']);
     const clock = new ManualClock(0);
     const pending = fetchService(clock).read(params(t, 0n, { isolationLevel: READ_COMMITTED, maxWaitMs: 10_000, minBytes: 1 }));
     expect(await isSettled(pending)).toBe(false);
-    expect(await broker.services.partitions.writeTxnMarker(t, 0, marker(true, 1n))).toBe(ErrorCode.None);
+    expect(await shared.broker.services.partitions.writeTxnMarker(t, 0, marker(true, 1n))).toBe(ErrorCode.None);
     expect(await isSettled(pending)).toBe(true);
     const r = (await pending).partitions[0];
     expect(valuesOf(r.records)).toEqual(['a', 'b', MARKER_VALUE]);
@@ -180,13 +167,13 @@ describe('read_committed fetch', () => {
   /** 0 plain, 1-2 aborted (pid 1), 3 its marker, 4-5 committed (pid 2), 6 its marker, 7 open (pid 3). */
   async function transactions(): Promise<string> {
     const t = await newTopic();
-    const partitions = broker.services.partitions;
-    await plain(broker, t, ['p0']);
-    await txn(broker, t, 1n, 0, ['aborted1', 'aborted2']);
+    const partitions = shared.broker.services.partitions;
+    await plain(shared.broker, t, ['p0']);
+    await txn(shared.broker, t, 1n, 0, ['aborted1', 'aborted2']);
     expect(await partitions.writeTxnMarker(t, 0, marker(false, 1n))).toBe(0);
-    await txn(broker, t, 2n, 0, ['committed1', 'committed2']);
+    await txn(shared.broker, t, 2n, 0, ['committed1', 'committed2']);
     expect(await partitions.writeTxnMarker(t, 0, marker(true, 2n))).toBe(0);
-    await txn(broker, t, 3n, 0, ['open']);
+    await txn(shared.broker, t, 3n, 0, ['open']);
     return t;
   }
 
@@ -220,10 +207,10 @@ describe('read_committed fetch', () => {
 
   it('over the committed read of an aborted transaction made of several batches, lists it once', async () => {
     const t = await newTopic();
-    await txn(broker, t, 1n, 0, ['a']);
-    await txn(broker, t, 1n, 1, ['b']);
-    await txn(broker, t, 1n, 2, ['c']);
-    expect(await broker.services.partitions.writeTxnMarker(t, 0, marker(false, 1n))).toBe(0);
+    await txn(shared.broker, t, 1n, 0, ['a']);
+    await txn(shared.broker, t, 1n, 1, ['b']);
+    await txn(shared.broker, t, 1n, 2, ['c']);
+    expect(await shared.broker.services.partitions.writeTxnMarker(t, 0, marker(false, 1n))).toBe(0);
     const r = await fetchOne(t, 1n, READ_COMMITTED);
     expect(r.abortedTransactions).toEqual([{ producerId: 1n, firstOffset: 0n }]);
     expect(r.lastStableOffset).toBe(4n);
@@ -233,10 +220,10 @@ describe('read_committed fetch', () => {
 describe('ListOffsets read_committed', () => {
   it('LATEST is the LSO; timestamp lookups never answer at or past it', async () => {
     const t = await newTopic();
-    const lo = broker.services.logOffsets;
-    await plain(broker, t, ['a'], T0); // 0
-    await txn(broker, t, 1n, 0, ['b'], T0 + 1000); // 1, open
-    await plain(broker, t, ['c'], T0 + 2000); // 2
+    const lo = shared.broker.services.logOffsets;
+    await plain(shared.broker, t, ['a'], T0); // 0
+    await txn(shared.broker, t, 1n, 0, ['b'], T0 + 1000); // 1, open
+    await plain(shared.broker, t, ['c'], T0 + 2000); // 2
     expect(await lo.listOffset(t, 0, LATEST_TIMESTAMP, -1, READ_COMMITTED)).toEqual({ errorCode: 0, offset: 1n, timestamp: -1n, leaderEpoch: 0 });
     expect(await lo.listOffset(t, 0, LATEST_TIMESTAMP, -1, READ_UNCOMMITTED)).toMatchObject({ offset: 3n });
     expect(await lo.listOffset(t, 0, EARLIEST_TIMESTAMP, -1, READ_COMMITTED)).toMatchObject({ offset: 0n });
@@ -246,7 +233,7 @@ describe('ListOffsets read_committed', () => {
     expect(await lo.listOffset(t, 0, MAX_TIMESTAMP, -1, READ_COMMITTED)).toMatchObject({ offset: -1n });
     expect(await lo.listOffset(t, 0, MAX_TIMESTAMP, -1, READ_UNCOMMITTED)).toMatchObject({ offset: 2n });
 
-    expect(await broker.services.partitions.writeTxnMarker(t, 0, marker(true, 1n))).toBe(0);
+    expect(await shared.broker.services.partitions.writeTxnMarker(t, 0, marker(true, 1n))).toBe(0);
     expect(await lo.listOffset(t, 0, LATEST_TIMESTAMP, -1, READ_COMMITTED)).toMatchObject({ offset: 4n });
     expect(await lo.listOffset(t, 0, BigInt(T0 + 500), -1, READ_COMMITTED)).toMatchObject({ offset: 1n });
   });

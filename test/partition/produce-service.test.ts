@@ -126,9 +126,10 @@ describe('ProduceService: transaction verification (KIP-890 part 1)', () => {
   const txnBatch = (pid: bigint, seq: number): Buffer => idem(pid, seq, 1, { transactional: true });
   const txnRequest = (topic: string, records: Buffer[]): ProduceRequest => ({ ...request(topic, records), transactionalId: 'tx-1' });
 
-  async function serviceWith(answer: (p: TransactionVerification) => number, config: Record<string, string | number | boolean> = {}) {
+  /** A broker with `topic` and a ProduceService whose coordinator answers verifications with `verify`. */
+  async function serviceVerifiedBy(verify: (p: TransactionVerification) => Promise<number>, topic = 'verified', config: Record<string, string | number | boolean> = {}) {
     broker = await Broker.start({ port: 0, storage: 'memory', config });
-    await createTopic(broker, 'verified', 1);
+    await createTopic(broker, topic, 1);
     const asked: TransactionVerification[] = [];
     const { metadata, partitions, clock, logger } = broker.services;
     const b = broker;
@@ -140,13 +141,16 @@ describe('ProduceService: transaction verification (KIP-890 part 1)', () => {
       brokerConfig: () => b.services.brokerConfig,
       verifyTransaction: (p) => {
         asked.push(p);
-        return Promise.resolve(answer(p));
+        return verify(p);
       },
     });
     const send = (records: Buffer, apiVersion = 9): Promise<number> =>
-      svc.produce(txnRequest('verified', [records]), { apiVersion, clientId: null }).then((r) => r[0].partitionResponses[0].errorCode);
-    return { svc, asked, send };
+      svc.produce(txnRequest(topic, [records]), { apiVersion, clientId: null }).then((r) => r[0].partitionResponses[0].errorCode);
+    return { svc, asked, send, partitions };
   }
+
+  const serviceWith = (answer: (p: TransactionVerification) => number, config: Record<string, string | number | boolean> = {}) =>
+    serviceVerifiedBy((p) => Promise.resolve(answer(p)), 'verified', config);
 
   it('asks the coordinator for the first batch of a transaction only, with the request transactional id', async () => {
     const { asked, send } = await serviceWith(() => ErrorCode.None);
@@ -183,21 +187,18 @@ describe('ProduceService: transaction verification (KIP-890 part 1)', () => {
   });
 
   it('a marker issued while a verification ran makes its batch INVALID_TXN_STATE (the transaction it was verified for is over)', async () => {
-    broker = await Broker.start({ port: 0, storage: 'memory' });
-    await createTopic(broker, 'guarded', 1);
-    const { metadata, partitions, clock, logger } = broker.services;
-    const b = broker;
     // The coordinator answers each producer when the test says so.
     const gates = new Map<bigint, () => void>();
-    const svc = new ProduceService({
-      metadata,
-      partitions,
-      clock,
-      logger,
-      brokerConfig: () => b.services.brokerConfig,
-      verifyTransaction: (p) => new Promise((resolve) => gates.set(p.producerId, () => { resolve(ErrorCode.None); })),
-    });
-    const send = (pid: bigint) => svc.produce(txnRequest('guarded', [txnBatch(pid, 0)]), { apiVersion: 9, clientId: null }).then((r) => r[0].partitionResponses[0].errorCode);
+    const { send: sendBatch, partitions } = await serviceVerifiedBy(
+      (p) =>
+        new Promise((resolve) =>
+          gates.set(p.producerId, () => {
+            resolve(ErrorCode.None);
+          }),
+        ),
+      'guarded',
+    );
+    const send = (pid: bigint) => sendBatch(txnBatch(pid, 0));
     await partitions.get('guarded', 0)!.producerState();
     // Producer 1's batch holds the partition's queue while it is verified; the marker for producer 2 waits behind it...
     const first = send(1n);

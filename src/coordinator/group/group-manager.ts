@@ -669,6 +669,28 @@ export class GroupManager {
   // ---------------------------------------------------------------------------------------------
   // Member removal and expiry
 
+  /**
+   * Kafka 4's ClassicGroup.validateOffsetCommit: whether a member may commit offsets to the group.
+   * A transactional commit (TxnOffsetCommit) is not refused for a member-less commit to a non-empty
+   * group, nor while the group completes a rebalance.
+   */
+  validateOffsetCommit(group: ClassicGroup, p: { memberId: string; groupInstanceId: string | null; generationId: number }, isTransactional: boolean): number | null {
+    if (group.is('Dead')) return ErrorCode.CoordinatorNotAvailable;
+    // Generation -1 on an empty group: an admin client or a consumer without group management.
+    if (p.generationId < 0 && group.is('Empty')) return null;
+    if (p.generationId >= 0 || p.memberId !== '' || p.groupInstanceId !== null) {
+      const invalid = this.validateMember(group, p.memberId, p.groupInstanceId);
+      if (invalid !== null) return invalid;
+      if (p.generationId !== group.generationId) return ErrorCode.IllegalGeneration;
+    } else if (!isTransactional && !group.is('Empty')) {
+      // Without member id and generation, only a group without members takes commits.
+      return ErrorCode.UnknownMemberId;
+    }
+    // The member has its new generation but not yet its assignment.
+    if (!isTransactional && group.is('CompletingRebalance')) return ErrorCode.RebalanceInProgress;
+    return null;
+  }
+
   /** Kafka's validateCurrentMember: a static id must map to this member id, and the member must exist. */
   validateMember(group: ClassicGroup, memberId: string, groupInstanceId: string | null): number | null {
     if (groupInstanceId !== null) {

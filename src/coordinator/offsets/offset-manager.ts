@@ -14,7 +14,6 @@
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { Clock } from '../../util/clock.js';
 import type { CoordinatorLog } from '../coordinator-log.js';
-import type { ClassicGroup } from '../group/group.js';
 import type { GroupConfig, GroupManager } from '../group/group-manager.js';
 import type { ConsumerGroupManager } from '../consumer/consumer-group-manager.js';
 import { RecordBatchBuilder } from '../records.js';
@@ -83,7 +82,7 @@ export class OffsetManager {
         // A consumer that does not use group management (or an admin client): a "simple" group.
         group = this.groups.createGroup(p.groupId);
       }
-      const invalid = this.validateOffsetCommit(group, p);
+      const invalid = this.groups.validateOffsetCommit(group, p, false);
       if (invalid !== null) return all(invalid);
       // Commits keep a member's session alive while the group is stable or rebalancing.
       if ((group.is('Stable') || group.is('PreparingRebalance')) && group.has(p.memberId)) {
@@ -128,24 +127,6 @@ export class OffsetManager {
       this.offsets.endPending(p.groupId, inFlight);
     }
     return errors;
-  }
-
-  /** Kafka 4's ClassicGroup.validateOffsetCommit (non-transactional). */
-  private validateOffsetCommit(group: ClassicGroup, p: CommitOffsetsParams): number | null {
-    if (group.is('Dead')) return ErrorCode.CoordinatorNotAvailable;
-    // Generation -1 on an empty group: an admin client or a consumer without group management.
-    if (p.generationId < 0 && group.is('Empty')) return null;
-    if (p.generationId >= 0 || p.memberId !== '' || p.groupInstanceId !== null) {
-      const invalid = this.groups.validateMember(group, p.memberId, p.groupInstanceId);
-      if (invalid !== null) return invalid;
-      if (p.generationId !== group.generationId) return ErrorCode.IllegalGeneration;
-    } else if (!group.is('Empty')) {
-      // Without member id and generation, only a group without members takes commits.
-      return ErrorCode.UnknownMemberId;
-    }
-    // The member has its new generation but not yet its assignment.
-    if (group.is('CompletingRebalance')) return ErrorCode.RebalanceInProgress;
-    return null;
   }
 
   /**

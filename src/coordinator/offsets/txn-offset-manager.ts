@@ -136,14 +136,7 @@ export class TxnOffsetManager {
       if (p.generationId >= 0) return ErrorCode.IllegalGeneration;
       group = this.groups.createGroup(p.groupId);
     }
-    if (group.is('Dead')) return ErrorCode.CoordinatorNotAvailable;
-    if (p.generationId < 0 && group.is('Empty')) return null;
-    if (p.generationId >= 0 || p.memberId !== '' || p.groupInstanceId !== null) {
-      const invalid = this.groups.validateMember(group, p.memberId, p.groupInstanceId);
-      if (invalid !== null) return invalid;
-      if (p.generationId !== group.generationId) return ErrorCode.IllegalGeneration;
-    }
-    return null;
+    return this.groups.validateOffsetCommit(group, p, true);
   }
 
   /**

@@ -26,18 +26,18 @@ export function partitionKey(topic: string, partition: number): string {
 }
 
 export class TransactionMetadata {
-  producerId: bigint;
-  lastProducerId: bigint;
-  nextProducerId: bigint;
-  producerEpoch: number;
-  lastProducerEpoch: number;
-  txnTimeoutMs: number;
-  state: TxnState;
+  producerId!: bigint;
+  lastProducerId!: bigint;
+  nextProducerId!: bigint;
+  producerEpoch!: number;
+  lastProducerEpoch!: number;
+  txnTimeoutMs!: number;
+  state!: TxnState;
   /** The partitions of the transaction; while markers are written, those still without one. */
   readonly partitions = new Map<string, TxnTopicPartition>();
-  txnStartTimestamp: number;
-  txnLastUpdateTimestamp: number;
-  clientTransactionVersion: number;
+  txnStartTimestamp!: number;
+  txnLastUpdateTimestamp!: number;
+  clientTransactionVersion!: number;
   /** The state a write under way moves to; null when none is. */
   pendingState: TxnState | null = null;
 
@@ -45,6 +45,11 @@ export class TransactionMetadata {
     readonly transactionalId: string,
     value: TxnLogValue,
   ) {
+    this.take(value);
+  }
+
+  /** Every field as the logged value has it. */
+  private take(value: TxnLogValue): void {
     this.producerId = value.producerId;
     this.lastProducerId = value.lastProducerId;
     this.nextProducerId = value.nextProducerId;
@@ -52,6 +57,7 @@ export class TransactionMetadata {
     this.lastProducerEpoch = value.lastProducerEpoch;
     this.txnTimeoutMs = value.txnTimeoutMs;
     this.state = value.state;
+    this.partitions.clear();
     for (const p of value.partitions) this.partitions.set(partitionKey(p.topic, p.partition), p);
     this.txnStartTimestamp = value.txnStartTimestamp;
     this.txnLastUpdateTimestamp = value.txnLastUpdateTimestamp;
@@ -254,18 +260,7 @@ export class TransactionMetadata {
   /** The logged value takes effect (called by the replay function only). */
   complete(value: TxnLogValue, replaying: boolean): void {
     if (!replaying && !isLegalTransition(this.state, value.state)) throw new IllegalTxnTransitionError(this.transactionalId, this.state, value.state);
-    this.producerId = value.producerId;
-    this.lastProducerId = value.lastProducerId;
-    this.nextProducerId = value.nextProducerId;
-    this.producerEpoch = value.producerEpoch;
-    this.lastProducerEpoch = value.lastProducerEpoch;
-    this.txnTimeoutMs = value.txnTimeoutMs;
-    this.state = value.state;
-    this.partitions.clear();
-    for (const p of value.partitions) this.partitions.set(partitionKey(p.topic, p.partition), p);
-    this.txnStartTimestamp = value.txnStartTimestamp;
-    this.txnLastUpdateTimestamp = value.txnLastUpdateTimestamp;
-    this.clientTransactionVersion = value.clientTransactionVersion;
+    this.take(value);
     this.pendingState = null;
   }
 }

@@ -20,7 +20,7 @@
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { defaultOffsetCommitResponse } from '../../protocol/generated/messages/offset-commit.js';
-import type { CommitPartition } from '../../coordinator/offsets/offset-manager.js';
+import { commitKnownPartitions } from '../commit-known-partitions.js';
 import { defineHandler } from '../handler.js';
 
 export const offsetCommit = defineHandler({
@@ -30,49 +30,33 @@ export const offsetCommit = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const metadata = ctx.services.metadata;
-    // Per request partition (flattened in request order): its error, or -1 while it waits for the
-    // coordinator's answer, which comes in the order of `toCommit`.
-    const errors: number[] = [];
-    const toCommit: CommitPartition[] = [];
-    for (const t of request.topics) {
-      const topic = v >= 10 ? metadata.topicById(t.topicId) : metadata.topic(t.name);
-      const topicError = topic ? ErrorCode.None : v >= 10 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-      for (const p of t.partitions) {
-        if (!topic) {
-          errors.push(topicError);
-        } else if (p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
-          errors.push(ErrorCode.UnknownTopicOrPartition);
-        } else {
-          errors.push(-1);
-          toCommit.push({
-            topic: topic.name,
-            partition: p.partitionIndex,
-            offset: p.committedOffset,
-            leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
-            metadata: p.committedMetadata,
-            commitTimestamp: v === 1 ? Number(p.commitTimestamp) : -1,
-          });
-        }
-      }
-    }
-    if (toCommit.length > 0) {
-      const results = await ctx.services.groups.commitOffsets({
-        groupId: request.groupId,
-        generationId: v >= 1 ? request.generationIdOrMemberEpoch : -1,
-        memberId: v >= 1 ? request.memberId : '',
-        groupInstanceId: v >= 7 ? request.groupInstanceId : null,
-        retentionTimeMs: v >= 2 && v <= 4 ? Number(request.retentionTimeMs) : -1,
-        apiVersion: v,
-        partitions: toCommit,
-      });
-      for (let i = 0, r = 0; i < errors.length; i++) if (errors[i] === -1) errors[i] = results[r++];
-    }
+    const errors = await commitKnownPartitions(
+      request.topics,
+      (t) => (v >= 10 ? (metadata.topicById(t.topicId) ?? ErrorCode.UnknownTopicId) : (metadata.topic(t.name) ?? ErrorCode.UnknownTopicOrPartition)),
+      (topic, p) => ({
+        topic,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+        metadata: p.committedMetadata,
+        commitTimestamp: v === 1 ? Number(p.commitTimestamp) : -1,
+      }),
+      (partitions) =>
+        ctx.services.groups.commitOffsets({
+          groupId: request.groupId,
+          generationId: v >= 1 ? request.generationIdOrMemberEpoch : -1,
+          memberId: v >= 1 ? request.memberId : '',
+          groupInstanceId: v >= 7 ? request.groupInstanceId : null,
+          retentionTimeMs: v >= 2 && v <= 4 ? Number(request.retentionTimeMs) : -1,
+          apiVersion: v,
+          partitions,
+        }),
+    );
     const response = defaultOffsetCommitResponse();
-    let i = 0;
-    response.topics = request.topics.map((t) => ({
+    response.topics = request.topics.map((t, ti) => ({
       name: t.name,
       topicId: t.topicId,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++], _unknownTaggedFields: undefined })),
+      partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti][pi], _unknownTaggedFields: undefined })),
       _unknownTaggedFields: undefined,
     }));
     return response;

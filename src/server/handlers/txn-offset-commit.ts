@@ -16,7 +16,7 @@
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { defaultTxnOffsetCommitResponse } from '../../protocol/generated/messages/txn-offset-commit.js';
-import type { CommitPartition } from '../../coordinator/offsets/offset-manager.js';
+import { commitKnownPartitions } from '../commit-known-partitions.js';
 import { defineHandler } from '../handler.js';
 
 export const txnOffsetCommit = defineHandler({
@@ -25,48 +25,34 @@ export const txnOffsetCommit = defineHandler({
   maxVersion: 5,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
-    const metadata = ctx.services.metadata;
-    // Per request partition (flattened in request order): its error, or -1 while it waits for the
-    // coordinator's answer, which comes in the order of `toCommit`.
-    const errors: number[] = [];
-    const toCommit: CommitPartition[] = [];
-    for (const t of request.topics) {
-      const topic = metadata.topic(t.name);
-      for (const p of t.partitions) {
-        if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
-          errors.push(ErrorCode.UnknownTopicOrPartition);
-        } else {
-          errors.push(-1);
-          toCommit.push({
-            topic: topic.name,
-            partition: p.partitionIndex,
-            offset: p.committedOffset,
-            leaderEpoch: v >= 2 ? p.committedLeaderEpoch : -1,
-            metadata: p.committedMetadata,
-            commitTimestamp: -1,
-          });
-        }
-      }
-    }
-    if (toCommit.length > 0) {
-      const results = await ctx.services.groups.txnOffsetCommit({
-        transactionalId: request.transactionalId,
-        groupId: request.groupId,
-        producerId: request.producerId,
-        producerEpoch: request.producerEpoch,
-        generationId: v >= 3 ? request.generationId : -1,
-        memberId: v >= 3 ? request.memberId : '',
-        groupInstanceId: v >= 3 ? request.groupInstanceId : null,
-        apiVersion: v,
-        partitions: toCommit,
-      });
-      for (let i = 0, r = 0; i < errors.length; i++) if (errors[i] === -1) errors[i] = results[r++];
-    }
+    const errors = await commitKnownPartitions(
+      request.topics,
+      (t) => ctx.services.metadata.topic(t.name) ?? ErrorCode.UnknownTopicOrPartition,
+      (topic, p) => ({
+        topic,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: v >= 2 ? p.committedLeaderEpoch : -1,
+        metadata: p.committedMetadata,
+        commitTimestamp: -1,
+      }),
+      (partitions) =>
+        ctx.services.groups.txnOffsetCommit({
+          transactionalId: request.transactionalId,
+          groupId: request.groupId,
+          producerId: request.producerId,
+          producerEpoch: request.producerEpoch,
+          generationId: v >= 3 ? request.generationId : -1,
+          memberId: v >= 3 ? request.memberId : '',
+          groupInstanceId: v >= 3 ? request.groupInstanceId : null,
+          apiVersion: v,
+          partitions,
+        }),
+    );
     const response = defaultTxnOffsetCommitResponse();
-    let i = 0;
-    response.topics = request.topics.map((t) => ({
+    response.topics = request.topics.map((t, ti) => ({
       name: t.name,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++], _unknownTaggedFields: undefined })),
+      partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti][pi], _unknownTaggedFields: undefined })),
       _unknownTaggedFields: undefined,
     }));
     return response;

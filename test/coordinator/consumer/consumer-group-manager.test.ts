@@ -4,21 +4,16 @@
  * timeouts, leaving, static members, every error code, offsets with member epochs, interplay with
  * classic groups, and persistence across a restart. No sleeping.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ConsumerGroupHeartbeatParams, ConsumerGroupHeartbeatResult } from '../../../src/coordinator/consumer/consumer-group-manager.js';
 import type { TopicPartitionsValue } from '../../../src/coordinator/records.js';
 import { ErrorCode } from '../../../src/protocol/generated/errors.js';
-import { flush, joinParams, openFixture, settle, track, type Fixture } from '../helpers.js';
+import { fixturePerTest } from '../fixture-per-test.js';
+import { flush, joinParams, settle, track } from '../helpers.js';
 
-let f: Fixture;
-
-beforeEach(async () => {
-  f = await openFixture({ consumerGroupSessionTimeoutMs: 45_000, consumerGroupHeartbeatIntervalMs: 5000 });
+const f = fixturePerTest({ consumerGroupSessionTimeoutMs: 45_000, consumerGroupHeartbeatIntervalMs: 5000 });
+beforeEach(() => {
   f.topics.add('t', 6);
-});
-
-afterEach(async () => {
-  await f.coordinator.close();
 });
 
 const c = () => f.coordinator;

@@ -2,22 +2,15 @@
  * The classic group protocol state machine, driven through the coordinator with a ManualClock:
  * joins, syncs, heartbeats, leaves, timeouts and every error code, with no sleeping.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { JoinGroupResult } from '../../../src/coordinator/group/member.js';
 import type { JoinGroupParams } from '../../../src/coordinator/group/group-manager.js';
 import { NEW_MEMBER_JOIN_TIMEOUT_MS } from '../../../src/coordinator/group/group-manager.js';
 import { ErrorCode } from '../../../src/protocol/generated/errors.js';
-import { assignment, flush, joinParams, openFixture, settle, subscription, track, type Fixture } from '../helpers.js';
+import { fixturePerTest } from '../fixture-per-test.js';
+import { assignment, flush, joinParams, settle, subscription, track } from '../helpers.js';
 
-let f: Fixture;
-
-beforeEach(async () => {
-  f = await openFixture();
-});
-
-afterEach(async () => {
-  await f.coordinator.close();
-});
+const f = fixturePerTest();
 
 const c = () => f.coordinator;
 

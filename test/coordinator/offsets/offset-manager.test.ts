@@ -3,24 +3,14 @@
  * fetch, OffsetDelete, DeleteGroups, expiry by offsets.retention.minutes on the ManualClock, and
  * topic deletion.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { JoinGroupResult } from '../../../src/coordinator/group/member.js';
+import { describe, expect, it } from '@jest/globals';
 import type { CommitOffsetsParams, CommitPartition } from '../../../src/coordinator/offsets/offset-manager.js';
 import { ErrorCode } from '../../../src/protocol/generated/errors.js';
-import { assignment, flush, joinParams, openFixture, settle, subscription, track, type Fixture } from '../helpers.js';
+import { fixturePerTest } from '../fixture-per-test.js';
+import { commitPart, stableMember, flush, joinParams, settle, track } from '../helpers.js';
 
-let f: Fixture;
-beforeEach(async () => {
-  f = await openFixture();
-});
-afterEach(async () => {
-  await f.coordinator.close();
-});
+const f = fixturePerTest();
 const c = () => f.coordinator;
-
-function part(topic: string, partition: number, offset: number, extra: Partial<CommitPartition> = {}): CommitPartition {
-  return { topic, partition, offset: BigInt(offset), leaderEpoch: -1, metadata: null, commitTimestamp: -1, ...extra };
-}
 
 function commit(partitions: CommitPartition[], extra: Partial<CommitOffsetsParams> = {}): Promise<number[]> {
   return c().commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8, partitions, ...extra });
@@ -31,18 +21,9 @@ function offsetOf(topic: string, partition: number, groupId = 'g'): bigint {
   return r.offsets[0].offset;
 }
 
-/** A stable consumer group of one member subscribed to `topics`. */
-async function stableMember(topics: string[] = ['t'], groupId = 'g', sessionTimeoutMs = 10_000): Promise<JoinGroupResult> {
-  const j = track(c().joinGroup(joinParams({ groupId, sessionTimeoutMs, protocols: [{ name: 'range', metadata: subscription(topics) }] })));
-  f.clock.advance(0);
-  const r = await settle(j);
-  await settle(track(c().syncGroup({ groupId, generationId: r.generationId, memberId: r.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: r.memberId, assignment: assignment(topics[0], [0]) }] })));
-  return r;
-}
-
 describe('OffsetCommit and OffsetFetch', () => {
   it('a simple commit (generation -1, no member) creates an empty group; fetch returns what was committed', async () => {
-    expect(await commit([part('t', 0, 10, { metadata: 'm0', leaderEpoch: 3 }), part('t', 1, 20)])).toEqual([0, 0]);
+    expect(await commit([commitPart('t', 0, 10, { metadata: 'm0', leaderEpoch: 3 }), commitPart('t', 1, 20)])).toEqual([0, 0]);
     const r = c().fetchOffsets('g', [
       { topic: 't', partition: 0 },
       { topic: 't', partition: 1 },
@@ -68,63 +49,63 @@ describe('OffsetCommit and OffsetFetch', () => {
   });
 
   it('the empty group id is accepted for commits and fetches, as Kafka does', async () => {
-    expect(await commit([part('t', 0, 1)], { groupId: '' })).toEqual([0]);
+    expect(await commit([commitPart('t', 0, 1)], { groupId: '' })).toEqual([0]);
     expect(offsetOf('t', 0, '')).toBe(1n);
   });
 
   it('a later commit replaces the earlier one', async () => {
-    await commit([part('t', 0, 10)]);
-    await commit([part('t', 0, 11)]);
+    await commit([commitPart('t', 0, 10)]);
+    await commit([commitPart('t', 0, 11)]);
     expect(offsetOf('t', 0)).toBe(11n);
   });
 
   it('metadata longer than offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE for that partition only', async () => {
     f.config = { ...f.config, offsetMetadataMaxBytes: 5 };
-    expect(await commit([part('t', 0, 1, { metadata: '123456' }), part('t', 1, 2, { metadata: '12345' })])).toEqual([ErrorCode.OffsetMetadataTooLarge, 0]);
+    expect(await commit([commitPart('t', 0, 1, { metadata: '123456' }), commitPart('t', 1, 2, { metadata: '12345' })])).toEqual([ErrorCode.OffsetMetadataTooLarge, 0]);
     expect(offsetOf('t', 0)).toBe(-1n);
     expect(offsetOf('t', 1)).toBe(2n);
   });
 
   it('members commit with their generation; wrong generation, unknown member and fencing are refused', async () => {
-    const r = await stableMember();
+    const r = await stableMember(f);
     const as = { generationId: r.generationId, memberId: r.memberId };
-    expect(await commit([part('t', 0, 5)], as)).toEqual([0]);
-    expect(await commit([part('t', 0, 6)], { ...as, generationId: 7 })).toEqual([ErrorCode.IllegalGeneration]);
-    expect(await commit([part('t', 0, 6)], { ...as, memberId: 'x' })).toEqual([ErrorCode.UnknownMemberId]);
-    expect(await commit([part('t', 0, 6)], { ...as, groupInstanceId: 'not-static' })).toEqual([ErrorCode.UnknownMemberId]);
+    expect(await commit([commitPart('t', 0, 5)], as)).toEqual([0]);
+    expect(await commit([commitPart('t', 0, 6)], { ...as, generationId: 7 })).toEqual([ErrorCode.IllegalGeneration]);
+    expect(await commit([commitPart('t', 0, 6)], { ...as, memberId: 'x' })).toEqual([ErrorCode.UnknownMemberId]);
+    expect(await commit([commitPart('t', 0, 6)], { ...as, groupInstanceId: 'not-static' })).toEqual([ErrorCode.UnknownMemberId]);
     // A simple commit to a group with members.
-    expect(await commit([part('t', 0, 6)])).toEqual([ErrorCode.UnknownMemberId]);
+    expect(await commit([commitPart('t', 0, 6)])).toEqual([ErrorCode.UnknownMemberId]);
     expect(offsetOf('t', 0)).toBe(5n);
   });
 
   it('commits during PreparingRebalance are accepted, during CompletingRebalance REBALANCE_IN_PROGRESS', async () => {
-    const r = await stableMember();
+    const r = await stableMember(f);
     const joining = track(c().joinGroup(joinParams({ clientId: 'b' })));
-    expect(await commit([part('t', 0, 5)], { generationId: 1, memberId: r.memberId })).toEqual([0]);
+    expect(await commit([commitPart('t', 0, 5)], { generationId: 1, memberId: r.memberId })).toEqual([0]);
     const rejoin = track(c().joinGroup(joinParams({ memberId: r.memberId })));
     await settle(rejoin);
     await settle(joining);
     expect(c().describeGroup('g').state).toBe('CompletingRebalance');
-    expect(await commit([part('t', 0, 6)], { generationId: 2, memberId: r.memberId })).toEqual([ErrorCode.RebalanceInProgress]);
+    expect(await commit([commitPart('t', 0, 6)], { generationId: 2, memberId: r.memberId })).toEqual([ErrorCode.RebalanceInProgress]);
   });
 
   it('a commit with a generation to a group that does not exist: ILLEGAL_GENERATION, from v9 GROUP_ID_NOT_FOUND', async () => {
-    expect(await commit([part('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 8 })).toEqual([ErrorCode.IllegalGeneration]);
-    expect(await commit([part('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 9 })).toEqual([ErrorCode.GroupIdNotFound]);
+    expect(await commit([commitPart('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 8 })).toEqual([ErrorCode.IllegalGeneration]);
+    expect(await commit([commitPart('t', 0, 1)], { generationId: 3, memberId: 'm', apiVersion: 9 })).toEqual([ErrorCode.GroupIdNotFound]);
   });
 
   it('commits keep a member\'s session alive', async () => {
-    const r = await stableMember();
+    const r = await stableMember(f);
     for (let i = 0; i < 5; i++) {
       f.clock.advance(5000);
-      expect(await commit([part('t', 0, i)], { generationId: 1, memberId: r.memberId })).toEqual([0]);
+      expect(await commit([commitPart('t', 0, i)], { generationId: 1, memberId: r.memberId })).toEqual([0]);
     }
     expect(c().describeGroup('g').state).toBe('Stable');
   });
 
   it('COORDINATOR_LOAD_IN_PROGRESS for every partition while loading', async () => {
     c().groups.loading = true;
-    expect(await commit([part('t', 0, 1), part('t', 1, 1)])).toEqual([ErrorCode.CoordinatorLoadInProgress, ErrorCode.CoordinatorLoadInProgress]);
+    expect(await commit([commitPart('t', 0, 1), commitPart('t', 1, 1)])).toEqual([ErrorCode.CoordinatorLoadInProgress, ErrorCode.CoordinatorLoadInProgress]);
     expect(c().fetchOffsets('g', null).errorCode).toBe(ErrorCode.CoordinatorLoadInProgress);
     c().groups.loading = false;
   });
@@ -132,7 +113,7 @@ describe('OffsetCommit and OffsetFetch', () => {
 
 describe('OffsetDelete', () => {
   it('deletes offsets of an empty group, and the group with its last offset', async () => {
-    await commit([part('t', 0, 1), part('u', 0, 2)]);
+    await commit([commitPart('t', 0, 1), commitPart('u', 0, 2)]);
     expect(await c().deleteOffsets('g', [{ topic: 't', partition: 0 }, { topic: 't', partition: 9 }])).toEqual({ errorCode: 0, partitions: [0, 0] });
     expect(offsetOf('t', 0)).toBe(-1n);
     expect(offsetOf('u', 0)).toBe(2n);
@@ -141,8 +122,8 @@ describe('OffsetDelete', () => {
   });
 
   it('GROUP_SUBSCRIBED_TO_TOPIC for topics a consumer group\'s members subscribe to; others are deleted', async () => {
-    const r = await stableMember(['t']);
-    await commit([part('t', 0, 1), part('old', 0, 2)], { generationId: 1, memberId: r.memberId });
+    const r = await stableMember(f);
+    await commit([commitPart('t', 0, 1), commitPart('old', 0, 2)], { generationId: 1, memberId: r.memberId });
     expect(await c().deleteOffsets('g', [{ topic: 't', partition: 0 }, { topic: 'old', partition: 0 }])).toEqual({
       errorCode: 0,
       partitions: [ErrorCode.GroupSubscribedToTopic, 0],
@@ -163,8 +144,8 @@ describe('OffsetDelete', () => {
 
 describe('DeleteGroups', () => {
   it('deletes empty groups with their offsets; NON_EMPTY_GROUP and GROUP_ID_NOT_FOUND otherwise', async () => {
-    await commit([part('t', 0, 1)], { groupId: 'empty' });
-    await stableMember(['t'], 'busy');
+    await commit([commitPart('t', 0, 1)], { groupId: 'empty' });
+    await stableMember(f, { groupId: 'busy' });
     const results = await c().deleteGroups(['empty', 'busy', 'nobody', 'empty']);
     expect([...results]).toEqual([
       ['empty', 0],
@@ -180,9 +161,9 @@ describe('DeleteGroups', () => {
   });
 
   it('a deleted group can be used again from scratch', async () => {
-    await commit([part('t', 0, 1)]);
+    await commit([commitPart('t', 0, 1)]);
     await c().deleteGroups(['g']);
-    const r = await stableMember();
+    const r = await stableMember(f);
     expect(r.generationId).toBe(1);
   });
 });
@@ -192,8 +173,8 @@ describe('offset expiry (offsets.retention.minutes)', () => {
 
   it('offsets of an empty group expire a retention period after the group emptied, then the group goes', async () => {
     f.config = { ...f.config, offsetsRetentionMs: DAY, offsetsRetentionCheckIntervalMs: 3600_000 };
-    const r = await stableMember();
-    await commit([part('t', 0, 42)], { generationId: 1, memberId: r.memberId });
+    const r = await stableMember(f);
+    await commit([commitPart('t', 0, 42)], { generationId: 1, memberId: r.memberId });
     // The member goes silent: its session expires after 10 s and the group empties.
     await f.clock.advanceAsync(DAY);
     expect(offsetOf('t', 0)).toBe(42n);
@@ -204,8 +185,8 @@ describe('offset expiry (offsets.retention.minutes)', () => {
 
   it('a stable group keeps its offsets however old; an empty one loses them only after the retention', async () => {
     f.config = { ...f.config, offsetsRetentionMs: DAY, offsetsRetentionCheckIntervalMs: 3600_000 };
-    const r = await stableMember(['t'], 'g', 1_800_000);
-    await commit([part('t', 0, 42)], { generationId: 1, memberId: r.memberId });
+    const r = await stableMember(f, { sessionTimeoutMs: 1_800_000 });
+    await commit([commitPart('t', 0, 42)], { generationId: 1, memberId: r.memberId });
     for (let i = 0; i < 90; i++) {
       await f.clock.advanceAsync(1200_000);
       expect(c().heartbeat({ groupId: 'g', generationId: 1, memberId: r.memberId, groupInstanceId: null })).toBe(0);
@@ -220,8 +201,8 @@ describe('offset expiry (offsets.retention.minutes)', () => {
 
   it('a stable consumer group loses offsets of topics no member subscribes to any more', async () => {
     f.config = { ...f.config, offsetsRetentionMs: DAY, offsetsRetentionCheckIntervalMs: 3600_000 };
-    const r = await stableMember(['t'], 'g', 1_800_000);
-    await commit([part('t', 0, 1), part('gone', 0, 2)], { generationId: 1, memberId: r.memberId });
+    const r = await stableMember(f, { sessionTimeoutMs: 1_800_000 });
+    await commit([commitPart('t', 0, 1), commitPart('gone', 0, 2)], { generationId: 1, memberId: r.memberId });
     for (let i = 0; i < 78; i++) {
       await f.clock.advanceAsync(1200_000);
       expect(c().heartbeat({ groupId: 'g', generationId: 1, memberId: r.memberId, groupInstanceId: null })).toBe(0);
@@ -232,9 +213,9 @@ describe('offset expiry (offsets.retention.minutes)', () => {
 
   it('a simple group\'s offsets expire a retention period after each commit', async () => {
     f.config = { ...f.config, offsetsRetentionMs: DAY, offsetsRetentionCheckIntervalMs: 3600_000 };
-    await commit([part('t', 0, 1)]);
+    await commit([commitPart('t', 0, 1)]);
     await f.clock.advanceAsync(12 * 3600_000);
-    await commit([part('t', 1, 1)]);
+    await commit([commitPart('t', 1, 1)]);
     await f.clock.advanceAsync(13 * 3600_000);
     expect(offsetOf('t', 0)).toBe(-1n);
     expect(offsetOf('t', 1)).toBe(1n);
@@ -245,15 +226,15 @@ describe('offset expiry (offsets.retention.minutes)', () => {
 
   it('a retention time sent with the commit (v2-v4) sets that offset\'s expiry', async () => {
     f.config = { ...f.config, offsetsRetentionMs: 7 * DAY, offsetsRetentionCheckIntervalMs: 3600_000 };
-    await commit([part('t', 0, 1)], { retentionTimeMs: 2 * 3600_000 });
-    await commit([part('t', 1, 1)]);
+    await commit([commitPart('t', 0, 1)], { retentionTimeMs: 2 * 3600_000 });
+    await commit([commitPart('t', 1, 1)]);
     await f.clock.advanceAsync(3 * 3600_000);
     expect(offsetOf('t', 0)).toBe(-1n);
     expect(offsetOf('t', 1)).toBe(1n);
   });
 
   it('an empty group without offsets is removed at the next check', async () => {
-    const r = await stableMember();
+    const r = await stableMember(f);
     await c().leaveGroup('g', [{ memberId: r.memberId, groupInstanceId: null, reason: null }]);
     expect(c().listGroups().groups).toHaveLength(1);
     await f.clock.advanceAsync(f.config.offsetsRetentionCheckIntervalMs);
@@ -265,8 +246,8 @@ describe('offset expiry (offsets.retention.minutes)', () => {
 
 describe('topic deletion', () => {
   it('removes the committed offsets of the topic from every group', async () => {
-    await commit([part('doomed', 0, 1), part('doomed', 1, 1), part('kept', 0, 1)], { groupId: 'a' });
-    await commit([part('doomed', 0, 5)], { groupId: 'b' });
+    await commit([commitPart('doomed', 0, 1), commitPart('doomed', 1, 1), commitPart('kept', 0, 1)], { groupId: 'a' });
+    await commit([commitPart('doomed', 0, 5)], { groupId: 'b' });
     await c().onTopicDeleted('doomed');
     expect(offsetOf('doomed', 0, 'a')).toBe(-1n);
     expect(offsetOf('kept', 0, 'a')).toBe(1n);
