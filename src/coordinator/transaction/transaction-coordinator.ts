@@ -15,7 +15,9 @@
  * exist (or cannot take the marker, GIVE_UP_MARKER_ERRORS) are given up. Only when every
  * partition has its marker is CompleteCommit or CompleteAbort logged. A restart finds the
  * transactions left in PrepareCommit/PrepareAbort and writes their markers again (a partition
- * takes a repeated marker as Kafka's does).
+ * takes a repeated marker as Kafka's does). Requests that begin the id's next transaction wait a
+ * bounded time for the completion before they answer CONCURRENT_TRANSACTIONS (see
+ * DEFAULT_COMPLETION_WAIT_MS).
  *
  * Housekeeping, on the injected clock: every
  * transaction.abort.timed.out.transaction.cleanup.interval.ms, ongoing transactions older than
