@@ -23,10 +23,12 @@
  * leaves the broker the least room. Every client's own ratio is listed too.
  *
  * Retry backoff: a transaction begun while the markers of the previous one are still being written
- * is answered CONCURRENT_TRANSACTIONS (AddPartitionsToTxn), by Kafka as by Gregor, and the client
- * retries. The Java producer retries that after 20 ms; KafkaJS's default backoff is 300 ms and
- * @platformatic/kafka's 1 s, which would make the figure measure the clients' backoff rather than
- * the broker. Both get the Java producer's 20 ms here (librdkafka's own handling is left as is).
+ * is answered CONCURRENT_TRANSACTIONS (AddPartitionsToTxn) by Kafka, and the client retries. Gregor
+ * lets the request wait for the markers instead (up to 200 ms), so clients rarely see it; when they
+ * do, the Java producer retries after 20 ms, librdkafka after 20 ms, KafkaJS after 300 ms and
+ * @platformatic/kafka after 1 s by default, which would make the figure measure the clients'
+ * backoff rather than the broker. KafkaJS and @platformatic/kafka get the Java producer's 20 ms
+ * here.
  *
  * `npm run bench -- transactions [--quick]`: --quick produces a fifth of the records, one round.
  * GREGOR_BENCH_ROUNDS=N sets the number of rounds (3).

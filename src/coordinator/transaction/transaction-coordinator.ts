@@ -15,7 +15,9 @@
  * exist (or cannot take the marker, GIVE_UP_MARKER_ERRORS) are given up. Only when every
  * partition has its marker is CompleteCommit or CompleteAbort logged. A restart finds the
  * transactions left in PrepareCommit/PrepareAbort and writes their markers again (a partition
- * takes a repeated marker as Kafka's does).
+ * takes a repeated marker as Kafka's does). Requests that begin the id's next transaction wait a
+ * bounded time for the completion before they answer CONCURRENT_TRANSACTIONS (see
+ * DEFAULT_COMPLETION_WAIT_MS).
  *
  * Housekeeping, on the injected clock: every
  * transaction.abort.timed.out.transaction.cleanup.interval.ms, ongoing transactions older than
@@ -42,6 +44,15 @@ const COORDINATOR_EPOCH = 0;
 const SERVER_TRANSACTION_VERSION = 0;
 /** Kafka's retry.backoff.ms default, between rounds of markers that failed with a retriable error. */
 const DEFAULT_MARKER_RETRY_BACKOFF_MS = 100;
+/**
+ * How long InitProducerId, AddPartitionsToTxn and AddOffsetsToTxn wait for the completion of the
+ * id's previous transaction before answering CONCURRENT_TRANSACTIONS. On one broker the markers
+ * are written in process, usually within a millisecond, so a producer that begins its next
+ * transaction at once gets the answer its retry would get, without the client's backoff (20 ms in
+ * the Java producer and librdkafka, 300 ms to 1 s in others). A completion that takes longer
+ * (markers retried after an error) is answered as Kafka does.
+ */
+const DEFAULT_COMPLETION_WAIT_MS = 200;
 
 export interface TxnCoordinatorConfig {
   transactionMaxTimeoutMs: number;
@@ -66,6 +77,8 @@ export interface TransactionCoordinatorOptions {
   snapshotMinBytes?: number;
   fsync?: boolean;
   markerRetryBackoffMs?: number;
+  /** How long a request waits for the id's completing transaction before CONCURRENT_TRANSACTIONS. */
+  completionWaitMs?: number;
 }
 
 export interface InitProducerIdResult {
@@ -145,6 +158,7 @@ export class TransactionCoordinator {
   private readonly logger: Logger;
   private readonly config: () => TxnCoordinatorConfig;
   private readonly markerRetryBackoffMs: number;
+  private readonly completionWaitMs: number;
 
   private constructor(
     private readonly stateLog: StateLog,
@@ -154,6 +168,7 @@ export class TransactionCoordinator {
     this.logger = options.logger;
     this.config = options.config;
     this.markerRetryBackoffMs = options.markerRetryBackoffMs ?? DEFAULT_MARKER_RETRY_BACKOFF_MS;
+    this.completionWaitMs = options.completionWaitMs ?? DEFAULT_COMPLETION_WAIT_MS;
     this.log = new CoordinatorLog<TxnLogRecord>(stateLog, {
       apply: (records) => { this.apply(records); },
       snapshot: () => this.snapshotRecords(),
@@ -248,6 +263,7 @@ export class TransactionCoordinator {
   async initProducerId(transactionalId: string, txnTimeoutMs: number, expected?: { producerId: bigint; producerEpoch: number }): Promise<InitProducerIdResult> {
     if (transactionalId === '') return initError(ErrorCode.InvalidRequest);
     if (txnTimeoutMs <= 0 || txnTimeoutMs > this.config().transactionMaxTimeoutMs) return initError(ErrorCode.InvalidTransactionTimeout);
+    await this.awaitCompletion(transactionalId);
     if (this.unavailable) return initError(ErrorCode.CoordinatorNotAvailable);
     let txn = this.txns.get(transactionalId);
     if (!txn) {
@@ -335,6 +351,7 @@ export class TransactionCoordinator {
    */
   async addPartitions(producer: TxnProducer, partitions: readonly TxnTopicPartition[], clientTransactionVersion = 0): Promise<number> {
     if (producer.transactionalId === '') return ErrorCode.InvalidRequest;
+    await this.awaitCompletion(producer.transactionalId);
     if (this.unavailable) return ErrorCode.CoordinatorNotAvailable;
     const txn = this.txns.get(producer.transactionalId);
     if (!txn || txn.producerId !== producer.producerId) return ErrorCode.InvalidProducerIdMapping;
@@ -522,6 +539,26 @@ export class TransactionCoordinator {
         this.logger.error({ err, transactionalId: txn.transactionalId }, 'transaction coordinator: logging the completion of a transaction failed; retrying');
         await this.sleep(this.markerRetryBackoffMs);
       }
+    }
+  }
+
+  /**
+   * Waits, at most completionWaitMs, for the completion under way of the id's previous
+   * transaction, so that the request is then answered from the completed state; returns at once
+   * when none is under way. The caller checks the state afterwards as before: a completion still
+   * under way is answered CONCURRENT_TRANSACTIONS.
+   */
+  private async awaitCompletion(transactionalId: string): Promise<void> {
+    const run = this.completions.get(transactionalId);
+    if (run === undefined || this.closed || this.completionWaitMs <= 0) return;
+    let handle: TimerHandle | undefined;
+    const bound = new Promise<void>((resolve) => {
+      handle = this.clock.setTimeout(resolve, this.completionWaitMs, { unref: true });
+    });
+    try {
+      await Promise.race([run, bound]);
+    } finally {
+      if (handle !== undefined) this.clock.clearTimeout(handle);
     }
   }
 

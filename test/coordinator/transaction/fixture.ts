@@ -10,6 +10,8 @@ import { ManualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/logger.js';
 
 export const T0 = 1_700_000_000_000;
+/** How long the coordinator waits for a completing transaction before CONCURRENT_TRANSACTIONS. */
+export const COMPLETION_WAIT_MS = 200;
 
 export const CONFIG: TxnCoordinatorConfig = {
   transactionMaxTimeoutMs: 900_000,
@@ -78,6 +80,7 @@ export async function openTxnFixture(over: Partial<TxnCoordinatorConfig> = {}, s
       producerIds: { generate: () => Promise.resolve(nextProducerId.value++) },
       markers,
       markerRetryBackoffMs: 100,
+      completionWaitMs: COMPLETION_WAIT_MS,
       ...(snapshotMinBytes !== undefined ? { snapshotMinBytes } : {}),
     });
   const markers = new FakeMarkerWriter();

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { NO_PRODUCER_ID, MAX_PRODUCER_EPOCH } from '../../../src/coordinator/transaction/txn-metadata.js';
 import { ErrorCode } from '../../../src/protocol/generated/errors.js';
 import { coordinatorPartitionFor } from '../../../src/util/java-string-hash.js';
-import { FakeMarkerWriter, T0, openTxnFixture, type TxnFixture } from './fixture.js';
+import { COMPLETION_WAIT_MS, FakeMarkerWriter, T0, openTxnFixture, type TxnFixture } from './fixture.js';
 
 let f: TxnFixture;
 beforeEach(async () => {
@@ -74,7 +74,10 @@ describe('InitProducerId', () => {
     f.markers.hold();
     expect((await init()).errorCode).toBe(ErrorCode.ConcurrentTransactions);
     expect(c().describe('tx')).toMatchObject({ state: 'PrepareAbort', producerEpoch: 1 });
-    expect((await init()).errorCode).toBe(ErrorCode.ConcurrentTransactions);
+    // The abort's markers cannot land within the coordinator's wait: answered as Kafka does.
+    const retry = init();
+    f.clock.advance(COMPLETION_WAIT_MS);
+    expect((await retry).errorCode).toBe(ErrorCode.ConcurrentTransactions);
     f.markers.unhold();
     await c().idle();
     expect(f.markers.landed.sort()).toEqual(['t-0:ABORT@1', 't-1:ABORT@1']);
@@ -122,6 +125,54 @@ describe('AddPartitionsToTxn, AddOffsetsToTxn and verification', () => {
   });
 });
 
+describe('a request for an id whose previous transaction is completing', () => {
+  it('AddPartitionsToTxn waits for the markers and opens the next transaction, as its retry would', async () => {
+    const p = await ongoing();
+    f.markers.hold();
+    expect((await c().endTxn(p, true, 0)).errorCode).toBe(ErrorCode.None);
+    const add = c().addPartitions(p, [tp('t', 2)]);
+    f.markers.unhold();
+    expect(await add).toBe(ErrorCode.None);
+    expect(f.markers.landed.sort()).toEqual(['t-0:COMMIT@0', 't-1:COMMIT@0']);
+    expect(c().describe('tx')).toMatchObject({ state: 'Ongoing', producerEpoch: 0, partitions: [tp('t', 2)] });
+  });
+
+  it("AddOffsetsToTxn waits the same way; the group's partition joins the next transaction", async () => {
+    const p = await ongoing();
+    f.markers.hold();
+    await c().endTxn(p, false, 0);
+    const add = c().addOffsets(p, 'g');
+    f.markers.unhold();
+    expect(await add).toBe(ErrorCode.None);
+    expect(c().describe('tx')).toMatchObject({ state: 'Ongoing', partitions: [c().offsetsPartitionFor('g')] });
+  });
+
+  it('InitProducerId waits, then bumps the epoch of the completed id', async () => {
+    const p = await ongoing();
+    f.markers.hold();
+    await c().endTxn(p, true, 0);
+    const again = init();
+    f.markers.unhold();
+    expect(await again).toEqual({ errorCode: ErrorCode.None, producerId: p.producerId, producerEpoch: 1 });
+    expect(c().describe('tx')).toMatchObject({ state: 'Empty', producerEpoch: 1 });
+  });
+
+  it('markers that fail and are retried after the wait: CONCURRENT_TRANSACTIONS, then success once they land', async () => {
+    const p = await ongoing();
+    // Three failures, retried every 100 ms: the markers land 300 ms after EndTxn.
+    f.markers.answer('t', 0, ErrorCode.NotLeaderOrFollower, ErrorCode.NotLeaderOrFollower, ErrorCode.NotLeaderOrFollower);
+    await c().endTxn(p, true, 0);
+    await f.clock.advanceAsync(0);
+    const add = c().addPartitions(p, [tp('t', 2)]);
+    await f.clock.advanceAsync(COMPLETION_WAIT_MS);
+    expect(await add).toBe(ErrorCode.ConcurrentTransactions);
+    expect(c().describe('tx').state).toBe('PrepareCommit');
+    await f.clock.advanceAsync(100);
+    await c().idle();
+    expect(await c().addPartitions(p, [tp('t', 2)])).toBe(ErrorCode.None);
+  });
+});
+
 describe('EndTxn', () => {
   it('commit: PrepareCommit answered at once, markers written, then CompleteCommit; retries answered as Kafka', async () => {
     const p = await ongoing();
@@ -130,7 +181,11 @@ describe('EndTxn', () => {
     expect(c().describe('tx').state).toBe('PrepareCommit');
     expect((await c().endTxn(p, true, 0)).errorCode).toBe(ErrorCode.ConcurrentTransactions);
     expect((await c().endTxn(p, false, 0)).errorCode).toBe(ErrorCode.ConcurrentTransactions);
-    expect(await c().addPartitions(p, [tp('t', 3)])).toBe(ErrorCode.ConcurrentTransactions);
+    // The next transaction's add waits for the markers, then, as they are held past the wait,
+    // gets what Kafka answers while they are written.
+    const add = c().addPartitions(p, [tp('t', 3)]);
+    f.clock.advance(COMPLETION_WAIT_MS);
+    expect(await add).toBe(ErrorCode.ConcurrentTransactions);
     f.markers.unhold();
     await c().idle();
     expect(f.markers.written).toHaveLength(1);
