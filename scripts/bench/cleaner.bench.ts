@@ -41,7 +41,11 @@ const root = join(here, '..', '..');
 const NOISE = randomBytes(4 * MiB);
 
 /** Appends TOTAL bytes of 1 KiB records over KEYS keys to `log` and rolls it, so all of it is cleanable. */
-async function fill(log: PartitionLog, compression: CompressionCodec): Promise<number> {
+/**
+ * Appends TOTAL bytes of keyed records, then rolls. `append` is the log's own (a bare log) or the
+ * broker's Partition (so that its high watermark, which bounds what the cleaner may clean, moves).
+ */
+async function fill(log: PartitionLog, compression: CompressionCodec, append: (batch: Buffer) => Promise<unknown> = (b) => log.append(b, { leaderEpoch: 0 })): Promise<number> {
   const size = RECORD - 32;
   const batches = TOTAL / (RECORD * PER_BATCH);
   let n = 0;
@@ -51,7 +55,7 @@ async function fill(log: PartitionLog, compression: CompressionCodec): Promise<n
       const at = (n * 4099) % (NOISE.length - size);
       return { key: `key-${k}`, value: NOISE.subarray(at, at + size) };
     });
-    await log.append(buildRecordBatch(records, { compression }), { leaderEpoch: 0 });
+    await append(buildRecordBatch(records, { compression }));
   }
   await log.roll();
   return log.size;
@@ -104,7 +108,8 @@ async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanM
       validateOnly: false,
     });
     const log = broker.services.logs.get('bench-compacted', 0);
-    if (log === undefined || broker.logCleaner === null) throw new Error('no compacted log or no cleaner');
+    const partition = broker.services.partitions.get('bench-compacted', 0);
+    if (log === undefined || partition === undefined || broker.logCleaner === null) throw new Error('no compacted log or no cleaner');
     const started = await spawnUntilReady(process.execPath, ['--import', 'tsx', join(here, 'produce-load.ts'), String(broker.port), 'bench-latency'], /ready/, { cwd: root, stdin: 'pipe', label: 'the producer' });
     load = started.child;
     let out = '';
@@ -119,7 +124,7 @@ async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanM
     let bytes = 0;
     for (let round = 0; round < CLEAN_ROUNDS; round++) {
       tell(load, 'phase fill');
-      bytes += await fill(log, CompressionCodec.None);
+      bytes += await fill(log, CompressionCodec.None, (b) => partition.append(b));
       tell(load, 'phase cleaning');
       const t0 = performance.now();
       const results = await broker.logCleaner.cleanNow();

@@ -132,7 +132,10 @@ export class BatchScanner {
     const want = Math.min(this.chunkSize, this.to - this.readPos);
     let buf = this.buffer;
     if (buf.length < carryLen + want) {
-      buf = Buffer.allocUnsafe(carryLen + want);
+      // A walk that carries a partial batch over keeps carrying one: room for a carry of up to
+      // HEADROOM lets every later chunk reuse this buffer instead of allocating a new megabyte
+      // (the allocations drove old-space collections that paused the event loop).
+      buf = Buffer.allocUnsafe(carryLen > 0 ? Math.max(carryLen + want, want + BatchScanner.HEADROOM) : want);
       this.buffer.copy(buf, 0, carryStart, carryStart + carryLen);
     } else if (carryLen > 0) {
       buf.copyWithin(0, carryStart, carryStart + carryLen);
