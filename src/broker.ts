@@ -23,6 +23,7 @@ import { SessionFetchService, fetchSessionSettingsFrom } from './server/fetch/se
 import { LogOffsetService } from './partition/log-offsets.js';
 import { ProduceService } from './partition/produce-service.js';
 import { ProducerIdManager } from './metadata/producer-ids.js';
+import { SingleBrokerView } from './metadata/cluster-view.js';
 import { advertisedVersions, Dispatcher } from './server/dispatcher.js';
 import { HANDLERS } from './server/handlers/index.js';
 import type { AdvertisedEndpoint, BrokerServices } from './server/services.js';
@@ -201,6 +202,7 @@ export class Broker {
         brokerConfig: resolved,
         dynamicConfig,
         metadata,
+        cluster: new SingleBrokerView({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.brokerRack }),
         logs,
         partitions,
         fetch: new SessionFetchService({

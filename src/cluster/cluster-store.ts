@@ -14,14 +14,10 @@
  * - When the service cannot be reached, calls reject with ClusterUnavailableError within the
  *   store's request timeout, and the store keeps retrying its lease and watch in the background.
  */
+import type { BrokerAddress } from '../metadata/cluster-view.js';
 import type { PartitionState } from '../metadata/partition-state.js';
 
-export interface BrokerAddress {
-  nodeId: number;
-  host: string;
-  port: number;
-  rack: string | null;
-}
+export type { BrokerAddress };
 
 export interface BrokerRegistration extends BrokerAddress {
   /**

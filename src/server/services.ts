@@ -6,6 +6,7 @@ import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
 import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
 import type { TxnMarkerWriter } from '../coordinator/transaction/txn-marker-writer.js';
+import type { ClusterView } from '../metadata/cluster-view.js';
 import type { DynamicConfigStore } from '../metadata/dynamic-config-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -43,6 +44,8 @@ export interface BrokerServices {
   /** Dynamic broker configs (AlterConfigs on BROKER resources), persisted; changes update brokerConfig. */
   readonly dynamicConfig: DynamicConfigStore;
   readonly metadata: MetadataStore;
+  /** The brokers, the controller and each partition's leader, replicas and ISR, as clients are told. */
+  readonly cluster: ClusterView;
   readonly logs: LogManager;
   /** The partitions this broker holds: producer state, high watermark, LSO, fetch waiters, transaction markers. */
   readonly partitions: PartitionManager;

@@ -34,17 +34,16 @@ export const describeCluster = defineHandler({
     }
     response.endpointType = EndpointType.BROKER;
     response.clusterId = services.clusterId;
-    response.controllerId = services.nodeId;
-    response.brokers = [
-      {
-        ...defaultDescribeClusterResponseDescribeClusterBroker(),
-        brokerId: services.nodeId,
-        host: services.advertised.host,
-        port: services.advertised.port,
-        rack: services.brokerConfig.config.brokerRack,
-        isFenced: false,
-      },
-    ];
+    response.controllerId = services.cluster.controllerId();
+    // Only live (registered) brokers are in the view, so none is fenced.
+    response.brokers = services.cluster.brokers().map((b) => ({
+      ...defaultDescribeClusterResponseDescribeClusterBroker(),
+      brokerId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack,
+      isFenced: false,
+    }));
     response.clusterAuthorizedOperations = request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     return response;
   },

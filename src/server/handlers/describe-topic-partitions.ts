@@ -29,7 +29,6 @@ import { ZERO_UUID } from '../../protocol/reader.js';
 import { isInternalTopic, topicNameProblem } from '../../protocol/topic-name.js';
 import { TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler } from '../handler.js';
-import { partitionLayouts } from '../../partition/topic-layout.js';
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one response may hold. */
 export const MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000;
@@ -79,9 +78,9 @@ export const describeTopicPartitions = defineHandler({
       const start = cursor !== null && name === cursorTopic ? cursor.partitionIndex : 0;
       const end = Math.min(topic.partitions, start + remaining);
       const entry = topicEntry(ErrorCode.None, name, topic.topicId);
-      entry.partitions = partitionLayouts(ctx.services.nodeId, start, end).map((p) => ({
+      entry.partitions = ctx.services.cluster.partitionLayouts(topic, start, end).map((p) => ({
         ...defaultDescribeTopicPartitionsResponsePartition(),
-        errorCode: ErrorCode.None,
+        errorCode: p.leaderId < 0 ? ErrorCode.LeaderNotAvailable : ErrorCode.None,
         ...p,
         eligibleLeaderReplicas: [],
         lastKnownElr: [],

@@ -17,8 +17,8 @@
  *   UNKNOWN_TOPIC_ID, null name); when any topic is asked for by id, names are ignored, as in
  *   Kafka. A null name or a topic id in v10-11 is an INVALID_REQUEST for the whole request.
  * - v13: top-level error code (always NONE).
- * This broker is the only broker, the controller, and the leader and only replica of every
- * partition (topic-layout.ts).
+ * Brokers, the controller and each partition's leader, replicas and ISR come from the cluster view
+ * (metadata/cluster-view.ts): on a single broker, this broker leads every partition alone.
  * Not implemented: authorization (no ACLs), several listeners (the one advertised listener is
  * returned whatever listener the request came in on).
  */
@@ -35,18 +35,23 @@ import {
 } from '../../protocol/generated/messages/metadata.js';
 import { ZERO_UUID } from '../../protocol/reader.js';
 import { isInternalTopic, topicNameProblem } from '../../protocol/topic-name.js';
+import type { ClusterView } from '../../metadata/cluster-view.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from '../authorized-operations.js';
 import { defineHandler, type RequestContext } from '../handler.js';
-import { partitionLayouts } from '../../partition/topic-layout.js';
 
 function topicResult(errorCode: number, name: string | null, topicId: string): MetadataResponseTopic {
   return { ...defaultMetadataResponseTopic(), errorCode, name, topicId, isInternal: name !== null && isInternalTopic(name) };
 }
 
-function describedTopic(topic: Topic, nodeId: number): MetadataResponseTopic {
+function describedTopic(topic: Topic, cluster: ClusterView): MetadataResponseTopic {
   const result = topicResult(ErrorCode.None, topic.name, topic.topicId);
-  result.partitions = partitionLayouts(nodeId, 0, topic.partitions).map((p) => ({ ...defaultMetadataResponsePartition(), errorCode: ErrorCode.None, ...p }));
+  result.partitions = cluster.partitionLayouts(topic, 0, topic.partitions).map((p) => ({
+    ...defaultMetadataResponsePartition(),
+    // Kafka answers a partition without a leader LEADER_NOT_AVAILABLE, its replicas still listed.
+    errorCode: p.leaderId < 0 ? ErrorCode.LeaderNotAvailable : ErrorCode.None,
+    ...p,
+  }));
   return result;
 }
 
@@ -95,13 +100,13 @@ export const metadata = defineHandler({
 
     const topics: MetadataResponseTopic[] = [];
     if (allTopics) {
-      for (const t of store.topics()) topics.push(describedTopic(t, services.nodeId));
+      for (const t of store.topics()) topics.push(describedTopic(t, services.cluster));
     } else {
       const ids = [...new Set(requested.map((t) => t.topicId).filter((id) => id !== ZERO_UUID))];
       if (ids.length > 0) {
         for (const id of ids) {
           const t = store.topicById(id);
-          topics.push(t ? describedTopic(t, services.nodeId) : topicResult(ErrorCode.UnknownTopicId, null, id));
+          topics.push(t ? describedTopic(t, services.cluster) : topicResult(ErrorCode.UnknownTopicId, null, id));
         }
       } else {
         const autoCreate = services.brokerConfig.config.autoCreateTopicsEnable && request.allowAutoTopicCreation;
@@ -110,7 +115,7 @@ export const metadata = defineHandler({
         // Sequential: creations are appended to the metadata log one at a time in request order.
         for (const name of names) {
           const t = store.topic(name);
-          topics.push(t ? describedTopic(t, services.nodeId) : await missingTopic(name, autoCreate, ctx));
+          topics.push(t ? describedTopic(t, services.cluster) : await missingTopic(name, autoCreate, ctx));
         }
       }
     }
@@ -120,17 +125,9 @@ export const metadata = defineHandler({
     }
 
     const response = defaultMetadataResponse();
-    response.brokers = [
-      {
-        ...defaultMetadataResponseBroker(),
-        nodeId: services.nodeId,
-        host: services.advertised.host,
-        port: services.advertised.port,
-        rack: services.brokerConfig.config.brokerRack,
-      },
-    ];
+    response.brokers = services.cluster.brokers().map((b) => ({ ...defaultMetadataResponseBroker(), nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
     response.clusterId = services.clusterId;
-    response.controllerId = services.nodeId;
+    response.controllerId = services.cluster.controllerId();
     response.topics = topics;
     response.clusterAuthorizedOperations =
       version >= 8 && version <= 10 && request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
