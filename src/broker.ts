@@ -15,7 +15,7 @@ import { TransactionCoordinator } from './coordinator/transaction/transaction-co
 import { txnVerifier } from './server/txn-verifier.js';
 import { TxnMarkerRouter } from './server/txn-marker-router.js';
 import { DynamicConfigStore } from './metadata/dynamic-config-store.js';
-import { MetadataStore } from './metadata/metadata-store.js';
+import { LocalMetadataStore } from './metadata/metadata-store.js';
 import { ApiKey } from './protocol/generated/api-table.js';
 import { PartitionManager } from './partition/partition-manager.js';
 import { FetchService, fetchSettingsFrom } from './partition/fetch-service.js';
@@ -132,7 +132,7 @@ export class Broker {
       const dynamicConfig = await DynamicConfigStore.open({ stateLog: await openStateLog(stateLocation, { name: 'dynamic-config', logger }), base: resolved, logger });
       opened.push(() => dynamicConfig.close());
       resolved = dynamicConfig.current;
-      const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
+      const metadata = await LocalMetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
       const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }), { logger });
       opened.push(() => producerIds.close());
       // The partitions (producer state, high watermark, LSO, markers) over the logs, made on first use.

@@ -102,7 +102,31 @@ const SNAPSHOT_EVERY = 1000;
 const ok = (): MetadataResult => ({ errorCode: ErrorCode.None, errorMessage: null });
 const fail = (errorCode: number, errorMessage: string): MetadataResult => ({ errorCode, errorMessage });
 
-export class MetadataStore {
+/**
+ * The topics of the cluster as handlers and the partition layer see them, and the changes clients
+ * ask for (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs). On a single broker the
+ * LocalMetadataStore below keeps them in its own state log; in cluster mode they live in the cluster
+ * store and every broker holds what it last saw.
+ */
+export interface MetadataStore {
+  topic(name: string): Topic | undefined;
+  topicById(topicId: string): Topic | undefined;
+  /** Every topic, by name. */
+  topics(): Topic[];
+  readonly broker: ResolvedBrokerConfig;
+  /** Called with each topic after it is deleted (fetch sessions, groups, producer state). */
+  onTopicDeleted(listener: (topic: Topic) => void): void;
+  createTopic(req: CreateTopicRequest): Promise<CreateTopicResult>;
+  deleteTopic(name: string): Promise<MetadataResult>;
+  createPartitions(name: string, count: number, assignments: readonly { brokerIds: readonly number[] }[] | null, validateOnly: boolean): Promise<MetadataResult>;
+  /** Replaces a topic's overrides (AlterConfigs / IncrementalAlterConfigs after merging). */
+  setTopicOverrides(name: string, overrides: ReadonlyMap<string, string | null>, validateOnly: boolean): Promise<MetadataResult>;
+  /** The broker config changed (dynamic AlterConfigs): every topic's effective config follows. */
+  updateBrokerConfig(config: ResolvedBrokerConfig): void;
+}
+
+/** A single broker's topics, kept in its metadata state log. */
+export class LocalMetadataStore implements MetadataStore {
   private readonly byName = new Map<string, Topic>();
   private readonly byId = new Map<string, Topic>();
   private readonly byUnifiedName = new Map<string, string>();
@@ -130,8 +154,8 @@ export class MetadataStore {
     logs: LogManager;
     brokerConfig: ResolvedBrokerConfig;
     logger: Logger;
-  }): Promise<MetadataStore> {
-    const store = new MetadataStore(options.stateLog, options.logs, options.brokerConfig, options.logger);
+  }): Promise<LocalMetadataStore> {
+    const store = new LocalMetadataStore(options.stateLog, options.logs, options.brokerConfig, options.logger);
     for await (const entry of options.stateLog.replay()) {
       if (entry.kind === 'snapshot') {
         store.clear();

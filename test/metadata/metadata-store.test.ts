@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadBrokerConfig } from '../../src/config/broker-config.js';
-import { MetadataStore } from '../../src/metadata/metadata-store.js';
+import { LocalMetadataStore } from '../../src/metadata/metadata-store.js';
 import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import { openLogManager, type LogManager } from '../../src/storage/log-manager.js';
 import { readPartitionMetadata, writePartitionMetadata } from '../../src/storage/partition-metadata-file.js';
@@ -28,14 +28,14 @@ afterEach(async () => {
 });
 
 /** Opens the store as the broker does: the log manager first, then the metadata replayed over it. */
-async function openStore(): Promise<MetadataStore> {
+async function openStore(): Promise<LocalMetadataStore> {
   lines = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
   const logs = await openLogManager({ storage: 'disk', dirs: [dir], logger });
   const stateLog = await openStateLog(join(dir, '__gregor_metadata'), { name: 'metadata', logger });
   open = { logs, stateLog };
   const brokerConfig = await loadBrokerConfig({ env: {}, flags: { 'log.dirs': dir } });
-  return MetadataStore.open({ stateLog, logs, brokerConfig, logger });
+  return LocalMetadataStore.open({ stateLog, logs, brokerConfig, logger });
 }
 
 async function close(): Promise<void> {
@@ -45,7 +45,7 @@ async function close(): Promise<void> {
   open = undefined;
 }
 
-const create = (store: MetadataStore, name: string, partitions: number) =>
+const create = (store: LocalMetadataStore, name: string, partitions: number) =>
   store.createTopic({ name, numPartitions: partitions, replicationFactor: -1, configs: new Map(), validateOnly: false });
 
 describe('MetadataStore on open', () => {
@@ -102,7 +102,7 @@ describe('MetadataStore on open', () => {
       },
     });
     const brokerConfig = await loadBrokerConfig({ env: {}, flags: { 'log.dirs': dir } });
-    store = await MetadataStore.open({ stateLog, logs: failingLogs, brokerConfig, logger });
+    store = await LocalMetadataStore.open({ stateLog, logs: failingLogs, brokerConfig, logger });
     await expect(store.deleteTopic('gone')).rejects.toThrow(/EIO/);
     expect(store.topic('gone')).toBeUndefined();
     // Enough changes for the store to compact its log into a snapshot: the deletion record goes.
