@@ -26,19 +26,46 @@ interface ProducerIdsState {
   nextBlockStart: bigint;
 }
 
+/**
+ * Where blocks of ids are reserved, durably, before any id of a block is handed out: the broker's
+ * state log on a single broker, the cluster store in cluster mode (so two brokers never hand out
+ * the same id).
+ */
+export interface ProducerIdBlocks {
+  /** Reserves the next block of `size` ids; resolves its first id. */
+  reserve(size: number): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+/** A single broker's blocks: the end of each reserved block written to its state log as a snapshot. */
+class StateLogBlocks implements ProducerIdBlocks {
+  constructor(
+    private readonly stateLog: StateLog,
+    private nextBlockStart: bigint,
+  ) {}
+
+  async reserve(size: number): Promise<bigint> {
+    const start = this.nextBlockStart;
+    const end = start + BigInt(size);
+    await this.stateLog.writeSnapshot({ nextBlockStart: end } satisfies ProducerIdsState);
+    this.nextBlockStart = end;
+    return start;
+  }
+
+  close(): Promise<void> {
+    return this.stateLog.close();
+  }
+}
+
 export class ProducerIdManager {
-  private nextId: bigint;
-  private blockEnd: bigint;
+  private nextId = 0n;
+  private blockEnd = 0n;
   private reserving: Promise<void> | undefined;
 
-  private constructor(
-    private readonly stateLog: StateLog,
-    nextBlockStart: bigint,
-    private readonly blockSize: number,
-  ) {
-    this.nextId = nextBlockStart;
-    this.blockEnd = nextBlockStart;
-  }
+  constructor(
+    private readonly blocks: ProducerIdBlocks,
+    private readonly blockSize: number = PRODUCER_ID_BLOCK_SIZE,
+  ) {}
 
   /** Replays the state log: allocation continues after the last block reserved. */
   static async open(stateLog: StateLog, options: { blockSize?: number; logger?: Logger } = {}): Promise<ProducerIdManager> {
@@ -64,13 +91,13 @@ export class ProducerIdManager {
         next = floor;
       }
     }
-    const manager = new ProducerIdManager(stateLog, next, blockSize);
+    const manager = new ProducerIdManager(new StateLogBlocks(stateLog, next), blockSize);
     // Recorded at once, so the next start begins from an intact snapshot.
     if (damaged.length > 0) await stateLog.writeSnapshot({ nextBlockStart: next } satisfies ProducerIdsState);
     return manager;
   }
 
-  /** A producer id never handed out before. Rejects (StorageError) when a new block cannot be recorded. */
+  /** A producer id never handed out before. Rejects when a new block cannot be reserved. */
   async generate(): Promise<bigint> {
     while (this.nextId >= this.blockEnd) {
       this.reserving ??= this.reserveBlock().finally(() => {
@@ -87,16 +114,14 @@ export class ProducerIdManager {
   }
 
   private async reserveBlock(): Promise<void> {
-    const end = this.blockEnd + BigInt(this.blockSize);
-    const state: ProducerIdsState = { nextBlockStart: end };
-    await this.stateLog.writeSnapshot(state);
-    this.nextId = this.blockEnd;
-    this.blockEnd = end;
+    const start = await this.blocks.reserve(this.blockSize);
+    this.nextId = start;
+    this.blockEnd = start + BigInt(this.blockSize);
   }
 
-  /** Closes the state log. */
+  /** Closes where the blocks are kept (the state log). */
   close(): Promise<void> {
-    return this.stateLog.close();
+    return this.blocks.close();
   }
 }
 

@@ -17,6 +17,28 @@ const open = async (where: string | MemoryStateLogStore, blockSize?: number): Pr
   ProducerIdManager.open(await openStateLog(where, { name: 'producer-ids' }), blockSize === undefined ? {} : { blockSize });
 
 describe('ProducerIdManager', () => {
+  it('takes its blocks from any block source: two managers sharing one never hand out the same id', async () => {
+    let counter = 0n;
+    const reserved: number[] = [];
+    const shared = {
+      reserve: (size: number) => {
+        const start = counter;
+        counter += BigInt(size);
+        reserved.push(size);
+        return Promise.resolve(start);
+      },
+      close: () => Promise.resolve(),
+    };
+    const a = new ProducerIdManager(shared, 3);
+    const b = new ProducerIdManager(shared, 3);
+    const ids: bigint[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await a.generate(), await b.generate());
+    expect(new Set(ids).size).toBe(10);
+    expect(ids.slice(0, 4)).toEqual([0n, 3n, 1n, 4n]);
+    expect(reserved).toEqual([3, 3, 3, 3]);
+    await a.close();
+  });
+
   it('hands out consecutive ids from 0 in blocks of 1000', async () => {
     const ids = await open(new MemoryStateLogStore());
     const got = [];
