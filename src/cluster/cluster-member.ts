@@ -62,14 +62,26 @@ export class ClusterMember {
     return this.controller !== undefined;
   }
 
-  /** Registers, starts watching (resolves once the snapshot is in), and starts campaigning. */
-  async start(): Promise<void> {
+  /**
+   * Starts feeding the cluster state from the store (resolves once the store's current contents are
+   * in), so the metadata store knows the topics before the broker opens its listener.
+   */
+  async watch(): Promise<void> {
     const { store, state } = this.options;
-    this.stopState = state.onChange((event) => { this.onEvent(event); });
-    this.stopWatch = await store.watch((event) => { state.apply(event); });
+    this.stopState ??= state.onChange((event) => { this.onEvent(event); });
+    this.stopWatch ??= await store.watch((event) => { state.apply(event); });
+  }
+
+  /**
+   * Registers (once the listener accepts: the registration is what tells other brokers and clients
+   * where to reach it), takes up its replicas, and starts campaigning for controller.
+   */
+  async join(): Promise<void> {
+    const { store, state } = this.options;
+    await this.watch();
     this.registration = await store.register(this.options.self);
     this.options.logger.info({ nodeId: this.nodeId, epoch: String(this.registration.epoch), clusterId: store.clusterId }, 'cluster: registered');
-    // Partitions that were in the snapshot: hand them to the partition layer now that the member runs.
+    // Partitions already in the state: hand them to the partition layer now that the member runs.
     for (const topic of state.topics()) this.applyTopic(topic.name, topic.assignment.length);
     this.campaign();
   }
