@@ -81,6 +81,8 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def('controller.listener.names', 'string', null, 'high', 'Comma-separated names of the listeners used by the controller; they are not advertised to clients.'),
   def('controller.quorum.voters', 'list', '', 'high', 'The controller quorum as id@host:port entries. Accepted and ignored: Gregor has no controller quorum.'),
   def('controller.quorum.bootstrap.servers', 'list', '', 'high', 'Bootstrap addresses of the controller quorum. Accepted and ignored by Gregor.'),
+  def('metadata.etcd.endpoints', 'list', '', 'high', 'Gregor only: the etcd client URLs (http://host:2379,...) of the cluster this broker joins. Empty: a single broker with its metadata on its own disk.', { internal: true }),
+  def('broker.session.timeout.ms', 'int', '3000', 'high', 'In a cluster: how long a broker that stopped renewing its registration (its etcd lease) stays registered before its partitions are led elsewhere.', { kafkaDefault: '9000', validator: atLeast(1000) }),
   def('metadata.log.dir', 'string', null, 'high', 'Where the cluster metadata log is kept; when unset, the first log directory.'),
   def('inter.broker.listener.name', 'string', null, 'medium', 'The listener brokers use to talk to each other.'),
   def('security.inter.broker.protocol', 'string', 'PLAINTEXT', 'medium', 'The security protocol brokers use to talk to each other (when inter.broker.listener.name is unset).', { validator: oneOf(...SECURITY_PROTOCOLS) }),

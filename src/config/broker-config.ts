@@ -94,6 +94,10 @@ export interface BrokerConfig {
   advertisedListeners: Endpoint[];
   controllerListenerNames: string[];
   brokerRack: string | null;
+  /** etcd client URLs: set, the broker is a member of the cluster they coordinate; empty, it is a single broker. */
+  metadataEtcdEndpoints: string[];
+  /** How long a broker's registration outlives its last renewal (the etcd lease). */
+  brokerSessionTimeoutMs: number;
   logDirs: string[];
   numPartitions: number;
   defaultReplicationFactor: number;
@@ -453,6 +457,8 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     advertisedListeners,
     controllerListenerNames,
     brokerRack: str('broker.rack'),
+    metadataEtcdEndpoints: list('metadata.etcd.endpoints'),
+    brokerSessionTimeoutMs: int('broker.session.timeout.ms'),
     logDirs,
     numPartitions: int('num.partitions'),
     defaultReplicationFactor: int('default.replication.factor'),
