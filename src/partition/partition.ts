@@ -282,7 +282,8 @@ export class Partition {
   async makeLeader(state: PartitionState): Promise<void> {
     const now = this.options.clock.now();
     const end = this.log.logEndOffset;
-    const isNewLeader = !this.isLeaderNow();
+    // The first state applied starts a leadership even where the single-broker default already led.
+    const isNewLeader = !this.isLeaderNow() || this.stateVersion < 0n;
     const isNewEpoch = state.leaderEpoch > this.epoch || isNewLeader;
     this.leaderId = this.brokerId;
     this.epoch = state.leaderEpoch;
@@ -297,14 +298,12 @@ export class Partition {
       const inSync = state.isr.includes(id);
       if (!f) {
         f = new ReplicaState(id);
-        f.reset(now, end, inSync);
+        f.reset(now, inSync);
         this.followers.set(id, f);
       } else if (isNewLeader) {
-        f.reset(now, end, inSync);
+        f.reset(now, inSync);
       } else if (isNewEpoch && inSync) {
-        f.lastCaughtUpTimeMs = now;
-        f.lastFetchTimeMs = now;
-        f.lastFetchLeaderLogEndOffset = end;
+        f.renewInSync(now, end);
       }
     }
     if (isNewEpoch) {
@@ -796,6 +795,8 @@ export class Partition {
 
   /** Writes the producer state snapshot (clean shutdown, before the log closes). */
   async close(): Promise<void> {
+    // Nothing will move the high watermark any more: the waiting produces answer now.
+    this.waits.failAll(ErrorCode.NotLeaderOrFollower);
     const producers = this.producers ?? (await this.loading?.catch(() => null)) ?? null;
     if (!producers || this.gone) return;
     await producers.close();
