@@ -328,4 +328,41 @@ describe('leader epochs and followers', () => {
     // Truncation is for followers only.
     await expect(leader.truncateTo(0n)).rejects.toThrow(/led by this broker/);
   });
+
+  it('replicates a transaction and its ABORT marker into the follower producer state and aborted-transaction index', async () => {
+    const c = await cluster([1, 2]);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
+    const leader = partitionOf(c.node(1), 't');
+    // Appended through the Partition: the transaction coordinator's side is not under test.
+    await leader.append(batch(['t1', 't2'], 11n, 0, { transactional: true }));
+    await replicate(c.node(1), c.node(2), 't');
+    const follower = partitionOf(c.node(2), 't');
+    expect((await follower.ongoingTransactions()).map((t) => t.producerId)).toEqual([11n]);
+    expect(await leader.writeTxnMarker({ producerId: 11n, producerEpoch: 0, committed: false, coordinatorEpoch: 0 })).toBe(ErrorCode.None);
+    await produce(c.node(1), 't', batch(['after']), 1);
+    await replicate(c.node(1), c.node(2), 't');
+    expect(await follower.ongoingTransactions()).toEqual([]);
+    expect(await follower.abortedTransactions(0n, follower.logEndOffset)).toEqual(await leader.abortedTransactions(0n, leader.logEndOffset));
+    expect((await follower.abortedTransactions(0n, follower.logEndOffset)).map((t) => [t.producerId, t.firstOffset, t.lastOffset])).toEqual([[11n, 0n, 2n]]);
+    // As the new leader it takes the producer's next transaction.
+    await c.publish({ leader: 2, leaderEpoch: 2, isr: [2], replicas: [1, 2] });
+    const newLeader = partitionOf(c.node(2), 't');
+    await newLeader.append(batch(['t3'], 11n, 2, { transactional: true }));
+    expect((await newLeader.ongoingTransactions()).map((t) => [t.producerId, t.firstOffset])).toEqual([[11n, 4n]]);
+  });
+
+  it('rebuilds the follower producer state from its log when a replicated batch does not follow it', async () => {
+    const c = await cluster([1, 2]);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
+    const leader = partitionOf(c.node(1), 't');
+    await produce(c.node(1), 't', batch(['a'], 12n, 0), 1);
+    await replicate(c.node(1), c.node(2), 't');
+    // The leader expires the producer (the follower has not yet), then accepts it again at any sequence.
+    expect(leader.removeExpiredProducers(Number.MAX_SAFE_INTEGER, 1)).toBe(1);
+    expect((await produce(c.node(1), 't', batch(['b'], 12n, 5), 1)).errorCode).toBe(ErrorCode.None);
+    await replicate(c.node(1), c.node(2), 't');
+    const follower = partitionOf(c.node(2), 't');
+    expect(await logValues(c.node(2))).toEqual(['a', 'b']);
+    expect((await follower.producerState()).lastEntry(12n)?.batches.at(-1)?.lastSeq).toBe(5);
+  });
 });
