@@ -479,11 +479,11 @@ export class Partition {
 
   private async followerAppend(producers: ProducerStateManager, records: Buffer, leaderHighWatermark: bigint, leaderLogStartOffset: bigint): Promise<void> {
     if (this.isLeaderNow()) throw new NotFollowerError(`${this.topic}-${this.partition} is led by this broker`);
-    if (records.length > 0) {
-      const { registered, consistent } = registerReplicatedBatches(producers, records);
+    const { records: whole, registered, consistent } = registerReplicatedBatches(producers, records);
+    if (whole.length > 0) {
       let result: AppendResult;
       try {
-        result = await this.log.appendAsFollower(records);
+        result = await this.log.appendAsFollower(whole);
       } catch (err) {
         for (const r of registered) producers.fail(r.slot, err);
         throw err;
@@ -505,7 +505,7 @@ export class Partition {
     let hw = leaderHighWatermark < end ? leaderHighWatermark : end;
     if (hw < this.log.logStartOffset) hw = this.log.logStartOffset;
     this.hw = hw;
-    this.offsetsMoved(records.length > 0 ? records.length : null);
+    this.offsetsMoved(whole.length > 0 ? whole.length : null);
   }
 
   /** Follower: removes everything at or after `offset` (divergence from the leader's log) and rebuilds the producer state. */

@@ -365,4 +365,19 @@ describe('leader epochs and followers', () => {
     expect(await logValues(c.node(2))).toEqual(['a', 'b']);
     expect((await follower.producerState()).lastEntry(12n)?.batches.at(-1)?.lastSeq).toBe(5);
   });
+
+  it('appends the whole batches of a fetch answer and leaves a partial last one for the next fetch', async () => {
+    const c = await cluster([1, 2]);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
+    const leader = partitionOf(c.node(1), 't');
+    await produce(c.node(1), 't', batch(['a'], 13n, 0), 1);
+    await produce(c.node(1), 't', batch(['b'], 13n, 1), 1);
+    const read = Buffer.concat((await leader.log.read(0n, { maxBytes: 1 << 20 })).records);
+    const follower = partitionOf(c.node(2), 't');
+    await follower.appendAsFollower(read.subarray(0, read.length - 10), leader.highWatermark, leader.logStartOffset);
+    expect(follower.logEndOffset).toBe(1n);
+    await replicate(c.node(1), c.node(2), 't');
+    expect(await logValues(c.node(2))).toEqual(['a', 'b']);
+    expect((await follower.producerState()).lastEntry(13n)?.batches.at(-1)?.lastSeq).toBe(1);
+  });
 });
