@@ -83,11 +83,6 @@ export class AppendRejectedError extends Error {
   }
 }
 
-/** A log that can drop everything and continue at any offset (Kafka's UnifiedLog.truncateFullyAndStartAt). */
-interface RestartableLog {
-  truncateFullyAndStartAt(offset: bigint): Promise<void>;
-}
-
 /** Thrown by the follower operations when this replica leads the partition. */
 export class NotFollowerError extends Error {
   override readonly name = 'NotFollowerError';
@@ -205,7 +200,9 @@ export class Partition {
       const now = this.options.clock.now();
       const maxLagMs = this.replicaLagTimeMaxMs();
       for (const f of this.followers.values()) {
-        if (f.logEndOffset < next && (maximal.includes(f.brokerId) || f.isCaughtUp(end, now, maxLagMs))) next = f.logEndOffset;
+        if (f.logEndOffset >= next) continue;
+        // A follower outside the ISR holds the HW only while it is about to join (caught up, and heard from).
+        if (maximal.includes(f.brokerId) || (f.logEndOffset >= 0n && f.isCaughtUp(end, now, maxLagMs))) next = f.logEndOffset;
       }
     }
     if (next <= this.hw) return false;
@@ -516,23 +513,10 @@ export class Partition {
     });
   }
 
-  /**
-   * Follower behind the leader's log start (or ahead of an unclean leader's log): empties the log,
-   * which continues at `offset` (Kafka's truncateFullyAndStartAt). Up to the log end this is a
-   * truncation and a move of the log start; past it the log itself must start over there, which
-   * PartitionLog offers as `truncateFullyAndStartAt` where the storage has it.
-   */
+  /** Follower behind the leader's log start: empties the log, which continues at `offset` (Kafka's truncateFullyAndStartAt). */
   truncateFullyAndStartAt(offset: bigint): Promise<void> {
     return this.followerChange(async () => {
-      const log: PartitionLog & Partial<RestartableLog> = this.log;
-      if (offset <= log.logEndOffset) {
-        await log.truncateTo(offset);
-        if (offset > log.logStartOffset) await log.deleteRecordsBefore(offset);
-      } else if (log.truncateFullyAndStartAt !== undefined) {
-        await log.truncateFullyAndStartAt(offset);
-      } else {
-        throw new StorageError(`the log of ${this.topic}-${this.partition} cannot start over at ${offset}, past its end ${log.logEndOffset}`);
-      }
+      await this.log.truncateFullyAndStartAt(offset);
       this.hw = offset;
     });
   }

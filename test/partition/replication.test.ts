@@ -311,20 +311,23 @@ describe('leader epochs and followers', () => {
     expect(await batchEpochs(c.node(2))).toEqual([1, 2]);
   });
 
-  it('empties a follower log to continue at the leader log start', async () => {
+  it('starts a follower log over at the leader log start when it is behind it', async () => {
     const c = await cluster([1, 2]);
     await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
-    await produce(c.node(1), 't', batch(['a', 'b', 'c', 'd']), 1);
+    await produce(c.node(1), 't', batch(['a', 'b']), 1);
     await replicate(c.node(1), c.node(2), 't');
+    await produce(c.node(1), 't', batch(['c', 'd']), 1);
     await produce(c.node(1), 't', batch(['e']), 1);
     const leader = partitionOf(c.node(1), 't');
     await leader.deleteRecordsBefore(4n);
     const follower = partitionOf(c.node(2), 't');
+    expect(follower.logEndOffset).toBe(2n);
     // The fetcher's answer to OFFSET_OUT_OF_RANGE below the leader's log start.
     await follower.truncateFullyAndStartAt(leader.logStartOffset);
     expect([follower.logStartOffset, follower.logEndOffset, follower.highWatermark]).toEqual([4n, 4n, 4n]);
     await replicate(c.node(1), c.node(2), 't');
     expect(await logValues(c.node(2))).toEqual(['e']);
+    expect(follower.logEndOffset).toBe(5n);
     // Truncation is for followers only.
     await expect(leader.truncateTo(0n)).rejects.toThrow(/led by this broker/);
   });
