@@ -5,6 +5,7 @@
  * for the real cluster). Replication is one call: the leader records the follower's fetch, reads
  * from the follower's log end and the follower appends what it got.
  */
+import { join } from 'node:path';
 import { loadBrokerConfig } from '../../src/config/broker-config.js';
 import { MetadataStore } from '../../src/metadata/metadata-store.js';
 import type { PartitionState } from '../../src/metadata/partition-state.js';
@@ -14,7 +15,7 @@ import type { Partition } from '../../src/partition/partition.js';
 import { PartitionManager } from '../../src/partition/partition-manager.js';
 import { ProduceService } from '../../src/partition/produce-service.js';
 import { openLogManager, type LogManager } from '../../src/storage/log-manager.js';
-import { MemoryStateLogStore, openStateLog } from '../../src/storage/state-log.js';
+import { MemoryStateLogStore, openStateLog, type StateLog } from '../../src/storage/state-log.js';
 import type { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 
@@ -67,21 +68,25 @@ export interface Node {
   produce: ProduceService;
   metadata: MetadataStore;
   logs: LogManager;
+  stateLog: StateLog;
 }
 
-export async function startNode(id: number, clock: ManualClock, store: FakeClusterStore, config: Record<string, string | number> = {}): Promise<Node> {
-  const brokerConfig = await loadBrokerConfig({ env: {}, flags: { 'node.id': id, 'replica.lag.time.max.ms': 10_000, ...config } });
-  const logs = await openLogManager({ storage: 'memory', clock, logger: silentLogger });
-  const stateLog = await openStateLog(new MemoryStateLogStore(), { name: 'metadata', logger: silentLogger });
+/** A broker on memory storage, or on disk in `dataDir` (which a later start with the same dir reopens). */
+export async function startNode(id: number, clock: ManualClock, store: FakeClusterStore, config: Record<string, string | number> = {}, dataDir?: string): Promise<Node> {
+  const flags = { 'node.id': id, 'replica.lag.time.max.ms': 10_000, ...config, ...(dataDir === undefined ? {} : { 'log.dirs': dataDir }) };
+  const brokerConfig = await loadBrokerConfig({ env: {}, flags });
+  const logs = await openLogManager(dataDir === undefined ? { storage: 'memory', clock, logger: silentLogger } : { storage: 'disk', dirs: [dataDir], clock, logger: silentLogger });
+  const stateLog = await openStateLog(dataDir === undefined ? new MemoryStateLogStore() : join(dataDir, '__gregor_metadata'), { name: 'metadata', logger: silentLogger });
   const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig, logger: silentLogger });
   const partitions = new PartitionManager({ metadata, logs, clock, logger: silentLogger, brokerConfig: () => metadata.broker, alterIsr: store.alterIsr });
   const produce = new ProduceService({ metadata, partitions, clock, logger: silentLogger, brokerConfig: () => metadata.broker });
-  return { id, partitions, produce, metadata, logs };
+  return { id, partitions, produce, metadata, logs, stateLog };
 }
 
 export async function stopNode(node: Node): Promise<void> {
   await node.partitions.close();
   await node.logs.close();
+  await node.stateLog.close();
 }
 
 /** Creates the topic in a node's metadata (the controller's job in the real cluster). */

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { RecordBatchView, splitBatches } from '../../src/protocol/records/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { isSettled, valuesOf } from '../server/fetch/fixture.js';
+import { tempDir } from '../storage/helpers.js';
 import { batch, createTopic, FakeClusterStore, partitionOf, produce, replicate, startNode, stopNode, type Node } from './replica-harness.js';
 
 const LAG_MS = 10_000;
@@ -382,5 +383,32 @@ describe('leader epochs and followers', () => {
     await replicate(c.node(1), c.node(2), 't');
     expect(await logValues(c.node(2))).toEqual(['a', 'b']);
     expect((await follower.producerState()).lastEntry(13n)?.batches.at(-1)?.lastSeq).toBe(1);
+  });
+
+  it('keeps no producer snapshot past a follower truncation on disk: a restart knows the truncated sequences', async () => {
+    const dir = await tempDir('gregor-replica-');
+    try {
+      const c = await cluster([1]);
+      const follower = await startNode(2, c.clock, c.store, { 'replica.lag.time.max.ms': LAG_MS }, dir.path);
+      await createTopic(follower, 't');
+      c.brokers.set(2, follower);
+      await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
+      for (let seq = 0; seq < 3; seq++) await produce(c.node(1), 't', batch([`v${seq}`], 14n, seq), 1);
+      await replicate(c.node(1), follower, 't');
+      // A snapshot at the end of the three batches, as a clean stop leaves it.
+      await (await partitionOf(follower, 't').producerState()).takeSnapshot();
+      await partitionOf(follower, 't').truncateTo(1n);
+      await stopNode(follower);
+      const again = await startNode(2, c.clock, c.store, { 'replica.lag.time.max.ms': LAG_MS }, dir.path);
+      try {
+        const p = partitionOf(again, 't');
+        expect(p.logEndOffset).toBe(1n);
+        expect((await p.producerState()).lastEntry(14n)?.batches.at(-1)?.lastSeq).toBe(0);
+      } finally {
+        await stopNode(again);
+      }
+    } finally {
+      await dir.remove();
+    }
   });
 });
