@@ -262,6 +262,17 @@ describe('leader epochs and followers', () => {
     expect(p.checkLeaderEpoch(3, true)).toBe(ErrorCode.None);
   });
 
+  it('creates the log of a replica it is assigned and does not have yet', async () => {
+    const c = await cluster([1, 2]);
+    expect(await c.node(2).logs.delete('t', 0)).toBe(true);
+    expect(c.node(2).partitions.get('t', 0)).toBeUndefined();
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
+    await produce(c.node(1), 't', batch(['a']), 1);
+    await replicate(c.node(1), c.node(2), 't');
+    expect(await logValues(c.node(2))).toEqual(['a']);
+    expect(partitionOf(c.node(2), 't').isLeader).toBe(false);
+  });
+
   it('ignores states older than the one applied and states that do not assign this broker', async () => {
     const c = await cluster([1, 2]);
     const roles: [number, boolean, number][] = [];
