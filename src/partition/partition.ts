@@ -8,8 +8,9 @@
  * `maybeIncrementHighWatermark` (after every append, follower fetch and ISR change) to the least log
  * end offset of the in-sync replicas, never backwards; on one broker the ISR is this broker alone,
  * so it follows the log end offset. On a follower it is what the leader's last fetch answer said,
- * capped at the local log end (it may go back after a truncation). Readers use it, never the log end
- * offset, as their bound.
+ * capped at the local log end (it may go back after a truncation). No high watermark is kept across
+ * restarts: the first cluster state applied starts it at the log start, and the ISR raises it.
+ * Readers use it, never the log end offset, as their bound.
  *
  * **Leader and follower** (Kafka's Partition in a cluster): the replication state lives in this
  * class, the rules of each part in their own modules: what the leader knows of each follower
@@ -279,6 +280,7 @@ export class Partition {
   async makeLeader(state: PartitionState): Promise<void> {
     const now = this.options.clock.now();
     const end = this.log.logEndOffset;
+    this.forgetUnconfirmedHighWatermark();
     // The first state applied starts a leadership even where the single-broker default already led.
     const isNewLeader = !this.isLeaderNow() || this.stateVersion < 0n;
     const isNewEpoch = state.leaderEpoch > this.epoch || isNewLeader;
@@ -322,6 +324,7 @@ export class Partition {
    * waiting here fail with NOT_LEADER_OR_FOLLOWER and the followers' state is dropped.
    */
   makeFollower(state: PartitionState): Promise<void> {
+    this.forgetUnconfirmedHighWatermark();
     const wasLeader = this.isLeaderNow();
     const changed = wasLeader || state.leader !== this.leaderId || state.leaderEpoch !== this.epoch;
     this.leaderId = state.leader;
@@ -338,6 +341,16 @@ export class Partition {
       this.offsetsMoved(null);
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Before its first cluster state a partition took its whole log as committed, which is true of a
+   * single broker only. No high watermark is kept across restarts, so a replica starts from its log
+   * start, as Kafka's does without a replication-offset checkpoint: the leader raises it as the ISR
+   * confirms, a follower takes the leader's.
+   */
+  private forgetUnconfirmedHighWatermark(): void {
+    if (this.stateVersion < 0n) this.hw = this.log.logStartOffset;
   }
 
   /**

@@ -174,6 +174,19 @@ describe('leader high watermark and ISR', () => {
     expect(leader.highWatermark).toBe(2n);
   });
 
+  it('takes nothing found in the log at start as committed until the ISR has it', async () => {
+    const c = await cluster([1, 2]);
+    const p = partitionOf(c.node(1), 't');
+    // Found in the log before any cluster state (a broker restarting): one broker alone would serve it.
+    await p.append(batch(['a', 'b']));
+    expect(p.highWatermark).toBe(2n);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1, 2], replicas: [1, 2] });
+    expect(p.highWatermark).toBe(0n);
+    await replicate(c.node(1), c.node(2), 't');
+    await replicate(c.node(1), c.node(2), 't');
+    expect(p.highWatermark).toBe(2n);
+  });
+
   it('answers NOT_LEADER_OR_FOLLOWER to the fetch of a replica not assigned, and on a follower', async () => {
     const c = await cluster([1, 2]);
     await c.publish({ leader: 1, leaderEpoch: 1, isr: [1, 2], replicas: [1, 2] });
