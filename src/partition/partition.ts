@@ -146,6 +146,8 @@ export class Partition {
   /** The followers, by broker id, while this replica leads. */
   private readonly followers = new Map<number, ReplicaState>();
   private readonly waits: ReplicationWaits;
+  /** Settles once every follower write issued so far has. */
+  private replicating: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PartitionOptions) {
     this.log = options.log;
@@ -278,6 +280,8 @@ export class Partition {
    * ISR replaces any change in flight.
    */
   async makeLeader(state: PartitionState): Promise<void> {
+    // The new epoch starts where the old leader's batches end: follower writes in flight first.
+    await this.replicating;
     const now = this.options.clock.now();
     const end = this.log.logEndOffset;
     this.forgetUnconfirmedHighWatermark();
@@ -478,13 +482,25 @@ export class Partition {
    * its log start offset. Rejects with NotFollowerError on the leader, and with the log's failures.
    */
   appendAsFollower(records: Buffer, leaderHighWatermark: bigint, leaderLogStartOffset: bigint): Promise<void> {
-    return this.appendQueue.run(
-      this.producerState(),
-      (m) => this.followerAppend(m, records, leaderHighWatermark, leaderLogStartOffset),
-      (err) => {
-        throw err;
-      },
+    return this.trackReplication(
+      this.appendQueue.run(
+        this.producerState(),
+        (m) => this.followerAppend(m, records, leaderHighWatermark, leaderLogStartOffset),
+        (err) => {
+          throw err;
+        },
+      ),
     );
+  }
+
+  /** Remembers a follower write until it settles (see makeLeader). */
+  private trackReplication(write: Promise<void>): Promise<void> {
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.replicating = Promise.all([this.replicating, settled]).then(() => undefined);
+    return write;
   }
 
   private async followerAppend(producers: ProducerStateManager, records: Buffer, leaderHighWatermark: bigint, leaderLogStartOffset: bigint): Promise<void> {
@@ -536,7 +552,7 @@ export class Partition {
 
   /** Runs a follower's truncation in the write order, with the producer state rebuilt after it. */
   private followerChange(change: () => Promise<void>): Promise<void> {
-    return this.appendQueue.run(
+    return this.trackReplication(this.appendQueue.run(
       null,
       async () => {
         if (this.isLeaderNow()) throw new NotFollowerError(`${this.topic}-${this.partition} is led by this broker`);
@@ -546,7 +562,7 @@ export class Partition {
       (err) => {
         throw err;
       },
-    );
+    ));
   }
 
   /**

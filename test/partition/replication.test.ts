@@ -286,6 +286,24 @@ describe('leader epochs and followers', () => {
     expect(partitionOf(c.node(2), 't').isLeader).toBe(false);
   });
 
+  it('starts its epoch after the follower writes still in flight when it becomes leader', async () => {
+    const c = await cluster([1, 2]);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1, 2], replicas: [1, 2] });
+    await produce(c.node(1), 't', batch(['a', 'b']), 1);
+    const leader = partitionOf(c.node(1), 't');
+    const read = Buffer.concat((await leader.log.read(0n, { maxBytes: 1 << 20 })).records);
+    const follower = partitionOf(c.node(2), 't');
+    const appending = follower.appendAsFollower(read, 2n, 0n);
+    await c.node(2).partitions.applyPartitionState('t', 0, c.store.set('t', 0, { leader: 2, leaderEpoch: 2, isr: [2], replicas: [1, 2] }));
+    await appending;
+    expect(follower.log.leaderEpochs.entries()).toEqual([
+      { epoch: 1, startOffset: 0n },
+      { epoch: 2, startOffset: 2n },
+    ]);
+    await produce(c.node(2), 't', batch(['c']), 1);
+    expect(await batchEpochs(c.node(2))).toEqual([1, 2]);
+  });
+
   it('ignores states older than the one applied and states that do not assign this broker', async () => {
     const c = await cluster([1, 2]);
     const roles: [number, boolean, number][] = [];
