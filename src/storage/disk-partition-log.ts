@@ -33,21 +33,29 @@
  * skips recovery, so damage written after it is found only then) end the read after the intact
  * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
-import { ATTRIBUTES_OFFSET, CONTROL_FLAG, MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
+import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, CONTROL_FLAG, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, RecordBatchView } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
 import { BatchScanner } from './batch-scanner.js';
 import {
   IndexAccounting,
   appendShape,
   batchInfoOf,
+  checkFollowerAppendStart,
   controlTypeOf,
   firstRecordAtOrAfter,
   floorSegment,
   recordWithTimestamp,
   rollReason,
   splitForAppend,
+  splitForFollowerAppend,
   stampBatch,
 } from './log-rules.js';
+import type { FollowerAppend } from './log-rules.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
+import type { EpochEntry } from './leader-epoch-cache.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE, readLeaderEpochCheckpoint, writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint.js';
+import { blockingReadText } from './blocking-file.js';
+import { silentLogger } from '../util/logger.js';
 import { LogSegment } from './log-segment.js';
 import { CLEANED_SUFFIX, DiskCleanedSegment, SWAP_SUFFIX } from './cleaned-segment.js';
 import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
@@ -116,6 +124,8 @@ interface PendingAppend {
   /** Offsets the batches take (sum of lastOffsetDelta + 1). */
   span: bigint;
   options: AppendOptions;
+  /** A follower append: the batches keep the leader's offsets, epochs and timestamps. */
+  follower: FollowerAppend | null;
   /** Filled when stamped. */
   baseOffsets: bigint[];
   lastOffsets: bigint[];
@@ -168,19 +178,32 @@ export async function openDiskPartitionLog(
   const clock = options.clock ?? Date.now;
   const openFile = options.openFile ?? openStorageFile;
   const partitionDir = dir;
+  const logger = options.logger ?? silentLogger;
   let loaded: LoadedLog;
+  let checkpoint: Awaited<ReturnType<typeof readLeaderEpochCheckpoint>>;
   try {
     const loadFile = options.openFile === undefined ? options.loadFile : undefined;
     const load: LoadOptions = { cleanShutdown: options.cleanShutdown, openFile, nowMs: clock() };
     if (options.logger !== undefined) load.logger = options.logger;
     if (loadFile !== undefined) load.loadFile = loadFile;
     loaded = await loadLog(partitionDir, config, load);
+    checkpoint = await readLeaderEpochCheckpoint(partitionDir, loadFile === undefined ? undefined : blockingReadText);
   } catch (e) {
     throw toStorageError(`opening ${partitionDir}`, e);
   }
+  const epochs = new LeaderEpochCache('entries' in checkpoint ? checkpoint.entries : [], (entries) =>
+    writeLeaderEpochCheckpoint(partitionDir, entries, openFile),
+  );
   const cache = options.batchCache ?? null;
   const policy = options.syncWritePolicy ?? new SyncWritePolicy();
-  return new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache, policy);
+  const log = new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache, policy, epochs);
+  try {
+    await log.settleLeaderEpochs(checkpoint, loaded.activeSegmentEpochs, logger);
+  } catch (e) {
+    await log.close().catch(() => undefined);
+    throw toStorageError(`loading the leader epochs of ${partitionDir}`, e);
+  }
+  return log;
 }
 
 /** A segment as the cleaner sees it, tied to the segment object it was taken from. */
@@ -212,6 +235,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
   readonly recovery: LoadedLog['recovery'];
   readonly rebuiltIndexes: bigint[];
   readonly recovered: { segments: number; truncatedBytes: number };
+  readonly leaderEpochs: LeaderEpochCache;
   private cfg: LogConfig;
   private segments: LogSegment[];
   private startOffset: bigint;
@@ -256,6 +280,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     openFile: OpenFile,
     cache: BatchCache | null,
     syncWritePolicy: SyncWritePolicy,
+    leaderEpochs: LeaderEpochCache,
   ) {
     this.topic = topic;
     this.partition = partition;
@@ -264,6 +289,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     this.segments = loaded.segments;
     this.startOffset = loaded.logStartOffset;
     this.endOffset = loaded.logEndOffset;
+    this.leaderEpochs = leaderEpochs;
     this.recovery = loaded.recovery;
     this.rebuiltIndexes = loaded.rebuiltIndexes;
     this.recovered = {
@@ -276,6 +302,53 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     this.syncWritePolicy = syncWritePolicy;
     const active = this.segments[this.segments.length - 1];
     this.asOpened = loaded.indexFilesCurrent ? { seg: active, size: active.size, truncations: 0 } : null;
+  }
+
+  /**
+   * Opening, after the segments are loaded: the checkpoint's epochs, or when it is missing or
+   * damaged the epochs rebuilt from every batch's partitionLeaderEpoch (reported; nothing else is
+   * touched), plus those of a recovered active segment; then trimmed to the log's offsets (recovery
+   * may have cut a torn tail, a crash may have lost a trim), as Kafka's LogLoader does.
+   */
+  async settleLeaderEpochs(
+    checkpoint: Awaited<ReturnType<typeof readLeaderEpochCheckpoint>>,
+    recovered: readonly EpochEntry[],
+    logger: Logger,
+  ): Promise<void> {
+    const epochs = this.leaderEpochs;
+    if (!('entries' in checkpoint)) {
+      const found = await this.scanLeaderEpochs();
+      const empty = this.startOffset === this.endOffset;
+      if ('problem' in checkpoint) {
+        logger.warn(
+          { dir: this.dir, problem: checkpoint.problem, entries: found.length },
+          `${checkpoint.problem}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`,
+        );
+      } else if (!empty) {
+        logger.info({ dir: this.dir, entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`);
+      }
+      await epochs.assignAll(found);
+      // A damaged file gives way to what was found, even nothing; a new log's file waits for its first epoch.
+      if (found.length === 0 && 'problem' in checkpoint) await writeLeaderEpochCheckpoint(this.dir, [], this.openFile);
+    } else {
+      await epochs.assignAll(recovered);
+    }
+    await epochs.truncateFromEnd(this.endOffset);
+    await epochs.truncateFromStart(this.startOffset);
+  }
+
+  /** Each leader epoch the log's batches begin, in order (Kafka's assign rules: a smaller epoch than the last is ignored). */
+  private async scanLeaderEpochs(): Promise<EpochEntry[]> {
+    const found = new LeaderEpochCache();
+    for (const seg of this.segments) {
+      if (seg.size === 0) continue;
+      await this.scanSegment(seg, 0, (s) => {
+        const epoch = s.partitionLeaderEpoch;
+        if (epoch > found.latestEpoch()) void found.assign(epoch, s.baseOffset);
+        return undefined;
+      });
+    }
+    return [...found.entries()];
   }
 
   /** Whether the active segment's files still hold exactly what opening found in them. */
@@ -408,7 +481,28 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         return;
       }
       const { starts, ends, span } = split;
-      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
+      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, follower: null, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
+      this.kick();
+    });
+  }
+
+  appendAsFollower(batches: Buffer): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      if (this.closing) {
+        reject(new StorageError(`partition ${this.topic}-${this.partition} is closed`));
+        return;
+      }
+      let follower: FollowerAppend;
+      try {
+        follower = splitForFollowerAppend(batches);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      const { starts, ends, span } = follower;
+      // The leader's epoch field is what matters; options.leaderEpoch is not written.
+      const options: AppendOptions = { leaderEpoch: -1 };
+      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, follower, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
       this.kick();
     });
   }
@@ -439,6 +533,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
    */
   private stamp(m: PendingAppend, seg: LogSegment, nextOffset: bigint): void {
     const buf = m.buffer;
+    const follower = m.follower !== null;
     const epoch = m.options.leaderEpoch;
     const lat = m.options.logAppendTimeMs;
     const interval = this.cfg.indexIntervalBytes;
@@ -449,7 +544,9 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     for (let i = 0; i < m.starts.length; i++) {
       const s = m.starts[i];
       const e = m.ends[i];
-      const last = stampBatch(buf, s, e, offset, epoch, lat);
+      // A follower's batches keep the leader's offsets (gaps included) and bytes.
+      if (follower) offset = buf.readBigInt64BE(s + BASE_OFFSET_OFFSET);
+      const last = follower ? offset + BigInt(buf.readInt32BE(s + LAST_OFFSET_DELTA_OFFSET)) : stampBatch(buf, s, e, offset, epoch, lat);
       const ts = buf.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET);
       const position = seg.writePosition + s;
       if (position === 0) seg.firstBatchTimestamp = ts;
@@ -475,9 +572,19 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         m.reject(this.offlineError());
         continue;
       }
-      const shape = appendShape(m.buffer, m.starts, m.span, next, m.options.logAppendTimeMs);
+      if (m.follower !== null) {
+        try {
+          checkFollowerAppendStart(m.follower, next);
+        } catch (e) {
+          m.reject(e);
+          continue;
+        }
+      }
+      const span = m.follower === null ? m.span : (m.follower.lastOffsets.at(-1) ?? next) + 1n - next;
+      const shape = appendShape(m.buffer, m.starts, span, next, m.options.logAppendTimeMs);
       if (rollReason(this.active.rollState(), this.cfg, shape, this.clock()) !== null) {
         if (pending.length > 0) {
+          const expected = next;
           await this.commit(pending, present(snap, 'producer state snapshot'), next);
           pending = [];
           snap = null;
@@ -485,6 +592,11 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
           // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the awaited commit may have set it
           if (this.failure !== null) {
             m.reject(this.offlineError());
+            continue;
+          }
+          // A follower append checked against appends that then failed would leave a hole.
+          if (m.follower !== null && next !== expected) {
+            m.reject(new StorageError(`partition ${this.topic}-${this.partition}: the append before this follower append failed`));
             continue;
           }
         }
@@ -505,7 +617,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         this.restore(snap);
         throw e;
       }
-      next += m.span;
+      next += span;
       pending.push(m);
     }
     if (pending.length > 0) await this.commit(pending, present(snap, 'producer state snapshot'), next);
@@ -541,6 +653,15 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       for (const m of pending) m.reject(err);
       return;
     }
+    // New epochs enter the cache before the batches are visible, as Kafka assigns them before its
+    // segment append; their checkpoint write is awaited before the appends are acknowledged.
+    const epochWrites: Promise<void>[] = [];
+    for (const m of pending) {
+      for (let i = 0; i < m.starts.length; i++) {
+        const epoch = m.buffer.readInt32BE(m.starts[i] + PARTITION_LEADER_EPOCH_OFFSET);
+        if (epoch > this.leaderEpochs.latestEpoch()) epochWrites.push(this.leaderEpochs.assign(epoch, m.baseOffsets[i]));
+      }
+    }
     // Publish: from here on readers see the batches.
     seg.size = seg.writePosition;
     seg.maxTimestamp = seg.accounting.maxTimestamp;
@@ -552,6 +673,17 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     else {
       this.unflushedMessages += messages;
       this.scheduleFlush();
+    }
+    if (epochWrites.length > 0) {
+      try {
+        await Promise.all(epochWrites);
+      } catch (e) {
+        // The batches are in the log but their epoch is not on disk: like a failed fsync, the state
+        // on disk is no longer known to match, so the log goes offline until reopened.
+        this.failure = toStorageError('writing the leader epoch checkpoint', e);
+        for (const m of pending) m.reject(this.failure);
+        return;
+      }
     }
     for (const m of pending) {
       for (const o of m.abortMarkers) this.unindexedAborts.push(o);
@@ -859,13 +991,18 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
 
   truncateTo(offset: bigint): Promise<void> {
     return this.task('truncateTo', async () => {
-      if (offset >= this.endOffset) return;
+      // Nothing to cut, but as Kafka: an epoch this replica assigned as leader at its end, with
+      // nothing appended in it, goes (another leader's epoch may claim that offset).
+      if (offset >= this.endOffset) {
+        await this.leaderEpochs.truncateFromEnd(this.endOffset);
+        return;
+      }
       this.truncations++;
       this.window?.clear();
       this.hints.clear();
       const segments = this.segments;
       if (offset < segments[0].baseOffset) {
-        await this.truncateFullyAndStartAt(offset);
+        await this.startAfresh(offset);
         return;
       }
       const keep = segments.filter((s) => s.baseOffset <= offset);
@@ -879,6 +1016,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       seg.createdMs = seg.size === 0 ? this.clock() : seg.createdMs;
       await seg.writeIndexes(true, false);
       this.endOffset = newEnd;
+      await this.leaderEpochs.truncateFromEnd(newEnd);
       this.unindexedAborts = this.unindexedAborts.filter((o) => o < newEnd);
       await this.settleTxnRecoveryPoint();
       if (this.startOffset > newEnd) {
@@ -888,8 +1026,17 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     });
   }
 
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    return this.task('truncateFullyAndStartAt', async () => {
+      this.truncations++;
+      this.window?.clear();
+      this.hints.clear();
+      await this.startAfresh(offset);
+    });
+  }
+
   /** Drops every segment and starts empty at `offset` (truncation below the first segment). */
-  private async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+  private async startAfresh(offset: bigint): Promise<void> {
     await writeLogStartOffset(this.dir, offset, this.openFile);
     const victims = this.segments;
     await this.deleteSegments(victims);
@@ -898,6 +1045,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     await syncDir(this.dir);
     this.startOffset = offset;
     this.endOffset = offset;
+    await this.leaderEpochs.clear();
     this.unindexedAborts = [];
     await this.settleTxnRecoveryPoint();
   }
@@ -909,6 +1057,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       // Durable before it is acknowledged: DeleteRecords must survive a restart.
       await writeLogStartOffset(this.dir, target, this.openFile);
       this.startOffset = target;
+      await this.leaderEpochs.truncateFromStart(target);
       const segments = this.segments;
       let n = 0;
       while (n < segments.length - 1 && segments[n + 1].baseOffset <= target) n++;
@@ -952,6 +1101,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       if (newStart > this.startOffset) {
         this.startOffset = newStart;
         await writeLogStartOffset(this.dir, newStart, this.openFile);
+        await this.leaderEpochs.truncateFromStart(newStart);
       }
       return n;
     });
