@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { loadBrokerConfig } from '../../src/config/broker-config.js';
-import { MetadataStore } from '../../src/metadata/metadata-store.js';
+import { LocalMetadataStore } from '../../src/metadata/metadata-store.js';
 import type { PartitionState } from '../../src/metadata/partition-state.js';
 import { defaultProduceRequest, type ProduceRequest } from '../../src/protocol/generated/messages/produce.js';
 import { buildRecordBatch, type RecordBatchOptions } from '../../src/protocol/records/index.js';
@@ -66,7 +66,7 @@ export interface Node {
   id: number;
   partitions: PartitionManager;
   produce: ProduceService;
-  metadata: MetadataStore;
+  metadata: LocalMetadataStore;
   logs: LogManager;
   stateLog: StateLog;
 }
@@ -77,7 +77,7 @@ export async function startNode(id: number, clock: ManualClock, store: FakeClust
   const brokerConfig = await loadBrokerConfig({ env: {}, flags });
   const logs = await openLogManager(dataDir === undefined ? { storage: 'memory', clock, logger: silentLogger } : { storage: 'disk', dirs: [dataDir], clock, logger: silentLogger });
   const stateLog = await openStateLog(dataDir === undefined ? new MemoryStateLogStore() : join(dataDir, '__gregor_metadata'), { name: 'metadata', logger: silentLogger });
-  const metadata = await MetadataStore.open({ stateLog, logs, brokerConfig, logger: silentLogger });
+  const metadata = await LocalMetadataStore.open({ stateLog, logs, brokerConfig, logger: silentLogger });
   const partitions = new PartitionManager({ metadata, logs, clock, logger: silentLogger, brokerConfig: () => metadata.broker, alterIsr: store.alterIsr });
   const produce = new ProduceService({ metadata, partitions, clock, logger: silentLogger, brokerConfig: () => metadata.broker });
   return { id, partitions, produce, metadata, logs, stateLog };
