@@ -40,7 +40,7 @@ import {
   type RecordInput,
 } from '../protocol/records/index.js';
 import type { CleanedTxnState } from './cleaned-txn-state.js';
-import { OffsetMap } from './offset-map.js';
+import type { OffsetMap } from './offset-map.js';
 import { walkRecordKeys } from './record-keys.js';
 
 /** What the cleaner knows of an active producer (Kafka's LastRecord). */
@@ -139,7 +139,7 @@ export function cleanBatch(view: RecordBatchView, ctx: CleanContext, stats: Clea
   const keep = new Uint8Array(count);
   const found = { retained: 0, tombstones: false };
   if (!discardRecords) {
-    const latest = Number(ctx.map.latestOffset);
+    const latest = ctx.map.latestOffsetNumber;
     const base = Number(view.baseOffset);
     const retainDeletes = horizon === null || now < horizon;
     let i = 0;
@@ -148,7 +148,7 @@ export function cleanBatch(view: RecordBatchView, ctx: CleanContext, stats: Clea
       let kept: boolean;
       if (isControl || offset > latest) kept = true;
       else if (keyLength < 0) kept = false;
-      else kept = offset >= ctx.map.get(OffsetMap.keyOf(buf, keyStart, keyLength)) && (!valueIsNull || retainDeletes);
+      else kept = offset >= ctx.map.get(buf, keyStart, keyLength) && (!valueIsNull || retainDeletes);
       if (kept) {
         keep[i] = 1;
         found.retained++;

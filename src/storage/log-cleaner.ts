@@ -483,7 +483,7 @@ export class LogCleaner {
             const whole = walkRecordKeys(batch, DEFAULT_MAX_RECORDS_BYTES, (delta, buf, keyStart, keyLength) => {
               const offset = base + delta;
               if (keyLength < 0 || offset < from) return true;
-              return map.put(OffsetMap.keyOf(buf, keyStart, keyLength), offset);
+              return map.put(buf, keyStart, keyLength, offset);
             });
             if (!whole) return;
           }
