@@ -33,7 +33,7 @@
 import { RecordBatchView } from '../protocol/records/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { isCleanable, type CleanableLog, type CleanerSegment, type CleanerView } from './cleanable-log.js';
+import { CLEANER_READ_BYTES, isCleanable, type CleanableLog, type CleanerSegment, type CleanerView, type ReadScratch } from './cleanable-log.js';
 import { CleanedTxnState } from './cleaned-txn-state.js';
 import { checkpointKey, readCleanerCheckpoint, writeCleanerCheckpoint, type CheckpointEntry } from './cleaner-checkpoint.js';
 import { cleanBatch, newCleanStats, type CleanContext, type CleanStats, type ProducerLastRecord } from './cleaner-rewrite.js';
@@ -125,6 +125,8 @@ export class LogCleaner {
   /** One key map per cleaner thread; a map in use is out of this list. */
   private readonly freeMaps: OffsetMap[] = [];
   private readonly allMaps: readonly OffsetMap[];
+  /** Each thread's read buffer (by its key map), allocated at its first read and kept. */
+  private readonly scratches = new WeakMap<OffsetMap, ReadScratch>();
   readonly threads: number;
   private readonly throttler: Throttler;
   private started = false;
@@ -397,7 +399,8 @@ export class LogCleaner {
     const now = this.clock.now();
     const stats = newCleanStats();
     const upper = ltc.firstUncleanableOffset;
-    await this.buildOffsetMap(log, view, map, ltc.firstDirtyOffset, upper);
+    const scratch = this.scratchOf(map);
+    await this.buildOffsetMap(log, view, map, scratch, ltc.firstDirtyOffset, upper);
     if (this.stopping()) {
       return { topic: log.topic, partition: log.partition, endOffset: ltc.firstDirtyOffset, abandoned: true, stats, retainedAbortedTxns: [] };
     }
@@ -424,7 +427,7 @@ export class LogCleaner {
       }
       let swapped: boolean;
       try {
-        swapped = await this.cleanGroup(log, view, group, ctx, stats);
+        swapped = await this.cleanGroup(log, view, group, ctx, stats, scratch);
       } catch (err) {
         // A truncation or a deletion of the segments being read ends the round, not in an error.
         if (!(await this.changedUnder(log, view))) throw err;
@@ -448,13 +451,19 @@ export class LogCleaner {
     return now === null || now.generation !== view.generation || now.logStartOffset !== view.logStartOffset;
   }
 
+  private scratchOf(map: OffsetMap): ReadScratch {
+    let scratch = this.scratches.get(map);
+    if (scratch === undefined) this.scratches.set(map, (scratch = { buffer: Buffer.allocUnsafe(CLEANER_READ_BYTES) }));
+    return scratch;
+  }
+
   /** The key map of a clean called outside a round (tests and tools call clean() directly, not during rounds). */
   private borrowMap(): OffsetMap {
     return this.allMaps[0];
   }
 
   /** Kafka's buildOffsetMap: fills the map from `start`, up to `end` or until it is full. */
-  private async buildOffsetMap(log: PartitionLog & CleanableLog, view: CleanerView, map: OffsetMap, start: bigint, end: bigint): Promise<void> {
+  private async buildOffsetMap(log: PartitionLog & CleanableLog, view: CleanerView, map: OffsetMap, scratch: ReadScratch, start: bigint, end: bigint): Promise<void> {
     map.clear();
     const segs = view.segments;
     const dirty: { seg: CleanerSegment; nextStart: bigint }[] = [];
@@ -468,7 +477,7 @@ export class LogCleaner {
     const slices = new Slices();
     const from = Number(start);
     for (const { seg, nextStart } of dirty) {
-      for await (const chunk of log.segmentBatches(seg)) {
+      for await (const chunk of log.segmentBatches(seg, scratch)) {
         await this.throttler.maybeThrottle(chunkBytes(chunk));
         for (const bytes of chunk) {
           await slices.next();
@@ -495,7 +504,7 @@ export class LogCleaner {
   }
 
   /** Cleans one group of segments into one and swaps it in; false when the log refused the swap. */
-  private async cleanGroup(log: PartitionLog & CleanableLog, view: CleanerView, group: readonly CleanerSegment[], ctx: CleanContext, stats: CleanStats): Promise<boolean> {
+  private async cleanGroup(log: PartitionLog & CleanableLog, view: CleanerView, group: readonly CleanerSegment[], ctx: CleanContext, stats: CleanStats, scratch: ReadScratch): Promise<boolean> {
     const writer = await log.newCleanedSegment(group[0].baseOffset);
     const retainedBefore = ctx.txns.retainedAborted.length;
     const slices = new Slices();
@@ -504,7 +513,7 @@ export class LogCleaner {
         const i = view.segments.indexOf(seg);
         const upper = view.segments[i + 1].baseOffset;
         ctx.txns.addAborted(await log.abortedTxns(seg.baseOffset, upper));
-        for await (const chunk of log.segmentBatches(seg)) {
+        for await (const chunk of log.segmentBatches(seg, scratch)) {
           const out: Buffer[] = [];
           for (const bytes of chunk) {
             await slices.next();
