@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Broker } from '../../src/broker.js';
 import { buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
@@ -85,6 +86,57 @@ function tell(child: ChildProcess, line: string): void {
   child.stdin?.write(line + '\n');
 }
 
+/**
+ * Collections of this process by the phase they started in: full (Mark-Compact) ones and
+ * scavenges of the young generation. Their pauses are what a concurrent produce waits behind, and
+ * their counts are steadier figures than a latency percentile on a shared machine.
+ */
+class GcLog {
+  private readonly entries: { start: number; ms: number; major: boolean }[] = [];
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      // A gc entry's detail (Node 16+) says which collection it was.
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR || kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+        this.entries.push({ start: e.startTime, ms: e.duration, major: kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR });
+      }
+    }
+  });
+  private readonly windows = new Map<string, [number, number][]>();
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+  /** Starts a window of `phase`; call the result to end it. */
+  begin(phase: string): () => void {
+    const t0 = performance.now();
+    return () => {
+      let list = this.windows.get(phase);
+      if (list === undefined) this.windows.set(phase, (list = []));
+      list.push([t0, performance.now()]);
+    };
+  }
+  async of(phase: string): Promise<GcFigure> {
+    // Entries are delivered after the event that produced them.
+    await new Promise((r) => setTimeout(r, 50));
+    const windows = this.windows.get(phase) ?? [];
+    const figure: GcFigure = { major: 0, majorMs: 0, minor: 0, minorMs: 0, windowMs: windows.reduce((n, [a, b]) => n + b - a, 0) };
+    for (const e of this.entries) {
+      if (!windows.some(([a, b]) => e.start >= a && e.start < b)) continue;
+      if (e.major) {
+        figure.major++;
+        figure.majorMs += e.ms;
+      } else {
+        figure.minor++;
+        figure.minorMs += e.ms;
+      }
+    }
+    return figure;
+  }
+  stop(): void {
+    this.observer.disconnect();
+  }
+}
+
 interface Latencies {
   count: number;
   p50: number;
@@ -92,7 +144,15 @@ interface Latencies {
   max: number;
 }
 
-async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanMs: number; bytes: number }> {
+interface GcFigure {
+  major: number;
+  majorMs: number;
+  minor: number;
+  minorMs: number;
+  windowMs: number;
+}
+
+export async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanMs: number; bytes: number; gcIdle: GcFigure; gcCleaning: GcFigure; gcFill: GcFigure }> {
   const dir = await mkdtemp(join(os.tmpdir(), 'gregor-bench-cleaner-'));
   // The cleaner is started by hand below: a long backoff keeps its own rounds out of the way.
   const broker = await Broker.start({ port: 0, dataDir: dir, logLevel: 'warn', config: { 'log.cleaner.backoff.ms': 3_600_000 } });
@@ -117,27 +177,38 @@ async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanM
     const exited = new Promise<void>((r) => load?.once('close', () => { r(); }));
     // Warm-up, then the baseline.
     await new Promise((r) => setTimeout(r, 1000));
+    const gcs = new GcLog();
     tell(load, 'phase idle');
+    const idleEnd = gcs.begin('idle');
     await new Promise((r) => setTimeout(r, IDLE_MS));
+    idleEnd();
     // Rounds of cleaning, each after a fill of dirty data (its sends not counted), sends timed while each runs.
     let cleanMs = 0;
     let bytes = 0;
     for (let round = 0; round < CLEAN_ROUNDS; round++) {
       tell(load, 'phase fill');
+      const fillEnd = gcs.begin('fill');
       bytes += await fill(log, CompressionCodec.None, (b) => partition.append(b));
+      fillEnd();
       tell(load, 'phase cleaning');
       const t0 = performance.now();
+      const cleanEnd = gcs.begin('cleaning');
       const results = await broker.logCleaner.cleanNow();
+      cleanEnd();
       cleanMs += performance.now() - t0;
       if (results.length !== 1) throw new Error('the broker\'s cleaner did not clean the topic');
     }
     tell(load, 'stop');
     await exited;
+    const gcIdle = await gcs.of('idle');
+    const gcCleaning = await gcs.of('cleaning');
+    const gcFill = await gcs.of('fill');
+    gcs.stop();
     const summary = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, Latencies | undefined>;
     const idle = summary.idle;
     const cleaning = summary.cleaning;
     if (idle === undefined || cleaning === undefined) throw new Error(`the producer reported no sends for a phase: ${out}`);
-    return { idle, cleaning, cleanMs, bytes };
+    return { idle, cleaning, cleanMs, bytes, gcIdle, gcCleaning, gcFill };
   } finally {
     load?.kill();
     await broker.stop();
@@ -147,6 +218,7 @@ async function latency(): Promise<{ idle: Latencies; cleaning: Latencies; cleanM
 
 const mbs = (bytes: number, ms: number): string => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
+const gc = (g: GcFigure): string => `${g.major} full (${g.majorMs.toFixed(0)} ms) and ${g.minor} scavenges (${g.minorMs.toFixed(0)} ms) in ${(g.windowMs / 1000).toFixed(1)} s`;
 
 export async function run(): Promise<void> {
   const plain = await throughput(CompressionCodec.None);
@@ -163,5 +235,6 @@ export async function run(): Promise<void> {
     ['while cleaning', `p50 ${ms(l.cleaning.p50)}, p99 ${ms(p99Cleaning)}, max ${ms(l.cleaning.max)} (${l.cleaning.count} sends)`],
     ['p99 ratio', `${(p99Cleaning / p99Idle).toFixed(2)}x (target <= 2x: ${p99Cleaning <= 2 * p99Idle ? 'met' : 'NOT met'})`],
     ['the clean under produce load', `${mbs(l.bytes, l.cleanMs)} (${l.cleanMs.toFixed(0)} ms)`],
+    ['GCs of the broker process', `${gc(l.gcIdle)} without cleaning; ${gc(l.gcCleaning)} while cleaning; ${gc(l.gcFill)} while filling (not timed)`],
   ]);
 }

@@ -69,6 +69,11 @@ export class BatchScanner {
   private readonly spare: Buffer[] = [];
   private ahead: Promise<{ buf: Buffer; n: number; want: number }> | null = null;
 
+  /**
+   * `readBuffer`: a buffer to read into, when the caller reuses one from walk to walk (a walk
+   * carrying a partial batch over allocates a larger one only when a batch needs it); it is the
+   * caller's to keep others from using until the walk is over.
+   */
   constructor(
     private readonly file: StorageFile,
     from: number,
@@ -76,7 +81,9 @@ export class BatchScanner {
     private readonly chunkSize = 1 << 20,
     private readonly verifyCrc = false,
     private readonly prefetch = false,
+    readBuffer?: Buffer,
   ) {
+    if (readBuffer !== undefined && !prefetch) this.buffer = readBuffer;
     this.position = from;
     this.bufPos = from;
     this.readPos = from;

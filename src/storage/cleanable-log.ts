@@ -47,11 +47,24 @@ export interface CleanedSegmentWriter {
   abort(): Promise<void>;
 }
 
+/** Bytes the cleaner reads from a segment at a time. */
+export const CLEANER_READ_BYTES = 1 << 20;
+
+/** A read buffer a cleaner thread reuses for every segment it reads. */
+export interface ReadScratch {
+  buffer: Buffer;
+}
+
 export interface CleanableLog {
   /** The segments as they are now, with their indexes loaded (their sizes count in grouping). */
   cleanerView(): Promise<CleanerView>;
-  /** The whole batches of a segment of `view`, in chunks (each a list of batches in offset order). */
-  segmentBatches(segment: CleanerSegment): AsyncIterable<Buffer[]>;
+  /**
+   * The whole batches of a segment of `view`, in chunks (each a list of batches in offset order,
+   * valid until the next chunk is asked for). A disk log reads them into `scratch.buffer`, which
+   * the caller keeps from walk to walk (a megabyte allocated per walk drove full collections that
+   * paused produce), and leaves there a larger one when a batch needed it.
+   */
+  segmentBatches(segment: CleanerSegment, scratch?: ReadScratch): AsyncIterable<Buffer[]>;
   /** Starts a cleaned segment that will replace segments from `baseOffset` on. */
   newCleanedSegment(baseOffset: bigint): Promise<CleanedSegmentWriter>;
   /**

@@ -31,7 +31,11 @@ export class CleanedTxnState {
     this.next = 0;
   }
 
-  private reach(offset: bigint): void {
+  /** Moves the aborted transactions starting at or before `view`'s last offset to the ongoing ones. */
+  private reach(view: RecordBatchView): void {
+    // Most batches have none to move: their last offset (a bigint) is not read.
+    if (this.next >= this.pending.length) return;
+    const offset = view.lastOffset;
     while (this.next < this.pending.length && this.pending[this.next].firstOffset <= offset) {
       const txn = this.pending[this.next++];
       if (!this.ongoingAborted.has(txn.producerId)) this.ongoingAborted.set(txn.producerId, { txn, lastObservedBatchOffset: null });
@@ -40,7 +44,7 @@ export class CleanedTxnState {
 
   /** A control batch: true when its marker may be discarded (no batch of its transaction is left). */
   onControlBatch(view: RecordBatchView): boolean {
-    this.reach(view.lastOffset);
+    this.reach(view);
     const type = controlTypeOf(view);
     const pid = view.producerId;
     if (type === ControlRecordType.Abort) {
@@ -58,7 +62,7 @@ export class CleanedTxnState {
 
   /** A data batch: true when it belongs to an aborted transaction (to be discarded). */
   onBatch(view: RecordBatchView): boolean {
-    this.reach(view.lastOffset);
+    this.reach(view);
     if (!view.isTransactional) return false;
     const aborted = this.ongoingAborted.get(view.producerId);
     if (aborted !== undefined) {

@@ -40,8 +40,8 @@ import {
   type RecordInput,
 } from '../protocol/records/index.js';
 import type { CleanedTxnState } from './cleaned-txn-state.js';
-import { OffsetMap } from './offset-map.js';
-import { walkRecordKeys } from './record-keys.js';
+import type { OffsetMap } from './offset-map.js';
+import { baseOffsetOf, walkRecordKeys, type RecordKeyVisitor } from './record-keys.js';
 
 /** What the cleaner knows of an active producer (Kafka's LastRecord). */
 export interface ProducerLastRecord {
@@ -120,6 +120,55 @@ function rebuild(view: RecordBatchView, records: readonly BatchRecord[], deleteH
 }
 
 /**
+ * Judges the records of one batch against the key map: which stay (`keep`), how many, whether a
+ * tombstone is among them. One per key map, reused for every batch (a walk is synchronous), so that
+ * a batch allocates no closure, flags or counters.
+ */
+class RecordJudge implements RecordKeyVisitor {
+  base = 0;
+  latest = -1;
+  isControl = false;
+  retainDeletes = true;
+  index = 0;
+  retained = 0;
+  tombstones = false;
+  keep = new Uint8Array(64);
+
+  constructor(private readonly map: OffsetMap) {}
+
+  reset(count: number): void {
+    if (this.keep.length < count) this.keep = new Uint8Array(Math.max(count, this.keep.length * 2));
+    else this.keep.fill(0, 0, count);
+    this.index = 0;
+    this.retained = 0;
+    this.tombstones = false;
+  }
+
+  record(delta: number, buf: Buffer, keyStart: number, keyLength: number, valueIsNull: boolean): boolean {
+    const offset = this.base + delta;
+    let kept: boolean;
+    if (this.isControl || offset > this.latest) kept = true;
+    else if (keyLength < 0) kept = false;
+    else kept = offset >= this.map.get(buf, keyStart, keyLength) && (!valueIsNull || this.retainDeletes);
+    if (kept) {
+      this.keep[this.index] = 1;
+      this.retained++;
+      if (valueIsNull) this.tombstones = true;
+    }
+    this.index++;
+    return true;
+  }
+}
+
+const judges = new WeakMap<OffsetMap, RecordJudge>();
+
+function judgeOf(map: OffsetMap): RecordJudge {
+  let judge = judges.get(map);
+  if (judge === undefined) judges.set(map, (judge = new RecordJudge(map)));
+  return judge;
+}
+
+/**
  * Cleans one batch (`view`, in offset order within the round): the bytes to write in its place, or
  * null when nothing of it stays.
  */
@@ -129,45 +178,35 @@ export function cleanBatch(view: RecordBatchView, ctx: CleanContext, stats: Clea
   const isControl = view.isControl;
   const canDiscardBatch = isControl ? ctx.txns.onControlBatch(view) : ctx.txns.onBatch(view);
   const horizon = view.deleteHorizonMs;
-  const now = BigInt(ctx.nowMs);
-  const discardRecords = isControl ? canDiscardBatch && horizon !== null && horizon <= now : canDiscardBatch;
-  const retainEmpty = (view.hasProducerId && isLastOfProducer(view, ctx.producers)) || view.nextOffset === ctx.upperBoundOffset;
+  const discardRecords = isControl ? canDiscardBatch && horizon !== null && horizon <= BigInt(ctx.nowMs) : canDiscardBatch;
+  const base = baseOffsetOf(view);
+  const retainEmpty =
+    (ctx.producers.size > 0 && view.hasProducerId && isLastOfProducer(view, ctx.producers)) ||
+    base + view.lastOffsetDelta + 1 === Number(ctx.upperBoundOffset);
   const markerForEmptyTxn = canDiscardBatch && isControl;
 
   // Judged from the record bytes; records are decoded into objects only when the batch is rebuilt.
   const count = Math.max(0, view.recordCount);
-  const keep = new Uint8Array(count);
-  const found = { retained: 0, tombstones: false };
+  const judge = judgeOf(ctx.map);
+  judge.reset(count);
   if (!discardRecords) {
-    const latest = Number(ctx.map.latestOffset);
-    const base = Number(view.baseOffset);
-    const retainDeletes = horizon === null || now < horizon;
-    let i = 0;
-    walkRecordKeys(view, ctx.maxRecordsBytes, (delta, buf, keyStart, keyLength, valueIsNull) => {
-      const offset = base + delta;
-      let kept: boolean;
-      if (isControl || offset > latest) kept = true;
-      else if (keyLength < 0) kept = false;
-      else kept = offset >= ctx.map.get(OffsetMap.keyOf(buf, keyStart, keyLength)) && (!valueIsNull || retainDeletes);
-      if (kept) {
-        keep[i] = 1;
-        found.retained++;
-        if (valueIsNull) found.tombstones = true;
-      }
-      i++;
-      return true;
-    });
+    judge.base = base;
+    judge.latest = ctx.map.latestOffsetNumber;
+    judge.isControl = isControl;
+    judge.retainDeletes = horizon === null || BigInt(ctx.nowMs) < horizon;
+    walkRecordKeys(view, ctx.maxRecordsBytes, judge);
   }
   stats.recordsRead += count;
-  const retained = found.retained;
+  const retained = judge.retained;
 
   if (retained > 0) {
-    const needHorizon = (found.tombstones || markerForEmptyTxn) && horizon === null;
+    const needHorizon = (judge.tombstones || markerForEmptyTxn) && horizon === null;
     let out: Buffer;
     if (retained === count && !needHorizon) out = view.buffer.subarray(view.start, view.end);
     else {
+      const keep = judge.keep;
       const records = view.readRecords(ctx.maxRecordsBytes).filter((_, i) => keep[i] === 1);
-      out = rebuild(view, records, needHorizon ? now + BigInt(ctx.deleteRetentionMs) : horizon);
+      out = rebuild(view, records, needHorizon ? BigInt(ctx.nowMs) + BigInt(ctx.deleteRetentionMs) : horizon);
     }
     stats.recordsRetained += retained;
     stats.bytesRetained += out.length;

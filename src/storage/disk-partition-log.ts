@@ -58,7 +58,7 @@ import { blockingReadText } from './blocking-file.js';
 import { silentLogger } from '../util/logger.js';
 import { LogSegment } from './log-segment.js';
 import { CLEANED_SUFFIX, DiskCleanedSegment, SWAP_SUFFIX } from './cleaned-segment.js';
-import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
+import { CLEANER_READ_BYTES, type CleanableLog, type CleanedSegmentWriter, type CleanerSegment, type CleanerView, type ReadScratch } from './cleanable-log.js';
 import { loadLog } from './recovery.js';
 import type { LoadedLog, LoadOptions } from './recovery.js';
 import type { Logger } from '../util/logger.js';
@@ -1167,17 +1167,21 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     });
   }
 
-  async *segmentBatches(segment: CleanerSegment): AsyncIterable<Buffer[]> {
+  async *segmentBatches(segment: CleanerSegment, scratch?: ReadScratch): AsyncIterable<Buffer[]> {
     if (!(segment instanceof DiskCleanerSegment)) throw new Error('internal error: not a segment of a disk log');
     const seg = segment.seg;
     seg.readers++;
     try {
-      const scanner = new BatchScanner(await seg.file(), 0, segment.size, 1 << 20, false);
-      while (await scanner.fill()) {
-        const chunk: Buffer[] = [];
-        while (scanner.next()) chunk.push(scanner.buffer.subarray(scanner.start, scanner.end));
-        if (chunk.length > 0) yield chunk;
-        if (scanner.stop !== null) break;
+      const scanner = new BatchScanner(await seg.file(), 0, segment.size, CLEANER_READ_BYTES, false, false, scratch?.buffer);
+      try {
+        while (await scanner.fill()) {
+          const chunk: Buffer[] = [];
+          while (scanner.next()) chunk.push(scanner.buffer.subarray(scanner.start, scanner.end));
+          if (chunk.length > 0) yield chunk;
+          if (scanner.stop !== null) break;
+        }
+      } finally {
+        if (scratch !== undefined && scanner.buffer.length > scratch.buffer.length) scratch.buffer = scanner.buffer;
       }
       if (scanner.stop !== 'end') throw new StorageError(`cleaning ${seg.logPath}: the segment's batches end at byte ${scanner.position} of ${segment.size} (${scanner.stop ?? 'unknown'})`);
     } finally {

@@ -33,13 +33,13 @@
 import { RecordBatchView } from '../protocol/records/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { isCleanable, type CleanableLog, type CleanerSegment, type CleanerView } from './cleanable-log.js';
+import { CLEANER_READ_BYTES, isCleanable, type CleanableLog, type CleanerSegment, type CleanerView, type ReadScratch } from './cleanable-log.js';
 import { CleanedTxnState } from './cleaned-txn-state.js';
 import { checkpointKey, readCleanerCheckpoint, writeCleanerCheckpoint, type CheckpointEntry } from './cleaner-checkpoint.js';
 import { cleanBatch, newCleanStats, type CleanContext, type CleanStats, type ProducerLastRecord } from './cleaner-rewrite.js';
 import { OffsetMap } from './offset-map.js';
 import { Throttler } from './throttler.js';
-import { walkRecordKeys } from './record-keys.js';
+import { baseOffsetOf, walkRecordKeys, type RecordKeyVisitor } from './record-keys.js';
 import type { AbortedTxn, CompactionConfig, PartitionLog } from './types.js';
 
 const DEFAULT_BACKOFF_MS = 15_000;
@@ -108,13 +108,35 @@ function byOffset(a: bigint, b: bigint): bigint {
 /** The longest the cleaner keeps the event loop before letting produce and fetch run. */
 const SLICE_MS = 0.2;
 
-/** Yields to the event loop once a slice of cleaning work has taken SLICE_MS. */
+/**
+ * Yields to the event loop once a slice of cleaning work has taken SLICE_MS:
+ * `if (slices.due()) await slices.yield()`, checked per batch without a promise per batch.
+ */
 class Slices {
   private start = performance.now();
-  async next(): Promise<void> {
-    if (performance.now() - this.start < SLICE_MS) return;
+  due(): boolean {
+    return performance.now() - this.start >= SLICE_MS;
+  }
+  async yield(): Promise<void> {
     await new Promise((r) => setImmediate(r));
     this.start = performance.now();
+  }
+}
+
+/** Puts the keys of a batch's records in the key map (one per clean, so no closure per batch). */
+class KeyMapper implements RecordKeyVisitor {
+  /** Base offset of the batch being walked. */
+  base = 0;
+  constructor(
+    private readonly map: OffsetMap,
+    /** Records below this offset are not mapped. */
+    private readonly from: number,
+  ) {}
+  record(delta: number, buf: Buffer, keyStart: number, keyLength: number): boolean {
+    const offset = this.base + delta;
+    if (keyLength < 0 || offset < this.from) return true;
+    // False only when the map is full: the walk stops there.
+    return this.map.put(buf, keyStart, keyLength, offset);
   }
 }
 
@@ -125,6 +147,8 @@ export class LogCleaner {
   /** One key map per cleaner thread; a map in use is out of this list. */
   private readonly freeMaps: OffsetMap[] = [];
   private readonly allMaps: readonly OffsetMap[];
+  /** Each thread's read buffer (by its key map), allocated at its first read and kept. */
+  private readonly scratches = new WeakMap<OffsetMap, ReadScratch>();
   readonly threads: number;
   private readonly throttler: Throttler;
   private started = false;
@@ -397,7 +421,8 @@ export class LogCleaner {
     const now = this.clock.now();
     const stats = newCleanStats();
     const upper = ltc.firstUncleanableOffset;
-    await this.buildOffsetMap(log, view, map, ltc.firstDirtyOffset, upper);
+    const scratch = this.scratchOf(map);
+    await this.buildOffsetMap(log, view, map, scratch, ltc.firstDirtyOffset, upper);
     if (this.stopping()) {
       return { topic: log.topic, partition: log.partition, endOffset: ltc.firstDirtyOffset, abandoned: true, stats, retainedAbortedTxns: [] };
     }
@@ -424,7 +449,7 @@ export class LogCleaner {
       }
       let swapped: boolean;
       try {
-        swapped = await this.cleanGroup(log, view, group, ctx, stats);
+        swapped = await this.cleanGroup(log, view, group, ctx, stats, scratch);
       } catch (err) {
         // A truncation or a deletion of the segments being read ends the round, not in an error.
         if (!(await this.changedUnder(log, view))) throw err;
@@ -448,13 +473,19 @@ export class LogCleaner {
     return now === null || now.generation !== view.generation || now.logStartOffset !== view.logStartOffset;
   }
 
+  private scratchOf(map: OffsetMap): ReadScratch {
+    let scratch = this.scratches.get(map);
+    if (scratch === undefined) this.scratches.set(map, (scratch = { buffer: Buffer.allocUnsafe(CLEANER_READ_BYTES) }));
+    return scratch;
+  }
+
   /** The key map of a clean called outside a round (tests and tools call clean() directly, not during rounds). */
   private borrowMap(): OffsetMap {
     return this.allMaps[0];
   }
 
   /** Kafka's buildOffsetMap: fills the map from `start`, up to `end` or until it is full. */
-  private async buildOffsetMap(log: PartitionLog & CleanableLog, view: CleanerView, map: OffsetMap, start: bigint, end: bigint): Promise<void> {
+  private async buildOffsetMap(log: PartitionLog & CleanableLog, view: CleanerView, map: OffsetMap, scratch: ReadScratch, start: bigint, end: bigint): Promise<void> {
     map.clear();
     const segs = view.segments;
     const dirty: { seg: CleanerSegment; nextStart: bigint }[] = [];
@@ -467,25 +498,22 @@ export class LogCleaner {
     txns.addAborted(await log.abortedTxns(start, end));
     const slices = new Slices();
     const from = Number(start);
+    const until = Number(end);
+    const mapper = new KeyMapper(map, from);
     for (const { seg, nextStart } of dirty) {
-      for await (const chunk of log.segmentBatches(seg)) {
+      for await (const chunk of log.segmentBatches(seg, scratch)) {
         await this.throttler.maybeThrottle(chunkBytes(chunk));
         for (const bytes of chunk) {
-          await slices.next();
+          if (slices.due()) await slices.yield();
           const batch = new RecordBatchView(bytes);
-          const last = batch.lastOffset;
-          if (last < start) continue;
-          if (batch.baseOffset >= end) break;
+          const base = baseOffsetOf(batch);
+          const last = base + batch.lastOffsetDelta;
+          if (last < from) continue;
+          if (base >= until) break;
           if (batch.isControl) txns.onControlBatch(batch);
           else if (!txns.onBatch(batch)) {
-            const base = Number(batch.baseOffset);
-            // The walk stops only when the map is full.
-            const whole = walkRecordKeys(batch, DEFAULT_MAX_RECORDS_BYTES, (delta, buf, keyStart, keyLength) => {
-              const offset = base + delta;
-              if (keyLength < 0 || offset < from) return true;
-              return map.put(OffsetMap.keyOf(buf, keyStart, keyLength), offset);
-            });
-            if (!whole) return;
+            mapper.base = base;
+            if (!walkRecordKeys(batch, DEFAULT_MAX_RECORDS_BYTES, mapper)) return;
           }
           map.updateLatestOffset(last);
         }
@@ -495,7 +523,7 @@ export class LogCleaner {
   }
 
   /** Cleans one group of segments into one and swaps it in; false when the log refused the swap. */
-  private async cleanGroup(log: PartitionLog & CleanableLog, view: CleanerView, group: readonly CleanerSegment[], ctx: CleanContext, stats: CleanStats): Promise<boolean> {
+  private async cleanGroup(log: PartitionLog & CleanableLog, view: CleanerView, group: readonly CleanerSegment[], ctx: CleanContext, stats: CleanStats, scratch: ReadScratch): Promise<boolean> {
     const writer = await log.newCleanedSegment(group[0].baseOffset);
     const retainedBefore = ctx.txns.retainedAborted.length;
     const slices = new Slices();
@@ -504,10 +532,10 @@ export class LogCleaner {
         const i = view.segments.indexOf(seg);
         const upper = view.segments[i + 1].baseOffset;
         ctx.txns.addAborted(await log.abortedTxns(seg.baseOffset, upper));
-        for await (const chunk of log.segmentBatches(seg)) {
+        for await (const chunk of log.segmentBatches(seg, scratch)) {
           const out: Buffer[] = [];
           for (const bytes of chunk) {
-            await slices.next();
+            if (slices.due()) await slices.yield();
             const kept = cleanBatch(new RecordBatchView(bytes), ctx, stats);
             if (kept !== null) out.push(kept);
           }

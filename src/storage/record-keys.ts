@@ -8,15 +8,27 @@
  * offsetDelta varint | keyLength varint | key | valueLength varint | value | headers.
  */
 import { ProtocolDecodeError } from '../protocol/decode-error.js';
-import type { RecordBatchView } from '../protocol/records/index.js';
+import { RECORDS_OFFSET, type RecordBatchView } from '../protocol/records/index.js';
 import { cursor, readVarint } from '../protocol/varint.js';
 
 export interface RecordKeyVisitor {
   /**
    * One record: `keyLength` -1 for a null key (else the key is `buf[keyStart, keyStart + keyLength)`).
-   * Returning false stops the walk.
+   * Returning false stops the walk. An object rather than a callback, so that a walk per batch
+   * does not allocate a closure per batch.
    */
-  (offsetDelta: number, buf: Buffer, keyStart: number, keyLength: number, valueIsNull: boolean): boolean | undefined;
+  record(offsetDelta: number, buf: Buffer, keyStart: number, keyLength: number, valueIsNull: boolean): boolean;
+}
+
+/** The base offset of a batch as a number (exact below 2^53), as the bigint getter would allocate. */
+export function baseOffsetOf(view: RecordBatchView): number {
+  const { buffer, start } = view;
+  return buffer.readInt32BE(start) * 0x1_0000_0000 + buffer.readUInt32BE(start + 4);
+}
+
+/** The last offset of a batch as a number. */
+export function lastOffsetOf(view: RecordBatchView): number {
+  return baseOffsetOf(view) + view.lastOffsetDelta;
 }
 
 function skipVarlong(buf: Buffer, pos: number, end: number): number {
@@ -31,8 +43,15 @@ function skipVarlong(buf: Buffer, pos: number, end: number): number {
 export function walkRecordKeys(view: RecordBatchView, maxBytes: number, visit: RecordKeyVisitor): boolean {
   const count = view.recordCount;
   if (count <= 0) return true;
-  const { buffer: buf, start, end } = view.recordsSection(maxBytes);
-  let pos = start;
+  let buf = view.buffer;
+  let pos = view.start + RECORDS_OFFSET;
+  let end = view.end;
+  if (view.compression !== 0) {
+    const section = view.recordsSection(maxBytes);
+    buf = section.buffer;
+    pos = section.start;
+    end = section.end;
+  }
   for (let i = 0; i < count; i++) {
     const length = readVarint(buf, pos, end);
     pos = cursor.pos;
@@ -47,7 +66,7 @@ export function walkRecordKeys(view: RecordBatchView, maxBytes: number, visit: R
     if (keyLength > 0) pos += keyLength;
     if (pos > recEnd) throw new ProtocolDecodeError('record key runs past the end of its record');
     const valueLength = readVarint(buf, pos, recEnd);
-    if (visit(offsetDelta, buf, keyStart, keyLength, valueLength < 0) === false) return false;
+    if (!visit.record(offsetDelta, buf, keyStart, keyLength, valueLength < 0)) return false;
     pos = recEnd;
   }
   return true;

@@ -43,6 +43,20 @@ describe('BatchScanner', () => {
     );
   }
 
+  it('reads into a buffer the caller reuses from walk to walk, and into a larger one only when a batch needs it', async () => {
+    const content = stamped(60);
+    const file = await fileOf(content);
+    const given = Buffer.alloc(1000);
+    const first = new BatchScanner(file, 0, content.length, 1000, true, false, given);
+    expect(await walk(first)).toEqual(Array.from({ length: 60 }, (_, i) => BigInt(i)));
+    // Chunks carry partial batches over, so the walk needed room beyond the 1000 bytes given.
+    expect(first.buffer.length).toBeGreaterThan(given.length);
+    const grown = first.buffer;
+    const second = new BatchScanner(file, 0, content.length, 1000, true, false, grown);
+    expect(await walk(second)).toEqual(Array.from({ length: 60 }, (_, i) => BigInt(i)));
+    expect(second.buffer).toBe(grown);
+  });
+
   for (const prefetch of [false, true]) {
     it(`walks every batch across chunk boundaries, batches larger than a chunk included (prefetch: ${prefetch})`, async () => {
       const big = sizedBatch(300_000);
