@@ -33,21 +33,25 @@
  * skips recovery, so damage written after it is found only then) end the read after the intact
  * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
-import { ATTRIBUTES_OFFSET, CONTROL_FLAG, MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
+import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, CONTROL_FLAG, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, RecordBatchView } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
 import { BatchScanner } from './batch-scanner.js';
 import {
   IndexAccounting,
   appendShape,
   batchInfoOf,
+  checkFollowerAppendStart,
   controlTypeOf,
   firstRecordAtOrAfter,
   floorSegment,
   recordWithTimestamp,
   rollReason,
   splitForAppend,
+  splitForFollowerAppend,
   stampBatch,
 } from './log-rules.js';
+import type { FollowerAppend } from './log-rules.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LogSegment } from './log-segment.js';
 import { CLEANED_SUFFIX, DiskCleanedSegment, SWAP_SUFFIX } from './cleaned-segment.js';
 import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
@@ -116,6 +120,8 @@ interface PendingAppend {
   /** Offsets the batches take (sum of lastOffsetDelta + 1). */
   span: bigint;
   options: AppendOptions;
+  /** A follower append: the batches keep the leader's offsets, epochs and timestamps. */
+  follower: FollowerAppend | null;
   /** Filled when stamped. */
   baseOffsets: bigint[];
   lastOffsets: bigint[];
@@ -212,6 +218,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
   readonly recovery: LoadedLog['recovery'];
   readonly rebuiltIndexes: bigint[];
   readonly recovered: { segments: number; truncatedBytes: number };
+  readonly leaderEpochs: LeaderEpochCache;
   private cfg: LogConfig;
   private segments: LogSegment[];
   private startOffset: bigint;
@@ -264,6 +271,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     this.segments = loaded.segments;
     this.startOffset = loaded.logStartOffset;
     this.endOffset = loaded.logEndOffset;
+    this.leaderEpochs = new LeaderEpochCache();
     this.recovery = loaded.recovery;
     this.rebuiltIndexes = loaded.rebuiltIndexes;
     this.recovered = {
@@ -408,7 +416,28 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         return;
       }
       const { starts, ends, span } = split;
-      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
+      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, follower: null, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
+      this.kick();
+    });
+  }
+
+  appendAsFollower(batches: Buffer): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      if (this.closing) {
+        reject(new StorageError(`partition ${this.topic}-${this.partition} is closed`));
+        return;
+      }
+      let follower: FollowerAppend;
+      try {
+        follower = splitForFollowerAppend(batches);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      const { starts, ends, span } = follower;
+      // The leader's epoch field is what matters; options.leaderEpoch is not written.
+      const options: AppendOptions = { leaderEpoch: -1 };
+      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, follower, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
       this.kick();
     });
   }
@@ -439,6 +468,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
    */
   private stamp(m: PendingAppend, seg: LogSegment, nextOffset: bigint): void {
     const buf = m.buffer;
+    const follower = m.follower !== null;
     const epoch = m.options.leaderEpoch;
     const lat = m.options.logAppendTimeMs;
     const interval = this.cfg.indexIntervalBytes;
@@ -449,7 +479,9 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     for (let i = 0; i < m.starts.length; i++) {
       const s = m.starts[i];
       const e = m.ends[i];
-      const last = stampBatch(buf, s, e, offset, epoch, lat);
+      // A follower's batches keep the leader's offsets (gaps included) and bytes.
+      if (follower) offset = buf.readBigInt64BE(s + BASE_OFFSET_OFFSET);
+      const last = follower ? offset + BigInt(buf.readInt32BE(s + LAST_OFFSET_DELTA_OFFSET)) : stampBatch(buf, s, e, offset, epoch, lat);
       const ts = buf.readBigInt64BE(s + MAX_TIMESTAMP_OFFSET);
       const position = seg.writePosition + s;
       if (position === 0) seg.firstBatchTimestamp = ts;
@@ -475,9 +507,19 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         m.reject(this.offlineError());
         continue;
       }
-      const shape = appendShape(m.buffer, m.starts, m.span, next, m.options.logAppendTimeMs);
+      if (m.follower !== null) {
+        try {
+          checkFollowerAppendStart(m.follower, next);
+        } catch (e) {
+          m.reject(e);
+          continue;
+        }
+      }
+      const span = m.follower === null ? m.span : (m.follower.lastOffsets.at(-1) ?? next) + 1n - next;
+      const shape = appendShape(m.buffer, m.starts, span, next, m.options.logAppendTimeMs);
       if (rollReason(this.active.rollState(), this.cfg, shape, this.clock()) !== null) {
         if (pending.length > 0) {
+          const expected = next;
           await this.commit(pending, present(snap, 'producer state snapshot'), next);
           pending = [];
           snap = null;
@@ -485,6 +527,11 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
           // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the awaited commit may have set it
           if (this.failure !== null) {
             m.reject(this.offlineError());
+            continue;
+          }
+          // A follower append checked against appends that then failed would leave a hole.
+          if (m.follower !== null && next !== expected) {
+            m.reject(new StorageError(`partition ${this.topic}-${this.partition}: the append before this follower append failed`));
             continue;
           }
         }
@@ -505,7 +552,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         this.restore(snap);
         throw e;
       }
-      next += m.span;
+      next += span;
       pending.push(m);
     }
     if (pending.length > 0) await this.commit(pending, present(snap, 'producer state snapshot'), next);
@@ -541,6 +588,15 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       for (const m of pending) m.reject(err);
       return;
     }
+    // New epochs enter the cache before the batches are visible, as Kafka assigns them before its
+    // segment append; their checkpoint write is awaited before the appends are acknowledged.
+    const epochWrites: Promise<void>[] = [];
+    for (const m of pending) {
+      for (let i = 0; i < m.starts.length; i++) {
+        const epoch = m.buffer.readInt32BE(m.starts[i] + PARTITION_LEADER_EPOCH_OFFSET);
+        if (epoch > this.leaderEpochs.latestEpoch()) epochWrites.push(this.leaderEpochs.assign(epoch, m.baseOffsets[i]));
+      }
+    }
     // Publish: from here on readers see the batches.
     seg.size = seg.writePosition;
     seg.maxTimestamp = seg.accounting.maxTimestamp;
@@ -552,6 +608,17 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     else {
       this.unflushedMessages += messages;
       this.scheduleFlush();
+    }
+    if (epochWrites.length > 0) {
+      try {
+        await Promise.all(epochWrites);
+      } catch (e) {
+        // The batches are in the log but their epoch is not on disk: like a failed fsync, the state
+        // on disk is no longer known to match, so the log goes offline until reopened.
+        this.failure = toStorageError('writing the leader epoch checkpoint', e);
+        for (const m of pending) m.reject(this.failure);
+        return;
+      }
     }
     for (const m of pending) {
       for (const o of m.abortMarkers) this.unindexedAborts.push(o);
@@ -879,6 +946,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       seg.createdMs = seg.size === 0 ? this.clock() : seg.createdMs;
       await seg.writeIndexes(true, false);
       this.endOffset = newEnd;
+      await this.leaderEpochs.truncateFromEnd(newEnd);
       this.unindexedAborts = this.unindexedAborts.filter((o) => o < newEnd);
       await this.settleTxnRecoveryPoint();
       if (this.startOffset > newEnd) {
@@ -898,6 +966,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     await syncDir(this.dir);
     this.startOffset = offset;
     this.endOffset = offset;
+    await this.leaderEpochs.clear();
     this.unindexedAborts = [];
     await this.settleTxnRecoveryPoint();
   }
@@ -909,6 +978,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       // Durable before it is acknowledged: DeleteRecords must survive a restart.
       await writeLogStartOffset(this.dir, target, this.openFile);
       this.startOffset = target;
+      await this.leaderEpochs.truncateFromStart(target);
       const segments = this.segments;
       let n = 0;
       while (n < segments.length - 1 && segments[n + 1].baseOffset <= target) n++;
@@ -952,6 +1022,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       if (newStart > this.startOffset) {
         this.startOffset = newStart;
         await writeLogStartOffset(this.dir, newStart, this.openFile);
+        await this.leaderEpochs.truncateFromStart(newStart);
       }
       return n;
     });

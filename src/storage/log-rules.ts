@@ -24,6 +24,8 @@ import {
   readControlRecordKey,
 } from '../protocol/records/index.js';
 import { ProtocolDecodeError } from '../protocol/decode-error.js';
+import { offsetRangeProblem } from './log-validator.js';
+import { StorageError, UnexpectedAppendOffsetError } from './types.js';
 import type { BatchInfo, LogConfig, TimestampOffset } from './types.js';
 
 const INT32_MAX = 0x7fffffffn;
@@ -153,6 +155,70 @@ export function splitForAppend(batches: Buffer): { starts: number[]; ends: numbe
   return { starts, ends, span };
 }
 
+/** A follower append split into its batches, with the offsets the leader gave them. */
+export interface FollowerAppend {
+  starts: number[];
+  ends: number[];
+  /** Records in the batches (each batch lastOffsetDelta + 1). */
+  span: bigint;
+  baseOffsets: bigint[];
+  lastOffsets: bigint[];
+}
+
+/**
+ * Checks batches a leader sent to a follower (Kafka's analyzeAndValidateRecords without offset
+ * assignment): whole v2 batches, each with a CRC32C matching its bytes and a record count matching
+ * its offset range, offsets increasing from batch to batch. Reads headers only. Throws
+ * StorageError for a damaged batch, UnexpectedAppendOffsetError for offsets that go backwards.
+ * Whether they continue the log is for the log to check, against its end when their turn comes.
+ */
+export function splitForFollowerAppend(batches: Buffer): FollowerAppend {
+  let split: { starts: number[]; ends: number[]; span: bigint };
+  try {
+    split = splitForAppend(batches);
+  } catch (e) {
+    throw new StorageError(`invalid record batches from the leader: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
+  const { starts, ends } = split;
+  const baseOffsets: bigint[] = [];
+  const lastOffsets: bigint[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const view = new RecordBatchView(batches, starts[i], ends[i]);
+    const base = view.baseOffset;
+    if (!view.verifyCrc()) throw new StorageError(`record batch at offset ${base} from the leader is corrupt (stored crc = ${view.crc})`);
+    const problem = offsetRangeProblem(view.lastOffsetDelta, view.recordCount);
+    if (problem !== null) throw new StorageError(`record batch at offset ${base} from the leader: ${problem}`);
+    const last = view.lastOffset;
+    const previous = lastOffsets.at(-1);
+    if (base < 0n || (previous !== undefined && base <= previous)) {
+      throw new UnexpectedAppendOffsetError(
+        `out of order offsets in a follower append: batch at ${base} after one ending at ${previous ?? -1n}`,
+        baseOffsets.at(0) ?? base,
+        lastOffsets.at(0) ?? last,
+        -1n,
+      );
+    }
+    baseOffsets.push(base);
+    lastOffsets.push(last);
+  }
+  return { starts, ends, span: split.span, baseOffsets, lastOffsets };
+}
+
+/**
+ * Rejects a follower append that does not start at or after the log end offset (Kafka's
+ * UnexpectedAppendOffsetException): it overlaps what the log holds.
+ */
+export function checkFollowerAppendStart(append: FollowerAppend, logEndOffset: bigint): void {
+  const first = append.baseOffsets[0];
+  if (first >= logEndOffset) return;
+  throw new UnexpectedAppendOffsetError(
+    `follower append starts at offset ${first}, below the log end offset ${logEndOffset}`,
+    first,
+    append.lastOffsets[0],
+    logEndOffset,
+  );
+}
+
 /**
  * The shape `rollReason` judges for an append of the batches at `starts` in `buffer` taking `span`
  * offsets from `nextOffset`: under LogAppendTime every batch will carry that time.
@@ -196,6 +262,7 @@ export function batchInfoOf(v: RecordBatchView): BatchInfo {
     isTransactional: v.isTransactional,
     isControl: v.isControl,
     controlType: v.isControl ? controlTypeOf(v) : -1,
+    partitionLeaderEpoch: v.partitionLeaderEpoch,
   };
 }
 

@@ -308,17 +308,22 @@ function validate(records: Buffer | null, options: ValidateOptions): ValidationR
 // ---------------------------------------------------------------------------------------------
 // Record batches v2
 
+/**
+ * Kafka's check of a v2 batch's offset range against its record count (LogValidator; a follower
+ * append checks it too): what is wrong, or null.
+ */
+export function offsetRangeProblem(lastOffsetDelta: number, count: number): string | null {
+  if (lastOffsetDelta + 1 <= 0) return `Batch has an invalid offset range: [0, ${lastOffsetDelta}]`;
+  if (count <= 0) return `Invalid reported count for record batch: ${count}`;
+  if (lastOffsetDelta + 1 !== count) return `Inconsistent batch offset range [0, ${lastOffsetDelta}] and count of records ${count}`;
+  return null;
+}
+
 function validateBatch(view: RecordBatchView, options: ValidateOptions): ValidationResult | Promise<ValidationResult> {
   const { config, partitionName } = options;
-  const lastOffsetDelta = view.lastOffsetDelta;
   const count = view.recordCount;
-  if (lastOffsetDelta + 1 <= 0) {
-    return fail(ErrorCode.InvalidRecord, `Batch has an invalid offset range: [0, ${lastOffsetDelta}] in topic partition ${partitionName}`);
-  }
-  if (count <= 0) return fail(ErrorCode.InvalidRecord, `Invalid reported count for record batch: ${count} in topic partition ${partitionName}`);
-  if (lastOffsetDelta + 1 !== count) {
-    return fail(ErrorCode.InvalidRecord, `Inconsistent batch offset range [0, ${lastOffsetDelta}] and count of records ${count} in topic partition ${partitionName}`);
-  }
+  const rangeProblem = offsetRangeProblem(view.lastOffsetDelta, count);
+  if (rangeProblem !== null) return fail(ErrorCode.InvalidRecord, `${rangeProblem} in topic partition ${partitionName}`);
   if (view.isControl) return fail(ErrorCode.InvalidRecord, `Clients are not allowed to write control records in topic partition ${partitionName}`);
   if (view.hasProducerId && view.baseSequence < 0) {
     return fail(

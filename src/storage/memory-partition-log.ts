@@ -10,9 +10,22 @@
  * `storage: 'memory'`. Every operation completes synchronously when called (its promise is already
  * settled), which serializes them in call order; stored batches are copies of what was appended.
  */
-import { MAX_TIMESTAMP_OFFSET, RecordBatchView } from '../protocol/records/index.js';
+import { MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, RecordBatchView } from '../protocol/records/index.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { checkAbortedTxn, collectAbortedTxns } from './transaction-index.js';
-import { IndexAccounting, appendShape, batchInfoOf, firstRecordAtOrAfter, floorSegment, recordWithTimestamp, rollReason, splitForAppend, stampBatch } from './log-rules.js';
+import {
+  IndexAccounting,
+  appendShape,
+  batchInfoOf,
+  checkFollowerAppendStart,
+  firstRecordAtOrAfter,
+  floorSegment,
+  recordWithTimestamp,
+  rollReason,
+  splitForAppend,
+  splitForFollowerAppend,
+  stampBatch,
+} from './log-rules.js';
 import type { RollState } from './log-rules.js';
 import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
 import { OffsetIndex } from './offset-index.js';
@@ -150,6 +163,8 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
    * array (an entry belongs to the segment holding its lastOffset and goes with it).
    */
   private aborted: AbortedTxn[] = [];
+  /** In memory only, as the rest of the log. */
+  readonly leaderEpochs = new LeaderEpochCache();
 
   constructor(topic: string, partition: number, config: LogConfig, clock: () => number = Date.now) {
     this.topic = topic;
@@ -221,9 +236,37 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
         offset = last + 1n;
       }
       seg.mtimeMs = nowMs;
+      this.assignEpoch(options.leaderEpoch, first);
       this.endOffset = offset;
       return { baseOffset: first, lastOffset: offset - 1n, logAppendTimeMs: lat ?? -1n, logStartOffset: this.startOffset };
     });
+  }
+
+  appendAsFollower(batches: Buffer): Promise<AppendResult> {
+    return this.now(() => {
+      const split = splitForFollowerAppend(batches);
+      checkFollowerAppendStart(split, this.endOffset);
+      const { starts, ends, baseOffsets, lastOffsets } = split;
+      const last = lastOffsets[lastOffsets.length - 1];
+      const shape = appendShape(batches, starts, last + 1n - this.endOffset, this.endOffset, undefined);
+      const nowMs = this.clock();
+      if (rollReason(this.rollStateOf(this.active), this.cfg, shape, nowMs) !== null) this.rollNow();
+      const seg = this.active;
+      const copy = Buffer.from(batches);
+      for (let i = 0; i < starts.length; i++) {
+        const bytes = copy.subarray(starts[i], ends[i]);
+        seg.account({ bytes, baseOffset: baseOffsets[i], lastOffset: lastOffsets[i], maxTimestamp: bytes.readBigInt64BE(MAX_TIMESTAMP_OFFSET) }, this.cfg.indexIntervalBytes);
+        this.assignEpoch(bytes.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET), baseOffsets[i]);
+      }
+      seg.mtimeMs = nowMs;
+      this.endOffset = last + 1n;
+      return { baseOffset: baseOffsets[0], lastOffset: last, logAppendTimeMs: -1n, logStartOffset: this.startOffset };
+    });
+  }
+
+  /** Records a batch's epoch when it is a new one (Kafka: only batches stamped with an epoch count). */
+  private assignEpoch(epoch: number, baseOffset: bigint): void {
+    if (epoch > this.leaderEpochs.latestEpoch()) void this.leaderEpochs.assign(epoch, baseOffset);
   }
 
   private rollStateOf(s: MemorySegment): RollState {
@@ -339,6 +382,7 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
         this.startOffset = offset;
         this.endOffset = offset;
         this.aborted = [];
+        void this.leaderEpochs.clear();
         return;
       }
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
@@ -352,6 +396,7 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       this.endOffset = kept.length === 0 ? seg.baseOffset : kept[kept.length - 1].lastOffset + 1n;
       const end = this.endOffset;
       this.aborted = this.aborted.filter((t) => t.lastOffset < end);
+      void this.leaderEpochs.truncateFromEnd(end);
       if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     });
   }
@@ -365,6 +410,7 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       while (n < this.segments.length - 1 && this.segments[n + 1].baseOffset <= target) n++;
       this.segments = this.segments.slice(n);
       this.dropAbortedBelowFirstSegment();
+      void this.leaderEpochs.truncateFromStart(target);
       return target;
     });
   }
@@ -406,7 +452,10 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       this.segments = segments.slice(n);
       this.dropAbortedBelowFirstSegment();
       const newStart = this.segments[0].baseOffset;
-      if (newStart > this.startOffset) this.startOffset = newStart;
+      if (newStart > this.startOffset) {
+        this.startOffset = newStart;
+        void this.leaderEpochs.truncateFromStart(newStart);
+      }
       return n;
     });
   }

@@ -7,6 +7,7 @@
  * log itself (one at a time, in call order); reads may run concurrently with appends and never see
  * a half-appended batch.
  */
+import type { LeaderEpochCache } from './leader-epoch-cache.js';
 
 /** Per-partition settings, Kafka's topic config names in camelCase with Kafka's defaults. */
 export interface LogConfig {
@@ -144,6 +145,26 @@ export class StorageError extends Error {
 }
 
 /**
+ * A follower append whose batches do not continue the log (Kafka's UnexpectedAppendOffsetException
+ * and OffsetsOutOfOrderException): they overlap what the log holds or go backwards. The replica
+ * fetcher truncates, or starts the log afresh, and fetches again.
+ */
+export class UnexpectedAppendOffsetError extends StorageError {
+  override readonly name = 'UnexpectedAppendOffsetError';
+  constructor(
+    message: string,
+    /** Base offset of the first batch of the append. */
+    readonly firstOffset: bigint,
+    /** Last offset of the first batch of the append. */
+    readonly lastOffsetOfFirstBatch: bigint,
+    /** The log end offset the append had to continue at. */
+    readonly logEndOffset: bigint,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Damaged bytes met by a read where a whole batch should be (Kafka's CorruptRecordException:
  * CORRUPT_MESSAGE to a fetching client). A StorageError, so callers that know no better answer
  * KAFKA_STORAGE_ERROR. `firstReport` is true only the first time this damage is met, so that a
@@ -175,6 +196,8 @@ export interface BatchInfo {
   isControl: boolean;
   /** For a control batch, the type of its control record: 0 ABORT, 1 COMMIT; -1 otherwise. */
   controlType: number;
+  /** The epoch of the leader that appended the batch (-1 when none was stamped). */
+  partitionLeaderEpoch: number;
 }
 
 /**
@@ -209,11 +232,27 @@ export interface PartitionLog {
   readonly recovered?: { segments: number; truncatedBytes: number };
 
   /**
+   * The leader epochs of the log and the offset each began at (Kafka's leader epoch cache): kept
+   * by appends, truncations and log start moves; a disk log keeps it in `leader-epoch-checkpoint`.
+   */
+  readonly leaderEpochs: LeaderEpochCache;
+
+  /**
    * Appends `batches` (one or more validated v2 record batches, concatenated): assigns base
    * offsets, stamps leader epoch (and LogAppendTime when asked), fixes the CRC when it changed
    * something, and writes. Resolves once the bytes are in the OS page cache.
    */
   append(batches: Buffer, options: AppendOptions): Promise<AppendResult>;
+
+  /**
+   * Follower append: `batches` come from the leader with offsets, epochs and timestamps set. Checks
+   * each batch (magic 2, lengths, CRC32C, record count against the offset delta) and that they
+   * continue the log: the first at or after logEndOffset (a compacted leader's log has gaps),
+   * offsets increasing. Writes them unchanged and assigns each new partitionLeaderEpoch in
+   * leaderEpochs. Throws UnexpectedAppendOffsetError (a StorageError) when they overlap the log or go
+   * backwards, StorageError when a batch is damaged.
+   */
+  appendAsFollower(batches: Buffer): Promise<AppendResult>;
 
   /** Reads from `offset`; throws OffsetOutOfRangeError outside [logStartOffset, logEndOffset]. */
   read(offset: bigint, options: ReadOptions): Promise<ReadResult>;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { buildEndTxnMarkerBatch, buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import { TimestampType } from '../../src/protocol/records/record-batch.js';
-import { OffsetOutOfRangeError, type AbortedTxn, type BatchInfo, type LogConfig, type PartitionLog } from '../../src/storage/types.js';
+import { OffsetOutOfRangeError, StorageError, UnexpectedAppendOffsetError, type AbortedTxn, type BatchInfo, type LogConfig, type PartitionLog } from '../../src/storage/types.js';
 import { bases, batch, config, decode, sizedBatch, TestClock, views } from './helpers.js';
 
 export interface PartitionLogFactory {
@@ -203,6 +203,7 @@ export function partitionLogBehaviour(name: string, factory: PartitionLogFactory
           isTransactional: false,
           isControl: false,
           controlType: -1,
+          partitionLeaderEpoch: 0,
         });
         expect((await collect(log.batches(0n))).length).toBe(10);
         expect(await collect(log.batches(20n))).toEqual([]);
@@ -522,6 +523,70 @@ export function partitionLogBehaviour(name: string, factory: PartitionLogFactory
         expect(segmentBases(log)).toEqual([8n]);
         expect((await log.read(10n, { maxBytes: BIG })).records).toEqual([]);
         expect((await log.append(batch(['w']), { leaderEpoch: 0 })).logStartOffset).toBe(10n);
+      });
+    });
+
+    describe('leader epochs and follower appends', () => {
+      /** The leader's log, read whole. */
+      const everything = async (log: PartitionLog): Promise<Buffer> => Buffer.concat((await log.read(log.logStartOffset, { maxBytes: BIG })).records);
+
+      it('records the epoch of a leader append at its base offset when it is newer', async () => {
+        const log = await open();
+        await log.append(batch(['a', 'b']), { leaderEpoch: 0 });
+        await log.append(batch(['c']), { leaderEpoch: 0 });
+        await log.append(batch(['d']), { leaderEpoch: 2 });
+        await log.append(batch(['e']), { leaderEpoch: 1 });
+        expect(log.leaderEpochs.entries()).toEqual([
+          { epoch: 0, startOffset: 0n },
+          { epoch: 2, startOffset: 3n },
+        ]);
+        expect(log.leaderEpochs.endOffsetFor(0, log.logEndOffset)).toEqual({ leaderEpoch: 0, endOffset: 3n });
+        expect(log.leaderEpochs.endOffsetFor(2, log.logEndOffset)).toEqual({ leaderEpoch: 2, endOffset: 5n });
+        expect((await collect(log.batches(0n))).map((b) => b.partitionLeaderEpoch)).toEqual([0, 0, 2, 1]);
+      });
+
+      it('replicates a leader log byte for byte, epochs included', async () => {
+        const leader = await open();
+        const follower = await factory.open(config(), clock.now);
+        opened.push(follower);
+        await leader.append(batch(['a', 'b'], 100), { leaderEpoch: 1 });
+        await leader.append(batch(['c'], 200, { producerId: 5n, producerEpoch: 0, baseSequence: 0 }), { leaderEpoch: 1 });
+        await leader.append(batch(['d', 'e', 'f'], 300), { leaderEpoch: 4, logAppendTimeMs: 999n });
+        const bytes = await everything(leader);
+        const r = await follower.appendAsFollower(bytes);
+        expect(r).toEqual({ baseOffset: 0n, lastOffset: 5n, logAppendTimeMs: -1n, logStartOffset: 0n });
+        expect(follower.logEndOffset).toBe(6n);
+        expect((await everything(follower)).equals(bytes)).toBe(true);
+        expect(follower.leaderEpochs.entries()).toEqual(leader.leaderEpochs.entries());
+      });
+
+      it('refuses batches that overlap the log, and damaged ones', async () => {
+        const leader = await open();
+        const follower = await factory.open(config(), clock.now);
+        opened.push(follower);
+        await leader.append(batch(['a', 'b']), { leaderEpoch: 0 });
+        await leader.append(batch(['c']), { leaderEpoch: 0 });
+        const first = (await leader.read(0n, { maxBytes: 1 })).records[0];
+        await follower.appendAsFollower(first);
+        await expect(follower.appendAsFollower(first)).rejects.toBeInstanceOf(UnexpectedAppendOffsetError);
+        const second = Buffer.from((await leader.read(2n, { maxBytes: 1 })).records[0]);
+        second[second.length - 1] ^= 0xff;
+        await expect(follower.appendAsFollower(second)).rejects.toBeInstanceOf(StorageError);
+        expect(follower.logEndOffset).toBe(2n);
+      });
+
+      it('truncation drops the epochs at and after the new end; moving the log start moves the first', async () => {
+        const log = await open();
+        await log.append(batch(['a', 'b']), { leaderEpoch: 0 });
+        await log.append(batch(['c', 'd']), { leaderEpoch: 1 });
+        await log.append(batch(['e']), { leaderEpoch: 2 });
+        await log.truncateTo(4n);
+        expect(log.leaderEpochs.entries()).toEqual([
+          { epoch: 0, startOffset: 0n },
+          { epoch: 1, startOffset: 2n },
+        ]);
+        await log.deleteRecordsBefore(3n);
+        expect(log.leaderEpochs.entries()).toEqual([{ epoch: 1, startOffset: 3n }]);
       });
     });
 
