@@ -144,6 +144,8 @@ export interface BrokerConfig {
   offsetsTopicNumPartitions: number;
   producerIdExpirationMs: number;
   producerIdExpirationCheckIntervalMs: number;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+  replicaLagTimeMaxMs: number;
 }
 
 export interface ResolvedBrokerConfig {
@@ -491,6 +493,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
     producerIdExpirationMs: int('producer.id.expiration.ms'),
     producerIdExpirationCheckIntervalMs: int('producer.id.expiration.check.interval.ms'),
+    replicaLagTimeMaxMs: long('replica.lag.time.max.ms'),
   };
 }
 

@@ -25,8 +25,16 @@
  * - acks other than -1, 0, 1: INVALID_REQUIRED_ACKS on every known partition.
  * - Internal topics (__consumer_offsets, __transaction_state, __share_group_state) take writes only
  *   from the client id `__admin_client`: otherwise INVALID_TOPIC_EXCEPTION.
- * - acks=-1 with min.insync.replicas above 1: NOT_ENOUGH_REPLICAS (one broker is an ISR of one).
- *   acks=1 and acks=-1 otherwise behave the same here.
+ * - A partition this broker does not lead: NOT_LEADER_OR_FOLLOWER (checked again when the append
+ *   is issued, as leadership may move while it waits in the queue).
+ * - acks=-1 with an ISR smaller than the topic's min.insync.replicas: NOT_ENOUGH_REPLICAS before
+ *   anything is appended (one broker is an ISR of one). Once appended, an acks=-1 answer waits
+ *   until the high watermark reaches the records (Kafka's DelayedProduce, Partition.waitForReplication)
+ *   for up to the request's timeoutMs: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
+ *   min.insync.replicas meanwhile, NOT_LEADER_OR_FOLLOWER if leadership moved, REQUEST_TIMED_OUT at
+ *   the timeout; as in Kafka those answers keep the append's offsets. A duplicate waits the same
+ *   way for the original's records. On one broker the high watermark is the log end, so the wait
+ *   ends at once and acks=1 and acks=-1 behave the same.
  * - A failed write (StorageError) is KAFKA_STORAGE_ERROR, or NOT_LEADER_OR_FOLLOWER for Produce
  *   v0-3, whose clients may not know that code (Kafka's ProduceResponse does the same).
  * - Failed partitions answer baseOffset -1, logAppendTimeMs -1, logStartOffset -1 (Kafka's
@@ -64,6 +72,8 @@ import { storageFailureCode } from './storage-failure.js';
 export interface PartitionProduceResult {
   errorCode: number;
   baseOffset: bigint;
+  /** Offset of the last record appended (or of the original's, for a duplicate); -1 when none was. */
+  lastOffset: bigint;
   logAppendTimeMs: bigint;
   logStartOffset: bigint;
   recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
@@ -98,10 +108,12 @@ export interface ProduceContext {
   clientId: string | null;
   /** The request's transactionalId (null for non-transactional producers). */
   transactionalId?: string | null;
+  /** The request's timeoutMs: how long an acks=-1 answer waits for the ISR (0 when absent). */
+  timeoutMs?: number;
 }
 
 function failed(errorCode: number, errorMessage: string | null = null, recordErrors: PartitionProduceResult['recordErrors'] = []): PartitionProduceResult {
-  return { errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage };
+  return { errorCode, baseOffset: -1n, lastOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage };
 }
 
 /**
@@ -156,7 +168,7 @@ export class ProduceService {
     if (request.transactionalId === null && request.topicData.some((t) => t.partitionData.some((p) => hasTransactionalBatch(p.records)))) {
       return this.everyPartition(request, failed(ErrorCode.TransactionalIdAuthorizationFailed));
     }
-    const partitionCtx: ProduceContext = { ...ctx, transactionalId: request.transactionalId };
+    const partitionCtx: ProduceContext = { ...ctx, transactionalId: request.transactionalId, timeoutMs: request.timeoutMs };
     const validAcks = request.acks === -1 || request.acks === 0 || request.acks === 1;
     const topics = request.topicData.map((t) => {
       const topic = apiVersion >= 13 ? this.options.metadata.topicById(t.topicId) : this.options.metadata.topic(t.name);
@@ -205,9 +217,10 @@ export class ProduceService {
     }
     const p = this.options.partitions.get(topic.name, partition);
     if (!p) return failed(ErrorCode.UnknownTopicOrPartition);
+    if (!p.isLeader) return failed(ErrorCode.NotLeaderOrFollower);
     const config = topic.config;
-    if (acks === -1 && config.minInsyncReplicas > 1) {
-      logger.debug({ partition: tp, minIsr: config.minInsyncReplicas }, 'NOT_ENOUGH_REPLICAS: one broker cannot satisfy min.insync.replicas');
+    if (acks === -1 && p.isr.length < config.minInsyncReplicas) {
+      logger.debug({ partition: tp, isr: p.isr, minIsr: config.minInsyncReplicas }, 'NOT_ENOUGH_REPLICAS: the ISR is smaller than min.insync.replicas');
       return failed(ErrorCode.NotEnoughReplicas);
     }
     const validatorConfig: LogValidatorConfig = {
@@ -226,11 +239,20 @@ export class ProduceService {
         ? Promise.all([validation, manager]).then(([v, m]): Ready => [v, m, null])
         : [validation, manager, null];
     ready = this.maybeVerify(p, ready, ctx);
-    return p.appendQueue.run(
+    const appended = p.appendQueue.run(
       ready,
       ([v, m, verified]) => this.issue(p, m, v, verified, apiVersion),
       (err) => this.failureOf(err, apiVersion, tp),
     );
+    return acks === -1 ? appended.then((r) => this.awaitReplication(p, r, ctx.timeoutMs ?? 0)) : appended;
+  }
+
+  /** acks=-1: the answer once the ISR has the records (see the header); failures pass as they are. */
+  private async awaitReplication(p: Partition, r: PartitionProduceResult, timeoutMs: number): Promise<PartitionProduceResult> {
+    if (r.errorCode !== ErrorCode.None || r.lastOffset < 0n) return r;
+    const errorCode = await p.waitForReplication(r.lastOffset + 1n, timeoutMs);
+    if (errorCode !== ErrorCode.None) this.options.logger.debug({ partition: `${p.topic}-${p.partition}`, errorCode, requiredOffset: (r.lastOffset + 1n).toString() }, 'acks=all produce not acknowledged by the ISR');
+    return errorCode === ErrorCode.None ? r : { ...r, errorCode };
   }
 
   /**
@@ -259,8 +281,9 @@ export class ProduceService {
     }
     if (v.records === null || v.batch === null) {
       // Produce v0-2 with an empty message set: nothing appended, as in Kafka.
-      return Promise.resolve({ errorCode: ErrorCode.None, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: p.logStartOffset, recordErrors: [], errorMessage: null });
+      return Promise.resolve({ errorCode: ErrorCode.None, baseOffset: -1n, lastOffset: -1n, logAppendTimeMs: -1n, logStartOffset: p.logStartOffset, recordErrors: [], errorMessage: null });
     }
+    if (!p.isLeader) return Promise.resolve(failed(ErrorCode.NotLeaderOrFollower));
     if (verified !== null) {
       if (verified.errorCode !== ErrorCode.None) {
         const code = verificationErrorCode(verified.errorCode, apiVersion);
@@ -278,9 +301,25 @@ export class ProduceService {
             this.options.logger.debug({ partition: tp, errorCode: r.errorCode, reason: r.message }, 'produce rejected by producer state');
             return failed(r.errorCode);
           case 'duplicate':
-            return { errorCode: ErrorCode.None, baseOffset: r.original.firstOffset, logAppendTimeMs: r.original.timestamp, logStartOffset: p.logStartOffset, recordErrors: [], errorMessage: null };
+            return {
+              errorCode: ErrorCode.None,
+              baseOffset: r.original.firstOffset,
+              lastOffset: r.original.lastOffset,
+              logAppendTimeMs: r.original.timestamp,
+              logStartOffset: p.logStartOffset,
+              recordErrors: [],
+              errorMessage: null,
+            };
           case 'appended':
-            return { errorCode: ErrorCode.None, baseOffset: r.result.baseOffset, logAppendTimeMs: r.result.logAppendTimeMs, logStartOffset: r.result.logStartOffset, recordErrors: [], errorMessage: null };
+            return {
+              errorCode: ErrorCode.None,
+              baseOffset: r.result.baseOffset,
+              lastOffset: r.result.lastOffset,
+              logAppendTimeMs: r.result.logAppendTimeMs,
+              logStartOffset: r.result.logStartOffset,
+              recordErrors: [],
+              errorMessage: null,
+            };
         }
       },
       (err: unknown) => this.failureOf(err, apiVersion, tp),
