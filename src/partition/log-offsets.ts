@@ -16,7 +16,7 @@ import { isInternalTopic } from '../protocol/topic-name.js';
 import type { Logger } from '../util/logger.js';
 import type { Partition } from './partition.js';
 import type { PartitionManager } from './partition-manager.js';
-import { checkCurrentLeaderEpoch, LEADER_EPOCH } from './leader-epoch.js';
+import { LEADER_EPOCH } from './leader-epoch.js';
 import { storageFailureCode } from './storage-failure.js';
 
 /** ListOffsets targets (Kafka's ListOffsetsRequest constants). */
@@ -103,9 +103,9 @@ export class LogOffsetService {
   async listOffset(topicName: string, partition: number, timestamp: bigint, currentLeaderEpoch = -1, isolationLevel = READ_UNCOMMITTED): Promise<ListOffsetResult> {
     const target = this.partitionOf(topicName, partition);
     if (typeof target === 'number') return listError(target);
-    const epochError = checkCurrentLeaderEpoch(currentLeaderEpoch);
-    if (epochError !== ErrorCode.None) return listError(epochError);
     const { part } = target;
+    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
+    if (epochError !== ErrorCode.None) return listError(epochError);
     const log = part.log;
     try {
       let lastFetchable = isolationLevel === FROM_REPLICA ? part.logEndOffset : part.highWatermark;
