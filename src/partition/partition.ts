@@ -8,8 +8,9 @@
  * `maybeIncrementHighWatermark` (after every append, follower fetch and ISR change) to the least log
  * end offset of the in-sync replicas, never backwards; on one broker the ISR is this broker alone,
  * so it follows the log end offset. On a follower it is what the leader's last fetch answer said,
- * capped at the local log end (it may go back after a truncation). Readers use it, never the log end
- * offset, as their bound.
+ * capped at the local log end (it may go back after a truncation). No high watermark is kept across
+ * restarts: the first cluster state applied starts it at the log start, and the ISR raises it.
+ * Readers use it, never the log end offset, as their bound.
  *
  * **Leader and follower** (Kafka's Partition in a cluster): the replication state lives in this
  * class, the rules of each part in their own modules: what the leader knows of each follower
@@ -83,11 +84,6 @@ export class AppendRejectedError extends Error {
   }
 }
 
-/** A log that can drop everything and continue at any offset (Kafka's UnifiedLog.truncateFullyAndStartAt). */
-interface RestartableLog {
-  truncateFullyAndStartAt(offset: bigint): Promise<void>;
-}
-
 /** Thrown by the follower operations when this replica leads the partition. */
 export class NotFollowerError extends Error {
   override readonly name = 'NotFollowerError';
@@ -150,6 +146,8 @@ export class Partition {
   /** The followers, by broker id, while this replica leads. */
   private readonly followers = new Map<number, ReplicaState>();
   private readonly waits: ReplicationWaits;
+  /** Settles once every follower write issued so far has. */
+  private replicating: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PartitionOptions) {
     this.log = options.log;
@@ -205,7 +203,9 @@ export class Partition {
       const now = this.options.clock.now();
       const maxLagMs = this.replicaLagTimeMaxMs();
       for (const f of this.followers.values()) {
-        if (f.logEndOffset < next && (maximal.includes(f.brokerId) || f.isCaughtUp(end, now, maxLagMs))) next = f.logEndOffset;
+        if (f.logEndOffset >= next) continue;
+        // A follower outside the ISR holds the HW only while it is about to join (caught up, and heard from).
+        if (maximal.includes(f.brokerId) || (f.logEndOffset >= 0n && f.isCaughtUp(end, now, maxLagMs))) next = f.logEndOffset;
       }
     }
     if (next <= this.hw) return false;
@@ -280,9 +280,13 @@ export class Partition {
    * ISR replaces any change in flight.
    */
   async makeLeader(state: PartitionState): Promise<void> {
+    // The new epoch starts where the old leader's batches end: follower writes in flight first.
+    await this.replicating;
     const now = this.options.clock.now();
     const end = this.log.logEndOffset;
-    const isNewLeader = !this.isLeaderNow();
+    this.forgetUnconfirmedHighWatermark();
+    // The first state applied starts a leadership even where the single-broker default already led.
+    const isNewLeader = !this.isLeaderNow() || this.stateVersion < 0n;
     const isNewEpoch = state.leaderEpoch > this.epoch || isNewLeader;
     this.leaderId = this.brokerId;
     this.epoch = state.leaderEpoch;
@@ -297,14 +301,12 @@ export class Partition {
       const inSync = state.isr.includes(id);
       if (!f) {
         f = new ReplicaState(id);
-        f.reset(now, end, inSync);
+        f.reset(now, inSync);
         this.followers.set(id, f);
       } else if (isNewLeader) {
-        f.reset(now, end, inSync);
+        f.reset(now, inSync);
       } else if (isNewEpoch && inSync) {
-        f.lastCaughtUpTimeMs = now;
-        f.lastFetchTimeMs = now;
-        f.lastFetchLeaderLogEndOffset = end;
+        f.renewInSync(now, end);
       }
     }
     if (isNewEpoch) {
@@ -326,6 +328,7 @@ export class Partition {
    * waiting here fail with NOT_LEADER_OR_FOLLOWER and the followers' state is dropped.
    */
   makeFollower(state: PartitionState): Promise<void> {
+    this.forgetUnconfirmedHighWatermark();
     const wasLeader = this.isLeaderNow();
     const changed = wasLeader || state.leader !== this.leaderId || state.leaderEpoch !== this.epoch;
     this.leaderId = state.leader;
@@ -342,6 +345,16 @@ export class Partition {
       this.offsetsMoved(null);
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Before its first cluster state a partition took its whole log as committed, which is true of a
+   * single broker only. No high watermark is kept across restarts, so a replica starts from its log
+   * start, as Kafka's does without a replication-offset checkpoint: the leader raises it as the ISR
+   * confirms, a follower takes the leader's.
+   */
+  private forgetUnconfirmedHighWatermark(): void {
+    if (this.stateVersion < 0n) this.hw = this.log.logStartOffset;
   }
 
   /**
@@ -469,22 +482,34 @@ export class Partition {
    * its log start offset. Rejects with NotFollowerError on the leader, and with the log's failures.
    */
   appendAsFollower(records: Buffer, leaderHighWatermark: bigint, leaderLogStartOffset: bigint): Promise<void> {
-    return this.appendQueue.run(
-      this.producerState(),
-      (m) => this.followerAppend(m, records, leaderHighWatermark, leaderLogStartOffset),
-      (err) => {
-        throw err;
-      },
+    return this.trackReplication(
+      this.appendQueue.run(
+        this.producerState(),
+        (m) => this.followerAppend(m, records, leaderHighWatermark, leaderLogStartOffset),
+        (err) => {
+          throw err;
+        },
+      ),
     );
+  }
+
+  /** Remembers a follower write until it settles (see makeLeader). */
+  private trackReplication(write: Promise<void>): Promise<void> {
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.replicating = Promise.all([this.replicating, settled]).then(() => undefined);
+    return write;
   }
 
   private async followerAppend(producers: ProducerStateManager, records: Buffer, leaderHighWatermark: bigint, leaderLogStartOffset: bigint): Promise<void> {
     if (this.isLeaderNow()) throw new NotFollowerError(`${this.topic}-${this.partition} is led by this broker`);
-    if (records.length > 0) {
-      const { registered, consistent } = registerReplicatedBatches(producers, records);
+    const { records: whole, registered, consistent } = registerReplicatedBatches(producers, records);
+    if (whole.length > 0) {
       let result: AppendResult;
       try {
-        result = await this.log.appendAsFollower(records);
+        result = await this.log.appendAsFollower(whole);
       } catch (err) {
         for (const r of registered) producers.fail(r.slot, err);
         throw err;
@@ -506,7 +531,7 @@ export class Partition {
     let hw = leaderHighWatermark < end ? leaderHighWatermark : end;
     if (hw < this.log.logStartOffset) hw = this.log.logStartOffset;
     this.hw = hw;
-    this.offsetsMoved(records.length > 0 ? records.length : null);
+    this.offsetsMoved(whole.length > 0 ? whole.length : null);
   }
 
   /** Follower: removes everything at or after `offset` (divergence from the leader's log) and rebuilds the producer state. */
@@ -517,30 +542,17 @@ export class Partition {
     });
   }
 
-  /**
-   * Follower behind the leader's log start (or ahead of an unclean leader's log): empties the log,
-   * which continues at `offset` (Kafka's truncateFullyAndStartAt). Up to the log end this is a
-   * truncation and a move of the log start; past it the log itself must start over there, which
-   * PartitionLog offers as `truncateFullyAndStartAt` where the storage has it.
-   */
+  /** Follower behind the leader's log start: empties the log, which continues at `offset` (Kafka's truncateFullyAndStartAt). */
   truncateFullyAndStartAt(offset: bigint): Promise<void> {
     return this.followerChange(async () => {
-      const log: PartitionLog & Partial<RestartableLog> = this.log;
-      if (offset <= log.logEndOffset) {
-        await log.truncateTo(offset);
-        if (offset > log.logStartOffset) await log.deleteRecordsBefore(offset);
-      } else if (log.truncateFullyAndStartAt !== undefined) {
-        await log.truncateFullyAndStartAt(offset);
-      } else {
-        throw new StorageError(`the log of ${this.topic}-${this.partition} cannot start over at ${offset}, past its end ${log.logEndOffset}`);
-      }
+      await this.log.truncateFullyAndStartAt(offset);
       this.hw = offset;
     });
   }
 
   /** Runs a follower's truncation in the write order, with the producer state rebuilt after it. */
   private followerChange(change: () => Promise<void>): Promise<void> {
-    return this.appendQueue.run(
+    return this.trackReplication(this.appendQueue.run(
       null,
       async () => {
         if (this.isLeaderNow()) throw new NotFollowerError(`${this.topic}-${this.partition} is led by this broker`);
@@ -550,7 +562,7 @@ export class Partition {
       (err) => {
         throw err;
       },
-    );
+    ));
   }
 
   /**
@@ -796,6 +808,8 @@ export class Partition {
 
   /** Writes the producer state snapshot (clean shutdown, before the log closes). */
   async close(): Promise<void> {
+    // Nothing will move the high watermark any more: the waiting produces answer now.
+    this.waits.failAll(ErrorCode.NotLeaderOrFollower);
     const producers = this.producers ?? (await this.loading?.catch(() => null)) ?? null;
     if (!producers || this.gone) return;
     await producers.close();

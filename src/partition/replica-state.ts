@@ -30,13 +30,20 @@ export class ReplicaState {
    * follower's offsets are unknown until it fetches; one the new state lists in sync counts as
    * caught up now, so it is not dropped before it had a chance to fetch.
    */
-  reset(nowMs: number, leaderEndOffset: bigint, inSync: boolean): void {
+  reset(nowMs: number, inSync: boolean): void {
     this.logEndOffset = UNKNOWN_OFFSET;
     this.logStartOffset = UNKNOWN_OFFSET;
     this.lastCaughtUpTimeMs = inSync ? nowMs : 0;
-    this.lastFetchTimeMs = inSync ? nowMs : 0;
-    this.lastFetchLeaderLogEndOffset = inSync ? leaderEndOffset : UNKNOWN_OFFSET;
+    this.lastFetchTimeMs = 0;
+    this.lastFetchLeaderLogEndOffset = UNKNOWN_OFFSET;
     this.brokerEpoch = -1n;
+  }
+
+  /** The same leader in a new epoch keeps what it knows; a follower the state lists in sync counts as caught up now. */
+  renewInSync(nowMs: number, leaderEndOffset: bigint): void {
+    this.lastCaughtUpTimeMs = nowMs;
+    this.lastFetchTimeMs = nowMs;
+    this.lastFetchLeaderLogEndOffset = leaderEndOffset;
   }
 
   /** Records a fetch from `fetchOffset` (the follower's log end offset) at `nowMs`. */

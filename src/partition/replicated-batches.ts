@@ -22,6 +22,8 @@ export interface RegisteredBatch {
 }
 
 export interface Registration {
+  /** The whole batches at the start of the records: a fetch answer may end in a partial one, which is left for the next fetch (as Kafka's follower does). */
+  records: Buffer;
   registered: RegisteredBatch[];
   /** False when a batch was refused or taken for a duplicate: the state must be rebuilt from the log. */
   consistent: boolean;
@@ -43,14 +45,23 @@ function markerOf(view: RecordBatchView): TxnMarker | null {
 }
 
 /**
- * Registers every v2 batch of `records` (offsets set by the leader) in `producers`, in order; call
- * the log's follower append right after, in the same tick, then `complete` or `fail` the slots.
- * Stops registering at the first batch the state refuses.
+ * Registers every whole v2 batch of `records` (offsets set by the leader) in `producers`, in order;
+ * call the log's follower append of `records` as returned right after, in the same tick, then
+ * `complete` or `fail` the slots. Stops registering at the first batch the state refuses. Throws
+ * ProtocolDecodeError for records that are not batches, with nothing left registered.
  */
 export function registerReplicatedBatches(producers: ProducerStateManager, records: Buffer): Registration {
   const registered: RegisteredBatch[] = [];
   let consistent = true;
-  forEachBatch(records, (start, end) => {
+  try {
+    const whole = forEachBatch(records, visit, { allowPartialTail: true });
+    return { records: whole === records.length ? records : records.subarray(0, whole), registered, consistent };
+  } catch (err) {
+    for (const r of registered) producers.fail(r.slot, err);
+    throw err;
+  }
+
+  function visit(start: number, end: number): void {
     if (!consistent) return;
     const view = new RecordBatchView(records, start, end);
     const appended: AppendedBatch = { baseOffset: view.baseOffset, lastOffset: view.lastOffset, maxTimestamp: view.maxTimestamp };
@@ -77,6 +88,5 @@ export function registerReplicatedBatches(producers: ProducerStateManager, recor
     const check = producers.tryAppend(batch, bytes);
     if (check.kind === 'append') registered.push({ slot: check.slot, appended, marker: false });
     else consistent = false;
-  });
-  return { registered, consistent };
+  }
 }

@@ -20,6 +20,7 @@ import {
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
   RECORD_BATCH_HEADER_SIZE,
   RecordBatchView,
   crc32c,
@@ -209,6 +210,9 @@ export class BatchScanner {
   }
   get maxTimestamp(): bigint {
     return this.buffer.readBigInt64BE(this.start + MAX_TIMESTAMP_OFFSET);
+  }
+  get partitionLeaderEpoch(): number {
+    return this.buffer.readInt32BE(this.start + PARTITION_LEADER_EPOCH_OFFSET);
   }
   get size(): number {
     return this.end - this.start;

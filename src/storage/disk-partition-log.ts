@@ -52,6 +52,10 @@ import {
 } from './log-rules.js';
 import type { FollowerAppend } from './log-rules.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
+import type { EpochEntry } from './leader-epoch-cache.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE, readLeaderEpochCheckpoint, writeLeaderEpochCheckpoint } from './leader-epoch-checkpoint.js';
+import { blockingReadText } from './blocking-file.js';
+import { silentLogger } from '../util/logger.js';
 import { LogSegment } from './log-segment.js';
 import { CLEANED_SUFFIX, DiskCleanedSegment, SWAP_SUFFIX } from './cleaned-segment.js';
 import type { CleanableLog, CleanedSegmentWriter, CleanerSegment, CleanerView } from './cleanable-log.js';
@@ -174,19 +178,32 @@ export async function openDiskPartitionLog(
   const clock = options.clock ?? Date.now;
   const openFile = options.openFile ?? openStorageFile;
   const partitionDir = dir;
+  const logger = options.logger ?? silentLogger;
   let loaded: LoadedLog;
+  let checkpoint: Awaited<ReturnType<typeof readLeaderEpochCheckpoint>>;
   try {
     const loadFile = options.openFile === undefined ? options.loadFile : undefined;
     const load: LoadOptions = { cleanShutdown: options.cleanShutdown, openFile, nowMs: clock() };
     if (options.logger !== undefined) load.logger = options.logger;
     if (loadFile !== undefined) load.loadFile = loadFile;
     loaded = await loadLog(partitionDir, config, load);
+    checkpoint = await readLeaderEpochCheckpoint(partitionDir, loadFile === undefined ? undefined : blockingReadText);
   } catch (e) {
     throw toStorageError(`opening ${partitionDir}`, e);
   }
+  const epochs = new LeaderEpochCache('entries' in checkpoint ? checkpoint.entries : [], (entries) =>
+    writeLeaderEpochCheckpoint(partitionDir, entries, openFile),
+  );
   const cache = options.batchCache ?? null;
   const policy = options.syncWritePolicy ?? new SyncWritePolicy();
-  return new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache, policy);
+  const log = new DiskPartitionLog(topic, partition, partitionDir, config, loaded, clock, openFile, cache, policy, epochs);
+  try {
+    await log.settleLeaderEpochs(checkpoint, loaded.activeSegmentEpochs, logger);
+  } catch (e) {
+    await log.close().catch(() => undefined);
+    throw toStorageError(`loading the leader epochs of ${partitionDir}`, e);
+  }
+  return log;
 }
 
 /** A segment as the cleaner sees it, tied to the segment object it was taken from. */
@@ -263,6 +280,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     openFile: OpenFile,
     cache: BatchCache | null,
     syncWritePolicy: SyncWritePolicy,
+    leaderEpochs: LeaderEpochCache,
   ) {
     this.topic = topic;
     this.partition = partition;
@@ -271,7 +289,7 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     this.segments = loaded.segments;
     this.startOffset = loaded.logStartOffset;
     this.endOffset = loaded.logEndOffset;
-    this.leaderEpochs = new LeaderEpochCache();
+    this.leaderEpochs = leaderEpochs;
     this.recovery = loaded.recovery;
     this.rebuiltIndexes = loaded.rebuiltIndexes;
     this.recovered = {
@@ -284,6 +302,53 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     this.syncWritePolicy = syncWritePolicy;
     const active = this.segments[this.segments.length - 1];
     this.asOpened = loaded.indexFilesCurrent ? { seg: active, size: active.size, truncations: 0 } : null;
+  }
+
+  /**
+   * Opening, after the segments are loaded: the checkpoint's epochs, or when it is missing or
+   * damaged the epochs rebuilt from every batch's partitionLeaderEpoch (reported; nothing else is
+   * touched), plus those of a recovered active segment; then trimmed to the log's offsets (recovery
+   * may have cut a torn tail, a crash may have lost a trim), as Kafka's LogLoader does.
+   */
+  async settleLeaderEpochs(
+    checkpoint: Awaited<ReturnType<typeof readLeaderEpochCheckpoint>>,
+    recovered: readonly EpochEntry[],
+    logger: Logger,
+  ): Promise<void> {
+    const epochs = this.leaderEpochs;
+    if (!('entries' in checkpoint)) {
+      const found = await this.scanLeaderEpochs();
+      const empty = this.startOffset === this.endOffset;
+      if ('problem' in checkpoint) {
+        logger.warn(
+          { dir: this.dir, problem: checkpoint.problem, entries: found.length },
+          `${checkpoint.problem}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`,
+        );
+      } else if (!empty) {
+        logger.info({ dir: this.dir, entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`);
+      }
+      await epochs.assignAll(found);
+      // A damaged file gives way to what was found, even nothing; a new log's file waits for its first epoch.
+      if (found.length === 0 && 'problem' in checkpoint) await writeLeaderEpochCheckpoint(this.dir, [], this.openFile);
+    } else {
+      await epochs.assignAll(recovered);
+    }
+    await epochs.truncateFromEnd(this.endOffset);
+    await epochs.truncateFromStart(this.startOffset);
+  }
+
+  /** Each leader epoch the log's batches begin, in order (Kafka's assign rules: a smaller epoch than the last is ignored). */
+  private async scanLeaderEpochs(): Promise<EpochEntry[]> {
+    const found = new LeaderEpochCache();
+    for (const seg of this.segments) {
+      if (seg.size === 0) continue;
+      await this.scanSegment(seg, 0, (s) => {
+        const epoch = s.partitionLeaderEpoch;
+        if (epoch > found.latestEpoch()) void found.assign(epoch, s.baseOffset);
+        return undefined;
+      });
+    }
+    return [...found.entries()];
   }
 
   /** Whether the active segment's files still hold exactly what opening found in them. */
@@ -926,13 +991,18 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
 
   truncateTo(offset: bigint): Promise<void> {
     return this.task('truncateTo', async () => {
-      if (offset >= this.endOffset) return;
+      // Nothing to cut, but as Kafka: an epoch this replica assigned as leader at its end, with
+      // nothing appended in it, goes (another leader's epoch may claim that offset).
+      if (offset >= this.endOffset) {
+        await this.leaderEpochs.truncateFromEnd(this.endOffset);
+        return;
+      }
       this.truncations++;
       this.window?.clear();
       this.hints.clear();
       const segments = this.segments;
       if (offset < segments[0].baseOffset) {
-        await this.truncateFullyAndStartAt(offset);
+        await this.startAfresh(offset);
         return;
       }
       const keep = segments.filter((s) => s.baseOffset <= offset);
@@ -956,8 +1026,17 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     });
   }
 
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    return this.task('truncateFullyAndStartAt', async () => {
+      this.truncations++;
+      this.window?.clear();
+      this.hints.clear();
+      await this.startAfresh(offset);
+    });
+  }
+
   /** Drops every segment and starts empty at `offset` (truncation below the first segment). */
-  private async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+  private async startAfresh(offset: bigint): Promise<void> {
     await writeLogStartOffset(this.dir, offset, this.openFile);
     const victims = this.segments;
     await this.deleteSegments(victims);

@@ -54,11 +54,28 @@ export class LeaderEpochCache {
     if (!Number.isInteger(epoch) || epoch < 0 || startOffset < 0n) {
       return Promise.reject(new RangeError(`invalid partition leader epoch entry: epoch ${epoch} at offset ${startOffset}`));
     }
-    if (epoch <= this.latestEpoch()) return Promise.resolve();
+    return this.put(epoch, startOffset) ? this.changed() : Promise.resolve();
+  }
+
+  /** The in-memory part of assign; true when it changed something. */
+  private put(epoch: number, startOffset: bigint): boolean {
+    if (epoch <= this.latestEpoch()) return false;
     let keep = this.epochs.length;
     while (keep > 0 && this.epochs[keep - 1].startOffset >= startOffset) keep--;
     this.epochs = [...this.epochs.slice(0, keep), { epoch, startOffset }];
-    return this.changed();
+    return true;
+  }
+
+  /** assign() of each entry in turn, with one write at the end (Kafka's assign of a list). */
+  assignAll(entries: readonly EpochEntry[]): Promise<void> {
+    let changed = false;
+    for (const e of entries) {
+      if (!Number.isInteger(e.epoch) || e.epoch < 0 || e.startOffset < 0n) {
+        return Promise.reject(new RangeError(`invalid partition leader epoch entry: epoch ${e.epoch} at offset ${e.startOffset}`));
+      }
+    }
+    for (const e of entries) changed = this.put(e.epoch, e.startOffset) || changed;
+    return changed ? this.changed() : Promise.resolve();
   }
 
   /**

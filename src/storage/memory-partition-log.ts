@@ -375,14 +375,14 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
 
   truncateTo(offset: bigint): Promise<void> {
     return this.now(() => {
-      if (offset >= this.endOffset) return;
+      // As Kafka: an epoch assigned at the end with nothing appended in it goes even so.
+      if (offset >= this.endOffset) {
+        void this.leaderEpochs.truncateFromEnd(this.endOffset);
+        return;
+      }
       this.truncations++;
       if (offset < this.segments[0].baseOffset) {
-        this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
-        this.startOffset = offset;
-        this.endOffset = offset;
-        this.aborted = [];
-        void this.leaderEpochs.clear();
+        this.startAfresh(offset);
         return;
       }
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
@@ -399,6 +399,21 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
       void this.leaderEpochs.truncateFromEnd(end);
       if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     });
+  }
+
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    return this.now(() => {
+      this.truncations++;
+      this.startAfresh(offset);
+    });
+  }
+
+  private startAfresh(offset: bigint): void {
+    this.segments = [new MemorySegment(offset, this.cfg, this.clock())];
+    this.startOffset = offset;
+    this.endOffset = offset;
+    this.aborted = [];
+    void this.leaderEpochs.clear();
   }
 
   deleteRecordsBefore(offset: bigint): Promise<bigint> {

@@ -2,7 +2,8 @@
  * Opening a partition directory (Kafka's LogLoader): finds the segments, removes what a previous
  * run left half done, and recovers the log after an unclean shutdown.
  *
- * - `*.deleted` files (segments deleted before a restart) and `log-start-offset.tmp` are removed;
+ * - `*.deleted` files (segments deleted before a restart) and the `.tmp` files of the small state
+ *   files (`log-start-offset`, `leader-epoch-checkpoint`, ...) are removed;
  *   an index without its `.log` is removed.
  * - A log cleaner's swap interrupted by a crash (cleaned-segment.ts) is settled first, as Kafka's
  *   LogLoader does: `*.cleaned` files are removed (the swap had not begun); a `*.log.swap` replaces
@@ -32,6 +33,9 @@
  *   never deleted for a damaged index. While `transaction-index-recovery-point` exists (a segment
  *   was rolled before one of its aborts was indexed), the indexes of the sealed segments from that
  *   offset on are rebuilt too, clean shutdown or not, and the file is removed.
+ * - A scan of the active segment also reports the leader epochs its batches carry (Kafka's segment
+ *   recovery assigns them to the epoch cache): the checkpoint may not have been written for the
+ *   last appends before a crash. The log loads the checkpoint itself (disk-partition-log.ts).
  * - The log start offset is the larger of the first segment's base offset and the persisted
  *   `log-start-offset` (DeleteRecords), never beyond the log end offset.
  */
@@ -59,6 +63,8 @@ import {
 import type { OngoingTxns, TxnBatch } from './txn-index-recovery.js';
 import { floorSegment } from './log-rules.js';
 import type { AbortedTxn, LogConfig } from './types.js';
+import type { EpochEntry } from './leader-epoch-cache.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE } from './leader-epoch-checkpoint.js';
 
 export interface LoadOptions {
   cleanShutdown: boolean;
@@ -83,6 +89,8 @@ export interface LoadedLog {
   rebuiltIndexes: bigint[];
   /** True when the active segment's index files hold exactly its in-memory indexes (read from them after a clean shutdown). */
   indexFilesCurrent: boolean;
+  /** When the active segment was scanned: each leader epoch its batches begin, in order (none stamped: empty). */
+  activeSegmentEpochs: EpochEntry[];
 }
 
 /**
@@ -162,7 +170,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   const snapshotOffsets: bigint[] = [];
   const removals: Promise<void>[] = [];
   for (const name of names) {
-    if (name === LOG_START_OFFSET_FILE + '.tmp' || name === TXN_RECOVERY_POINT_FILE + '.tmp') {
+    if (name === LOG_START_OFFSET_FILE + '.tmp' || name === TXN_RECOVERY_POINT_FILE + '.tmp' || name === LEADER_EPOCH_CHECKPOINT_FILE + '.tmp') {
       removals.push(unlink(join(dir, name)).catch(() => undefined));
       continue;
     }
@@ -209,7 +217,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   if (segments.length === 0) {
     const seg = await LogSegment.create(dir, persistedStart ?? 0n, config.segmentIndexBytes, options.openFile, options.nowMs);
     await syncDir(dir);
-    return { segments: [seg], logStartOffset: seg.baseOffset, logEndOffset: seg.baseOffset, recovery: null, rebuiltIndexes: [], indexFilesCurrent: false };
+    return { segments: [seg], logStartOffset: seg.baseOffset, logEndOffset: seg.baseOffset, recovery: null, rebuiltIndexes: [], indexFilesCurrent: false, activeSegmentEpochs: [] };
   }
 
   // Sealed segments with a missing index: rebuild now (a corrupt one is caught on first load).
@@ -257,6 +265,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
 
   let recovery: LoadedLog['recovery'] = null;
   const activeTxns = new TxnBatchCollector();
+  const activeSegmentEpochs: EpochEntry[] = [];
   const indexesPresent = haveIndex.has(`${active.baseOffset}.index`) && haveIndex.has(`${active.baseOffset}.timeindex`);
   let opened: boolean;
   if (options.loadFile) active.useOpener(options.loadFile);
@@ -266,6 +275,8 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
       const result = await active.rebuildIndexes(config, true, (s) => {
         const b = txnBatchAt(s);
         if (b !== null) activeTxns.add(b);
+        const epoch = s.partitionLeaderEpoch;
+        if (epoch >= 0 && epoch > (activeSegmentEpochs.at(-1)?.epoch ?? -1)) activeSegmentEpochs.push({ epoch, startOffset: s.baseOffset });
       });
       recovery = { ...result, segment: active.baseOffset };
       reportRecovery(logger, active.logPath, active.baseOffset, result, options.cleanShutdown);
@@ -293,7 +304,7 @@ export async function loadLog(dir: string, config: LogConfig, options: LoadOptio
   let logStartOffset = segments[0].baseOffset;
   if (persistedStart !== null && persistedStart > logStartOffset) logStartOffset = persistedStart;
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
-  return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes, indexFilesCurrent: opened };
+  return { segments, logStartOffset, logEndOffset, recovery, rebuiltIndexes, indexFilesCurrent: opened, activeSegmentEpochs };
 }
 
 /**

@@ -278,8 +278,15 @@ export interface PartitionLog {
    */
   abortedTxns(fromOffset: bigint, upperBoundOffset: bigint): Promise<AbortedTxn[]>;
 
-  /** Removes everything at or after `offset`. */
+  /** Removes everything at or after `offset`; the leader epochs starting there go too. */
   truncateTo(offset: bigint): Promise<void>;
+
+  /**
+   * Kafka's truncateFullyAndStartAt: deletes every segment and starts the log empty at `offset`
+   * (log start and end), wherever that is, and forgets the leader epochs. A follower whose log
+   * ends below the leader's log start does this.
+   */
+  truncateFullyAndStartAt(offset: bigint): Promise<void>;
 
   /** DeleteRecords: moves the log start offset forward (never past the end), deleting whole segments below it. */
   deleteRecordsBefore(offset: bigint): Promise<bigint>;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildEndTxnMarkerBatch, buildRecordBatch } from '../../src/protocol/records/batch-builder.js';
 import { openDiskPartitionLog } from '../../src/storage/disk-partition-log.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE } from '../../src/storage/leader-epoch-checkpoint.js';
 import { openLogManager } from '../../src/storage/log-manager.js';
 import { encodeSnapshot, snapshotFileName } from '../../src/storage/producer-state.js';
 import { openStorageFile, segmentFileName, type OpenFile } from '../../src/storage/segment-files.js';
@@ -117,6 +118,8 @@ describe('rebuilding the transaction index on open', () => {
     await write(dir, 6n, 'log', Buffer.concat([plain(6n), marker(7n, 2n, true), marker(8n, 3n, true)]));
     // Its offset and time indexes are there too (a missing one would be rebuilt from the log).
     for (const kind of ['index', 'timeindex'] as const) await writeFile(join(dir, segmentFileName(0n, kind)), Buffer.alloc(0));
+    // And its leader epochs (without them the log is scanned to rebuild them).
+    await writeFile(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), '0\n1\n0 0\n');
     const opened: string[] = [];
     const openFile: OpenFile = (path, flags) => {
       opened.push(path);
