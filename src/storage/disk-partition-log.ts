@@ -1249,6 +1249,8 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       async () => {
         if (this.flushTimer !== null) clearTimeout(this.flushTimer);
         this.flushTimer = null;
+        // An epoch assigned from outside the queue (a partition becoming leader) is still being written.
+        await this.leaderEpochs.whenWritten();
         let error: unknown = null;
         // A partition nobody wrote to since a clean start is already on disk as it is: with thousands
         // of them, skipping its fsync and index writes is most of a clean shutdown's time.
