@@ -33,6 +33,7 @@
  * skips recovery, so damage written after it is found only then) end the read after the intact
  * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
+import { join } from 'node:path';
 import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, CONTROL_FLAG, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, RecordBatchView } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
 import { BatchScanner } from './batch-scanner.js';
@@ -321,11 +322,11 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       const empty = this.startOffset === this.endOffset;
       if ('problem' in checkpoint) {
         logger.warn(
-          { dir: this.dir, problem: checkpoint.problem, entries: found.length },
+          { file: join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), problem: checkpoint.problem, entries: found.length },
           `${checkpoint.problem}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`,
         );
       } else if (!empty) {
-        logger.info({ dir: this.dir, entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`);
+        logger.info({ file: join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`);
       }
       await epochs.assignAll(found);
       // A damaged file gives way to what was found, even nothing; a new log's file waits for its first epoch.

@@ -182,7 +182,7 @@ describe('LeaderEpochCache persistence hook', () => {
     let release: () => void = () => undefined;
     let done = false;
     const cache = new LeaderEpochCache([], () =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<void>((_resolve, reject) => {
         release = () => {
           done = true;
           reject(new Error('EIO'));
