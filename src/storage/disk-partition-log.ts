@@ -320,13 +320,14 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     if (!('entries' in checkpoint)) {
       const found = await this.scanLeaderEpochs();
       const empty = this.startOffset === this.endOffset;
+      const count = `${found.length} ${found.length === 1 ? 'entry' : 'entries'}`;
       if ('problem' in checkpoint) {
         logger.warn(
           { file: join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), problem: checkpoint.problem, entries: found.length },
-          `${checkpoint.problem}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`,
+          `${checkpoint.problem}: the leader epochs were rebuilt from the log's batches (${count})`,
         );
       } else if (!empty) {
-        logger.info({ file: join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`);
+        logger.info({ file: join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${count})`);
       }
       await epochs.assignAll(found);
       // A damaged file gives way to what was found, even nothing; a new log's file waits for its first epoch.
