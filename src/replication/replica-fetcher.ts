@@ -103,6 +103,8 @@ interface FetchState {
   held: boolean;
   /** Data without any epoch: cut to the high watermark before fetching. */
   truncateToHighWatermark: boolean;
+  /** The error of the partition's last answer (NONE after one without). */
+  lastError: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -136,6 +138,11 @@ export class ReplicaFetcher {
     return this.states.get(partitionKey(topic, partition))?.fetchOffset;
   }
 
+  /** The error code of the partition's last fetch answer, or undefined when it is not followed here. */
+  lastError(topic: string, partition: number): number | undefined {
+    return this.states.get(partitionKey(topic, partition))?.lastError;
+  }
+
   /** Whether a partition is held after FENCED_LEADER_EPOCH. */
   isHeld(topic: string, partition: number): boolean {
     return this.states.get(partitionKey(topic, partition))?.held === true;
@@ -165,6 +172,7 @@ export class ReplicaFetcher {
         delayedUntil: 0,
         held: false,
         truncateToHighWatermark: latest < 0 && replica.logEndOffset > replica.highWatermark,
+        lastError: ErrorCode.None,
       });
     }
     this.signal();
@@ -389,6 +397,7 @@ export class ReplicaFetcher {
 
   private async handlePartition(conn: BrokerConnection, s: FetchState, p: FetchResponsePartitionData): Promise<void> {
     const r = s.followed.replica;
+    s.lastError = p.errorCode;
     switch (p.errorCode) {
       case ErrorCode.None:
         if (p.divergingEpoch.epoch >= 0) {

@@ -16,6 +16,7 @@ import { Producer } from '../../src/client/producer.js';
 import type { BrokerAddress } from '../../src/cluster/cluster-store.js';
 import type { PartitionState } from '../../src/metadata/partition-state.js';
 import type { Partition } from '../../src/partition/partition.js';
+import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { ZERO_UUID } from '../../src/protocol/reader.js';
 import { ReplicaFetcherManager } from '../../src/replication/replica-fetcher-manager.js';
 import { DEFAULT_REPLICATION_SETTINGS } from '../../src/replication/replication-settings.js';
@@ -161,6 +162,38 @@ describe('ReplicaFetcher between two brokers', () => {
       { epoch: 2, startOffset: 5n },
     ]);
     expect(one.log.leaderEpochs.entries()).toEqual(two.log.leaderEpochs.entries());
+  });
+
+  it('a follower an epoch behind is fenced and held until its new state; one ahead retries until the leader catches up', async () => {
+    const t = await replicatedTopic();
+    const leader = partitionOf(node1, t);
+    const follower = partitionOf(node2, t);
+    const fetchers = managerOn(2);
+    await follow(fetchers, 1, follower, 1);
+    const producer = producerTo(node1, 1);
+    await produce(producer, t, ['h0']);
+    await until('the follower has h0', () => follower.logEndOffset === 1n);
+
+    // The leader moves to epoch 2 before the follower hears of it: FENCED_LEADER_EPOCH, held.
+    await node1.services.partitions.applyPartitionState(t, 0, state(1, 2));
+    await produce(producer, t, ['h1']);
+    await until('the follower is fenced', () => fetchers.fetcherOf(t, 0)?.isHeld(t, 0) === true);
+    expect(fetchers.fetcherOf(t, 0)?.lastError(t, 0)).toBe(ErrorCode.FencedLeaderEpoch);
+    expect(follower.logEndOffset).toBe(1n);
+    await node2.services.partitions.applyPartitionState(t, 0, state(1, 2));
+    await follow(fetchers, 1, follower, 2);
+    await until('the follower resumes in epoch 2', () => follower.logEndOffset === 2n && leader.highWatermark === 2n);
+
+    // The follower hears of epoch 3 first: the leader answers UNKNOWN_LEADER_EPOCH until it has it too.
+    await node2.services.partitions.applyPartitionState(t, 0, state(1, 3));
+    await follow(fetchers, 1, follower, 3);
+    await until('the leader says it does not know epoch 3', () => fetchers.fetcherOf(t, 0)?.lastError(t, 0) === ErrorCode.UnknownLeaderEpoch);
+    expect(fetchers.fetcherOf(t, 0)?.isHeld(t, 0)).toBe(false);
+    await node1.services.partitions.applyPartitionState(t, 0, state(1, 3));
+    await produce(producer, t, ['h2']);
+    await until('the follower has epoch 3', () => follower.logEndOffset === 3n && leader.highWatermark === 3n);
+    expect((await bytesOf(follower)).equals(await bytesOf(leader))).toBe(true);
+    expect(follower.log.leaderEpochs.entries()).toEqual(leader.log.leaderEpochs.entries());
   });
 
   it('backs off while the leader cannot be reached and reconnects when it can', async () => {
