@@ -199,6 +199,8 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def('replica.fetch.min.bytes', 'int', '1', 'high', 'Min bytes of follower fetches.'),
   def('replica.fetch.response.max.bytes', 'int', '10485760', 'medium', 'Bytes of a whole follower fetch response.', { validator: atLeast(0) }),
   def('num.replica.fetchers', 'int', '1', 'high', 'Follower fetcher threads (Kafka).'),
+  def('replica.fetch.backoff.ms', 'int', '1000', 'medium', 'How long a follower waits before fetching again after a fetch error.', { validator: atLeast(0) }),
+  def('replica.socket.timeout.ms', 'int', '30000', 'high', 'How long a follower waits for a fetch answer beyond replica.fetch.wait.max.ms before it reconnects.'),
   def('auto.leader.rebalance.enable', 'boolean', 'true', 'high', 'Move leadership back to preferred replicas.'),
   def('unclean.leader.election.enable', 'boolean', 'false', 'high', 'Allow out-of-sync replicas to become leader. Topic synonym: unclean.leader.election.enable.'),
   def('controlled.shutdown.enable', 'boolean', 'true', 'medium', 'Move leadership away before shutting down.'),

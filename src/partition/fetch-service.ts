@@ -20,6 +20,16 @@
  * fetch that starts at the damage answers CORRUPT_MESSAGE (Kafka's CorruptRecordException), logged
  * once per damaged position however often the consumer retries.
  *
+ * **Followers.** A fetch with a replica id >= 0 is a follower's (Kafka's FetchLogEnd isolation): it
+ * reads to the log end offset with no transaction bound, and its fetch offset, the follower's log end
+ * offset, is recorded with the partition (updateFollowerFetchState, which may move the high
+ * watermark and the ISR) before the read, so the answer carries the high watermark that includes it.
+ * A follower that names the epoch of its last batch (v12+) and whose log parted from this one is
+ * answered the diverging epoch and where it ends here, with no records and nothing recorded; a
+ * diverging answer, like an error, is sent without waiting. Long-polling followers wake on appends
+ * (the log end offset), consumers on the high watermark. Consumers and followers read only from a
+ * leader: a follower replica answers NOT_LEADER_OR_FOLLOWER.
+ *
  * **Old formats.** For Fetch v0-1 (magic 0) and v2-3 (magic 1) the batches are down-converted with
  * downConvert; uncompressed messages before the fetch offset are dropped and the result is cut to
  * whole messages within the limit (at least one for the first partition with data). A topic with
@@ -52,14 +62,13 @@ import {
 import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET } from '../protocol/records/record-batch.js';
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
-import { CorruptRecordError, OffsetOutOfRangeError } from '../storage/types.js';
+import { CorruptRecordError, OffsetOutOfRangeError, type ReadOptions } from '../storage/types.js';
 import { storageFailureCode } from './storage-failure.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Partition } from './partition.js';
 import type { PartitionManager } from './partition-manager.js';
 import type { FrameBufferPool } from '../util/frame-buffer-pool.js';
-import { checkCurrentLeaderEpoch } from './leader-epoch.js';
 import { ReadBuffers, fetchReadPool } from './read-buffers.js';
 
 /** Kafka's default for the broker's fetch.max.bytes: the cap on a consumer fetch response (55 MiB). */
@@ -97,6 +106,10 @@ export interface ReadParams {
   recordMagic: 0 | 1 | 2;
   /** Whether the client can read zstd (Fetch v10+). */
   allowZstd: boolean;
+  /** The fetching replica's broker id (a follower), or negative for a consumer (-1, or -2 for debugging). */
+  replicaId?: number;
+  /** A follower's broker epoch (Fetch v15+ ReplicaState), -1 when unknown. */
+  replicaEpoch?: bigint;
 }
 
 export interface PartitionFetchResult {
@@ -113,6 +126,8 @@ export interface PartitionFetchResult {
   abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
   /** The record bytes to send (empty when none). */
   records: Buffer;
+  /** A follower's log diverged from this one: the epoch and end offset it must truncate to (v12+). */
+  divergingEpoch: { epoch: number; endOffset: bigint } | null;
 }
 
 export interface FetchRead {
@@ -149,14 +164,17 @@ interface PartitionRead {
   size: number;
   /** The partition read (for append subscriptions), or null when it is unknown. */
   target: Partition | null;
-  /** Its high watermark when the read began: a move before the wait subscribed is not missed. */
+  /** What bounds the read when it began (the high watermark, or a follower's log end offset): a move before the wait subscribed is not missed. */
   seen: bigint;
+  /** A follower's read: bounded by the log end offset. */
+  toLogEnd: boolean;
 }
 
 interface ReadRound {
   reads: PartitionRead[];
   bytes: number;
-  hasError: boolean;
+  /** A partition has an error or a diverging epoch: the fetch answers without waiting (Kafka's fetchMessages). */
+  answerNow: boolean;
   /** The response budget ran out: nothing more can be added by waiting. */
   full: boolean;
   /** What the reads were read into: released when the round is dropped or its response written. */
@@ -201,7 +219,7 @@ export class FetchService {
     const maxBytes = Math.max(0, Math.min(params.maxBytes, this.maxResponseBytes));
     const read = (): Promise<ReadRound> => this.readAll(partitions, params, maxBytes);
     let round = await read();
-    const enough = (r: ReadRound): boolean => r.hasError || r.full || r.bytes >= params.minBytes;
+    const enough = (r: ReadRound): boolean => r.answerNow || r.full || r.bytes >= params.minBytes;
     if (!this.closed && params.maxWaitMs > 0 && partitions.length > 0 && !enough(round)) {
       round = await this.waitForData(round, params.maxWaitMs, params.minBytes, read, enough);
     }
@@ -290,7 +308,7 @@ export class FetchService {
       }, maxWaitMs);
       this.waiting.add(wake);
       // Appends that landed between the first read and the subscriptions above were not seen by either.
-      if (first.reads.some((r) => r.target !== null && r.target.highWatermark !== r.seen)) onAppend(null);
+      if (first.reads.some((r) => r.target !== null && boundOf(r.target, r.toLogEnd) !== r.seen)) onAppend(null);
     });
   }
 
@@ -300,14 +318,14 @@ export class FetchService {
     let remaining = maxBytes;
     let minOneMessage = true;
     let bytes = 0;
-    let hasError = false;
+    let answerNow = false;
     let full = false;
     const buffers = new ReadBuffers(this.readPool);
     for (const p of partitions) {
       const limit = Math.max(0, Math.min(p.partitionMaxBytes, remaining));
       const r = await this.readPartition(p, params, limit, minOneMessage, buffers);
       reads.push(r);
-      if (r.result.errorCode !== ErrorCode.None) hasError = true;
+      if (r.result.errorCode !== ErrorCode.None || r.result.divergingEpoch !== null) answerNow = true;
       if (r.size > 0) {
         // After the first partition with data, limits are enforced strictly.
         minOneMessage = false;
@@ -316,7 +334,7 @@ export class FetchService {
       }
       if (remaining === 0 && maxBytes > 0) full = true;
     }
-    return { reads, bytes, hasError, full, buffers };
+    return { reads, bytes, answerNow, full, buffers };
   }
 
   private async readPartition(
@@ -336,10 +354,13 @@ export class FetchService {
       logStartOffset: -1n,
       abortedTransactions: null,
       records: EMPTY,
+      divergingEpoch: null,
     };
+    const replicaId = params.replicaId ?? CONSUMER_REPLICA_ID;
+    const fromFollower = replicaId >= 0;
     const failed = (errorCode: number, target: Partition | null): PartitionRead => {
       result.errorCode = errorCode;
-      return { result, size: 0, target, seen: target?.highWatermark ?? -1n };
+      return { result, size: 0, target, seen: target === null ? -1n : boundOf(target, fromFollower), toLogEnd: fromFollower };
     };
 
     const topic: Topic | undefined = params.usesTopicIds ? this.metadata.topicById(p.topicId) : this.metadata.topic(p.topic);
@@ -347,14 +368,26 @@ export class FetchService {
     const part: Partition | undefined =
       p.partition >= 0 && p.partition < topic.partitions ? this.partitions.get(topic.name, p.partition) : undefined;
     if (!part) return failed(ErrorCode.UnknownTopicOrPartition, null);
-    const epochError = checkCurrentLeaderEpoch(p.currentLeaderEpoch);
+    // Consumers and followers alike read from the leader only (no KIP-392 follower fetching).
+    const epochError = part.checkLeaderEpoch(p.currentLeaderEpoch, true);
     if (epochError !== ErrorCode.None) return failed(epochError, part);
     if (!params.allowZstd && topic.config.compressionType === 'zstd') return failed(ErrorCode.UnsupportedCompressionType, part);
-    const committed = params.isolationLevel === 1;
+    // A follower reads to the log end offset, with no transaction bound (Kafka's FetchLogEnd isolation).
+    const committed = !fromFollower && params.isolationLevel === 1;
+
+    if (fromFollower) {
+      const outcome = this.followerFetch(part, p, replicaId, params.replicaEpoch ?? -1n);
+      if (typeof outcome !== 'number') {
+        result.divergingEpoch = outcome;
+        setOffsets(result, part.logStartOffset, part.highWatermark, part.lastStableOffset);
+        return { result, size: 0, target: part, seen: part.logEndOffset, toLogEnd: true };
+      }
+      if (outcome !== ErrorCode.None) return failed(outcome, part);
+    }
 
     let records: Buffer[];
     let size: number;
-    const seen = part.highWatermark;
+    const seen = boundOf(part, fromFollower);
     try {
       // read_committed needs the last stable offset, hence the producer state (loaded once, on first
       // use: it may scan the log). A read_uncommitted fetch does not load it for an LSO it does not use.
@@ -373,7 +406,9 @@ export class FetchService {
         size = 0;
         setOffsets(result, logStart, highWatermark, lastStable);
       } else {
-        const read = await part.log.read(p.fetchOffset, { maxBytes: limit, buffers, maxOffset: committed ? lastStable : highWatermark });
+        const options: ReadOptions = { maxBytes: limit, buffers };
+        if (!fromFollower) options.maxOffset = committed ? lastStable : highWatermark;
+        const read = await part.log.read(p.fetchOffset, options);
         setOffsets(result, read.logStartOffset, highWatermark, lastStable);
         records = read.records;
         size = read.size;
@@ -401,24 +436,55 @@ export class FetchService {
       }
       return failed(storageFailureCode(err, this.logger, { topic: topic.name, partition: p.partition }, 'fetch read failed'), part);
     }
-    if (size === 0) return { result, size: 0, target: part, seen };
+    if (size === 0) return { result, size: 0, target: part, seen, toLogEnd: fromFollower };
 
     let bytes = joinBuffers(records, size);
-    if (!params.allowZstd && hasZstdBatch(bytes)) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, part, seen);
+    if (!params.allowZstd && hasZstdBatch(bytes)) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, part, seen, fromFollower);
     if (params.recordMagic < 2) {
-      if (!topic.config.messageDownconversionEnable) return failedKeepingOffsets(result, ErrorCode.UnsupportedVersion, part, seen);
+      if (!topic.config.messageDownconversionEnable) return failedKeepingOffsets(result, ErrorCode.UnsupportedVersion, part, seen, fromFollower);
       try {
         bytes = trimLegacy(downConvert(bytes, params.recordMagic as LegacyMagic, { allowPartialTail: true }), p.fetchOffset, limit, minOneMessage);
       } catch (err) {
-        if (err instanceof UnsupportedCompressionError) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, part, seen);
+        if (err instanceof UnsupportedCompressionError) return failedKeepingOffsets(result, ErrorCode.UnsupportedCompressionType, part, seen, fromFollower);
         this.logger.error({ err, topic: topic.name, partition: p.partition }, 'down-conversion failed');
-        return failedKeepingOffsets(result, ErrorCode.UnknownServerError, part, seen);
+        return failedKeepingOffsets(result, ErrorCode.UnknownServerError, part, seen, fromFollower);
       }
     }
     result.records = bytes;
-    return { result, size: bytes.length, target: part, seen };
+    return { result, size: bytes.length, target: part, seen, toLogEnd: fromFollower };
+  }
+
+  /**
+   * The leader's side of a follower's fetch before its read (Kafka's Partition.fetchRecords and
+   * readRecords for a follower): when the follower names the epoch of its last batch and this log
+   * shows the follower's log diverged (that epoch is unknown here or ends before the fetch offset),
+   * the answer is the diverging epoch, with nothing recorded for the follower; an epoch this log
+   * cannot place, or a fetch offset outside the log, is OFFSET_OUT_OF_RANGE. Otherwise the fetch
+   * offset is the follower's log end offset, recorded before the read so that the high watermark the
+   * answer carries includes it.
+   */
+  private followerFetch(part: Partition, p: FetchPartitionRequest, replicaId: number, replicaEpoch: bigint): number | { epoch: number; endOffset: bigint } {
+    const logStart = part.logStartOffset;
+    const logEnd = part.logEndOffset;
+    if (p.lastFetchedEpoch >= 0) {
+      const end = part.log.leaderEpochs.endOffsetFor(p.lastFetchedEpoch, logEnd);
+      if (end.leaderEpoch < 0 || end.endOffset < 0n) return ErrorCode.OffsetOutOfRange;
+      if (p.fetchOffset < logStart) return ErrorCode.OffsetOutOfRange;
+      if (end.leaderEpoch < p.lastFetchedEpoch || end.endOffset < p.fetchOffset) return { epoch: end.leaderEpoch, endOffset: end.endOffset };
+    }
+    if (p.fetchOffset < logStart || p.fetchOffset > logEnd) return ErrorCode.OffsetOutOfRange;
+    return part.updateFollowerFetchState(replicaId, replicaEpoch, p.fetchOffset, p.logStartOffset);
   }
 }
+
+/** Kafka's CONSUMER_REPLICA_ID. */
+const CONSUMER_REPLICA_ID = -1;
+
+/** What bounds a read of the partition: the log end offset for a follower, the high watermark otherwise. */
+function boundOf(part: Partition, toLogEnd: boolean): bigint {
+  return toLogEnd ? part.logEndOffset : part.highWatermark;
+}
+
 
 function setOffsets(result: PartitionFetchResult, logStart: bigint, highWatermark: bigint, lastStable: bigint): void {
   result.highWatermark = highWatermark;
@@ -442,14 +508,14 @@ function nextOffsetAfter(records: readonly Buffer[]): bigint {
 }
 
 /** An error found after the read: Kafka answers it with the -1 offsets of an error response. */
-function failedKeepingOffsets(result: PartitionFetchResult, errorCode: number, target: Partition, seen: bigint): PartitionRead {
+function failedKeepingOffsets(result: PartitionFetchResult, errorCode: number, target: Partition, seen: bigint, toLogEnd: boolean): PartitionRead {
   result.errorCode = errorCode;
   result.highWatermark = -1n;
   result.lastStableOffset = -1n;
   result.logStartOffset = -1n;
   result.abortedTransactions = null;
   result.records = EMPTY;
-  return { result, size: 0, target, seen };
+  return { result, size: 0, target, seen, toLogEnd };
 }
 
 /**

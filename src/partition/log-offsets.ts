@@ -16,7 +16,7 @@ import { isInternalTopic } from '../protocol/topic-name.js';
 import type { Logger } from '../util/logger.js';
 import type { Partition } from './partition.js';
 import type { PartitionManager } from './partition-manager.js';
-import { checkCurrentLeaderEpoch, LEADER_EPOCH } from './leader-epoch.js';
+import { LEADER_EPOCH } from './leader-epoch.js';
 import { storageFailureCode } from './storage-failure.js';
 
 /** ListOffsets targets (Kafka's ListOffsetsRequest constants). */
@@ -70,6 +70,8 @@ export interface LogOffsetServiceOptions {
 /** ListOffsets isolation levels. */
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
+/** Not a wire value: a replica's ListOffsets (replica id other than -1), bounded by the log end offset. */
+export const FROM_REPLICA = -1;
 
 export class LogOffsetService {
   private readonly metadata: MetadataStore;
@@ -95,17 +97,18 @@ export class LogOffsetService {
    * ListOffsets v1+ for one partition. `timestamp` is a target (-1 latest, -2 earliest, -3 max
    * timestamp, -4 earliest local, -5 latest tiered, -6 earliest pending upload) or a time in ms: the
    * first offset whose record timestamp is at or after it, or -1 when every record is older.
-   * `isolationLevel` caps offsets at the last stable offset (read_committed) or the high watermark.
+   * `isolationLevel` caps offsets at the last stable offset (read_committed) or the high watermark,
+   * or, for a replica (FROM_REPLICA, Kafka's isolation None), at the log end offset.
    */
   async listOffset(topicName: string, partition: number, timestamp: bigint, currentLeaderEpoch = -1, isolationLevel = READ_UNCOMMITTED): Promise<ListOffsetResult> {
     const target = this.partitionOf(topicName, partition);
     if (typeof target === 'number') return listError(target);
-    const epochError = checkCurrentLeaderEpoch(currentLeaderEpoch);
-    if (epochError !== ErrorCode.None) return listError(epochError);
     const { part } = target;
+    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
+    if (epochError !== ErrorCode.None) return listError(epochError);
     const log = part.log;
     try {
-      let lastFetchable = part.highWatermark;
+      let lastFetchable = isolationLevel === FROM_REPLICA ? part.logEndOffset : part.highWatermark;
       if (isolationLevel === READ_COMMITTED) {
         // The last stable offset needs the producer state.
         const producers = part.producerState();
@@ -166,20 +169,22 @@ export class LogOffsetService {
   }
 
   /**
-   * OffsetForLeaderEpoch for one partition (Kafka's LeaderEpochFileCache.endOffsetFor over the one
-   * entry (0, log start)): epoch 0 ends at the log end offset; -1 and epochs after 0 are unknown
-   * (-1, -1); an epoch below 0 other than -1 precedes the first known one, so it "ends" where epoch 0
-   * starts. A currentLeaderEpoch other than 0 is fenced as in Fetch.
+   * OffsetForLeaderEpoch for one partition (Kafka's Partition.lastOffsetForLeaderEpoch): the largest
+   * epoch at or below `leaderEpoch` in the log's leader epoch cache and where it ends (the next
+   * epoch's start, or the log end offset for the latest), or (-1, -1) when the cache has none
+   * (-1 itself, or an epoch after the latest). Asked of the leader only, whoever asks (followers,
+   * consumers, and Kafka's debugging replica id alike): a follower replica answers
+   * NOT_LEADER_OR_FOLLOWER, and currentLeaderEpoch is fenced as in Fetch.
    */
   endOffsetForEpoch(topicName: string, partition: number, leaderEpoch: number, currentLeaderEpoch = -1): EpochEndOffsetResult {
     const target = this.partitionOf(topicName, partition);
     if (typeof target === 'number') return { errorCode: target, leaderEpoch: -1, endOffset: -1n };
-    const epochError = checkCurrentLeaderEpoch(currentLeaderEpoch);
+    const { part } = target;
+    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
     if (epochError !== ErrorCode.None) return { errorCode: epochError, leaderEpoch: -1, endOffset: -1n };
-    const log = target.part.log;
-    if (leaderEpoch === LEADER_EPOCH) return { errorCode: ErrorCode.None, leaderEpoch, endOffset: log.logEndOffset };
-    if (leaderEpoch === -1 || leaderEpoch > LEADER_EPOCH) return { errorCode: ErrorCode.None, leaderEpoch: -1, endOffset: -1n };
-    return { errorCode: ErrorCode.None, leaderEpoch, endOffset: log.logStartOffset };
+    const end = part.log.leaderEpochs.endOffsetFor(leaderEpoch, part.logEndOffset);
+    if (end.endOffset < 0n) return { errorCode: ErrorCode.None, leaderEpoch: -1, endOffset: -1n };
+    return { errorCode: ErrorCode.None, leaderEpoch: end.leaderEpoch, endOffset: end.endOffset };
   }
 
   /**

@@ -33,6 +33,7 @@
  * skips recovery, so damage written after it is found only then) end the read after the intact
  * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
+import { join } from 'node:path';
 import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, CONTROL_FLAG, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, RecordBatchView } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
 import { BatchScanner } from './batch-scanner.js';
@@ -319,13 +320,14 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     if (!('entries' in checkpoint)) {
       const found = await this.scanLeaderEpochs();
       const empty = this.startOffset === this.endOffset;
+      const count = `${found.length} ${found.length === 1 ? 'entry' : 'entries'}`;
       if ('problem' in checkpoint) {
         logger.warn(
-          { dir: this.dir, problem: checkpoint.problem, entries: found.length },
-          `${checkpoint.problem}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`,
+          { file: join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), problem: checkpoint.problem, entries: found.length },
+          `${checkpoint.problem}: the leader epochs were rebuilt from the log's batches (${count})`,
         );
       } else if (!empty) {
-        logger.info({ dir: this.dir, entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${found.length} entries)`);
+        logger.info({ file: join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), entries: found.length }, `no ${LEADER_EPOCH_CHECKPOINT_FILE}: the leader epochs were rebuilt from the log's batches (${count})`);
       }
       await epochs.assignAll(found);
       // A damaged file gives way to what was found, even nothing; a new log's file waits for its first epoch.
@@ -1253,6 +1255,8 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       async () => {
         if (this.flushTimer !== null) clearTimeout(this.flushTimer);
         this.flushTimer = null;
+        // An epoch assigned from outside the queue (a partition becoming leader) is still being written.
+        await this.leaderEpochs.whenWritten();
         let error: unknown = null;
         // A partition nobody wrote to since a clean start is already on disk as it is: with thousands
         // of them, skipping its fsync and index writes is most of a clean shutdown's time.

@@ -145,6 +145,11 @@ export class LeaderEpochCache {
     return this.changed();
   }
 
+  /** Resolves once no write is in flight (a failed one included): closing a log waits for it. */
+  async whenWritten(): Promise<void> {
+    while (this.writing !== null) await this.writing.catch(() => undefined);
+  }
+
   /**
    * Writes the current entries through the hook: one write at a time, each writing the entries as
    * they are when it starts, so a change made during a write is covered by the next one.

@@ -11,6 +11,8 @@
  *   00000000000000012345.log ...      the next segment: its name is its base offset, 20 digits
  *   00000000000000000000.log.deleted  a deleted segment waiting out file.delete.delay.ms
  *   log-start-offset                  the log start offset (DeleteRecords), see below
+ *   leader-epoch-checkpoint           each leader epoch and the offset it began at
+ *                                     (leader-epoch-checkpoint.ts)
  *   transaction-index-recovery-point  only while a rolled segment awaits an abort's index entry
  *                                     (txn-index-recovery.ts)
  * ```

@@ -3,8 +3,8 @@
  * what the broker does about each, as Kafka does: meta.properties refuses the start (naming the
  * file and line, touching nothing); a producer state snapshot is rebuilt from the log; the log start
  * offset file counts as missing, with a warning; partition.metadata counts as missing, with a
- * warning, and is written again from the metadata. Record data is never removed. (Gregor keeps no
- * leader-epoch checkpoint: every partition is in epoch 0.)
+ * warning, and is written again from the metadata; a leader-epoch-checkpoint is rebuilt from the
+ * batches, with a warning. Record data is never removed.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -104,6 +104,24 @@ describe('damaged startup files', () => {
     expect(warning!.msg).toContain(`producer state snapshot ${snapshot} is unreadable (Snapshot is corrupt (CRC is no longer valid).`);
     expect(warning!.msg).toContain(`${bytes.length} bytes from byte 0): removing it and rebuilding the producer state from the log`);
     expect(texts(await consume('orders', 50))).toEqual(expected('orders', 0, 50));
+  }, 120_000);
+
+  it('the leader epoch checkpoint: a warning naming the file, then the epochs rebuilt from the batches', async () => {
+    await start();
+    await createTopic('orders');
+    await produce('orders', 20);
+    await stop();
+    const file = join(fx.dir, 'orders-0', 'leader-epoch-checkpoint');
+    expect(await readFile(file, 'utf8')).toBe('0\n1\n0 0\n');
+    await writeFile(file, '0\n1\n0 0 garbage\n');
+
+    await start();
+    const warning = fx.lines.find((l) => l.file === file);
+    expect(warning).toBeDefined();
+    expect(warning!.level).toBe(40);
+    expect(warning!.msg).toBe(`${file}: malformed line 3: "0 0 garbage": the leader epochs were rebuilt from the log's batches (1 entry)`);
+    expect(await readFile(file, 'utf8')).toBe('0\n1\n0 0\n');
+    expect(texts(await consume('orders', 20))).toEqual(expected('orders', 0, 20));
   }, 120_000);
 
   it('the log start offset file: a warning naming file and line, then the log starts at its first segment, as Kafka does', async () => {

@@ -281,6 +281,30 @@ describe.each(engines)('appendAsFollower on the $name log', (engine) => {
 });
 
 describe('appendAsFollower on the disk log', () => {
+  it('keeps a gap the leader\'s compaction left through crash recovery', async () => {
+    const clock = new ManualClock(1_000_000);
+    const [disk] = engines;
+    const follower = await disk.open(config(), clock);
+    const b = (offset: number, value: string, epoch: number): Buffer =>
+      buildRecordBatch([{ key: value, value, timestamp: offset }], { baseOffset: offset, partitionLeaderEpoch: epoch, now: offset });
+    await follower.appendAsFollower(Buffer.concat([b(0, 'a', 0), b(3, 'b', 0)]));
+    await follower.appendAsFollower(b(9, 'c', 2));
+    if (!(follower instanceof DiskPartitionLog)) throw new Error('not a disk log');
+    await follower.close();
+    const again = await openDiskPartitionLog(follower.dir, 't', 0, config(), { cleanShutdown: false, clock: () => clock.now() });
+    opened.push(again);
+    expect(again.recovery?.truncatedBytes).toBe(0);
+    expect(again.logEndOffset).toBe(10n);
+    expect(decode((await again.read(1n, { maxBytes: 1 << 20 })).records).map((r) => [r.offset, r.value])).toEqual([
+      [3n, 'b'],
+      [9n, 'c'],
+    ]);
+    expect(again.leaderEpochs.entries()).toEqual([
+      { epoch: 0, startOffset: 0n },
+      { epoch: 2, startOffset: 9n },
+    ]);
+  });
+
   it('takes appends queued together in one group, each checked against the end the one before left', async () => {
     const clock = new ManualClock(1_000_000);
     const [disk] = engines;

@@ -178,6 +178,25 @@ describe('LeaderEpochCache persistence hook', () => {
     expect(written.length).toBe(before);
   });
 
+  it('whenWritten waits for the write in flight, failed or not', async () => {
+    let release: () => void = () => undefined;
+    let done = false;
+    const cache = new LeaderEpochCache([], () =>
+      new Promise<void>((_resolve, reject) => {
+        release = () => {
+          done = true;
+          reject(new Error('EIO'));
+        };
+      }),
+    );
+    await new LeaderEpochCache().whenWritten();
+    const assigned = cache.assign(1, 0n).catch(() => undefined);
+    const waited = cache.whenWritten().then(() => done);
+    release();
+    expect(await waited).toBe(true);
+    await assigned;
+  });
+
   it('does not write the entries it was built with', async () => {
     let writes = 0;
     const cache = new LeaderEpochCache([e(0, 0n), e(3, 40n)], () => {

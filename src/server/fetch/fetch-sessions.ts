@@ -60,6 +60,8 @@ export interface SessionPartitionOutcome {
   logStartOffset: bigint;
   /** Bytes of records returned. */
   recordsSize: number;
+  /** A follower is told its log diverged (always sent, as Kafka's maybeUpdateResponseData). */
+  diverging?: boolean;
 }
 
 export interface ForgottenTopic {
@@ -156,7 +158,7 @@ function updateRequestParams(cached: CachedPartition, p: FetchPartitionRequest):
  * cached response state updated to what is sent.
  */
 function mustRespond(cached: CachedPartition, outcome: SessionPartitionOutcome): boolean {
-  let respond = outcome.recordsSize > 0;
+  let respond = outcome.recordsSize > 0 || outcome.diverging === true;
   if (cached.highWatermark !== outcome.highWatermark) {
     respond = true;
     cached.highWatermark = outcome.highWatermark;

@@ -7,7 +7,7 @@
  * what was read once the read has answered, waiting included.
  */
 import type { ResolvedBrokerConfig } from '../../config/broker-config.js';
-import { FetchService, type FetchPartitionRequest, type PartitionFetchResult } from '../../partition/fetch-service.js';
+import { FetchService, type FetchPartitionRequest, type PartitionFetchResult, type ReadParams } from '../../partition/fetch-service.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { Clock } from '../../util/clock.js';
 import {
@@ -37,6 +37,10 @@ export interface FetchParams {
   allowZstd: boolean;
   /** A follower's fetch (its session is worth more). */
   privileged?: boolean;
+  /** The fetching replica's broker id (a follower's fetch), or negative for a consumer. */
+  replicaId?: number;
+  /** A follower's broker epoch (Fetch v15+), -1 when unknown. */
+  replicaEpoch?: bigint;
 }
 
 export interface FetchResult {
@@ -98,7 +102,7 @@ export class SessionFetchService {
     if (context.errorCode !== ErrorCode.None) {
       return { errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, partitions: [], release: noop };
     }
-    const read = await this.reads.read({
+    const readParams: ReadParams = {
       maxWaitMs: params.maxWaitMs,
       minBytes: params.minBytes,
       maxBytes: params.maxBytes,
@@ -107,12 +111,16 @@ export class SessionFetchService {
       partitions: context.partitions,
       recordMagic: params.recordMagic,
       allowZstd: params.allowZstd,
-    });
+    };
+    if (params.replicaId !== undefined) readParams.replicaId = params.replicaId;
+    if (params.replicaEpoch !== undefined) readParams.replicaEpoch = params.replicaEpoch;
+    const read = await this.reads.read(readParams);
     const outcomes: SessionPartitionOutcome[] = read.partitions.map((r, i) => ({
       errorCode: r.errorCode,
       highWatermark: r.highWatermark,
       logStartOffset: r.logStartOffset,
       recordsSize: read.sizes[i],
+      diverging: r.divergingEpoch !== null,
     }));
     const completion = context.complete(outcomes);
     if (completion.errorCode !== ErrorCode.None) {

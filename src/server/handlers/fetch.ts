@@ -8,16 +8,18 @@
  * - v5: logStartOffset. v6: KAFKA_STORAGE_ERROR may be answered (older versions get
  *   NOT_LEADER_OR_FOLLOWER instead, as Kafka does).
  * - v7: incremental fetch sessions (KIP-227, fetch/fetch-sessions.ts) and the top-level errorCode.
- * - v9: currentLeaderEpoch fencing: the epoch is 0, so a higher one is UNKNOWN_LEADER_EPOCH.
+ * - v9: currentLeaderEpoch fencing against the partition's epoch (FENCED_LEADER_EPOCH /
+ *   UNKNOWN_LEADER_EPOCH); a partition this broker follows is NOT_LEADER_OR_FOLLOWER.
  * - v10: zstd batches (older versions get UNSUPPORTED_COMPRESSION_TYPE for zstd data).
  * - v11: rackId (ignored: one broker) and preferredReadReplica (always -1).
- * - v12: flexible; lastFetchedEpoch accepted (one epoch: nothing can diverge).
+ * - v12: flexible; a follower's lastFetchedEpoch: divergingEpoch when its log parts from the leader's.
  * - v13+: topics named by id (UNKNOWN_TOPIC_ID); v15 replicaState; v16 nodeEndpoints and the
  *   currentLeader hints (KIP-951) are for leader changes, which never happen here: left empty;
  *   v17 replicaDirectoryId, v18 highWatermark (follower fields, ignored).
- * Not implemented: follower fetching (a fetch from a replica id is served like a consumer's, with
- * a privileged session), diverging-epoch and snapshot answers (one epoch, nothing to diverge from),
- * quotas (throttleTimeMs is 0).
+ * A replica id >= 0 (replicaId before v15, replicaState with its broker epoch from v15) is a follower's
+ * fetch: it reads to the log end offset and records the follower's position (partition/fetch-service.ts).
+ * Not implemented: consumers fetching from followers (KIP-392), snapshot answers (KRaft), quotas
+ * (throttleTimeMs is 0).
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
@@ -72,6 +74,8 @@ export const fetch = defineHandler({
       recordMagic: version <= 1 ? 0 : version <= 3 ? 1 : 2,
       allowZstd: version >= 10,
       privileged: replicaId >= 0,
+      replicaId,
+      replicaEpoch: version >= 15 ? request.replicaState.replicaEpoch : -1n,
     });
     // The records are views of the read buffers: they go back to the pool only once written.
     if (ctx.releaseAfterWrite !== undefined) ctx.releaseAfterWrite(result.release);
@@ -93,7 +97,10 @@ export const fetch = defineHandler({
         highWatermark: r.highWatermark,
         lastStableOffset: r.lastStableOffset,
         logStartOffset: r.logStartOffset,
-        divergingEpoch: defaultFetchResponseEpochEndOffset(),
+        divergingEpoch:
+          r.divergingEpoch === null
+            ? defaultFetchResponseEpochEndOffset()
+            : { epoch: r.divergingEpoch.epoch, endOffset: r.divergingEpoch.endOffset, _unknownTaggedFields: undefined },
         currentLeader: defaultFetchResponseLeaderIdAndEpoch(),
         snapshotId: defaultFetchResponseSnapshotId(),
         abortedTransactions:

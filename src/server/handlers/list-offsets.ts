@@ -12,6 +12,8 @@
  * - v7: -3, the offset of the largest timestamp (KIP-734). v8: -4, earliest local = earliest here.
  * - v9: -5, latest tiered: -1 (no tiered storage). v10: timeoutMs (nothing is remote: ignored).
  * - v11: -6, earliest pending upload: -1 (no tiered storage).
+ * A replica's request (replica id other than -1: a follower, or Kafka's debugging id -2) answers
+ * LATEST with the log end offset, as Kafka does for followers finding where the leader's log ends.
  * A partition named twice in one request is INVALID_REQUEST (v1+, as Kafka); an unknown topic or
  * partition UNKNOWN_TOPIC_OR_PARTITION.
  */
@@ -21,7 +23,11 @@ import {
   defaultListOffsetsResponse,
   type ListOffsetsResponseListOffsetsPartitionResponse,
 } from '../../protocol/generated/messages/list-offsets.js';
+import { FROM_REPLICA } from '../../partition/log-offsets.js';
 import { defineHandler } from '../handler.js';
+
+/** Kafka's ListOffsetsRequest.CONSUMER_REPLICA_ID. */
+const CONSUMER_REPLICA_ID = -1;
 
 export const listOffsets = defineHandler({
   apiKey: ApiKey.ListOffsets,
@@ -59,7 +65,9 @@ export const listOffsets = defineHandler({
         } else if (duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) {
           out.errorCode = ErrorCode.InvalidRequest;
         } else {
-          const r = await offsets.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, version >= 2 ? request.isolationLevel : 0);
+          // Kafka: only a consumer's (replica id -1) answer is bounded by an isolation level.
+          const isolation = request.replicaId !== CONSUMER_REPLICA_ID ? FROM_REPLICA : version >= 2 ? request.isolationLevel : 0;
+          const r = await offsets.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, isolation);
           out.errorCode = r.errorCode;
           out.offset = r.offset;
           out.timestamp = r.timestamp;

@@ -1,15 +1,16 @@
 /**
- * OffsetForLeaderEpoch v0-4: where a leader epoch ends (KIP-101; consumers since KIP-320 use it to
- * check their position after a leader change). Every partition here has one epoch, 0
- * (partition/leader-epoch.ts), so:
- * - epoch 0 ends at the log end offset: (0, log end);
- * - -1 and any epoch after 0 are unknown: (-1, -1) with no error, as Kafka's epoch cache answers;
- * - an epoch below 0 other than -1 precedes epoch 0: (that epoch, the log start offset).
- * - v1: the answer's leaderEpoch. v2: currentLeaderEpoch fencing: a current epoch above 0 is
- *   UNKNOWN_LEADER_EPOCH (none can be older than 0, so FENCED_LEADER_EPOCH does not occur; -1 means
- *   "not known" and is not checked). v3: replicaId (accepted; followers are not distinguished).
- *   v4: flexible.
- * Unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION with (-1, -1).
+ * OffsetForLeaderEpoch v0-4: where a leader epoch ends (KIP-101: followers truncate with it; consumers
+ * since KIP-320 check their position after a leader change). Answered from the partition's leader
+ * epoch cache (partition/log-offsets.ts, Kafka's LeaderEpochFileCache.endOffsetFor):
+ * - the largest epoch at or below the one asked, and where it ends: the next epoch's start offset,
+ *   or the log end offset for the latest epoch;
+ * - -1, and epochs after the latest, are unknown: (-1, -1) with no error;
+ * - an epoch older than the first known one "ends" where the first known one starts.
+ * - v1: the answer's leaderEpoch. v2: currentLeaderEpoch fencing (FENCED_LEADER_EPOCH for an older
+ *   one, UNKNOWN_LEADER_EPOCH for a newer one; -1 is not checked). v3: replicaId (a follower, -1 a
+ *   consumer, -2 debugging: all are answered by the leader only, as Kafka does). v4: flexible.
+ * A partition this broker follows: NOT_LEADER_OR_FOLLOWER. Unknown topic or partition:
+ * UNKNOWN_TOPIC_OR_PARTITION with (-1, -1).
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
 import {
