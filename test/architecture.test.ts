@@ -21,7 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   metadata: ['config', 'protocol', 'storage', 'util'],
   partition: ['config', 'metadata', 'protocol', 'storage', 'util'],
   coordinator: ['config', 'metadata', 'protocol', 'storage', 'util'],
-  cluster: ['config', 'metadata', 'protocol', 'storage', 'util'],
+  cluster: ['client', 'config', 'metadata', 'protocol', 'storage', 'util'],
   replication: ['client', 'cluster', 'config', 'metadata', 'partition', 'protocol', 'storage', 'util'],
   server: ['cluster', 'config', 'coordinator', 'metadata', 'partition', 'protocol', 'replication', 'storage', 'util'],
   client: ['config', 'protocol', 'util'],
