@@ -501,10 +501,14 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         reject(e);
         return;
       }
-      const { starts, ends, span } = follower;
+      const { bytes, starts, ends, span } = follower;
+      if (starts.length === 0) {
+        resolve({ baseOffset: this.endOffset, lastOffset: this.endOffset - 1n, logAppendTimeMs: -1n, logStartOffset: this.startOffset });
+        return;
+      }
       // The leader's epoch field is what matters; options.leaderEpoch is not written.
       const options: AppendOptions = { leaderEpoch: -1 };
-      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, follower, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
+      this.queue.push({ kind: 'append', buffer: bytes, starts, ends, span, options, follower, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
       this.kick();
     });
   }
