@@ -157,7 +157,7 @@ export class UnexpectedAppendOffsetError extends StorageError {
     readonly firstOffset: bigint,
     /** Last offset of the first batch of the append. */
     readonly lastOffsetOfFirstBatch: bigint,
-    /** The log end offset the append had to continue at. */
+    /** The log end offset the append had to continue at; -1 when its offsets go backwards (checked before its turn). */
     readonly logEndOffset: bigint,
   ) {
     super(message);
