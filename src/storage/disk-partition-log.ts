@@ -501,10 +501,14 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
         reject(e);
         return;
       }
-      const { starts, ends, span } = follower;
+      const { bytes, starts, ends, span } = follower;
+      if (starts.length === 0) {
+        resolve({ baseOffset: this.endOffset, lastOffset: this.endOffset - 1n, logAppendTimeMs: -1n, logStartOffset: this.startOffset });
+        return;
+      }
       // The leader's epoch field is what matters; options.leaderEpoch is not written.
       const options: AppendOptions = { leaderEpoch: -1 };
-      this.queue.push({ kind: 'append', buffer: batches, starts, ends, span, options, follower, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
+      this.queue.push({ kind: 'append', buffer: bytes, starts, ends, span, options, follower, baseOffsets: [], lastOffsets: [], abortMarkers: [], resolve, reject });
       this.kick();
     });
   }
@@ -655,13 +659,26 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
       for (const m of pending) m.reject(err);
       return;
     }
-    // New epochs enter the cache before the batches are visible, as Kafka assigns them before its
-    // segment append; their checkpoint write is awaited before the appends are acknowledged.
+    // New epochs are recorded, and their checkpoint written, before the batches are visible (Kafka
+    // assigns them before its segment append), so that nothing is served or acknowledged in an
+    // epoch the checkpoint does not know.
     const epochWrites: Promise<void>[] = [];
     for (const m of pending) {
       for (let i = 0; i < m.starts.length; i++) {
         const epoch = m.buffer.readInt32BE(m.starts[i] + PARTITION_LEADER_EPOCH_OFFSET);
         if (epoch > this.leaderEpochs.latestEpoch()) epochWrites.push(this.leaderEpochs.assign(epoch, m.baseOffsets[i]));
+      }
+    }
+    if (epochWrites.length > 0) {
+      try {
+        await Promise.all(epochWrites);
+      } catch (e) {
+        // The batches are written but not published; the state on disk is no longer known to match
+        // memory, so, as after a failed fsync, the log goes offline until reopened (recovery).
+        this.failure = toStorageError('writing the leader epoch checkpoint', e);
+        this.restore(snap);
+        for (const m of pending) m.reject(this.failure);
+        return;
       }
     }
     // Publish: from here on readers see the batches.
@@ -675,17 +692,6 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     else {
       this.unflushedMessages += messages;
       this.scheduleFlush();
-    }
-    if (epochWrites.length > 0) {
-      try {
-        await Promise.all(epochWrites);
-      } catch (e) {
-        // The batches are in the log but their epoch is not on disk: like a failed fsync, the state
-        // on disk is no longer known to match, so the log goes offline until reopened.
-        this.failure = toStorageError('writing the leader epoch checkpoint', e);
-        for (const m of pending) m.reject(this.failure);
-        return;
-      }
     }
     for (const m of pending) {
       for (const o of m.abortMarkers) this.unindexedAborts.push(o);

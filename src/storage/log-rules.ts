@@ -136,27 +136,31 @@ export function stampBatch(buf: Buffer, start: number, end: number, baseOffset: 
 
 /**
  * Checks that `batches` is one or more whole v2 record batches, back to back, and returns their
- * boundaries and the number of offsets they take (each batch lastOffsetDelta + 1). Throws
- * ProtocolDecodeError otherwise (the produce path validated them already: this guards the log).
+ * boundaries, the number of offsets they take (each batch lastOffsetDelta + 1) and where the last
+ * ends. Throws ProtocolDecodeError otherwise (the produce path validated them already: this guards
+ * the log). With `allowPartialTail` (a fetch response), an incomplete batch at the end, or
+ * nothing at all, is allowed: the batches before it are returned.
  */
-export function splitForAppend(batches: Buffer): { starts: number[]; ends: number[]; span: bigint } {
+export function splitForAppend(batches: Buffer, allowPartialTail = false): { starts: number[]; ends: number[]; span: bigint; end: number } {
   const starts: number[] = [];
   const ends: number[] = [];
   let span = 0n;
-  if (batches.length === 0) throw new ProtocolDecodeError('no record batch to append');
-  forEachBatch(batches, (start, end, magic) => {
+  if (batches.length === 0 && !allowPartialTail) throw new ProtocolDecodeError('no record batch to append');
+  const end = forEachBatch(batches, (start, end, magic) => {
     if (magic !== 2 || end - start < RECORD_BATCH_HEADER_SIZE) throw new ProtocolDecodeError(`cannot store a magic ${magic} entry; record batches v2 only`);
     const delta = batches.readInt32BE(start + LAST_OFFSET_DELTA_OFFSET);
     if (delta < 0) throw new ProtocolDecodeError(`negative lastOffsetDelta ${delta}`);
     starts.push(start);
     ends.push(end);
     span += BigInt(delta) + 1n;
-  });
-  return { starts, ends, span };
+  }, { allowPartialTail });
+  return { starts, ends, span, end };
 }
 
 /** A follower append split into its batches, with the offsets the leader gave them. */
 export interface FollowerAppend {
+  /** The whole batches (an incomplete one at the end of a fetch response left out). */
+  bytes: Buffer;
   starts: number[];
   ends: number[];
   /** Records in the batches (each batch lastOffsetDelta + 1). */
@@ -167,15 +171,17 @@ export interface FollowerAppend {
 
 /**
  * Checks batches a leader sent to a follower (Kafka's analyzeAndValidateRecords without offset
- * assignment): whole v2 batches, each with a CRC32C matching its bytes and a record count matching
- * its offset range, offsets increasing from batch to batch. Reads headers only. Throws
- * StorageError for a damaged batch, UnexpectedAppendOffsetError for offsets that go backwards.
- * Whether they continue the log is for the log to check, against its end when their turn comes.
+ * assignment): v2 batches, each with a CRC32C matching its bytes and a record count matching its
+ * offset range, offsets increasing from batch to batch. Reads headers only. As Kafka, an incomplete
+ * batch at the end (a fetch response may end in one) is left out, and nothing to append is not an
+ * error. Throws StorageError for a damaged batch, UnexpectedAppendOffsetError for offsets that go
+ * backwards. Whether they continue the log is for the log to check, against its end when their
+ * turn comes.
  */
 export function splitForFollowerAppend(batches: Buffer): FollowerAppend {
-  let split: { starts: number[]; ends: number[]; span: bigint };
+  let split: { starts: number[]; ends: number[]; span: bigint; end: number };
   try {
-    split = splitForAppend(batches);
+    split = splitForAppend(batches, true);
   } catch (e) {
     throw new StorageError(`invalid record batches from the leader: ${e instanceof Error ? e.message : String(e)}`, e);
   }
@@ -201,7 +207,8 @@ export function splitForFollowerAppend(batches: Buffer): FollowerAppend {
     baseOffsets.push(base);
     lastOffsets.push(last);
   }
-  return { starts, ends, span: split.span, baseOffsets, lastOffsets };
+  const bytes = split.end === batches.length ? batches : batches.subarray(0, split.end);
+  return { bytes, starts, ends, span: split.span, baseOffsets, lastOffsets };
 }
 
 /**
@@ -209,8 +216,8 @@ export function splitForFollowerAppend(batches: Buffer): FollowerAppend {
  * UnexpectedAppendOffsetException): it overlaps what the log holds.
  */
 export function checkFollowerAppendStart(append: FollowerAppend, logEndOffset: bigint): void {
-  const first = append.baseOffsets[0];
-  if (first >= logEndOffset) return;
+  const first = append.baseOffsets.at(0);
+  if (first === undefined || first >= logEndOffset) return;
   throw new UnexpectedAppendOffsetError(
     `follower append starts at offset ${first}, below the log end offset ${logEndOffset}`,
     first,

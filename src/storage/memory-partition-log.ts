@@ -246,13 +246,14 @@ export class MemoryPartitionLog implements PartitionLog, CleanableLog {
     return this.now(() => {
       const split = splitForFollowerAppend(batches);
       checkFollowerAppendStart(split, this.endOffset);
-      const { starts, ends, baseOffsets, lastOffsets } = split;
-      const last = lastOffsets[lastOffsets.length - 1];
-      const shape = appendShape(batches, starts, last + 1n - this.endOffset, this.endOffset, undefined);
+      const { bytes: whole, starts, ends, baseOffsets, lastOffsets } = split;
+      const last = lastOffsets.at(-1);
+      if (last === undefined) return { baseOffset: this.endOffset, lastOffset: this.endOffset - 1n, logAppendTimeMs: -1n, logStartOffset: this.startOffset };
+      const shape = appendShape(whole, starts, last + 1n - this.endOffset, this.endOffset, undefined);
       const nowMs = this.clock();
       if (rollReason(this.rollStateOf(this.active), this.cfg, shape, nowMs) !== null) this.rollNow();
       const seg = this.active;
-      const copy = Buffer.from(batches);
+      const copy = Buffer.from(whole);
       for (let i = 0; i < starts.length; i++) {
         const bytes = copy.subarray(starts[i], ends[i]);
         seg.account({ bytes, baseOffset: baseOffsets[i], lastOffset: lastOffsets[i], maxTimestamp: bytes.readBigInt64BE(MAX_TIMESTAMP_OFFSET) }, this.cfg.indexIntervalBytes);

@@ -157,7 +157,7 @@ export class UnexpectedAppendOffsetError extends StorageError {
     readonly firstOffset: bigint,
     /** Last offset of the first batch of the append. */
     readonly lastOffsetOfFirstBatch: bigint,
-    /** The log end offset the append had to continue at. */
+    /** The log end offset the append had to continue at; -1 when its offsets go backwards (checked before its turn). */
     readonly logEndOffset: bigint,
   ) {
     super(message);
@@ -249,8 +249,10 @@ export interface PartitionLog {
    * each batch (magic 2, lengths, CRC32C, record count against the offset delta) and that they
    * continue the log: the first at or after logEndOffset (a compacted leader's log has gaps),
    * offsets increasing. Writes them unchanged and assigns each new partitionLeaderEpoch in
-   * leaderEpochs. Throws UnexpectedAppendOffsetError (a StorageError) when they overlap the log or go
-   * backwards, StorageError when a batch is damaged.
+   * leaderEpochs. As Kafka, an incomplete batch at the end (a fetch response may end in one) is
+   * left out, and no whole batch appends nothing (the result then has lastOffset = baseOffset - 1).
+   * Throws UnexpectedAppendOffsetError (a StorageError) when they overlap the log or go backwards,
+   * StorageError when a batch is damaged.
    */
   appendAsFollower(batches: Buffer): Promise<AppendResult>;
 

@@ -174,7 +174,7 @@ describe.each(engines)('appendAsFollower on the $name log', (engine) => {
     expect(Buffer.concat(await storedBatches(follower)).equals(Buffer.concat([b0, b1, b2, b3]))).toBe(true);
   });
 
-  it('refuses damaged batches whole: a CRC mismatch, a record count that is not the offset range, a torn batch, magic 1', async () => {
+  it('refuses damaged batches whole: a CRC mismatch, a record count that is not the offset range, magic 1, a bad length', async () => {
     const clock = new ManualClock(1_000_000);
     const leader = await engine.open(config(), clock);
     await leader.append(batch(['a', 'b']), { leaderEpoch: 0 });
@@ -189,12 +189,13 @@ describe.each(engines)('appendAsFollower on the $name log', (engine) => {
     new RecordBatchView(counted).recomputeCrc();
     const magic1 = Buffer.from(next);
     magic1.writeInt8(1, 16);
+    const negative = Buffer.from(next);
+    negative.writeInt32BE(-5, 8);
     const cases: [string, Buffer, RegExp][] = [
       ['crc', Buffer.concat([good, flipped]), /corrupt/],
       ['count', Buffer.concat([good, counted]), /count of records 3/],
-      ['torn', Buffer.concat([good, next.subarray(0, next.length - 3)]), /invalid record batches/],
       ['magic', Buffer.concat([good, magic1]), /invalid record batches/],
-      ['empty', Buffer.alloc(0), /invalid record batches/],
+      ['length', Buffer.concat([good, negative]), /invalid record batches/],
     ];
     for (const [, bytes, message] of cases) {
       const err = await follower.appendAsFollower(bytes).catch((e: unknown) => e);
@@ -205,6 +206,23 @@ describe.each(engines)('appendAsFollower on the $name log', (engine) => {
     expect(follower.leaderEpochs.entries()).toEqual([]);
     await follower.appendAsFollower(Buffer.concat([good, next]));
     expect(follower.logEndOffset).toBe(4n);
+  });
+
+  it('leaves out an incomplete batch at the end, as a fetch response may carry, and appends nothing for none', async () => {
+    const clock = new ManualClock(1_000_000);
+    const leader = await engine.open(config(), clock);
+    await leader.append(batch(['a', 'b']), { leaderEpoch: 0 });
+    await leader.append(batch(['c', 'd']), { leaderEpoch: 1 });
+    const [first, second] = await storedBatches(leader);
+    const follower = await engine.open(config(), clock);
+    expect(await follower.appendAsFollower(Buffer.alloc(0))).toEqual({ baseOffset: 0n, lastOffset: -1n, logAppendTimeMs: -1n, logStartOffset: 0n });
+    const r = await follower.appendAsFollower(Buffer.concat([first, second.subarray(0, second.length - 3)]));
+    expect([r.baseOffset, r.lastOffset]).toEqual([0n, 1n]);
+    expect(Buffer.concat(await storedBatches(follower)).equals(first)).toBe(true);
+    expect(await follower.appendAsFollower(second.subarray(0, 20))).toMatchObject({ baseOffset: 2n, lastOffset: 1n });
+    expect(follower.leaderEpochs.entries()).toEqual([{ epoch: 0, startOffset: 0n }]);
+    await follower.appendAsFollower(second);
+    expect(Buffer.concat(await storedBatches(follower)).equals(Buffer.concat([first, second]))).toBe(true);
   });
 
   it('records the epochs the batches carry, not its own, and continues as leader in a newer one', async () => {

@@ -15,8 +15,8 @@ import {
   readLeaderEpochCheckpoint,
   writeLeaderEpochCheckpoint,
 } from '../../src/storage/leader-epoch-checkpoint.js';
-import { segmentFileName } from '../../src/storage/segment-files.js';
-import type { LogConfig } from '../../src/storage/types.js';
+import { openStorageFile, segmentFileName, type OpenFile } from '../../src/storage/segment-files.js';
+import { StorageError, type LogConfig } from '../../src/storage/types.js';
 import type { Logger } from '../../src/util/logger.js';
 import { batch, config, decode, tempDir } from './helpers.js';
 
@@ -211,6 +211,39 @@ describe('the disk log\'s leader-epoch-checkpoint', () => {
     const again = await open(dir);
     expect(again.logStartOffset).toBe(2n);
     expect(again.leaderEpochs.entries()).toEqual([{ epoch: 2, startOffset: 2n }, THREE[2]]);
+  });
+
+  it('an append in a new epoch whose checkpoint cannot be written is refused and never served; the log goes offline', async () => {
+    const dir = await partitionDir();
+    let failCheckpoint = false;
+    const openFile: OpenFile = (path, flags) => {
+      if (failCheckpoint && path.endsWith(`${LEADER_EPOCH_CHECKPOINT_FILE}.tmp`)) {
+        return Promise.reject(Object.assign(new Error('injected ENOSPC'), { code: 'ENOSPC' }));
+      }
+      return openStorageFile(path, flags);
+    };
+    const log = await openDiskPartitionLog(dir, 't', 0, config(), { cleanShutdown: true, openFile });
+    logs.push(log);
+    await log.append(batch(['a']), { leaderEpoch: 0 });
+    failCheckpoint = true;
+    // The same epoch needs no write.
+    await log.append(batch(['b']), { leaderEpoch: 0 });
+    await expect(log.append(batch(['c']), { leaderEpoch: 1 })).rejects.toThrow(StorageError);
+    expect(log.logEndOffset).toBe(2n);
+    expect(await values(log)).toEqual(['a', 'b']);
+    expect(log.offline).toBe(true);
+    await expect(log.append(batch(['d']), { leaderEpoch: 0 })).rejects.toThrow(/offline/);
+    await log.close().catch(() => undefined);
+    logs.splice(logs.indexOf(log), 1);
+    // Reopened as after a crash, the log recovers what reached its file (as an unacknowledged
+    // write may survive any crash) and the epochs of what it holds.
+    failCheckpoint = false;
+    const again = await open(dir, { cleanShutdown: false });
+    expect(await values(again)).toEqual(['a', 'b', 'c']);
+    expect(again.leaderEpochs.entries()).toEqual([
+      { epoch: 0, startOffset: 0n },
+      { epoch: 1, startOffset: 2n },
+    ]);
   });
 
   it('keeps what truncation, DeleteRecords, retention and a fresh start leave, across a restart', async () => {

@@ -92,9 +92,12 @@ describe('stampBatch and splitForAppend', () => {
   it('splits concatenated v2 batches and counts their offsets', () => {
     const a = batch(['x', 'y', 'z']);
     const b = batch(['w']);
-    expect(splitForAppend(Buffer.concat([a, b]))).toEqual({ starts: [0, a.length], ends: [a.length, a.length + b.length], span: 4n });
+    expect(splitForAppend(Buffer.concat([a, b]))).toEqual({ starts: [0, a.length], ends: [a.length, a.length + b.length], span: 4n, end: a.length + b.length });
     expect(() => splitForAppend(Buffer.alloc(0))).toThrow();
     expect(() => splitForAppend(Buffer.concat([a, b.subarray(0, 30)]))).toThrow();
+    // A fetch response's incomplete last batch, when allowed, is left out.
+    expect(splitForAppend(Buffer.concat([a, b.subarray(0, 30)]), true)).toEqual({ starts: [0], ends: [a.length], span: 3n, end: a.length });
+    expect(splitForAppend(Buffer.alloc(0), true)).toEqual({ starts: [], ends: [], span: 0n, end: 0 });
   });
 });
 
