@@ -23,6 +23,8 @@ export interface ReplicaFetcherManagerOptions {
   brokerAddress: (nodeId: number) => BrokerAddress | undefined;
   /** This broker's epoch (its registration's), sent in ReplicaState; -1 when there is none. */
   brokerEpoch?: () => bigint;
+  /** The highest version to use per api key (Kafka's inter.broker.protocol.version); none by default. */
+  versionCaps?: Readonly<Partial<Record<number, number>>>;
   settings: ReplicationSettings;
   clock: Clock;
   logger: Logger;
@@ -120,6 +122,7 @@ export class ReplicaFetcherManager {
         settings,
         clock,
         logger,
+        ...(this.options.versionCaps === undefined ? {} : { versionCaps: this.options.versionCaps }),
       });
       this.fetchers.set(key, fetcher);
       fetcher.start();

@@ -31,6 +31,11 @@
  *
  * A partition with data but no leader epoch at all (written before epochs were recorded) is first
  * cut to its high watermark, as Kafka's follower does when it cannot ask by epoch.
+ *
+ * **A leader without lastFetchedEpoch** (Fetch below v12, e.g. with `versionCaps`, Kafka's
+ * inter.broker.protocol.version): a partition added, or truncated to an epoch the leader did not
+ * name, first asks OffsetForLeaderEpoch for the end of its latest epoch and truncates as for a
+ * diverging epoch (Kafka's Truncating state) before it is fetched again.
  */
 import { BrokerConnection } from '../client/connection.js';
 import { KafkaProtocolError } from '../client/errors.js';
@@ -41,7 +46,6 @@ import {
   defaultFetchRequest,
   defaultFetchRequestFetchPartition,
   type FetchRequestFetchTopic,
-  type FetchResponseEpochEndOffset,
   type FetchResponsePartitionData,
 } from '../protocol/generated/messages/fetch.js';
 import { ZERO_UUID } from '../protocol/reader.js';
@@ -83,6 +87,8 @@ export interface ReplicaFetcherOptions {
   leaderAddress: () => BrokerAddress | undefined;
   /** This broker's epoch for ReplicaState (Fetch v15+); -1 when it has none. */
   brokerEpoch: () => bigint;
+  /** The highest version to use per api key (Kafka's inter.broker.protocol.version); none by default. */
+  versionCaps?: Readonly<Partial<Record<number, number>>>;
   settings: ReplicationSettings;
   clock: Clock;
   logger: Logger;
@@ -105,6 +111,8 @@ interface FetchState {
   truncateToHighWatermark: boolean;
   /** The error of the partition's last answer (NONE after one without). */
   lastError: number;
+  /** Fetch below v12 only: the log must be checked with OffsetForLeaderEpoch before fetching. */
+  truncating: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -173,6 +181,7 @@ export class ReplicaFetcher {
         held: false,
         truncateToHighWatermark: latest < 0 && replica.logEndOffset > replica.highWatermark,
         lastError: ErrorCode.None,
+        truncating: latest >= 0,
       });
     }
     this.signal();
@@ -304,6 +313,7 @@ export class ReplicaFetcher {
         clientId: `broker-${String(this.options.nodeId)}-fetcher-${String(this.fetcherId)}`,
         connectTimeoutMs: settings.socketTimeoutMs,
         requestTimeoutMs: settings.socketTimeoutMs + settings.fetchWaitMaxMs,
+        ...(this.options.versionCaps === undefined ? {} : { versionCaps: this.options.versionCaps }),
       });
       if (!this.running) {
         conn.close();
@@ -319,7 +329,8 @@ export class ReplicaFetcher {
     }
   }
 
-  private async fetch(conn: BrokerConnection, states: readonly FetchState[]): Promise<void> {
+  private async fetch(conn: BrokerConnection, ready: readonly FetchState[]): Promise<void> {
+    let states = ready;
     if (states.length === 0) return;
     const { settings, nodeId } = this.options;
     const byName = states.some((s) => s.followed.topicId === ZERO_UUID);
@@ -334,6 +345,17 @@ export class ReplicaFetcher {
     }
     if (byName && version >= 13) version = 12;
     const useIds = version >= 13;
+    if (version >= 12) {
+      // The fetch itself says where the logs diverge.
+      for (const s of states) s.truncating = false;
+    } else {
+      const truncating = states.filter((s) => s.truncating);
+      if (truncating.length > 0) {
+        if (!(await this.truncateByLeaderEpochs(conn, truncating))) return;
+        states = states.filter((s) => !s.truncating && this.isCurrent(s));
+        if (states.length === 0) return;
+      }
+    }
 
     const requested = new Map<string, FetchState>();
     const topics = new Map<string, FetchRequestFetchTopic>();
@@ -420,26 +442,91 @@ export class ReplicaFetcher {
     }
   }
 
-  /** Kafka's truncateOnFetchResponse with its getOffsetTruncationState. */
-  private async truncateOnDivergence(s: FetchState, diverging: FetchResponseEpochEndOffset): Promise<void> {
+  /**
+   * Kafka's Truncating state for a leader without lastFetchedEpoch: asks the end of each partition's
+   * latest epoch and truncates to it. Returns false when the request failed (the loop backs off).
+   */
+  private async truncateByLeaderEpochs(conn: BrokerConnection, states: readonly FetchState[]): Promise<boolean> {
+    const byTopic = new Map<string, FetchState[]>();
+    for (const s of states) {
+      const list = byTopic.get(s.followed.replica.topic);
+      if (list === undefined) byTopic.set(s.followed.replica.topic, [s]);
+      else list.push(s);
+    }
+    let answer;
+    try {
+      answer = (
+        await conn.request(ApiKey.OffsetForLeaderEpoch, () => ({
+          replicaId: this.options.nodeId,
+          topics: [...byTopic].map(([topic, list]) => ({
+            topic,
+            partitions: list.map((s) => ({ partition: s.followed.replica.partition, currentLeaderEpoch: s.followed.leaderEpoch, leaderEpoch: s.lastFetchedEpoch, _unknownTaggedFields: undefined })),
+            _unknownTaggedFields: undefined,
+          })),
+          _unknownTaggedFields: undefined,
+        }))
+      ).body;
+    } catch (err) {
+      if (!this.running) return false;
+      this.options.logger.warn({ err, leader: this.leaderId }, 'OffsetForLeaderEpoch to the leader failed; reconnecting after the backoff');
+      conn.close();
+      if (this.conn === conn) this.conn = null;
+      await this.sleep(this.options.settings.fetchBackoffMs);
+      return false;
+    }
+    for (const t of answer.topics) {
+      for (const p of t.partitions) {
+        const s = byTopic.get(t.topic)?.find((x) => x.followed.replica.partition === p.partition);
+        if (s === undefined) continue;
+        const asked = s.lastFetchedEpoch;
+        await this.apply(s, async () => {
+          if (s.lastFetchedEpoch !== asked) return;
+          s.lastError = p.errorCode;
+          if (p.errorCode === ErrorCode.FencedLeaderEpoch) {
+            s.held = true;
+            return;
+          }
+          if (p.errorCode !== ErrorCode.None) {
+            this.delay(s);
+            return;
+          }
+          s.truncating = !(await this.truncateOnDivergence(s, { epoch: p.leaderEpoch, endOffset: p.endOffset }));
+        });
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Kafka's truncateOnFetchResponse with its getOffsetTruncationState. Returns whether the truncation
+   * is complete (false when the follower does not know the leader's epoch and cut only to its own
+   * nearest older one).
+   */
+  private async truncateOnDivergence(s: FetchState, diverging: { epoch: number; endOffset: bigint }): Promise<boolean> {
     const r = s.followed.replica;
     const replicaEnd = r.logEndOffset;
     let offset: bigint;
+    let complete = true;
     if (diverging.endOffset < 0n) {
       offset = s.fetchOffset;
+    } else if (diverging.epoch < 0) {
+      offset = diverging.endOffset;
     } else {
       const mine = r.log.leaderEpochs.endOffsetFor(diverging.epoch, replicaEnd);
       if (mine.leaderEpoch < 0 || mine.endOffset < 0n) offset = diverging.endOffset;
-      else if (mine.leaderEpoch !== diverging.epoch) offset = mine.endOffset;
-      else offset = min(mine.endOffset, diverging.endOffset);
+      else if (mine.leaderEpoch !== diverging.epoch) {
+        offset = mine.endOffset;
+        complete = false;
+      } else offset = min(mine.endOffset, diverging.endOffset);
     }
     offset = min(offset, replicaEnd);
-    this.options.logger.info(
+    if (offset < replicaEnd) this.options.logger.info(
       { topic: r.topic, partition: r.partition, leader: this.leaderId, divergingEpoch: diverging.epoch, leaderEndOffset: diverging.endOffset, truncateTo: offset, logEndOffset: replicaEnd },
       'follower log diverged from the leader: truncating',
     );
-    await r.truncateTo(offset);
+    if (offset < replicaEnd) await r.truncateTo(offset);
     this.moveTo(s, r.logEndOffset);
+    return complete;
   }
 
   /** Kafka's fetchOffsetAndTruncate. */

@@ -16,6 +16,7 @@ import { Producer } from '../../src/client/producer.js';
 import type { BrokerAddress } from '../../src/cluster/cluster-store.js';
 import type { PartitionState } from '../../src/metadata/partition-state.js';
 import type { Partition } from '../../src/partition/partition.js';
+import { ApiKey } from '../../src/protocol/generated/api-table.js';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { ZERO_UUID } from '../../src/protocol/reader.js';
 import { ReplicaFetcherManager } from '../../src/replication/replica-fetcher-manager.js';
@@ -50,8 +51,10 @@ afterAll(async () => {
   await node2.stop();
 });
 
-function managerOn(nodeId: number): ReplicaFetcherManager {
-  const m = new ReplicaFetcherManager({ nodeId, brokerAddress: (id) => addresses.get(id), settings, clock: systemClock, logger: process.env.DEBUG_REPL ? createLogger({ level: 'debug' }) : silentLogger });
+function managerOn(nodeId: number, fetchVersionCap?: number): ReplicaFetcherManager {
+  const m = new ReplicaFetcherManager({
+    ...(fetchVersionCap === undefined ? {} : { versionCaps: { [ApiKey.Fetch]: fetchVersionCap } }),
+    nodeId, brokerAddress: (id) => addresses.get(id), settings, clock: systemClock, logger: process.env.DEBUG_REPL ? createLogger({ level: 'debug' }) : silentLogger });
   managers.push(m);
   return m;
 }
@@ -133,36 +136,38 @@ describe('ReplicaFetcher between two brokers', () => {
     expect(valuesOf(await bytesOf(follower))).toEqual([...Array.from({ length: 10 }, (_, i) => `a${i}`), 'b0', 'b1', 'b2']);
   });
 
-  it('after a leader change, a follower truncates its diverged uncommitted tail and converges', async () => {
-    const t = await replicatedTopic();
-    const one = partitionOf(node1, t);
-    const two = partitionOf(node2, t);
-    const fetchersOn2 = managerOn(2);
-    await follow(fetchersOn2, 1, two, 1);
-    await produce(producerTo(node1, -1), t, ['c0', 'c1', 'c2', 'c3', 'c4']);
-    await until('the follower has epoch 1', () => two.logEndOffset === 5n && two.highWatermark === 5n);
+  for (const cap of [undefined, 11]) {
+    it(`after a leader change, a follower truncates its diverged uncommitted tail and converges (${cap === undefined ? 'divergingEpoch' : `Fetch v${cap}: OffsetForLeaderEpoch`})`, async () => {
+      const t = await replicatedTopic();
+      const one = partitionOf(node1, t);
+      const two = partitionOf(node2, t);
+      const fetchersOn2 = managerOn(2);
+      await follow(fetchersOn2, 1, two, 1);
+      await produce(producerTo(node1, -1), t, ['c0', 'c1', 'c2', 'c3', 'c4']);
+      await until('the follower has epoch 1', () => two.logEndOffset === 5n && two.highWatermark === 5n);
 
-    // Node 2 stops following; node 1 appends a tail nobody else has (uncommitted: HW stays 5).
-    await fetchersOn2.removePartitions([{ topic: t, partition: 0 }]);
-    await produce(producerTo(node1, 1), t, ['lost0', 'lost1', 'lost2']);
-    expect({ end: one.logEndOffset, hw: one.highWatermark }).toEqual({ end: 8n, hw: 5n });
+      // Node 2 stops following; node 1 appends a tail nobody else has (uncommitted: HW stays 5).
+      await fetchersOn2.removePartitions([{ topic: t, partition: 0 }]);
+      await produce(producerTo(node1, 1), t, ['lost0', 'lost1', 'lost2']);
+      expect({ end: one.logEndOffset, hw: one.highWatermark }).toEqual({ end: 8n, hw: 5n });
 
-    // Epoch 2: node 2 leads and takes new records at 5-8; node 1 follows it.
-    await node2.services.partitions.applyPartitionState(t, 0, state(2, 2));
-    await produce(producerTo(node2, 1), t, ['d0', 'd1', 'd2', 'd3']);
-    expect(two.logEndOffset).toBe(9n);
-    await node1.services.partitions.applyPartitionState(t, 0, state(2, 2));
-    expect(one.isLeader).toBe(false);
-    await follow(managerOn(1), 2, one, 2);
+      // Epoch 2: node 2 leads and takes new records at 5-8; node 1 follows it.
+      await node2.services.partitions.applyPartitionState(t, 0, state(2, 2));
+      await produce(producerTo(node2, 1), t, ['d0', 'd1', 'd2', 'd3']);
+      expect(two.logEndOffset).toBe(9n);
+      await node1.services.partitions.applyPartitionState(t, 0, state(2, 2));
+      expect(one.isLeader).toBe(false);
+      await follow(managerOn(1, cap), 2, one, 2);
 
-    await until('node 1 converges on node 2', async () => one.logEndOffset === 9n && two.highWatermark === 9n && (await bytesOf(one)).equals(await bytesOf(two)));
-    expect(valuesOf(await bytesOf(one))).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'd0', 'd1', 'd2', 'd3']);
-    expect(one.log.leaderEpochs.entries()).toEqual([
-      { epoch: 1, startOffset: 0n },
-      { epoch: 2, startOffset: 5n },
-    ]);
-    expect(one.log.leaderEpochs.entries()).toEqual(two.log.leaderEpochs.entries());
-  });
+      await until('node 1 converges on node 2', async () => one.logEndOffset === 9n && two.highWatermark === 9n && (await bytesOf(one)).equals(await bytesOf(two)));
+      expect(valuesOf(await bytesOf(one))).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'd0', 'd1', 'd2', 'd3']);
+      expect(one.log.leaderEpochs.entries()).toEqual([
+        { epoch: 1, startOffset: 0n },
+        { epoch: 2, startOffset: 5n },
+      ]);
+      expect(one.log.leaderEpochs.entries()).toEqual(two.log.leaderEpochs.entries());
+    });
+  }
 
   it('a follower an epoch behind is fenced and held until its new state; one ahead retries until the leader catches up', async () => {
     const t = await replicatedTopic();

@@ -103,8 +103,9 @@ export const fetch = defineHandler({
             : { epoch: r.divergingEpoch.epoch, endOffset: r.divergingEpoch.endOffset, _unknownTaggedFields: undefined },
         currentLeader: defaultFetchResponseLeaderIdAndEpoch(),
         snapshotId: defaultFetchResponseSnapshotId(),
+        // A follower's read has no isolation (Kafka's FetchLogEnd): no aborted list, whatever it asked.
         abortedTransactions:
-          request.isolationLevel === 1
+          request.isolationLevel === 1 && replicaId < 0
             ? (r.abortedTransactions ?? []).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset, _unknownTaggedFields: undefined }))
             : null,
         preferredReadReplica: -1,

@@ -124,7 +124,7 @@ describe('replica fetch (leader side)', () => {
     await append(broker, t, 0, records(2), { producerId: 21n, producerEpoch: 0, baseSequence: 0, transactional: true });
     const p = await fetchOne(12, t, part(0n), FOLLOWER, { isolationLevel: 1 });
     expect(batchesOf(p.records).map((b) => [b.baseOffset, b.lastOffset])).toEqual([[0n, 1n]]);
-    expect(p.abortedTransactions).toEqual([]);
+    expect(p.abortedTransactions).toBeNull();
   });
 
   it('a replica not assigned the partition is NOT_LEADER_OR_FOLLOWER; fencing by currentLeaderEpoch', async () => {
