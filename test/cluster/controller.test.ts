@@ -4,7 +4,7 @@
  * die, return or shut down gracefully.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { StaleVersionError, type ClusterStore } from '../../src/cluster/cluster-store.js';
+import { ClusterUnavailableError, StaleVersionError, type ClusterStore } from '../../src/cluster/cluster-store.js';
 import { Controller } from '../../src/cluster/controller.js';
 import { MemoryCluster, type MemoryClusterStore } from '../../src/cluster/memory-cluster-store.js';
 import { resolveBrokerConfig } from '../../src/config/broker-config.js';
@@ -469,6 +469,57 @@ describe('compare-and-swap against the leader', () => {
     await c.controller.controlledShutdown(1);
     await expect(c.stores.get(1)?.updatePartitionState('t', 0, { ...seenByLeader, isr: [1, 2] })).rejects.toBeInstanceOf(StaleVersionError);
     expect(view(await c.state('t', 0))).toEqual({ leader: 2, leaderEpoch: 1, isr: [2, 3] });
+  });
+});
+
+describe('the store unreachable', () => {
+  it('refuses metadata changes with REQUEST_TIMED_OUT and a clear message, and works again once it is back', async () => {
+    const c = await startCluster(2);
+    c.stores.get(1)?.disconnect();
+    const [r] = await c.controller.createTopics([{ name: 't', numPartitions: 1, replicationFactor: 1, configs: new Map(), validateOnly: false }]);
+    expect(r.errorCode).toBe(ErrorCode.RequestTimedOut);
+    expect(r.errorMessage).toMatch(/^The cluster metadata service did not answer/);
+    c.stores.get(1)?.reconnect();
+    expect((await c.create({ name: 't', numPartitions: 1, replicationFactor: 1 })).errorCode).toBe(ErrorCode.None);
+  });
+
+  it('a reaction the store failed is tried again after the backoff', async () => {
+    let failBrokers = false;
+    const c = await startCluster(3, {
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, prop, receiver) {
+            if (prop === 'brokers' && failBrokers) {
+              return () => {
+                failBrokers = false;
+                return Promise.reject(new ClusterUnavailableError('no answer'));
+              };
+            }
+            const value: unknown = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          },
+        }),
+    });
+    await c.create({ name: 't', numPartitions: 2, replicationFactor: 3 });
+    failBrokers = true;
+    c.shared.expire(2);
+    await until(() => !failBrokers, 'the reaction tried');
+    await settle();
+    expect((await c.state('t', 1)).leader).toBe(2);
+    await c.clock.advanceAsync(1000);
+    await until(async () => (await c.state('t', 1)).leader === 3, 'the reaction retried');
+  });
+});
+
+describe('a broker restarts', () => {
+  it('its partitions move as if it had failed, and it follows', async () => {
+    const c = await startCluster(3);
+    await c.create({ name: 't', numPartitions: 3, replicationFactor: 3 });
+    // p1 [2,3,1] is led by 2; 2 restarts before the controller sees it gone.
+    await c.stores.get(2)?.close({ graceful: true });
+    await c.restart(2);
+    await until(async () => (await c.state('t', 1)).leader !== 2, 'p1 led elsewhere');
+    expect(view(await c.state('t', 1))).toEqual({ leader: 3, leaderEpoch: 1, isr: [3, 1] });
   });
 });
 
