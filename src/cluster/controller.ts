@@ -117,6 +117,7 @@ export class Controller {
   /** Broker epochs as of the last reaction: a changed epoch is a broker that restarted. */
   private knownEpochs = new Map<number, bigint>();
   private retryTimer: TimerHandle | undefined;
+  private baselineLoaded = false;
   private rebalanceTimer: TimerHandle | undefined;
   private readonly store: ClusterStore;
   private readonly logger: Logger;
@@ -145,10 +146,7 @@ export class Controller {
       return;
     }
     this.stopWatch = stop;
-    await this.enqueue(async () => {
-      await this.loadBaseline();
-      await this.reactToBrokers();
-    }).catch((e: unknown) => {
+    await this.enqueue(() => this.catchUp()).catch((e: unknown) => {
       this.reactionFailed(e);
     });
     this.scheduleRebalance();
@@ -520,6 +518,15 @@ export class Controller {
     throw new Error(`partition ${topic}-${partition} kept changing: ${MAX_CAS_ATTEMPTS} compare-and-swap attempts lost`);
   }
 
+  /** The store's contents once (if not loaded yet), then the reaction to the brokers as they are. */
+  private async catchUp(): Promise<void> {
+    if (!this.baselineLoaded) {
+      await this.loadBaseline();
+      this.baselineLoaded = true;
+    }
+    await this.reactToBrokers();
+  }
+
   private async loadBaseline(): Promise<void> {
     for (const topic of await this.store.topics()) {
       this.topics.set(topic.name, topic);
@@ -617,7 +624,7 @@ export class Controller {
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       if (!this.running) return;
-      this.enqueue(() => this.reactToBrokers()).catch((err: unknown) => {
+      this.enqueue(() => this.catchUp()).catch((err: unknown) => {
         this.reactionFailed(err);
       });
     }, this.options.retryBackoffMs ?? 1000);
