@@ -22,8 +22,16 @@ import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import { resolveTopicConfig, validateTopicConfigs } from '../config/topic-config.js';
 import type { CreateTopicRequest } from '../metadata/metadata-store.js';
 import { NO_LEADER, type PartitionState } from '../metadata/partition-state.js';
+import {
+  addedPartitionsProblem,
+  checkManualAssignment,
+  isProblem,
+  newTopicNameProblem,
+  requestedTopicShape,
+  type RequestProblem,
+} from '../metadata/topic-request-checks.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { topicNameProblem, unifiedTopicName } from '../protocol/topic-name.js';
+import { unifiedTopicName } from '../protocol/topic-name.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import {
@@ -35,7 +43,7 @@ import {
   type TopicRecord,
 } from './cluster-store.js';
 import { controlledShutdownElection, offlineElection, preferredReplicaElection } from './leader-election.js';
-import { assignAddedPartitions, assignReplicas, checkManualAssignment, type PlacementResult } from './replica-placement.js';
+import { assignAddedPartitions, assignReplicas } from './replica-placement.js';
 
 export interface ControllerOptions {
   store: ClusterStore;
@@ -96,6 +104,7 @@ const IMBALANCE_PER_BROKER_PERCENTAGE = 10;
 
 const result = (errorCode: number, errorMessage: string | null): ControllerResult => ({ errorCode, errorMessage });
 const NONE = result(ErrorCode.None, null);
+const failure = (p: RequestProblem): ControllerResult => result(p.errorCode, p.errorMessage);
 const notController = (): ControllerResult => result(ErrorCode.NotController, 'This is not the correct controller for this cluster.');
 
 /** A store failure as the client sees it: retriable when the service did not answer. */
@@ -333,42 +342,31 @@ export class Controller {
   // CreateTopics / CreatePartitions
 
   private async createTopic(req: CreateTopicRequest): Promise<ControllerResult & { topic?: TopicRecord }> {
-    const problem = topicNameProblem(req.name);
-    if (problem) return result(ErrorCode.InvalidTopicException, problem);
-    if (this.topics.has(req.name)) return result(ErrorCode.TopicAlreadyExists, `Topic '${req.name}' already exists.`);
-    const unified = unifiedTopicName(req.name);
-    const collides = [...this.topics.keys()].find((name) => unifiedTopicName(name) === unified);
-    if (collides !== undefined) {
-      return result(ErrorCode.InvalidTopicException, `Topic '${req.name}' collides with existing topic: ${collides}`);
-    }
+    const nameProblem = newTopicNameProblem(
+      req.name,
+      (name) => this.topics.has(name),
+      (unified) => [...this.topics.keys()].find((name) => unifiedTopicName(name) === unified),
+    );
+    if (nameProblem) return failure(nameProblem);
     const brokerConfig = this.options.brokerConfig();
     const brokers = await this.store.brokers();
-    let placed: PlacementResult;
-    if (req.assignments && req.assignments.length > 0) {
-      if (req.numPartitions !== -1 || req.replicationFactor !== -1) {
-        return result(ErrorCode.InvalidRequest, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
-      }
-      placed = checkManualAssignment(req.assignments, 0, new Set(brokers.map((b) => b.nodeId)));
-    } else {
-      const partitions = req.numPartitions === -1 ? brokerConfig.config.numPartitions : req.numPartitions;
-      const factor = req.replicationFactor === -1 ? brokerConfig.config.defaultReplicationFactor : req.replicationFactor;
-      placed = assignReplicas(this.placementBrokers(brokers), partitions, factor, this.randomOption());
+    const shape = requestedTopicShape(req, brokerConfig.config, new Set(brokers.map((b) => b.nodeId)));
+    if (isProblem(shape)) return failure(shape);
+    let assignment = shape.assignment;
+    if (!assignment) {
+      const placed = assignReplicas(this.placementBrokers(brokers), shape.partitions, shape.replicationFactor, this.randomOption());
+      if (!('assignment' in placed)) return result(placed.errorCode, placed.errorMessage);
+      assignment = placed.assignment;
     }
-    if (!('assignment' in placed)) return result(placed.errorCode, placed.errorMessage);
     const validation = validateTopicConfigs(req.configs, brokerConfig);
     if (validation.error) return result(validation.error.errorCode, validation.error.message);
-    const topic: TopicRecord = {
-      name: req.name,
-      topicId: randomUUID(),
-      assignment: placed.assignment,
-      configs: Object.fromEntries(validation.configs),
-    };
+    const topic: TopicRecord = { name: req.name, topicId: randomUUID(), assignment, configs: Object.fromEntries(validation.configs) };
     if (req.validateOnly) return { ...NONE, topic };
     const live = this.liveSet(brokers);
-    const created = await this.store.createTopic(topic, placed.assignment.map((replicas) => initialState(replicas, live)));
+    const created = await this.store.createTopic(topic, assignment.map((replicas) => initialState(replicas, live)));
     if (!created) return result(ErrorCode.TopicAlreadyExists, `Topic '${req.name}' already exists.`);
     this.topics.set(topic.name, topic);
-    this.logger.info({ topic: topic.name, partitions: topic.assignment.length, replicationFactor: topic.assignment[0].length }, 'created topic');
+    this.logger.info({ topic: topic.name, partitions: assignment.length, replicationFactor: shape.replicationFactor }, 'created topic');
     return { ...NONE, topic };
   }
 
@@ -376,31 +374,29 @@ export class Controller {
     const topic = this.topics.get(req.name);
     if (!topic) return result(ErrorCode.UnknownTopicOrPartition, `The topic '${req.name}' does not exist.`);
     const current = topic.assignment.length;
-    if (req.count < current) {
-      return result(ErrorCode.InvalidPartitions, `Topic currently has ${current} partitions, which is higher than the requested ${req.count}.`);
-    }
-    if (req.count === current) return result(ErrorCode.InvalidPartitions, `Topic already has ${current} partitions.`);
+    const bad = addedPartitionsProblem(current, req.count, req.assignments ? req.assignments.length : null);
+    if (bad) return failure(bad);
     const brokers = await this.store.brokers();
-    let placed: PlacementResult;
+    let added: number[][];
     if (req.assignments) {
-      if (req.assignments.length !== req.count - current) {
-        return result(ErrorCode.InvalidReplicaAssignment, `Increasing the number of partitions by ${req.count - current} but ${req.assignments.length} assignments provided.`);
-      }
-      placed = checkManualAssignment(
+      const checked = checkManualAssignment(
         req.assignments.map((a, i) => ({ partitionIndex: current + i, brokerIds: a.brokerIds })),
         current,
         new Set(brokers.map((b) => b.nodeId)),
         topic.assignment[0].length,
       );
+      if (isProblem(checked)) return failure(checked);
+      added = checked.assignment;
     } else {
-      placed = assignAddedPartitions(this.placementBrokers(brokers), topic.assignment, req.count);
+      const placed = assignAddedPartitions(this.placementBrokers(brokers), topic.assignment, req.count);
+      if (!('assignment' in placed)) return result(placed.errorCode, placed.errorMessage);
+      added = placed.assignment;
     }
-    if (!('assignment' in placed)) return result(placed.errorCode, placed.errorMessage);
     if (validateOnly) return NONE;
-    const assignment = [...topic.assignment, ...placed.assignment];
+    const assignment = [...topic.assignment, ...added];
     const live = this.liveSet(brokers);
-    const added = await this.store.addPartitions(req.name, current, assignment, placed.assignment.map((replicas) => initialState(replicas, live)));
-    if (!added) return result(ErrorCode.UnknownTopicOrPartition, `The topic '${req.name}' does not exist.`);
+    const written = await this.store.addPartitions(req.name, current, assignment, added.map((replicas) => initialState(replicas, live)));
+    if (!written) return result(ErrorCode.UnknownTopicOrPartition, `The topic '${req.name}' does not exist.`);
     this.topics.set(req.name, { ...topic, assignment });
     this.logger.info({ topic: req.name, partitions: req.count }, 'added partitions');
     return NONE;

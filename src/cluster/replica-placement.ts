@@ -14,8 +14,10 @@
  * has none, or a second replica on a broker when another broker has none. Brokers without a rack
  * next to brokers with one are placed as if no broker had a rack (Kafka's "safe" rack mode).
  *
- * Results are Kafka's error codes and messages, not exceptions.
+ * Results are Kafka's error codes and messages, not exceptions. The checks of a client's own
+ * assignment are in metadata/topic-request-checks.ts, shared with the single broker.
  */
+import { replicationFactorProblem } from '../metadata/topic-request-checks.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { mustGet } from '../util/must-get.js';
 
@@ -39,11 +41,6 @@ export interface PlacementOptions {
 
 const failed = (errorCode: number, errorMessage: string): PlacementResult => ({ errorCode, errorMessage });
 
-/** Kafka's message when the factor is more than the brokers available. */
-export function replicationFactorProblem(replicationFactor: number, brokers: number): string {
-  return `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${brokers} broker(s) are registered.`;
-}
-
 /** Replicas for `partitions` new partitions, `replicationFactor` each, over `brokers` (the live ones). */
 export function assignReplicas(
   brokers: readonly PlacementBroker[],
@@ -54,7 +51,7 @@ export function assignReplicas(
   if (partitions <= 0) return failed(ErrorCode.InvalidPartitions, 'Number of partitions must be larger than 0.');
   if (replicationFactor <= 0) return failed(ErrorCode.InvalidReplicationFactor, 'Replication factor must be larger than 0.');
   if (replicationFactor > brokers.length) {
-    return failed(ErrorCode.InvalidReplicationFactor, replicationFactorProblem(replicationFactor, brokers.length));
+    return replicationFactorProblem(replicationFactor, brokers.length);
   }
   const sorted = [...brokers].sort((a, b) => a.nodeId - b.nodeId);
   const random = options.random ?? Math.random;
@@ -86,63 +83,6 @@ export function assignAddedPartitions(
     fixedStartIndex: startIndex,
     startPartitionId: existing.length,
   });
-}
-
-/**
- * Checks one partition's replicas of a client's own assignment (Kafka's
- * validateManualPartitionAssignment): not empty, every broker registered, none twice, and as many
- * as the topic's other partitions have (`replicationFactor`, when known). Null when it is valid.
- */
-export function manualAssignmentProblem(
-  brokerIds: readonly number[],
-  registered: ReadonlySet<number>,
-  replicationFactor: number | undefined,
-): string | null {
-  if (brokerIds.length === 0) return 'The manual partition assignment includes an empty replica list.';
-  const sorted = [...brokerIds].sort((a, b) => a - b);
-  let previous: number | undefined;
-  for (const id of sorted) {
-    if (!registered.has(id)) return `The manual partition assignment includes broker ${id}, but no such broker is registered.`;
-    if (id === previous) return `The manual partition assignment includes the broker ${id} more than once.`;
-    previous = id;
-  }
-  if (replicationFactor !== undefined && brokerIds.length !== replicationFactor) {
-    return `The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is inconsistent with previous partitions, which have ${replicationFactor} replica(s).`;
-  }
-  return null;
-}
-
-/**
- * Checks a whole explicit assignment for partitions `firstPartition`... (indexes consecutive from
- * there, each partition valid, all of one size); resolves the replicas in partition order.
- */
-export function checkManualAssignment(
-  assignments: readonly { partitionIndex: number; brokerIds: readonly number[] }[],
-  firstPartition: number,
-  registered: ReadonlySet<number>,
-  replicationFactor?: number,
-): PlacementResult {
-  const seen = new Set<number>();
-  for (const a of assignments) {
-    if (seen.has(a.partitionIndex)) {
-      return failed(ErrorCode.InvalidReplicaAssignment, `Found multiple manual partition assignments for partition ${a.partitionIndex}`);
-    }
-    seen.add(a.partitionIndex);
-  }
-  const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
-  let factor = replicationFactor;
-  const out: number[][] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const a = sorted[i];
-    if (a.partitionIndex !== firstPartition + i) {
-      return failed(ErrorCode.InvalidReplicaAssignment, 'Partitions should be consecutive and start from 0.');
-    }
-    const problem = manualAssignmentProblem(a.brokerIds, registered, factor);
-    if (problem !== null) return failed(ErrorCode.InvalidReplicaAssignment, problem);
-    factor = a.brokerIds.length;
-    out.push([...a.brokerIds]);
-  }
-  return { errorCode: ErrorCode.None, assignment: out };
 }
 
 /** The index of the (j+2)-th replica: the first replica moved on by 1 + (shift + j) mod (n - 1). */

@@ -4,13 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
-import {
-  assignAddedPartitions,
-  assignReplicas,
-  checkManualAssignment,
-  type PlacementBroker,
-  type PlacementResult,
-} from '../../src/cluster/replica-placement.js';
+import { assignAddedPartitions, assignReplicas, type PlacementBroker, type PlacementResult } from '../../src/cluster/replica-placement.js';
 
 const noRack = (...ids: number[]): PlacementBroker[] => ids.map((nodeId) => ({ nodeId, rack: null }));
 
@@ -145,51 +139,5 @@ describe('new partitions of an existing topic', () => {
 
   it('keep the factor of the existing partitions', () => {
     expect(assignAddedPartitions(noRack(1, 2), [[1, 2, 3]], 2)).toMatchObject({ errorCode: ErrorCode.InvalidReplicationFactor });
-  });
-});
-
-describe('explicit assignments', () => {
-  const registered = new Set([1, 2, 3]);
-
-  it('accepts consecutive partitions of one size naming registered brokers, in partition order', () => {
-    expect(
-      checkManualAssignment(
-        [
-          { partitionIndex: 1, brokerIds: [3, 1] },
-          { partitionIndex: 0, brokerIds: [1, 2] },
-        ],
-        0,
-        registered,
-      ),
-    ).toEqual({ errorCode: ErrorCode.None, assignment: [[1, 2], [3, 1]] });
-  });
-
-  it.each([
-    [[{ partitionIndex: 0, brokerIds: [1, 9] }], 'The manual partition assignment includes broker 9, but no such broker is registered.'],
-    [[{ partitionIndex: 0, brokerIds: [2, 1, 2] }], 'The manual partition assignment includes the broker 2 more than once.'],
-    [[{ partitionIndex: 0, brokerIds: [] }], 'The manual partition assignment includes an empty replica list.'],
-    [
-      [
-        { partitionIndex: 0, brokerIds: [1, 2] },
-        { partitionIndex: 1, brokerIds: [3] },
-      ],
-      'The manual partition assignment includes a partition with 1 replica(s), but this is inconsistent with previous partitions, which have 2 replica(s).',
-    ],
-    [[{ partitionIndex: 1, brokerIds: [1] }], 'Partitions should be consecutive and start from 0.'],
-    [
-      [
-        { partitionIndex: 0, brokerIds: [1] },
-        { partitionIndex: 0, brokerIds: [2] },
-      ],
-      'Found multiple manual partition assignments for partition 0',
-    ],
-  ])('rejects %j with INVALID_REPLICA_ASSIGNMENT', (assignments, message) => {
-    expect(checkManualAssignment(assignments, 0, registered)).toEqual({ errorCode: ErrorCode.InvalidReplicaAssignment, errorMessage: message });
-  });
-
-  it('checks added partitions against the topic factor', () => {
-    expect(checkManualAssignment([{ partitionIndex: 2, brokerIds: [1] }], 2, registered, 2)).toMatchObject({
-      errorCode: ErrorCode.InvalidReplicaAssignment,
-    });
   });
 });
