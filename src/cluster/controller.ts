@@ -127,6 +127,7 @@ export class Controller {
   private knownEpochs = new Map<number, bigint>();
   private retryTimer: TimerHandle | undefined;
   private baselineLoaded = false;
+  private reactionWaiting = false;
   private rebalanceTimer: TimerHandle | undefined;
   private readonly store: ClusterStore;
   private readonly logger: Logger;
@@ -146,10 +147,22 @@ export class Controller {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    // What an earlier term knew may be stale: this term starts from the store.
+    this.topics.clear();
+    this.states.clear();
+    this.shuttingDown.clear();
+    this.knownEpochs = new Map();
+    this.baselineLoaded = false;
     this.logger.info('became controller');
-    const stop = await this.store.watch((event) => {
-      this.onEvent(event);
-    });
+    let stop: () => void;
+    try {
+      stop = await this.store.watch((event) => {
+        this.onEvent(event);
+      });
+    } catch (e) {
+      this.running = false;
+      throw e;
+    }
     if (!this.isActive) {
       stop();
       return;
@@ -537,7 +550,13 @@ export class Controller {
     if (!this.running) return;
     switch (event.kind) {
       case 'brokers':
-        this.enqueue(() => this.reactToBrokers()).catch((e: unknown) => {
+        // One reaction waiting is enough: it reads the brokers when it runs.
+        if (this.reactionWaiting) return;
+        this.reactionWaiting = true;
+        this.enqueue(() => {
+          this.reactionWaiting = false;
+          return this.reactToBrokers();
+        }).catch((e: unknown) => {
           this.reactionFailed(e);
         });
         return;
