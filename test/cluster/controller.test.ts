@@ -368,6 +368,24 @@ describe('a broker returns', () => {
   });
 });
 
+describe('automatic leader rebalance off', () => {
+  it('leaves leadership where failover put it when auto.leader.rebalance.enable is false', async () => {
+    const c = await startCluster(3, { flags: { 'auto.leader.rebalance.enable': 'false' } });
+    await c.create({ name: 't', numPartitions: 1, replicationFactor: 3 });
+    await c.controller.stop();
+    const next = await startControllerOn(c, 3, { 'auto.leader.rebalance.enable': 'false' });
+    c.shared.expire(1);
+    await until(async () => (await c.state('t', 0)).leader === 2, 'failover to 2');
+    await c.restart(1);
+    const s = await c.state('t', 0);
+    await c.stores.get(2)?.updatePartitionState('t', 0, { ...s, isr: [2, 3, 1] });
+    await c.clock.advanceAsync(600_000);
+    for (let i = 0; i < 20; i++) await settle();
+    expect(view(await c.state('t', 0))).toEqual({ leader: 2, leaderEpoch: 1, isr: [2, 3, 1] });
+    await next.stop();
+  });
+});
+
 describe('controlled shutdown', () => {
   it('moves every partition the broker leads to another ISR member, takes it out of the ISRs, and leaves single-replica partitions', async () => {
     const c = await startCluster(3);
