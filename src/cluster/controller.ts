@@ -202,9 +202,11 @@ export class Controller {
       () => requests.map((r) => ({ name: r.name, ...notController() })),
       async () => {
         const out: CreateTopicResult[] = [];
+        let brokers: BrokerRegistration[] | undefined;
         for (const req of requests) {
           try {
-            out.push({ name: req.name, ...(await this.createTopic(req)) });
+            brokers ??= await this.store.brokers();
+            out.push({ name: req.name, ...(await this.createTopic(req, brokers)) });
           } catch (e) {
             out.push({ name: req.name, ...storeFailure(e) });
           }
@@ -354,7 +356,7 @@ export class Controller {
   // ---------------------------------------------------------------------------------------------
   // CreateTopics / CreatePartitions
 
-  private async createTopic(req: CreateTopicRequest): Promise<ControllerResult & { topic?: TopicRecord }> {
+  private async createTopic(req: CreateTopicRequest, brokers: readonly BrokerRegistration[]): Promise<ControllerResult & { topic?: TopicRecord }> {
     const nameProblem = newTopicNameProblem(
       req.name,
       (name) => this.topics.has(name),
@@ -362,7 +364,6 @@ export class Controller {
     );
     if (nameProblem) return failure(nameProblem);
     const brokerConfig = this.options.brokerConfig();
-    const brokers = await this.store.brokers();
     const shape = requestedTopicShape(req, brokerConfig.config, new Set(brokers.map((b) => b.nodeId)));
     if (isProblem(shape)) return failure(shape);
     let assignment = shape.assignment;
