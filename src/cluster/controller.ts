@@ -433,23 +433,28 @@ export class Controller {
       if (epochs.get(id) !== epoch) this.shuttingDown.delete(id);
     }
     const bounced = [...this.knownEpochs].filter(([id, epoch]) => epochs.has(id) && epochs.get(id) !== epoch).map(([id]) => id);
+    const registered = new Set(epochs.keys());
     const live = this.liveSet(brokers);
     if (bounced.length > 0) {
       this.logger.info({ brokers: bounced }, 'brokers restarted: moving their partitions as if they had failed');
-      const withoutBounced = new Set([...live].filter((id) => !bounced.includes(id)));
-      await this.electAll(withoutBounced);
+      const without = (ids: ReadonlySet<number>): Set<number> => new Set([...ids].filter((id) => !bounced.includes(id)));
+      await this.electAll(without(registered), without(live));
     }
-    await this.electAll(live);
+    await this.electAll(registered, live);
     this.knownEpochs = epochs;
   }
 
-  private async electAll(live: ReadonlySet<number>): Promise<void> {
+  /**
+   * `registered`: the brokers alive (a leader among them keeps its partitions, a follower its ISR
+   * places); `live`: those of them that may be elected (not shutting down).
+   */
+  private async electAll(registered: ReadonlySet<number>, live: ReadonlySet<number>): Promise<void> {
     for (const { topic, partition } of this.partitions()) {
       const record = this.topics.get(topic);
       if (!record) continue;
       await this.change(topic, partition, (st) => {
-        if (st.leader !== NO_LEADER && live.has(st.leader)) {
-          const isr = st.isr.filter((id) => live.has(id));
+        if (st.leader !== NO_LEADER && registered.has(st.leader)) {
+          const isr = st.isr.filter((id) => registered.has(id));
           return isr.length === st.isr.length ? null : { ...st, isr };
         }
         const unclean = this.uncleanAllowed(record);

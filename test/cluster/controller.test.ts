@@ -416,6 +416,20 @@ describe('controlled shutdown', () => {
     expect(view(await c.state('t', 0))).toEqual({ leader: 2, leaderEpoch: 1, isr: [2] });
   });
 
+  it('a shutting-down broker keeps serving what it still leads while other brokers come and go', async () => {
+    const c = await startCluster(3);
+    await c.create({ name: 'single', numPartitions: 1, replicationFactor: 1 });
+    await c.create({ name: 'pair', numPartitions: 1, replicationFactor: 2 });
+    await c.controller.controlledShutdown(1);
+    expect(view(await c.state('pair', 0))).toEqual({ leader: 2, leaderEpoch: 1, isr: [2] });
+    c.shared.expire(3);
+    await until(async () => (await c.observer.brokers()).length === 2, 'broker 3 gone');
+    await c.restart(3);
+    await c.controller.controlledShutdown(2);
+    expect(view(await c.state('single', 0))).toEqual({ leader: 1, leaderEpoch: 0, isr: [1] });
+    expect((await c.state('pair', 0)).leader).toBe(2);
+  });
+
   it('answers BROKER_NOT_AVAILABLE for a broker not registered and STALE_BROKER_EPOCH for an old registration', async () => {
     const c = await startCluster(2);
     expect((await c.controller.controlledShutdown(9)).errorCode).toBe(ErrorCode.BrokerNotAvailable);
