@@ -318,39 +318,59 @@ export class Controller {
   }
 
   /**
-   * Preferred-replica election (ElectLeaders PREFERRED, and the automatic rebalance): each partition
-   * whose first replica is live, in the ISR and not leading gets it as leader. Resolves the result
-   * of each partition asked for (all when `partitions` is omitted): NONE when moved,
-   * ELECTION_NOT_NEEDED when it already leads, PREFERRED_LEADER_NOT_AVAILABLE otherwise.
+   * ElectLeaders. `preferred`: each partition whose first replica is live, in the ISR and not
+   * leading gets it as leader (PREFERRED_LEADER_NOT_AVAILABLE when it cannot). `unclean`: each
+   * partition without a leader gets one from its live ISR, else the first live replica
+   * (ELIGIBLE_LEADERS_NOT_AVAILABLE when none is live). ELECTION_NOT_NEEDED when the partition
+   * already has the leader asked for. All partitions when `partitions` is omitted.
    */
-  electPreferredLeaders(partitions?: readonly TopicPartitionRef[]): Promise<(TopicPartitionRef & ControllerResult)[]> {
+  electLeaders(electionType: 'preferred' | 'unclean', partitions?: readonly TopicPartitionRef[]): Promise<(TopicPartitionRef & ControllerResult)[]> {
     const asked = (): TopicPartitionRef[] => [...(partitions ?? this.partitions())];
     return this.request(
       () => asked().map((p) => ({ ...p, ...notController() })),
       async () => {
-        const live = this.liveSet(await this.store.brokers());
         const out: (TopicPartitionRef & ControllerResult)[] = [];
+        let live: Set<number>;
+        try {
+          live = this.liveSet(await this.store.brokers());
+        } catch (e) {
+          return asked().map((p) => ({ ...p, ...storeFailure(e) }));
+        }
         for (const p of asked()) {
-          const state = this.states.get(p.topic)?.at(p.partition);
-          if (!state) {
-            out.push({ ...p, ...result(ErrorCode.UnknownTopicOrPartition, 'This server does not host this topic-partition.') });
-            continue;
+          try {
+            out.push({ ...p, ...(await this.electLeader(electionType, p, live)) });
+          } catch (e) {
+            out.push({ ...p, ...storeFailure(e) });
           }
-          if (state.leader === state.replicas[0]) {
-            out.push({ ...p, ...result(ErrorCode.ElectionNotNeeded, 'Leader election not needed for topic partition.') });
-            continue;
-          }
-          const written = await this.change(p.topic, p.partition, (st) => {
-            const elected = preferredReplicaElection(st, live);
-            if (elected.leader === NO_LEADER || elected.leader === st.leader) return null;
-            return { ...st, leader: elected.leader, leaderEpoch: st.leaderEpoch + 1, isr: elected.isr };
-          }, true);
-          if (written && written.leader === written.replicas[0]) out.push({ ...p, ...NONE });
-          else out.push({ ...p, ...result(ErrorCode.PreferredLeaderNotAvailable, 'Failed to elect leader for partition: the preferred replica is not alive or not in sync.') });
         }
         return out;
       },
     );
+  }
+
+  private async electLeader(electionType: 'preferred' | 'unclean', p: TopicPartitionRef, live: ReadonlySet<number>): Promise<ControllerResult> {
+    const state = this.states.get(p.topic)?.at(p.partition);
+    if (!state) return result(ErrorCode.UnknownTopicOrPartition, 'This server does not host this topic-partition.');
+    const notNeeded = (st: PartitionState): boolean => (electionType === 'preferred' ? st.leader === st.replicas[0] : st.leader !== NO_LEADER);
+    if (notNeeded(state)) return result(ErrorCode.ElectionNotNeeded, 'Leader election not needed for topic partition.');
+    const written = await this.change(
+      p.topic,
+      p.partition,
+      (st) => {
+        if (notNeeded(st)) return null;
+        const elected = electionType === 'preferred' ? preferredReplicaElection(st, live) : offlineElection(st, live, true);
+        if (elected.leader === NO_LEADER) return null;
+        if (elected.unclean) {
+          this.logger.warn({ topic: p.topic, partition: p.partition, leader: elected.leader, isr: st.isr }, 'unclean leader election asked for: an out-of-sync replica leads; records it lacks are lost');
+        }
+        return { ...st, leader: elected.leader, leaderEpoch: st.leaderEpoch + 1, isr: elected.isr };
+      },
+      true,
+    );
+    if (written && notNeeded(written)) return NONE;
+    return electionType === 'preferred'
+      ? result(ErrorCode.PreferredLeaderNotAvailable, 'Failed to elect leader for partition: the preferred replica is not alive or not in sync.')
+      : result(ErrorCode.EligibleLeadersNotAvailable, 'Failed to elect leader for partition: no replica is alive.');
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -584,15 +584,40 @@ describe('controllership', () => {
     await c.stores.get(1)?.close({ graceful: true });
     const next = await startControllerOn(c, 2);
     await c.restart(1);
-    await until(async () => (await next.electPreferredLeaders([{ topic: 't', partition: 0 }]))[0].errorCode === ErrorCode.PreferredLeaderNotAvailable, 'refused while out of sync');
+    await until(async () => (await next.electLeaders('preferred', [{ topic: 't', partition: 0 }]))[0].errorCode === ErrorCode.PreferredLeaderNotAvailable, 'refused while out of sync');
     const s = await c.state('t', 0);
     await c.stores.get(2)?.updatePartitionState('t', 0, { ...s, isr: [2, 1] });
-    const results = await next.electPreferredLeaders();
+    const results = await next.electLeaders('preferred');
     expect(results.map((r) => [r.partition, r.errorCode])).toEqual([
       [0, ErrorCode.None],
       [1, ErrorCode.ElectionNotNeeded],
     ]);
     expect(view(await c.state('t', 0))).toEqual({ leader: 1, leaderEpoch: 2, isr: [2, 1] });
+    await next.stop();
+  });
+});
+
+describe('unclean election on request', () => {
+  it('elects an out-of-sync replica for a partition without a leader, and only then', async () => {
+    const c = await startCluster(3);
+    await c.create({ name: 't', numPartitions: 2, replicationFactor: 2 });
+    // t-0 [1,2], t-1 [2,3]. t-0's leader 1 shrinks the ISR to itself, then dies.
+    const s = await c.state('t', 0);
+    await c.stores.get(1)?.updatePartitionState('t', 0, { ...s, isr: [1] });
+    await c.controller.stop();
+    const next = await startControllerOn(c, 3);
+    c.shared.expire(1);
+    await until(async () => (await c.state('t', 0)).leader === NO_LEADER, 't-0 offline');
+    const results = await next.electLeaders('unclean');
+    expect(results.map((r) => [r.partition, r.errorCode])).toEqual([
+      [0, ErrorCode.None],
+      [1, ErrorCode.ElectionNotNeeded],
+    ]);
+    expect(view(await c.state('t', 0))).toEqual({ leader: 2, leaderEpoch: 2, isr: [2] });
+    c.shared.expire(2);
+    await until(async () => (await c.state('t', 0)).leader === NO_LEADER, 't-0 offline again');
+    const [again] = await next.electLeaders('unclean', [{ topic: 't', partition: 0 }]);
+    expect(again.errorCode).toBe(ErrorCode.EligibleLeadersNotAvailable);
     await next.stop();
   });
 });
