@@ -4,13 +4,29 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ClusterUnavailableError, DuplicateBrokerError, StaleVersionError, type ClusterEvent } from '../../src/cluster/cluster-store.js';
-import { MemoryCluster } from '../../src/cluster/memory-cluster-store.js';
+import { MemoryCluster, type MemoryClusterStore } from '../../src/cluster/memory-cluster-store.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { describeClusterStore } from './cluster-store-contract.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const address = (nodeId: number, rack: string | null = null) => ({ nodeId, host: 'localhost', port: 9090 + nodeId, rack });
 const topic = (name: string, assignment: number[][]) => ({ name, topicId: `id-${name}`, assignment, configs: {} });
 const initial = (replicas: number[]) => ({ leader: replicas[0], leaderEpoch: 0, isr: [...replicas], replicas });
+
+describeClusterStore('memory', () => {
+  const shared = new MemoryCluster('contract');
+  const made: MemoryClusterStore[] = [];
+  return Promise.resolve({
+    store: () => {
+      const store = shared.connect();
+      made.push(store);
+      return Promise.resolve(store);
+    },
+    close: async () => {
+      for (const store of made) await store.close({ graceful: true });
+    },
+  });
+});
 
 describe('registrations', () => {
   it('lists registered brokers by id, each registration with a larger epoch', async () => {
