@@ -10,9 +10,11 @@
  * - a watcher gets the contents, then every change in the order it was applied, delivered
  *   asynchronously (a listener may call the store without re-entering it);
  * - a handle's registration and controllership live with its lease: `expire(nodeId)` ends it at
- *   once (an ephemeral node's session expiring); with `leaseMs` the lease is kept alive on the
- *   injected clock and lapses `leaseMs` after keep-alives stop (`suspend()`, or close() without
- *   `graceful`, which is a process killed);
+ *   once (a killed broker's session expiring); with `leaseMs` the lease is kept alive on the
+ *   injected clock and lapses `leaseMs` after keep-alives stop (`suspend()`, `disconnect()`, or
+ *   close() without `graceful`, which is a process killed). A live broker whose lease lapsed
+ *   registers again with a new epoch as soon as it reaches the service (`onSessionLost` tells it),
+ *   as EtcdClusterStore does;
  * - while `setAvailable(false)` (the service down) or a handle's `disconnect()` (one broker cut off),
  *   calls reject with ClusterUnavailableError, watch deliveries wait and keep-alives fail.
  */
@@ -35,6 +37,18 @@ export interface MemoryClusterOptions {
   clock?: Clock;
   /** Lease time to live; keep-alives are sent every third of it. Without it, only expire() ends a lease. */
   leaseMs?: number;
+}
+
+/** As EtcdClusterStore reports it: the lease was lost under a live broker, which registered again. */
+export interface MemorySessionLostEvent {
+  previous: BrokerRegistration;
+  /** The new registration (a new broker epoch), or null when it was refused (`error`). */
+  current: BrokerRegistration | null;
+  error?: Error;
+}
+
+export interface MemoryClusterStoreOptions {
+  onSessionLost?: (event: MemorySessionLostEvent) => void;
 }
 
 interface Candidate {
@@ -66,6 +80,7 @@ export class MemoryCluster {
   private controllerEpoch = 0n;
   private readonly candidates: Candidate[] = [];
   private readonly watchers = new Set<Watcher>();
+  private readonly handles = new Set<MemoryClusterStore>();
 
   constructor(
     readonly clusterId: string,
@@ -77,26 +92,40 @@ export class MemoryCluster {
   }
 
   /** A broker's own client of this cluster, with its own lease. */
-  connect(): MemoryClusterStore {
-    return new MemoryClusterStore(this);
+  connect(options: MemoryClusterStoreOptions = {}): MemoryClusterStore {
+    const handle = new MemoryClusterStore(this, options);
+    this.handles.add(handle);
+    return handle;
   }
 
-  /** Ends the lease of the handle registered as `nodeId` now, as if it had lapsed. */
+  /**
+   * Ends the lease of the handle registered as `nodeId` now: the broker's process is gone (killed),
+   * so unlike a lease that lapsed under a live process, the handle does not register again.
+   */
   expire(nodeId: number): void {
     const entry = this.registrations.get(nodeId);
     if (!entry) throw new Error(`no broker ${nodeId} is registered`);
-    entry.handle.leaseLapsed();
+    entry.handle.killed();
   }
 
   /** Makes the service unreachable (calls reject, watch deliveries wait) or reachable again. */
   setAvailable(available: boolean): void {
     this.available = available;
-    if (available) this.deliverHeld();
+    if (available) {
+      this.deliverHeld();
+      for (const handle of this.handles) handle.serviceBack();
+    }
   }
 
   /** @internal Delivers what watchers could not receive while unreachable. */
   deliverHeld(): void {
     for (const w of this.watchers) this.schedule(w);
+  }
+
+  /** @internal The handle's current registration, if any. */
+  registrationOf(handle: MemoryClusterStore): BrokerRegistration | null {
+    for (const entry of this.registrations.values()) if (entry.handle === handle) return copy(entry.registration);
+    return null;
   }
 
   get isAvailable(): boolean {
@@ -348,8 +377,16 @@ export class MemoryClusterStore implements ClusterStore {
   private keepAliveTimer: TimerHandle | undefined;
   private readonly stops = new Set<() => void>();
 
+  /** Where this broker registered, while it means to be registered (re-registered after a lapse). */
+  private address: BrokerAddress | null = null;
+  /** The registration a lapsed lease ended, until the broker registers again. */
+  private lapsed: BrokerRegistration | null = null;
+
   /** @internal use MemoryCluster.connect() */
-  constructor(private readonly cluster: MemoryCluster) {}
+  constructor(
+    private readonly cluster: MemoryCluster,
+    private readonly options: MemoryClusterStoreOptions = {},
+  ) {}
 
   get clusterId(): string {
     return this.cluster.clusterId;
@@ -358,6 +395,8 @@ export class MemoryClusterStore implements ClusterStore {
   register(broker: BrokerAddress): Promise<BrokerRegistration> {
     return this.call(() => {
       const registration = this.cluster.register(this, broker);
+      this.address = { ...broker };
+      this.lapsed = null;
       this.startLease();
       return registration;
     });
@@ -365,6 +404,8 @@ export class MemoryClusterStore implements ClusterStore {
 
   unregister(): Promise<void> {
     return this.call(() => {
+      this.address = null;
+      this.lapsed = null;
       this.cluster.unregister(this);
     });
   }
@@ -438,6 +479,7 @@ export class MemoryClusterStore implements ClusterStore {
   async close(options?: { graceful?: boolean }): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.address = null;
     for (const stop of [...this.stops]) stop();
     this.cancelKeepAlive();
     this.cluster.withdrawCampaigns(this, new ClusterUnavailableError('the cluster store is closed'));
@@ -458,6 +500,7 @@ export class MemoryClusterStore implements ClusterStore {
     if (this.closed) return;
     this.keepAlive = true;
     if (this.expiryTimer !== undefined) this.renewLease();
+    this.registerAgain();
   }
 
   /**
@@ -472,11 +515,46 @@ export class MemoryClusterStore implements ClusterStore {
   reconnect(): void {
     this.reachable = true;
     this.cluster.deliverHeld();
+    this.registerAgain();
   }
 
-  /** @internal The lease lapsed (or MemoryCluster.expire): the registration and controllership end. */
-  leaseLapsed(): void {
+  /** @internal MemoryCluster.expire: the process is gone with its lease. */
+  killed(): void {
+    this.address = null;
+    this.lapsed = null;
     this.endLease();
+  }
+
+  /** @internal The service is reachable again. */
+  serviceBack(): void {
+    this.registerAgain();
+  }
+
+  /** The lease lapsed under a live broker: it registers again once it can reach the service. */
+  private leaseLapsed(): void {
+    const previous = this.cluster.registrationOf(this);
+    this.endLease();
+    if (previous && this.address) {
+      this.lapsed = previous;
+      this.registerAgain();
+    }
+  }
+
+  /** Kafka's broker registering again after its session expired: a new lease, a new epoch. */
+  private registerAgain(): void {
+    const previous = this.lapsed;
+    const address = this.address;
+    if (!previous || !address || this.closed || !this.keepAlive || !this.canReach()) return;
+    this.lapsed = null;
+    try {
+      const current = this.cluster.register(this, address);
+      this.startLease();
+      this.options.onSessionLost?.({ previous, current });
+    } catch (e) {
+      if (!(e instanceof DuplicateBrokerError)) throw e;
+      this.address = null;
+      this.options.onSessionLost?.({ previous, current: null, error: e });
+    }
   }
 
   /** The registration and controllership end; pending campaigns go on under a new lease, as etcd's client does. */

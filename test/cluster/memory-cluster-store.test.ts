@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ClusterUnavailableError, DuplicateBrokerError, StaleVersionError, type ClusterEvent } from '../../src/cluster/cluster-store.js';
-import { MemoryCluster, type MemoryClusterStore } from '../../src/cluster/memory-cluster-store.js';
+import { MemoryCluster, type MemoryClusterStore, type MemorySessionLostEvent } from '../../src/cluster/memory-cluster-store.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { describeClusterStore } from './cluster-store-contract.js';
 
@@ -214,6 +214,45 @@ describe('watch', () => {
     const observer = cluster.connect();
     expect(await observer.brokers()).toEqual([]);
     expect(await observer.controller()).toBeNull();
+  });
+
+  it('a live broker whose lease lapsed registers again with a new epoch once it reaches the service', async () => {
+    const clock = new ManualClock();
+    const cluster = new MemoryCluster('c1', { clock, leaseMs: 3000 });
+    const lost: MemorySessionLostEvent[] = [];
+    const store = cluster.connect({ onSessionLost: (e) => lost.push(e) });
+    const first = await store.register(address(1));
+    const observer = cluster.connect();
+    store.disconnect();
+    clock.advance(3000);
+    expect(await observer.brokers()).toEqual([]);
+    store.reconnect();
+    const [again] = await observer.brokers();
+    expect(again.epoch).toBeGreaterThan(first.epoch);
+    expect(lost).toEqual([{ previous: first, current: again }]);
+    clock.advance(60_000);
+    expect(await observer.brokers()).toEqual([again]);
+
+    store.suspend();
+    clock.advance(3000);
+    expect(await observer.brokers()).toEqual([]);
+    store.resume();
+    expect((await observer.brokers()).map((b) => b.nodeId)).toEqual([1]);
+    expect(lost).toHaveLength(2);
+  });
+
+  it('a broker whose node id was taken meanwhile is told it could not register again', async () => {
+    const clock = new ManualClock();
+    const cluster = new MemoryCluster('c1', { clock, leaseMs: 3000 });
+    const lost: MemorySessionLostEvent[] = [];
+    const store = cluster.connect({ onSessionLost: (e) => lost.push(e) });
+    await store.register(address(1));
+    store.suspend();
+    clock.advance(3000);
+    const usurper = await cluster.connect().register(address(1));
+    store.resume();
+    expect(lost).toEqual([{ previous: expect.objectContaining({ nodeId: 1 }), current: null, error: expect.any(DuplicateBrokerError) }]);
+    expect(await store.brokers()).toEqual([usurper]);
   });
 });
 
