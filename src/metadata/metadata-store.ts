@@ -43,7 +43,15 @@ import type { LogManager } from '../storage/log-manager.js';
 import type { StateLog } from '../storage/state-log.js';
 import type { Logger } from '../util/logger.js';
 import { mustGet } from '../util/must-get.js';
-import { topicNameProblem, unifiedTopicName } from '../protocol/topic-name.js';
+import { unifiedTopicName } from '../protocol/topic-name.js';
+import {
+  addedPartitionsProblem,
+  checkManualAssignment,
+  isProblem,
+  newTopicNameProblem,
+  replicationFactorProblem,
+  requestedTopicShape,
+} from './topic-request-checks.js';
 
 export interface Topic {
   readonly name: string;
@@ -208,31 +216,14 @@ export class LocalMetadataStore implements MetadataStore {
   // Changes
 
   async createTopic(req: CreateTopicRequest): Promise<CreateTopicResult> {
-    const problem = topicNameProblem(req.name);
-    if (problem) return fail(ErrorCode.InvalidTopicException, problem);
-    if (this.byName.has(req.name)) return fail(ErrorCode.TopicAlreadyExists, `Topic '${req.name}' already exists.`);
-    const collides = this.byUnifiedName.get(unifiedTopicName(req.name));
-    if (collides !== undefined) {
-      return fail(ErrorCode.InvalidTopicException, `Topic '${req.name}' collides with existing topic: ${collides}`);
-    }
-    const broker = this.brokerConfig.config;
-    let partitions = req.numPartitions;
-    let replicationFactor = req.replicationFactor;
-    if (req.assignments && req.assignments.length > 0) {
-      if (req.numPartitions !== -1 || req.replicationFactor !== -1) {
-        return fail(ErrorCode.InvalidRequest, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
-      }
-      const bad = this.checkAssignments(req.assignments, 0);
-      if (bad) return bad;
-      partitions = req.assignments.length;
-      replicationFactor = req.assignments[0].brokerIds.length;
-    }
-    if (partitions === -1) partitions = broker.numPartitions;
-    if (replicationFactor === -1) replicationFactor = broker.defaultReplicationFactor;
-    if (partitions <= 0) return fail(ErrorCode.InvalidPartitions, 'Number of partitions must be larger than 0.');
-    if (replicationFactor <= 0) return fail(ErrorCode.InvalidReplicationFactor, 'Replication factor must be larger than 0.');
+    const nameProblem = newTopicNameProblem(req.name, (name) => this.byName.has(name), (unified) => this.byUnifiedName.get(unified));
+    if (nameProblem) return fail(nameProblem.errorCode, nameProblem.errorMessage);
+    const shape = requestedTopicShape(req, this.brokerConfig.config, new Set([this.brokerConfig.config.nodeId]));
+    if (isProblem(shape)) return fail(shape.errorCode, shape.errorMessage);
+    const { partitions, replicationFactor } = shape;
     if (replicationFactor > 1) {
-      return fail(ErrorCode.InvalidReplicationFactor, `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only 1 broker(s) are registered.`);
+      const tooMany = replicationFactorProblem(replicationFactor, 1);
+      return fail(tooMany.errorCode, tooMany.errorMessage);
     }
     const validation = validateTopicConfigs(req.configs, this.brokerConfig);
     if (validation.error) return fail(validation.error.errorCode, validation.error.message);
@@ -267,16 +258,16 @@ export class LocalMetadataStore implements MetadataStore {
   ): Promise<MetadataResult> {
     const topic = this.byName.get(name);
     if (!topic) return fail(ErrorCode.UnknownTopicOrPartition, `The topic '${name}' does not exist.`);
-    if (count < topic.partitions) {
-      return fail(ErrorCode.InvalidPartitions, `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${count}.`);
-    }
-    if (count === topic.partitions) return fail(ErrorCode.InvalidPartitions, `Topic already has ${topic.partitions} partitions.`);
+    const bad = addedPartitionsProblem(topic.partitions, count, assignments ? assignments.length : null);
+    if (bad) return fail(bad.errorCode, bad.errorMessage);
     if (assignments) {
-      if (assignments.length !== count - topic.partitions) {
-        return fail(ErrorCode.InvalidReplicaAssignment, `Increasing the number of partitions by ${count - topic.partitions} but ${assignments.length} assignments provided.`);
-      }
-      const bad = this.checkAssignments(assignments.map((a, i) => ({ partitionIndex: topic.partitions + i, brokerIds: a.brokerIds })), topic.partitions);
-      if (bad) return bad;
+      const checked = checkManualAssignment(
+        assignments.map((a, i) => ({ partitionIndex: topic.partitions + i, brokerIds: a.brokerIds })),
+        topic.partitions,
+        new Set([this.brokerConfig.config.nodeId]),
+        1,
+      );
+      if (isProblem(checked)) return fail(checked.errorCode, checked.errorMessage);
     }
     if (validateOnly) return ok();
     const before = topic.partitions;
@@ -309,29 +300,6 @@ export class LocalMetadataStore implements MetadataStore {
 
   // ---------------------------------------------------------------------------------------------
   // Internals
-
-  private checkAssignments(
-    assignments: readonly { partitionIndex: number; brokerIds: readonly number[] }[],
-    firstPartition: number,
-  ): MetadataResult | null {
-    const nodeId = this.brokerConfig.config.nodeId;
-    const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
-    for (let i = 0; i < sorted.length; i++) {
-      const a = sorted[i];
-      if (a.partitionIndex !== firstPartition + i) {
-        return fail(ErrorCode.InvalidReplicaAssignment, 'Partitions should be consecutive and start from 0.');
-      }
-      if (a.brokerIds.length === 0) return fail(ErrorCode.InvalidReplicaAssignment, 'The manual partition assignment includes an empty replica list.');
-      if (new Set(a.brokerIds).size !== a.brokerIds.length) {
-        return fail(ErrorCode.InvalidReplicaAssignment, 'The manual partition assignment includes duplicate replicas.');
-      }
-      const unknown = a.brokerIds.find((b) => b !== nodeId);
-      if (unknown !== undefined) {
-        return fail(ErrorCode.InvalidReplicaAssignment, `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`);
-      }
-    }
-    return null;
-  }
 
   private makeTopic(name: string, topicId: string, partitions: number, overrides: [string, string][]): Topic {
     const map = new Map(overrides);

@@ -1,0 +1,177 @@
+/**
+ * A real single-member etcd (Debian's etcd-server, as CI installs it) on loopback for one test: free
+ * client and peer ports on 127.0.0.1, a fresh data dir, and control over the process so a test can
+ * take the coordination service away and bring it back on the same ports and data (a restart keeps
+ * every key, lease and revision, as a production etcd member does).
+ *
+ * There is no skip: a test that needs etcd fails with the reason when the binary is missing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+const READY_TIMEOUT_MS = 60_000;
+const POLL_MS = 50;
+
+function findEtcdBinary(): string {
+  const candidates = [process.env.ETCD_BIN, '/usr/bin/etcd', ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'etcd'))];
+  for (const c of candidates) {
+    if (c === undefined || c === '' || c === 'etcd') continue;
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error('etcd is not installed: the cluster tests need it (apt-get install etcd-server, or set ETCD_BIN)');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => { resolve(port); });
+    });
+  });
+}
+
+export class EtcdServer {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private output = '';
+
+  private constructor(
+    private readonly binary: string,
+    readonly dataDir: string,
+    readonly clientPort: number,
+    readonly peerPort: number,
+  ) {}
+
+  /** Starts etcd and resolves once it answers its health check. */
+  static async start(): Promise<EtcdServer> {
+    const binary = findEtcdBinary();
+    const dataDir = await mkdtemp(join(tmpdir(), 'gregor-etcd-'));
+    const clientPort = await freePort();
+    let peerPort = await freePort();
+    while (peerPort === clientPort) peerPort = await freePort();
+    const server = new EtcdServer(binary, dataDir, clientPort, peerPort);
+    try {
+      await server.launch();
+    } catch (e) {
+      await server.stop();
+      throw e;
+    }
+    return server;
+  }
+
+  /** The client URL, as the store's `endpoints` take it. */
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.clientPort}`;
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  /** What etcd printed lately, for failure messages. */
+  get log(): string {
+    return this.output;
+  }
+
+  /** SIGTERM, wait for the exit; the data dir stays for restart(). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === null) return;
+    this.child = null;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+    }
+    await this.exited;
+  }
+
+  /** Starts etcd again on the same ports and data dir. */
+  async restart(): Promise<void> {
+    if (this.child !== null) throw new Error('etcd is running');
+    await this.launch();
+  }
+
+  /** SIGSTOP: the process keeps its sockets but answers nothing (a hung or partitioned member). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Stops etcd and removes its data dir. */
+  async stop(): Promise<void> {
+    await this.kill();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    const client = this.endpoint;
+    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const child = spawn(
+      this.binary,
+      [
+        '--name', 'gregor-test',
+        '--data-dir', this.dataDir,
+        '--listen-client-urls', client,
+        '--advertise-client-urls', client,
+        '--listen-peer-urls', peer,
+        '--initial-advertise-peer-urls', peer,
+        '--initial-cluster', `gregor-test=${peer}`,
+        '--initial-cluster-state', 'new',
+        '--logger', 'zap',
+        '--log-level', 'warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const keep = (b: Buffer): void => {
+      this.output = (this.output + b.toString('utf8')).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    this.child = child;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', () => { resolve(); });
+      child.once('error', (e) => {
+        keep(Buffer.from(String(e)));
+        resolve();
+      });
+    });
+    await this.waitHealthy(child);
+  }
+
+  /** Polls /health until etcd reports itself healthy (it has a leader and serves reads). */
+  private async waitHealthy(child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const state = { exited: false };
+    void this.exited.then(() => { state.exited = true; });
+    for (;;) {
+      if (state.exited) throw new Error(`etcd exited before it was ready:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(2_000) });
+        const body = (await res.json()) as { health?: string };
+        if (res.ok && body.health === 'true') return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`etcd did not become healthy within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+}
