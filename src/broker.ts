@@ -24,6 +24,7 @@ import { LogOffsetService } from './partition/log-offsets.js';
 import { ProduceService } from './partition/produce-service.js';
 import { ProducerIdManager } from './metadata/producer-ids.js';
 import { SingleBrokerView } from './metadata/cluster-view.js';
+import { ClusterNode } from './cluster-node.js';
 import { advertisedVersions, Dispatcher } from './server/dispatcher.js';
 import { HANDLERS } from './server/handlers/index.js';
 import type { AdvertisedEndpoint, BrokerServices } from './server/services.js';
@@ -75,6 +76,8 @@ export class Broker {
     readonly logCleaner: LogCleaner | null,
     private readonly stateLog: StateLog,
     private readonly logs: LogManager,
+    /** Cluster mode's parts, or null on a single broker. */
+    private readonly clusterNode: ClusterNode | null,
     /** The bound address. */
     readonly host: string,
     readonly port: number,
@@ -112,6 +115,10 @@ export class Broker {
     if (!listener) throw new Error('listeners names no listener for clients');
     const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
 
+    if (config.metadataEtcdEndpoints.length > 0 && config.clusterId === null) {
+      // A generated id would differ per broker, and the id names the cluster's keys in etcd.
+      throw new Error('cluster mode (metadata.etcd.endpoints) needs cluster.id: every broker of a cluster is started with the same one');
+    }
     const dirs = config.logDirs.map((d) => resolve(d));
     if (storage === 'disk') for (const d of dirs) await makeLogDir(d);
     const clusterId =
@@ -132,11 +139,28 @@ export class Broker {
       const dynamicConfig = await DynamicConfigStore.open({ stateLog: await openStateLog(stateLocation, { name: 'dynamic-config', logger }), base: resolved, logger });
       opened.push(() => dynamicConfig.close());
       resolved = dynamicConfig.current;
-      const metadata = await LocalMetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
-      const producerIds = await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }), { logger });
+      // Cluster mode: topics, replica states and producer id blocks come from etcd (cluster-node.ts).
+      const clusterNode = config.metadataEtcdEndpoints.length > 0 ? await ClusterNode.open({ config: resolved, clusterId, logs, clock, logger }) : null;
+      if (clusterNode) opened.push(() => clusterNode.leave({ graceful: false }));
+      const metadata = clusterNode ? clusterNode.metadata : await LocalMetadataStore.open({ stateLog, logs, brokerConfig: resolved, logger });
+      const producerIds = clusterNode
+        ? new ProducerIdManager(clusterNode.producerIdBlocks)
+        : await ProducerIdManager.open(await openStateLog(stateLocation, { name: 'producer-ids', logger }), { logger });
       opened.push(() => producerIds.close());
       // The partitions (producer state, high watermark, LSO, markers) over the logs, made on first use.
-      const partitions = new PartitionManager({ metadata, logs, clock, logger, brokerConfig: () => metadata.broker });
+      const partitions = new PartitionManager({
+        metadata,
+        logs,
+        clock,
+        logger,
+        brokerConfig: () => metadata.broker,
+        ...(clusterNode ? { alterIsr: clusterNode.alterIsr } : {}),
+      });
+      if (clusterNode) {
+        clusterNode.attach(partitions);
+        // Lead and follow as the cluster says before any client can produce or fetch.
+        await clusterNode.watch();
+      }
       // Consumer groups and committed offsets: loaded before the listener opens.
       const groups = await GroupCoordinator.open({
         location: storage === 'disk' ? join(dirs[0], '__gregor_groups') : stateLocation,
@@ -202,7 +226,7 @@ export class Broker {
         brokerConfig: resolved,
         dynamicConfig,
         metadata,
-        cluster: new SingleBrokerView({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.brokerRack }),
+        cluster: clusterNode ? clusterNode.view : new SingleBrokerView({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.brokerRack }),
         logs,
         partitions,
         fetch: new SessionFetchService({
@@ -228,17 +252,23 @@ export class Broker {
       const logCleaner = config.logCleanerEnable && config.logCleanerThreads > 0 ? newLogCleaner(services, clock, logger) : null;
       logCleaner?.start();
       opened.push(async () => { await logCleaner?.stop(); });
+      // Registered only now that the listener accepts: the registration tells others where to reach it.
+      await clusterNode?.join({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.brokerRack });
       logStartSummary(logger, { host: bindHost, port, storage, dirs }, logs, groups, performance.now() - startedAt);
-      return new Broker(services, server, retention, logCleaner, stateLog, logs, bindHost, port, storage === 'disk' ? dirs[0] : null);
+      return new Broker(services, server, retention, logCleaner, stateLog, logs, clusterNode, bindHost, port, storage === 'disk' ? dirs[0] : null);
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw err;
     }
   }
 
-  /** Graceful shutdown: finish in-flight requests, flush, and mark the logs cleanly closed. */
+  /**
+   * Graceful shutdown: in a cluster, first move leadership away (controlled shutdown) and leave;
+   * then finish in-flight requests, flush, and mark the logs cleanly closed.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      await this.clusterNode?.leave({ graceful: true }).catch((err: unknown) => { this.logger.warn({ err }, 'cluster: leaving the cluster failed'); });
       // Waiting fetches answer now instead of holding the close for up to max.wait.ms.
       this.services.fetch.shutdown();
       // Parked JoinGroup/SyncGroup requests answer now instead of holding the close.

@@ -25,7 +25,7 @@ export interface RunningController {
 export interface ClusterMemberOptions {
   store: ClusterStore;
   state: ClusterState;
-  self: BrokerAddress;
+  nodeId: number;
   logger: Logger;
   /** Applies a partition state to this broker's replica (becomes leader or follower). */
   applyPartitionState: (topic: string, partition: number, state: PartitionState) => Promise<void>;
@@ -50,7 +50,7 @@ export class ClusterMember {
   constructor(private readonly options: ClusterMemberOptions) {}
 
   get nodeId(): number {
-    return this.options.self.nodeId;
+    return this.options.nodeId;
   }
 
   /** This broker's registration epoch (Kafka's broker epoch). */
@@ -63,26 +63,28 @@ export class ClusterMember {
   }
 
   /**
-   * Starts feeding the cluster state from the store (resolves once the store's current contents are
-   * in), so the metadata store knows the topics before the broker opens its listener.
+   * Starts feeding the cluster state from the store and applying the states of this broker's
+   * replicas (resolves once the store's current contents are in and applied), so the broker knows
+   * the topics and leads or follows as the cluster says before it opens its listener.
    */
   async watch(): Promise<void> {
     const { store, state } = this.options;
-    this.stopState ??= state.onChange((event) => { this.onEvent(event); });
-    this.stopWatch ??= await store.watch((event) => { state.apply(event); });
+    if (this.stopWatch) return;
+    this.stopState = state.onChange((event) => { this.onEvent(event); });
+    this.stopWatch = await store.watch((event) => { state.apply(event); });
+    for (const topic of state.topics()) this.applyTopic(topic.name, topic.assignment.length);
+    await this.settled();
   }
 
   /**
    * Registers (once the listener accepts: the registration is what tells other brokers and clients
    * where to reach it), takes up its replicas, and starts campaigning for controller.
    */
-  async join(): Promise<void> {
-    const { store, state } = this.options;
+  async join(self: BrokerAddress): Promise<void> {
+    const { store } = this.options;
     await this.watch();
-    this.registration = await store.register(this.options.self);
+    this.registration = await store.register(self);
     this.options.logger.info({ nodeId: this.nodeId, epoch: String(this.registration.epoch), clusterId: store.clusterId }, 'cluster: registered');
-    // Partitions already in the state: hand them to the partition layer now that the member runs.
-    for (const topic of state.topics()) this.applyTopic(topic.name, topic.assignment.length);
     this.campaign();
   }
 
@@ -120,7 +122,6 @@ export class ClusterMember {
   }
 
   private onEvent(event: ClusterEvent): void {
-    if (this.registration === undefined) return;
     if (event.kind === 'topic') this.applyTopic(event.topic.name, event.topic.assignment.length);
     else if (event.kind === 'partition') this.applyPartition(event.topic, event.partition);
   }

@@ -42,7 +42,7 @@ import {
   type ClusterStore,
   type TopicRecord,
 } from './cluster-store.js';
-import { controlledShutdownElection, offlineElection, preferredReplicaElection } from './leader-election.js';
+import { controlledShutdownChange, offlineElection, preferredReplicaElection } from './leader-election.js';
 import { assignAddedPartitions, assignReplicas } from './replica-placement.js';
 
 export interface ControllerOptions {
@@ -298,16 +298,7 @@ export class Controller {
         try {
           for (const { topic, partition } of this.partitions()) {
             if (!this.topics.get(topic)?.assignment[partition]?.includes(nodeId)) continue;
-            await this.change(topic, partition, (st) => {
-              if (st.replicas.length <= 1) return null;
-              if (st.leader === nodeId) {
-                const elected = controlledShutdownElection(st, live, stopping);
-                if (elected.leader === NO_LEADER) return null;
-                return { ...st, leader: elected.leader, leaderEpoch: st.leaderEpoch + 1, isr: elected.isr };
-              }
-              if (st.isr.includes(nodeId) && st.isr.length > 1) return { ...st, isr: st.isr.filter((id) => id !== nodeId) };
-              return null;
-            }, true);
+            await this.change(topic, partition, (st) => controlledShutdownChange(st, nodeId, live, stopping), true);
           }
         } catch (e) {
           return { ...storeFailure(e), remaining: this.ledBy(nodeId) };

@@ -7,7 +7,7 @@
  * When no replica qualifies, the result names NO_LEADER and keeps the ISR as it was: the replicas
  * that have every acknowledged record stay recorded, and one of them leads again when it returns.
  */
-import { NO_LEADER } from '../metadata/partition-state.js';
+import { NO_LEADER, type PartitionState } from '../metadata/partition-state.js';
 
 export interface ElectionInput {
   /** Every assigned replica, preferred first. */
@@ -59,4 +59,27 @@ export function preferredReplicaElection(input: ElectionInput, live: ReadonlySet
   const preferred = input.replicas.at(0);
   if (preferred === undefined || !live.has(preferred) || !input.isr.includes(preferred)) return none(input);
   return { leader: preferred, isr: [...input.isr], unclean: false };
+}
+
+/**
+ * What a controlled shutdown of `nodeId` makes of one partition's state (Kafka's
+ * doControlledShutdown): a partition it leads moves to another live ISR member with the next
+ * epoch; a partition it follows loses it from the ISR; null when nothing changes (a single replica,
+ * no other ISR member to lead, or the broker is not in the ISR). The result keeps `state.version`,
+ * for the compare-and-swap.
+ */
+export function controlledShutdownChange(
+  state: PartitionState,
+  nodeId: number,
+  live: ReadonlySet<number>,
+  shuttingDown: ReadonlySet<number>,
+): PartitionState | null {
+  if (state.replicas.length <= 1) return null;
+  if (state.leader === nodeId) {
+    const elected = controlledShutdownElection(state, live, shuttingDown);
+    if (elected.leader === NO_LEADER) return null;
+    return { ...state, leader: elected.leader, leaderEpoch: state.leaderEpoch + 1, isr: elected.isr };
+  }
+  if (state.isr.includes(nodeId) && state.isr.length > 1) return { ...state, isr: state.isr.filter((id) => id !== nodeId) };
+  return null;
 }

@@ -20,6 +20,17 @@ export class StoreClusterView implements ClusterView {
     return this.state.controller()?.nodeId ?? -1;
   }
 
+  /**
+   * The controller's broker. Coordinator state is kept on the broker that runs it (its own state
+   * logs), not yet in a replicated internal topic, so one broker coordinates every group and
+   * transaction, and the role moves with the controller.
+   */
+  coordinator(): BrokerAddress | undefined {
+    const controller = this.state.controller();
+    const broker = controller ? this.state.broker(controller.nodeId) : undefined;
+    return broker ? { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack } : undefined;
+  }
+
   partitionLayouts(topic: Topic, from: number, to: number): PartitionLayout[] {
     const assignment = this.state.topic(topic.name)?.assignment ?? [];
     const out: PartitionLayout[] = [];

@@ -34,6 +34,12 @@ export interface ClusterView {
   controllerId(): number;
   /** Partitions [from, to) of a topic. */
   partitionLayouts(topic: Topic, from: number, to: number): PartitionLayout[];
+  /**
+   * The broker that coordinates groups and transactions (FindCoordinator), or undefined when none
+   * can now. Every key maps to the same broker, so group members and transactional producers that
+   * ask different brokers meet at one coordinator.
+   */
+  coordinator(): BrokerAddress | undefined;
 }
 
 /** A single broker's view: this broker alone leads every partition, in epoch 0, forever. */
@@ -46,6 +52,10 @@ export class SingleBrokerView implements ClusterView {
 
   controllerId(): number {
     return this.self.nodeId;
+  }
+
+  coordinator(): BrokerAddress {
+    return this.self;
   }
 
   partitionLayouts(_topic: Topic, from: number, to: number): PartitionLayout[] {

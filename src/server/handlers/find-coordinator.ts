@@ -1,6 +1,7 @@
 /**
- * FindCoordinator v0-6: which broker coordinates a group or a transactional id. On a single broker
- * it is always this one (the advertised host and port), whatever the key.
+ * FindCoordinator v0-6: which broker coordinates a group or a transactional id: the cluster view's
+ * coordinator (on a single broker always this one, whatever the key); COORDINATOR_NOT_AVAILABLE
+ * while a cluster has none.
  * - v0: one group key. v1: adds keyType (0 group, 1 transaction) and an error message.
  * - v2: same as v1. v3: flexible.
  * - v4+: several keys per request (coordinatorKeys), one result each (KIP-699). v5: same as v4.
@@ -31,11 +32,13 @@ export const findCoordinator = defineHandler({
   minVersion: 0,
   maxVersion: 6,
   handle(request, ctx) {
-    const { nodeId, advertised } = ctx.services;
     const keyType = request.keyType;
     let lookup: Lookup;
     if (keyType === GROUP || keyType === TRANSACTION) {
-      lookup = { errorCode: ErrorCode.None, errorMessage: 'NONE', nodeId, host: advertised.host, port: advertised.port };
+      const coordinator = ctx.services.cluster.coordinator();
+      lookup = coordinator
+        ? { errorCode: ErrorCode.None, errorMessage: 'NONE', nodeId: coordinator.nodeId, host: coordinator.host, port: coordinator.port }
+        : { errorCode: ErrorCode.CoordinatorNotAvailable, errorMessage: 'The coordinator is not available.', nodeId: -1, host: '', port: -1 };
     } else {
       const errorMessage = keyType === SHARE ? 'Share groups are not enabled on this broker.' : `Unknown coordinator type received: ${keyType}`;
       lookup = { errorCode: ErrorCode.InvalidRequest, errorMessage, nodeId: -1, host: '', port: -1 };
