@@ -556,7 +556,7 @@ export class EtcdClusterStore implements ClusterStore {
     this.sessionTimer = null;
     try {
       if (lease !== null) {
-        if (options.graceful === true) await this.call('revoke lease', () => lease.revoke());
+        if (options.graceful === true) await this.call('revoke lease', () => lease.revoke(), true);
         else lease.release();
       }
     } finally {
@@ -576,7 +576,7 @@ export class EtcdClusterStore implements ClusterStore {
   }
 
   /** Runs one etcd call bounded by the request timeout, with unreachability as ClusterUnavailableError. */
-  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, op: () => Promise<T>, duringClose = false): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -584,8 +584,11 @@ export class EtcdClusterStore implements ClusterStore {
       }, this.timeoutMs);
     });
     try {
+      if (!duringClose) this.checkOpen();
       return await Promise.race([op(), timeout]);
     } catch (e) {
+      // A call cut short by close() failed because of the close, not because etcd is away.
+      if (!duringClose && this.isClosed() && !(e instanceof ClosedError)) throw new ClosedError(`the cluster store closed during ${what}`);
       if (e instanceof ClusterUnavailableError || !isUnavailable(e)) throw e;
       throw new ClusterUnavailableError(`etcd is unreachable (${what}): ${(e as Error).message}`, e);
     } finally {

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -103,9 +103,27 @@ export class EtcdServer {
     await this.launch();
   }
 
-  /** SIGSTOP: the process keeps its sockets but answers nothing (a hung or partitioned member). */
-  pause(): void {
+  /**
+   * SIGSTOP: the process keeps its sockets but answers nothing (a hung or partitioned member).
+   * Resolves once every thread has stopped: on a busy machine a thread can still answer a request
+   * between the signal and the group stop.
+   */
+  async pause(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('etcd is not running');
     this.child?.kill('SIGSTOP');
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const tasks = await readdir(`/proc/${pid}/task`);
+      const states = await Promise.all(tasks.map(async (t) => {
+        const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '');
+        // the state follows the parenthesised command name
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      }));
+      if (states.every((st) => st === 'T' || st === '')) return;
+      if (Date.now() > deadline) throw new Error(`etcd did not stop: thread states ${states.join('')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   resume(): void {
