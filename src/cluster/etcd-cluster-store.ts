@@ -188,7 +188,8 @@ export class EtcdClusterStore implements ClusterStore {
   private async registerNow(broker: BrokerAddress): Promise<BrokerRegistration> {
     const leaseId = await this.ensureLease();
     const key = this.keys.broker(broker.nodeId);
-    const value = JSON.stringify({ nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack });
+    const address: BrokerAddress = { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack };
+    const value = JSON.stringify(address);
     const res = await this.call('register', () =>
       this.client
         .if(key, 'Create', '==', 0)
@@ -196,7 +197,7 @@ export class EtcdClusterStore implements ClusterStore {
         .else(this.client.get(key))
         .commit(),
     );
-    if (res.succeeded) return { ...broker, epoch: BigInt(res.header.revision) };
+    if (res.succeeded) return { ...address, epoch: BigInt(res.header.revision) };
     const existing = firstKv(res);
     // Our own key: an earlier attempt went through although its answer was lost.
     if (existing !== undefined && existing.lease === leaseId) return parseBroker(existing);

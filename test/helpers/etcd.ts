@@ -15,6 +15,7 @@ import { delimiter, join } from 'node:path';
 
 const READY_TIMEOUT_MS = 60_000;
 const POLL_MS = 50;
+const STOP_TIMEOUT_MS = 20_000;
 
 function findEtcdBinary(): string {
   const candidates = [process.env.ETCD_BIN, '/usr/bin/etcd', ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'etcd'))];
@@ -94,7 +95,10 @@ export class EtcdServer {
       child.kill('SIGCONT');
       child.kill('SIGTERM');
     }
+    // A member that ignores SIGTERM must not outlive the test (and keep jest from exiting).
+    const force = setTimeout(() => { child.kill('SIGKILL'); }, STOP_TIMEOUT_MS);
     await this.exited;
+    clearTimeout(force);
   }
 
   /** Starts etcd again on the same ports and data dir. */
