@@ -146,6 +146,11 @@ export class EtcdClusterStore implements ClusterStore {
   static async connect(options: EtcdClusterStoreOptions): Promise<EtcdClusterStore> {
     if (options.endpoints.length === 0) throw new Error('no etcd endpoints');
     if (!/^[A-Za-z0-9._-]+$/.test(options.clusterId)) throw new Error(`invalid cluster id "${options.clusterId}"`);
+    const ttl = options.leaseTtlSeconds;
+    // etcd counts lease TTLs in whole seconds.
+    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1)) throw new RangeError(`invalid lease TTL ${ttl} s: a whole number of seconds, at least 1`);
+    const timeout = options.requestTimeoutMs;
+    if (timeout !== undefined && !(timeout > 0)) throw new RangeError(`invalid etcd request timeout ${timeout} ms`);
     const store = new EtcdClusterStore(options);
     try {
       await store.call('connect', () => store.client.get(store.keys.controller).exec());
