@@ -146,6 +146,11 @@ export class EtcdClusterStore implements ClusterStore {
   static async connect(options: EtcdClusterStoreOptions): Promise<EtcdClusterStore> {
     if (options.endpoints.length === 0) throw new Error('no etcd endpoints');
     if (!/^[A-Za-z0-9._-]+$/.test(options.clusterId)) throw new Error(`invalid cluster id "${options.clusterId}"`);
+    const ttl = options.leaseTtlSeconds;
+    // etcd counts lease TTLs in whole seconds.
+    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1)) throw new RangeError(`invalid lease TTL ${ttl} s: a whole number of seconds, at least 1`);
+    const timeout = options.requestTimeoutMs;
+    if (timeout !== undefined && !(timeout > 0)) throw new RangeError(`invalid etcd request timeout ${timeout} ms`);
     const store = new EtcdClusterStore(options);
     try {
       await store.call('connect', () => store.client.get(store.keys.controller).exec());
@@ -188,7 +193,8 @@ export class EtcdClusterStore implements ClusterStore {
   private async registerNow(broker: BrokerAddress): Promise<BrokerRegistration> {
     const leaseId = await this.ensureLease();
     const key = this.keys.broker(broker.nodeId);
-    const value = JSON.stringify({ nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack });
+    const address: BrokerAddress = { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack };
+    const value = JSON.stringify(address);
     const res = await this.call('register', () =>
       this.client
         .if(key, 'Create', '==', 0)
@@ -196,7 +202,7 @@ export class EtcdClusterStore implements ClusterStore {
         .else(this.client.get(key))
         .commit(),
     );
-    if (res.succeeded) return { ...broker, epoch: BigInt(res.header.revision) };
+    if (res.succeeded) return { ...address, epoch: BigInt(res.header.revision) };
     const existing = firstKv(res);
     // Our own key: an earlier attempt went through although its answer was lost.
     if (existing !== undefined && existing.lease === leaseId) return parseBroker(existing);
@@ -556,7 +562,7 @@ export class EtcdClusterStore implements ClusterStore {
     this.sessionTimer = null;
     try {
       if (lease !== null) {
-        if (options.graceful === true) await this.call('revoke lease', () => lease.revoke());
+        if (options.graceful === true) await this.call('revoke lease', () => lease.revoke(), true);
         else lease.release();
       }
     } finally {
@@ -576,7 +582,7 @@ export class EtcdClusterStore implements ClusterStore {
   }
 
   /** Runs one etcd call bounded by the request timeout, with unreachability as ClusterUnavailableError. */
-  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, op: () => Promise<T>, duringClose = false): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -584,8 +590,11 @@ export class EtcdClusterStore implements ClusterStore {
       }, this.timeoutMs);
     });
     try {
+      if (!duringClose) this.checkOpen();
       return await Promise.race([op(), timeout]);
     } catch (e) {
+      // A call cut short by close() failed because of the close, not because etcd is away.
+      if (!duringClose && this.isClosed() && !(e instanceof ClosedError)) throw new ClosedError(`the cluster store closed during ${what}`);
       if (e instanceof ClusterUnavailableError || !isUnavailable(e)) throw e;
       throw new ClusterUnavailableError(`etcd is unreachable (${what}): ${(e as Error).message}`, e);
     } finally {

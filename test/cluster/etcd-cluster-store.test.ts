@@ -146,7 +146,7 @@ describe('EtcdClusterStore on etcd', () => {
     const c = await start();
     const s = await c.store({ requestTimeoutMs: 1_000 });
     await s.createTopic(topicRecord('t', [[1]]), [initialState([1])]);
-    c.etcd.pause();
+    await c.etcd.pause();
     try {
       await expect(s.partitionState('t', 0)).rejects.toBeInstanceOf(ClusterUnavailableError);
       await expect(s.createTopic(topicRecord('u', [[1]]), [initialState([1])])).rejects.toBeInstanceOf(ClusterUnavailableError);

@@ -8,13 +8,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 const READY_TIMEOUT_MS = 60_000;
 const POLL_MS = 50;
+const STOP_TIMEOUT_MS = 20_000;
 
 function findEtcdBinary(): string {
   const candidates = [process.env.ETCD_BIN, '/usr/bin/etcd', ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'etcd'))];
@@ -94,7 +95,10 @@ export class EtcdServer {
       child.kill('SIGCONT');
       child.kill('SIGTERM');
     }
+    // A member that ignores SIGTERM must not outlive the test (and keep jest from exiting).
+    const force = setTimeout(() => { child.kill('SIGKILL'); }, STOP_TIMEOUT_MS);
     await this.exited;
+    clearTimeout(force);
   }
 
   /** Starts etcd again on the same ports and data dir. */
@@ -103,9 +107,27 @@ export class EtcdServer {
     await this.launch();
   }
 
-  /** SIGSTOP: the process keeps its sockets but answers nothing (a hung or partitioned member). */
-  pause(): void {
+  /**
+   * SIGSTOP: the process keeps its sockets but answers nothing (a hung or partitioned member).
+   * Resolves once every thread has stopped: on a busy machine a thread can still answer a request
+   * between the signal and the group stop.
+   */
+  async pause(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('etcd is not running');
     this.child?.kill('SIGSTOP');
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const tasks = await readdir(`/proc/${pid}/task`);
+      const states = await Promise.all(tasks.map(async (t) => {
+        const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '');
+        // the state follows the parenthesised command name
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      }));
+      if (states.every((st) => st === 'T' || st === '')) return;
+      if (Date.now() > deadline) throw new Error(`etcd did not stop: thread states ${states.join('')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   resume(): void {
