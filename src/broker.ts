@@ -154,7 +154,7 @@ export class Broker {
         clock,
         logger,
         brokerConfig: () => metadata.broker,
-        ...(clusterNode ? { alterIsr: clusterNode.alterIsr } : {}),
+        ...(clusterNode ? { alterIsr: clusterNode.alterIsr, isReplicaEligible: clusterNode.isReplicaEligible } : {}),
       });
       if (clusterNode) {
         clusterNode.attach(partitions);

@@ -21,7 +21,7 @@ import { ClusterMember } from './cluster/cluster-member.js';
 import { ClusterMetadataStore } from './cluster/cluster-metadata-store.js';
 import { ClusterState } from './cluster/cluster-state.js';
 import { StaleVersionError, type ClusterStore } from './cluster/cluster-store.js';
-import { Controller } from './cluster/controller.js';
+import { ControllerElection } from './cluster/controller-election.js';
 import { ControllerChannel } from './cluster/controller-channel.js';
 import { EtcdClusterStore } from './cluster/etcd-cluster-store.js';
 import { controlledShutdownChange } from './cluster/leader-election.js';
@@ -57,7 +57,7 @@ export class ClusterNode {
   readonly producerIdBlocks: ProducerIdBlocks;
   private readonly channel: ControllerChannel;
   private readonly member: ClusterMember;
-  private controller: Controller | undefined;
+  private readonly election: ControllerElection;
   private partitions: PartitionManager | undefined;
   private fetchers: ReplicaFetcherManager | undefined;
   /** Fetcher changes in the order the roles changed. */
@@ -73,8 +73,9 @@ export class ClusterNode {
     this.nodeId = config.config.nodeId;
     const nodeId = this.nodeId;
     this.channel = new ControllerChannel({ state, nodeId, logger, timeoutMs: CONTROLLER_REQUEST_TIMEOUT_MS });
+    this.election = new ControllerElection({ store, nodeId, brokerConfig: () => this.metadata.broker, clock, logger });
     const changes = new ControllerTopicChanges({
-      localController: () => (this.controller?.isActive ? this.controller : undefined),
+      localController: () => this.election.controller,
       channel: this.channel,
       store,
       timeoutMs: CONTROLLER_REQUEST_TIMEOUT_MS,
@@ -86,20 +87,11 @@ export class ClusterNode {
       store,
       state,
       nodeId,
+      sessionTimeoutMs: config.config.brokerSessionTimeoutMs,
       logger,
       applyPartitionState: (topic, partition, s) => this.attached().applyPartitionState(topic, partition, s),
       metadataSettled: () => this.metadata.settled(),
-      startController: async () => {
-        const controller = new Controller({ store, nodeId, brokerConfig: () => this.metadata.broker, clock, logger });
-        this.controller = controller;
-        await controller.start();
-        return {
-          stop: async () => {
-            if (this.controller === controller) this.controller = undefined;
-            await controller.stop();
-          },
-        };
-      },
+      election: this.election,
       controlledShutdown: () => this.controlledShutdown(),
     });
   }
@@ -121,6 +113,9 @@ export class ClusterNode {
 
   /** ISR changes of this broker's leaders, for the partition manager. */
   readonly alterIsr = (topic: string, partition: number, proposed: PartitionState): Promise<PartitionState | null> => this.member.alterIsr(topic, partition, proposed);
+
+  /** A follower on a broker that is not registered (dead, or gone after a controlled shutdown) is not waited for. */
+  readonly isReplicaEligible = (brokerId: number): boolean => this.state.isAlive(brokerId);
 
   /** Takes the partition manager: its role changes start and stop the replica fetchers. */
   attach(partitions: PartitionManager): void {

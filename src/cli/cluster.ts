@@ -20,7 +20,8 @@ import { PROCESS_IO, type CliIo } from './io.js';
 import { UsageError } from './usage.js';
 import { gregorVersion } from './version.js';
 
-const USAGE = `Usage: gregor cluster --bootstrap-server HOST:PORT [options]
+const USAGE = `Usage: gregor cluster [describe] --bootstrap-server HOST:PORT [options]
+       gregor cluster --brokers N [options]   (start a local cluster: gregor cluster --brokers 1 --help)
 
 Describe the cluster: its id, controller and brokers (as rpk cluster info), and with --api-versions
 the api versions each broker supports (as Kafka's kafka-broker-api-versions).
@@ -44,6 +45,9 @@ interface ApiLine {
 }
 
 export async function runCluster(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
+  // `gregor cluster --brokers N` starts a local cluster; `gregor cluster describe ...` is this tool.
+  if (argv.some((a) => a === '--brokers' || a.startsWith('--brokers='))) return (await import('./local-cluster.js')).runLocalCluster(argv, io);
+  if (argv.at(0) === 'describe') argv = argv.slice(1);
   if (argv.length === 0) throw new UsageError('Describe the cluster and the api versions its brokers support.', USAGE);
   const { values } = parseToolFlags(
     argv,

@@ -3,6 +3,7 @@
  *
  *   gregor start [--config server.properties] [--override key=value]... [--port N] [--host H]
  *                [--data-dir DIR] [--memory] [--log-level LEVEL]
+ *                [--node-id N --etcd URL[,URL...] --cluster-id ID [--rack RACK]]
  *
  * Settings are Kafka's server.properties keys: the --config file, then GREGOR_* environment
  * variables (GREGOR_NUM_PARTITIONS=3), then --override flags and the shorthands, each overriding
@@ -24,6 +25,12 @@ Options:
   --data-dir DIR         where partitions live (log.dirs); default ./data
   --memory               keep everything in memory (nothing is written to disk)
   --log-level LEVEL      fatal, error, warn, info (default), debug, trace or silent
+
+Cluster mode (several brokers coordinated by etcd):
+  --etcd URL[,URL...]    etcd client URLs (metadata.etcd.endpoints); the broker joins their cluster
+  --cluster-id ID        the cluster's id (cluster.id), the same on every broker
+  --node-id N            this broker's id (node.id), unique in the cluster
+  --rack RACK            this broker's rack (broker.rack), for rack-aware replica placement
   -h, --help             show this help
 
 Environment: GREGOR_<KEY> sets a server.properties key, e.g. GREGOR_NUM_PARTITIONS=3.
@@ -42,6 +49,10 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
       'data-dir': { type: 'string' },
       memory: { type: 'boolean' },
       'log-level': { type: 'string' },
+      etcd: { type: 'string' },
+      'cluster-id': { type: 'string' },
+      'node-id': { type: 'string' },
+      rack: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -60,6 +71,14 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
     if (eq <= 0) throw new UsageError(`--override takes KEY=VALUE, got '${o}'`, USAGE);
     overrides[o.slice(0, eq)] = o.slice(eq + 1);
   }
+  // The cluster shorthands are server.properties keys; like --override they beat the file and env.
+  const shorthands: [string | undefined, string][] = [
+    [values.etcd, 'metadata.etcd.endpoints'],
+    [values['cluster-id'], 'cluster.id'],
+    [values['node-id'], 'node.id'],
+    [values.rack, 'broker.rack'],
+  ];
+  for (const [value, key] of shorthands) if (value !== undefined) overrides[key] = value;
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);

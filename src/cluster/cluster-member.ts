@@ -12,27 +12,31 @@ import type { BrokerAddress } from '../metadata/cluster-view.js';
 import type { PartitionState } from '../metadata/partition-state.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterState } from './cluster-state.js';
-import { StaleVersionError, type BrokerRegistration, type ClusterEvent, type ClusterStore } from './cluster-store.js';
+import { DuplicateBrokerError, StaleVersionError, type BrokerRegistration, type ClusterEvent, type ClusterStore } from './cluster-store.js';
 
-/** How long after a failed campaign (the store unreachable) the broker campaigns again. */
-const CAMPAIGN_RETRY_MS = 1000;
+/** Pause between attempts to register while a previous run's registration holds the node id. */
+const REGISTER_RETRY_MS = 250;
 
-/** The controller while this broker is elected. */
-export interface RunningController {
-  stop(): Promise<void>;
+/** This broker's part in the controller election (controller-election.ts). */
+export interface ElectionRole {
+  /** Starts campaigning, and runs the controller whenever this broker is elected. */
+  start(): void;
+  /** Stops the controller if it runs here and gives controllership up. */
+  close(): Promise<void>;
 }
 
 export interface ClusterMemberOptions {
   store: ClusterStore;
   state: ClusterState;
   nodeId: number;
+  /** The registration lease's time to live (broker.session.timeout.ms). */
+  sessionTimeoutMs: number;
   logger: Logger;
   /** Applies a partition state to this broker's replica (becomes leader or follower). */
   applyPartitionState: (topic: string, partition: number, state: PartitionState) => Promise<void>;
   /** Resolves when local logs exist for every topic the state has shown so far. */
   metadataSettled: () => Promise<void>;
-  /** Starts the controller once this broker is elected. */
-  startController: () => Promise<RunningController>;
+  election: ElectionRole;
   /** Moves leadership of this broker's partitions away (controlled shutdown). */
   controlledShutdown: () => Promise<void>;
 }
@@ -43,8 +47,8 @@ export class ClusterMember {
   private stopState: (() => void) | undefined;
   /** Per partition, the chain of states being applied: each waits for the one before. */
   private readonly applying = new Map<string, Promise<void>>();
-  private controller: RunningController | undefined;
-  private campaigning: Promise<void> | undefined;
+  /** The version of the state last applied per partition: a topic event and a partition event of one write apply it once. */
+  private readonly appliedVersions = new Map<string, bigint>();
   private stopped = false;
 
   constructor(private readonly options: ClusterMemberOptions) {}
@@ -58,10 +62,6 @@ export class ClusterMember {
     return this.registration?.epoch ?? -1n;
   }
 
-  get isController(): boolean {
-    return this.controller !== undefined;
-  }
-
   /**
    * Starts feeding the cluster state from the store and applying the states of this broker's
    * replicas (resolves once the store's current contents are in and applied), so the broker knows
@@ -72,7 +72,6 @@ export class ClusterMember {
     if (this.stopWatch) return;
     this.stopState = state.onChange((event) => { this.onEvent(event); });
     this.stopWatch = await store.watch((event) => { state.apply(event); });
-    for (const topic of state.topics()) this.applyTopic(topic.name, topic.assignment.length);
     await this.settled();
   }
 
@@ -83,9 +82,26 @@ export class ClusterMember {
   async join(self: BrokerAddress): Promise<void> {
     const { store } = this.options;
     await this.watch();
-    this.registration = await store.register(self);
+    this.registration = await this.register(self);
     this.options.logger.info({ nodeId: this.nodeId, epoch: String(this.registration.epoch), clusterId: store.clusterId }, 'cluster: registered');
-    this.campaign();
+    this.options.election.start();
+  }
+
+  /**
+   * Registers; a broker restarted before the lease of its previous run lapsed finds its id still
+   * held, and waits for that lease (at most one session timeout) as KRaft brokers wait to register.
+   */
+  private async register(self: BrokerAddress): Promise<BrokerRegistration> {
+    const deadline = Date.now() + this.options.sessionTimeoutMs * 2 + REGISTER_RETRY_MS;
+    for (;;) {
+      try {
+        return await this.options.store.register(self);
+      } catch (err) {
+        if (!(err instanceof DuplicateBrokerError) || Date.now() > deadline || this.stopped) throw err;
+        this.options.logger.info({ nodeId: this.nodeId }, 'cluster: node id still registered by this broker\'s previous run; waiting for its lease to lapse');
+        await new Promise((resolve) => setTimeout(resolve, REGISTER_RETRY_MS));
+      }
+    }
   }
 
   /**
@@ -114,7 +130,7 @@ export class ClusterMember {
     if (options.graceful && this.registration) {
       await this.options.controlledShutdown().catch((err: unknown) => { logger.warn({ err }, 'cluster: controlled shutdown failed; the lease expiry will move leadership'); });
     }
-    await this.resignController();
+    await this.options.election.close();
     this.stopWatch?.();
     this.stopState?.();
     await this.settled();
@@ -140,42 +156,14 @@ export class ClusterMember {
     const next = before.then(async () => {
       if (this.stopped) return;
       const latest = state.partitionState(topic, partition);
-      if (!latest?.replicas.includes(this.nodeId)) return;
+      if (!latest?.replicas.includes(this.nodeId) || this.appliedVersions.get(key) === latest.version) return;
       await this.options.metadataSettled();
       await this.options.applyPartitionState(topic, partition, latest);
+      this.appliedVersions.set(key, latest.version);
     }).catch((err: unknown) => { logger.error({ err, topic, partition }, 'cluster: could not apply a partition state'); });
     this.applying.set(key, next);
     void next.then(() => {
       if (this.applying.get(key) === next) this.applying.delete(key);
     });
-  }
-
-  private campaign(): void {
-    if (this.stopped || this.campaigning) return;
-    const { store, logger } = this.options;
-    this.campaigning = store
-      .campaign(this.nodeId, () => {
-        logger.warn({ nodeId: this.nodeId }, 'cluster: no longer the controller');
-        void this.resignController().then(() => { this.campaign(); });
-      })
-      .then(async (info) => {
-        if (this.stopped) return;
-        logger.info({ nodeId: this.nodeId, epoch: String(info.epoch) }, 'cluster: elected controller');
-        this.controller = await this.options.startController();
-      })
-      .catch((err: unknown) => {
-        if (this.stopped) return;
-        // The store is unreachable (or closing): try again later rather than give up the role for good.
-        logger.warn({ err }, 'cluster: campaign for controller failed; retrying');
-        setTimeout(() => { this.campaign(); }, CAMPAIGN_RETRY_MS).unref();
-      })
-      .finally(() => { this.campaigning = undefined; });
-  }
-
-  private async resignController(): Promise<void> {
-    const running = this.controller;
-    this.controller = undefined;
-    if (running) await running.stop();
-    if (this.stopped) await this.options.store.resign().catch(() => undefined);
   }
 }

@@ -47,6 +47,8 @@ export interface PartitionManagerOptions {
    * applyPartitionState). Absent on a single broker, whose ISR never changes.
    */
   alterIsr?: (topic: string, partition: number, proposed: PartitionState) => Promise<PartitionState | null>;
+  /** Whether a broker may be in an ISR now (registered, not shutting down); see Partition. */
+  isReplicaEligible?: (brokerId: number) => boolean;
 }
 
 /** Told when a partition became leader or follower, or changed leader epoch, by an applied state. */
@@ -92,7 +94,7 @@ export class PartitionManager {
   }
 
   private create(log: PartitionLog): Partition {
-    const { logs, clock, logger, metadata, alterIsr } = this.options;
+    const { logs, clock, logger, metadata, alterIsr, isReplicaEligible } = this.options;
     const { topic, partition } = log;
     return new Partition({
       log,
@@ -102,6 +104,7 @@ export class PartitionManager {
       minInsyncReplicas: () => metadata.topic(topic)?.config.minInsyncReplicas ?? 1,
       replicaLagTimeMaxMs: () => this.options.brokerConfig().config.replicaLagTimeMaxMs,
       ...(alterIsr === undefined ? {} : { alterIsr: (proposed: PartitionState) => alterIsr(topic, partition, proposed) }),
+      ...(isReplicaEligible === undefined ? {} : { isReplicaEligible }),
       producerStateOptions: (): ProducerStateOptions => {
         const dataDir = logs.storage === 'disk' ? logs.dirOf(log.topic, log.partition) : undefined;
         return {

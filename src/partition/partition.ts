@@ -108,6 +108,12 @@ export interface PartitionOptions {
    * ISR never changes (a single broker).
    */
   alterIsr?: (proposed: PartitionState) => Promise<PartitionState | null>;
+  /**
+   * Whether a replica's broker may be in the ISR now (Kafka's isReplicaIsrEligible: registered, not
+   * shutting down). A follower that is not is neither waited for by the HW nor added to the ISR,
+   * however recently it caught up. Absent: every replica is.
+   */
+  isReplicaEligible?: (brokerId: number) => boolean;
   /** Producer state settings, read when it is loaded. */
   producerStateOptions: () => ProducerStateOptions;
   /** Called once the producer state is loaded (the manager schedules expiry then). */
@@ -205,7 +211,7 @@ export class Partition {
       for (const f of this.followers.values()) {
         if (f.logEndOffset >= next) continue;
         // A follower outside the ISR holds the HW only while it is about to join (caught up, and heard from).
-        if (maximal.includes(f.brokerId) || (f.logEndOffset >= 0n && f.isCaughtUp(end, now, maxLagMs))) next = f.logEndOffset;
+        if (maximal.includes(f.brokerId) || (f.logEndOffset >= 0n && f.isCaughtUp(end, now, maxLagMs) && this.isEligible(f.brokerId))) next = f.logEndOffset;
       }
     }
     if (next <= this.hw) return false;
@@ -379,7 +385,7 @@ export class Partition {
   /** A follower out of the ISR whose log reaches the HW and this epoch's start rejoins it (Kafka's maybeExpandIsr). */
   private maybeExpandIsr(f: ReplicaState): void {
     if (this.pendingIsr !== null || this.options.alterIsr === undefined) return;
-    if (this.committedIsr.includes(f.brokerId) || !this.replicaIds.includes(f.brokerId)) return;
+    if (this.committedIsr.includes(f.brokerId) || !this.replicaIds.includes(f.brokerId) || !this.isEligible(f.brokerId)) return;
     if (f.logEndOffset < this.hw || f.logEndOffset < this.epochStartOffset) return;
     const isr = [...this.committedIsr, f.brokerId];
     this.options.logger.info(
@@ -453,6 +459,10 @@ export class Partition {
         this.options.logger.warn({ ...where, err, proposed: isr }, 'writing the ISR change failed');
       },
     );
+  }
+
+  private isEligible(brokerId: number): boolean {
+    return this.options.isReplicaEligible?.(brokerId) ?? true;
   }
 
   /** acks=all: see ReplicationWaits; answers per Kafka's checkEnoughReplicasReachOffset. */

@@ -34,11 +34,11 @@ export class GregorProcess {
   }
 
   /** `gregor start` on `dataDir`, a free port, and `config` as --override flags; resolves once it listens. */
-  static async start(options: { dataDir: string; config?: Record<string, string | number | boolean>; timeoutMs?: number }): Promise<GregorProcess> {
-    const overrides = Object.entries(options.config ?? {}).flatMap(([k, v]) => ['--override', `${k}=${String(v)}`]);
+  static async start(options: { dataDir: string; config?: Record<string, string | number | boolean>; args?: readonly string[]; port?: number; timeoutMs?: number }): Promise<GregorProcess> {
+    const overrides = [...Object.entries(options.config ?? {}).flatMap(([k, v]) => ['--override', `${k}=${String(v)}`]), ...(options.args ?? [])];
     const child = spawn(
       process.execPath,
-      [MAIN, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, '--log-level', 'warn', ...overrides],
+      [MAIN, 'start', '--port', String(options.port ?? 0), '--host', '127.0.0.1', '--data-dir', options.dataDir, '--log-level', 'warn', ...overrides],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const exited = new Promise<void>((r) => child.once('exit', () => { r(); }));
@@ -76,6 +76,16 @@ export class GregorProcess {
     } finally {
       child.stderr.off('data', onErr);
     }
+  }
+
+  /** SIGSTOP: the process stays, frozen (its leases lapse, its connections go quiet). */
+  pause(): void {
+    if (this.alive) this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (this.alive) this.child.kill('SIGCONT');
   }
 
   /** kill -9: no shutdown work at all. */
