@@ -188,9 +188,9 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def(
     'log.cleaner.event.loop.share',
     'double',
-    '0.5',
+    '0.25',
     'medium',
-    'Gregor only: the share of the event loop\'s time the cleaner\'s CPU work may take, above 0 and at most 1 (1: no pause); it sleeps for the rest, so that produce and fetch requests are served without waiting behind it. Read at start.',
+    'Gregor only: the share of the event loop\'s time the cleaner may take (its CPU work and the waits for its own reads), above 0 and at most 1 (1: no pause); it sleeps for the rest, so that produce and fetch requests are served without waiting behind it. Read at start.',
     { internal: true, validator: shareValidator },
   ),
   def('log.cleaner.dedupe.buffer.size', 'long', '134217728', 'medium', 'Memory for cleaner deduplication.'),

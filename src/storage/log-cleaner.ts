@@ -67,7 +67,8 @@ export interface LogCleanerOptions {
   ioMaxBytesPerSecond?: () => number;
   /**
    * log.cleaner.event.loop.share (Gregor only): the share of the event loop's wall time the
-   * cleaner's CPU work may take, in (0, 1] (cleaner-pacing.ts). Default: DEFAULT_CLEANER_LOOP_SHARE.
+   * cleaner may take, its own reads' waits included, in (0, 1] (cleaner-pacing.ts). Default:
+   * DEFAULT_CLEANER_LOOP_SHARE.
    */
   loopShare?: number;
   logger?: Logger;
