@@ -4,15 +4,15 @@
  * **Slices.** The cleaner's CPU work (walking batches, recompressing) runs in slices of at most
  * SLICE_MS, so a request arriving meanwhile waits at most one slice for the event loop.
  *
- * **Duty cycle.** Slices alone are not enough on a machine with few cores: a cleaner that yields
- * with setImmediate keeps the broker's main thread runnable all the time, so the operating system
- * treats it as a CPU hog, and a produce request arriving while another process holds the core
- * waits for the broker thread's next turn of the scheduler (milliseconds), not for the end of a
- * slice. The cleaner therefore takes at most `share` of the wall time of the event loop: once the
- * work it has done in the recent window is above that share, it sleeps on a timer for the rest. A
- * sleeping thread is woken at once when a request arrives (the scheduler favours threads that
- * slept), and the timer lets every socket and file callback that came in run before the cleaner's
- * next slice. All the cleaner threads of one broker share one DutyCycle: they share one event loop.
+ * **Duty cycle.** On a machine with few cores, a cleaner that yields with setImmediate keeps the
+ * broker's main thread runnable all the time: the operating system treats it as a CPU hog, and a
+ * produce request arriving while another process holds the core waits for the broker thread's
+ * next turn of the scheduler, not for the end of a slice. So the cleaner takes at most `share` of
+ * the wall time of the event loop, and sleeps on a timer for the rest: a sleeping thread is woken
+ * promptly when a request arrives (schedulers favour threads that slept), and the timer lets every
+ * socket and file callback that came in run before the cleaner's next slice. All the cleaner
+ * threads of one broker share one DutyCycle: they share one event loop. What it bought in the
+ * bench was small (see DEFAULT_CLEANER_LOOP_SHARE); what it costs is the cleaner's rate.
  *
  * The time the cleaner spends awaiting its own file reads and writes counts as its time too: on a
  * machine of two cores, the thread pool copying a megabyte from the page cache competes with
@@ -25,11 +25,11 @@ export const SLICE_MS = 0.2;
 
 /**
  * Default share of the event loop's wall time the cleaner may use. Measured with `npm run bench
- * -- cleaner` on a loaded 2-core machine, three runs or more each, interleaved: with a quarter the
- * produce p99 while cleaning was 0.58-1.12 ms (0.75 ms on average) against 0.79-1.34 ms with a half
- * and 0.77-1.15 ms with no pause, and the clean still ran at 140-210 MB/s uncompressed (64-93 MB/s
- * with lz4 batches), well above the 50 MB/s it needs; a half was no better than no pause at all.
- * Slices shorter than SLICE_MS (0.1, 0.05 ms) did not lower the p99 either: the extra turns of the
+ * -- cleaner` on a loaded 2-core machine, interleaved runs: with a quarter the produce p99 while
+ * cleaning was 0.58-1.22 ms over nine runs against 0.75-1.34 ms with a half (nine runs) and
+ * 0.77-1.15 ms with no pause (six runs), and the clean still ran at 92-206 MB/s uncompressed
+ * (57-93 MB/s with lz4 batches), above the 50 MB/s it needs; a half was no better than no pause at
+ * all. The gain is small next to the noise of a shared machine. Slices shorter than SLICE_MS (0.1, 0.05 ms) did not lower the p99 either: the extra turns of the
  * event loop cost more than the shorter waits saved.
  */
 export const DEFAULT_CLEANER_LOOP_SHARE = 0.25;
