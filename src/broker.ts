@@ -325,6 +325,7 @@ function newLogCleaner(services: BrokerServices, clock: Clock, logger: Logger): 
     threads: config.logCleanerThreads,
     // Read at every throttle check: AlterConfigs on the broker changes it without a restart.
     ioMaxBytesPerSecond: () => services.brokerConfig.config.logCleanerIoMaxBytesPerSecond,
+    loopShare: config.logCleanerEventLoopShare,
     producers: async (log) => {
       const state = await producerState(log);
       if (state === undefined) return undefined;

@@ -56,6 +56,11 @@ export const gzipLevel: Validator = lambda(
   (_name, v) => (typeof v === 'number' && ((v >= 1 && v <= 9) || v === -1) ? null : 'Value must be between 1 and 9 or equal to -1'),
   '[1,...,9] or -1',
 );
+/** A share of time: above 0 (a cleaner that never runs would be log.cleaner.threads=0) and at most 1. */
+const shareValidator: Validator = lambda(
+  (_name, v) => (typeof v === 'number' && v > 0 && v <= 1 ? null : 'Value must be above 0 and no more than 1'),
+  '(0,...,1]',
+);
 export const lz4Level: Validator = between(1, 17);
 export const zstdLevel: Validator = between(-131072, 22);
 
@@ -180,6 +185,14 @@ const DEFINITIONS: BrokerConfigDefinition[] = [
   def('log.cleaner.enable', 'boolean', 'true', 'medium', 'Run the log cleaner (compaction).'),
   def('log.cleaner.threads', 'int', '1', 'medium', 'Logs the cleaner cleans at once, each with its share of the dedupe buffer (0: no cleaning); read at start.', { validator: atLeast(0) }),
   def('log.cleaner.io.max.bytes.per.second', 'double', '1.7976931348623157E308', 'medium', 'Bytes per second the cleaner may read and write, all threads together.'),
+  def(
+    'log.cleaner.event.loop.share',
+    'double',
+    '0.25',
+    'medium',
+    'Gregor only: the share of the event loop\'s time the cleaner may take (its CPU work and the waits for its own reads), above 0 and at most 1 (1: no pause); it sleeps for the rest, so that produce and fetch requests are served without waiting behind it. Read at start.',
+    { internal: true, validator: shareValidator },
+  ),
   def('log.cleaner.dedupe.buffer.size', 'long', '134217728', 'medium', 'Memory for cleaner deduplication.'),
   def('log.cleaner.io.buffer.size', 'int', '524288', 'medium', 'Memory for cleaner I/O buffers.', { validator: atLeast(0) }),
   def('log.cleaner.io.buffer.load.factor', 'double', '0.9', 'medium', 'Load factor of the cleaner dedupe buffer.'),

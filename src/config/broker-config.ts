@@ -121,6 +121,8 @@ export interface BrokerConfig {
   logCleanerThreads: number;
   /** log.cleaner.io.max.bytes.per.second: the cleaner's read and write throttle. */
   logCleanerIoMaxBytesPerSecond: number;
+  /** log.cleaner.event.loop.share (Gregor only): the cleaner's share of the event loop. */
+  logCleanerEventLoopShare: number;
   socketRequestMaxBytes: number;
   /** queued.max.request.bytes; 0 or less: no limit. */
   queuedMaxRequestBytes: number;
@@ -477,6 +479,7 @@ function buildTyped(entries: Map<string, BrokerConfigEntry>, problems: BrokerCon
     logCleanerIoBufferLoadFactor: get('log.cleaner.io.buffer.load.factor') as number,
     logCleanerThreads: int('log.cleaner.threads'),
     logCleanerIoMaxBytesPerSecond: get('log.cleaner.io.max.bytes.per.second') as number,
+    logCleanerEventLoopShare: get('log.cleaner.event.loop.share') as number,
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     queuedMaxRequestBytes: long('queued.max.request.bytes'),
     connectionsMaxIdleMs: long('connections.max.idle.ms'),

@@ -17,7 +17,8 @@
  * (cleaner-rewrite.ts judges each batch). The checkpoint then records where the map ended.
  *
  * **Never in the way.** Reads go through the thread pool, the CPU work (decoding, recompressing)
- * runs a chunk at a time with a turn of the event loop between chunks, and the swap itself runs in
+ * runs in slices of 0.2 ms and takes at most log.cleaner.event.loop.share of the event loop's
+ * time, sleeping on a timer for the rest (cleaner-pacing.ts), and the swap itself runs in
  * the log's own queue of changes (cleanable-log.ts), so produce and fetch go on throughout. A
  * swap the log refuses (a truncation or a retention ran meanwhile) abandons the round; the next
  * round starts afresh.
@@ -37,6 +38,7 @@ import { CLEANER_READ_BYTES, isCleanable, type CleanableLog, type CleanerSegment
 import { CleanedTxnState } from './cleaned-txn-state.js';
 import { checkpointKey, readCleanerCheckpoint, writeCleanerCheckpoint, type CheckpointEntry } from './cleaner-checkpoint.js';
 import { cleanBatch, newCleanStats, type CleanContext, type CleanStats, type ProducerLastRecord } from './cleaner-rewrite.js';
+import { DutyCycle, Slices } from './cleaner-pacing.js';
 import { OffsetMap } from './offset-map.js';
 import { Throttler } from './throttler.js';
 import { baseOffsetOf, walkRecordKeys, type RecordKeyVisitor } from './record-keys.js';
@@ -63,6 +65,12 @@ export interface LogCleanerOptions {
   threads?: number;
   /** log.cleaner.io.max.bytes.per.second, read at every throttle check. Default: no limit. */
   ioMaxBytesPerSecond?: () => number;
+  /**
+   * log.cleaner.event.loop.share (Gregor only): the share of the event loop's wall time the
+   * cleaner may take, its own reads' waits included, in (0, 1] (cleaner-pacing.ts). Default:
+   * DEFAULT_CLEANER_LOOP_SHARE.
+   */
+  loopShare?: number;
   logger?: Logger;
   /**
    * The partition's last stable offset (never cleaned past: an open transaction may still abort).
@@ -105,24 +113,6 @@ function byOffset(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 
-/** The longest the cleaner keeps the event loop before letting produce and fetch run. */
-const SLICE_MS = 0.2;
-
-/**
- * Yields to the event loop once a slice of cleaning work has taken SLICE_MS:
- * `if (slices.due()) await slices.yield()`, checked per batch without a promise per batch.
- */
-class Slices {
-  private start = performance.now();
-  due(): boolean {
-    return performance.now() - this.start >= SLICE_MS;
-  }
-  async yield(): Promise<void> {
-    await new Promise((r) => setImmediate(r));
-    this.start = performance.now();
-  }
-}
-
 /** Puts the keys of a batch's records in the key map (one per clean, so no closure per batch). */
 class KeyMapper implements RecordKeyVisitor {
   /** Base offset of the batch being walked. */
@@ -151,6 +141,7 @@ export class LogCleaner {
   private readonly scratches = new WeakMap<OffsetMap, ReadScratch>();
   readonly threads: number;
   private readonly throttler: Throttler;
+  private readonly duty: DutyCycle;
   private started = false;
   private timer: TimerHandle | undefined;
   private running: Promise<CleanResult[]> | undefined;
@@ -176,6 +167,7 @@ export class LogCleaner {
     this.allMaps = [...this.freeMaps];
     const limit = options.ioMaxBytesPerSecond ?? (() => Number.MAX_VALUE);
     this.throttler = new Throttler(limit, this.clock);
+    this.duty = new DutyCycle(options.loopShare);
   }
 
   /** Starts the background rounds. */
@@ -496,7 +488,7 @@ export class LogCleaner {
     }
     const txns = new CleanedTxnState();
     txns.addAborted(await log.abortedTxns(start, end));
-    const slices = new Slices();
+    const slices = new Slices(this.duty);
     const from = Number(start);
     const until = Number(end);
     const mapper = new KeyMapper(map, from);
@@ -526,7 +518,7 @@ export class LogCleaner {
   private async cleanGroup(log: PartitionLog & CleanableLog, view: CleanerView, group: readonly CleanerSegment[], ctx: CleanContext, stats: CleanStats, scratch: ReadScratch): Promise<boolean> {
     const writer = await log.newCleanedSegment(group[0].baseOffset);
     const retainedBefore = ctx.txns.retainedAborted.length;
-    const slices = new Slices();
+    const slices = new Slices(this.duty);
     try {
       for (const seg of group) {
         const i = view.segments.indexOf(seg);

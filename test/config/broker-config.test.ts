@@ -273,6 +273,8 @@ describe('validation messages name the key', () => {
     [{ 'process.roles': 'broker,witness' }, 'Invalid value witness for configuration process.roles: String must be one of: broker, controller'],
     [{ 'offsets.topic.replication.factor': '40000' }, 'Invalid value 40000 for configuration offsets.topic.replication.factor: Not a number of type SHORT'],
     [{ 'log.cleaner.min.cleanable.ratio': '1.5' }, 'Invalid value 1.5 for configuration log.cleaner.min.cleanable.ratio: Value must be no more than 1'],
+    [{ 'log.cleaner.event.loop.share': '0' }, 'Invalid value 0.0 for configuration log.cleaner.event.loop.share: Value must be above 0 and no more than 1'],
+    [{ 'log.cleaner.event.loop.share': '1.5' }, 'Invalid value 1.5 for configuration log.cleaner.event.loop.share: Value must be above 0 and no more than 1'],
     [{ 'compression.gzip.level': '0' }, 'Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1'],
     [{ listeners: 'PLAINTEXT:9092' }, 'Invalid value PLAINTEXT:9092 for configuration listeners: Unable to parse PLAINTEXT:9092 to a broker endpoint'],
     [{ listeners: 'INTERNAL://:9092' }, 'Invalid value INTERNAL://:9092 for configuration listeners: No security protocol defined for listener INTERNAL'],

@@ -405,6 +405,21 @@ describe('LogCleaner threads and throttle', () => {
     for (const log of logs) expect((await readAll(log)).records.map((r) => r.value)).toEqual(['b1', 'a2']);
   });
 
+  it('a cleaner given a small share of the event loop still keeps the latest value of each key', async () => {
+    const clock = new ManualClock(1_000_000);
+    const log = new MemoryPartitionLog('t', 0, compactConfig(), () => clock.now());
+    const batches: Buffer[] = [];
+    for (let i = 0; i < 200; i++) batches.push(kbatch([[`k${String(i % 10)}`, `v${String(i)}`]], 1000 + i));
+    await segments(log, batches);
+    const [r] = await new LogCleaner({ logs: () => [log], clock, loopShare: 0.05, producers: () => Promise.resolve(new Map()) }).cleanNow();
+    expect(r.abandoned).toBe(false);
+    expect((await readAll(log)).records.map((x) => [x.key, x.value])).toEqual(Array.from({ length: 10 }, (_, k) => [`k${String(k)}`, `v${String(190 + k)}`]));
+  });
+
+  it('refuses a share of the event loop outside (0, 1]', () => {
+    for (const loopShare of [0, -1, 1.5, Number.NaN]) expect(() => new LogCleaner({ logs: () => [], loopShare })).toThrow(RangeError);
+  });
+
   it('log.cleaner.io.max.bytes.per.second holds a clean back until its bytes fit the rate', async () => {
     const clock = new ManualClock(1_000_000);
     const log = new MemoryPartitionLog('t', 0, compactConfig(), () => clock.now());
