@@ -24,6 +24,8 @@ export class FakeClusterStore {
   readonly states = new Map<string, PartitionState>();
   /** Every ISR change a leader proposed, in order. */
   readonly proposals: PartitionState[] = [];
+  /** Brokers whose registration is gone (killed): not eligible for an ISR. */
+  readonly unregistered = new Set<number>();
   /** While set, alterIsr calls wait here instead of answering. */
   hold: { release: () => void; promise: Promise<void> } | null = null;
 
@@ -78,7 +80,15 @@ export async function startNode(id: number, clock: ManualClock, store: FakeClust
   const logs = await openLogManager(dataDir === undefined ? { storage: 'memory', clock, logger: silentLogger } : { storage: 'disk', dirs: [dataDir], clock, logger: silentLogger });
   const stateLog = await openStateLog(dataDir === undefined ? new MemoryStateLogStore() : join(dataDir, '__gregor_metadata'), { name: 'metadata', logger: silentLogger });
   const metadata = await LocalMetadataStore.open({ stateLog, logs, brokerConfig, logger: silentLogger });
-  const partitions = new PartitionManager({ metadata, logs, clock, logger: silentLogger, brokerConfig: () => metadata.broker, alterIsr: store.alterIsr });
+  const partitions = new PartitionManager({
+    metadata,
+    logs,
+    clock,
+    logger: silentLogger,
+    brokerConfig: () => metadata.broker,
+    alterIsr: store.alterIsr,
+    isReplicaEligible: (brokerId) => !store.unregistered.has(brokerId),
+  });
   const produce = new ProduceService({ metadata, partitions, clock, logger: silentLogger, brokerConfig: () => metadata.broker });
   return { id, partitions, produce, metadata, logs, stateLog };
 }

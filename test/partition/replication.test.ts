@@ -109,6 +109,28 @@ describe('leader high watermark and ISR', () => {
     expect(leader.highWatermark).toBe(2n);
   });
 
+  it('does not wait for a follower whose broker is gone, however recently it caught up', async () => {
+    const c = await cluster([1, 2, 3]);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1, 2, 3], replicas: [1, 2, 3] });
+    const leader = partitionOf(c.node(1), 't');
+    await produce(c.node(1), 't', batch(['a']), 1);
+    for (const id of [2, 3, 2, 3]) await replicate(c.node(1), c.node(id), 't');
+    expect(leader.highWatermark).toBe(1n);
+    // Broker 3 dies (its registration lapses) and the controller takes it out of the ISR.
+    c.store.unregistered.add(3);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1, 2], replicas: [1, 2, 3] });
+    await produce(c.node(1), 't', batch(['b']), 1);
+    // The second fetch tells the leader that broker 2 has 'b'.
+    await replicate(c.node(1), c.node(2), 't');
+    await replicate(c.node(1), c.node(2), 't');
+    expect(leader.highWatermark).toBe(2n);
+    // Nor is it taken back into the ISR while it is gone, even with its log caught up.
+    await replicate(c.node(1), c.node(3), 't');
+    await replicate(c.node(1), c.node(3), 't');
+    expect(c.store.proposals).toEqual([]);
+    expect(leader.isr).toEqual([1, 2]);
+  });
+
   it('takes a follower back into the ISR once its log reaches the high watermark', async () => {
     const c = await cluster([1, 2]);
     await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
