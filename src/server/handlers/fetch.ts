@@ -13,8 +13,9 @@
  * - v10: zstd batches (older versions get UNSUPPORTED_COMPRESSION_TYPE for zstd data).
  * - v11: rackId (ignored: one broker) and preferredReadReplica (always -1).
  * - v12: flexible; a follower's lastFetchedEpoch: divergingEpoch when its log parts from the leader's.
- * - v13+: topics named by id (UNKNOWN_TOPIC_ID); v15 replicaState; v16 nodeEndpoints and the
- *   currentLeader hints (KIP-951) are for leader changes, which never happen here: left empty;
+ * - v13+: topics named by id (UNKNOWN_TOPIC_ID); v15 replicaState; v12+ currentLeader and v16+
+ *   nodeEndpoints on NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH: the leader this broker knows and
+ *   how to reach it (KIP-951; leader-hints.ts);
  *   v17 replicaDirectoryId, v18 highWatermark (follower fields, ignored).
  * A replica id >= 0 (replicaId before v15, replicaState with its broker epoch from v15) is a follower's
  * fetch: it reads to the log end offset and records the follower's position (partition/fetch-service.ts).
@@ -29,10 +30,12 @@ import {
   defaultFetchResponseLeaderIdAndEpoch,
   defaultFetchResponseSnapshotId,
   type FetchResponseFetchableTopicResponse,
+  type FetchResponseLeaderIdAndEpoch,
   type FetchResponsePartitionData,
 } from '../../protocol/generated/messages/fetch.js';
 import type { FetchPartitionRequest } from '../../partition/fetch-service.js';
 import { defineHandler } from '../handler.js';
+import { LeaderHints } from '../leader-hints.js';
 
 export const fetch = defineHandler({
   apiKey: ApiKey.Fetch,
@@ -84,6 +87,13 @@ export const fetch = defineHandler({
     response.errorCode = result.errorCode;
     response.sessionId = result.sessionId;
     let current: FetchResponseFetchableTopicResponse | undefined;
+    const hints = new LeaderHints(ctx.services);
+    // KIP-951: a partition that moved names its leader (v12+), whose address is in nodeEndpoints (v16+).
+    const hintedLeader = (topic: string, partition: number, errorCode: number): FetchResponseLeaderIdAndEpoch => {
+      if (version < 12 || (errorCode !== ErrorCode.NotLeaderOrFollower && errorCode !== ErrorCode.FencedLeaderEpoch)) return defaultFetchResponseLeaderIdAndEpoch();
+      const leader = hints.leaderOf(topic, partition);
+      return leader ? { ...leader, _unknownTaggedFields: undefined } : defaultFetchResponseLeaderIdAndEpoch();
+    };
     for (const r of result.partitions) {
       if (current === undefined || !(usesTopicIds ? current.topicId === r.topicId : current.topic === r.topic)) {
         current = { topic: r.topic, topicId: r.topicId, partitions: [], _unknownTaggedFields: undefined };
@@ -101,7 +111,7 @@ export const fetch = defineHandler({
           r.divergingEpoch === null
             ? defaultFetchResponseEpochEndOffset()
             : { epoch: r.divergingEpoch.epoch, endOffset: r.divergingEpoch.endOffset, _unknownTaggedFields: undefined },
-        currentLeader: defaultFetchResponseLeaderIdAndEpoch(),
+        currentLeader: hintedLeader(r.topic, r.partition, errorCode),
         snapshotId: defaultFetchResponseSnapshotId(),
         // A follower's read has no isolation (Kafka's FetchLogEnd): no aborted list, whatever it asked.
         abortedTransactions:
@@ -114,6 +124,7 @@ export const fetch = defineHandler({
       };
       current.partitions.push(partition);
     }
+    if (version >= 16) response.nodeEndpoints = hints.endpoints();
     return response;
   },
 });

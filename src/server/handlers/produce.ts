@@ -7,15 +7,15 @@
  * - v5: logStartOffset in the response. v6: same as v5.
  * - v7: zstd batches (KIP-110); v3-6 get UNSUPPORTED_COMPRESSION_TYPE for them.
  * - v8: recordErrors and errorMessage in the response (KIP-467).
- * - v9: flexible. v10: currentLeader / nodeEndpoints tagged fields (sent only with
- *   NOT_LEADER_OR_FOLLOWER for a moved leader, which cannot happen on one broker: left empty).
+ * - v9: flexible. v10: currentLeader / nodeEndpoints tagged fields on NOT_LEADER_OR_FOLLOWER: the
+ *   leader this broker knows and how to reach it (KIP-951; leader-hints.ts).
  * - v11: TRANSACTION_ABORTABLE may be returned: a transactional batch for a partition its
  *   transaction does not hold (KIP-890 verification), INVALID_TXN_STATE below v11 (the mapping is
  *   ProduceService's, next to the verification); v12: same wire format (KIP-890 part 2).
  * - v13: topics named by topicId (KIP-516): an unknown id is UNKNOWN_TOPIC_ID.
  * - acks=0: no response is written (null). When any partition failed, the connection is closed
  *   after the responses due before it, as Kafka does, so the client refreshes its metadata.
- * - timeoutMs is not used: with one replica an append is acknowledged as soon as it is written.
+ * - timeoutMs bounds an acks=all wait for the ISR (REQUEST_TIMED_OUT after it).
  * - Transactional batches with a null transactionalId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  * - Not implemented: quotas (throttleTimeMs is always 0).
  */
@@ -23,6 +23,7 @@ import { ApiKey } from '../../protocol/generated/api-table.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { defaultProduceResponse } from '../../protocol/generated/messages/produce.js';
 import { defineHandler } from '../handler.js';
+import { LeaderHints } from '../leader-hints.js';
 
 export const produce = defineHandler({
   apiKey: ApiKey.Produce,
@@ -42,6 +43,18 @@ export const produce = defineHandler({
     }
     const response = defaultProduceResponse();
     response.responses = responses;
+    if (ctx.apiVersion >= 10) {
+      const hints = new LeaderHints(ctx.services);
+      for (const t of responses) {
+        const name = t.name !== '' ? t.name : (ctx.services.metadata.topicById(t.topicId)?.name ?? '');
+        for (const p of t.partitionResponses) {
+          if (p.errorCode !== ErrorCode.NotLeaderOrFollower) continue;
+          const leader = hints.leaderOf(name, p.index);
+          if (leader) p.currentLeader = { ...leader, _unknownTaggedFields: undefined };
+        }
+      }
+      response.nodeEndpoints = hints.endpoints();
+    }
     return response;
   },
 });
