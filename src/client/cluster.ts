@@ -149,7 +149,9 @@ export class KafkaClient {
     if (!node) {
       await this.metadataOnce([]);
       node = this.brokers.get(nodeId);
-      if (!node) throw new KafkaProtocolError(ErrorCode.BrokerNotAvailable, `broker ${nodeId} is not in the cluster metadata`);
+      // A broker that left the cluster (a dead leader not yet replaced in cached topic metadata):
+      // unreachable like a refused connection, so callers retry after refreshing their metadata.
+      if (!node) throw new ConnectionError(`broker ${nodeId} is not in the cluster metadata`, `node ${nodeId}`);
     }
     return this.connectionTo(node);
   }

@@ -33,6 +33,7 @@
  * skips recovery, so damage written after it is found only then) end the read after the intact
  * batches before them; a read that starts at them throws CorruptRecordError (CORRUPT_MESSAGE).
  */
+import { ConcurrencyLimit } from '../util/bounded.js';
 import { join } from 'node:path';
 import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, CONTROL_FLAG, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, RecordBatchView } from '../protocol/records/index.js';
 import { BatchCache, TailWindow } from './batch-cache.js';
@@ -105,6 +106,12 @@ export interface DiskPartitionLogOptions {
    * owns it); absent: a policy of this log's own.
    */
   syncWritePolicy?: SyncWritePolicy;
+  /**
+   * Bounds the broker's durable writes of leader-epoch-checkpoint files: the first append to each of
+   * thousands of partitions writes one (a temporary file and the folder, two descriptors each), and
+   * all at once they would run the broker out of descriptors. Absent: unbounded.
+   */
+  checkpointWrites?: ConcurrencyLimit;
   /** Where recovery reports what it cut (recovery.ts). Default: silent. */
   logger?: Logger;
 }
@@ -192,8 +199,9 @@ export async function openDiskPartitionLog(
   } catch (e) {
     throw toStorageError(`opening ${partitionDir}`, e);
   }
+  const writes = options.checkpointWrites;
   const epochs = new LeaderEpochCache('entries' in checkpoint ? checkpoint.entries : [], (entries) =>
-    writeLeaderEpochCheckpoint(partitionDir, entries, openFile),
+    writes ? writes.run(() => writeLeaderEpochCheckpoint(partitionDir, entries, openFile)) : writeLeaderEpochCheckpoint(partitionDir, entries, openFile),
   );
   const cache = options.batchCache ?? null;
   const policy = options.syncWritePolicy ?? new SyncWritePolicy();

@@ -40,6 +40,7 @@
  * Concurrency: one event loop. Operations on the same partition are ordered: a create waits for a
  * delete of the same partition to finish its rename, and a delete waits for a create in flight.
  */
+import { ConcurrencyLimit } from '../util/bounded.js';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
@@ -59,6 +60,9 @@ import { errorCode, parsePartitionDirName, partitionDirName, syncDir, type OpenF
 import { SyncWritePolicy } from './sync-write-policy.js';
 import { DEFAULT_LOG_CONFIG, StorageError, type LogConfig, type PartitionLog } from './types.js';
 
+
+/** Leader-epoch checkpoint writes at once per broker: each holds two descriptors for a moment. */
+const CHECKPOINT_WRITE_CONCURRENCY = 8;
 export interface LogManager {
   readonly storage: 'disk' | 'memory';
   /** The data directories, absolute (none for memory storage). */
@@ -128,6 +132,7 @@ export type DiskPartitionLogOpener = (
     loadFile?: OpenFile;
     batchCache?: BatchCache | null;
     syncWritePolicy?: SyncWritePolicy;
+    checkpointWrites?: ConcurrencyLimit;
   },
 ) => Promise<PartitionLog>;
 
@@ -334,6 +339,8 @@ class DiskLogManager implements LogManager {
   // or put each other's writes on the thread pool.
   readonly batchCache = new BatchCache(BATCH_CACHE_BYTES);
   readonly syncWritePolicy = new SyncWritePolicy();
+  /** Leader-epoch checkpoint writes in flight across this broker's partitions (see disk-partition-log.ts). */
+  private readonly checkpointWrites = new ConcurrencyLimit(CHECKPOINT_WRITE_CONCURRENCY);
   private readonly logs = new Map<string, DiskEntry>();
   private readonly creating = new Map<string, Promise<PartitionLog>>();
   private readonly deleting = new Map<string, Promise<void>>();
@@ -435,6 +442,7 @@ class DiskLogManager implements LogManager {
             loadFile,
             batchCache: this.batchCache,
             syncWritePolicy: this.syncWritePolicy,
+            checkpointWrites: this.checkpointWrites,
           });
         } catch (err) {
           const why = isTooManyOpenFiles(err) ? `: ${tooManyOpenFilesAdvice({ partitions: found.length, loading: concurrency * DESCRIPTORS_PER_OPEN })}` : '';
@@ -518,6 +526,7 @@ class DiskLogManager implements LogManager {
         clock: this.clockFn,
         batchCache: this.batchCache,
         syncWritePolicy: this.syncWritePolicy,
+        checkpointWrites: this.checkpointWrites,
       });
       this.logs.set(key, { topic, partition, log, dir, topicId });
       return log;

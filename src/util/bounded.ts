@@ -47,3 +47,28 @@ export async function forEachBounded<T>(
   await Promise.all(workers);
   return errors;
 }
+
+/**
+ * At most `limit` calls of `run` in flight; later ones wait their turn, in order. For work that
+ * arrives one call at a time from many owners (a durable small-file write per partition) rather
+ * than as a list.
+ */
+export class ConcurrencyLimit {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { kafkaErrorName, readToEnd, until } from '../helpers/kafkajs-txn.js';
 import { TestCluster } from '../helpers/test-cluster.js';
+import { Producer as GregorProducer } from '../../src/client/producer.js';
 
 const KILL_ROUNDS = 10;
 const TOPIC = 'orders';
@@ -144,6 +145,22 @@ describe('a three-broker cluster', () => {
     for (const id of [1, 2, 3]) await cluster.startBroker(id);
     await until(() => settled(TOPIC, 3), 'the cluster back after the comparison', 120_000);
   }, 900_000);
+
+  it("lets Gregor's own producer find the new leader of a partition whose leader was killed", async () => {
+    const victim = (await partitions(TOPIC))[0].leader;
+    const producer = new GregorProducer({ bootstrapServers: cluster.bootstrap.join(','), requestTimeoutMs: 30_000 }, { retries: 100 });
+    try {
+      await producer.send({ topic: TOPIC, partition: 0, value: Buffer.from('before') });
+      await cluster.broker(victim).kill9();
+      const sent = await producer.send({ topic: TOPIC, partition: 0, value: Buffer.from('after') });
+      expect(sent.offset).toBeGreaterThan(0n);
+      expect((await partitions(TOPIC))[0].leader).not.toBe(victim);
+    } finally {
+      await producer.close();
+      await cluster.startBroker(victim);
+      await until(() => settled(TOPIC, 3), `broker ${victim} back in every ISR`, 120_000);
+    }
+  }, 300_000);
 
   it('drops a frozen follower from the ISR, refuses acks=all below min.insync.replicas, and takes it back', async () => {
     const topic = 'pairs';
