@@ -12,10 +12,11 @@ import { createInterface } from 'node:readline';
 import { Producer } from '../../src/client/producer.js';
 import { percentile } from './harness.js';
 
-if (process.argv.length < 4) throw new Error('usage: produce-load.ts PORT TOPIC');
+if (process.argv.length < 4) throw new Error('usage: produce-load.ts PORT TOPIC [ACKS]');
 const [port, topic] = process.argv.slice(2);
+const acks = process.argv.length > 4 ? Number(process.argv[4]) : 1;
 
-const producer = new Producer({ bootstrapServers: `127.0.0.1:${port}` }, { acks: 1, lingerMs: 0, idempotent: false });
+const producer = new Producer({ bootstrapServers: `127.0.0.1:${port}` }, { acks, lingerMs: 0, idempotent: false });
 const value = Buffer.alloc(1024, 0x62);
 const samples = new Map<string, number[]>();
 const state = { phase: 'warmup', stopping: false };
