@@ -21,7 +21,7 @@ Commands (field "op"):
   produce_stream topic partitions seconds value_bytes     steady acks=all load for the kill -9 test:
                prints one line per acknowledged message ("A partition offset index") as it is
                acknowledged, and "E index error" for a failed one; runs until killed or time is up
-  idempotent_stream topic rate prefix   enable.idempotence=true, acks=all, unique values (prefix + index,
+  idempotent_stream topic rate prefix [debug]   enable.idempotence=true, acks=all, unique values (prefix + index,
                also the key) at a steady rate until SIGTERM, then flushes: one line per delivery
                report as it arrives ("A partition offset value", "E value error fatal|-"), "X name
                fatal|- message" for an error callback, "DONE produced undelivered" at the end
@@ -385,6 +385,8 @@ def idempotent_stream(cmd):
         w.write(f'X {err.name()} {"fatal" if err.fatal() else "-"} {err.str()}\n')
 
     conf['error_cb'] = on_error
+    if cmd.get('debug'):
+        conf['debug'] = cmd['debug']
     producer = Producer(conf)
     prefix = cmd.get('prefix', 'c')
     rate = cmd.get('rate', 200)

@@ -12,6 +12,7 @@
  *   goes on at its committed offsets on the coordinator that takes over.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -101,7 +102,12 @@ class IdempotentLoad {
   static async start(bootstrap: string, topic: string): Promise<IdempotentLoad> {
     const { python, script } = await confluentKafka.streamCommand();
     const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.end(JSON.stringify({ op: 'idempotent_stream', bootstrap, topic, rate: 200, prefix: 'c' }));
+    // GREGOR_RDKAFKA_DEBUG (e.g. "eos,msg,protocol") turns on librdkafka's debug contexts, its log
+    // teed to GREGOR_RDKAFKA_LOG, for looking into what the producer saw of a failover.
+    const debug = process.env.GREGOR_RDKAFKA_DEBUG;
+    child.stdin.end(JSON.stringify({ op: 'idempotent_stream', bootstrap, topic, rate: 200, prefix: 'c', ...(debug ? { debug } : {}) }));
+    const teeTo = process.env.GREGOR_RDKAFKA_LOG;
+    if (teeTo) child.stderr.pipe(createWriteStream(teeTo));
     return new IdempotentLoad(child);
   }
 
@@ -179,6 +185,7 @@ test(`confluent-kafka idempotent producer: ${KILL_ROUNDS} kill -9s of a partitio
       await load.stop();
     }
     trace(`producer done: ${load.done ?? 'no DONE line'}; librdkafka log:\n${load.log}`);
+    for (const id of [1, 2, 3]) trace(`broker ${id} log (warn and above, last 20 kB):\n${c.broker(id).log}`);
     expect(load.fatal).toEqual([]);
     expect(load.ackedTwice).toEqual([]);
 
