@@ -51,6 +51,8 @@ const ROWS: { title: string; scenario: string; variant?: string; prefix?: string
   { title: 'kill -9 under acks=all load, restart: nothing acknowledged lost', scenario: 'faults', variant: 'kill -9 under load' },
   { title: 'Fetch beyond the end: OFFSET_OUT_OF_RANGE', scenario: 'faults', variant: 'offset out of range' },
   { title: 'Produce, auto-create off: UNKNOWN_TOPIC_OR_PARTITION', scenario: 'faults', variant: 'unknown topic, auto-create off' },
+  { title: 'Cluster: 10 kill -9s of a leader under idempotent acks=all load, each acknowledged record once', scenario: 'cluster-failover', variant: 'kill -9 of a leader x10' },
+  { title: "Cluster: a group keeps its committed offsets when its coordinator's broker is killed", scenario: 'cluster-failover', variant: 'group survives its coordinator' },
 ];
 
 const file = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'compat-tests', 'results', 'compat-results.json');

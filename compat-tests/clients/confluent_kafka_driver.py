@@ -21,9 +21,14 @@ Commands (field "op"):
   produce_stream topic partitions seconds value_bytes     steady acks=all load for the kill -9 test:
                prints one line per acknowledged message ("A partition offset index") as it is
                acknowledged, and "E index error" for a failed one; runs until killed or time is up
+  idempotent_stream topic rate prefix [debug]   enable.idempotence=true, acks=all, unique values (prefix + index,
+               also the key) at a steady rate until SIGTERM, then flushes: one line per delivery
+               report as it arrives ("A partition offset value", "E value error fatal|-"), "X name
+               fatal|- message" for an error callback, "DONE produced undelivered" at the end
 """
 import base64
 import json
+import signal
 import sys
 import time
 import traceback
@@ -361,6 +366,53 @@ def produce_stream(cmd):
     return None
 
 
+def idempotent_stream(cmd):
+    """An application's idempotent producer under a cluster's failovers: nothing but its configuration."""
+    conf = base_config(cmd)
+    conf.update({'acks': 'all', 'enable.idempotence': True, 'linger.ms': 5, 'log_level': 4})
+    w = sys.stdout
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+
+    def on_delivery(err, msg):
+        value = msg.value().decode('ascii')
+        if err is None:
+            w.write(f'A {msg.partition()} {msg.offset()} {value}\n')
+        else:
+            w.write(f'E {value} {err.name()} {"fatal" if err.fatal() else "-"}\n')
+
+    def on_error(err):
+        w.write(f'X {err.name()} {"fatal" if err.fatal() else "-"} {err.str()}\n')
+
+    conf['error_cb'] = on_error
+    if cmd.get('debug'):
+        conf['debug'] = cmd['debug']
+    producer = Producer(conf)
+    prefix = cmd.get('prefix', 'c')
+    rate = cmd.get('rate', 200)
+    started = time.time()
+    i = 0
+    while not stopping:
+        due = int((time.time() - started) * rate)
+        while i < due and not stopping:
+            value = f'{prefix}{i}'.encode('ascii')
+            try:
+                producer.produce(cmd['topic'], key=value, value=value, on_delivery=on_delivery)
+                i += 1
+            except BufferError:
+                break
+            except KafkaException as e:
+                # A fatal error (the idempotent producer's state is lost): the application must stop.
+                w.write(f'X {e.args[0].name()} fatal {e.args[0].str()}\n')
+                stopping.append(True)
+        producer.poll(0.01)
+        w.flush()
+    undelivered = producer.flush(cmd.get('flush_seconds', 120))
+    w.write(f'DONE {i} {undelivered}\n')
+    w.flush()
+    return None
+
+
 OPS = {
     'capabilities': capabilities,
     'metadata': metadata,
@@ -370,6 +422,7 @@ OPS = {
     'consume': consume,
     'list_offsets': list_offsets,
     'produce_stream': produce_stream,
+    'idempotent_stream': idempotent_stream,
     'txn_produce': txn_produce,
     'txn_transform': txn_transform,
 }
