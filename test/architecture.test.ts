@@ -25,7 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   replication: ['client', 'cluster', 'config', 'metadata', 'partition', 'protocol', 'storage', 'util'],
   server: ['cluster', 'config', 'coordinator', 'metadata', 'partition', 'protocol', 'replication', 'storage', 'util'],
   client: ['config', 'protocol', 'util'],
-  cli: ['broker', 'client', 'config', 'metadata', 'protocol', 'storage', 'util'],
+  cli: ['broker', 'client', 'cluster', 'config', 'metadata', 'protocol', 'storage', 'util'],
 };
 
 function sourceFiles(dir: string): string[] {
