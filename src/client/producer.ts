@@ -85,6 +85,8 @@ interface Batch {
   encoded?: Buffer;
   baseSequence: number;
   attempts: number;
+  /** Not sent again before this time (retry.backoff.ms after a failed attempt). */
+  retryAt: number;
 }
 
 interface PartitionState {
@@ -210,7 +212,7 @@ export class Producer {
       const state = this.partitionState(record.topic, partition);
       let batch = state.queue.at(-1);
       if (!batch || batch.bytes + size > this.batchSize) {
-        batch = { topic: record.topic, partition: partition, records: [], deferreds: [], bytes: 0, createdAt: Date.now(), baseSequence: -1, attempts: 0 };
+        batch = { topic: record.topic, partition: partition, records: [], deferreds: [], bytes: 0, createdAt: Date.now(), baseSequence: -1, attempts: 0, retryAt: 0 };
         state.queue.push(batch);
       }
       batch.records.push({
@@ -338,6 +340,8 @@ export class Producer {
         if (state.retry.length > 0) {
           if (state.inFlight > 0) continue;
           batch = state.retry.at(0);
+          // Its backoff's timer kicks the next drain; other partitions' batches go meanwhile.
+          if (batch && batch.retryAt > now) continue;
         } else {
           if (state.inFlight >= this.maxInFlight) continue;
           const first = state.queue.at(0);
@@ -505,6 +509,7 @@ export class Producer {
     if (retriable && !outOfOrder) batch.attempts++;
     if (retriable && batch.attempts <= this.retries && Date.now() - batch.createdAt <= this.deliveryTimeoutMs) {
       this.metadataStale.add(batch.topic);
+      batch.retryAt = Date.now() + this.client.retryBackoffMs;
       state.retry.push(batch);
       state.retry.sort((a, b) => a.baseSequence - b.baseSequence);
       setTimeout(() => { this.kick(); }, this.client.retryBackoffMs);
