@@ -79,6 +79,7 @@ export class ClusterNode {
       channel: this.channel,
       store,
       timeoutMs: CONTROLLER_REQUEST_TIMEOUT_MS,
+      logger,
     });
     this.metadata = new ClusterMetadataStore({ state, changes, logs, nodeId, brokerConfig: config, logger });
     this.view = new StoreClusterView(state);

@@ -10,6 +10,7 @@
  * the one before. Prints one line with the address and the data directory once it is listening.
  */
 import { Broker, LogDirError, type BrokerOptions } from '../broker.js';
+import { ClusterUnavailableError } from '../cluster/cluster-store.js';
 import { createLogger, type LogLevel } from '../util/logger.js';
 import { parseToolFlags } from './tool-support.js';
 import { UsageError } from './usage.js';
@@ -124,7 +125,7 @@ export async function runStart(argv: string[], io: CliIo = PROCESS_IO): Promise<
 /**
  * Broker.start, with the failures a person can fix on the command line said in one line with the
  * flag that fixes them (stderr, exit 1): a port in use or not allowed, a data directory that cannot
- * be one. Anything else is thrown as it is.
+ * be one, an etcd that does not answer. Anything else is thrown as it is.
  */
 async function startOrExplain(io: CliIo, options: BrokerOptions): Promise<Broker | undefined> {
   try {
@@ -140,6 +141,10 @@ async function startOrExplain(io: CliIo, options: BrokerOptions): Promise<Broker
             ? `not allowed to listen on ${where} (ports below 1024 need privileges)`
             : `cannot listen on ${where}: no such address on this machine (see --host)`;
       io.stderr.write(`gregor start: ${why}; choose another port with --port N (--port 0 picks a free one)\n`);
+      return undefined;
+    }
+    if (err instanceof ClusterUnavailableError) {
+      io.stderr.write(`gregor start: the cluster metadata service (etcd) is unavailable: ${err.message}; check that etcd runs and that --etcd (metadata.etcd.endpoints) names it\n`);
       return undefined;
     }
     if (err instanceof LogDirError) {

@@ -110,7 +110,7 @@ const notController = (): ControllerResult => result(ErrorCode.NotController, 'T
 /** A store failure as the client sees it: retriable when the service did not answer. */
 function storeFailure(e: unknown): ControllerResult {
   if (e instanceof ClusterUnavailableError) {
-    return result(ErrorCode.RequestTimedOut, `The cluster metadata service did not answer: ${e.message}`);
+    return result(ErrorCode.RequestTimedOut, `The cluster metadata service (etcd) is unavailable: ${e.message}`);
   }
   return result(ErrorCode.UnknownServerError, e instanceof Error ? e.message : String(e));
 }

@@ -112,8 +112,10 @@ export class EtcdClusterStore implements ClusterStore {
   private address: BrokerAddress | null = null;
   private registration: BrokerRegistration | null = null;
   private controllerRole: ControllerRole | null = null;
-  private readonly watches = new Set<{ stop: () => void }>();
+  private readonly watches = new Set<{ stop: () => void; refresh: () => void }>();
   private readonly closeListeners = new Set<() => void>();
+  /** Called when etcd answers again after the session was lost (see reregister). */
+  private readonly reconnectListeners = new Set<() => void>();
   private closed = false;
 
   private constructor(options: EtcdClusterStoreOptions) {
@@ -278,6 +280,9 @@ export class EtcdClusterStore implements ClusterStore {
         if (this.isClosed() || this.address !== address) return;
         this.registration = current;
         this.log.warn({ previousEpoch: previous.epoch.toString(), epoch: current.epoch.toString() }, 'registered again after the etcd lease was lost');
+        // The watches' streams lived through the outage and may be dead without knowing it.
+        for (const w of this.watches) w.refresh();
+        for (const l of [...this.reconnectListeners]) l();
         this.onSessionLost?.({ previous, current });
         return;
       } catch (e) {
@@ -383,6 +388,12 @@ export class EtcdClusterStore implements ClusterStore {
       const done = (): void => {
         watch.stop();
         this.closeListeners.delete(onClose);
+        this.reconnectListeners.delete(onReconnect);
+      };
+      // etcd back after an outage: the stream may have missed the delete; campaign again and see.
+      const onReconnect = (): void => {
+        done();
+        resolve();
       };
       const onClose = (): void => {
         done();
@@ -402,6 +413,7 @@ export class EtcdClusterStore implements ClusterStore {
         },
       });
       this.closeListeners.add(onClose);
+      this.reconnectListeners.add(onReconnect);
     });
   }
 
@@ -536,7 +548,7 @@ export class EtcdClusterStore implements ClusterStore {
       retryDelay: () => this.delay(RETRY_DELAY_MS),
     });
     await watch.start();
-    const entry = { stop: () => { watch.stop(); } };
+    const entry = { stop: () => { watch.stop(); }, refresh: () => { watch.refresh(); } };
     this.watches.add(entry);
     return () => {
       this.watches.delete(entry);

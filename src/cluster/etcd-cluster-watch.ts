@@ -23,6 +23,7 @@ export class EtcdClusterWatch {
   private readonly topics = new Map<string, TopicRecord>();
   private stream: EtcdResumableWatch | null = null;
   private stopped = false;
+  private resyncing = false;
 
   constructor(
     private readonly client: Etcd3,
@@ -37,6 +38,17 @@ export class EtcdClusterWatch {
     const res = await this.source.snapshot();
     this.applySnapshot(res.kvs);
     this.follow(BigInt(res.header.revision) + 1n);
+  }
+
+  /**
+   * Drops the change stream and reads a fresh snapshot: after etcd was away the stream may be one
+   * the client never noticed had died (a frozen member keeps its sockets), and the snapshot is
+   * the one way to be sure this view is the store's again.
+   */
+  refresh(): void {
+    if (this.stopped) return;
+    this.stream?.stop();
+    void this.resync();
   }
 
   stop(): void {
@@ -60,6 +72,17 @@ export class EtcdClusterWatch {
 
   private async resync(): Promise<void> {
     this.stream = null;
+    // One snapshot loop at a time; a refresh during one is served by it.
+    if (this.resyncing) return;
+    this.resyncing = true;
+    try {
+      await this.resyncNow();
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  private async resyncNow(): Promise<void> {
     while (!this.stopped) {
       try {
         const res = await this.source.snapshot();

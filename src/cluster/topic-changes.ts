@@ -10,6 +10,7 @@ import type { CreateTopicRequest, MetadataResult } from '../metadata/metadata-st
 import { ApiKey } from '../protocol/generated/api-table.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { ZERO_UUID } from '../protocol/reader.js';
+import type { Logger } from '../util/logger.js';
 import type { TopicChanges } from './cluster-metadata-store.js';
 import { ClusterUnavailableError, type ClusterStore, type TopicRecord } from './cluster-store.js';
 import { NoControllerError, type ControllerChannel } from './controller-channel.js';
@@ -31,10 +32,18 @@ export interface ControllerTopicChangesOptions {
   store: ClusterStore;
   /** The request timeout the forwarded requests carry. */
   timeoutMs: number;
+  logger: Logger;
 }
 
+/**
+ * A change that could not be committed because etcd (or the controller, which needs it) is away is
+ * Kafka's REQUEST_TIMED_OUT, as for a controller that cannot commit; the message names the cause so
+ * an operator reading a client's error knows where to look.
+ */
 const failure = (err: unknown): MetadataResult => {
-  if (err instanceof NoControllerError || err instanceof ClusterUnavailableError) return { errorCode: ErrorCode.RequestTimedOut, errorMessage: err.message };
+  if (err instanceof NoControllerError || err instanceof ClusterUnavailableError) {
+    return { errorCode: ErrorCode.RequestTimedOut, errorMessage: `The cluster metadata service (etcd) is unavailable: ${err.message}` };
+  }
   return { errorCode: ErrorCode.UnknownServerError, errorMessage: err instanceof Error ? err.message : String(err) };
 };
 
@@ -44,6 +53,10 @@ export class ControllerTopicChanges implements TopicChanges {
   constructor(private readonly options: ControllerTopicChangesOptions) {}
 
   async createTopic(req: CreateTopicRequest, configs: Record<string, string>): Promise<MetadataResult & { topicId?: string }> {
+    return this.reported(`creating topic ${req.name}`, await this.createTopicNow(req, configs));
+  }
+
+  private async createTopicNow(req: CreateTopicRequest, configs: Record<string, string>): Promise<MetadataResult & { topicId?: string }> {
     const local = this.options.localController();
     try {
       if (local) {
@@ -78,6 +91,10 @@ export class ControllerTopicChanges implements TopicChanges {
   }
 
   async deleteTopic(name: string): Promise<MetadataResult> {
+    return this.reported(`deleting topic ${name}`, await this.deleteTopicNow(name));
+  }
+
+  private async deleteTopicNow(name: string): Promise<MetadataResult> {
     const local = this.options.localController();
     try {
       if (local) return (await local.deleteTopics([name]))[0];
@@ -99,6 +116,10 @@ export class ControllerTopicChanges implements TopicChanges {
   }
 
   async createPartitions(name: string, count: number, assignments: readonly { brokerIds: readonly number[] }[] | null, validateOnly: boolean): Promise<MetadataResult> {
+    return this.reported(`adding partitions to topic ${name}`, await this.createPartitionsNow(name, count, assignments, validateOnly));
+  }
+
+  private async createPartitionsNow(name: string, count: number, assignments: readonly { brokerIds: readonly number[] }[] | null, validateOnly: boolean): Promise<MetadataResult> {
     const local = this.options.localController();
     try {
       if (local) return (await local.createPartitions([{ name, count, assignments }], validateOnly))[0];
@@ -120,11 +141,23 @@ export class ControllerTopicChanges implements TopicChanges {
   }
 
   async setTopicConfigs(name: string, configs: Record<string, string>): Promise<MetadataResult> {
+    return this.reported(`changing the configs of topic ${name}`, await this.setTopicConfigsNow(name, configs));
+  }
+
+  private async setTopicConfigsNow(name: string, configs: Record<string, string>): Promise<MetadataResult> {
     try {
       const written = await this.options.store.setTopicConfigs(name, configs);
       return written ? { errorCode: ErrorCode.None, errorMessage: null } : { errorCode: ErrorCode.UnknownTopicOrPartition, errorMessage: `Topic ${name} does not exist.` };
     } catch (err) {
       return failure(err);
     }
+  }
+
+  /** The broker's own line for a change refused because the metadata service is away. */
+  private reported<R extends MetadataResult>(what: string, result: R): R {
+    if (result.errorCode === ErrorCode.RequestTimedOut) {
+      this.options.logger.warn({ error: result.errorMessage }, `cluster: ${what} refused: the cluster metadata service (etcd) is unavailable`);
+    }
+    return result;
   }
 }

@@ -510,7 +510,7 @@ describe('the store unreachable', () => {
     c.stores.get(1)?.disconnect();
     const [r] = await c.controller.createTopics([{ name: 't', numPartitions: 1, replicationFactor: 1, configs: new Map(), validateOnly: false }]);
     expect(r.errorCode).toBe(ErrorCode.RequestTimedOut);
-    expect(r.errorMessage).toMatch(/^The cluster metadata service did not answer/);
+    expect(r.errorMessage).toMatch(/^The cluster metadata service \(etcd\) is unavailable/);
     c.stores.get(1)?.reconnect();
     expect((await c.create({ name: 't', numPartitions: 1, replicationFactor: 1 })).errorCode).toBe(ErrorCode.None);
   });

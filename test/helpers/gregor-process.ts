@@ -13,6 +13,7 @@ export { ensureDistBuilt } from './dist-build.js';
 
 export class GregorProcess {
   private stderr = '';
+  private stdout = '';
 
   private constructor(
     private readonly child: ChildProcess,
@@ -22,6 +23,14 @@ export class GregorProcess {
     child.stderr?.on('data', (b: Buffer) => {
       this.stderr = (this.stderr + b.toString('utf8')).slice(-20_000);
     });
+    child.stdout?.on('data', (b: Buffer) => {
+      this.stdout = (this.stdout + b.toString('utf8')).slice(-200_000);
+    });
+  }
+
+  /** The broker's log lines since it listened (JSON on stdout), the latest 200 kB. */
+  get output(): string {
+    return this.stdout;
   }
 
   /** What the broker wrote to stderr lately (warnings and errors at --log-level warn). */
