@@ -130,6 +130,8 @@ export class Producer {
   private buffered = 0;
   private unacked = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** Wakes the sender when the earliest retry's backoff ends. */
+  private backoffTimer: NodeJS.Timeout | undefined;
   private flushing = 0;
   private draining = false;
   private drainAgain = false;
@@ -245,6 +247,7 @@ export class Producer {
     await this.flush();
     this.closed = true;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
     if (this.ownsClient) await this.client.close();
   }
 
@@ -281,6 +284,15 @@ export class Producer {
       this.partitions.set(key, s);
     }
     return s;
+  }
+
+  /** Wakes the sender once a retry's backoff has passed (a timer may fire early, so drain re-arms it). */
+  private armBackoff(delayMs: number): void {
+    if (this.backoffTimer) return;
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.kick();
+    }, Math.max(1, delayMs));
   }
 
   private armLinger(): void {
@@ -331,6 +343,7 @@ export class Producer {
       }
     }
     let lingering: boolean;
+    let nextRetryAt = Infinity;
     for (;;) {
       const now = Date.now();
       lingering = false;
@@ -340,8 +353,11 @@ export class Producer {
         if (state.retry.length > 0) {
           if (state.inFlight > 0) continue;
           batch = state.retry.at(0);
-          // Its backoff's timer kicks the next drain; other partitions' batches go meanwhile.
-          if (batch && batch.retryAt > now) continue;
+          // Still backing off: the timer armed below wakes the sender; other partitions' batches go meanwhile.
+          if (batch && batch.retryAt > now) {
+            nextRetryAt = Math.min(nextRetryAt, batch.retryAt);
+            continue;
+          }
         } else {
           if (state.inFlight >= this.maxInFlight) continue;
           const first = state.queue.at(0);
@@ -395,6 +411,7 @@ export class Producer {
       if (!sent) break;
     }
     if (lingering) this.armLinger();
+    if (nextRetryAt !== Infinity) this.armBackoff(nextRetryAt - Date.now());
   }
 
   private takeBatch(state: PartitionState, batch: Batch): void {
@@ -512,7 +529,7 @@ export class Producer {
       batch.retryAt = Date.now() + this.client.retryBackoffMs;
       state.retry.push(batch);
       state.retry.sort((a, b) => a.baseSequence - b.baseSequence);
-      setTimeout(() => { this.kick(); }, this.client.retryBackoffMs);
+      // The sender (kicked when this request ends) arms the backoff's timer.
       return;
     }
     this.failBatch(batch, err);
