@@ -281,7 +281,9 @@ test.failing("a consumer group keeps its committed offsets when its coordinator'
         after = await fetchCommitted().catch(() => after);
         return show(after) === show(committed);
       }, 'the committed offsets on the new coordinator', 60_000).catch(() => undefined);
-      expect(show(after)).toBe(show(committed));
+      if (show(after) !== show(committed)) {
+        throw new Error(`the coordinator that took over has committed offsets ${show(after) || 'none'}, not ${show(committed)}: group state is not replicated yet (SKIPPED.md)`);
+      }
 
       // The group goes on where it committed: the other 200, none of the first 100 again.
       const rest = await confluentKafka.consume(bootstrap, topic, { count: 200, group, timeoutMs: 90_000 });
