@@ -38,6 +38,8 @@ export class LeaderHints {
 
   /** How to reach every leader named so far. */
   endpoints(): NodeEndpoint[] {
+    // The common answer names no moved partition: no broker list is built for it.
+    if (this.leaders.size === 0) return [];
     return this.services.cluster
       .brokers()
       .filter((b) => this.leaders.has(b.nodeId))
