@@ -3,9 +3,9 @@
  * without tiered storage: ListOffsets (by special target or by timestamp), the old v0 offset list,
  * OffsetForLeaderEpoch, and DeleteRecords (which moves the log start offset).
  *
- * Facts of this broker that shape the answers: one leader epoch (LEADER_EPOCH, 0) for every
- * partition since it was created, so its leader epoch cache holds the single entry (0, log start).
- * Offsets a client may read end at the partition's high watermark (read_uncommitted) or its last
+ * The leader epoch of an answer is Kafka's: the partition's current epoch for LATEST, and for an
+ * offset found in the log the epoch of the batch holding it (from the log's leader epoch cache); on a
+ * single broker every partition stays in epoch 0. Offsets a client may read end at the partition's high watermark (read_uncommitted) or its last
  * stable offset (read_committed, partition.ts): ListOffsets answers LATEST with that bound and never
  * answers a timestamp or max-timestamp lookup with an offset at or past it (Kafka's
  * lastFetchableOffset). DeleteRecords goes up to the high watermark.
@@ -16,7 +16,6 @@ import { isInternalTopic } from '../protocol/topic-name.js';
 import type { Logger } from '../util/logger.js';
 import type { Partition } from './partition.js';
 import type { PartitionManager } from './partition-manager.js';
-import { LEADER_EPOCH } from './leader-epoch.js';
 import { storageFailureCode } from './storage-failure.js';
 
 /** ListOffsets targets (Kafka's ListOffsetsRequest constants). */
@@ -60,6 +59,14 @@ const found = (offset: bigint, timestamp: bigint, leaderEpoch: number): ListOffs
   timestamp,
   leaderEpoch,
 });
+
+/**
+ * The leader epoch of the batch holding `offset` (Kafka's epochForOffset on the leader epoch cache);
+ * at the log end (an empty log) the current epoch, which a leader's cache starts there.
+ */
+function epochAt(part: Partition, offset: bigint): number {
+  return offset >= part.logEndOffset ? part.leaderEpoch : part.log.leaderEpochs.epochForOffset(offset);
+}
 
 export interface LogOffsetServiceOptions {
   metadata: MetadataStore;
@@ -117,10 +124,10 @@ export class LogOffsetService {
       }
       switch (timestamp) {
         case LATEST_TIMESTAMP:
-          return found(lastFetchable, -1n, LEADER_EPOCH);
+          return found(lastFetchable, -1n, part.leaderEpoch);
         case EARLIEST_TIMESTAMP:
         case EARLIEST_LOCAL_TIMESTAMP:
-          return found(log.logStartOffset, -1n, LEADER_EPOCH);
+          return found(log.logStartOffset, -1n, epochAt(part, log.logStartOffset));
         case LATEST_TIERED_TIMESTAMP:
         case EARLIEST_PENDING_UPLOAD_TIMESTAMP:
           // No tiered storage: nothing is, or will be, in remote storage.
@@ -128,12 +135,12 @@ export class LogOffsetService {
         case MAX_TIMESTAMP: {
           const max = await log.maxTimestamp();
           if (max === null || max.offset < log.logStartOffset || max.offset >= lastFetchable) return found(-1n, -1n, -1);
-          return found(max.offset, max.timestamp, LEADER_EPOCH);
+          return found(max.offset, max.timestamp, epochAt(part, max.offset));
         }
         default: {
           const hit = await log.offsetForTimestamp(timestamp);
           if (hit === null || hit.offset >= lastFetchable) return found(-1n, -1n, -1);
-          return found(hit.offset, hit.timestamp, LEADER_EPOCH);
+          return found(hit.offset, hit.timestamp, epochAt(part, hit.offset));
         }
       }
     } catch (err) {
