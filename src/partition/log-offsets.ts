@@ -91,12 +91,18 @@ export class LogOffsetService {
     this.logger = options.logger;
   }
 
-  /** A partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION. */
-  private partitionOf(topicName: string, partition: number): { topic: Topic; part: Partition } | number {
+  /**
+   * A partition this broker leads in `currentLeaderEpoch` (-1: any epoch), or the error to answer:
+   * UNKNOWN_TOPIC_OR_PARTITION, or Partition.checkLeaderEpoch's (NOT_LEADER_OR_FOLLOWER on a
+   * follower: every question here is the leader's to answer, as in Kafka).
+   */
+  private partitionOf(topicName: string, partition: number, currentLeaderEpoch: number): { topic: Topic; part: Partition } | number {
     const topic = this.metadata.topic(topicName);
     if (!topic || partition < 0 || partition >= topic.partitions) return ErrorCode.UnknownTopicOrPartition;
     const part = this.partitions.get(topic.name, partition);
     if (!part) return ErrorCode.UnknownTopicOrPartition;
+    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
+    if (epochError !== ErrorCode.None) return epochError;
     return { topic, part };
   }
 
@@ -108,11 +114,9 @@ export class LogOffsetService {
    * or, for a replica (FROM_REPLICA, Kafka's isolation None), at the log end offset.
    */
   async listOffset(topicName: string, partition: number, timestamp: bigint, currentLeaderEpoch = -1, isolationLevel = READ_UNCOMMITTED): Promise<ListOffsetResult> {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, currentLeaderEpoch);
     if (typeof target === 'number') return listError(target);
     const { part } = target;
-    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
-    if (epochError !== ErrorCode.None) return listError(epochError);
     const log = part.log;
     try {
       let lastFetchable = isolationLevel === FROM_REPLICA ? part.logEndOffset : part.highWatermark;
@@ -153,10 +157,11 @@ export class LogOffsetService {
    * offset (and the log start offset after it when more are asked for), earliest the log start
    * offset. Kafka v0 answers a timestamp with segment base offsets by file time; here it is the first
    * offset at or after the timestamp (the log end offset when every record is older), which is
-   * where a consumer starting from that time begins either way.
+   * where a consumer starting from that time begins either way. A follower answers
+   * NOT_LEADER_OR_FOLLOWER.
    */
   async legacyOffsets(topicName: string, partition: number, timestamp: bigint, maxNumOffsets: number): Promise<{ errorCode: number; offsets: bigint[] }> {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, -1);
     if (typeof target === 'number') return { errorCode: target, offsets: [] };
     const log = target.part.log;
     let offsets: bigint[];
@@ -184,11 +189,9 @@ export class LogOffsetService {
    * NOT_LEADER_OR_FOLLOWER, and currentLeaderEpoch is fenced as in Fetch.
    */
   endOffsetForEpoch(topicName: string, partition: number, leaderEpoch: number, currentLeaderEpoch = -1): EpochEndOffsetResult {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, currentLeaderEpoch);
     if (typeof target === 'number') return { errorCode: target, leaderEpoch: -1, endOffset: -1n };
     const { part } = target;
-    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
-    if (epochError !== ErrorCode.None) return { errorCode: epochError, leaderEpoch: -1, endOffset: -1n };
     const end = part.log.leaderEpochs.endOffsetFor(leaderEpoch, part.logEndOffset);
     if (end.endOffset < 0n) return { errorCode: ErrorCode.None, leaderEpoch: -1, endOffset: -1n };
     return { errorCode: ErrorCode.None, leaderEpoch: end.leaderEpoch, endOffset: end.endOffset };
@@ -198,10 +201,11 @@ export class LogOffsetService {
    * DeleteRecords for one partition: moves the log start offset to `offset` (-1: the high
    * watermark) and returns the new low watermark. Beyond the high watermark, or negative, is
    * OFFSET_OUT_OF_RANGE; a topic whose cleanup.policy lacks delete is POLICY_VIOLATION; internal
-   * topics are INVALID_TOPIC_EXCEPTION unless `allowInternal` (Kafka's own admin client id).
+   * topics are INVALID_TOPIC_EXCEPTION unless `allowInternal` (Kafka's own admin client id); a
+   * follower answers NOT_LEADER_OR_FOLLOWER (it takes its log start from the leader).
    */
   async deleteRecords(topicName: string, partition: number, offset: bigint, allowInternal = false): Promise<DeleteRecordsResult> {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, -1);
     if (typeof target === 'number') return { errorCode: target, lowWatermark: -1n };
     const { topic, part } = target;
     if (isInternalTopic(topic.name) && !allowInternal) return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };

@@ -323,6 +323,21 @@ describe('leader epochs and followers', () => {
     expect((await offsets.listOffset('t', 0, LATEST_TIMESTAMP, 4)).errorCode).toBe(ErrorCode.UnknownLeaderEpoch);
   });
 
+  it('a follower refuses DeleteRecords and the v0 offset list with NOT_LEADER_OR_FOLLOWER, its log untouched', async () => {
+    const c = await cluster([1, 2]);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1, 2], replicas: [1, 2] });
+    await produce(c.node(1), 't', batch(['a', 'b', 'c']), 1);
+    await replicate(c.node(1), c.node(2), 't');
+    await replicate(c.node(1), c.node(2), 't');
+    const follower = partitionOf(c.node(2), 't');
+    expect(follower.highWatermark).toBe(3n);
+    const offsets = new LogOffsetService({ metadata: c.node(2).metadata, partitions: c.node(2).partitions, logger: silentLogger });
+    expect(await offsets.deleteRecords('t', 0, 2n)).toEqual({ errorCode: ErrorCode.NotLeaderOrFollower, lowWatermark: -1n });
+    expect(await offsets.legacyOffsets('t', 0, LATEST_TIMESTAMP, 2)).toEqual({ errorCode: ErrorCode.NotLeaderOrFollower, offsets: [] });
+    expect(follower.logStartOffset).toBe(0n);
+    expect(await logValues(c.node(2))).toEqual(['a', 'b', 'c']);
+  });
+
   it('creates the log of a replica it is assigned and does not have yet', async () => {
     const c = await cluster([1, 2]);
     expect(await c.node(2).logs.delete('t', 0)).toBe(true);
