@@ -18,6 +18,7 @@ import {
   type FetchResponse,
   type FetchResponsePartitionData,
 } from '../../../src/protocol/generated/messages/fetch.js';
+import type { DescribeProducersResponse } from '../../../src/protocol/generated/messages/describe-producers.js';
 import { defaultOffsetForLeaderEpochRequest } from '../../../src/protocol/generated/messages/offset-for-leader-epoch.js';
 import { defaultListOffsetsRequest } from '../../../src/protocol/generated/messages/list-offsets.js';
 import { ZERO_UUID } from '../../../src/protocol/reader.js';
@@ -192,7 +193,7 @@ describe('replica fetch (leader side)', () => {
 });
 
 describe('a partition this broker follows', () => {
-  it('answers NOT_LEADER_OR_FOLLOWER to consumer and replica fetches and to OffsetForLeaderEpoch', async () => {
+  it('answers NOT_LEADER_OR_FOLLOWER to consumer and replica fetches, OffsetForLeaderEpoch and DescribeProducers', async () => {
     const t = `replica-fetch-${++topicCount}`;
     await createTopic(broker, t, 1);
     await broker.services.partitions.applyPartitionState(t, 0, state(FOLLOWER, 2));
@@ -206,6 +207,12 @@ describe('a partition this broker follows', () => {
       topics: [{ topic: t, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 2, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }],
     });
     expect(epochs.topics[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NotLeaderOrFollower, leaderEpoch: -1, endOffset: -1n });
+    // Only the leader describes its producers (Kafka's admin client asks the leader).
+    const producers: DescribeProducersResponse = await client.send(ApiKey.DescribeProducers, 0, {
+      topics: [{ name: t, partitionIndexes: [0], _unknownTaggedFields: undefined }],
+      _unknownTaggedFields: undefined,
+    });
+    expect(producers.topics[0].partitions[0]).toMatchObject({ partitionIndex: 0, errorCode: ErrorCode.NotLeaderOrFollower, activeProducers: [] });
   });
 });
 
