@@ -6,9 +6,10 @@
  * first offset of its ongoing transaction (-1 when none).
  *
  * Errors, per partition, as Kafka: a topic name that is not legal is INVALID_TOPIC_EXCEPTION with
- * Kafka's message; a topic or partition that does not exist is UNKNOWN_TOPIC_OR_PARTITION; producer
- * state that cannot be loaded from disk is KAFKA_STORAGE_ERROR. Internal topics are described like
- * any other (Kafka makes no exception for them). Authorization is not checked
+ * Kafka's message; a topic or partition that does not exist is UNKNOWN_TOPIC_OR_PARTITION; a
+ * partition this broker follows is NOT_LEADER_OR_FOLLOWER (Kafka's Partition.activeProducerState);
+ * producer state that cannot be loaded from disk is KAFKA_STORAGE_ERROR. Internal topics are
+ * described like any other (Kafka makes no exception for them). Authorization is not checked
  * (TOPIC_AUTHORIZATION_FAILED never happens).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -32,8 +33,11 @@ export interface PartitionProducers {
   producers: ActiveProducer[];
 }
 
-/** Finds a hosted partition's producer state, loading it if needed; undefined when not hosted. */
-export type ProducerStateLookup = (topic: string, partition: number) => Promise<ProducerStateManager | undefined>;
+/**
+ * Finds a hosted partition's producer state, loading it if needed; undefined when not hosted, or the
+ * error code to answer instead (NOT_LEADER_OR_FOLLOWER: only the leader describes its producers).
+ */
+export type ProducerStateLookup = (topic: string, partition: number) => Promise<ProducerStateManager | number | undefined>;
 
 function failure(errorCode: number, errorMessage: string | null): PartitionProducers {
   return { errorCode, errorMessage, producers: [] };
@@ -50,7 +54,7 @@ export async function describePartitionProducers(
   if (problem !== null) return failure(ErrorCode.InvalidTopicException, problem);
   const known = metadata.topic(topic);
   if (known === undefined || partition < 0 || partition >= known.partitions) return failure(ErrorCode.UnknownTopicOrPartition, null);
-  let state: ProducerStateManager | undefined;
+  let state: ProducerStateManager | number | undefined;
   try {
     state = await producerState(topic, partition);
   } catch (e) {
@@ -58,6 +62,7 @@ export async function describePartitionProducers(
     throw e;
   }
   if (state === undefined) return failure(ErrorCode.UnknownTopicOrPartition, null);
+  if (typeof state === 'number') return failure(state, null);
   const producers: ActiveProducer[] = [];
   for (const [producerId, e] of state.activeProducers()) {
     const last = e.batches.at(-1);

@@ -464,15 +464,14 @@ export class FetchService {
    * answer carries includes it.
    */
   private followerFetch(part: Partition, p: FetchPartitionRequest, replicaId: number, replicaEpoch: bigint): number | { epoch: number; endOffset: bigint } {
-    const logStart = part.logStartOffset;
     const logEnd = part.logEndOffset;
+    if (p.fetchOffset < part.logStartOffset) return ErrorCode.OffsetOutOfRange;
     if (p.lastFetchedEpoch >= 0) {
       const end = part.log.leaderEpochs.endOffsetFor(p.lastFetchedEpoch, logEnd);
       if (end.leaderEpoch < 0 || end.endOffset < 0n) return ErrorCode.OffsetOutOfRange;
-      if (p.fetchOffset < logStart) return ErrorCode.OffsetOutOfRange;
       if (end.leaderEpoch < p.lastFetchedEpoch || end.endOffset < p.fetchOffset) return { epoch: end.leaderEpoch, endOffset: end.endOffset };
     }
-    if (p.fetchOffset < logStart || p.fetchOffset > logEnd) return ErrorCode.OffsetOutOfRange;
+    if (p.fetchOffset > logEnd) return ErrorCode.OffsetOutOfRange;
     return part.updateFollowerFetchState(replicaId, replicaEpoch, p.fetchOffset, p.logStartOffset);
   }
 }

@@ -3,9 +3,9 @@
  * without tiered storage: ListOffsets (by special target or by timestamp), the old v0 offset list,
  * OffsetForLeaderEpoch, and DeleteRecords (which moves the log start offset).
  *
- * Facts of this broker that shape the answers: one leader epoch (LEADER_EPOCH, 0) for every
- * partition since it was created, so its leader epoch cache holds the single entry (0, log start).
- * Offsets a client may read end at the partition's high watermark (read_uncommitted) or its last
+ * The leader epoch of an answer is Kafka's: the partition's current epoch for LATEST, and for an
+ * offset found in the log the epoch of the batch holding it (from the log's leader epoch cache); on a
+ * single broker every partition stays in epoch 0. Offsets a client may read end at the partition's high watermark (read_uncommitted) or its last
  * stable offset (read_committed, partition.ts): ListOffsets answers LATEST with that bound and never
  * answers a timestamp or max-timestamp lookup with an offset at or past it (Kafka's
  * lastFetchableOffset). DeleteRecords goes up to the high watermark.
@@ -16,7 +16,6 @@ import { isInternalTopic } from '../protocol/topic-name.js';
 import type { Logger } from '../util/logger.js';
 import type { Partition } from './partition.js';
 import type { PartitionManager } from './partition-manager.js';
-import { LEADER_EPOCH } from './leader-epoch.js';
 import { storageFailureCode } from './storage-failure.js';
 
 /** ListOffsets targets (Kafka's ListOffsetsRequest constants). */
@@ -61,6 +60,14 @@ const found = (offset: bigint, timestamp: bigint, leaderEpoch: number): ListOffs
   leaderEpoch,
 });
 
+/**
+ * The leader epoch of the batch holding `offset` (Kafka's epochForOffset on the leader epoch cache);
+ * at the log end (an empty log) the current epoch, which a leader's cache starts there.
+ */
+function epochAt(part: Partition, offset: bigint): number {
+  return offset >= part.logEndOffset ? part.leaderEpoch : part.log.leaderEpochs.epochForOffset(offset);
+}
+
 export interface LogOffsetServiceOptions {
   metadata: MetadataStore;
   partitions: PartitionManager;
@@ -84,12 +91,18 @@ export class LogOffsetService {
     this.logger = options.logger;
   }
 
-  /** A partition this broker leads, or UNKNOWN_TOPIC_OR_PARTITION. */
-  private partitionOf(topicName: string, partition: number): { topic: Topic; part: Partition } | number {
+  /**
+   * A partition this broker leads in `currentLeaderEpoch` (-1: any epoch), or the error to answer:
+   * UNKNOWN_TOPIC_OR_PARTITION, or Partition.checkLeaderEpoch's (NOT_LEADER_OR_FOLLOWER on a
+   * follower: every question here is the leader's to answer, as in Kafka).
+   */
+  private partitionOf(topicName: string, partition: number, currentLeaderEpoch: number): { topic: Topic; part: Partition } | number {
     const topic = this.metadata.topic(topicName);
     if (!topic || partition < 0 || partition >= topic.partitions) return ErrorCode.UnknownTopicOrPartition;
     const part = this.partitions.get(topic.name, partition);
     if (!part) return ErrorCode.UnknownTopicOrPartition;
+    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
+    if (epochError !== ErrorCode.None) return epochError;
     return { topic, part };
   }
 
@@ -101,11 +114,9 @@ export class LogOffsetService {
    * or, for a replica (FROM_REPLICA, Kafka's isolation None), at the log end offset.
    */
   async listOffset(topicName: string, partition: number, timestamp: bigint, currentLeaderEpoch = -1, isolationLevel = READ_UNCOMMITTED): Promise<ListOffsetResult> {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, currentLeaderEpoch);
     if (typeof target === 'number') return listError(target);
     const { part } = target;
-    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
-    if (epochError !== ErrorCode.None) return listError(epochError);
     const log = part.log;
     try {
       let lastFetchable = isolationLevel === FROM_REPLICA ? part.logEndOffset : part.highWatermark;
@@ -117,10 +128,10 @@ export class LogOffsetService {
       }
       switch (timestamp) {
         case LATEST_TIMESTAMP:
-          return found(lastFetchable, -1n, LEADER_EPOCH);
+          return found(lastFetchable, -1n, part.leaderEpoch);
         case EARLIEST_TIMESTAMP:
         case EARLIEST_LOCAL_TIMESTAMP:
-          return found(log.logStartOffset, -1n, LEADER_EPOCH);
+          return found(log.logStartOffset, -1n, epochAt(part, log.logStartOffset));
         case LATEST_TIERED_TIMESTAMP:
         case EARLIEST_PENDING_UPLOAD_TIMESTAMP:
           // No tiered storage: nothing is, or will be, in remote storage.
@@ -128,12 +139,12 @@ export class LogOffsetService {
         case MAX_TIMESTAMP: {
           const max = await log.maxTimestamp();
           if (max === null || max.offset < log.logStartOffset || max.offset >= lastFetchable) return found(-1n, -1n, -1);
-          return found(max.offset, max.timestamp, LEADER_EPOCH);
+          return found(max.offset, max.timestamp, epochAt(part, max.offset));
         }
         default: {
           const hit = await log.offsetForTimestamp(timestamp);
           if (hit === null || hit.offset >= lastFetchable) return found(-1n, -1n, -1);
-          return found(hit.offset, hit.timestamp, LEADER_EPOCH);
+          return found(hit.offset, hit.timestamp, epochAt(part, hit.offset));
         }
       }
     } catch (err) {
@@ -146,10 +157,11 @@ export class LogOffsetService {
    * offset (and the log start offset after it when more are asked for), earliest the log start
    * offset. Kafka v0 answers a timestamp with segment base offsets by file time; here it is the first
    * offset at or after the timestamp (the log end offset when every record is older), which is
-   * where a consumer starting from that time begins either way.
+   * where a consumer starting from that time begins either way. A follower answers
+   * NOT_LEADER_OR_FOLLOWER.
    */
   async legacyOffsets(topicName: string, partition: number, timestamp: bigint, maxNumOffsets: number): Promise<{ errorCode: number; offsets: bigint[] }> {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, -1);
     if (typeof target === 'number') return { errorCode: target, offsets: [] };
     const log = target.part.log;
     let offsets: bigint[];
@@ -177,11 +189,9 @@ export class LogOffsetService {
    * NOT_LEADER_OR_FOLLOWER, and currentLeaderEpoch is fenced as in Fetch.
    */
   endOffsetForEpoch(topicName: string, partition: number, leaderEpoch: number, currentLeaderEpoch = -1): EpochEndOffsetResult {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, currentLeaderEpoch);
     if (typeof target === 'number') return { errorCode: target, leaderEpoch: -1, endOffset: -1n };
     const { part } = target;
-    const epochError = part.checkLeaderEpoch(currentLeaderEpoch, true);
-    if (epochError !== ErrorCode.None) return { errorCode: epochError, leaderEpoch: -1, endOffset: -1n };
     const end = part.log.leaderEpochs.endOffsetFor(leaderEpoch, part.logEndOffset);
     if (end.endOffset < 0n) return { errorCode: ErrorCode.None, leaderEpoch: -1, endOffset: -1n };
     return { errorCode: ErrorCode.None, leaderEpoch: end.leaderEpoch, endOffset: end.endOffset };
@@ -191,10 +201,11 @@ export class LogOffsetService {
    * DeleteRecords for one partition: moves the log start offset to `offset` (-1: the high
    * watermark) and returns the new low watermark. Beyond the high watermark, or negative, is
    * OFFSET_OUT_OF_RANGE; a topic whose cleanup.policy lacks delete is POLICY_VIOLATION; internal
-   * topics are INVALID_TOPIC_EXCEPTION unless `allowInternal` (Kafka's own admin client id).
+   * topics are INVALID_TOPIC_EXCEPTION unless `allowInternal` (Kafka's own admin client id); a
+   * follower answers NOT_LEADER_OR_FOLLOWER (it takes its log start from the leader).
    */
   async deleteRecords(topicName: string, partition: number, offset: bigint, allowInternal = false): Promise<DeleteRecordsResult> {
-    const target = this.partitionOf(topicName, partition);
+    const target = this.partitionOf(topicName, partition, -1);
     if (typeof target === 'number') return { errorCode: target, lowWatermark: -1n };
     const { topic, part } = target;
     if (isInternalTopic(topic.name) && !allowInternal) return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };

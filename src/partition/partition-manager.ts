@@ -168,13 +168,13 @@ export class PartitionManager {
       this.options.logger.debug({ topic, partition, leaderEpoch: state.leaderEpoch, version: state.version.toString(), current: p.leaderEpoch }, 'ignoring an older partition state');
       return;
     }
-    const wasLeader = p.isLeader;
     const epochBefore = p.leaderEpoch;
     const leaderBefore = p.leader;
     if (state.leader === brokerId) await p.makeLeader(state);
     else await p.makeFollower(state);
     this.scheduleIsrExpiry();
-    if (!applied || wasLeader !== p.isLeader || epochBefore !== p.leaderEpoch || leaderBefore !== p.leader) {
+    // Leadership moving to or from this broker is a change of leader.
+    if (!applied || epochBefore !== p.leaderEpoch || leaderBefore !== p.leader) {
       for (const listener of [...this.roleListeners]) {
         try {
           listener(p, state);

@@ -26,9 +26,13 @@ export class LeaderHints {
 
   constructor(private readonly services: { metadata: MetadataStore; cluster: ClusterView }) {}
 
-  /** The known leader of a partition another broker leads, or null when none is known. */
-  leaderOf(topicName: string, partition: number): LeaderHint | null {
-    const topic = this.services.metadata.topic(topicName);
+  /**
+   * The known leader of a partition another broker leads, or null when none is known. The topic is
+   * named as the response names it: by name, or (the name empty: requests by topic id) by id.
+   */
+  leaderOf(named: { name: string; topicId: string }, partition: number): LeaderHint | null {
+    const metadata = this.services.metadata;
+    const topic = named.name !== '' ? metadata.topic(named.name) : metadata.topicById(named.topicId);
     if (!topic || partition >= topic.partitions) return null;
     const [layout] = this.services.cluster.partitionLayouts(topic, partition, partition + 1);
     if (layout.leaderId < 0) return null;

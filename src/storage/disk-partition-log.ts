@@ -671,11 +671,13 @@ export class DiskPartitionLog implements PartitionLog, CleanableLog {
     // assigns them before its segment append), so that nothing is served or acknowledged in an
     // epoch the checkpoint does not know.
     const epochWrites: Promise<void>[] = [];
+    const assign = (epoch: number, startOffset: bigint): void => {
+      if (epoch > this.leaderEpochs.latestEpoch()) epochWrites.push(this.leaderEpochs.assign(epoch, startOffset));
+    };
     for (const m of pending) {
-      for (let i = 0; i < m.starts.length; i++) {
-        const epoch = m.buffer.readInt32BE(m.starts[i] + PARTITION_LEADER_EPOCH_OFFSET);
-        if (epoch > this.leaderEpochs.latestEpoch()) epochWrites.push(this.leaderEpochs.assign(epoch, m.baseOffsets[i]));
-      }
+      // A leader's append stamped its one epoch into every batch; a follower's batches carry the leader's.
+      if (m.follower === null) assign(m.options.leaderEpoch, m.baseOffsets[0]);
+      else for (let i = 0; i < m.starts.length; i++) assign(m.buffer.readInt32BE(m.starts[i] + PARTITION_LEADER_EPOCH_OFFSET), m.baseOffsets[i]);
     }
     if (epochWrites.length > 0) {
       try {

@@ -16,10 +16,9 @@
  * as damage, and the log rebuilds the cache from its batches instead (disk-partition-log.ts): a
  * zero-length file is what a crash leaves of an unsynced write, and a rebuild loses nothing.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EpochEntry } from './leader-epoch-cache.js';
-import { errorCode, openStorageFile, replaceFileDurably, type OpenFile, type ReadText } from './segment-files.js';
+import { openStorageFile, readStateFile, replaceFileDurably, type OpenFile, type ReadText } from './segment-files.js';
 
 export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
 const VERSION = '0';
@@ -65,17 +64,12 @@ export function parseLeaderEpochCheckpoint(text: string): { entries: EpochEntry[
  */
 export async function readLeaderEpochCheckpoint(
   dir: string,
-  readText: ReadText = (f) => readFile(f, 'utf8'),
+  readText?: ReadText,
 ): Promise<{ entries: EpochEntry[] } | { missing: true } | { problem: string }> {
   const file = join(dir, LEADER_EPOCH_CHECKPOINT_FILE);
-  let text: string;
-  try {
-    text = await readText(file);
-  } catch (e) {
-    if (errorCode(e) === 'ENOENT') return { missing: true };
-    return { problem: `${file} cannot be read: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  const parsed = parseLeaderEpochCheckpoint(text);
+  const read = await readStateFile(file, readText);
+  if (!('text' in read)) return read;
+  const parsed = parseLeaderEpochCheckpoint(read.text);
   return 'problem' in parsed ? { problem: `${file}: ${parsed.problem}` } : parsed;
 }
 

@@ -205,6 +205,19 @@ export type ReadText = (file: string) => Promise<string>;
 const readTextAsync: ReadText = (file) => readFile(file, 'utf8');
 
 /**
+ * A partition's small state file (log-start-offset, leader-epoch-checkpoint) read whole: its text,
+ * `missing`, or why it cannot be read (with its path).
+ */
+export async function readStateFile(file: string, readText: ReadText = readTextAsync): Promise<{ text: string } | { missing: true } | { problem: string }> {
+  try {
+    return { text: await readText(file) };
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { missing: true };
+    return { problem: `${file} cannot be read: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/**
  * The log start offset file of a partition directory, read: its offset, `missing`, or what is
  * wrong with it (the file, the line and the byte where it goes wrong, and what is there), for the
  * warning Kafka gives when it cannot read its log-start-offset-checkpoint.
@@ -214,14 +227,9 @@ export async function inspectLogStartOffset(
   readText: ReadText = readTextAsync,
 ): Promise<{ offset: bigint } | { missing: true } | { problem: string }> {
   const file = join(dir, LOG_START_OFFSET_FILE);
-  let text: string;
-  try {
-    text = await readText(file);
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return { missing: true };
-    return { problem: `${file} cannot be read: ${(err as Error).message}` };
-  }
-  const lines = text.split('\n');
+  const read = await readStateFile(file, readText);
+  if (!('text' in read)) return read;
+  const lines = read.text.split('\n');
   const show = (line: string | undefined): string => (line === undefined ? 'nothing' : JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}...` : line));
   if (lines[0] !== '0') return { problem: `${file} line 1 (byte 0) holds ${show(lines[0])}, not the version 0` };
   const second = lines.at(1);

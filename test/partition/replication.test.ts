@@ -10,6 +10,8 @@ import type { PartitionState } from '../../src/metadata/partition-state.js';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { RecordBatchView, splitBatches } from '../../src/protocol/records/index.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, LogOffsetService, MAX_TIMESTAMP } from '../../src/partition/log-offsets.js';
 import { isSettled, valuesOf } from '../server/fetch/fixture.js';
 import { tempDir } from '../storage/helpers.js';
 import { batch, createTopic, FakeClusterStore, partitionOf, produce, replicate, startNode, stopNode, type Node } from './replica-harness.js';
@@ -295,6 +297,45 @@ describe('leader epochs and followers', () => {
     expect(p.checkLeaderEpoch(2, true)).toBe(ErrorCode.FencedLeaderEpoch);
     expect(p.checkLeaderEpoch(4, true)).toBe(ErrorCode.UnknownLeaderEpoch);
     expect(p.checkLeaderEpoch(3, true)).toBe(ErrorCode.None);
+  });
+
+  it('answers ListOffsets with the epoch of the partition and of the batch found, and fences with the partition epoch', async () => {
+    const c = await cluster([1, 2]);
+    const n1 = c.node(1);
+    const offsets = new LogOffsetService({ metadata: n1.metadata, partitions: n1.partitions, logger: silentLogger });
+    const T0 = 1_700_000_000_000;
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1, 2] });
+    await produce(n1, 't', batch(['a'], undefined, 0, { now: T0 }), 1);
+    await c.publish({ leader: 2, leaderEpoch: 2, isr: [2, 1], replicas: [1, 2] });
+    // A follower does not answer clients' ListOffsets.
+    expect((await offsets.listOffset('t', 0, LATEST_TIMESTAMP)).errorCode).toBe(ErrorCode.NotLeaderOrFollower);
+    // Broker 2 never fetched: alone in the ISR, broker 1's high watermark is its log end.
+    await c.publish({ leader: 1, leaderEpoch: 3, isr: [1], replicas: [1, 2] });
+    await produce(n1, 't', batch(['b'], undefined, 0, { now: T0 + 1000 }), 1);
+
+    expect(await offsets.listOffset('t', 0, LATEST_TIMESTAMP, 3)).toEqual({ errorCode: 0, offset: 2n, timestamp: -1n, leaderEpoch: 3 });
+    expect(await offsets.listOffset('t', 0, EARLIEST_TIMESTAMP)).toEqual({ errorCode: 0, offset: 0n, timestamp: -1n, leaderEpoch: 1 });
+    expect(await offsets.listOffset('t', 0, BigInt(T0))).toEqual({ errorCode: 0, offset: 0n, timestamp: BigInt(T0), leaderEpoch: 1 });
+    expect(await offsets.listOffset('t', 0, BigInt(T0 + 1))).toEqual({ errorCode: 0, offset: 1n, timestamp: BigInt(T0 + 1000), leaderEpoch: 3 });
+    expect(await offsets.listOffset('t', 0, MAX_TIMESTAMP)).toEqual({ errorCode: 0, offset: 1n, timestamp: BigInt(T0 + 1000), leaderEpoch: 3 });
+    // A client that saw epoch 1 or 2 is fenced; one ahead of this broker is told the epoch is unknown.
+    expect((await offsets.listOffset('t', 0, LATEST_TIMESTAMP, 2)).errorCode).toBe(ErrorCode.FencedLeaderEpoch);
+    expect((await offsets.listOffset('t', 0, LATEST_TIMESTAMP, 4)).errorCode).toBe(ErrorCode.UnknownLeaderEpoch);
+  });
+
+  it('a follower refuses DeleteRecords and the v0 offset list with NOT_LEADER_OR_FOLLOWER, its log untouched', async () => {
+    const c = await cluster([1, 2]);
+    await c.publish({ leader: 1, leaderEpoch: 1, isr: [1, 2], replicas: [1, 2] });
+    await produce(c.node(1), 't', batch(['a', 'b', 'c']), 1);
+    await replicate(c.node(1), c.node(2), 't');
+    await replicate(c.node(1), c.node(2), 't');
+    const follower = partitionOf(c.node(2), 't');
+    expect(follower.highWatermark).toBe(3n);
+    const offsets = new LogOffsetService({ metadata: c.node(2).metadata, partitions: c.node(2).partitions, logger: silentLogger });
+    expect(await offsets.deleteRecords('t', 0, 2n)).toEqual({ errorCode: ErrorCode.NotLeaderOrFollower, lowWatermark: -1n });
+    expect(await offsets.legacyOffsets('t', 0, LATEST_TIMESTAMP, 2)).toEqual({ errorCode: ErrorCode.NotLeaderOrFollower, offsets: [] });
+    expect(follower.logStartOffset).toBe(0n);
+    expect(await logValues(c.node(2))).toEqual(['a', 'b', 'c']);
   });
 
   it('creates the log of a replica it is assigned and does not have yet', async () => {

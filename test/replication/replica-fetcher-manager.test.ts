@@ -4,16 +4,21 @@
  * to the new leader's fetcher, and fetchers left without partitions stop. The leaders here have no
  * address, so the fetchers only back off; nothing is fetched.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ZERO_UUID } from '../../src/protocol/reader.js';
 import { fetcherIdFor, ReplicaFetcherManager } from '../../src/replication/replica-fetcher-manager.js';
 import type { FollowedPartition, FollowerPartition } from '../../src/replication/replica-fetcher.js';
-import { DEFAULT_REPLICATION_SETTINGS } from '../../src/replication/replication-settings.js';
+import { replicationSettingsFrom, type ReplicationSettings } from '../../src/replication/replication-settings.js';
+import { loadBrokerConfig } from '../../src/config/broker-config.js';
 import { LeaderEpochCache } from '../../src/storage/leader-epoch-cache.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 const managers: ReplicaFetcherManager[] = [];
+let defaults: ReplicationSettings;
+beforeAll(async () => {
+  defaults = replicationSettingsFrom(await loadBrokerConfig({ env: {} }));
+});
 afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.shutdown()));
 });
@@ -22,7 +27,7 @@ function manager(numFetchers: number): ReplicaFetcherManager {
   const m = new ReplicaFetcherManager({
     nodeId: 2,
     brokerAddress: () => undefined,
-    settings: { ...DEFAULT_REPLICATION_SETTINGS, numFetchers },
+    settings: { ...defaults, numFetchers },
     clock: new ManualClock(0),
     logger: silentLogger,
   });
@@ -48,6 +53,12 @@ function replica(topic: string, partition: number): FollowedPartition {
 }
 
 describe('ReplicaFetcherManager', () => {
+  it("takes its settings from Kafka's broker config names, with Kafka's defaults", async () => {
+    expect(defaults).toEqual({ fetchWaitMaxMs: 500, fetchMinBytes: 1, fetchResponseMaxBytes: 10_485_760, fetchMaxBytes: 1_048_576, fetchBackoffMs: 1000, socketTimeoutMs: 30_000, numFetchers: 1 });
+    const set = replicationSettingsFrom(await loadBrokerConfig({ env: {}, flags: { 'num.replica.fetchers': 3, 'replica.fetch.max.bytes': 4096, 'replica.socket.timeout.ms': 5000 } }));
+    expect(set).toMatchObject({ numFetchers: 3, fetchMaxBytes: 4096, socketTimeoutMs: 5000 });
+  });
+
   it('numbers fetchers as Kafka does: abs(31 * topic.hashCode() + partition) % num.replica.fetchers', () => {
     // "topic".hashCode() is 110546223; 31 times it plus 0 wraps to -868034383 in 32 bits.
     expect(fetcherIdFor('topic', 0, 3)).toBe(868034383 % 3);

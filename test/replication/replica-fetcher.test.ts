@@ -20,12 +20,13 @@ import { ApiKey } from '../../src/protocol/generated/api-table.js';
 import { ErrorCode } from '../../src/protocol/generated/errors.js';
 import { ZERO_UUID } from '../../src/protocol/reader.js';
 import { ReplicaFetcherManager } from '../../src/replication/replica-fetcher-manager.js';
-import { DEFAULT_REPLICATION_SETTINGS } from '../../src/replication/replication-settings.js';
+import { replicationSettingsFrom, type ReplicationSettings } from '../../src/replication/replication-settings.js';
+import { loadBrokerConfig } from '../../src/config/broker-config.js';
 import { systemClock } from '../../src/util/clock.js';
 import { createLogger, silentLogger } from '../../src/util/logger.js';
 import { createTopic, valuesOf } from '../server/fetch/fixture.js';
 
-const settings = { ...DEFAULT_REPLICATION_SETTINGS, fetchWaitMaxMs: 200, fetchBackoffMs: 20 };
+let settings: ReplicationSettings;
 
 let node1: Broker;
 let node2: Broker;
@@ -35,6 +36,7 @@ const producers: Producer[] = [];
 let topicCount = 0;
 
 beforeAll(async () => {
+  settings = replicationSettingsFrom(await loadBrokerConfig({ env: {}, flags: { 'replica.fetch.wait.max.ms': 200, 'replica.fetch.backoff.ms': 20 } }));
   node1 = await Broker.start({ port: 0, storage: 'memory', config: { 'node.id': 1 } });
   node2 = await Broker.start({ port: 0, storage: 'memory', config: { 'node.id': 2 } });
   addresses.set(1, { nodeId: 1, host: '127.0.0.1', port: node1.port, rack: null });

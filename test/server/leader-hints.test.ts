@@ -18,20 +18,27 @@ const cluster: ClusterView = {
   partitionLayouts: (_t, from, to): PartitionLayout[] =>
     Array.from({ length: to - from }, (_, i) => ({ partitionIndex: from + i, leaderId: leaders[from + i], leaderEpoch: 7, replicaNodes: [1, 2, 3], isrNodes: [1, 2], offlineReplicas: [] })),
 };
-const metadata = { topic: (name: string) => (name === 'orders' ? topic : undefined) } as unknown as MetadataStore;
+const metadata = {
+  topic: (name: string) => (name === 'orders' ? topic : undefined),
+  topicById: (id: string) => (id === 'id' ? topic : undefined),
+} as unknown as MetadataStore;
+const byName = (name: string) => ({ name, topicId: '' });
 
 describe('leader hints (KIP-951)', () => {
   it('names the leader and epoch of a moved partition, and the endpoints of the leaders named', () => {
     const hints = new LeaderHints({ metadata, cluster });
-    expect(hints.leaderOf('orders', 0)).toEqual({ leaderId: 2, leaderEpoch: 7 });
+    expect(hints.leaderOf(byName('orders'), 0)).toEqual({ leaderId: 2, leaderEpoch: 7 });
+    // A response to a request by topic id names the topic by id only.
+    expect(hints.leaderOf({ name: '', topicId: 'id' }, 0)).toEqual({ leaderId: 2, leaderEpoch: 7 });
     expect(hints.endpoints()).toEqual([{ nodeId: 2, host: 'b', port: 9093, rack: 'r2', _unknownTaggedFields: undefined }]);
   });
 
   it('names nothing for a partition without a leader, an unknown topic or partition', () => {
     const hints = new LeaderHints({ metadata, cluster });
-    expect(hints.leaderOf('orders', 1)).toBeNull();
-    expect(hints.leaderOf('orders', 2)).toBeNull();
-    expect(hints.leaderOf('missing', 0)).toBeNull();
+    expect(hints.leaderOf(byName('orders'), 1)).toBeNull();
+    expect(hints.leaderOf(byName('orders'), 2)).toBeNull();
+    expect(hints.leaderOf(byName('missing'), 0)).toBeNull();
+    expect(hints.leaderOf({ name: '', topicId: 'other' }, 0)).toBeNull();
     expect(hints.endpoints()).toEqual([]);
   });
 });

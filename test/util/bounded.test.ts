@@ -1,4 +1,4 @@
-import { forEachBounded } from '../../src/util/bounded.js';
+import { ConcurrencyLimit, forEachBounded } from '../../src/util/bounded.js';
 
 /** A call that finishes when the test says so. */
 function gate(): { promise: Promise<void>; open: () => void; fail: (e: unknown) => void } {
@@ -93,5 +93,64 @@ describe('forEachBounded', () => {
 
   test('refuses a limit below one', async () => {
     await expect(forEachBounded([1], 0, async () => undefined)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('ConcurrencyLimit', () => {
+  /** Runs counted in flight, for the largest number seen at once. */
+  function counter(): { most: () => number; task: (wait: Promise<void>) => () => Promise<void> } {
+    let inFlight = 0;
+    let most = 0;
+    return {
+      most: () => most,
+      task: (wait) => async () => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await wait;
+        inFlight--;
+      },
+    };
+  }
+
+  test('runs at most the limit at once, the waiting ones in call order', async () => {
+    const limit = new ConcurrencyLimit(2);
+    const c = counter();
+    const gates = [gate(), gate(), gate(), gate()];
+    const started: number[] = [];
+    const runs = gates.map((g, i) => limit.run(() => { started.push(i); return c.task(g.promise)(); }));
+    await tick();
+    expect(started).toEqual([0, 1]);
+    gates[1].open();
+    await tick();
+    expect(started).toEqual([0, 1, 2]);
+    for (const g of gates) g.open();
+    await Promise.all(runs);
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(c.most()).toBe(2);
+  });
+
+  test('hands a finished run\'s place to the one waiting: a call arriving meanwhile does not take it', async () => {
+    const limit = new ConcurrencyLimit(1);
+    const c = counter();
+    const first = gate();
+    const late: Promise<void>[] = [];
+    const runs = [
+      limit.run(async () => {
+        await c.task(first.promise)();
+        // Calls arriving a few microtasks later: one lands after this run gave its place up, before the waiting run resumed.
+        for (let depth = 0; depth < 6; depth++) {
+          let at: () => void = () => { late.push(limit.run(c.task(Promise.resolve()))); };
+          for (let d = 0; d < depth; d++) { const next = at; at = () => { queueMicrotask(next); }; }
+          queueMicrotask(at);
+        }
+      }),
+      limit.run(c.task(Promise.resolve())),
+    ];
+    first.open();
+    await Promise.all(runs);
+    await tick();
+    await Promise.all(late);
+    expect(late).toHaveLength(6);
+    expect(c.most()).toBe(1);
   });
 });

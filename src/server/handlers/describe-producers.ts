@@ -4,6 +4,7 @@
  * is flexible. Not implemented: authorization (TOPIC_AUTHORIZATION_FAILED never happens).
  */
 import { ApiKey } from '../../protocol/generated/api-table.js';
+import { ErrorCode } from '../../protocol/generated/errors.js';
 import {
   defaultDescribeProducersResponse,
   type DescribeProducersResponsePartitionResponse,
@@ -12,9 +13,13 @@ import { describePartitionProducers, type ProducerStateLookup } from '../../part
 import type { BrokerServices } from '../services.js';
 import { defineHandler } from '../handler.js';
 
-/** Where a partition's producer state lives: its Partition, loading the state on first use. */
+/** Where a partition's producer state lives: its Partition, loading the state on first use; a follower's is not described. */
 function producerStateOf(services: BrokerServices): ProducerStateLookup {
-  return async (topic, partition) => services.partitions.get(topic, partition)?.producerState();
+  return async (topic, partition) => {
+    const p = services.partitions.get(topic, partition);
+    if (p === undefined) return undefined;
+    return p.isLeader ? p.producerState() : ErrorCode.NotLeaderOrFollower;
+  };
 }
 
 export const describeProducers = defineHandler({

@@ -89,9 +89,9 @@ export const fetch = defineHandler({
     let current: FetchResponseFetchableTopicResponse | undefined;
     const hints = new LeaderHints(ctx.services);
     // KIP-951: a partition that moved names its leader (v12+), whose address is in nodeEndpoints (v16+).
-    const hintedLeader = (topic: string, partition: number, errorCode: number): FetchResponseLeaderIdAndEpoch => {
+    const hintedLeader = (name: string, topicId: string, partition: number, errorCode: number): FetchResponseLeaderIdAndEpoch => {
       if (version < 12 || (errorCode !== ErrorCode.NotLeaderOrFollower && errorCode !== ErrorCode.FencedLeaderEpoch)) return defaultFetchResponseLeaderIdAndEpoch();
-      const leader = hints.leaderOf(topic, partition);
+      const leader = hints.leaderOf({ name, topicId }, partition);
       return leader ? { ...leader, _unknownTaggedFields: undefined } : defaultFetchResponseLeaderIdAndEpoch();
     };
     for (const r of result.partitions) {
@@ -111,7 +111,7 @@ export const fetch = defineHandler({
           r.divergingEpoch === null
             ? defaultFetchResponseEpochEndOffset()
             : { epoch: r.divergingEpoch.epoch, endOffset: r.divergingEpoch.endOffset, _unknownTaggedFields: undefined },
-        currentLeader: hintedLeader(r.topic, r.partition, errorCode),
+        currentLeader: hintedLeader(r.topic, r.topicId, r.partition, errorCode),
         snapshotId: defaultFetchResponseSnapshotId(),
         // A follower's read has no isolation (Kafka's FetchLogEnd): no aborted list, whatever it asked.
         abortedTransactions:

@@ -7,8 +7,9 @@
  *   in ms: the first offset whose timestamp is >= it, or offset -1 / timestamp -1 when none is.
  * - v2: isolationLevel: read_committed answers LATEST with the last stable offset and never a
  *   timestamp lookup at or past it; read_uncommitted is bounded by the high watermark. v3: same.
- * - v4: currentLeaderEpoch fencing (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH) and the answer's
- *   leaderEpoch (0 for every found offset, -1 when none). v5: same. v6: flexible.
+ * - v4: currentLeaderEpoch fencing against the partition's epoch (FENCED_LEADER_EPOCH /
+ *   UNKNOWN_LEADER_EPOCH; NOT_LEADER_OR_FOLLOWER on a follower) and the answer's leaderEpoch (the
+ *   partition's epoch for latest, the found offset's batch epoch otherwise, -1 when none). v5: same. v6: flexible.
  * - v7: -3, the offset of the largest timestamp (KIP-734). v8: -4, earliest local = earliest here.
  * - v9: -5, latest tiered: -1 (no tiered storage). v10: timeoutMs (nothing is remote: ignored).
  * - v11: -6, earliest pending upload: -1 (no tiered storage).

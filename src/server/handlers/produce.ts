@@ -46,10 +46,9 @@ export const produce = defineHandler({
     if (ctx.apiVersion >= 10) {
       const hints = new LeaderHints(ctx.services);
       for (const t of responses) {
-        const name = t.name !== '' ? t.name : (ctx.services.metadata.topicById(t.topicId)?.name ?? '');
         for (const p of t.partitionResponses) {
           if (p.errorCode !== ErrorCode.NotLeaderOrFollower) continue;
-          const leader = hints.leaderOf(name, p.index);
+          const leader = hints.leaderOf(t, p.index);
           if (leader) p.currentLeader = { ...leader, _unknownTaggedFields: undefined };
         }
       }

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Broker } from '../../../src/broker.js';
+import type { BrokerAddress, ClusterView } from '../../../src/metadata/cluster-view.js';
 import type { PartitionState } from '../../../src/metadata/partition-state.js';
 import { ApiKey } from '../../../src/protocol/generated/api-table.js';
 import { ErrorCode } from '../../../src/protocol/generated/errors.js';
@@ -17,6 +18,7 @@ import {
   type FetchResponse,
   type FetchResponsePartitionData,
 } from '../../../src/protocol/generated/messages/fetch.js';
+import type { DescribeProducersResponse } from '../../../src/protocol/generated/messages/describe-producers.js';
 import { defaultOffsetForLeaderEpochRequest } from '../../../src/protocol/generated/messages/offset-for-leader-epoch.js';
 import { defaultListOffsetsRequest } from '../../../src/protocol/generated/messages/list-offsets.js';
 import { ZERO_UUID } from '../../../src/protocol/reader.js';
@@ -191,7 +193,7 @@ describe('replica fetch (leader side)', () => {
 });
 
 describe('a partition this broker follows', () => {
-  it('answers NOT_LEADER_OR_FOLLOWER to consumer and replica fetches and to OffsetForLeaderEpoch', async () => {
+  it('answers NOT_LEADER_OR_FOLLOWER to consumer and replica fetches, OffsetForLeaderEpoch and DescribeProducers', async () => {
     const t = `replica-fetch-${++topicCount}`;
     await createTopic(broker, t, 1);
     await broker.services.partitions.applyPartitionState(t, 0, state(FOLLOWER, 2));
@@ -205,6 +207,39 @@ describe('a partition this broker follows', () => {
       topics: [{ topic: t, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 2, _unknownTaggedFields: undefined }], _unknownTaggedFields: undefined }],
     });
     expect(epochs.topics[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NotLeaderOrFollower, leaderEpoch: -1, endOffset: -1n });
+    // Only the leader describes its producers (Kafka's admin client asks the leader).
+    const producers: DescribeProducersResponse = await client.send(ApiKey.DescribeProducers, 0, {
+      topics: [{ name: t, partitionIndexes: [0], _unknownTaggedFields: undefined }],
+      _unknownTaggedFields: undefined,
+    });
+    expect(producers.topics[0].partitions[0]).toMatchObject({ partitionIndex: 0, errorCode: ErrorCode.NotLeaderOrFollower, activeProducers: [] });
+  });
+});
+
+describe('KIP-951 leader hints', () => {
+  it('a consumer fetching by topic id from a broker that follows is told the leader, its epoch and address', async () => {
+    const t = `replica-fetch-${++topicCount}`;
+    await createTopic(broker, t, 1);
+    await broker.services.partitions.applyPartitionState(t, 0, state(FOLLOWER, 2));
+    // What a cluster's view says once node 2 leads (the single broker's view knows only itself).
+    const services = broker.services as { cluster: ClusterView };
+    const own = services.cluster;
+    const node2: BrokerAddress = { nodeId: FOLLOWER, host: 'node-2.example', port: 19092, rack: null };
+    services.cluster = {
+      brokers: () => [...own.brokers(), node2],
+      controllerId: () => own.controllerId(),
+      coordinator: () => own.coordinator(),
+      partitionLayouts: (_topic, from, to) =>
+        Array.from({ length: to - from }, (_, i) => ({ partitionIndex: from + i, leaderId: FOLLOWER, leaderEpoch: 2, replicaNodes: [LEADER, FOLLOWER], isrNodes: [LEADER, FOLLOWER], offlineReplicas: [] })),
+    };
+    try {
+      const r: FetchResponse = await client.send(ApiKey.Fetch, 16, fetchRequest(16, t, part(0n, { currentLeaderEpoch: 2 }), -1));
+      const p = r.responses[0].partitions[0];
+      expect({ error: p.errorCode, leaderId: p.currentLeader.leaderId, leaderEpoch: p.currentLeader.leaderEpoch }).toEqual({ error: ErrorCode.NotLeaderOrFollower, leaderId: FOLLOWER, leaderEpoch: 2 });
+      expect(r.nodeEndpoints.map((e) => ({ nodeId: e.nodeId, host: e.host, port: e.port }))).toEqual([{ nodeId: FOLLOWER, host: 'node-2.example', port: 19092 }]);
+    } finally {
+      services.cluster = own;
+    }
   });
 });
 
