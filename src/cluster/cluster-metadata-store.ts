@@ -8,7 +8,7 @@
  * partitions assigned to it; when a topic is deleted, it deletes its logs and tells the delete
  * listeners, as the single broker's store does; a config change reaches the local logs.
  *
- * A change resolves once this broker's own view shows it (or after `visibleWithinMs`, when the watch
+ * A change resolves once this broker's own view shows it (or after ten seconds, when the watch
  * is slow: the change is in the store either way and clients retry metadata), so a handler that
  * creates a topic and then looks it up finds it, as on a single broker.
  */
@@ -38,11 +38,10 @@ export interface ClusterMetadataStoreOptions {
   nodeId: number;
   brokerConfig: ResolvedBrokerConfig;
   logger: Logger;
-  /** How long a change waits to show in this broker's view. Default 10000. */
-  visibleWithinMs?: number;
-  /** Timers for that wait (tests pass their own). */
-  setTimeout?: (fn: () => void, ms: number) => { unref?: () => void };
 }
+
+/** How long a change waits to show in this broker's view before the request is answered anyway. */
+const VISIBLE_WITHIN_MS = 10_000;
 
 const ok = (): MetadataResult => ({ errorCode: ErrorCode.None, errorMessage: null });
 const fail = (errorCode: number, errorMessage: string): MetadataResult => ({ errorCode, errorMessage });
@@ -197,14 +196,9 @@ export class ClusterMetadataStore implements MetadataStore {
     this.logWork = this.logWork.then(work).catch(onError);
   }
 
-  /** Waits until this broker's view and local logs show a change, at most visibleWithinMs. */
+  /** Waits until this broker's view and local logs show a change, at most VISIBLE_WITHIN_MS. */
   private async visible(ready: () => boolean): Promise<void> {
-    const wait = this.options.state.until(ready);
-    const timeout = new Promise<void>((resolve) => {
-      const timer = (this.options.setTimeout ?? setTimeout)(resolve, this.options.visibleWithinMs ?? 10_000);
-      timer.unref?.();
-    });
-    await Promise.race([wait, timeout]);
+    await this.options.state.until(ready, VISIBLE_WITHIN_MS);
     await this.logWork;
   }
 }

@@ -43,14 +43,27 @@ describe('cluster state', () => {
     const s = new ClusterState();
     const seen: string[] = [];
     const stop = s.onChange((e) => seen.push(`${e.kind}:${s.topics().length}`));
-    const visible = s.until(() => s.topic('t') !== undefined);
+    const visible = s.until(() => s.topic('t') !== undefined, 60_000);
     s.apply({ kind: 'brokers', brokers: [] });
     s.apply({ kind: 'topic', topic: { name: 't', topicId: 'id', assignment: [[1]], configs: {} } });
-    await visible;
+    await expect(visible).resolves.toBe(true);
     stop();
     s.apply({ kind: 'brokers', brokers: [] });
     expect(seen).toEqual(['brokers:0', 'topic:1']);
-    await s.until(() => true);
+    await expect(s.until(() => true, 60_000)).resolves.toBe(true);
+  });
+
+  it('gives up a wait whose time ran out and no longer checks its condition', async () => {
+    const s = new ClusterState();
+    let checks = 0;
+    const never = (): boolean => {
+      checks++;
+      return false;
+    };
+    await expect(s.until(never, 1)).resolves.toBe(false);
+    const before = checks;
+    s.apply({ kind: 'brokers', brokers: [] });
+    expect(checks).toBe(before);
   });
 });
 
