@@ -15,8 +15,9 @@
 import { resolveTopicConfig, toLogConfig, validateTopicConfigs } from '../config/topic-config.js';
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { CreateTopicRequest, CreateTopicResult, MetadataResult, MetadataStore, Topic } from '../metadata/metadata-store.js';
+import { addedPartitionsProblem, newTopicNameProblem } from '../metadata/topic-request-checks.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { topicNameProblem, unifiedTopicName } from '../protocol/topic-name.js';
+import { unifiedTopicName } from '../protocol/topic-name.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterState } from './cluster-state.js';
@@ -94,11 +95,12 @@ export class ClusterMetadataStore implements MetadataStore {
   }
 
   async createTopic(req: CreateTopicRequest): Promise<CreateTopicResult> {
-    const problem = topicNameProblem(req.name);
-    if (problem) return fail(ErrorCode.InvalidTopicException, problem);
-    if (this.byName.has(req.name)) return fail(ErrorCode.TopicAlreadyExists, `Topic '${req.name}' already exists.`);
-    const collides = this.topics().find((t) => unifiedTopicName(t.name) === unifiedTopicName(req.name));
-    if (collides) return fail(ErrorCode.InvalidTopicException, `Topic '${req.name}' collides with existing topic: ${collides.name}`);
+    const nameProblem = newTopicNameProblem(
+      req.name,
+      (name) => this.byName.has(name),
+      (unified) => [...this.byName.keys()].find((name) => unifiedTopicName(name) === unified),
+    );
+    if (nameProblem) return fail(nameProblem.errorCode, nameProblem.errorMessage);
     const validation = validateTopicConfigs(req.configs, this.brokerConfig);
     if (validation.error) return fail(validation.error.errorCode, validation.error.message);
     const configs = Object.fromEntries(validation.configs);
@@ -128,10 +130,8 @@ export class ClusterMetadataStore implements MetadataStore {
   ): Promise<MetadataResult> {
     const topic = this.byName.get(name);
     if (!topic) return fail(ErrorCode.UnknownTopicOrPartition, `The topic '${name}' does not exist.`);
-    if (count < topic.partitions) {
-      return fail(ErrorCode.InvalidPartitions, `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${count}.`);
-    }
-    if (count === topic.partitions) return fail(ErrorCode.InvalidPartitions, `Topic already has ${topic.partitions} partitions.`);
+    const bad = addedPartitionsProblem(topic.partitions, count, assignments ? assignments.length : null);
+    if (bad) return fail(bad.errorCode, bad.errorMessage);
     const result = await this.options.changes.createPartitions(name, count, assignments, validateOnly);
     if (result.errorCode === ErrorCode.None && !validateOnly) await this.visible(() => (this.byName.get(name)?.partitions ?? 0) >= count);
     return result;
