@@ -83,13 +83,16 @@ describe('store cluster view', () => {
       { nodeId: 3, host: 'h3', port: 9003, rack: null },
     ]);
     expect(view.controllerId()).toBe(3);
+    expect(view.coordinator()).toEqual({ nodeId: 3, host: 'h3', port: 9003, rack: null });
     expect(view.partitionLayouts(topic, 0, 2)).toEqual([
       { partitionIndex: 0, leaderId: 1, leaderEpoch: 2, replicaNodes: [1, 2, 3], isrNodes: [1, 3], offlineReplicas: [2] },
       { partitionIndex: 1, leaderId: -1, leaderEpoch: -1, replicaNodes: [2, 3, 1], isrNodes: [], offlineReplicas: [2] },
     ]);
   });
 
-  it('has no controller while none is elected', () => {
-    expect(new StoreClusterView(new ClusterState()).controllerId()).toBe(-1);
+  it('has no controller and no coordinator while none is elected', () => {
+    const view = new StoreClusterView(new ClusterState());
+    expect(view.controllerId()).toBe(-1);
+    expect(view.coordinator()).toBeUndefined();
   });
 });
