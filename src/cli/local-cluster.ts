@@ -63,8 +63,11 @@ export async function runLocalCluster(argv: string[], io: CliIo = PROCESS_IO, si
   if (!Number.isInteger(basePort) || basePort < 0 || basePort + count - 1 > 65535) throw new UsageError(`--port takes a port number, got '${values.port ?? ''}'`, USAGE);
   if (values.memory && values['data-dir'] !== undefined) throw new UsageError('--memory and --data-dir cannot be combined', USAGE);
 
-  const etcd = await EtcdProcess.start();
   const temporary = values['data-dir'] === undefined && !values.memory ? await mkdtemp(join(tmpdir(), 'gregor-cluster-')) : null;
+  const etcd = await EtcdProcess.start().catch(async (err: unknown) => {
+    if (temporary !== null) await rm(temporary, { recursive: true, force: true });
+    throw err;
+  });
   const dataRoot = values['data-dir'] !== undefined ? resolve(values['data-dir']) : temporary;
   const clusterId = generateClusterId();
   // The brokers are this same command (`gregor start`), run by the same Node.

@@ -140,6 +140,15 @@ export class ClusterMember {
   private onEvent(event: ClusterEvent): void {
     if (event.kind === 'topic') this.applyTopic(event.topic.name, event.topic.assignment.length);
     else if (event.kind === 'partition') this.applyPartition(event.topic, event.partition);
+    else if (event.kind === 'topic-deleted') this.forgetTopic(event.name);
+  }
+
+  /** Drops a deleted topic's applied versions, so topics come and go without the map growing. */
+  private forgetTopic(topic: string): void {
+    const prefix = `${topic}\u0000`;
+    for (const key of this.appliedVersions.keys()) {
+      if (key.startsWith(prefix)) this.appliedVersions.delete(key);
+    }
   }
 
   private applyTopic(topic: string, partitions: number): void {
@@ -159,7 +168,8 @@ export class ClusterMember {
       if (!latest?.replicas.includes(this.nodeId) || this.appliedVersions.get(key) === latest.version) return;
       await this.options.metadataSettled();
       await this.options.applyPartitionState(topic, partition, latest);
-      this.appliedVersions.set(key, latest.version);
+      // A deletion that came meanwhile has already forgotten the topic; it stays forgotten.
+      if (state.partitionState(topic, partition) !== undefined) this.appliedVersions.set(key, latest.version);
     }).catch((err: unknown) => { logger.error({ err, topic, partition }, 'cluster: could not apply a partition state'); });
     this.applying.set(key, next);
     void next.then(() => {

@@ -8,15 +8,16 @@
  * partitions assigned to it; when a topic is deleted, it deletes its logs and tells the delete
  * listeners, as the single broker's store does; a config change reaches the local logs.
  *
- * A change resolves once this broker's own view shows it (or after `visibleWithinMs`, when the watch
+ * A change resolves once this broker's own view shows it (or after ten seconds, when the watch
  * is slow: the change is in the store either way and clients retry metadata), so a handler that
  * creates a topic and then looks it up finds it, as on a single broker.
  */
 import { resolveTopicConfig, toLogConfig, validateTopicConfigs } from '../config/topic-config.js';
 import type { ResolvedBrokerConfig } from '../config/broker-config.js';
 import type { CreateTopicRequest, CreateTopicResult, MetadataResult, MetadataStore, Topic } from '../metadata/metadata-store.js';
+import { addedPartitionsProblem, newTopicNameProblem } from '../metadata/topic-request-checks.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { topicNameProblem, unifiedTopicName } from '../protocol/topic-name.js';
+import { unifiedTopicName } from '../protocol/topic-name.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { Logger } from '../util/logger.js';
 import type { ClusterState } from './cluster-state.js';
@@ -38,11 +39,10 @@ export interface ClusterMetadataStoreOptions {
   nodeId: number;
   brokerConfig: ResolvedBrokerConfig;
   logger: Logger;
-  /** How long a change waits to show in this broker's view. Default 10000. */
-  visibleWithinMs?: number;
-  /** Timers for that wait (tests pass their own). */
-  setTimeout?: (fn: () => void, ms: number) => { unref?: () => void };
 }
+
+/** How long a change waits to show in this broker's view before the request is answered anyway. */
+const VISIBLE_WITHIN_MS = 10_000;
 
 const ok = (): MetadataResult => ({ errorCode: ErrorCode.None, errorMessage: null });
 const fail = (errorCode: number, errorMessage: string): MetadataResult => ({ errorCode, errorMessage });
@@ -95,11 +95,12 @@ export class ClusterMetadataStore implements MetadataStore {
   }
 
   async createTopic(req: CreateTopicRequest): Promise<CreateTopicResult> {
-    const problem = topicNameProblem(req.name);
-    if (problem) return fail(ErrorCode.InvalidTopicException, problem);
-    if (this.byName.has(req.name)) return fail(ErrorCode.TopicAlreadyExists, `Topic '${req.name}' already exists.`);
-    const collides = this.topics().find((t) => unifiedTopicName(t.name) === unifiedTopicName(req.name));
-    if (collides) return fail(ErrorCode.InvalidTopicException, `Topic '${req.name}' collides with existing topic: ${collides.name}`);
+    const nameProblem = newTopicNameProblem(
+      req.name,
+      (name) => this.byName.has(name),
+      (unified) => [...this.byName.keys()].find((name) => unifiedTopicName(name) === unified),
+    );
+    if (nameProblem) return fail(nameProblem.errorCode, nameProblem.errorMessage);
     const validation = validateTopicConfigs(req.configs, this.brokerConfig);
     if (validation.error) return fail(validation.error.errorCode, validation.error.message);
     const configs = Object.fromEntries(validation.configs);
@@ -129,10 +130,8 @@ export class ClusterMetadataStore implements MetadataStore {
   ): Promise<MetadataResult> {
     const topic = this.byName.get(name);
     if (!topic) return fail(ErrorCode.UnknownTopicOrPartition, `The topic '${name}' does not exist.`);
-    if (count < topic.partitions) {
-      return fail(ErrorCode.InvalidPartitions, `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${count}.`);
-    }
-    if (count === topic.partitions) return fail(ErrorCode.InvalidPartitions, `Topic already has ${topic.partitions} partitions.`);
+    const bad = addedPartitionsProblem(topic.partitions, count, assignments ? assignments.length : null);
+    if (bad) return fail(bad.errorCode, bad.errorMessage);
     const result = await this.options.changes.createPartitions(name, count, assignments, validateOnly);
     if (result.errorCode === ErrorCode.None && !validateOnly) await this.visible(() => (this.byName.get(name)?.partitions ?? 0) >= count);
     return result;
@@ -197,14 +196,9 @@ export class ClusterMetadataStore implements MetadataStore {
     this.logWork = this.logWork.then(work).catch(onError);
   }
 
-  /** Waits until this broker's view and local logs show a change, at most visibleWithinMs. */
+  /** Waits until this broker's view and local logs show a change, at most VISIBLE_WITHIN_MS. */
   private async visible(ready: () => boolean): Promise<void> {
-    const wait = this.options.state.until(ready);
-    const timeout = new Promise<void>((resolve) => {
-      const timer = (this.options.setTimeout ?? setTimeout)(resolve, this.options.visibleWithinMs ?? 10_000);
-      timer.unref?.();
-    });
-    await Promise.race([wait, timeout]);
+    await this.options.state.until(ready, VISIBLE_WITHIN_MS);
     await this.logWork;
   }
 }

@@ -62,10 +62,27 @@ export class ClusterState {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves once `ready()` holds (at once if it already does). Callers bound the wait. */
-  until(ready: () => boolean): Promise<void> {
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.add({ ready, resolve }));
+  /**
+   * Resolves true once `ready()` holds (at once if it already does), or false after `timeoutMs`;
+   * either way the wait is forgotten, so waits that time out do not pile up.
+   */
+  until(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      const waiter: Waiter = {
+        ready,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      this.waiters.add(waiter);
+    });
   }
 
   brokers(): BrokerRegistration[] {

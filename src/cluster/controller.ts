@@ -42,7 +42,7 @@ import {
   type ClusterStore,
   type TopicRecord,
 } from './cluster-store.js';
-import { controlledShutdownChange, offlineElection, preferredReplicaElection } from './leader-election.js';
+import { controlledShutdownChange, electedState, offlineElection, preferredReplicaElection } from './leader-election.js';
 import { assignAddedPartitions, assignReplicas } from './replica-placement.js';
 
 export interface ControllerOptions {
@@ -354,7 +354,7 @@ export class Controller {
         if (elected.unclean) {
           this.logger.warn({ topic: p.topic, partition: p.partition, leader: elected.leader, isr: st.isr }, 'unclean leader election asked for: an out-of-sync replica leads; records it lacks are lost');
         }
-        return { ...st, leader: elected.leader, leaderEpoch: st.leaderEpoch + 1, isr: elected.isr };
+        return electedState(st, elected);
       },
       true,
     );
@@ -470,13 +470,11 @@ export class Controller {
         }
         const unclean = this.uncleanAllowed(record);
         const elected = offlineElection(st, live, unclean);
-        if (elected.leader === NO_LEADER) {
-          return st.leader === NO_LEADER ? null : { ...st, leader: NO_LEADER, leaderEpoch: st.leaderEpoch + 1 };
-        }
+        if (elected.leader === NO_LEADER && st.leader === NO_LEADER) return null;
         if (elected.unclean) {
           this.logger.warn({ topic, partition, leader: elected.leader, isr: st.isr }, 'unclean leader election: an out-of-sync replica leads; records it lacks are lost');
         }
-        return { ...st, leader: elected.leader, leaderEpoch: st.leaderEpoch + 1, isr: elected.isr };
+        return electedState(st, elected);
       });
     }
   }
@@ -501,7 +499,7 @@ export class Controller {
         await this.change(ref.topic, ref.partition, (st) => {
           const elected = preferredReplicaElection(st, live);
           if (elected.leader === NO_LEADER || elected.leader === st.leader) return null;
-          return { ...st, leader: elected.leader, leaderEpoch: st.leaderEpoch + 1, isr: elected.isr };
+          return electedState(st, elected);
         });
       }
     }

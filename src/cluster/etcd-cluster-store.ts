@@ -48,9 +48,9 @@ import { EtcdResumableWatch } from './etcd-resumable-watch.js';
  * a keepalive every third of it (as etcd's own clients do) survives a couple of missed beats on a
  * busy machine and lets a dead broker's replicas fail over in about five.
  */
-export const DEFAULT_LEASE_TTL_SECONDS = 4;
+const DEFAULT_LEASE_TTL_SECONDS = 4;
 /** How long a store call waits for etcd before it fails with ClusterUnavailableError. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** etcd's default --max-txn-ops: larger topic writes go in several transactions. */
 const MAX_TXN_OPS = 128;
 /** Pause between attempts to re-register after the lease was lost, while etcd stays unreachable. */

@@ -61,6 +61,11 @@ export function preferredReplicaElection(input: ElectionInput, live: ReadonlySet
   return { leader: preferred, isr: [...input.isr], unclean: false };
 }
 
+/** The state an election makes of `state`: its leader and ISR, in the next leader epoch. */
+export function electedState(state: PartitionState, elected: ElectionResult): PartitionState {
+  return { ...state, leader: elected.leader, leaderEpoch: state.leaderEpoch + 1, isr: elected.isr };
+}
+
 /**
  * What a controlled shutdown of `nodeId` makes of one partition's state (Kafka's
  * doControlledShutdown): a partition it leads moves to another live ISR member with the next
@@ -78,7 +83,7 @@ export function controlledShutdownChange(
   if (state.leader === nodeId) {
     const elected = controlledShutdownElection(state, live, shuttingDown);
     if (elected.leader === NO_LEADER) return null;
-    return { ...state, leader: elected.leader, leaderEpoch: state.leaderEpoch + 1, isr: elected.isr };
+    return electedState(state, elected);
   }
   if (state.isr.includes(nodeId) && state.isr.length > 1) return { ...state, isr: state.isr.filter((id) => id !== nodeId) };
   return null;

@@ -57,11 +57,10 @@ export function assignReplicas(
   const random = options.random ?? Math.random;
   const pick = (n: number): number => options.fixedStartIndex ?? Math.min(n - 1, Math.floor(random() * n));
   const firstPartition = Math.max(0, options.startPartitionId ?? 0);
+  // Without racks every broker counts as one rack: the walk is then the plain one, no follower skipped.
   const racked = sorted.every((b) => b.rack !== null);
-  const assignment = racked
-    ? placeRackAware(sorted, partitions, replicationFactor, firstPartition, pick)
-    : placeRackUnaware(sorted.map((b) => b.nodeId), partitions, replicationFactor, firstPartition, pick);
-  return { errorCode: ErrorCode.None, assignment };
+  const rackOf = new Map(sorted.map((b) => [b.nodeId, racked ? (b.rack ?? '') : '']));
+  return { errorCode: ErrorCode.None, assignment: place(rackOf, partitions, replicationFactor, firstPartition, pick) };
 }
 
 /**
@@ -90,35 +89,14 @@ function replicaIndex(firstReplicaIndex: number, shift: number, j: number, n: nu
   return (firstReplicaIndex + 1 + ((shift + j) % (n - 1))) % n;
 }
 
-function placeRackUnaware(
-  ids: readonly number[],
+/** The walk of the header over the rack-alternated list, skipping followers that would crowd a rack or broker. */
+function place(
+  rackOf: ReadonlyMap<number, string>,
   partitions: number,
   replicationFactor: number,
   firstPartition: number,
   pick: (n: number) => number,
 ): number[][] {
-  const n = ids.length;
-  const startIndex = pick(n);
-  let shift = pick(n);
-  const out: number[][] = [];
-  for (let p = firstPartition; p < firstPartition + partitions; p++) {
-    if (p > 0 && p % n === 0) shift++;
-    const first = (p + startIndex) % n;
-    const replicas = [ids[first]];
-    for (let j = 0; j < replicationFactor - 1; j++) replicas.push(ids[replicaIndex(first, shift, j, n)]);
-    out.push(replicas);
-  }
-  return out;
-}
-
-function placeRackAware(
-  brokers: readonly PlacementBroker[],
-  partitions: number,
-  replicationFactor: number,
-  firstPartition: number,
-  pick: (n: number) => number,
-): number[][] {
-  const rackOf = new Map(brokers.map((b) => [b.nodeId, b.rack ?? '']));
   const arranged = rackAlternatedList(rackOf);
   const numRacks = new Set(rackOf.values()).size;
   const n = arranged.length;

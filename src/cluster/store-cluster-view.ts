@@ -9,11 +9,14 @@ import type { Topic } from '../metadata/metadata-store.js';
 import { NO_LEADER } from '../metadata/partition-state.js';
 import type { ClusterState } from './cluster-state.js';
 
+/** A registration as clients are told it (without its epoch). */
+const address = ({ nodeId, host, port, rack }: BrokerAddress): BrokerAddress => ({ nodeId, host, port, rack });
+
 export class StoreClusterView implements ClusterView {
   constructor(private readonly state: ClusterState) {}
 
   brokers(): readonly BrokerAddress[] {
-    return this.state.brokers().map(({ nodeId, host, port, rack }) => ({ nodeId, host, port, rack }));
+    return this.state.brokers().map(address);
   }
 
   controllerId(): number {
@@ -28,7 +31,7 @@ export class StoreClusterView implements ClusterView {
   coordinator(): BrokerAddress | undefined {
     const controller = this.state.controller();
     const broker = controller ? this.state.broker(controller.nodeId) : undefined;
-    return broker ? { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack } : undefined;
+    return broker ? address(broker) : undefined;
   }
 
   partitionLayouts(topic: Topic, from: number, to: number): PartitionLayout[] {

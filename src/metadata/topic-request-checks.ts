@@ -107,7 +107,7 @@ export function addedPartitionsProblem(current: number, count: number, assignmen
  * not empty, every broker registered, none twice, and as many as the topic's other partitions have
  * (`replicationFactor`, when known). Null when valid.
  */
-export function manualAssignmentProblem(
+function manualAssignmentProblem(
   brokerIds: readonly number[],
   registered: ReadonlySet<number>,
   replicationFactor: number | undefined,

@@ -43,14 +43,27 @@ describe('cluster state', () => {
     const s = new ClusterState();
     const seen: string[] = [];
     const stop = s.onChange((e) => seen.push(`${e.kind}:${s.topics().length}`));
-    const visible = s.until(() => s.topic('t') !== undefined);
+    const visible = s.until(() => s.topic('t') !== undefined, 60_000);
     s.apply({ kind: 'brokers', brokers: [] });
     s.apply({ kind: 'topic', topic: { name: 't', topicId: 'id', assignment: [[1]], configs: {} } });
-    await visible;
+    await expect(visible).resolves.toBe(true);
     stop();
     s.apply({ kind: 'brokers', brokers: [] });
     expect(seen).toEqual(['brokers:0', 'topic:1']);
-    await s.until(() => true);
+    await expect(s.until(() => true, 60_000)).resolves.toBe(true);
+  });
+
+  it('gives up a wait whose time ran out and no longer checks its condition', async () => {
+    const s = new ClusterState();
+    let checks = 0;
+    const never = (): boolean => {
+      checks++;
+      return false;
+    };
+    await expect(s.until(never, 1)).resolves.toBe(false);
+    const before = checks;
+    s.apply({ kind: 'brokers', brokers: [] });
+    expect(checks).toBe(before);
   });
 });
 
@@ -70,13 +83,16 @@ describe('store cluster view', () => {
       { nodeId: 3, host: 'h3', port: 9003, rack: null },
     ]);
     expect(view.controllerId()).toBe(3);
+    expect(view.coordinator()).toEqual({ nodeId: 3, host: 'h3', port: 9003, rack: null });
     expect(view.partitionLayouts(topic, 0, 2)).toEqual([
       { partitionIndex: 0, leaderId: 1, leaderEpoch: 2, replicaNodes: [1, 2, 3], isrNodes: [1, 3], offlineReplicas: [2] },
       { partitionIndex: 1, leaderId: -1, leaderEpoch: -1, replicaNodes: [2, 3, 1], isrNodes: [], offlineReplicas: [2] },
     ]);
   });
 
-  it('has no controller while none is elected', () => {
-    expect(new StoreClusterView(new ClusterState()).controllerId()).toBe(-1);
+  it('has no controller and no coordinator while none is elected', () => {
+    const view = new StoreClusterView(new ClusterState());
+    expect(view.controllerId()).toBe(-1);
+    expect(view.coordinator()).toBeUndefined();
   });
 });
